@@ -1,0 +1,79 @@
+# xdpban: one build for the XDP object, its skeleton, the CLI and the tests.
+#   make            build build/xdpban
+#   make check      build and run every test (needs root for BPF and netns tests)
+#   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
+#   V=1             show the full commands
+
+OUTPUT   := build
+CLANG    ?= clang
+CC       ?= gcc
+BPFTOOL  ?= bpftool
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
+            -Wno-format-truncation \
+            -I$(OUTPUT) -Imaps -Iuser
+LDLIBS   := $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -lelf -lz -ljansson)
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Imaps -Ibpf
+
+ifeq ($(V),1)
+Q =
+msg =
+else
+Q = @
+msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
+endif
+
+USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
+USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/*.c))
+BPF_TESTS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.c))
+
+.PHONY: all check test-unit test-bpf test-e2e clean vmlinux format lint
+.DELETE_ON_ERROR:
+
+all: $(OUTPUT)/xdpban
+
+$(OUTPUT)/xdpban.bpf.o: bpf/xdpban.bpf.c bpf/parsing.h maps/xdpban_maps.h vmlinux/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/xdpban.skel.h: $(OUTPUT)/xdpban.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name xdpban_bpf > $@
+
+$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) maps/xdpban_maps.h $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/user
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUTPUT)/xdpban: $(OUTPUT)/user/main.o $(USER_OBJS)
+	$(call msg,LINK,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+$(OUTPUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+
+$(OUTPUT)/tests/%: tests/bpf/%.c tests/bpf/packets.h $(USER_OBJS) $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/tests
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) $(LDLIBS) -lcmocka -o $@
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+	$(Q)mkdir -p $@
+
+check: $(OUTPUT)/xdpban $(UNIT_TESTS) $(BPF_TESTS)
+	$(Q)tests/run-all.sh
+
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+format:
+	clang-format -i bpf/*.c bpf/*.h maps/*.h user/*.c user/*.h tests/unit/*.c tests/bpf/*.c tests/bpf/*.h
+
+lint:
+	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
+	    --suppress=missingIncludeSystem -Imaps -Iuser user tests/unit
+
+clean:
+	rm -rf $(OUTPUT)

@@ -1,0 +1,249 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * xdpban's XDP program: drops connection attempts from banned addresses,
+ * banned CIDR ranges and blocked countries before the kernel allocates
+ * anything for them.
+ *
+ * Decision order: allowlist -> exact ban -> CIDR ban -> geo -> pass.
+ * Ban deadlines are enforced here, against the kernel clock, so an expired
+ * ban stops dropping even when no user-space process runs.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include "xdpban_maps.h"
+#include "parsing.h"
+
+/* How many nested, expired CIDR bans the program looks past. */
+#define CIDR_EXPIRED_RETRIES 8
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, ALLOW_CIDR_CAPACITY);
+	__type(key, struct lpm_key);
+	__type(value, struct allow_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} allow_cidr SEC(".maps");
+
+/* LRU: a flood of new bans evicts the least recently hit entry instead of failing. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, BAN_ADDR_CAPACITY);
+	__type(key, struct addr_key);
+	__type(value, struct ban_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban_addr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, BAN_CIDR_CAPACITY);
+	__type(key, struct lpm_key);
+	__type(value, struct ban_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban_cidr SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(max_entries, GEO_PREFIX_CAPACITY);
+	__type(key, struct lpm_key);
+	__type(value, struct geo_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} geo_prefix SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, COUNTRY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct geo_policy);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} geo_blocked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, COUNTRY_SLOTS);
+	__type(key, __u32);
+	__type(value, struct verdict_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} geo_drops SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, REASON_COUNT);
+	__type(key, __u32);
+	__type(value, struct verdict_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} verdict_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct xdpban_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} xdpban_config SEC(".maps");
+
+/* The clock is read at most once per packet, and only when an entry was found. */
+struct lazy_clock {
+	__u64 now;
+};
+
+static __always_inline bool ban_expired(const struct ban_entry *ban, struct lazy_clock *clock)
+{
+	if (ban->expires_ns == 0)
+		return false;
+	if (clock->now == 0)
+		clock->now = bpf_ktime_get_boot_ns();
+	return ban->expires_ns <= clock->now;
+}
+
+static __always_inline void count(__u32 reason, __u64 bytes)
+{
+	struct verdict_counter *counter = bpf_map_lookup_elem(&verdict_stats, &reason);
+
+	if (!counter)
+		return;
+	counter->packets++;
+	counter->bytes += bytes;
+}
+
+static __always_inline bool default_port(__u16 port)
+{
+	const __u16 defaults[] = DEFAULT_PROTECTED_PORTS;
+
+#pragma unroll
+	for (int i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+		if (defaults[i] == port)
+			return true;
+	}
+	return false;
+}
+
+static __always_inline bool port_protected(const struct xdpban_config *cfg, __u16 port)
+{
+	if (!cfg->initialized)
+		return default_port(port);
+	if (cfg->all_ports)
+		return true;
+	return cfg->ports[port / 64] & (1ULL << (port % 64));
+}
+
+static __always_inline bool in_scope(const struct xdpban_config *cfg,
+				     const struct packet_info *pkt)
+{
+	if (cfg->scope == SCOPE_ALL)
+		return true;
+	if (!pkt->tcp_parsed)
+		return false;
+	if ((pkt->tcp_flags & (TCP_FLAG_SYN | TCP_FLAG_ACK)) != TCP_FLAG_SYN)
+		return false;
+	return port_protected(cfg, pkt->tcp_dport);
+}
+
+/* A live CIDR ban covers the address; looks past expired, more specific ones. */
+static __always_inline bool cidr_banned(const struct addr_key *src, struct lazy_clock *clock)
+{
+	struct lpm_key key = { .prefixlen = ADDR_LEN * 8 };
+
+	__builtin_memcpy(key.addr, src->addr, ADDR_LEN);
+#pragma unroll
+	for (int i = 0; i < CIDR_EXPIRED_RETRIES; i++) {
+		struct ban_entry *ban = bpf_map_lookup_elem(&ban_cidr, &key);
+
+		if (!ban)
+			return false;
+		if (!ban_expired(ban, clock))
+			return true;
+		if (ban->prefixlen == 0 || ban->prefixlen > key.prefixlen)
+			return false;
+		key.prefixlen = ban->prefixlen - 1;
+	}
+	return false;
+}
+
+static __always_inline int country_slot(const struct geo_entry *geo)
+{
+	char c0 = geo->country[0], c1 = geo->country[1];
+
+	if (c0 < 'A' || c0 > 'Z' || c1 < 'A' || c1 > 'Z')
+		return -1;
+	return (c0 - 'A') * 26 + (c1 - 'A');
+}
+
+/* A blocked country owns the address; counts the drop per country. */
+static __always_inline bool geo_blocked_source(const struct lpm_key *key, __u64 bytes)
+{
+	struct geo_entry *geo = bpf_map_lookup_elem(&geo_prefix, key);
+	struct geo_policy *policy;
+	struct verdict_counter *drops;
+	__u32 slot;
+	int found;
+
+	if (!geo)
+		return false;
+	found = country_slot(geo);
+	if (found < 0)
+		return false;
+	slot = found;
+	policy = bpf_map_lookup_elem(&geo_blocked, &slot);
+	if (!policy || !policy->blocked)
+		return false;
+	drops = bpf_map_lookup_elem(&geo_drops, &slot);
+	if (drops) {
+		drops->packets++;
+		drops->bytes += bytes;
+	}
+	return true;
+}
+
+static __always_inline __u32 judge_source(const struct addr_key *src, __u64 bytes)
+{
+	struct lazy_clock clock = {};
+	struct lpm_key host = { .prefixlen = ADDR_LEN * 8 };
+	struct ban_entry *ban;
+
+	__builtin_memcpy(host.addr, src->addr, ADDR_LEN);
+	if (bpf_map_lookup_elem(&allow_cidr, &host))
+		return REASON_PASS_ALLOW;
+
+	ban = bpf_map_lookup_elem(&ban_addr, src);
+	if (ban && !ban_expired(ban, &clock))
+		return REASON_DROP_BAN;
+
+	if (cidr_banned(src, &clock))
+		return REASON_DROP_CIDR;
+
+	if (geo_blocked_source(&host, bytes))
+		return REASON_DROP_GEO;
+
+	return REASON_PASS;
+}
+
+SEC("xdp")
+int xdpban(struct xdp_md *ctx)
+{
+	__u64 bytes = ctx->data_end - ctx->data;
+	struct packet_info pkt = {};
+	struct xdpban_config *cfg;
+	__u32 zero = 0, reason;
+
+	cfg = bpf_map_lookup_elem(&xdpban_config, &zero);
+	if (!cfg || parse_packet(ctx, &pkt) || !in_scope(cfg, &pkt)) {
+		count(REASON_NOT_JUDGED, bytes);
+		return XDP_PASS;
+	}
+
+	reason = judge_source(&pkt.src, bytes);
+	count(reason, bytes);
+	switch (reason) {
+	case REASON_DROP_BAN:
+	case REASON_DROP_CIDR:
+	case REASON_DROP_GEO:
+		return XDP_DROP;
+	default:
+		return XDP_PASS;
+	}
+}
+
+char LICENSE[] SEC("license") = "Dual BSD/GPL";

@@ -1,0 +1,133 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The map ABI: the contract between the XDP program (bpf/) and the xdpban
+ * binary (user/). Both sides include this header and nothing else crosses
+ * the boundary. Changing a struct here changes the layout of pinned maps: a
+ * new binary then refuses to reuse old pins instead of misreading them.
+ *
+ * Addresses: every map stores IPv4 and IPv6 in one 16-byte form, IPv4 as
+ * IPv4-mapped IPv6 (::ffff:a.b.c.d). One map per purpose instead of a v4 and
+ * a v6 twin keeps the data path and the CLI single-path; an IPv4 prefix of
+ * length N is stored with prefixlen 96 + N.
+ *
+ * Time: deadlines are CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns() in
+ * the kernel, clock_gettime(CLOCK_BOOTTIME) in user space). It is monotonic,
+ * so setting the wall clock never expires or extends a ban, and it keeps
+ * counting through suspend, so a 5-minute ban lasts 5 real minutes.
+ */
+#ifndef XDPBAN_MAPS_H
+#define XDPBAN_MAPS_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+#define XDPBAN_PIN_DIR "/sys/fs/bpf/xdpban"
+/* Links are pinned per interface index: a rename cannot orphan them. */
+#define XDPBAN_LINK_PREFIX "link-ifindex-"
+
+/* Map names are also their pin names under XDPBAN_PIN_DIR (max 15 chars). */
+#define MAP_ALLOW_CIDR "allow_cidr"
+#define MAP_BAN_ADDR "ban_addr"
+#define MAP_BAN_CIDR "ban_cidr"
+#define MAP_GEO_PREFIX "geo_prefix"
+#define MAP_GEO_BLOCKED "geo_blocked"
+#define MAP_GEO_DROPS "geo_drops"
+#define MAP_VERDICT_STATS "verdict_stats"
+#define MAP_CONFIG "xdpban_config"
+
+#define BAN_ADDR_CAPACITY 1048576 /* exact-address bans (LRU) */
+#define BAN_CIDR_CAPACITY 65536
+#define ALLOW_CIDR_CAPACITY 16384
+#define GEO_PREFIX_CAPACITY 1048576
+
+#define ADDR_LEN 16
+#define IPV4_MAPPED_PREFIXLEN 96
+
+/* Two ASCII letters A-Z index a flat table: (c0 - 'A') * 26 + (c1 - 'A'). */
+#define COUNTRY_SLOTS (26 * 26)
+
+#define PORT_BITMAP_WORDS (65536 / 64)
+
+/* Exact-address ban key: one host, IPv4-mapped for IPv4. */
+struct addr_key {
+	__u8 addr[ADDR_LEN];
+};
+
+/* Key of every LPM trie map; prefixlen counts bits of the 128-bit form. */
+struct lpm_key {
+	__u32 prefixlen;
+	__u8 addr[ADDR_LEN];
+};
+
+/* Who put a ban in place; informational, shown by `xdpban list`. */
+enum ban_origin {
+	BAN_ORIGIN_MANUAL = 0, /* xdpban ban */
+	BAN_ORIGIN_IP_RULE = 1, /* daemon: too many failures from one IP */
+	BAN_ORIGIN_RESTORED = 2, /* restored from the persistent store */
+};
+
+struct ban_entry {
+	__u64 expires_ns; /* CLOCK_BOOTTIME deadline; 0 means permanent */
+	__u64 created_unix; /* wall-clock seconds when banned, informational */
+	/*
+	 * Length of the prefix this entry was stored under. The LPM lookup
+	 * returns only the longest match; when that entry has expired, the
+	 * program looks again one bit shorter so an expired /32 inside a live
+	 * /24 cannot hide the /24.
+	 */
+	__u32 prefixlen;
+	__u32 origin; /* enum ban_origin */
+};
+
+struct allow_entry {
+	__u64 created_unix;
+};
+
+/* Country of a geo prefix: two upper-case letters and a NUL, so bpftool prints a string. */
+struct geo_entry {
+	char country[4];
+};
+
+struct geo_policy {
+	__u32 blocked; /* 1: drop judged packets from this country */
+};
+
+/* Which packets the program judges at all. */
+enum judge_scope {
+	SCOPE_SYN = 0, /* TCP SYN without ACK to a protected port (default) */
+	SCOPE_ALL = 1, /* every IPv4/IPv6 packet, any protocol and port */
+};
+
+/* The mail ports (SMTP, POP3, IMAP, SMTPS, submission, IMAPS, POP3S, ManageSieve). */
+#define DEFAULT_PROTECTED_PORTS { 25, 110, 143, 465, 587, 993, 995, 4190 }
+
+struct xdpban_config {
+	/*
+	 * 0 until user space first writes the config; until then the program
+	 * protects DEFAULT_PROTECTED_PORTS, so a fresh map is never "no ports".
+	 */
+	__u32 initialized;
+	__u32 scope; /* enum judge_scope */
+	__u32 all_ports; /* 1: every TCP port is protected */
+	__u32 reserved;
+	__u64 ports[PORT_BITMAP_WORDS]; /* bit N set: TCP port N is protected */
+};
+
+/* Verdict reasons: the index of verdict_stats. */
+enum verdict_reason {
+	REASON_PASS = 0, /* judged, no ban matched */
+	REASON_DROP_BAN = 1, /* exact-address ban */
+	REASON_DROP_CIDR = 2, /* CIDR ban */
+	REASON_DROP_GEO = 3, /* blocked country */
+	REASON_PASS_ALLOW = 4, /* allowlisted source */
+	REASON_NOT_JUDGED = 5, /* outside the scope, or not parsable */
+	REASON_COUNT,
+};
+
+struct verdict_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+#endif /* XDPBAN_MAPS_H */

@@ -1,0 +1,314 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "bans.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <bpf/bpf.h>
+#include "addr.h"
+#include "duration.h"
+#include "maputil.h"
+
+/* Keys and values for one map, split out of a mixed list of prefixes. */
+struct batch {
+	void *keys;
+	void *values;
+	size_t count;
+};
+
+static int batch_alloc(struct batch *batch, size_t n, size_t key_size, size_t value_size)
+{
+	batch->count = 0;
+	batch->keys = calloc(n ? n : 1, key_size);
+	batch->values = calloc(n ? n : 1, value_size);
+	return batch->keys && batch->values ? 0 : -ENOMEM;
+}
+
+static void batch_free(struct batch *batch)
+{
+	free(batch->keys);
+	free(batch->values);
+}
+
+static int not_found(const struct lpm_key *key, const char *what, char why[ERRMSG_LEN])
+{
+	char text[CIDR_TEXT_LEN];
+
+	cidr_format(key, text);
+	errmsg(why, "%s %s", text, what);
+	return -ENOENT;
+}
+
+static struct ban_entry ban_entry_for(const struct ban_request *req, enum ban_origin origin,
+				      uint64_t now_ns)
+{
+	struct ban_entry entry = {
+		.expires_ns = req->permanent ? 0 : now_ns + req->seconds * NSEC_PER_SEC,
+		.created_unix = (uint64_t)time(NULL),
+		.prefixlen = req->key.prefixlen,
+		.origin = origin,
+	};
+	return entry;
+}
+
+/* Applies both maps' changes, or neither. */
+static int apply_pair(int host_fd, const struct batch *hosts, size_t host_key_size,
+		      int cidr_fd, const struct batch *cidrs, size_t value_size, bool remove,
+		      char why[ERRMSG_LEN])
+{
+	struct map_txn txn = {};
+	int err;
+
+	if (remove) {
+		err = txn_delete(&txn, host_fd, hosts->keys, hosts->count, host_key_size,
+				 value_size, why);
+		if (!err)
+			err = txn_delete(&txn, cidr_fd, cidrs->keys, cidrs->count,
+					 sizeof(struct lpm_key), value_size, why);
+	} else {
+		err = txn_update(&txn, host_fd, hosts->keys, hosts->values, hosts->count,
+				 host_key_size, value_size, why);
+		if (!err)
+			err = txn_update(&txn, cidr_fd, cidrs->keys, cidrs->values, cidrs->count,
+					 sizeof(struct lpm_key), value_size, why);
+	}
+	if (err)
+		txn_rollback(&txn);
+	txn_free(&txn);
+	return err;
+}
+
+int bans_add(const struct maps *maps, const struct ban_request *requests, size_t n,
+	     enum ban_origin origin, char why[ERRMSG_LEN])
+{
+	struct batch hosts, cidrs;
+	uint64_t now_ns = boottime_now_ns();
+	int err = batch_alloc(&hosts, n, sizeof(struct addr_key), sizeof(struct ban_entry));
+
+	if (!err)
+		err = batch_alloc(&cidrs, n, sizeof(struct lpm_key), sizeof(struct ban_entry));
+	if (err) {
+		errmsg(why, "out of memory for %zu bans", n);
+		return err;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct ban_entry entry = ban_entry_for(&requests[i], origin, now_ns);
+
+		if (cidr_is_host(&requests[i].key)) {
+			addr_key_from_lpm((struct addr_key *)hosts.keys + hosts.count,
+					  &requests[i].key);
+			((struct ban_entry *)hosts.values)[hosts.count++] = entry;
+		} else {
+			((struct lpm_key *)cidrs.keys)[cidrs.count] = requests[i].key;
+			((struct ban_entry *)cidrs.values)[cidrs.count++] = entry;
+		}
+	}
+	err = apply_pair(maps->ban_addr, &hosts, sizeof(struct addr_key), maps->ban_cidr, &cidrs,
+			 sizeof(struct ban_entry), false, why);
+	batch_free(&hosts);
+	batch_free(&cidrs);
+	return err;
+}
+
+/* Splits prefixes into exact-address keys and CIDR keys. */
+static int split_keys(const struct lpm_key *keys, size_t n, struct batch *hosts,
+		      struct batch *cidrs, size_t value_size)
+{
+	int err = batch_alloc(hosts, n, sizeof(struct addr_key), value_size);
+
+	if (!err)
+		err = batch_alloc(cidrs, n, sizeof(struct lpm_key), value_size);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++) {
+		if (cidr_is_host(&keys[i]))
+			addr_key_from_lpm((struct addr_key *)hosts->keys + hosts->count++, &keys[i]);
+		else
+			((struct lpm_key *)cidrs->keys)[cidrs->count++] = keys[i];
+	}
+	return 0;
+}
+
+/* Reads the ban stored under exactly this prefix. */
+static int ban_lookup(const struct maps *maps, const struct lpm_key *key, struct ban_entry *entry)
+{
+	struct addr_key host;
+
+	if (!cidr_is_host(key))
+		return bpf_map_lookup_elem(maps->ban_cidr, key, entry);
+	addr_key_from_lpm(&host, key);
+	return bpf_map_lookup_elem(maps->ban_addr, &host, entry);
+}
+
+int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
+		char why[ERRMSG_LEN])
+{
+	struct batch hosts, cidrs;
+	struct ban_entry entry;
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		if (ban_lookup(maps, &keys[i], &entry))
+			return not_found(&keys[i], "is not banned", why);
+	}
+	err = split_keys(keys, n, &hosts, &cidrs, sizeof(struct ban_entry));
+	if (err) {
+		errmsg(why, "out of memory");
+		return err;
+	}
+	err = apply_pair(maps->ban_addr, &hosts, sizeof(struct addr_key), maps->ban_cidr, &cidrs,
+			 sizeof(struct ban_entry), true, why);
+	batch_free(&hosts);
+	batch_free(&cidrs);
+	return err;
+}
+
+static int compare_ban_records(const void *a, const void *b)
+{
+	return cidr_compare(&((const struct ban_record *)a)->key,
+			    &((const struct ban_record *)b)->key);
+}
+
+int bans_list(const struct maps *maps, struct ban_record **records_out, size_t *count,
+	      char why[ERRMSG_LEN])
+{
+	void *host_keys = NULL, *host_values = NULL, *cidr_keys = NULL, *cidr_values = NULL;
+	size_t hosts = 0, cidrs = 0;
+	struct ban_record *records;
+	int err;
+
+	err = map_dump(maps->ban_addr, sizeof(struct addr_key), sizeof(struct ban_entry),
+		       &host_keys, &host_values, &hosts, why);
+	if (!err)
+		err = map_dump(maps->ban_cidr, sizeof(struct lpm_key), sizeof(struct ban_entry),
+			       &cidr_keys, &cidr_values, &cidrs, why);
+	records = err ? NULL : calloc(hosts + cidrs + 1, sizeof(*records));
+	if (!err && !records) {
+		errmsg(why, "out of memory listing %zu bans", hosts + cidrs);
+		err = -ENOMEM;
+	}
+	for (size_t i = 0; !err && i < hosts; i++) {
+		lpm_from_addr_key(&records[i].key, (struct addr_key *)host_keys + i);
+		records[i].entry = ((struct ban_entry *)host_values)[i];
+	}
+	for (size_t i = 0; !err && i < cidrs; i++) {
+		records[hosts + i].key = ((struct lpm_key *)cidr_keys)[i];
+		records[hosts + i].entry = ((struct ban_entry *)cidr_values)[i];
+	}
+	free(host_keys);
+	free(host_values);
+	free(cidr_keys);
+	free(cidr_values);
+	if (err)
+		return err;
+	qsort(records, hosts + cidrs, sizeof(*records), compare_ban_records);
+	*records_out = records;
+	*count = hosts + cidrs;
+	return 0;
+}
+
+int allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n,
+	      char why[ERRMSG_LEN])
+{
+	struct allow_entry entry = { .created_unix = (uint64_t)time(NULL) };
+	struct map_txn txn = {};
+	struct allow_entry *values = calloc(n ? n : 1, sizeof(*values));
+	int err;
+
+	if (!values) {
+		errmsg(why, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++)
+		values[i] = entry;
+	err = txn_update(&txn, maps->allow_cidr, keys, values, n, sizeof(struct lpm_key),
+			 sizeof(struct allow_entry), why);
+	if (err)
+		txn_rollback(&txn);
+	txn_free(&txn);
+	free(values);
+	return err;
+}
+
+int allow_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
+		 char why[ERRMSG_LEN])
+{
+	struct map_txn txn = {};
+	struct allow_entry entry;
+	int err;
+
+	for (size_t i = 0; i < n; i++) {
+		if (bpf_map_lookup_elem(maps->allow_cidr, &keys[i], &entry))
+			return not_found(&keys[i], "is not on the allowlist", why);
+	}
+	err = txn_delete(&txn, maps->allow_cidr, keys, n, sizeof(struct lpm_key),
+			 sizeof(struct allow_entry), why);
+	if (err)
+		txn_rollback(&txn);
+	txn_free(&txn);
+	return err;
+}
+
+static int compare_allow_records(const void *a, const void *b)
+{
+	return cidr_compare(&((const struct allow_record *)a)->key,
+			    &((const struct allow_record *)b)->key);
+}
+
+int allow_list(const struct maps *maps, struct allow_record **records_out, size_t *count,
+	       char why[ERRMSG_LEN])
+{
+	void *keys = NULL, *values = NULL;
+	struct allow_record *records;
+	size_t n = 0;
+	int err = map_dump(maps->allow_cidr, sizeof(struct lpm_key), sizeof(struct allow_entry),
+			   &keys, &values, &n, why);
+
+	if (err)
+		return err;
+	records = calloc(n + 1, sizeof(*records));
+	if (!records) {
+		free(keys);
+		free(values);
+		errmsg(why, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n; i++) {
+		records[i].key = ((struct lpm_key *)keys)[i];
+		records[i].entry = ((struct allow_entry *)values)[i];
+	}
+	free(keys);
+	free(values);
+	qsort(records, n, sizeof(*records), compare_allow_records);
+	*records_out = records;
+	*count = n;
+	return 0;
+}
+
+bool ban_is_permanent(const struct ban_entry *entry)
+{
+	return entry->expires_ns == 0;
+}
+
+uint64_t ban_seconds_left(const struct ban_entry *entry, uint64_t now_ns)
+{
+	if (entry->expires_ns <= now_ns)
+		return 0;
+	/* Round up: a ban with 0.4 s left is still live. */
+	return (entry->expires_ns - now_ns + NSEC_PER_SEC - 1) / NSEC_PER_SEC;
+}
+
+const char *ban_origin_name(enum ban_origin origin)
+{
+	switch (origin) {
+	case BAN_ORIGIN_MANUAL:
+		return "manual";
+	case BAN_ORIGIN_IP_RULE:
+		return "ip-rule";
+	case BAN_ORIGIN_RESTORED:
+		return "restored";
+	default:
+		return "unknown";
+	}
+}

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Bans and the allowlist as the operator sees them: one address or CIDR
+ * prefix each. Host-length bans go to the exact-address hash, shorter
+ * prefixes to the CIDR trie. Every call is all-or-nothing.
+ */
+#ifndef XDPBAN_BANS_H
+#define XDPBAN_BANS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "errmsg.h"
+#include "pins.h"
+
+struct ban_request {
+	struct lpm_key key;
+	bool permanent;
+	uint64_t seconds;
+};
+
+/* One entry of the maps, with the prefix it covers. */
+struct ban_record {
+	struct lpm_key key;
+	struct ban_entry entry;
+};
+
+struct allow_record {
+	struct lpm_key key;
+	struct allow_entry entry;
+};
+
+/* Bans every request from now on, replacing existing bans of the same prefix. */
+int bans_add(const struct maps *maps, const struct ban_request *requests, size_t n,
+	     enum ban_origin origin, char why[ERRMSG_LEN]);
+/* Lifts the bans of exactly these prefixes; fails, changing nothing, if one is not banned. */
+int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
+		char why[ERRMSG_LEN]);
+/* All bans, expired ones included, sorted by address. The caller frees *records. */
+int bans_list(const struct maps *maps, struct ban_record **records, size_t *count,
+	      char why[ERRMSG_LEN]);
+
+int allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n,
+	      char why[ERRMSG_LEN]);
+int allow_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
+		 char why[ERRMSG_LEN]);
+int allow_list(const struct maps *maps, struct allow_record **records, size_t *count,
+	       char why[ERRMSG_LEN]);
+
+/* Seconds left before the ban expires (0 once expired); meaningless when permanent. */
+uint64_t ban_seconds_left(const struct ban_entry *entry, uint64_t now_ns);
+bool ban_is_permanent(const struct ban_entry *entry);
+const char *ban_origin_name(enum ban_origin origin);
+
+#endif

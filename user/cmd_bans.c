@@ -1,0 +1,307 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* ban, unban, list, allow, unallow: the operator's view of the ban and allow maps. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "addr.h"
+#include "banfile.h"
+#include "bans.h"
+#include "cli.h"
+#include "duration.h"
+
+/* Parses every argument as a prefix; reports the first bad one. */
+static int parse_prefixes(int argc, char **argv, struct lpm_key **keys_out)
+{
+	struct lpm_key *keys = calloc(argc ? argc : 1, sizeof(*keys));
+	char why[ERRMSG_LEN];
+
+	if (!keys)
+		return cli_fail("out of memory");
+	for (int i = 0; i < argc; i++) {
+		if (cidr_parse(argv[i], &keys[i], why)) {
+			free(keys);
+			return cli_fail("%s", why);
+		}
+	}
+	*keys_out = keys;
+	return 0;
+}
+
+static int read_ban_file(const char *path, bool permanent, uint64_t seconds,
+			 struct ban_request **requests, size_t *count)
+{
+	FILE *file = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
+	char why[ERRMSG_LEN];
+	int err;
+
+	if (!file)
+		return cli_fail("cannot open '%s': %s", path, strerror(errno));
+	err = banfile_read(file, path, permanent, seconds, requests, count, why);
+	if (file != stdin)
+		fclose(file);
+	return err ? cli_fail("%s", why) : 0;
+}
+
+static int requests_from_args(int argc, char **argv, bool permanent, uint64_t seconds,
+			      struct ban_request **requests_out)
+{
+	struct ban_request *requests = calloc(argc ? argc : 1, sizeof(*requests));
+	char why[ERRMSG_LEN];
+
+	if (!requests)
+		return cli_fail("out of memory");
+	for (int i = 0; i < argc; i++) {
+		requests[i].permanent = permanent;
+		requests[i].seconds = seconds;
+		if (cidr_parse(argv[i], &requests[i].key, why)) {
+			free(requests);
+			return cli_fail("%s", why);
+		}
+	}
+	*requests_out = requests;
+	return 0;
+}
+
+static int run_ban(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "for", required_argument, NULL, 'f' },
+		{ "file", required_argument, NULL, 'F' },
+		{ "help", no_argument, NULL, CLI_HELP },
+		{ 0 },
+	};
+	struct ban_request *requests = NULL;
+	const char *file = NULL;
+	bool permanent = true;
+	uint64_t seconds = 0;
+	char why[ERRMSG_LEN];
+	struct maps maps;
+	size_t count;
+	int opt, lock_fd, status;
+
+	while ((opt = cli_getopt(&cmd_ban, argc, argv, "f:F:h", options)) != -1) {
+		if (opt == 'f' && duration_parse(optarg, &seconds, &permanent, why))
+			return cli_fail("%s", why);
+		if (opt == 'F')
+			file = optarg;
+		if (opt == '?')
+			return cli_usage_error(&cmd_ban, "bad option");
+	}
+	if (!file == (optind == argc))
+		return cli_usage_error(&cmd_ban, "give addresses or --file, not both or neither");
+
+	count = argc - optind;
+	status = file ? read_ban_file(file, permanent, seconds, &requests, &count)
+		      : requests_from_args(argc - optind, argv + optind, permanent, seconds,
+					   &requests);
+	if (status)
+		return status;
+	status = cli_open_for_write(cli, &maps, &lock_fd);
+	if (status)
+		goto out;
+	if (bans_add(&maps, requests, count, BAN_ORIGIN_MANUAL, why))
+		status = cli_fail("%s", why);
+	else if (!cli->json)
+		printf("banned %zu %s\n", count, count == 1 ? "prefix" : "prefixes");
+	cli_close(&maps, lock_fd);
+out:
+	free(requests);
+	return status;
+}
+
+const struct command cmd_ban = {
+	"ban",
+	run_ban,
+	"ban ADDR[/LEN]... [--for DURATION] | ban --file FILE [--for DURATION]\n"
+	"Drops connection attempts from these addresses or prefixes (IPv4 or IPv6).\n"
+	"A ban of the same prefix is replaced. Without --for a ban is permanent.\n"
+	"  -f, --for DURATION  300, 90s, 5m, 2h, 1d, 1w, 1h30m or permanent\n"
+	"  -F, --file FILE     one 'ADDR[/LEN] [DURATION]' per line, '#' comments; '-' is\n"
+	"                      stdin. A file with any bad line is rejected whole.\n",
+};
+
+/* Shared shape of unban, allow and unallow: a list of prefixes, one map operation. */
+static int run_prefix_command(struct cli *cli, const struct command *cmd, int argc, char **argv,
+			      int (*apply)(const struct maps *, const struct lpm_key *, size_t,
+					   char *),
+			      const char *done)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, CLI_HELP },
+		{ 0 },
+	};
+	struct lpm_key *keys = NULL;
+	char why[ERRMSG_LEN];
+	struct maps maps;
+	size_t count;
+	int opt, lock_fd, status;
+
+	while ((opt = cli_getopt(cmd, argc, argv, "h", options)) != -1) {
+		if (opt == '?')
+			return cli_usage_error(cmd, "bad option");
+	}
+	if (optind == argc)
+		return cli_usage_error(cmd, "expected at least one address or prefix");
+	count = argc - optind;
+	status = parse_prefixes(argc - optind, argv + optind, &keys);
+	if (status)
+		return status;
+	status = cli_open_for_write(cli, &maps, &lock_fd);
+	if (status)
+		goto out;
+	if (apply(&maps, keys, count, why))
+		status = cli_fail("%s", why);
+	else if (!cli->json)
+		printf("%s %zu %s\n", done, count, count == 1 ? "prefix" : "prefixes");
+	cli_close(&maps, lock_fd);
+out:
+	free(keys);
+	return status;
+}
+
+static int run_unban(struct cli *cli, int argc, char **argv)
+{
+	return run_prefix_command(cli, &cmd_unban, argc, argv, bans_remove, "unbanned");
+}
+
+const struct command cmd_unban = {
+	"unban",
+	run_unban,
+	"unban ADDR[/LEN]...\n"
+	"Lifts the bans stored under exactly these prefixes. If one is not banned,\n"
+	"nothing is changed.\n",
+};
+
+static int run_allow(struct cli *cli, int argc, char **argv)
+{
+	return run_prefix_command(cli, &cmd_allow, argc, argv, allow_add, "allowlisted");
+}
+
+const struct command cmd_allow = {
+	"allow",
+	run_allow,
+	"allow ADDR[/LEN]...\n"
+	"Adds prefixes to the allowlist. An allowlisted source is never dropped, by\n"
+	"any ban or country block.\n",
+};
+
+static int run_unallow(struct cli *cli, int argc, char **argv)
+{
+	return run_prefix_command(cli, &cmd_unallow, argc, argv, allow_remove, "removed");
+}
+
+const struct command cmd_unallow = {
+	"unallow",
+	run_unallow,
+	"unallow ADDR[/LEN]...\n"
+	"Removes prefixes from the allowlist.\n",
+};
+
+static json_t *ban_json(const struct ban_record *rec, uint64_t now_ns)
+{
+	char prefix[CIDR_TEXT_LEN];
+	bool permanent = ban_is_permanent(&rec->entry);
+	uint64_t left = ban_seconds_left(&rec->entry, now_ns);
+
+	cidr_format(&rec->key, prefix);
+	return json_pack("{s:s, s:s, s:b, s:b, s:o, s:I, s:s}", "prefix", prefix, "kind",
+			 cidr_is_host(&rec->key) ? "address" : "cidr", "permanent", permanent,
+			 "expired", !permanent && left == 0, "seconds_left",
+			 permanent ? json_null() : json_integer((json_int_t)left), "created",
+			 (json_int_t)rec->entry.created_unix, "origin",
+			 ban_origin_name(rec->entry.origin));
+}
+
+static void print_ban_row(const struct ban_record *rec, uint64_t now_ns)
+{
+	char prefix[CIDR_TEXT_LEN], left[DURATION_TEXT_LEN];
+	uint64_t seconds = ban_seconds_left(&rec->entry, now_ns);
+
+	cidr_format(&rec->key, prefix);
+	if (ban_is_permanent(&rec->entry))
+		snprintf(left, sizeof(left), "permanent");
+	else if (seconds == 0)
+		snprintf(left, sizeof(left), "expired");
+	else
+		duration_format(seconds, left);
+	printf("%-44s %-8s %-10s %s\n", prefix, cidr_is_host(&rec->key) ? "address" : "cidr",
+	       left, ban_origin_name(rec->entry.origin));
+}
+
+static void print_lists(const struct ban_record *bans, size_t ban_count,
+			const struct allow_record *allowed, size_t allow_count, uint64_t now_ns)
+{
+	char prefix[CIDR_TEXT_LEN];
+
+	printf("%-44s %-8s %-10s %s\n", "BANNED", "KIND", "TIME LEFT", "ORIGIN");
+	for (size_t i = 0; i < ban_count; i++)
+		print_ban_row(&bans[i], now_ns);
+	printf("\n%s\n", "ALLOWLISTED");
+	for (size_t i = 0; i < allow_count; i++) {
+		cidr_format(&allowed[i].key, prefix);
+		printf("%s\n", prefix);
+	}
+}
+
+static json_t *lists_json(const struct ban_record *bans, size_t ban_count,
+			  const struct allow_record *allowed, size_t allow_count, uint64_t now_ns)
+{
+	json_t *ban_array = json_array(), *allow_array = json_array();
+	char prefix[CIDR_TEXT_LEN];
+
+	for (size_t i = 0; i < ban_count; i++)
+		json_array_append_new(ban_array, ban_json(&bans[i], now_ns));
+	for (size_t i = 0; i < allow_count; i++) {
+		cidr_format(&allowed[i].key, prefix);
+		json_array_append_new(allow_array,
+				      json_pack("{s:s, s:I}", "prefix", prefix, "created",
+						(json_int_t)allowed[i].entry.created_unix));
+	}
+	return json_pack("{s:o, s:o}", "bans", ban_array, "allowlist", allow_array);
+}
+
+static int run_list(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "help", no_argument, NULL, CLI_HELP },
+		{ 0 },
+	};
+	struct ban_record *bans = NULL;
+	struct allow_record *allowed = NULL;
+	size_t ban_count = 0, allow_count = 0;
+	char why[ERRMSG_LEN];
+	struct maps maps;
+	uint64_t now_ns;
+	int opt, status;
+
+	while ((opt = cli_getopt(&cmd_list, argc, argv, "h", options)) != -1) {
+		if (opt == '?')
+			return cli_usage_error(&cmd_list, "bad option");
+	}
+	if (optind != argc)
+		return cli_usage_error(&cmd_list, "unexpected argument '%s'", argv[optind]);
+	status = cli_open_for_read(cli, &maps);
+	if (status)
+		return status;
+	if (bans_list(&maps, &bans, &ban_count, why) ||
+	    allow_list(&maps, &allowed, &allow_count, why))
+		status = cli_fail("%s", why);
+	maps_close(&maps);
+	now_ns = boottime_now_ns();
+	if (!status && cli->json)
+		cli_print_json(lists_json(bans, ban_count, allowed, allow_count, now_ns));
+	else if (!status)
+		print_lists(bans, ban_count, allowed, allow_count, now_ns);
+	free(bans);
+	free(allowed);
+	return status;
+}
+
+const struct command cmd_list = {
+	"list",
+	run_list,
+	"list [--json]\n"
+	"Lists every ban with its time left (expired bans stay listed until swept:\n"
+	"the XDP program already ignores them), then the allowlist.\n",
+};

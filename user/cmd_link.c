@@ -1,0 +1,189 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* attach, detach, status: the program's presence on interfaces. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "loader.h"
+#include "settings.h"
+
+static const struct option help_only[] = {
+	{ "help", no_argument, NULL, CLI_HELP },
+	{ 0 },
+};
+
+static int run_attach(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, CLI_HELP },
+		{ 0 },
+	};
+	enum attach_mode mode = ATTACH_AUTO;
+	char why[ERRMSG_LEN];
+	bool replaced;
+	int opt;
+
+	while ((opt = cli_getopt(&cmd_attach, argc, argv, "m:h", options)) != -1) {
+		if (opt == 'm' && attach_mode_parse(optarg, &mode, why))
+			return cli_fail("%s", why);
+		if (opt == '?')
+			return cli_usage_error(&cmd_attach, "bad option");
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(&cmd_attach, "expected one interface");
+	if (cli_require_root())
+		return EXIT_FAILURE;
+	if (link_attach(cli->pin_dir, argv[optind], mode, &replaced, why))
+		return cli_fail("%s", why);
+	if (!cli->json)
+		printf("%s %s\n", replaced ? "replaced the program on" : "attached to",
+		       argv[optind]);
+	return EXIT_SUCCESS;
+}
+
+const struct command cmd_attach = {
+	"attach",
+	run_attach,
+	"attach IFACE [--mode auto|native|generic]\n"
+	"Attaches the XDP program to IFACE through a pinned link that stays after\n"
+	"xdpban exits. Run again to upgrade the program in place: the link is\n"
+	"switched atomically and the pinned maps (every ban) are kept.\n"
+	"  -m, --mode MODE   auto (default: native when the driver has it), native, generic\n",
+};
+
+static int run_detach(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, CLI_HELP },
+		{ 0 },
+	};
+	struct attached_link *links = NULL;
+	bool all = false;
+	char why[ERRMSG_LEN];
+	size_t count;
+	int opt, status = EXIT_SUCCESS;
+
+	while ((opt = cli_getopt(&cmd_detach, argc, argv, "ah", options)) != -1) {
+		if (opt == 'a')
+			all = true;
+		if (opt == '?')
+			return cli_usage_error(&cmd_detach, "bad option");
+	}
+	if (all == (argc - optind == 1) || argc - optind > 1)
+		return cli_usage_error(&cmd_detach, "expected one interface, or --all");
+	if (cli_require_root())
+		return EXIT_FAILURE;
+	if (!all) {
+		if (link_detach(cli->pin_dir, argv[optind], why))
+			return cli_fail("%s", why);
+		return EXIT_SUCCESS;
+	}
+	if (links_list(cli->pin_dir, &links, &count, why))
+		return cli_fail("%s", why);
+	for (size_t i = 0; i < count; i++) {
+		if (links[i].stale ? link_remove_stale(cli->pin_dir, links[i].pin_ifindex, why)
+				   : link_detach(cli->pin_dir, links[i].ifname, why))
+			status = cli_fail("%s", why);
+	}
+	free(links);
+	return status;
+}
+
+const struct command cmd_detach = {
+	"detach",
+	run_detach,
+	"detach IFACE | --all\n"
+	"Detaches the XDP program. The maps stay pinned: bans survive and apply again\n"
+	"on the next attach.\n"
+	"  -a, --all   detach from every interface\n",
+};
+
+static json_t *links_json(const struct attached_link *links, size_t count)
+{
+	json_t *array = json_array();
+
+	for (size_t i = 0; i < count; i++)
+		json_array_append_new(array, json_pack("{s:s, s:i, s:s, s:i, s:i}", "interface",
+						       links[i].ifname, "ifindex",
+						       (json_int_t)links[i].ifindex, "mode",
+						       links[i].mode, "prog_id",
+						       (json_int_t)links[i].prog_id, "link_id",
+						       (json_int_t)links[i].link_id));
+	return array;
+}
+
+static void print_status_table(const char *pin_dir, const struct attached_link *links,
+			       size_t count, const struct settings *settings, bool loaded)
+{
+	char ports[512];
+
+	printf("pins:       %s (%s)\n", pin_dir, loaded ? "loaded" : "not loaded");
+	if (!loaded)
+		return;
+	portset_format(&settings->ports, ports, sizeof(ports));
+	printf("scope:      %s\n", scope_name(settings->scope));
+	printf("ports:      %s\n", ports);
+	if (count == 0) {
+		printf("interfaces: none attached\n");
+		return;
+	}
+	printf("\n%-16s %8s %-9s %8s %8s\n", "INTERFACE", "IFINDEX", "MODE", "PROG_ID", "LINK_ID");
+	for (size_t i = 0; i < count; i++)
+		printf("%-16s %8u %-9s %8u %8u\n", links[i].ifname, links[i].ifindex,
+		       links[i].mode, links[i].prog_id, links[i].link_id);
+}
+
+static int run_status(struct cli *cli, int argc, char **argv)
+{
+	struct attached_link *links = NULL;
+	struct settings settings = {};
+	struct maps maps;
+	char why[ERRMSG_LEN];
+	bool loaded;
+	size_t count = 0;
+	int opt;
+
+	while ((opt = cli_getopt(&cmd_status, argc, argv, "h", help_only)) != -1) {
+		if (opt == '?')
+			return cli_usage_error(&cmd_status, "bad option");
+	}
+	if (optind != argc)
+		return cli_usage_error(&cmd_status, "unexpected argument '%s'", argv[optind]);
+	if (cli_require_root())
+		return EXIT_FAILURE;
+
+	loaded = maps_open(cli->pin_dir, &maps, why) == 0;
+	if (loaded) {
+		int err = settings_read(maps.config, &settings, why);
+
+		maps_close(&maps);
+		if (err)
+			return cli_fail("%s", why);
+	}
+	if (links_list(cli->pin_dir, &links, &count, why))
+		return cli_fail("%s", why);
+
+	if (cli->json) {
+		char ports[512];
+
+		portset_format(&settings.ports, ports, sizeof(ports));
+		cli_print_json(json_pack("{s:s, s:b, s:s, s:s, s:o}", "pin_dir", cli->pin_dir,
+					 "loaded", loaded, "scope", scope_name(settings.scope),
+					 "ports", ports, "interfaces", links_json(links, count)));
+	} else {
+		print_status_table(cli->pin_dir, links, count, &settings, loaded);
+	}
+	free(links);
+	return EXIT_SUCCESS;
+}
+
+const struct command cmd_status = {
+	"status",
+	run_status,
+	"status [--json]\n"
+	"Shows whether the maps are loaded, the judging scope and protected ports,\n"
+	"and the interfaces the program is attached to.\n",
+};

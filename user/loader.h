@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Loading the XDP program, and attaching it to interfaces through pinned bpf_links. */
+#ifndef XDPBAN_LOADER_H
+#define XDPBAN_LOADER_H
+
+#include <net/if.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include "errmsg.h"
+
+struct xdpban_bpf;
+
+enum attach_mode {
+	ATTACH_AUTO, /* native where the driver supports it, else generic */
+	ATTACH_NATIVE,
+	ATTACH_GENERIC,
+};
+
+struct attached_link {
+	unsigned int pin_ifindex; /* the interface the link was pinned for */
+	unsigned int ifindex; /* the interface it is attached to now; 0 when gone */
+	char ifname[IF_NAMESIZE];
+	unsigned int link_id;
+	unsigned int prog_id;
+	const char *mode; /* "native", "generic", "offload" or "unknown" */
+	bool stale; /* the interface went away; the pin is left over */
+};
+
+int attach_mode_parse(const char *text, enum attach_mode *mode, char why[ERRMSG_LEN]);
+
+/*
+ * Loads the program; libbpf creates the maps, or reuses the pinned ones so
+ * no ban is lost across reloads and upgrades. Writes the default runtime
+ * config the first time the maps are created.
+ */
+int program_load(const char *pin_dir, struct xdpban_bpf **skel, char why[ERRMSG_LEN]);
+
+/* Creates and pins the maps when they are missing (loads, then unloads, the program). */
+int maps_ensure(const char *pin_dir, char why[ERRMSG_LEN]);
+
+/*
+ * Attaches the program to ifname through a pinned bpf_link that outlives
+ * this process. When xdpban is already attached there, the link is switched
+ * to the new program atomically (an upgrade without a gap). *replaced says which.
+ */
+int link_attach(const char *pin_dir, const char *ifname, enum attach_mode mode, bool *replaced,
+		char why[ERRMSG_LEN]);
+int link_detach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN]);
+
+/* Removes the pin of a link whose interface has gone (by its pin_ifindex). */
+int link_remove_stale(const char *pin_dir, unsigned int ifindex, char why[ERRMSG_LEN]);
+
+/* Lists the pinned links; the caller frees *links. */
+int links_list(const char *pin_dir, struct attached_link **links, size_t *count,
+	       char why[ERRMSG_LEN]);
+
+#endif

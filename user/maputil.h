@@ -1,0 +1,42 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Batched map access: whole-map dumps, and all-or-nothing writes. A write
+ * transaction records what each key held before it is changed, so when any
+ * step fails every map is put back as it was: nothing is half-applied.
+ */
+#ifndef XDPBAN_MAPUTIL_H
+#define XDPBAN_MAPUTIL_H
+
+#include <stddef.h>
+#include <linux/types.h>
+#include "errmsg.h"
+
+struct undo_record;
+
+struct map_txn {
+	struct undo_record *undo;
+	size_t count;
+	size_t capacity;
+};
+
+/* Writes n key/value pairs (arrays of key_size and value_size elements). */
+int txn_update(struct map_txn *txn, int map_fd, const void *keys, const void *values, size_t n,
+	       size_t key_size, size_t value_size, char why[ERRMSG_LEN]);
+/* Deletes n keys; every key must exist (missing keys are an error, nothing deleted). */
+int txn_delete(struct map_txn *txn, int map_fd, const void *keys, size_t n, size_t key_size,
+	       size_t value_size, char why[ERRMSG_LEN]);
+/* Puts every changed key back, newest change first. */
+void txn_rollback(struct map_txn *txn);
+void txn_free(struct map_txn *txn);
+
+/*
+ * Reads every entry of a map into freshly allocated arrays (batched where
+ * the map type supports it). The caller frees *keys and *values.
+ */
+int map_dump(int map_fd, size_t key_size, size_t value_size, void **keys, void **values,
+	     size_t *count, char why[ERRMSG_LEN]);
+
+/* Looks up one key of a per-CPU map and returns the values of all CPUs summed as u64 words. */
+int percpu_sum(int map_fd, const void *key, __u64 *sum, size_t words, char why[ERRMSG_LEN]);
+
+#endif

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* Runtime settings of the XDP program, kept in the config map: scope and protected ports. */
+#ifndef XDPBAN_SETTINGS_H
+#define XDPBAN_SETTINGS_H
+
+#include "errmsg.h"
+#include "portset.h"
+
+struct settings {
+	enum judge_scope scope;
+	struct portset ports;
+};
+
+/* Writes the defaults (SYN scope, mail ports) unless the map was initialised before. */
+int settings_init(int config_fd, char why[ERRMSG_LEN]);
+int settings_read(int config_fd, struct settings *settings, char why[ERRMSG_LEN]);
+/* Replaces the whole config value in one map update. */
+int settings_write(int config_fd, const struct settings *settings, char why[ERRMSG_LEN]);
+
+int scope_parse(const char *text, enum judge_scope *scope, char why[ERRMSG_LEN]);
+const char *scope_name(enum judge_scope scope);
+
+#endif
