@@ -30,7 +30,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/*.c))
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.c))
 
-.PHONY: all check test-unit test-bpf test-e2e clean vmlinux format lint
+.PHONY: all check bench clean vmlinux format lint
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/xdpban
@@ -59,7 +59,23 @@ $(OUTPUT)/tests/%: tests/bpf/%.c tests/bpf/packets.h $(USER_OBJS) $(OUTPUT)/xdpb
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) $(LDLIBS) -lcmocka -o $@
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests:
+$(OUTPUT)/xdp_drop.bpf.o: bench/xdp_drop.bpf.c vmlinux/vmlinux.h | $(OUTPUT)
+	$(call msg,BPF,$@)
+	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUTPUT)/xdp_drop.skel.h: $(OUTPUT)/xdp_drop.bpf.o
+	$(call msg,GEN-SKEL,$@)
+	$(Q)$(BPFTOOL) gen skeleton $< name xdp_drop_bpf > $@
+
+$(OUTPUT)/bench/prog_cost: bench/prog_cost.c $(USER_OBJS) $(OUTPUT)/xdp_drop.skel.h | $(OUTPUT)/bench
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
+
+# Benchmarks are not tests: they print ratios measured side by side in one run.
+bench: $(OUTPUT)/bench/prog_cost
+	$(Q)$(OUTPUT)/bench/prog_cost
+
+$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 check: $(OUTPUT)/xdpban $(UNIT_TESTS) $(BPF_TESTS)

@@ -94,7 +94,7 @@ static __always_inline bool ban_expired(const struct ban_entry *ban, struct lazy
 	if (ban->expires_ns == 0)
 		return false;
 	if (clock->now == 0)
-		clock->now = bpf_ktime_get_boot_ns();
+		clock->now = bpf_ktime_get_coarse_ns();
 	return ban->expires_ns <= clock->now;
 }
 

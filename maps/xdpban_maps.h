@@ -10,10 +10,14 @@
  * a v6 twin keeps the data path and the CLI single-path; an IPv4 prefix of
  * length N is stored with prefixlen 96 + N.
  *
- * Time: deadlines are CLOCK_BOOTTIME nanoseconds (bpf_ktime_get_boot_ns() in
- * the kernel, clock_gettime(CLOCK_BOOTTIME) in user space). It is monotonic,
- * so setting the wall clock never expires or extends a ban, and it keeps
- * counting through suspend, so a 5-minute ban lasts 5 real minutes.
+ * Time: deadlines are CLOCK_MONOTONIC nanoseconds. User space computes them
+ * with clock_gettime(CLOCK_MONOTONIC); the program compares them with
+ * bpf_ktime_get_coarse_ns(), the same clock read at tick resolution. Being
+ * monotonic, setting the wall clock never expires or extends a ban. The
+ * coarse read never runs ahead of the fine one, so a ban can only last up to
+ * one tick (<= 4 ms) longer, never shorter; in exchange the drop path costs
+ * about 22 ns less than with a clocksource read (bench/prog_cost: 98 -> 76
+ * ns/packet on the development VM).
  */
 #ifndef XDPBAN_MAPS_H
 #define XDPBAN_MAPS_H
@@ -68,7 +72,7 @@ enum ban_origin {
 };
 
 struct ban_entry {
-	__u64 expires_ns; /* CLOCK_BOOTTIME deadline; 0 means permanent */
+	__u64 expires_ns; /* CLOCK_MONOTONIC deadline; 0 means permanent */
 	__u64 created_unix; /* wall-clock seconds when banned, informational */
 	/*
 	 * Length of the prefix this entry was stored under. The LPM lookup

@@ -55,8 +55,8 @@ static bool covers_all_ipv4(const struct lpm_key *key)
 {
 	__u8 mapped_network[ADDR_LEN] = { 0 };
 
-	if (key->prefixlen > IPV4_MAPPED_PREFIXLEN)
-		return false;
+	if (key->prefixlen >= IPV4_MAPPED_PREFIXLEN)
+		return false; /* inside ::ffff:0:0/96: an IPv4 range written as IPv6 */
 	memcpy(mapped_network, ipv4_mapped_prefix, sizeof(ipv4_mapped_prefix));
 	clear_host_bits(mapped_network, key->prefixlen);
 	return memcmp(mapped_network, key->addr, ADDR_LEN) == 0;

@@ -83,7 +83,7 @@ int bans_add(const struct maps *maps, const struct ban_request *requests, size_t
 	     enum ban_origin origin, char why[ERRMSG_LEN])
 {
 	struct batch hosts, cidrs;
-	uint64_t now_ns = boottime_now_ns();
+	uint64_t now_ns = ban_clock_now_ns();
 	int err = batch_alloc(&hosts, n, sizeof(struct addr_key), sizeof(struct ban_entry));
 
 	if (!err)

@@ -288,7 +288,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 	    allow_list(&maps, &allowed, &allow_count, why))
 		status = cli_fail("%s", why);
 	maps_close(&maps);
-	now_ns = boottime_now_ns();
+	now_ns = ban_clock_now_ns();
 	if (!status && cli->json)
 		cli_print_json(lists_json(bans, ban_count, allowed, allow_count, now_ns));
 	else if (!status)

@@ -97,10 +97,10 @@ void duration_format(uint64_t seconds, char buf[DURATION_TEXT_LEN])
 	}
 }
 
-uint64_t boottime_now_ns(void)
+uint64_t ban_clock_now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_BOOTTIME, &ts);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }

@@ -22,7 +22,7 @@ int duration_parse(const char *text, uint64_t *seconds, bool *permanent, char wh
 /* "1d2h", "4m59s", "0s": the two most significant units. */
 void duration_format(uint64_t seconds, char buf[DURATION_TEXT_LEN]);
 
-/* CLOCK_BOOTTIME in nanoseconds: the clock the XDP program compares deadlines with. */
-uint64_t boottime_now_ns(void);
+/* CLOCK_MONOTONIC in nanoseconds: the clock ban deadlines are kept in (see the map ABI). */
+uint64_t ban_clock_now_ns(void);
 
 #endif
