@@ -30,7 +30,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/*.c))
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.c))
 
-.PHONY: all check bench clean vmlinux format lint
+.PHONY: all check bench docs clean vmlinux format lint
 .DELETE_ON_ERROR:
 
 all: $(OUTPUT)/xdpban
@@ -80,6 +80,9 @@ $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/bench:
 
 check: $(OUTPUT)/xdpban $(UNIT_TESTS) $(BPF_TESTS)
 	$(Q)tests/run-all.sh
+
+docs: $(OUTPUT)/xdpban
+	$(Q)scripts/gen-cli-doc.sh $<
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h

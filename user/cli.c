@@ -22,7 +22,7 @@ int cli_fail(const char *fmt, ...)
 
 void cli_print_usage(const struct command *cmd)
 {
-	printf("Usage: xdpban %s\n", cmd->usage);
+	printf("Usage: xdpban %s", cmd->usage);
 }
 
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)

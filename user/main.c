@@ -44,6 +44,29 @@ static void usage(FILE *out)
 		XDPBAN_PIN_DIR);
 }
 
+/*
+ * -j/--json is accepted anywhere before "--" ("xdpban list --json" as well as
+ * "xdpban --json list"): removes it from argv and returns the new argc.
+ */
+static int take_json_flag(int argc, char **argv, bool *json)
+{
+	int kept = 1;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--") == 0) {
+			while (i < argc)
+				argv[kept++] = argv[i++];
+			break;
+		}
+		if (strcmp(argv[i], "-j") == 0 || strcmp(argv[i], "--json") == 0)
+			*json = true;
+		else
+			argv[kept++] = argv[i];
+	}
+	argv[kept] = NULL;
+	return kept;
+}
+
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -56,6 +79,8 @@ int main(int argc, char **argv)
 	};
 	struct cli cli = { .pin_dir = XDPBAN_PIN_DIR };
 	int opt;
+
+	argc = take_json_flag(argc, argv, &cli.json);
 
 	while ((opt = getopt_long(argc, argv, "+jvh", options, NULL)) != -1) {
 		switch (opt) {
