@@ -92,7 +92,8 @@ format:
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
-	    --suppress=missingIncludeSystem -Imaps -Iuser user tests/unit
+	    --suppress=missingIncludeSystem --library=scripts/libbpf.cfg \
+	    -Imaps -Iuser user tests/unit $(filter-out %.bpf.c,$(wildcard bench/*.c tests/bpf/*.c))
 
 clean:
 	rm -rf $(OUTPUT)

@@ -23,8 +23,8 @@
 #include "xdp_drop.skel.h"
 #include "xdpban.skel.h"
 
-#define REPEAT 1000000
-#define ROUNDS 7
+#define REPEAT	  1000000
+#define ROUNDS	  7
 #define BULK_BANS 100000
 
 struct syn_frame {
@@ -138,7 +138,7 @@ int main(void)
 		return EXIT_FAILURE;
 	}
 	bpf_object__for_each_map(map, skel->obj)
-		bpf_map__set_pin_path(map, NULL); /* private maps: never touch a real install */
+	    bpf_map__set_pin_path(map, NULL); /* private maps: never touch a real install */
 	if (xdpban_bpf__load(skel) || settings_init(bpf_map__fd(skel->maps.xdpban_config), why)) {
 		fprintf(stderr, "prog_cost: cannot load xdpban\n");
 		return EXIT_FAILURE;
@@ -146,8 +146,8 @@ int main(void)
 	ours = bpf_program__fd(skel->progs.xdpban);
 	floor = bpf_program__fd(baseline->progs.xdp_drop);
 
-	printf("BPF_PROG_TEST_RUN, %d packets a round, median of %d rounds (ns/packet)\n\n",
-	       REPEAT, ROUNDS);
+	printf("BPF_PROG_TEST_RUN, %d packets a round, median of %d rounds (ns/packet)\n\n", REPEAT,
+	       ROUNDS);
 	printf("| %-38s | %9s | %9s | %6s |\n", "case", "xdpban", "XDP_DROP", "ratio");
 	printf("|%s|%s|%s|%s|\n", "----------------------------------------", "-----------",
 	       "-----------", "--------");

@@ -14,22 +14,22 @@
 #include "xdpban_maps.h"
 
 /* vmlinux.h carries types, not macros. */
-#define ETH_P_IP 0x0800
-#define ETH_P_IPV6 0x86DD
-#define ETH_P_8021Q 0x8100
-#define ETH_P_8021AD 0x88A8
-#define IP_OFFSET_MASK 0x1FFF
+#define ETH_P_IP	      0x0800
+#define ETH_P_IPV6	      0x86DD
+#define ETH_P_8021Q	      0x8100
+#define ETH_P_8021AD	      0x88A8
+#define IP_OFFSET_MASK	      0x1FFF
 #define IPV6_FRAG_OFFSET_MASK 0xFFF8
 /* IPv6 extension headers (linux/in6.h defines them as macros). */
-#define IPPROTO_HOPOPTS 0
-#define IPPROTO_ROUTING 43
+#define IPPROTO_HOPOPTS	 0
+#define IPPROTO_ROUTING	 43
 #define IPPROTO_FRAGMENT 44
-#define IPPROTO_NONE 59
-#define IPPROTO_DSTOPTS 60
-#define TCP_FLAG_SYN 0x02
-#define TCP_FLAG_ACK 0x10
+#define IPPROTO_NONE	 59
+#define IPPROTO_DSTOPTS	 60
+#define TCP_FLAG_SYN	 0x02
+#define TCP_FLAG_ACK	 0x10
 
-#define VLAN_MAX_DEPTH 2
+#define VLAN_MAX_DEPTH	   2
 #define IPV6_EXT_MAX_DEPTH 8
 
 struct cursor {

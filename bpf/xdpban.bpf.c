@@ -129,8 +129,7 @@ static __always_inline bool port_protected(const struct xdpban_config *cfg, __u1
 	return cfg->ports[port / 64] & (1ULL << (port % 64));
 }
 
-static __always_inline bool in_scope(const struct xdpban_config *cfg,
-				     const struct packet_info *pkt)
+static __always_inline bool in_scope(const struct xdpban_config *cfg, const struct packet_info *pkt)
 {
 	if (cfg->scope == SCOPE_ALL)
 		return true;

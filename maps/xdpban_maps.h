@@ -31,21 +31,21 @@
 #define XDPBAN_LINK_PREFIX "link-ifindex-"
 
 /* Map names are also their pin names under XDPBAN_PIN_DIR (max 15 chars). */
-#define MAP_ALLOW_CIDR "allow_cidr"
-#define MAP_BAN_ADDR "ban_addr"
-#define MAP_BAN_CIDR "ban_cidr"
-#define MAP_GEO_PREFIX "geo_prefix"
-#define MAP_GEO_BLOCKED "geo_blocked"
-#define MAP_GEO_DROPS "geo_drops"
+#define MAP_ALLOW_CIDR	  "allow_cidr"
+#define MAP_BAN_ADDR	  "ban_addr"
+#define MAP_BAN_CIDR	  "ban_cidr"
+#define MAP_GEO_PREFIX	  "geo_prefix"
+#define MAP_GEO_BLOCKED	  "geo_blocked"
+#define MAP_GEO_DROPS	  "geo_drops"
 #define MAP_VERDICT_STATS "verdict_stats"
-#define MAP_CONFIG "xdpban_config"
+#define MAP_CONFIG	  "xdpban_config"
 
-#define BAN_ADDR_CAPACITY 1048576 /* exact-address bans (LRU) */
-#define BAN_CIDR_CAPACITY 65536
+#define BAN_ADDR_CAPACITY   1048576 /* exact-address bans (LRU) */
+#define BAN_CIDR_CAPACITY   65536
 #define ALLOW_CIDR_CAPACITY 16384
 #define GEO_PREFIX_CAPACITY 1048576
 
-#define ADDR_LEN 16
+#define ADDR_LEN	      16
 #define IPV4_MAPPED_PREFIXLEN 96
 
 /* Two ASCII letters A-Z index a flat table: (c0 - 'A') * 26 + (c1 - 'A'). */
@@ -66,13 +66,13 @@ struct lpm_key {
 
 /* Who put a ban in place; informational, shown by `xdpban list`. */
 enum ban_origin {
-	BAN_ORIGIN_MANUAL = 0, /* xdpban ban */
-	BAN_ORIGIN_IP_RULE = 1, /* daemon: too many failures from one IP */
+	BAN_ORIGIN_MANUAL = 0,	 /* xdpban ban */
+	BAN_ORIGIN_IP_RULE = 1,	 /* daemon: too many failures from one IP */
 	BAN_ORIGIN_RESTORED = 2, /* restored from the persistent store */
 };
 
 struct ban_entry {
-	__u64 expires_ns; /* CLOCK_MONOTONIC deadline; 0 means permanent */
+	__u64 expires_ns;   /* CLOCK_MONOTONIC deadline; 0 means permanent */
 	__u64 created_unix; /* wall-clock seconds when banned, informational */
 	/*
 	 * Length of the prefix this entry was stored under. The LPM lookup
@@ -104,7 +104,10 @@ enum judge_scope {
 };
 
 /* The mail ports (SMTP, POP3, IMAP, SMTPS, submission, IMAPS, POP3S, ManageSieve). */
-#define DEFAULT_PROTECTED_PORTS { 25, 110, 143, 465, 587, 993, 995, 4190 }
+#define DEFAULT_PROTECTED_PORTS                                                                    \
+	{                                                                                          \
+		25, 110, 143, 465, 587, 993, 995, 4190                                             \
+	}
 
 struct xdpban_config {
 	/*
@@ -112,7 +115,7 @@ struct xdpban_config {
 	 * protects DEFAULT_PROTECTED_PORTS, so a fresh map is never "no ports".
 	 */
 	__u32 initialized;
-	__u32 scope; /* enum judge_scope */
+	__u32 scope;	 /* enum judge_scope */
 	__u32 all_ports; /* 1: every TCP port is protected */
 	__u32 reserved;
 	__u64 ports[PORT_BITMAP_WORDS]; /* bit N set: TCP port N is protected */
@@ -120,10 +123,10 @@ struct xdpban_config {
 
 /* Verdict reasons: the index of verdict_stats. */
 enum verdict_reason {
-	REASON_PASS = 0, /* judged, no ban matched */
-	REASON_DROP_BAN = 1, /* exact-address ban */
-	REASON_DROP_CIDR = 2, /* CIDR ban */
-	REASON_DROP_GEO = 3, /* blocked country */
+	REASON_PASS = 0,       /* judged, no ban matched */
+	REASON_DROP_BAN = 1,   /* exact-address ban */
+	REASON_DROP_CIDR = 2,  /* CIDR ban */
+	REASON_DROP_GEO = 3,   /* blocked country */
 	REASON_PASS_ALLOW = 4, /* allowlisted source */
 	REASON_NOT_JUDGED = 5, /* outside the scope, or not parsable */
 	REASON_COUNT,

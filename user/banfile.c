@@ -57,9 +57,8 @@ static int append(struct ban_request **requests, size_t *count, size_t *capacity
 	return 0;
 }
 
-int banfile_read(FILE *file, const char *name, bool default_permanent,
-		 uint64_t default_seconds, struct ban_request **requests_out, size_t *count_out,
-		 char why[ERRMSG_LEN])
+int banfile_read(FILE *file, const char *name, bool default_permanent, uint64_t default_seconds,
+		 struct ban_request **requests_out, size_t *count_out, char why[ERRMSG_LEN])
 {
 	struct ban_request *requests = NULL;
 	size_t count = 0, capacity = 0, line_len = 0;

@@ -14,8 +14,7 @@
  * reason" in why and no requests, so a bad file applies nothing.
  * The caller frees *requests.
  */
-int banfile_read(FILE *file, const char *name, bool default_permanent,
-		 uint64_t default_seconds, struct ban_request **requests, size_t *count,
-		 char why[ERRMSG_LEN]);
+int banfile_read(FILE *file, const char *name, bool default_permanent, uint64_t default_seconds,
+		 struct ban_request **requests, size_t *count, char why[ERRMSG_LEN]);
 
 #endif

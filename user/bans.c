@@ -53,8 +53,8 @@ static struct ban_entry ban_entry_for(const struct ban_request *req, enum ban_or
 }
 
 /* Applies both maps' changes, or neither. */
-static int apply_pair(int host_fd, const struct batch *hosts, size_t host_key_size,
-		      int cidr_fd, const struct batch *cidrs, size_t value_size, bool remove,
+static int apply_pair(int host_fd, const struct batch *hosts, size_t host_key_size, int cidr_fd,
+		      const struct batch *cidrs, size_t value_size, bool remove,
 		      char why[ERRMSG_LEN])
 {
 	struct map_txn txn = {};
@@ -123,7 +123,8 @@ static int split_keys(const struct lpm_key *keys, size_t n, struct batch *hosts,
 		return err;
 	for (size_t i = 0; i < n; i++) {
 		if (cidr_is_host(&keys[i]))
-			addr_key_from_lpm((struct addr_key *)hosts->keys + hosts->count++, &keys[i]);
+			addr_key_from_lpm((struct addr_key *)hosts->keys + hosts->count++,
+					  &keys[i]);
 		else
 			((struct lpm_key *)cidrs->keys)[cidrs->count++] = keys[i];
 	}
@@ -141,8 +142,7 @@ static int ban_lookup(const struct maps *maps, const struct lpm_key *key, struct
 	return bpf_map_lookup_elem(maps->ban_addr, &host, entry);
 }
 
-int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
-		char why[ERRMSG_LEN])
+int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n, char why[ERRMSG_LEN])
 {
 	struct batch hosts, cidrs;
 	struct ban_entry entry;
@@ -208,8 +208,7 @@ int bans_list(const struct maps *maps, struct ban_record **records_out, size_t *
 	return 0;
 }
 
-int allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n,
-	      char why[ERRMSG_LEN])
+int allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n, char why[ERRMSG_LEN])
 {
 	struct allow_entry entry = { .created_unix = (uint64_t)time(NULL) };
 	struct map_txn txn = {};

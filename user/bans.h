@@ -40,8 +40,7 @@ int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
 int bans_list(const struct maps *maps, struct ban_record **records, size_t *count,
 	      char why[ERRMSG_LEN]);
 
-int allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n,
-	      char why[ERRMSG_LEN]);
+int allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n, char why[ERRMSG_LEN]);
 int allow_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
 		 char why[ERRMSG_LEN]);
 int allow_list(const struct maps *maps, struct allow_record **records, size_t *count,

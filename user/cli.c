@@ -35,8 +35,8 @@ int cli_usage_error(const struct command *cmd, const char *fmt, ...)
 	va_start(args, fmt);
 	vfprintf(stderr, fmt, args);
 	va_end(args);
-	fprintf(stderr, "\nUsage: xdpban %.*s (see 'xdpban %s --help')\n", synopsis_len,
-		cmd->usage, cmd->name);
+	fprintf(stderr, "\nUsage: xdpban %.*s (see 'xdpban %s --help')\n", synopsis_len, cmd->usage,
+		cmd->name);
 	return EXIT_FAILURE;
 }
 

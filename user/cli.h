@@ -23,7 +23,7 @@ struct command {
 /* Prints "xdpban: <message>" to stderr and returns the failure exit status. */
 int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int cli_usage_error(const struct command *cmd, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void cli_print_usage(const struct command *cmd);
 
 /*
@@ -44,6 +44,6 @@ void cli_close(struct maps *maps, int lock_fd);
 void cli_print_json(json_t *doc);
 
 extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_stats, cmd_ban, cmd_unban,
-	cmd_list, cmd_allow, cmd_unallow, cmd_ports, cmd_scope;
+    cmd_list, cmd_allow, cmd_unallow, cmd_ports, cmd_scope;
 
 #endif

@@ -92,9 +92,9 @@ static int run_ban(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(&cmd_ban, "give addresses or --file, not both or neither");
 
 	count = argc - optind;
-	status = file ? read_ban_file(file, permanent, seconds, &requests, &count)
-		      : requests_from_args(argc - optind, argv + optind, permanent, seconds,
-					   &requests);
+	status =
+	    file ? read_ban_file(file, permanent, seconds, &requests, &count)
+		 : requests_from_args(argc - optind, argv + optind, permanent, seconds, &requests);
 	if (status)
 		return status;
 	status = cli_open_for_write(cli, &maps, &lock_fd);
@@ -225,8 +225,8 @@ static void print_ban_row(const struct ban_record *rec, uint64_t now_ns)
 		snprintf(left, sizeof(left), "expired");
 	else
 		duration_format(seconds, left);
-	printf("%-44s %-8s %-10s %s\n", prefix, cidr_is_host(&rec->key) ? "address" : "cidr",
-	       left, ban_origin_name(rec->entry.origin));
+	printf("%-44s %-8s %-10s %s\n", prefix, cidr_is_host(&rec->key) ? "address" : "cidr", left,
+	       ban_origin_name(rec->entry.origin));
 }
 
 static void print_lists(const struct ban_record *bans, size_t ban_count,

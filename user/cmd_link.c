@@ -106,17 +106,16 @@ static json_t *links_json(const struct attached_link *links, size_t count)
 	json_t *array = json_array();
 
 	for (size_t i = 0; i < count; i++)
-		json_array_append_new(array, json_pack("{s:s, s:i, s:s, s:i, s:i}", "interface",
-						       links[i].ifname, "ifindex",
-						       (json_int_t)links[i].ifindex, "mode",
-						       links[i].mode, "prog_id",
-						       (json_int_t)links[i].prog_id, "link_id",
-						       (json_int_t)links[i].link_id));
+		json_array_append_new(
+		    array, json_pack("{s:s, s:i, s:s, s:i, s:i}", "interface", links[i].ifname,
+				     "ifindex", (json_int_t)links[i].ifindex, "mode", links[i].mode,
+				     "prog_id", (json_int_t)links[i].prog_id, "link_id",
+				     (json_int_t)links[i].link_id));
 	return array;
 }
 
-static void print_status_table(const char *pin_dir, const struct attached_link *links,
-			       size_t count, const struct settings *settings, bool loaded)
+static void print_status_table(const char *pin_dir, const struct attached_link *links, size_t count,
+			       const struct settings *settings, bool loaded)
 {
 	char ports[512];
 
@@ -132,8 +131,8 @@ static void print_status_table(const char *pin_dir, const struct attached_link *
 	}
 	printf("\n%-16s %8s %-9s %8s %8s\n", "INTERFACE", "IFINDEX", "MODE", "PROG_ID", "LINK_ID");
 	for (size_t i = 0; i < count; i++)
-		printf("%-16s %8u %-9s %8u %8u\n", links[i].ifname, links[i].ifindex,
-		       links[i].mode, links[i].prog_id, links[i].link_id);
+		printf("%-16s %8u %-9s %8u %8u\n", links[i].ifname, links[i].ifindex, links[i].mode,
+		       links[i].prog_id, links[i].link_id);
 }
 
 static int run_status(struct cli *cli, int argc, char **argv)

@@ -28,8 +28,8 @@ static const struct unit *find_unit(char suffix)
 
 static int invalid(const char *text, const char *reason, char why[ERRMSG_LEN])
 {
-	snprintf(why, ERRMSG_LEN, "duration '%s': %s (use 300, 90s, 5m, 2h, 1d or permanent)",
-		 text, reason);
+	snprintf(why, ERRMSG_LEN, "duration '%s': %s (use 300, 90s, 5m, 2h, 1d or permanent)", text,
+		 reason);
 	return -EINVAL;
 }
 

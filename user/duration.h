@@ -8,9 +8,9 @@
 #include <stdint.h>
 #include "addr.h"
 
-#define DURATION_TEXT_LEN 32
+#define DURATION_TEXT_LEN    32
 #define DURATION_MAX_SECONDS (100ULL * 365 * 86400)
-#define NSEC_PER_SEC 1000000000ULL
+#define NSEC_PER_SEC	     1000000000ULL
 
 /*
  * Parses "300", "90s", "5m", "2h", "1d", "1w", combinations like "1h30m",

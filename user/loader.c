@@ -60,8 +60,9 @@ int program_load(const char *pin_dir, struct xdpban_bpf **skel_out, char why[ERR
 		char reason[128];
 
 		libbpf_strerror(err, reason, sizeof(reason));
-		errmsg(why, "cannot load the XDP program: %s (pinned maps in %s from an "
-			    "incompatible version? run with -v for the libbpf log)",
+		errmsg(why,
+		       "cannot load the XDP program: %s (pinned maps in %s from an "
+		       "incompatible version? run with -v for the libbpf log)",
 		       reason, pin_dir);
 		xdpban_bpf__destroy(skel);
 		return err;
@@ -148,8 +149,10 @@ static int link_create_pinned(const char *path, const char *ifname, unsigned int
 	if (link_fd < 0) {
 		err = -errno;
 		if (errno == EBUSY || errno == EEXIST)
-			errmsg(why, "%s already has an XDP program that xdpban does not manage "
-				    "(see 'ip link show %s')", ifname, ifname);
+			errmsg(why,
+			       "%s already has an XDP program that xdpban does not manage "
+			       "(see 'ip link show %s')",
+			       ifname, ifname);
 		else if (errno == EOPNOTSUPP && mode == ATTACH_NATIVE)
 			errmsg(why, "%s: the driver has no native XDP support (use --mode generic)",
 			       ifname);

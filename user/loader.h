@@ -18,12 +18,12 @@ enum attach_mode {
 
 struct attached_link {
 	unsigned int pin_ifindex; /* the interface the link was pinned for */
-	unsigned int ifindex; /* the interface it is attached to now; 0 when gone */
+	unsigned int ifindex;	  /* the interface it is attached to now; 0 when gone */
 	char ifname[IF_NAMESIZE];
 	unsigned int link_id;
 	unsigned int prog_id;
 	const char *mode; /* "native", "generic", "offload" or "unknown" */
-	bool stale; /* the interface went away; the pin is left over */
+	bool stale;	  /* the interface went away; the pin is left over */
 };
 
 int attach_mode_parse(const char *text, enum attach_mode *mode, char why[ERRMSG_LEN]);

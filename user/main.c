@@ -11,7 +11,7 @@
 #define XDPBAN_VERSION "0.1.0"
 
 static const struct command *const commands[] = {
-	&cmd_attach, &cmd_detach, &cmd_status, &cmd_stats, &cmd_ban, &cmd_unban,
+	&cmd_attach, &cmd_detach, &cmd_status,	&cmd_stats, &cmd_ban,	&cmd_unban,
 	&cmd_list,   &cmd_allow,  &cmd_unallow, &cmd_ports, &cmd_scope,
 };
 
@@ -36,11 +36,12 @@ static void usage(FILE *out)
 
 		fprintf(out, "  %.*s\n", (int)(newline - usage_text), usage_text);
 	}
-	fprintf(out, "\nGlobal options:\n"
-		     "  -j, --json       machine-readable output\n"
-		     "  -v, --verbose    show libbpf's messages (verifier log on load errors)\n"
-		     "      --pin-dir D  bpffs directory of the maps and links (default %s)\n"
-		     "\n'xdpban COMMAND --help' describes a command.\n",
+	fprintf(out,
+		"\nGlobal options:\n"
+		"  -j, --json       machine-readable output\n"
+		"  -v, --verbose    show libbpf's messages (verifier log on load errors)\n"
+		"      --pin-dir D  bpffs directory of the maps and links (default %s)\n"
+		"\n'xdpban COMMAND --help' describes a command.\n",
 		XDPBAN_PIN_DIR);
 }
 
@@ -70,12 +71,9 @@ static int take_json_flag(int argc, char **argv, bool *json)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "verbose", no_argument, NULL, 'v' },
-		{ "pin-dir", required_argument, NULL, 'p' },
-		{ "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },
-		{ 0 },
+		{ "json", no_argument, NULL, 'j' },	     { "verbose", no_argument, NULL, 'v' },
+		{ "pin-dir", required_argument, NULL, 'p' }, { "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },	     { 0 },
 	};
 	struct cli cli = { .pin_dir = XDPBAN_PIN_DIR };
 	int opt;

@@ -9,7 +9,7 @@
 #include <bpf/libbpf.h>
 #include "xdpban_maps.h"
 
-#define UNDO_KEY_MAX 24
+#define UNDO_KEY_MAX   24
 #define UNDO_VALUE_MAX 32
 
 _Static_assert(sizeof(struct lpm_key) <= UNDO_KEY_MAX, "undo key buffer too small");
@@ -38,8 +38,8 @@ static int txn_reserve(struct map_txn *txn, size_t more)
 }
 
 /* Remembers what each key holds now. Returns how many of the keys existed. */
-static int txn_record(struct map_txn *txn, int map_fd, const void *keys, size_t n,
-		      size_t key_size, size_t value_size, size_t *existing, char why[ERRMSG_LEN])
+static int txn_record(struct map_txn *txn, int map_fd, const void *keys, size_t n, size_t key_size,
+		      size_t value_size, size_t *existing, char why[ERRMSG_LEN])
 {
 	if (key_size > UNDO_KEY_MAX || value_size > UNDO_VALUE_MAX || txn_reserve(txn, n)) {
 		errmsg(why, "out of memory recording %zu map changes", n);
@@ -133,8 +133,8 @@ void txn_free(struct map_txn *txn)
 	memset(txn, 0, sizeof(*txn));
 }
 
-static int dump_batched(int map_fd, size_t key_size, size_t value_size, char *keys,
-			char *values, size_t capacity, size_t *count)
+static int dump_batched(int map_fd, size_t key_size, size_t value_size, char *keys, char *values,
+			size_t capacity, size_t *count)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 	__u64 batch = 0; /* opaque cursor; large enough for every map type's */
@@ -157,8 +157,8 @@ static int dump_batched(int map_fd, size_t key_size, size_t value_size, char *ke
 	return 0;
 }
 
-static int dump_by_key(int map_fd, size_t key_size, size_t value_size, char *keys,
-		       char *values, size_t capacity, size_t *count)
+static int dump_by_key(int map_fd, size_t key_size, size_t value_size, char *keys, char *values,
+		       size_t capacity, size_t *count)
 {
 	const void *prev = NULL;
 
@@ -177,8 +177,8 @@ static int dump_by_key(int map_fd, size_t key_size, size_t value_size, char *key
 	return 0;
 }
 
-int map_dump(int map_fd, size_t key_size, size_t value_size, void **keys_out,
-	     void **values_out, size_t *count, char why[ERRMSG_LEN])
+int map_dump(int map_fd, size_t key_size, size_t value_size, void **keys_out, void **values_out,
+	     size_t *count, char why[ERRMSG_LEN])
 {
 	struct bpf_map_info info = {};
 	__u32 info_len = sizeof(info);

@@ -38,8 +38,7 @@ static const struct map_spec map_specs[] = {
 	  sizeof(struct verdict_counter) },
 	{ MAP_VERDICT_STATS, offsetof(struct maps, verdict_stats), sizeof(__u32),
 	  sizeof(struct verdict_counter) },
-	{ MAP_CONFIG, offsetof(struct maps, config), sizeof(__u32),
-	  sizeof(struct xdpban_config) },
+	{ MAP_CONFIG, offsetof(struct maps, config), sizeof(__u32), sizeof(struct xdpban_config) },
 };
 
 #define MAP_COUNT (sizeof(map_specs) / sizeof(map_specs[0]))
@@ -113,8 +112,10 @@ static int open_map(const char *pin_dir, const struct map_spec *spec, char why[E
 	if (fd < 0) {
 		err = -errno;
 		if (errno == ENOENT)
-			errmsg(why, "xdpban is not loaded: %s does not exist "
-				    "(run 'xdpban attach IFACE' first)", path);
+			errmsg(why,
+			       "xdpban is not loaded: %s does not exist "
+			       "(run 'xdpban attach IFACE' first)",
+			       path);
 		else
 			errmsg(why, "cannot open pinned map %s: %s", path, strerror(errno));
 		return err;
@@ -126,8 +127,9 @@ static int open_map(const char *pin_dir, const struct map_spec *spec, char why[E
 		return err;
 	}
 	if (info.key_size != spec->key_size || info.value_size != spec->value_size) {
-		errmsg(why, "pinned map %s has key/value size %u/%u, this xdpban expects %u/%u "
-			    "(made by another version: detach and remove %s)",
+		errmsg(why,
+		       "pinned map %s has key/value size %u/%u, this xdpban expects %u/%u "
+		       "(made by another version: detach and remove %s)",
 		       path, info.key_size, info.value_size, spec->key_size, spec->value_size,
 		       pin_dir);
 		close(fd);
