@@ -115,8 +115,9 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet_info *pkt)
 static __always_inline void skip_ipv6_extensions(struct cursor *c, struct packet_info *pkt,
 						 __u8 next)
 {
+	/* One round per extension header, plus one to recognise the upper layer after them. */
 #pragma unroll
-	for (int i = 0; i < IPV6_EXT_MAX_DEPTH; i++) {
+	for (int i = 0; i <= IPV6_EXT_MAX_DEPTH; i++) {
 		struct ipv6_opt_hdr *opt = c->pos;
 		struct frag_hdr *frag = c->pos;
 

@@ -1,0 +1,1046 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The XDP program under BPF_PROG_TEST_RUN: crafted frames against crafted map
+ * state. Every test loads a fresh copy of the program with unpinned maps, so
+ * nothing under /sys/fs/bpf is read or written and tests cannot leak state
+ * into each other. Each verdict is checked twice: the XDP action returned,
+ * and the one verdict_stats counter that must have moved (and no other).
+ *
+ * Needs root (or CAP_BPF + CAP_NET_ADMIN) to load the program.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "packets.h"
+#include "addr.h"
+#include "duration.h"
+#include "portset.h"
+#include "stats.h"
+#include "xdpban_maps.h"
+#include "xdpban.skel.h"
+
+#define BANNED4 "192.0.2.1"
+#define BANNED6 "2001:db8::1"
+#define CLEAN4	"198.51.100.7"
+#define CLEAN6	"2001:db8:beef::7"
+#define IMAP	143
+
+struct fixture {
+	struct xdpban_bpf *skel;
+	struct xdpban_config cfg;
+	int ncpus;
+};
+
+/* ---- map state ---- */
+
+static void push_config(struct fixture *f)
+{
+	__u32 zero = 0;
+
+	assert_int_equal(bpf_map__update_elem(f->skel->maps.xdpban_config, &zero, sizeof(zero),
+					      &f->cfg, sizeof(f->cfg), BPF_ANY),
+			 0);
+}
+
+static void set_scope(struct fixture *f, enum judge_scope scope)
+{
+	f->cfg.scope = scope;
+	push_config(f);
+}
+
+/* "all" or a port list, as an operator writes it in the config file. */
+static void set_ports(struct fixture *f, const char *text)
+{
+	struct portset set;
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(portset_parse(text, &set, why), 0);
+	f->cfg.all_ports = set.all;
+	memcpy(f->cfg.ports, set.bits, sizeof(f->cfg.ports));
+	push_config(f);
+}
+
+static struct lpm_key parse_cidr(const char *text)
+{
+	struct lpm_key key;
+	char why[ERRMSG_LEN];
+
+	if (cidr_parse(text, &key, why))
+		fail_msg("%s: %s", text, why);
+	return key;
+}
+
+/* A deadline relative to now; seconds < 0 gives one already past. */
+static __u64 deadline_in(__s64 seconds)
+{
+	__s64 deadline = (__s64)ban_clock_now_ns() + seconds * (__s64)NSEC_PER_SEC;
+
+	/* 0 would read as permanent: the machine must be up longer than the past we ask for. */
+	assert_true(deadline > 0);
+	return deadline;
+}
+
+#define PERMANENT 0
+#define LIVE	  deadline_in(3600)
+#define EXPIRED	  deadline_in(-1)
+
+static struct ban_entry ban_value(__u64 expires_ns, __u32 prefixlen)
+{
+	return (struct ban_entry){
+		.expires_ns = expires_ns,
+		.prefixlen = prefixlen,
+		.origin = BAN_ORIGIN_MANUAL,
+	};
+}
+
+/* An exact-address ban (ban_addr). */
+static void ban_host(struct fixture *f, const char *addr, __u64 expires_ns)
+{
+	struct lpm_key key = parse_cidr(addr);
+	struct ban_entry ban = ban_value(expires_ns, key.prefixlen);
+	struct addr_key host;
+
+	assert_true(cidr_is_host(&key));
+	addr_key_from_lpm(&host, &key);
+	assert_int_equal(bpf_map__update_elem(f->skel->maps.ban_addr, &host, sizeof(host), &ban,
+					      sizeof(ban), BPF_ANY),
+			 0);
+}
+
+/* A prefix ban (ban_cidr), remembering its length for the expired-entry retry. */
+static void ban_cidr(struct fixture *f, const char *cidr, __u64 expires_ns)
+{
+	struct lpm_key key = parse_cidr(cidr);
+	struct ban_entry ban = ban_value(expires_ns, key.prefixlen);
+
+	assert_int_equal(bpf_map__update_elem(f->skel->maps.ban_cidr, &key, sizeof(key), &ban,
+					      sizeof(ban), BPF_ANY),
+			 0);
+}
+
+static void allow(struct fixture *f, const char *cidr)
+{
+	struct lpm_key key = parse_cidr(cidr);
+	struct allow_entry entry = { 0 };
+
+	assert_int_equal(bpf_map__update_elem(f->skel->maps.allow_cidr, &key, sizeof(key), &entry,
+					      sizeof(entry), BPF_ANY),
+			 0);
+}
+
+/* Any text is accepted, so tests can also store a malformed country. */
+static void geo_assign(struct fixture *f, const char *cidr, const char *country)
+{
+	struct lpm_key key = parse_cidr(cidr);
+	struct geo_entry geo = { 0 };
+
+	strncpy(geo.country, country, sizeof(geo.country) - 1);
+	assert_int_equal(bpf_map__update_elem(f->skel->maps.geo_prefix, &key, sizeof(key), &geo,
+					      sizeof(geo), BPF_ANY),
+			 0);
+}
+
+static __u32 country_slot(const char *country)
+{
+	return (country[0] - 'A') * 26 + (country[1] - 'A');
+}
+
+static void geo_block(struct fixture *f, const char *country)
+{
+	__u32 slot = country_slot(country);
+	struct geo_policy policy = { .blocked = 1 };
+
+	assert_int_equal(bpf_map__update_elem(f->skel->maps.geo_blocked, &slot, sizeof(slot),
+					      &policy, sizeof(policy), BPF_ANY),
+			 0);
+}
+
+/* Sums one per-CPU verdict_counter slot over every possible CPU. */
+static struct verdict_counter percpu_sum(struct fixture *f, struct bpf_map *map, __u32 key)
+{
+	struct verdict_counter per_cpu[f->ncpus], sum = { 0 };
+
+	assert_int_equal(bpf_map__lookup_elem(map, &key, sizeof(key), per_cpu, sizeof(per_cpu), 0),
+			 0);
+	for (int cpu = 0; cpu < f->ncpus; cpu++) {
+		sum.packets += per_cpu[cpu].packets;
+		sum.bytes += per_cpu[cpu].bytes;
+	}
+	return sum;
+}
+
+static __u64 geo_drop_packets(struct fixture *f, const char *country)
+{
+	return percpu_sum(f, f->skel->maps.geo_drops, country_slot(country)).packets;
+}
+
+/* ---- running frames ---- */
+
+/*
+ * The kernel refuses test frames shorter than an Ethernet header. Those are
+ * sent as ETH_HLEN bytes with ctx.data_end cut to len: the program then sees
+ * exactly len bytes in its linear data, as a driver would hand it a runt
+ * frame, and the rest goes to a fragment it never reads. (This needs a
+ * kernel that accepts ctx.data_end below data_size_in; 6.18 does.)
+ */
+static __u32 run_frame(struct fixture *f, const __u8 *frame, size_t len)
+{
+	__u8 buf[PKT_MAX] = { 0 };
+	struct xdp_md ctx = { .data_end = len };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = len < ETH_HLEN ? ETH_HLEN : len, .repeat = 1);
+	int err;
+
+	memcpy(buf, frame, len);
+	if (len < ETH_HLEN) {
+		opts.ctx_in = &ctx;
+		opts.ctx_size_in = sizeof(ctx);
+	}
+	err = bpf_prog_test_run_opts(bpf_program__fd(f->skel->progs.xdpban), &opts);
+	if (err)
+		fail_msg("test run of %zu bytes: %s", len, strerror(-err));
+	return opts.retval;
+}
+
+/*
+ * Runs len bytes of frame and asserts the action and that exactly one
+ * packet of len bytes was counted, under the expected reason.
+ */
+static void expect_bytes(struct fixture *f, const __u8 *frame, size_t len, __u32 action,
+			 enum verdict_reason reason)
+{
+	struct verdict_counter before[REASON_COUNT], after;
+	__u32 retval;
+
+	for (__u32 r = 0; r < REASON_COUNT; r++)
+		before[r] = percpu_sum(f, f->skel->maps.verdict_stats, r);
+	retval = run_frame(f, frame, len);
+	if (retval != action)
+		fail_msg("%zu-byte frame: XDP action %u, want %u", len, retval, action);
+	for (__u32 r = 0; r < REASON_COUNT; r++) {
+		__u64 want = r == reason;
+
+		after = percpu_sum(f, f->skel->maps.verdict_stats, r);
+		if (after.packets - before[r].packets != want ||
+		    after.bytes - before[r].bytes != want * len)
+			fail_msg("%zu-byte frame: %s counted %llu packets, %llu bytes; want %llu",
+				 len, verdict_reason_name(r),
+				 (unsigned long long)(after.packets - before[r].packets),
+				 (unsigned long long)(after.bytes - before[r].bytes),
+				 (unsigned long long)want);
+	}
+}
+
+static void expect(struct fixture *f, const struct pkt *p, __u32 action, enum verdict_reason reason)
+{
+	expect_bytes(f, p->data, p->len, action, reason);
+}
+
+static void expect_drop(struct fixture *f, const struct pkt *p, enum verdict_reason reason)
+{
+	expect(f, p, XDP_DROP, reason);
+}
+
+static void expect_pass(struct fixture *f, const struct pkt *p, enum verdict_reason reason)
+{
+	expect(f, p, XDP_PASS, reason);
+}
+
+/* A frame is dropped whole or not at all: no cut of it may be dropped. */
+static void expect_no_prefix_dropped(struct fixture *f, const struct pkt *p)
+{
+	for (size_t len = 0; len < p->len; len++)
+		expect_bytes(f, p->data, len, XDP_PASS, REASON_NOT_JUDGED);
+}
+
+/* ---- fixtures ---- */
+
+/*
+ * Fresh, unpinned maps: the test must not see or disturb a running xdpban.
+ * (bpf_object__for_each_map() spelled out, which clang-format can lay out.)
+ */
+static void unpin_maps(struct bpf_object *obj)
+{
+	struct bpf_map *map;
+
+	for (map = bpf_object__next_map(obj, NULL); map; map = bpf_object__next_map(obj, map))
+		bpf_map__set_pin_path(map, NULL);
+}
+
+static int load(void **state, bool configure)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+
+	if (!f)
+		return -1;
+	*state = f;
+	f->ncpus = libbpf_num_possible_cpus();
+	f->skel = xdpban_bpf__open();
+	if (!f->skel || f->ncpus <= 0)
+		return -1;
+	unpin_maps(f->skel->obj);
+	if (xdpban_bpf__load(f->skel))
+		return -1;
+	if (configure) {
+		struct portset defaults;
+
+		portset_defaults(&defaults);
+		f->cfg.initialized = 1;
+		f->cfg.scope = SCOPE_SYN;
+		memcpy(f->cfg.ports, defaults.bits, sizeof(f->cfg.ports));
+		push_config(f);
+	}
+	return 0;
+}
+
+/* Configured as `xdpban` leaves it by default: SYN scope, the mail ports. */
+static int setup(void **state)
+{
+	return load(state, true);
+}
+
+/* The config map as the kernel creates it, before user space writes it. */
+static int setup_unconfigured(void **state)
+{
+	return load(state, false);
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	if (f)
+		xdpban_bpf__destroy(f->skel);
+	free(f);
+	return 0;
+}
+
+/* ---- families and VLAN tags ---- */
+
+static void ipv4_syn_from_banned_host_is_dropped(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	pkt_tcp_frame(&p, 0, BANNED4, IMAP, TH_SYN);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+}
+
+static void ipv6_syn_from_banned_host_is_dropped(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	pkt_tcp_frame(&p, 0, BANNED6, IMAP, TH_SYN);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+}
+
+static void ipv4_syn_from_clean_host_passes(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	pkt_tcp_frame(&p, 0, CLEAN4, IMAP, TH_SYN);
+	expect_pass(*state, &p, REASON_PASS);
+}
+
+static void ipv6_syn_from_clean_host_passes(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	pkt_tcp_frame(&p, 0, CLEAN6, IMAP, TH_SYN);
+	expect_pass(*state, &p, REASON_PASS);
+}
+
+static void banned_syn_behind_tags(void **state, const char *src, int tags)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, src, PERMANENT);
+	pkt_tcp_frame(&p, tags, src, IMAP, TH_SYN);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+}
+
+static void ipv4_syn_behind_8021q_tag_is_dropped(void **state)
+{
+	banned_syn_behind_tags(state, BANNED4, 1);
+}
+
+static void ipv6_syn_behind_8021q_tag_is_dropped(void **state)
+{
+	banned_syn_behind_tags(state, BANNED6, 1);
+}
+
+static void ipv4_syn_behind_qinq_tags_is_dropped(void **state)
+{
+	banned_syn_behind_tags(state, BANNED4, 2);
+}
+
+static void ipv6_syn_behind_qinq_tags_is_dropped(void **state)
+{
+	banned_syn_behind_tags(state, BANNED6, 2);
+}
+
+static void syn_behind_three_tags_is_not_judged(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	pkt_tcp_frame(&p, 3, BANNED4, IMAP, TH_SYN);
+	expect_pass(*state, &p, REASON_NOT_JUDGED);
+}
+
+static void arp_is_not_judged_even_in_scope_all(void **state)
+{
+	struct pkt p = { 0 };
+
+	set_scope(*state, SCOPE_ALL);
+	pkt_eth(&p, 0, ETH_P_ARP);
+	pkt_put(&p, 28); /* an ARP body for Ethernet/IPv4 */
+	expect_pass(*state, &p, REASON_NOT_JUDGED);
+}
+
+/* ---- TCP flags and ports (SYN scope) ---- */
+
+static void flags_from_banned_host(void **state, __u8 flags, __u32 action,
+				   enum verdict_reason reason)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	pkt_tcp_frame(&p, 0, BANNED4, IMAP, flags);
+	expect(*state, &p, action, reason);
+}
+
+static void syn_ack_from_banned_host_is_not_judged(void **state)
+{
+	flags_from_banned_host(state, TH_SYN | TH_ACK, XDP_PASS, REASON_NOT_JUDGED);
+}
+
+static void ack_from_banned_host_is_not_judged(void **state)
+{
+	flags_from_banned_host(state, TH_ACK, XDP_PASS, REASON_NOT_JUDGED);
+}
+
+static void rst_from_banned_host_is_not_judged(void **state)
+{
+	flags_from_banned_host(state, TH_RST, XDP_PASS, REASON_NOT_JUDGED);
+}
+
+/* SYN|FIN is a scanner's opener, not a reply: it has SYN without ACK. */
+static void syn_fin_from_banned_host_is_dropped(void **state)
+{
+	flags_from_banned_host(state, TH_SYN | TH_FIN, XDP_DROP, REASON_DROP_BAN);
+}
+
+static void banned_syn_to_port(void **state, __u16 port, __u32 action, enum verdict_reason reason)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	pkt_tcp_frame(&p, 0, BANNED4, port, TH_SYN);
+	expect(*state, &p, action, reason);
+}
+
+static void syn_to_unprotected_port_is_not_judged(void **state)
+{
+	banned_syn_to_port(state, 80, XDP_PASS, REASON_NOT_JUDGED);
+}
+
+static void configured_port_set_replaces_the_defaults(void **state)
+{
+	set_ports(*state, "22,8080");
+	banned_syn_to_port(state, 8080, XDP_DROP, REASON_DROP_BAN);
+	banned_syn_to_port(state, 22, XDP_DROP, REASON_DROP_BAN);
+	banned_syn_to_port(state, IMAP, XDP_PASS, REASON_NOT_JUDGED);
+}
+
+static void all_ports_protects_every_port(void **state)
+{
+	set_ports(*state, "all");
+	banned_syn_to_port(state, 80, XDP_DROP, REASON_DROP_BAN);
+	banned_syn_to_port(state, 1, XDP_DROP, REASON_DROP_BAN);
+	banned_syn_to_port(state, 65535, XDP_DROP, REASON_DROP_BAN);
+}
+
+static void unconfigured_protects_default_mail_ports(void **state)
+{
+	static const __u16 mail_ports[] = DEFAULT_PROTECTED_PORTS;
+
+	for (size_t i = 0; i < sizeof(mail_ports) / sizeof(mail_ports[0]); i++)
+		banned_syn_to_port(state, mail_ports[i], XDP_DROP, REASON_DROP_BAN);
+}
+
+static void unconfigured_does_not_protect_port_80(void **state)
+{
+	banned_syn_to_port(state, 80, XDP_PASS, REASON_NOT_JUDGED);
+}
+
+static void tcp_doff_below_5_is_not_judged(void **state)
+{
+	ban_host(*state, BANNED4, PERMANENT);
+	for (int doff = 0; doff < 5; doff++) {
+		struct pkt p = { 0 };
+		struct tcphdr *tcp;
+
+		pkt_ip(&p, 0, BANNED4, IPPROTO_TCP);
+		tcp = pkt_tcp(&p, IMAP, TH_SYN);
+		tcp->doff = doff;
+		pkt_finish(&p);
+		expect_pass(*state, &p, REASON_NOT_JUDGED);
+	}
+}
+
+/* ---- scope ---- */
+
+/* A banned source's ACK, UDP datagram or ping, judged only in SCOPE_ALL. */
+static void banned_non_syn(void **state, enum judge_scope scope, const char *src, __u8 proto,
+			   __u32 action, enum verdict_reason reason)
+{
+	struct pkt p = { 0 };
+
+	set_scope(*state, scope);
+	ban_host(*state, src, PERMANENT);
+	pkt_ip(&p, 0, src, proto);
+	if (proto == IPPROTO_TCP)
+		pkt_tcp(&p, 80, TH_ACK);
+	else if (proto == IPPROTO_UDP)
+		pkt_udp(&p, 53);
+	else
+		pkt_icmp_echo(&p);
+	pkt_finish(&p);
+	expect(*state, &p, action, reason);
+}
+
+static void scope_all_drops_banned_ack(void **state)
+{
+	banned_non_syn(state, SCOPE_ALL, BANNED4, IPPROTO_TCP, XDP_DROP, REASON_DROP_BAN);
+}
+
+static void scope_all_drops_banned_udp(void **state)
+{
+	banned_non_syn(state, SCOPE_ALL, BANNED4, IPPROTO_UDP, XDP_DROP, REASON_DROP_BAN);
+}
+
+static void scope_all_drops_banned_icmp(void **state)
+{
+	banned_non_syn(state, SCOPE_ALL, BANNED4, IPPROTO_ICMP, XDP_DROP, REASON_DROP_BAN);
+}
+
+static void scope_all_drops_banned_icmpv6(void **state)
+{
+	banned_non_syn(state, SCOPE_ALL, BANNED6, IPPROTO_ICMPV6, XDP_DROP, REASON_DROP_BAN);
+}
+
+static void scope_syn_passes_banned_ack(void **state)
+{
+	banned_non_syn(state, SCOPE_SYN, BANNED4, IPPROTO_TCP, XDP_PASS, REASON_NOT_JUDGED);
+}
+
+static void scope_syn_passes_banned_udp(void **state)
+{
+	banned_non_syn(state, SCOPE_SYN, BANNED4, IPPROTO_UDP, XDP_PASS, REASON_NOT_JUDGED);
+}
+
+static void scope_syn_passes_banned_icmp(void **state)
+{
+	banned_non_syn(state, SCOPE_SYN, BANNED4, IPPROTO_ICMP, XDP_PASS, REASON_NOT_JUDGED);
+}
+
+static void scope_all_passes_clean_udp(void **state)
+{
+	struct pkt p = { 0 };
+
+	set_scope(*state, SCOPE_ALL);
+	ban_host(*state, BANNED4, PERMANENT);
+	pkt_ip(&p, 0, CLEAN4, IPPROTO_UDP);
+	pkt_udp(&p, 53);
+	pkt_finish(&p);
+	expect_pass(*state, &p, REASON_PASS);
+}
+
+/* ---- bans: exact, CIDR, expiry ---- */
+
+static void syn_from(void **state, const char *src, __u32 action, enum verdict_reason reason)
+{
+	struct pkt p = { 0 };
+
+	pkt_tcp_frame(&p, 0, src, IMAP, TH_SYN);
+	expect(*state, &p, action, reason);
+}
+
+static void live_exact_ban_drops(void **state)
+{
+	ban_host(*state, BANNED4, LIVE);
+	syn_from(state, BANNED4, XDP_DROP, REASON_DROP_BAN);
+}
+
+static void expired_exact_ban_passes(void **state)
+{
+	ban_host(*state, BANNED4, EXPIRED);
+	syn_from(state, BANNED4, XDP_PASS, REASON_PASS);
+}
+
+static void ipv4_cidr_ban_drops_as_drop_cidr(void **state)
+{
+	ban_cidr(*state, "192.0.2.0/24", PERMANENT);
+	syn_from(state, "192.0.2.200", XDP_DROP, REASON_DROP_CIDR);
+	syn_from(state, "192.0.3.1", XDP_PASS, REASON_PASS);
+}
+
+static void ipv6_cidr_ban_drops_as_drop_cidr(void **state)
+{
+	ban_cidr(*state, "2001:db8:1::/48", PERMANENT);
+	syn_from(state, "2001:db8:1:2::3", XDP_DROP, REASON_DROP_CIDR);
+	syn_from(state, "2001:db8:2::3", XDP_PASS, REASON_PASS);
+}
+
+static void exact_ban_is_counted_before_cidr_ban(void **state)
+{
+	ban_host(*state, BANNED4, PERMANENT);
+	ban_cidr(*state, "192.0.2.0/24", PERMANENT);
+	syn_from(state, BANNED4, XDP_DROP, REASON_DROP_BAN);
+}
+
+static void live_cidr_ban_drops(void **state)
+{
+	ban_cidr(*state, "192.0.2.0/24", LIVE);
+	syn_from(state, BANNED4, XDP_DROP, REASON_DROP_CIDR);
+}
+
+static void expired_cidr_ban_passes(void **state)
+{
+	ban_cidr(*state, "192.0.2.0/24", EXPIRED);
+	syn_from(state, BANNED4, XDP_PASS, REASON_PASS);
+}
+
+static void expired_exact_ban_inside_live_cidr_ban_drops(void **state)
+{
+	ban_host(*state, BANNED4, EXPIRED);
+	ban_cidr(*state, "192.0.2.0/24", LIVE);
+	syn_from(state, BANNED4, XDP_DROP, REASON_DROP_CIDR);
+}
+
+/* The LPM lookup finds only the /28; the program must look again shorter. */
+static void expired_nested_cidr_ban_does_not_hide_live_outer(void **state)
+{
+	ban_cidr(*state, "192.0.2.0/28", EXPIRED);
+	ban_cidr(*state, "192.0.2.0/24", LIVE);
+	syn_from(state, BANNED4, XDP_DROP, REASON_DROP_CIDR);
+}
+
+static void expired_ipv6_nested_cidr_ban_does_not_hide_live_outer(void **state)
+{
+	ban_cidr(*state, "2001:db8::/64", EXPIRED);
+	ban_cidr(*state, "2001:db8::/48", PERMANENT);
+	syn_from(state, BANNED6, XDP_DROP, REASON_DROP_CIDR);
+}
+
+static void expired_cidr_bans_three_deep_do_not_hide_live_outer(void **state)
+{
+	ban_cidr(*state, "192.0.2.1/32", EXPIRED);
+	ban_cidr(*state, "192.0.2.0/28", EXPIRED);
+	ban_cidr(*state, "192.0.2.0/24", EXPIRED);
+	ban_cidr(*state, "192.0.0.0/16", LIVE);
+	syn_from(state, BANNED4, XDP_DROP, REASON_DROP_CIDR);
+}
+
+static void expired_nested_inside_expired_cidr_ban_passes(void **state)
+{
+	ban_cidr(*state, "192.0.2.0/28", EXPIRED);
+	ban_cidr(*state, "192.0.2.0/24", EXPIRED);
+	syn_from(state, BANNED4, XDP_PASS, REASON_PASS);
+}
+
+/* ---- allowlist ---- */
+
+static void allowlist_beats_exact_ban(void **state)
+{
+	allow(*state, "192.0.2.0/24");
+	ban_host(*state, BANNED4, PERMANENT);
+	syn_from(state, BANNED4, XDP_PASS, REASON_PASS_ALLOW);
+}
+
+static void allowlist_beats_cidr_ban(void **state)
+{
+	allow(*state, "2001:db8::1");
+	ban_cidr(*state, "2001:db8::/32", PERMANENT);
+	syn_from(state, BANNED6, XDP_PASS, REASON_PASS_ALLOW);
+	syn_from(state, "2001:db8::2", XDP_DROP, REASON_DROP_CIDR);
+}
+
+/* ---- geo ---- */
+
+static void blocked_country_drops_and_counts_per_country(void **state)
+{
+	geo_assign(*state, "203.0.113.0/24", "FR");
+	geo_block(*state, "FR");
+	syn_from(state, "203.0.113.9", XDP_DROP, REASON_DROP_GEO);
+	assert_int_equal(geo_drop_packets(*state, "FR"), 1);
+}
+
+static void blocked_country_drops_ipv6(void **state)
+{
+	geo_assign(*state, "2001:db8:f00::/40", "ZZ");
+	geo_block(*state, "ZZ");
+	syn_from(state, "2001:db8:f00::9", XDP_DROP, REASON_DROP_GEO);
+	assert_int_equal(geo_drop_packets(*state, "ZZ"), 1);
+}
+
+static void unblocked_country_passes(void **state)
+{
+	geo_assign(*state, "203.0.113.0/25", "FR");
+	geo_assign(*state, "203.0.113.128/25", "DE");
+	geo_block(*state, "FR");
+	syn_from(state, "203.0.113.200", XDP_PASS, REASON_PASS);
+	assert_int_equal(geo_drop_packets(*state, "DE"), 0);
+}
+
+static void malformed_country_passes(void **state)
+{
+	geo_assign(*state, "203.0.113.0/24", "fr");
+	syn_from(state, "203.0.113.9", XDP_PASS, REASON_PASS);
+}
+
+static void allowlist_beats_geo(void **state)
+{
+	geo_assign(*state, "203.0.113.0/24", "FR");
+	geo_block(*state, "FR");
+	allow(*state, "203.0.113.9");
+	syn_from(state, "203.0.113.9", XDP_PASS, REASON_PASS_ALLOW);
+	assert_int_equal(geo_drop_packets(*state, "FR"), 0);
+}
+
+/* ---- truncated frames ---- */
+
+static void truncated_qinq_ipv4_syn_is_never_dropped(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	pkt_tcp_frame(&p, 2, BANNED4, IMAP, TH_SYN);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+	expect_no_prefix_dropped(*state, &p);
+}
+
+static void truncated_ipv4_options_are_never_dropped(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	pkt_eth(&p, 0, ETH_P_IP);
+	pkt_ipv4(&p, BANNED4, IPPROTO_TCP);
+	pkt_ipv4_options(&p, 10); /* IHL 15 */
+	pkt_tcp(&p, IMAP, TH_SYN);
+	pkt_finish(&p);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+	expect_no_prefix_dropped(*state, &p);
+}
+
+static void truncated_ipv6_extension_chain_is_never_dropped(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	pkt_eth(&p, 1, ETH_P_IPV6);
+	pkt_ipv6(&p, BANNED6, IPPROTO_HOPOPTS);
+	pkt_ipv6_ext(&p, IPPROTO_HOPOPTS, IPPROTO_FRAGMENT);
+	pkt_ipv6_frag(&p, IPPROTO_TCP, 0, true);
+	pkt_tcp(&p, IMAP, TH_SYN);
+	pkt_finish(&p);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+	expect_no_prefix_dropped(*state, &p);
+}
+
+/* ---- IPv4 header ---- */
+
+/* NOP options read as port 257: a drop proves the port came after them. */
+static void ipv4_options_are_skipped_before_tcp(void **state)
+{
+	ban_host(*state, BANNED4, PERMANENT);
+	for (int words = 1; words <= 10; words++) {
+		struct pkt p = { 0 };
+
+		pkt_eth(&p, 0, ETH_P_IP);
+		pkt_ipv4(&p, BANNED4, IPPROTO_TCP);
+		pkt_ipv4_options(&p, words);
+		pkt_tcp(&p, IMAP, TH_SYN);
+		pkt_finish(&p);
+		expect_drop(*state, &p, REASON_DROP_BAN);
+	}
+}
+
+static void ipv4_ihl_below_5_is_not_judged(void **state)
+{
+	ban_host(*state, BANNED4, PERMANENT);
+	set_scope(*state, SCOPE_ALL);
+	for (int ihl = 0; ihl < 5; ihl++) {
+		struct pkt p = { 0 };
+
+		pkt_tcp_frame(&p, 0, BANNED4, IMAP, TH_SYN);
+		((struct iphdr *)(p.data + p.ip_off))->ihl = ihl;
+		expect_pass(*state, &p, REASON_NOT_JUDGED);
+	}
+}
+
+static void ipv4_header_with_version_6_is_not_judged(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	set_scope(*state, SCOPE_ALL);
+	pkt_tcp_frame(&p, 0, BANNED4, IMAP, TH_SYN);
+	((struct iphdr *)(p.data + p.ip_off))->version = 6;
+	expect_pass(*state, &p, REASON_NOT_JUDGED);
+}
+
+static void ipv4_fragment(struct pkt *p, __u16 frag_off)
+{
+	pkt_tcp_frame(p, 0, BANNED4, IMAP, TH_SYN);
+	((struct iphdr *)(p->data + p->ip_off))->frag_off = htons(frag_off);
+	pkt_finish(p);
+}
+
+/* Its payload looks like a SYN to IMAP, but a non-first fragment has no TCP header. */
+static void ipv4_non_first_fragment_is_not_judged(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	ipv4_fragment(&p, 185);
+	expect_pass(*state, &p, REASON_NOT_JUDGED);
+}
+
+static void ipv4_non_first_fragment_is_judged_in_scope_all(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	set_scope(*state, SCOPE_ALL);
+	ipv4_fragment(&p, 185);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+}
+
+static void ipv4_first_fragment_with_more_fragments_is_judged(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	ipv4_fragment(&p, PKT_IP_MF);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+}
+
+/* ---- IPv6 header and extension chains ---- */
+
+static void ipv6_header_with_version_4_is_not_judged(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	set_scope(*state, SCOPE_ALL);
+	pkt_tcp_frame(&p, 0, BANNED6, IMAP, TH_SYN);
+	((struct ipv6hdr *)(p.data + p.ip_off))->version = 4;
+	expect_pass(*state, &p, REASON_NOT_JUDGED);
+}
+
+static void ipv6_options_and_routing_before_syn_are_walked(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	pkt_eth(&p, 0, ETH_P_IPV6);
+	pkt_ipv6(&p, BANNED6, IPPROTO_HOPOPTS);
+	pkt_ipv6_ext(&p, IPPROTO_HOPOPTS, IPPROTO_ROUTING);
+	pkt_ipv6_ext(&p, IPPROTO_ROUTING, IPPROTO_DSTOPTS);
+	pkt_ipv6_ext(&p, IPPROTO_DSTOPTS, IPPROTO_TCP);
+	pkt_tcp(&p, IMAP, TH_SYN);
+	pkt_finish(&p);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+}
+
+static void ipv6_auth_header_before_syn_is_walked(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	pkt_eth(&p, 0, ETH_P_IPV6);
+	pkt_ipv6(&p, BANNED6, IPPROTO_AH);
+	pkt_ipv6_ah(&p, IPPROTO_TCP);
+	pkt_tcp(&p, IMAP, TH_SYN);
+	pkt_finish(&p);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+}
+
+static void ipv6_fragment(struct pkt *p, __u16 offset_units)
+{
+	pkt_eth(p, 0, ETH_P_IPV6);
+	pkt_ipv6(p, BANNED6, IPPROTO_FRAGMENT);
+	pkt_ipv6_frag(p, IPPROTO_TCP, offset_units, true);
+	pkt_tcp(p, IMAP, TH_SYN);
+	pkt_finish(p);
+}
+
+static void ipv6_first_fragment_is_judged(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	ipv6_fragment(&p, 0);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+}
+
+static void ipv6_non_first_fragment_is_not_judged(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	ipv6_fragment(&p, 185);
+	expect_pass(*state, &p, REASON_NOT_JUDGED);
+}
+
+/* A SYN from a banned source behind depth destination options headers. */
+static void ipv6_syn_behind_chain(struct pkt *p, int depth)
+{
+	pkt_eth(p, 0, ETH_P_IPV6);
+	pkt_ipv6(p, BANNED6, depth ? IPPROTO_DSTOPTS : IPPROTO_TCP);
+	for (int i = 1; i <= depth; i++)
+		pkt_ipv6_ext(p, IPPROTO_DSTOPTS, i < depth ? IPPROTO_DSTOPTS : IPPROTO_TCP);
+	pkt_tcp(p, IMAP, TH_SYN);
+	pkt_finish(p);
+}
+
+static void ipv6_chain_at_depth_bound_is_judged(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	ipv6_syn_behind_chain(&p, 8);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+}
+
+static void ipv6_chain_beyond_depth_bound_is_not_judged(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	ipv6_syn_behind_chain(&p, 9);
+	expect_pass(*state, &p, REASON_NOT_JUDGED);
+}
+
+/* Headers after which no TCP header can be read: ESP (encrypted), No Next Header. */
+static void ipv6_unwalkable_next_header(void **state, __u8 nexthdr)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	pkt_eth(&p, 0, ETH_P_IPV6);
+	pkt_ipv6(&p, BANNED6, nexthdr);
+	pkt_tcp(&p, IMAP, TH_SYN); /* looks like a SYN, but is ciphertext or padding */
+	pkt_finish(&p);
+	expect_pass(*state, &p, REASON_NOT_JUDGED);
+}
+
+static void ipv6_esp_is_not_judged(void **state)
+{
+	ipv6_unwalkable_next_header(state, IPPROTO_ESP);
+}
+
+static void ipv6_no_next_header_is_not_judged(void **state)
+{
+	ipv6_unwalkable_next_header(state, IPPROTO_NONE);
+}
+
+#define TEST(name)		cmocka_unit_test_setup_teardown(name, setup, teardown)
+#define TEST_UNCONFIGURED(name) cmocka_unit_test_setup_teardown(name, setup_unconfigured, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		TEST(ipv4_syn_from_banned_host_is_dropped),
+		TEST(ipv6_syn_from_banned_host_is_dropped),
+		TEST(ipv4_syn_from_clean_host_passes),
+		TEST(ipv6_syn_from_clean_host_passes),
+		TEST(ipv4_syn_behind_8021q_tag_is_dropped),
+		TEST(ipv6_syn_behind_8021q_tag_is_dropped),
+		TEST(ipv4_syn_behind_qinq_tags_is_dropped),
+		TEST(ipv6_syn_behind_qinq_tags_is_dropped),
+		TEST(syn_behind_three_tags_is_not_judged),
+		TEST(arp_is_not_judged_even_in_scope_all),
+
+		TEST(syn_ack_from_banned_host_is_not_judged),
+		TEST(ack_from_banned_host_is_not_judged),
+		TEST(rst_from_banned_host_is_not_judged),
+		TEST(syn_fin_from_banned_host_is_dropped),
+		TEST(syn_to_unprotected_port_is_not_judged),
+		TEST(configured_port_set_replaces_the_defaults),
+		TEST(all_ports_protects_every_port),
+		TEST_UNCONFIGURED(unconfigured_protects_default_mail_ports),
+		TEST_UNCONFIGURED(unconfigured_does_not_protect_port_80),
+		TEST(tcp_doff_below_5_is_not_judged),
+
+		TEST(scope_all_drops_banned_ack),
+		TEST(scope_all_drops_banned_udp),
+		TEST(scope_all_drops_banned_icmp),
+		TEST(scope_all_drops_banned_icmpv6),
+		TEST(scope_syn_passes_banned_ack),
+		TEST(scope_syn_passes_banned_udp),
+		TEST(scope_syn_passes_banned_icmp),
+		TEST(scope_all_passes_clean_udp),
+
+		TEST(live_exact_ban_drops),
+		TEST(expired_exact_ban_passes),
+		TEST(ipv4_cidr_ban_drops_as_drop_cidr),
+		TEST(ipv6_cidr_ban_drops_as_drop_cidr),
+		TEST(exact_ban_is_counted_before_cidr_ban),
+		TEST(live_cidr_ban_drops),
+		TEST(expired_cidr_ban_passes),
+		TEST(expired_exact_ban_inside_live_cidr_ban_drops),
+		TEST(expired_nested_cidr_ban_does_not_hide_live_outer),
+		TEST(expired_ipv6_nested_cidr_ban_does_not_hide_live_outer),
+		TEST(expired_cidr_bans_three_deep_do_not_hide_live_outer),
+		TEST(expired_nested_inside_expired_cidr_ban_passes),
+
+		TEST(allowlist_beats_exact_ban),
+		TEST(allowlist_beats_cidr_ban),
+		TEST(blocked_country_drops_and_counts_per_country),
+		TEST(blocked_country_drops_ipv6),
+		TEST(unblocked_country_passes),
+		TEST(malformed_country_passes),
+		TEST(allowlist_beats_geo),
+
+		TEST(truncated_qinq_ipv4_syn_is_never_dropped),
+		TEST(truncated_ipv4_options_are_never_dropped),
+		TEST(truncated_ipv6_extension_chain_is_never_dropped),
+
+		TEST(ipv4_options_are_skipped_before_tcp),
+		TEST(ipv4_ihl_below_5_is_not_judged),
+		TEST(ipv4_header_with_version_6_is_not_judged),
+		TEST(ipv4_non_first_fragment_is_not_judged),
+		TEST(ipv4_non_first_fragment_is_judged_in_scope_all),
+		TEST(ipv4_first_fragment_with_more_fragments_is_judged),
+
+		TEST(ipv6_header_with_version_4_is_not_judged),
+		TEST(ipv6_options_and_routing_before_syn_are_walked),
+		TEST(ipv6_auth_header_before_syn_is_walked),
+		TEST(ipv6_first_fragment_is_judged),
+		TEST(ipv6_non_first_fragment_is_not_judged),
+		TEST(ipv6_chain_at_depth_bound_is_judged),
+		TEST(ipv6_chain_beyond_depth_bound_is_not_judged),
+		TEST(ipv6_esp_is_not_judged),
+		TEST(ipv6_no_next_header_is_not_judged),
+	};
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_xdp: skipped: loading an XDP program needs root\n");
+		return 77;
+	}
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
