@@ -54,6 +54,22 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GEO_INDEX_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct geo_index_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} geo_index4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GEO_INDEX_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct geo_index_entry);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} geo_index6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, COUNTRY_SLOTS);
 	__type(key, __u32);
 	__type(value, struct geo_policy);
@@ -170,19 +186,50 @@ static __always_inline int country_slot(const struct geo_entry *geo)
 	return (c0 - 'A') * 26 + (c1 - 'A');
 }
 
-/* A blocked country owns the address; counts the drop per country. */
-static __always_inline bool geo_blocked_source(const struct lpm_key *key, __u64 bytes)
+static __always_inline bool is_ipv4_mapped(const __u8 *addr)
 {
-	struct geo_entry *geo = bpf_map_lookup_elem(&geo_prefix, key);
+	const __u32 *words = (const __u32 *)addr;
+
+	return words[0] == 0 && words[1] == 0 && words[2] == bpf_htonl(0xffff);
+}
+
+/* The index entry of the /16 block holding the address (IPv4 or IPv6). */
+static __always_inline __u32 geo_index_lookup(const __u8 *addr)
+{
+	struct geo_index_entry *entry;
+	__u32 bucket;
+
+	if (is_ipv4_mapped(addr)) {
+		bucket = (__u32)addr[12] << 8 | addr[13];
+		entry = bpf_map_lookup_elem(&geo_index4, &bucket);
+	} else {
+		bucket = (__u32)addr[0] << 8 | addr[1];
+		entry = bpf_map_lookup_elem(&geo_index6, &bucket);
+	}
+	return entry ? entry->country : GEO_INDEX_MIXED;
+}
+
+/* The country slot owning the address, or -1 for none. */
+static __always_inline int geo_country_of(const struct lpm_key *host)
+{
+	__u32 indexed = geo_index_lookup(host->addr);
+	struct geo_entry *geo;
+
+	if (indexed != GEO_INDEX_MIXED)
+		return (int)indexed - 1; /* GEO_INDEX_NONE becomes -1 */
+	geo = bpf_map_lookup_elem(&geo_prefix, host);
+	return geo ? country_slot(geo) : -1;
+}
+
+/* A blocked country owns the address; counts the drop per country. */
+static __always_inline bool geo_blocked_source(const struct lpm_key *host, __u64 bytes)
+{
 	struct geo_policy *policy;
 	struct verdict_counter *drops;
+	int found = geo_country_of(host);
 	__u32 slot;
-	int found;
 
-	if (!geo)
-		return false;
-	found = country_slot(geo);
-	if (found < 0)
+	if (found < 0 || found >= COUNTRY_SLOTS)
 		return false;
 	slot = found;
 	policy = bpf_map_lookup_elem(&geo_blocked, &slot);

@@ -15,6 +15,8 @@ struct maps {
 	int geo_prefix;
 	int geo_blocked;
 	int geo_drops;
+	int geo_index4;
+	int geo_index6;
 	int verdict_stats;
 	int config;
 };

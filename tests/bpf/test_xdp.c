@@ -135,7 +135,25 @@ static void allow(struct fixture *f, const char *cidr)
 			 0);
 }
 
-/* Any text is accepted, so tests can also store a malformed country. */
+/* Sets the geo index entry of the /16 block holding addr (IPv4 or IPv6). */
+static void geo_index_set(struct fixture *f, const char *addr, __u32 value)
+{
+	struct lpm_key key = parse_cidr(addr);
+	bool ipv4 = addr_is_ipv4(key.addr);
+	__u32 bucket =
+	    ipv4 ? (__u32)key.addr[12] << 8 | key.addr[13] : (__u32)key.addr[0] << 8 | key.addr[1];
+	struct geo_index_entry entry = { .country = value };
+	struct bpf_map *index = ipv4 ? f->skel->maps.geo_index4 : f->skel->maps.geo_index6;
+
+	assert_int_equal(
+	    bpf_map__update_elem(index, &bucket, sizeof(bucket), &entry, sizeof(entry), BPF_ANY),
+	    0);
+}
+
+/*
+ * Puts a prefix in the trie and sends its /16 block to the trie (MIXED).
+ * Any text is accepted, so tests can also store a malformed country.
+ */
 static void geo_assign(struct fixture *f, const char *cidr, const char *country)
 {
 	struct lpm_key key = parse_cidr(cidr);
@@ -145,6 +163,7 @@ static void geo_assign(struct fixture *f, const char *cidr, const char *country)
 	assert_int_equal(bpf_map__update_elem(f->skel->maps.geo_prefix, &key, sizeof(key), &geo,
 					      sizeof(geo), BPF_ANY),
 			 0);
+	geo_index_set(f, cidr, GEO_INDEX_MIXED);
 }
 
 static __u32 country_slot(const char *country)
@@ -710,6 +729,37 @@ static void malformed_country_passes(void **state)
 	syn_from(state, "203.0.113.9", XDP_PASS, REASON_PASS);
 }
 
+static void uniform_block_is_answered_by_the_index_alone(void **state)
+{
+	/* No trie entry at all: the index entry alone must decide. */
+	geo_index_set(*state, "203.0.113.0", 1 + country_slot("FR"));
+	geo_block(*state, "FR");
+	syn_from(state, "203.0.113.9", XDP_DROP, REASON_DROP_GEO);
+	assert_int_equal(geo_drop_packets(*state, "FR"), 1);
+}
+
+static void uniform_ipv6_block_is_answered_by_the_index_alone(void **state)
+{
+	geo_index_set(*state, "2001:db8::", 1 + country_slot("ZZ"));
+	geo_block(*state, "ZZ");
+	syn_from(state, "2001:db8:f00::9", XDP_DROP, REASON_DROP_GEO);
+}
+
+static void index_none_skips_the_trie(void **state)
+{
+	/* The index is authoritative: a block marked NONE never reaches the trie. */
+	geo_assign(*state, "203.0.113.0/24", "FR");
+	geo_index_set(*state, "203.0.113.0", GEO_INDEX_NONE);
+	geo_block(*state, "FR");
+	syn_from(state, "203.0.113.9", XDP_PASS, REASON_PASS);
+}
+
+static void index_out_of_range_country_passes(void **state)
+{
+	geo_index_set(*state, "203.0.113.0", 1 + COUNTRY_SLOTS);
+	syn_from(state, "203.0.113.9", XDP_PASS, REASON_PASS);
+}
+
 static void allowlist_beats_geo(void **state)
 {
 	geo_assign(*state, "203.0.113.0/24", "FR");
@@ -1014,6 +1064,10 @@ int main(void)
 		TEST(blocked_country_drops_ipv6),
 		TEST(unblocked_country_passes),
 		TEST(malformed_country_passes),
+		TEST(uniform_block_is_answered_by_the_index_alone),
+		TEST(uniform_ipv6_block_is_answered_by_the_index_alone),
+		TEST(index_none_skips_the_trie),
+		TEST(index_out_of_range_country_passes),
 		TEST(allowlist_beats_geo),
 
 		TEST(truncated_qinq_ipv4_syn_is_never_dropped),
