@@ -15,6 +15,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
             -Wno-format-truncation \
             -I$(OUTPUT) -Imaps -Iuser
 LDLIBS   := $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -lelf -lz -ljansson)
+LDLIBS   += -lcsv # libcsv has no pkg-config file
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Imaps -Ibpf
 
 ifeq ($(V),1)
@@ -32,6 +33,8 @@ BPF_TESTS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.c
 
 .PHONY: all check bench docs clean vmlinux format lint
 .DELETE_ON_ERROR:
+# Keep generated objects and skeletons that pattern rules make along the way.
+.SECONDARY:
 
 all: $(OUTPUT)/xdpban
 
@@ -59,15 +62,18 @@ $(OUTPUT)/tests/%: tests/bpf/%.c tests/bpf/packets.h $(USER_OBJS) $(OUTPUT)/xdpb
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) $(LDLIBS) -lcmocka -o $@
 
-$(OUTPUT)/xdp_drop.bpf.o: bench/xdp_drop.bpf.c vmlinux/vmlinux.h | $(OUTPUT)
+# Benchmark programs: bench/NAME.bpf.c -> build/NAME.skel.h (they may include bpf/*.c).
+$(OUTPUT)/%.bpf.o: bench/%.bpf.c bpf/xdpban.bpf.c bpf/parsing.h maps/xdpban_maps.h vmlinux/vmlinux.h | $(OUTPUT)
 	$(call msg,BPF,$@)
 	$(Q)$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
-$(OUTPUT)/xdp_drop.skel.h: $(OUTPUT)/xdp_drop.bpf.o
+$(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
-	$(Q)$(BPFTOOL) gen skeleton $< name xdp_drop_bpf > $@
+	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
 
-$(OUTPUT)/bench/prog_cost: bench/prog_cost.c $(USER_OBJS) $(OUTPUT)/xdp_drop.skel.h | $(OUTPUT)/bench
+BENCH_SKELS := $(OUTPUT)/xdp_drop.skel.h $(OUTPUT)/xdpban_random.skel.h
+
+$(OUTPUT)/bench/%: bench/%.c $(USER_OBJS) $(BENCH_SKELS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
 

@@ -27,8 +27,14 @@
 #endif
 
 #define XDPBAN_PIN_DIR "/sys/fs/bpf/xdpban"
-/* Links are pinned per interface index: a rename cannot orphan them. */
-#define XDPBAN_LINK_PREFIX "link-ifindex-"
+/*
+ * Links are pinned as link-ns<NETNS INODE>-if<IFINDEX>: by index, so a rename
+ * cannot orphan them, and by network namespace, because bpffs is shared by
+ * all namespaces while interface indexes are not (every namespace has its
+ * own ifindex 2).
+ */
+#define XDPBAN_LINK_PREFIX "link-ns"
+#define XDPBAN_LINK_FORMAT XDPBAN_LINK_PREFIX "%lu-if%u"
 
 /* Map names are also their pin names under XDPBAN_PIN_DIR (max 15 chars). */
 #define MAP_ALLOW_CIDR	  "allow_cidr"

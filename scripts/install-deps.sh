@@ -6,8 +6,8 @@ set -eu
 PACKAGES="
     make gcc clang llvm pkg-config
     libbpf-dev libelf-dev zlib1g-dev bpftool
-    libjansson-dev libcmocka-dev
-    iproute2 socat procps
+    libjansson-dev libcmocka-dev libcsv-dev tor-geoipdb
+    iproute2 socat procps util-linux jq iputils-ping
 "
 
 missing=""

@@ -109,6 +109,7 @@ int cidr_parse(const char *text, struct lpm_key *key, char why[ERRMSG_LEN])
 	char address[CIDR_TEXT_LEN];
 	const char *slash = strchr(text, '/');
 	size_t addr_len = slash ? (size_t)(slash - text) : strlen(text);
+	char reason[ERRMSG_LEN];
 	unsigned int len, max;
 	bool ipv4;
 	int err;
@@ -128,9 +129,11 @@ int cidr_parse(const char *text, struct lpm_key *key, char why[ERRMSG_LEN])
 	max = ipv4 ? 32 : 128;
 	len = max;
 	if (slash) {
-		err = parse_prefixlen(slash + 1, max, &len, why);
-		if (err)
+		err = parse_prefixlen(slash + 1, max, &len, reason);
+		if (err) {
+			errmsg(why, "'%s': %s", text, reason);
 			return err;
+		}
 	}
 	key->prefixlen = ipv4 ? IPV4_MAPPED_PREFIXLEN + len : len;
 
@@ -169,6 +172,23 @@ void cidr_format(const struct lpm_key *key, char buf[CIDR_TEXT_LEN])
 		snprintf(buf, CIDR_TEXT_LEN, "%s", text);
 	else
 		snprintf(buf, CIDR_TEXT_LEN, "%s/%u", text, len);
+}
+
+static int compare_keys(const void *a, const void *b)
+{
+	return cidr_compare(a, b);
+}
+
+size_t cidr_sort_unique(struct lpm_key *keys, size_t count)
+{
+	size_t kept = 0;
+
+	qsort(keys, count, sizeof(*keys), compare_keys);
+	for (size_t i = 0; i < count; i++) {
+		if (kept == 0 || cidr_compare(&keys[kept - 1], &keys[i]) != 0)
+			keys[kept++] = keys[i];
+	}
+	return kept;
 }
 
 int cidr_compare(const struct lpm_key *a, const struct lpm_key *b)

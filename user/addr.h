@@ -30,4 +30,7 @@ void lpm_from_addr_key(struct lpm_key *key, const struct addr_key *addr);
 /* Orders keys by family, address, then prefix length (for stable listings). */
 int cidr_compare(const struct lpm_key *a, const struct lpm_key *b);
 
+/* Sorts keys and removes repeats; returns how many distinct keys are left. */
+size_t cidr_sort_unique(struct lpm_key *keys, size_t count);
+
 #endif

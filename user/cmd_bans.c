@@ -147,6 +147,7 @@ static int run_prefix_command(struct cli *cli, const struct command *cmd, int ar
 	status = parse_prefixes(argc - optind, argv + optind, &keys);
 	if (status)
 		return status;
+	count = cidr_sort_unique(keys, count); /* "unban A A" is "unban A" */
 	status = cli_open_for_write(cli, &maps, &lock_fd);
 	if (status)
 		goto out;

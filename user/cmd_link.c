@@ -84,7 +84,9 @@ static int run_detach(struct cli *cli, int argc, char **argv)
 	if (links_list(cli->pin_dir, &links, &count, why))
 		return cli_fail("%s", why);
 	for (size_t i = 0; i < count; i++) {
-		if (links[i].stale ? link_remove_stale(cli->pin_dir, links[i].pin_ifindex, why)
+		if (links[i].other_netns && !links[i].stale)
+			continue; /* another namespace's interface: detach it from there */
+		if (links[i].stale ? link_remove_stale(cli->pin_dir, &links[i], why)
 				   : link_detach(cli->pin_dir, links[i].ifname, why))
 			status = cli_fail("%s", why);
 	}
@@ -105,12 +107,16 @@ static json_t *links_json(const struct attached_link *links, size_t count)
 {
 	json_t *array = json_array();
 
-	for (size_t i = 0; i < count; i++)
+	for (size_t i = 0; i < count; i++) {
+		const struct attached_link *link = &links[i];
+
 		json_array_append_new(
-		    array, json_pack("{s:s, s:i, s:s, s:i, s:i}", "interface", links[i].ifname,
-				     "ifindex", (json_int_t)links[i].ifindex, "mode", links[i].mode,
-				     "prog_id", (json_int_t)links[i].prog_id, "link_id",
-				     (json_int_t)links[i].link_id));
+		    array, json_pack("{s:s, s:I, s:I, s:b, s:s, s:I, s:I}", "interface",
+				     link->ifname, "ifindex", (json_int_t)link->ifindex, "netns",
+				     (json_int_t)link->netns, "this_netns", !link->other_netns, "mode",
+				     link->mode, "prog_id", (json_int_t)link->prog_id, "link_id",
+				     (json_int_t)link->link_id));
+	}
 	return array;
 }
 
@@ -129,10 +135,12 @@ static void print_status_table(const char *pin_dir, const struct attached_link *
 		printf("interfaces: none attached\n");
 		return;
 	}
-	printf("\n%-16s %8s %-9s %8s %8s\n", "INTERFACE", "IFINDEX", "MODE", "PROG_ID", "LINK_ID");
+	printf("\n%-16s %8s %-9s %8s %8s  %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG_ID",
+	       "LINK_ID", "NETNS");
 	for (size_t i = 0; i < count; i++)
-		printf("%-16s %8u %-9s %8u %8u\n", links[i].ifname, links[i].ifindex, links[i].mode,
-		       links[i].prog_id, links[i].link_id);
+		printf("%-16s %8u %-9s %8u %8u  %lu%s\n", links[i].ifname, links[i].ifindex,
+		       links[i].mode, links[i].prog_id, links[i].link_id, links[i].netns,
+		       links[i].other_netns ? " (another namespace)" : "");
 }
 
 static int run_status(struct cli *cli, int argc, char **argv)

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
@@ -90,9 +91,17 @@ int maps_ensure(const char *pin_dir, char why[ERRMSG_LEN])
 	return 0;
 }
 
+/* The inode of this process's network namespace: with ifindex, what names an interface. */
+static unsigned long current_netns(void)
+{
+	struct stat st;
+
+	return stat("/proc/self/ns/net", &st) ? 0 : (unsigned long)st.st_ino;
+}
+
 static void link_pin_path(const char *pin_dir, unsigned int ifindex, char path[PATH_MAX])
 {
-	snprintf(path, PATH_MAX, "%s/" XDPBAN_LINK_PREFIX "%u", pin_dir, ifindex);
+	snprintf(path, PATH_MAX, "%s/" XDPBAN_LINK_FORMAT, pin_dir, current_netns(), ifindex);
 }
 
 static int link_ifindex(int link_fd, unsigned int *ifindex, unsigned int *link_id,
@@ -226,11 +235,11 @@ int link_detach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN])
 	return err;
 }
 
-int link_remove_stale(const char *pin_dir, unsigned int ifindex, char why[ERRMSG_LEN])
+int link_remove_stale(const char *pin_dir, const struct attached_link *link, char why[ERRMSG_LEN])
 {
 	char path[PATH_MAX];
 
-	link_pin_path(pin_dir, ifindex, path);
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, link->pin_name);
 	if (unlink(path)) {
 		int err = -errno;
 
@@ -268,15 +277,26 @@ static int describe_link(const char *pin_dir, const char *pin_name, struct attac
 	if (fd < 0)
 		return -errno;
 	memset(out, 0, sizeof(*out));
-	out->pin_ifindex = strtoul(pin_name + strlen(XDPBAN_LINK_PREFIX), NULL, 10);
+	snprintf(out->pin_name, sizeof(out->pin_name), "%s", pin_name);
+	out->netns = strtoul(pin_name + strlen(XDPBAN_LINK_PREFIX), NULL, 10);
+	out->other_netns = out->netns != current_netns();
 	err = link_ifindex(fd, &out->ifindex, &out->link_id, &out->prog_id);
 	close(fd);
 	if (err)
 		return err;
-	out->stale = out->ifindex == 0 || !if_indextoname(out->ifindex, out->ifname);
-	if (out->stale)
+	if (out->ifindex == 0) {
+		out->stale = true;
 		snprintf(out->ifname, sizeof(out->ifname), "(gone)");
-	out->mode = out->stale ? "detached" : xdp_mode_name(out->ifindex);
+		out->mode = "detached";
+	} else if (out->other_netns) {
+		snprintf(out->ifname, sizeof(out->ifname), "(netns)");
+		out->mode = "unknown";
+	} else {
+		out->stale = !if_indextoname(out->ifindex, out->ifname);
+		if (out->stale)
+			snprintf(out->ifname, sizeof(out->ifname), "(gone)");
+		out->mode = out->stale ? "detached" : xdp_mode_name(out->ifindex);
+	}
 	return 0;
 }
 

@@ -17,8 +17,10 @@ enum attach_mode {
 };
 
 struct attached_link {
-	unsigned int pin_ifindex; /* the interface the link was pinned for */
-	unsigned int ifindex;	  /* the interface it is attached to now; 0 when gone */
+	char pin_name[64];
+	unsigned long netns; /* inode of the network namespace of the interface */
+	bool other_netns; /* not this process's namespace: ifname and mode unknown */
+	unsigned int ifindex; /* the interface it is attached to now; 0 when gone */
 	char ifname[IF_NAMESIZE];
 	unsigned int link_id;
 	unsigned int prog_id;
@@ -47,10 +49,10 @@ int link_attach(const char *pin_dir, const char *ifname, enum attach_mode mode, 
 		char why[ERRMSG_LEN]);
 int link_detach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN]);
 
-/* Removes the pin of a link whose interface has gone (by its pin_ifindex). */
-int link_remove_stale(const char *pin_dir, unsigned int ifindex, char why[ERRMSG_LEN]);
+/* Removes the pin of a link whose interface has gone. */
+int link_remove_stale(const char *pin_dir, const struct attached_link *link, char why[ERRMSG_LEN]);
 
-/* Lists the pinned links; the caller frees *links. */
+/* Lists the pinned links of every network namespace; the caller frees *links. */
 int links_list(const char *pin_dir, struct attached_link **links, size_t *count,
 	       char why[ERRMSG_LEN]);
 

@@ -1,0 +1,344 @@
+# shellcheck shell=bash
+# Shared by the end-to-end tests: sourced, never run.
+#
+# Topology, bridge-free, one veth pair per client, documentation addresses only:
+#
+#   xb-cli1-$$  c1 192.0.2.2/24     2001:db8:1::2/64 --- s1 192.0.2.1     2001:db8:1::1  xb-srv-$$
+#   xb-cli2-$$  c2 198.51.100.2/24  2001:db8:2::2/64 --- s2 198.51.100.1  2001:db8:2::1  (xdpban, socat)
+#
+# xdpban is attached to s1 and s2, so it judges what the clients send to the
+# server. Nothing is created in, or sent to, the host's own network namespace.
+#
+# xdpban runs through nsenter --net, not `ip netns exec`: the latter remounts
+# /sys in a private mount namespace, and the pins made there would vanish
+# with it. Each run has its own pin directory, so it never touches a real
+# installation or a concurrent run.
+#
+# Output is TAP-like: "ok N - name" / "not ok N - name", diagnostics as "# ...",
+# the plan "1..N" last. The exit status is non-zero when a test failed.
+
+set -eEu
+
+E2E_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+REPO=$(cd "$E2E_DIR/../.." && pwd)
+XDPBAN=${XDPBAN:-$REPO/build/xdpban}
+
+SRV=xb-srv-$$
+CLI1=xb-cli1-$$
+CLI2=xb-cli2-$$
+PIN=/sys/fs/bpf/xdpban-e2e-$$
+
+SRV_IP1=192.0.2.1
+CLI1_IP=192.0.2.2
+SRV_IP2=198.51.100.1
+CLI2_IP=198.51.100.2
+SRV_IP6_1=2001:db8:1::1
+CLI1_IP6=2001:db8:1::2
+SRV_IP6_2=2001:db8:2::1
+CLI2_IP6=2001:db8:2::2
+
+DEFAULT_PORTS=25,110,143,465,587,993,995,4190
+
+TESTS_RUN=0
+TESTS_FAILED=0
+BG_PIDS=()
+WORK=""
+
+# --- TAP output ---------------------------------------------------------------
+
+diag() {
+	local line
+	for line in "$@"; do
+		printf '# %s\n' "$line"
+	done
+}
+
+pass() {
+	TESTS_RUN=$((TESTS_RUN + 1))
+	printf 'ok %d - %s\n' "$TESTS_RUN" "$1"
+}
+
+# fail NAME [DIAGNOSTIC...]
+fail() {
+	TESTS_RUN=$((TESTS_RUN + 1))
+	TESTS_FAILED=$((TESTS_FAILED + 1))
+	printf 'not ok %d - %s\n' "$TESTS_RUN" "$1"
+	shift
+	diag "$@"
+}
+
+# check NAME CMD...: passes when CMD succeeds.
+check() {
+	local name=$1
+	shift
+	if "$@"; then pass "$name"; else fail "$name" "failed: $*"; fi
+}
+
+# check_not NAME CMD...: passes when CMD fails.
+check_not() {
+	local name=$1
+	shift
+	if "$@"; then fail "$name" "unexpectedly succeeded: $*"; else pass "$name"; fi
+}
+
+# check_eq NAME EXPECTED ACTUAL
+check_eq() {
+	if [ "$2" = "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected: $2" "     got: $3"
+	fi
+}
+
+# check_ge NAME ACTUAL MINIMUM (integers)
+check_ge() {
+	if [ "$2" -ge "$3" ]; then
+		pass "$1"
+	else
+		fail "$1" "expected at least $3, got $2"
+	fi
+}
+
+# --- processes and namespaces -------------------------------------------------
+
+in_ns() {
+	local ns=$1
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+# xb ARGS...: xdpban in the server namespace, on this run's pins.
+xb() {
+	in_ns "$SRV" "$XDPBAN" --pin-dir "$PIN" "$@"
+}
+
+# spawn_reading FILE NS CMD...: a background process reading FILE, ended by
+# the cleanup. (A redirection around the call would not reach it: bash gives
+# background commands /dev/null unless the command itself redirects stdin.)
+spawn_reading() {
+	local input=$1 ns=$2
+	shift 2
+	in_ns "$ns" "$@" <"$input" &
+	BG_PIDS+=("$!")
+}
+
+# spawn NS CMD...: a background process, ended by the cleanup.
+spawn() {
+	spawn_reading /dev/null "$@"
+}
+
+quietly() {
+	"$@" >/dev/null
+}
+
+now_ms() {
+	echo $(($(date +%s%N) / 1000000))
+}
+
+# wait_until SECONDS CMD...: polls CMD every 0.1 s; fails when SECONDS pass first.
+wait_until() {
+	local deadline=$(($(now_ms) + $1 * 1000))
+	shift
+	until "$@"; do
+		[ "$(now_ms)" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+ns_exists() {
+	[ -e "/run/netns/$1" ]
+}
+
+# Ends every process still inside a namespace: forked socat children hold
+# connections open that no PID list of ours knows about.
+kill_ns_processes() {
+	local ns=$1 pids
+	ns_exists "$ns" || return 0
+	pids=$(ip netns pids "$ns" 2>/dev/null || true)
+	[ -n "$pids" ] || return 0
+	# shellcheck disable=SC2086 # one PID per word
+	kill $pids 2>/dev/null || true
+	sleep 0.2
+	pids=$(ip netns pids "$ns" 2>/dev/null || true)
+	# shellcheck disable=SC2086
+	[ -z "$pids" ] || kill -KILL $pids 2>/dev/null || true
+}
+
+# Runs on every exit, including failures, Ctrl-C and SIGTERM from a timeout.
+cleanup() {
+	local status=$? ns pid
+	trap - EXIT INT TERM HUP ERR
+	set +eE
+	for pid in "${BG_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null
+	done
+	for ns in "$CLI1" "$CLI2" "$SRV"; do
+		kill_ns_processes "$ns"
+	done
+	wait 2>/dev/null
+	if [ -d "$PIN" ] && ns_exists "$SRV"; then
+		xb detach --all >/dev/null 2>&1
+	fi
+	for ns in "$CLI1" "$CLI2" "$SRV"; do
+		ns_exists "$ns" && ip netns del "$ns"
+	done
+	rm -rf "$PIN"
+	[ -z "$WORK" ] || rm -rf "$WORK"
+	exit "$status"
+}
+
+# on_error STATUS LINE COMMAND: set -e is about to stop the script. A command
+# killed by a signal (Ctrl-C, a timeout) needs no message of its own.
+on_error() {
+	[ "$1" -ge 128 ] || diag "error: '$3' exited with status $1 (line $2); stopping this script"
+}
+
+install_traps() {
+	trap cleanup EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	trap 'exit 129' HUP
+	trap 'on_error "$?" "$LINENO" "$BASH_COMMAND"' ERR
+}
+
+mount_bpffs() {
+	mount | grep -q ' /sys/fs/bpf ' || mount -t bpf bpf /sys/fs/bpf
+}
+
+# link_pair SRV_IF CLIENT_NS CLIENT_IF SRV_IP CLIENT_IP SRV_IP6 CLIENT_IP6
+link_pair() {
+	local srv_if=$1 cli_ns=$2 cli_if=$3
+	ip -n "$SRV" link add "$srv_if" type veth peer name "$cli_if" netns "$cli_ns"
+	ip -n "$SRV" addr add "$4/24" dev "$srv_if"
+	ip -n "$cli_ns" addr add "$5/24" dev "$cli_if"
+	# nodad: the addresses are usable at once, no 1-2 s duplicate detection.
+	ip -n "$SRV" addr add "$6/64" dev "$srv_if" nodad
+	ip -n "$cli_ns" addr add "$7/64" dev "$cli_if" nodad
+	ip -n "$SRV" link set "$srv_if" up
+	ip -n "$cli_ns" link set "$cli_if" up
+}
+
+setup_topology() {
+	local ns
+	for ns in "$SRV" "$CLI1" "$CLI2"; do
+		ip netns add "$ns"
+		ip -n "$ns" link set lo up
+	done
+	link_pair s1 "$CLI1" c1 "$SRV_IP1" "$CLI1_IP" "$SRV_IP6_1" "$CLI1_IP6"
+	link_pair s2 "$CLI2" c2 "$SRV_IP2" "$CLI2_IP" "$SRV_IP6_2" "$CLI2_IP6"
+}
+
+# --- TCP: listeners and clients -----------------------------------------------
+
+listening() {
+	in_ns "$1" ss -Hltn | grep -q "$2 "
+}
+
+# listen NS PORT [SYSTEM-COMMAND]: IPv4 and IPv6 listeners, by default a
+# greeter that sends "hi" and closes, like a mail server's banner.
+listen() {
+	local ns=$1 port=$2 command=${3:-echo hi}
+	spawn "$ns" socat "TCP4-LISTEN:$port,fork,reuseaddr" "SYSTEM:$command"
+	spawn "$ns" socat "TCP6-LISTEN:$port,fork,reuseaddr,ipv6only=1" "SYSTEM:$command"
+	wait_until 5 listening "$ns" "0.0.0.0:$port"
+	wait_until 5 listening "$ns" "\[::\]:$port"
+}
+
+socat_address() {
+	case $1 in
+	*:*) echo "TCP6:[$1]:$2" ;;
+	*) echo "TCP4:$1:$2" ;;
+	esac
+}
+
+# connects NS HOST PORT [TIMEOUT]: succeeds when the greeting arrives.
+connects() {
+	local ns=$1 host=$2 port=$3 timeout=${4:-1} greeting
+	greeting=$(timeout 15 nsenter --net="/run/netns/$ns" \
+		socat -u "$(socat_address "$host" "$port"),connect-timeout=$timeout" - 2>/dev/null) ||
+		return 1
+	[ "$greeting" = hi ]
+}
+
+# A connection attempt that gets no answer: the SYNs were dropped. A refused
+# or reset connection would fail fast and is not a drop, so it does not count.
+times_out() {
+	local ns=$1 host=$2 port=$3 timeout=${4:-1} started elapsed
+	started=$(now_ms)
+	! connects "$ns" "$host" "$port" "$timeout" || return 1
+	elapsed=$(($(now_ms) - started))
+	[ "$elapsed" -ge $((${timeout%%.*} * 900)) ]
+}
+
+# --- xdpban state ---------------------------------------------------------------
+
+# stat_packets REASON: the verdict counter's packet total.
+stat_packets() {
+	xb --json stats | jq -r ".$1.packets"
+}
+
+ban_list_json() {
+	xb --json list
+}
+
+ban_count() {
+	xb --json list | jq '.bans | length'
+}
+
+# Returns the maps to a clean state between tests, so one failure does not
+# leak into the next test.
+reset_state() {
+	local prefixes
+	prefixes=$(xb --json list | jq -r '.bans[].prefix')
+	# shellcheck disable=SC2086 # one prefix per word
+	[ -z "$prefixes" ] || xb unban $prefixes >/dev/null
+	prefixes=$(xb --json list | jq -r '.allowlist[].prefix')
+	# shellcheck disable=SC2086
+	[ -z "$prefixes" ] || xb unallow $prefixes >/dev/null
+	xb scope syn >/dev/null
+	xb ports set "$DEFAULT_PORTS" >/dev/null
+}
+
+# --- the script's frame -----------------------------------------------------------
+
+tap_finish() {
+	printf '1..%d\n' "$TESTS_RUN"
+	if [ "$TESTS_FAILED" -ne 0 ]; then
+		exit 1
+	fi
+	exit 0
+}
+
+# e2e_main TEST_FUNCTION...: sets up, runs each test on clean maps, reports.
+# E2E_ONLY=NAME runs one of them: `E2E_ONLY=test_unban bash tests/e2e/test_ban.sh`.
+e2e_main() {
+	local test
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "1..0 # SKIP: needs root (BPF, netns)"
+		exit 0
+	fi
+	if [ ! -x "$XDPBAN" ]; then
+		echo "Bail out! $XDPBAN is not built (run make)"
+		exit 1
+	fi
+	install_traps
+	WORK=$(mktemp -d /tmp/xdpban-e2e.XXXXXX)
+	mount_bpffs
+	setup_topology
+	listen "$SRV" 143
+	xb attach s1 >/dev/null
+	xb attach s2 >/dev/null
+	# A script may define e2e_setup for listeners of its own.
+	if declare -F e2e_setup >/dev/null; then
+		e2e_setup
+	fi
+	for test in "$@"; do
+		if [ -n "${E2E_ONLY:-}" ] && [ "$E2E_ONLY" != "$test" ]; then
+			continue
+		fi
+		diag "$test"
+		reset_state
+		"$test"
+	done
+	tap_finish
+}

@@ -1,0 +1,148 @@
+#!/bin/bash
+# attach, status, detach, and the in-place upgrade that must keep every ban.
+# shellcheck source=tests/e2e/lib.sh
+# shellcheck disable=SC2317 # the test functions are called through e2e_main
+. "$(dirname "$0")/lib.sh"
+
+attached_interfaces() {
+	xb --json status | jq -r '[.interfaces[].interface] | sort | join(",")'
+}
+
+# link_field IFACE FIELD: a field of the interface's row in `status --json`.
+link_field() {
+	xb --json status | jq -r --arg i "$1" ".interfaces[] | select(.interface == \$i) | .$2"
+}
+
+# The kernel's own view, independent of xdpban's pins.
+kernel_has_xdp() {
+	ip -n "$SRV" link show "$1" | grep -q 'xdp'
+}
+
+# Nothing that manages this run's pins is running: whatever drops now is the
+# kernel program alone.
+no_xdpban_running() {
+	! pgrep -f -- "--pin-dir $PIN" >/dev/null
+}
+
+# Bans compared across an upgrade; seconds_left ticks on, so it is left out.
+bans_snapshot() {
+	xb --json list | jq -S -c 'del(.bans[].seconds_left)'
+}
+
+test_status_shows_interfaces() {
+	check_eq "status --json shows the maps loaded" true "$(xb --json status | jq -r .loaded)"
+	check_eq "status --json lists both attached interfaces" "s1,s2" "$(attached_interfaces)"
+	check_eq "status --json shows the default scope" syn "$(xb --json status | jq -r .scope)"
+	check_eq "status --json shows the default ports" "$DEFAULT_PORTS" \
+		"$(xb --json status | jq -r .ports)"
+	check "veth s1 runs the program in native mode" [ "$(link_field s1 mode)" = native ]
+	check "clients connect through the attached program" connects "$CLI1" "$SRV_IP1" 143
+}
+
+test_stays_attached_after_cli_exits() {
+	xb ban "$CLI1_IP" >/dev/null
+	check "no xdpban process runs for this pin directory" no_xdpban_running
+	check "the kernel still shows XDP on s1 after the CLI exited" kernel_has_xdp s1
+	check "the banned client is dropped with no CLI running" times_out "$CLI1" "$SRV_IP1" 143
+	check "the other client still connects" connects "$CLI2" "$SRV_IP2" 143
+}
+
+test_upgrade_keeps_bans() {
+	local before after prog_before link_before out
+	xb ban "$CLI1_IP" 203.0.113.0/24 2001:db8:1::/64 >/dev/null
+	xb ban --for 1h 203.0.113.9 2001:db8:2::99 >/dev/null
+	before=$(bans_snapshot)
+	prog_before=$(link_field s1 prog_id)
+	link_before=$(link_field s1 link_id)
+
+	out=$(xb attach s1)
+	check_eq "re-attach reports an in-place replacement" "replaced the program on s1" "$out"
+	after=$(bans_snapshot)
+	check_eq "every ban survives the upgrade (list before = after)" "$before" "$after"
+	check_eq "the upgrade keeps 5 bans" 5 "$(ban_count)"
+	check "the upgrade loaded a new program" [ "$(link_field s1 prog_id)" != "$prog_before" ]
+	check_eq "the upgrade kept the pinned link" "$link_before" "$(link_field s1 link_id)"
+	check "the banned client is still dropped after the upgrade" \
+		times_out "$CLI1" "$SRV_IP1" 143
+	check "the other client still connects after the upgrade" connects "$CLI2" "$SRV_IP2" 143
+}
+
+test_detach_keeps_bans() {
+	xb ban "$CLI1_IP" >/dev/null
+	xb detach s1
+	check_eq "after detach s1 only s2 is listed" s2 "$(attached_interfaces)"
+	check_not "the kernel shows no XDP on s1 after detach" kernel_has_xdp s1
+	check "without the program the banned client connects" connects "$CLI1" "$SRV_IP1" 143
+	check_eq "the ban stays in the pinned maps" 1 "$(ban_count)"
+	xb attach s1 >/dev/null
+	check "after re-attach the ban applies again" times_out "$CLI1" "$SRV_IP1" 143
+}
+
+test_generic_mode() {
+	xb detach s2
+	xb attach s2 --mode generic >/dev/null
+	check_eq "attach --mode generic is shown as generic" generic "$(link_field s2 mode)"
+	check "generic mode passes an unbanned client" connects "$CLI2" "$SRV_IP2" 143
+	xb ban "$CLI2_IP" >/dev/null
+	check "generic mode drops a banned client" times_out "$CLI2" "$SRV_IP2" 143
+}
+
+# An interface that disappears leaves a stale link pin; status and
+# detach --all must cope with it.
+test_interface_removed() {
+	ip -n "$SRV" link add s3 type veth peer name c3
+	ip -n "$SRV" link set s3 up
+	xb attach s3 >/dev/null
+	check_eq "a third interface is attached" "s1,s2,s3" "$(attached_interfaces)"
+	ip -n "$SRV" link del s3
+	check_eq "status lists only live interfaces after s3 is deleted" "s1,s2" \
+		"$(xb --json status | jq -r '[.interfaces[] | select(.mode != "detached") | .interface] | sort | join(",")')"
+	check "detach --all succeeds with a stale link pin" xb detach --all
+	check_eq "no link pin is left" "" "$(find "$PIN" -name 'link-*')"
+	check_eq "status lists no interface" "" "$(attached_interfaces)"
+	xb attach s1 >/dev/null
+	xb attach s2 >/dev/null
+}
+
+# Maps made by `ban` before any attach are the ones the program then uses.
+test_ban_before_attach() {
+	xb detach --all
+	rm -rf "$PIN"
+	check "ban works on a fresh pin directory" quietly xb ban "$CLI1_IP"
+	check_eq "status: loaded, nothing attached" "true " \
+		"$(xb --json status | jq -r '"\(.loaded) \([.interfaces[].interface] | join(","))"')"
+	xb attach s1 >/dev/null
+	check "the program attached afterwards enforces that ban" times_out "$CLI1" "$SRV_IP1" 143
+	xb attach s2 >/dev/null
+}
+
+# xdpban_in NS ARGS...: this run's xdpban, from another network namespace.
+xdpban_in() {
+	local ns=$1
+	shift
+	in_ns "$ns" "$XDPBAN" --pin-dir "$PIN" "$@"
+}
+
+# bpffs is shared by every network namespace, interface indexes are not: the
+# server's s1 and client 1's c1 both have ifindex 2. Link pins carry the
+# namespace, so xdpban in client 1's namespace must not mistake s1 for c1.
+test_other_namespace_is_not_confused() {
+	local prog_before
+	check_eq "status in another namespace does not claim its c1 is attached" "" \
+		"$(xdpban_in "$CLI1" --json status | jq -r '.interfaces[] | select(.interface == "c1") | .interface')"
+	prog_before=$(link_field s1 prog_id)
+	xdpban_in "$CLI1" attach c1 >/dev/null || true
+	check_eq "attach c1 in another namespace leaves the server's s1 alone" "$prog_before" \
+		"$(link_field s1 prog_id)"
+	xdpban_in "$CLI1" detach --all >/dev/null 2>&1 || true
+	check_eq "detach --all in another namespace leaves the server's links" "s1,s2" \
+		"$(attached_interfaces)"
+	# Back to both interfaces attached, whatever the above did.
+	xb detach --all >/dev/null 2>&1 || true
+	xb attach s1 >/dev/null
+	xb attach s2 >/dev/null
+}
+
+e2e_main test_status_shows_interfaces test_stays_attached_after_cli_exits \
+	test_upgrade_keeps_bans test_detach_keeps_bans test_generic_mode test_interface_removed \
+	test_ban_before_attach test_other_namespace_is_not_confused
