@@ -1,30 +1,63 @@
 #!/bin/sh
-# Installs the Debian 12 packages xdpban needs to build, test and demo.
-# Idempotent: when every package is present it does nothing and needs no network.
+# Installs the Debian 12 packages xdpban needs to build, test and demo, and
+# the country database xdpban loads by default.
+# Idempotent: when everything is present it does nothing and needs no network.
 set -eu
 
 PACKAGES="
     make gcc clang llvm pkg-config
     libbpf-dev libelf-dev zlib1g-dev bpftool
-    libjansson-dev libcmocka-dev libcsv-dev tor-geoipdb
+    libjansson-dev libcmocka-dev libcsv-dev
     iproute2 socat procps util-linux jq iputils-ping
 "
 
-missing=""
-for pkg in $PACKAGES; do
-    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
-        missing="$missing $pkg"
-done
+# Debian's tor-geoipdb is the default country database. Installing the
+# package would pull in the tor daemon (and enable its service) on a mail
+# server, so unless the operator has the package, only its two data files
+# are unpacked here, where xdpban looks after /usr/share/tor.
+GEOIP_DIR=/var/lib/xdpban/tor-geoipdb
 
-[ -z "$missing" ] && exit 0
+need_root() {
+    if [ "$(id -u)" -ne 0 ]; then
+        echo "install-deps: $1 (run as root to install)" >&2
+        exit 1
+    fi
+}
 
-if [ "$(id -u)" -ne 0 ]; then
-    echo "install-deps: missing packages:$missing (run as root to install them)" >&2
-    exit 1
-fi
+apt_updated=no
+apt_update_once() {
+    [ "$apt_updated" = yes ] || apt-get update -qq
+    apt_updated=yes
+}
 
-echo "install-deps: installing$missing"
-export DEBIAN_FRONTEND=noninteractive
-apt-get update -qq
-# shellcheck disable=SC2086 # word splitting of the package list is intended
-apt-get install -y -qq --no-install-recommends $missing >/dev/null
+install_packages() {
+    missing=""
+    for pkg in $PACKAGES; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+            missing="$missing $pkg"
+    done
+    [ -z "$missing" ] && return 0
+    need_root "missing packages:$missing"
+    echo "install-deps: installing$missing"
+    export DEBIAN_FRONTEND=noninteractive
+    apt_update_once
+    # shellcheck disable=SC2086 # word splitting of the package list is intended
+    apt-get install -y -qq --no-install-recommends $missing >/dev/null
+}
+
+install_geoip_data() {
+    [ -s /usr/share/tor/geoip ] && [ -s /usr/share/tor/geoip6 ] && return 0
+    [ -s "$GEOIP_DIR/geoip" ] && [ -s "$GEOIP_DIR/geoip6" ] && return 0
+    need_root "the country database (tor-geoipdb) is missing"
+    echo "install-deps: unpacking tor-geoipdb's data files into $GEOIP_DIR"
+    apt_update_once
+    work=$(mktemp -d)
+    chmod 755 "$work" # apt downloads as the _apt user
+    (cd "$work" && apt-get download -qq tor-geoipdb && dpkg-deb -x tor-geoipdb_*.deb root)
+    mkdir -p "$GEOIP_DIR"
+    cp "$work/root/usr/share/tor/geoip" "$work/root/usr/share/tor/geoip6" "$GEOIP_DIR/"
+    rm -rf "$work"
+}
+
+install_packages
+install_geoip_data

@@ -113,9 +113,9 @@ static json_t *links_json(const struct attached_link *links, size_t count)
 		json_array_append_new(
 		    array, json_pack("{s:s, s:I, s:I, s:b, s:s, s:I, s:I}", "interface",
 				     link->ifname, "ifindex", (json_int_t)link->ifindex, "netns",
-				     (json_int_t)link->netns, "this_netns", !link->other_netns, "mode",
-				     link->mode, "prog_id", (json_int_t)link->prog_id, "link_id",
-				     (json_int_t)link->link_id));
+				     (json_int_t)link->netns, "this_netns", !link->other_netns,
+				     "mode", link->mode, "prog_id", (json_int_t)link->prog_id,
+				     "link_id", (json_int_t)link->link_id));
 	}
 	return array;
 }

@@ -18,8 +18,8 @@ enum attach_mode {
 
 struct attached_link {
 	char pin_name[64];
-	unsigned long netns; /* inode of the network namespace of the interface */
-	bool other_netns; /* not this process's namespace: ifname and mode unknown */
+	unsigned long netns;  /* inode of the network namespace of the interface */
+	bool other_netns;     /* not this process's namespace: ifname and mode unknown */
 	unsigned int ifindex; /* the interface it is attached to now; 0 when gone */
 	char ifname[IF_NAMESIZE];
 	unsigned int link_id;

@@ -7,12 +7,13 @@
 #include <string.h>
 #include <bpf/libbpf.h>
 #include "cli.h"
+#include "geo_store.h"
 
 #define XDPBAN_VERSION "0.1.0"
 
 static const struct command *const commands[] = {
 	&cmd_attach, &cmd_detach, &cmd_status,	&cmd_stats, &cmd_ban,	&cmd_unban,
-	&cmd_list,   &cmd_allow,  &cmd_unallow, &cmd_ports, &cmd_scope,
+	&cmd_list,   &cmd_allow,  &cmd_unallow, &cmd_ports, &cmd_scope, &cmd_geo,
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -41,8 +42,9 @@ static void usage(FILE *out)
 		"  -j, --json       machine-readable output\n"
 		"  -v, --verbose    show libbpf's messages (verifier log on load errors)\n"
 		"      --pin-dir D  bpffs directory of the maps and links (default %s)\n"
+		"      --state-dir D  directory of xdpban's own files (default %s)\n"
 		"\n'xdpban COMMAND --help' describes a command.\n",
-		XDPBAN_PIN_DIR);
+		XDPBAN_PIN_DIR, XDPBAN_STATE_DIR);
 }
 
 /*
@@ -71,11 +73,15 @@ static int take_json_flag(int argc, char **argv, bool *json)
 int main(int argc, char **argv)
 {
 	static const struct option options[] = {
-		{ "json", no_argument, NULL, 'j' },	     { "verbose", no_argument, NULL, 'v' },
-		{ "pin-dir", required_argument, NULL, 'p' }, { "version", no_argument, NULL, 'V' },
-		{ "help", no_argument, NULL, 'h' },	     { 0 },
+		{ "json", no_argument, NULL, 'j' },
+		{ "verbose", no_argument, NULL, 'v' },
+		{ "pin-dir", required_argument, NULL, 'p' },
+		{ "state-dir", required_argument, NULL, 's' },
+		{ "version", no_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ 0 },
 	};
-	struct cli cli = { .pin_dir = XDPBAN_PIN_DIR };
+	struct cli cli = { .pin_dir = XDPBAN_PIN_DIR, .state_dir = XDPBAN_STATE_DIR };
 	int opt;
 
 	argc = take_json_flag(argc, argv, &cli.json);
@@ -90,6 +96,9 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			cli.pin_dir = optarg;
+			break;
+		case 's':
+			cli.state_dir = optarg;
 			break;
 		case 'V':
 			printf("xdpban %s\n", XDPBAN_VERSION);

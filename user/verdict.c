@@ -1,0 +1,79 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "verdict.h"
+
+#include <bpf/bpf.h>
+#include "addr.h"
+#include "duration.h"
+
+static bool live(const struct ban_entry *ban, __u64 now_ns)
+{
+	return ban->expires_ns == 0 || ban->expires_ns > now_ns;
+}
+
+/* The kernel's CIDR rule: look past expired, more specific bans (bpf/xdpban.bpf.c). */
+static bool cidr_banned(int fd, const struct lpm_key *host, __u64 now_ns)
+{
+	struct lpm_key key = *host;
+	struct ban_entry ban;
+
+	while (bpf_map_lookup_elem(fd, &key, &ban) == 0) {
+		if (live(&ban, now_ns))
+			return true;
+		if (ban.prefixlen == 0 || ban.prefixlen > key.prefixlen)
+			return false;
+		key.prefixlen = ban.prefixlen - 1;
+	}
+	return false;
+}
+
+/* The kernel's geo rule: the /16 index first, the trie for mixed blocks. */
+static int kernel_country(const struct maps *maps, const struct lpm_key *host)
+{
+	bool ipv4 = addr_is_ipv4(host->addr);
+	const __u8 *top = ipv4 ? &host->addr[12] : host->addr;
+	__u32 bucket = (__u32)top[0] << 8 | top[1];
+	struct geo_index_entry index = { GEO_INDEX_MIXED };
+	struct geo_entry geo;
+
+	bpf_map_lookup_elem(ipv4 ? maps->geo_index4 : maps->geo_index6, &bucket, &index);
+	if (index.country != GEO_INDEX_MIXED)
+		return (int)index.country - 1;
+	if (bpf_map_lookup_elem(maps->geo_prefix, host, &geo))
+		return -1;
+	if (geo.country[0] < 'A' || geo.country[0] > 'Z' || geo.country[1] < 'A' ||
+	    geo.country[1] > 'Z')
+		return -1;
+	return (geo.country[0] - 'A') * 26 + (geo.country[1] - 'A');
+}
+
+static bool country_blocked(const struct maps *maps, int country)
+{
+	struct geo_policy policy = {};
+	__u32 slot = country;
+
+	if (country < 0 || country >= COUNTRY_SLOTS)
+		return false;
+	return bpf_map_lookup_elem(maps->geo_blocked, &slot, &policy) == 0 && policy.blocked;
+}
+
+void verdict_explain(const struct maps *maps, const struct addr_key *addr,
+		     struct verdict_explanation *out)
+{
+	__u64 now_ns = ban_clock_now_ns();
+	struct allow_entry allowed;
+	struct ban_entry ban;
+	struct lpm_key host;
+
+	lpm_from_addr_key(&host, addr);
+	out->kernel_country = kernel_country(maps, &host);
+	if (bpf_map_lookup_elem(maps->allow_cidr, &host, &allowed) == 0)
+		out->reason = REASON_PASS_ALLOW;
+	else if (bpf_map_lookup_elem(maps->ban_addr, addr, &ban) == 0 && live(&ban, now_ns))
+		out->reason = REASON_DROP_BAN;
+	else if (cidr_banned(maps->ban_cidr, &host, now_ns))
+		out->reason = REASON_DROP_CIDR;
+	else if (country_blocked(maps, out->kernel_country))
+		out->reason = REASON_DROP_GEO;
+	else
+		out->reason = REASON_PASS;
+}
