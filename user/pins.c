@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <linux/magic.h>
 #include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 #include "xdpban_maps.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -168,6 +169,20 @@ void maps_close(struct maps *maps)
 			close(*fd);
 		*fd = -1;
 	}
+}
+
+int maps_from_object(struct bpf_object *obj, struct maps *maps, char why[ERRMSG_LEN])
+{
+	for (size_t i = 0; i < MAP_COUNT; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_specs[i].name);
+
+		if (!map) {
+			errmsg(why, "the BPF object has no map %s", map_specs[i].name);
+			return -ENOENT;
+		}
+		*map_fd_slot(maps, &map_specs[i]) = bpf_map__fd(map);
+	}
+	return 0;
 }
 
 int pins_lock(const char *pin_dir, char why[ERRMSG_LEN])

@@ -34,6 +34,13 @@ bool pins_maps_present(const char *pin_dir);
 int maps_open(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN]);
 void maps_close(struct maps *maps);
 
+struct bpf_object;
+/*
+ * Fills maps with the descriptors of a loaded object's maps (tests and
+ * benchmarks, which use private unpinned maps). The object keeps owning them.
+ */
+int maps_from_object(struct bpf_object *obj, struct maps *maps, char why[ERRMSG_LEN]);
+
 /*
  * Serialises writers (CLI commands, the daemon) so read-modify-write
  * sequences on the maps cannot interleave. Returns a descriptor to close.
