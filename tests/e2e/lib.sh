@@ -43,6 +43,7 @@ TESTS_RUN=0
 TESTS_FAILED=0
 BG_PIDS=()
 WORK=""
+STATE_DIR="" # xdpban's --state-dir: $WORK/state, so no run touches /var/lib/xdpban
 
 # --- TAP output ---------------------------------------------------------------
 
@@ -107,9 +108,10 @@ in_ns() {
 	nsenter --net="/run/netns/$ns" "$@"
 }
 
-# xb ARGS...: xdpban in the server namespace, on this run's pins.
+# xb ARGS...: xdpban in the server namespace, on this run's pins and state
+# directory.
 xb() {
-	in_ns "$SRV" "$XDPBAN" --pin-dir "$PIN" "$@"
+	in_ns "$SRV" "$XDPBAN" --pin-dir "$PIN" ${STATE_DIR:+--state-dir "$STATE_DIR"} "$@"
 }
 
 # spawn_reading FILE NS CMD...: a background process reading FILE, ended by
@@ -323,6 +325,7 @@ e2e_main() {
 	fi
 	install_traps
 	WORK=$(mktemp -d /tmp/xdpban-e2e.XXXXXX)
+	STATE_DIR=$WORK/state
 	mount_bpffs
 	setup_topology
 	listen "$SRV" 143
