@@ -75,11 +75,12 @@ BENCH_SKELS := $(OUTPUT)/xdp_drop.skel.h $(OUTPUT)/xdpban_random.skel.h
 
 $(OUTPUT)/bench/%: bench/%.c $(USER_OBJS) $(BENCH_SKELS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -lm -o $@
 
 # Benchmarks are not tests: they print ratios measured side by side in one run.
-bench: $(OUTPUT)/bench/prog_cost
+bench: $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/geo_cost
 	$(Q)$(OUTPUT)/bench/prog_cost
+	$(Q)$(OUTPUT)/bench/geo_cost
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/bench:
 	$(Q)mkdir -p $@

@@ -193,6 +193,23 @@ static int trie_diff(const struct geo_pair *from, size_t nfrom, const struct geo
 	return 0;
 }
 
+/* Deletes keys, batched; a key already gone is not an error. */
+static int trie_delete(int fd, const struct lpm_key *keys, size_t count)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 done = count;
+	int err = 0;
+
+	if (count == 0 || bpf_map_delete_batch(fd, keys, &done, &opts) == 0)
+		return 0;
+	/* The batch stops at the first missing key: finish one by one. */
+	for (size_t i = done; i < count; i++) {
+		if (bpf_map_delete_elem(fd, &keys[i]) && errno != ENOENT && !err)
+			err = -errno;
+	}
+	return err;
+}
+
 /*
  * Changes the trie from one list to the other: new and changed entries
  * first, stale ones after, so every address always matches an entry of one
@@ -219,10 +236,12 @@ static int trie_apply(int fd, const struct geo_pair *from, size_t nfrom, const s
 		       diff.upserts, strerror(errno),
 		       errno == ENOSPC || errno == E2BIG ? " (geo_prefix is full)" : "");
 	}
-	for (size_t i = 0; (!err || best_effort) && i < diff.deletes; i++) {
-		if (bpf_map_delete_elem(fd, &diff.delete_keys[i]) && errno != ENOENT && !err) {
-			err = -errno;
-			errmsg(why, "cannot delete from the geo database: %s", strerror(errno));
+	if (!err || best_effort) {
+		int deleted = trie_delete(fd, diff.delete_keys, diff.deletes);
+
+		if (deleted && !err) {
+			err = deleted;
+			errmsg(why, "cannot delete from the geo database: %s", strerror(-err));
 		}
 	}
 	if (report) {
