@@ -8,8 +8,11 @@
  *   draw     the same draw, then XDP_DROP (so xdpban - draw is xdpban's own
  *            cost);
  *   XDP_DROP a program that only drops (the floor).
- * Each case is measured again with the /16 index switched off (every block
- * sent to the trie), which is what the index buys.
+ * Two more copies of xdpban run in the same rounds, to show where the time
+ * goes: one with the geo index switched off (every lookup walks the trie:
+ * what the index buys), one with a 1,024-entry exact-ban map instead of the
+ * 1M-entry one (a random source misses the big map's bucket array in cache:
+ * what that costs).
  */
 #include <arpa/inet.h>
 #include <math.h>
@@ -33,10 +36,16 @@
 #define ROUNDS	    5
 #define SOURCE_POOL 65536 /* as in xdpban_random.bpf.c */
 
-struct bench {
+enum variant { AS_SHIPPED, TRIE_ONLY, SMALL_BAN_MAP, VARIANTS };
+
+struct instance {
 	struct xdpban_random_bpf *skel;
-	struct xdp_drop_bpf *floor;
 	struct maps maps;
+};
+
+struct bench {
+	struct instance variant[VARIANTS];
+	struct xdp_drop_bpf *floor;
 	struct geo_db db;
 	bool blocked[COUNTRY_SLOTS];
 };
@@ -194,9 +203,12 @@ static void fill_pool(struct bench *b, int family, enum pool_kind kind)
 			while (!pool_accepts(b, kind, &values[i]));
 		}
 	}
-	if (bpf_map_update_batch(bpf_map__fd(b->skel->maps.bench_sources), keys, values, &count,
-				 &opts))
-		die("fill the source pool", strerror(errno));
+	for (int v = 0; v < VARIANTS; v++) {
+		count = SOURCE_POOL;
+		if (bpf_map_update_batch(bpf_map__fd(b->variant[v].skel->maps.bench_sources), keys,
+					 values, &count, &opts))
+			die("fill the source pool", strerror(errno));
+	}
 }
 
 static double round_ns(int prog_fd, const struct frame *f, size_t len)
@@ -216,35 +228,45 @@ static int compare_double(const void *a, const void *b)
 }
 
 struct timing {
-	double xdpban, draw, floor;
+	double xdpban[VARIANTS], draw, floor;
 };
 
-/* Median of ROUNDS, the three programs interleaved so drift hits them alike. */
+static double median_of(double *values)
+{
+	qsort(values, ROUNDS, sizeof(double), compare_double);
+	return values[ROUNDS / 2];
+}
+
+/* Medians of ROUNDS, every program in every round, so drift hits them alike. */
 static struct timing measure(struct bench *b, int family)
 {
-	double ours[ROUNDS], draw[ROUNDS], floor[ROUNDS];
+	double ours[VARIANTS][ROUNDS], draw[ROUNDS], floor[ROUNDS];
+	struct timing t;
 	struct frame f;
 	size_t len = make_frame(&f, family);
 
 	for (int r = 0; r < ROUNDS; r++) {
 		floor[r] = round_ns(bpf_program__fd(b->floor->progs.xdp_drop), &f, len);
-		draw[r] = round_ns(bpf_program__fd(b->skel->progs.drop_random), &f, len);
-		ours[r] = round_ns(bpf_program__fd(b->skel->progs.xdpban_random), &f, len);
+		draw[r] = round_ns(bpf_program__fd(b->variant[0].skel->progs.drop_random), &f, len);
+		for (int v = 0; v < VARIANTS; v++)
+			ours[v][r] = round_ns(
+			    bpf_program__fd(b->variant[v].skel->progs.xdpban_random), &f, len);
 	}
-	qsort(ours, ROUNDS, sizeof(double), compare_double);
-	qsort(draw, ROUNDS, sizeof(double), compare_double);
-	qsort(floor, ROUNDS, sizeof(double), compare_double);
-	return (struct timing){ ours[ROUNDS / 2], draw[ROUNDS / 2], floor[ROUNDS / 2] };
+	for (int v = 0; v < VARIANTS; v++)
+		t.xdpban[v] = median_of(ours[v]);
+	t.draw = median_of(draw);
+	t.floor = median_of(floor);
+	return t;
 }
 
 /* Sends every /16 block to the trie, as if there were no index. */
-static void index_off(struct bench *b)
+static void index_off(const struct maps *maps)
 {
 	struct geo_index_entry mixed = { GEO_INDEX_MIXED };
 
 	for (__u32 bucket = 0; bucket < GEO_INDEX_BUCKETS; bucket++) {
-		bpf_map_update_elem(b->maps.geo_index4, &bucket, &mixed, BPF_ANY);
-		bpf_map_update_elem(b->maps.geo_index6, &bucket, &mixed, BPF_ANY);
+		bpf_map_update_elem(maps->geo_index4, &bucket, &mixed, BPF_ANY);
+		bpf_map_update_elem(maps->geo_index6, &bucket, &mixed, BPF_ANY);
 	}
 }
 
@@ -258,9 +280,14 @@ static void install_blocks(struct bench *b, struct geo_install_report *report)
 		if (b->blocked[slot])
 			slots[count++] = slot;
 	}
-	if (geo_install_countries(&b->maps, &b->db, b->blocked, report, why) ||
-	    geo_set_blocked(&b->maps, slots, count, true, why))
-		die("install the blocked countries", why);
+	for (int v = 0; v < VARIANTS; v++) {
+		const struct maps *maps = &b->variant[v].maps;
+
+		if (geo_install_countries(maps, &b->db, b->blocked, report, why) ||
+		    geo_set_blocked(maps, slots, count, true, why))
+			die("install the blocked countries", why);
+	}
+	index_off(&b->variant[TRIE_ONLY].maps);
 }
 
 static void run_configuration(struct bench *b, const char *title)
@@ -275,34 +302,50 @@ static void run_configuration(struct bench *b, const char *title)
 		{ AF_INET6, POOL_NO_COUNTRY },
 	};
 	struct geo_install_report report;
-	struct timing with[7], without[7];
+	struct timing t[7];
 
 	install_blocks(b, &report);
-	printf("\n%s: %zu prefixes in the kernel, %zu IPv4 and %zu IPv6 /16 blocks mixed\n\n",
-	       title, report.written + report.unchanged, report.mixed_buckets4,
-	       report.mixed_buckets6);
+	printf("\n%s: %zu prefixes in the kernel; index: %zu blocks, %zu entries left to the "
+	       "trie\n\n",
+	       title, report.written + report.unchanged, report.index_blocks, report.index_mixed);
 	for (size_t i = 0; i < 7; i++) {
 		fill_pool(b, cases[i].family, cases[i].kind);
-		with[i] = measure(b, cases[i].family);
-	}
-	index_off(b);
-	for (size_t i = 0; i < 7; i++) {
-		fill_pool(b, cases[i].family, cases[i].kind);
-		without[i] = measure(b, cases[i].family);
+		t[i] = measure(b, cases[i].family);
 	}
 	printf("| random source %-27s | xdpban | draw+drop | XDP_DROP | xdpban's own | "
-	       "own, trie only |\n",
+	       "own, trie only | own, 1k ban map |\n",
 	       "");
-	printf("|%s|--------|-----------|----------|--------------|----------------|\n",
+	printf("|%s|--------|-----------|----------|--------------|----------------|"
+	       "-----------------|\n",
 	       "-------------------------------------------");
 	for (size_t i = 0; i < 7; i++)
-		printf("| %-4s %-36s | %6.0f | %9.0f | %8.0f | %12.0f | %14.0f |\n",
+		printf("| %-4s %-36s | %6.0f | %9.0f | %8.0f | %12.0f | %14.0f | %15.0f |\n",
 		       cases[i].family == AF_INET ? "IPv4" : "IPv6", pool_names[cases[i].kind],
-		       with[i].xdpban, with[i].draw, with[i].floor, with[i].xdpban - with[i].draw,
-		       without[i].xdpban - without[i].draw);
+		       t[i].xdpban[AS_SHIPPED], t[i].draw, t[i].floor,
+		       t[i].xdpban[AS_SHIPPED] - t[i].draw, t[i].xdpban[TRIE_ONLY] - t[i].draw,
+		       t[i].xdpban[SMALL_BAN_MAP] - t[i].draw);
 	/* Put the index back for the next configuration. */
 	memset(b->blocked, 0, sizeof(b->blocked));
 	install_blocks(b, &report);
+}
+
+static void open_instance(struct instance *inst, enum variant variant)
+{
+	struct bpf_map *map;
+	char why[ERRMSG_LEN];
+
+	inst->skel = xdpban_random_bpf__open();
+	if (!inst->skel)
+		die("open xdpban_random", strerror(errno));
+	bpf_object__for_each_map(map, inst->skel->obj)
+	    bpf_map__set_pin_path(map, NULL); /* private maps: never touch a real install */
+	if (variant == SMALL_BAN_MAP)
+		bpf_map__set_max_entries(inst->skel->maps.ban_addr, 1024);
+	if (xdpban_random_bpf__load(inst->skel))
+		die("load xdpban_random (root needed)", strerror(errno));
+	if (maps_from_object(inst->skel->obj, &inst->maps, why) ||
+	    settings_init(inst->maps.config, why))
+		die("set up the maps", why);
 }
 
 static void open_bench(struct bench *b)
@@ -310,7 +353,6 @@ static void open_bench(struct bench *b)
 	const struct geo_load_options automatic = { 0 };
 	struct geo_load_report report = { 0 };
 	const char *paths[2];
-	struct bpf_map *map;
 	char why[ERRMSG_LEN];
 
 	if (geo_default_paths(paths, why))
@@ -319,16 +361,11 @@ static void open_bench(struct bench *b)
 	if (geo_load_files(&b->db, paths, 2, &automatic, &report, why) ||
 	    geo_db_finish(&b->db, why))
 		die("the world database", why);
-	b->skel = xdpban_random_bpf__open();
+	for (int v = 0; v < VARIANTS; v++)
+		open_instance(&b->variant[v], v);
 	b->floor = xdp_drop_bpf__open_and_load();
-	if (!b->skel || !b->floor)
-		die("open the BPF objects", "root needed");
-	bpf_object__for_each_map(map, b->skel->obj)
-	    bpf_map__set_pin_path(map, NULL); /* private maps: never touch a real install */
-	if (xdpban_random_bpf__load(b->skel))
-		die("load xdpban_random", strerror(errno));
-	if (maps_from_object(b->skel->obj, &b->maps, why) || settings_init(b->maps.config, why))
-		die("set up the maps", why);
+	if (!b->floor)
+		die("load xdp_drop (root needed)", strerror(errno));
 }
 
 static void block_codes(struct bench *b, const char *const *codes, size_t count)
@@ -362,7 +399,8 @@ int main(int argc, char **argv)
 	b.blocked[country_parse("DE", (char[ERRMSG_LEN]){ 0 })] = false;
 	run_configuration(&b, "every country but DE blocked (the whole world in the kernel)");
 out:
-	xdpban_random_bpf__destroy(b.skel);
+	for (int v = 0; v < VARIANTS; v++)
+		xdpban_random_bpf__destroy(b.variant[v].skel);
 	xdp_drop_bpf__destroy(b.floor);
 	geo_db_free(&b.db);
 	return EXIT_SUCCESS;

@@ -105,11 +105,14 @@ static void report(const char *name, struct measurement m)
 /* Bans 10.x-free documentation-range-shaped addresses 2001:db8::N, plus one IPv4 host. */
 static void load_bans(struct xdpban_bpf *skel, size_t count)
 {
-	struct maps maps = { .ban_addr = bpf_map__fd(skel->maps.ban_addr),
-			     .ban_cidr = bpf_map__fd(skel->maps.ban_cidr) };
 	struct ban_request *requests = calloc(count + 1, sizeof(*requests));
 	char why[ERRMSG_LEN], text[64];
+	struct maps maps;
 
+	if (maps_from_object(skel->obj, &maps, why)) {
+		fprintf(stderr, "prog_cost: %s\n", why);
+		exit(EXIT_FAILURE);
+	}
 	for (size_t i = 0; i < count; i++) {
 		snprintf(text, sizeof(text), "2001:db8::%zx:%zx", i >> 16, i & 0xffff);
 		cidr_parse(text, &requests[i].key, why);

@@ -35,6 +35,14 @@ struct {
 } ban_addr SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, BAN_FILTER_WORDS);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban_filter SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__uint(max_entries, BAN_CIDR_CAPACITY);
@@ -67,6 +75,14 @@ struct {
 	__type(value, struct geo_index_entry);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } geo_index6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, GEO_BLOCK_CAPACITY);
+	__type(key, __u32);
+	__type(value, struct geo_index_block);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} geo_blocks SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
@@ -156,6 +172,15 @@ static __always_inline bool in_scope(const struct xdpban_config *cfg, const stru
 	return port_protected(cfg, pkt->tcp_dport);
 }
 
+/* False proves the address has no exact ban: ban_addr need not be read. */
+static __always_inline bool may_be_banned(const struct addr_key *src)
+{
+	__u32 bit = ban_filter_bit(src->addr), word = bit / 64;
+	__u64 *bits = bpf_map_lookup_elem(&ban_filter, &word);
+
+	return !bits || (*bits & (1ULL << (bit % 64)));
+}
+
 /* A live CIDR ban covers the address; looks past expired, more specific ones. */
 static __always_inline bool cidr_banned(const struct addr_key *src, struct lazy_clock *clock)
 {
@@ -193,20 +218,43 @@ static __always_inline bool is_ipv4_mapped(const __u8 *addr)
 	return words[0] == 0 && words[1] == 0 && words[2] == bpf_htonl(0xffff);
 }
 
-/* The index entry of the /16 block holding the address (IPv4 or IPv6). */
-static __always_inline __u32 geo_index_lookup(const __u8 *addr)
+/* The first-level index entry of the /16 holding the address (IPv4 or IPv6). */
+static __always_inline __u32 geo_first_level(const __u8 *bytes, bool ipv4)
 {
 	struct geo_index_entry *entry;
-	__u32 bucket;
+	__u32 bucket = (__u32)bytes[0] << 8 | bytes[1];
 
-	if (is_ipv4_mapped(addr)) {
-		bucket = (__u32)addr[12] << 8 | addr[13];
+	if (ipv4)
 		entry = bpf_map_lookup_elem(&geo_index4, &bucket);
-	} else {
-		bucket = (__u32)addr[0] << 8 | addr[1];
+	else
 		entry = bpf_map_lookup_elem(&geo_index6, &bucket);
-	}
 	return entry ? entry->country : GEO_INDEX_MIXED;
+}
+
+/* Follows the index down its block levels: NONE, 1 + a country slot, or MIXED. */
+static __always_inline __u32 geo_index_lookup(const __u8 *addr)
+{
+	bool ipv4 = is_ipv4_mapped(addr);
+	const __u8 *bytes = ipv4 ? &addr[12] : addr;
+	int levels = ipv4 ? GEO_INDEX_LEVELS4 : GEO_INDEX_LEVELS6;
+	__u32 entry = geo_first_level(bytes, ipv4);
+
+#pragma unroll
+	for (int level = 0; level < GEO_INDEX_LEVELS6; level++) {
+		struct geo_index_block *block;
+		__u32 number;
+
+		if (entry < GEO_INDEX_BLOCK_FIRST || entry >= GEO_INDEX_MIXED)
+			return entry;
+		if (level >= levels)
+			break;
+		number = entry - GEO_INDEX_BLOCK_FIRST;
+		block = bpf_map_lookup_elem(&geo_blocks, &number);
+		if (!block)
+			return GEO_INDEX_MIXED;
+		entry = block->entry[bytes[2 + level]];
+	}
+	return entry < GEO_INDEX_BLOCK_FIRST ? entry : GEO_INDEX_MIXED;
 }
 
 /* The country slot owning the address, or -1 for none. */
@@ -253,9 +301,11 @@ static __always_inline __u32 judge_source(const struct addr_key *src, __u64 byte
 	if (bpf_map_lookup_elem(&allow_cidr, &host))
 		return REASON_PASS_ALLOW;
 
-	ban = bpf_map_lookup_elem(&ban_addr, src);
-	if (ban && !ban_expired(ban, &clock))
-		return REASON_DROP_BAN;
+	if (may_be_banned(src)) {
+		ban = bpf_map_lookup_elem(&ban_addr, src);
+		if (ban && !ban_expired(ban, &clock))
+			return REASON_DROP_BAN;
+	}
 
 	if (cidr_banned(src, &clock))
 		return REASON_DROP_CIDR;

@@ -40,11 +40,13 @@
 #define MAP_ALLOW_CIDR	  "allow_cidr"
 #define MAP_BAN_ADDR	  "ban_addr"
 #define MAP_BAN_CIDR	  "ban_cidr"
+#define MAP_BAN_FILTER	  "ban_filter"
 #define MAP_GEO_PREFIX	  "geo_prefix"
 #define MAP_GEO_BLOCKED	  "geo_blocked"
 #define MAP_GEO_DROPS	  "geo_drops"
 #define MAP_GEO_INDEX4	  "geo_index4"
 #define MAP_GEO_INDEX6	  "geo_index6"
+#define MAP_GEO_BLOCKS	  "geo_blocks"
 #define MAP_VERDICT_STATS "verdict_stats"
 #define MAP_CONFIG	  "xdpban_config"
 
@@ -71,6 +73,29 @@ struct lpm_key {
 	__u32 prefixlen;
 	__u8 addr[ADDR_LEN];
 };
+
+/*
+ * A one-hash Bloom filter in front of ban_addr. A 1M-entry hash map has a
+ * 16 MB bucket array: a random source (a spoofed flood) misses it in cache
+ * on every packet, which bench/geo_cost measured at over 100 ns. The filter
+ * is 2 MB, one bit per hash value: a clear bit proves the address is not in
+ * ban_addr, so most random sources skip the hash. User space sets an
+ * address's bit before inserting its ban and never clears a bit a live ban
+ * needs; a stale bit (after an unban or an LRU eviction) only costs the
+ * hash lookup it would have cost anyway, until the filter is rebuilt.
+ */
+#define BAN_FILTER_BITS	 (1U << 24)
+#define BAN_FILTER_WORDS (BAN_FILTER_BITS / 64)
+
+/* The filter bit of an address: Fibonacci hashing of the XOR of its four words. */
+static inline __u32 ban_filter_bit(const __u8 *addr)
+{
+	__u32 words[4], folded;
+
+	__builtin_memcpy(words, addr, sizeof(words));
+	folded = words[0] ^ words[1] ^ words[2] ^ words[3];
+	return (folded * 0x9E3779B1U) >> 8;
+}
 
 /* Who put a ban in place; informational, shown by `xdpban list`. */
 enum ban_origin {
@@ -101,15 +126,32 @@ struct allow_entry {
  * trie level when sources are random (a spoofed flood). Most /16 blocks
  * belong to one country or to none, so a direct-indexed table by the first
  * 16 bits (of the IPv4 address, or of the IPv6 address) answers most lookups
- * in one access; only blocks split between countries fall back to the trie.
- * The trie stays the source of truth; user space derives the index from it.
+ * in one access. A block split between countries points to a 256-entry
+ * block of the next 8 bits (IPv4 /24; IPv6 /24, then /32), and only what is
+ * still split there falls back to the trie. The trie stays the source of
+ * truth; user space derives the index from it.
+ *
+ * One encoding for every entry, first level and blocks alike:
  */
 #define GEO_INDEX_BUCKETS 65536
-#define GEO_INDEX_NONE	  0	     /* no country owns any address of the block */
-#define GEO_INDEX_MIXED	  0xffffffff /* look the address up in geo_prefix */
+#define GEO_INDEX_NONE	  0 /* no country owns any address of the range */
+/* 1 .. COUNTRY_SLOTS: 1 + the country slot owning the whole range */
+#define GEO_INDEX_BLOCK_FIRST 0x1000 /* GEO_INDEX_BLOCK_FIRST + N: see geo_blocks[N] */
+#define GEO_INDEX_MIXED	      0xffff /* look the address up in geo_prefix */
+#define GEO_INDEX_LEVELS4     1	     /* block levels below the first: IPv4 /24 */
+#define GEO_INDEX_LEVELS6     2	     /* IPv6 /24 and /32 */
+/*
+ * Blocks come in two halves: an update writes its blocks into the half the
+ * first level does not point to, then switches the first level over.
+ */
+#define GEO_BLOCK_CAPACITY 24576 /* 12 MB; the world needs about 10,000 */
 
 struct geo_index_entry {
-	__u32 country; /* GEO_INDEX_NONE, GEO_INDEX_MIXED, or 1 + country slot */
+	__u32 country; /* the encoding above */
+};
+
+struct geo_index_block {
+	__u16 entry[256]; /* by the next byte of the address; the encoding above */
 };
 
 /* Country of a geo prefix: two upper-case letters and a NUL, so bpftool prints a string. */

@@ -7,6 +7,7 @@
 #include <time.h>
 #include <bpf/bpf.h>
 #include "addr.h"
+#include "ban_filter.h"
 #include "duration.h"
 #include "maputil.h"
 
@@ -104,8 +105,11 @@ int bans_add(const struct maps *maps, const struct ban_request *requests, size_t
 			((struct ban_entry *)cidrs.values)[cidrs.count++] = entry;
 		}
 	}
-	err = apply_pair(maps->ban_addr, &hosts, sizeof(struct addr_key), maps->ban_cidr, &cidrs,
-			 sizeof(struct ban_entry), false, why);
+	/* The filter bits first: the program must never see a ban without its bit. */
+	err = ban_filter_add(maps->ban_filter, hosts.keys, hosts.count, why);
+	if (!err)
+		err = apply_pair(maps->ban_addr, &hosts, sizeof(struct addr_key), maps->ban_cidr,
+				 &cidrs, sizeof(struct ban_entry), false, why);
 	batch_free(&hosts);
 	batch_free(&cidrs);
 	return err;

@@ -147,9 +147,9 @@ static int geo_load(struct cli *cli, int argc, char **argv)
 		    "ipv6_prefixes", (json_int_t)(db.prefix_count - db.ipv4_prefix_count),
 		    "parse_ms", parse_ms, "install_ms", elapsed_ms(start), "kernel_written",
 		    (json_int_t)installed.written, "kernel_deleted", (json_int_t)installed.deleted,
-		    "kernel_unchanged", (json_int_t)installed.unchanged, "mixed_blocks_ipv4",
-		    (json_int_t)installed.mixed_buckets4, "mixed_blocks_ipv6",
-		    (json_int_t)installed.mixed_buckets6));
+		    "kernel_unchanged", (json_int_t)installed.unchanged, "index_blocks",
+		    (json_int_t)installed.index_blocks, "index_to_trie",
+		    (json_int_t)installed.index_mixed));
 	else if (!status)
 		printf("loaded %zu prefixes (%zu IPv4, %zu IPv6) in %.0f ms; kernel: %zu written, "
 		       "%zu deleted, %zu unchanged (blocked countries only) in %.0f ms\n",

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "ban_filter.h"
 #include "cli.h"
 #include "loader.h"
 #include "settings.h"
@@ -12,6 +13,21 @@ static const struct option help_only[] = {
 	{ "help", no_argument, NULL, CLI_HELP },
 	{ 0 },
 };
+
+/* Attaching is a quiet moment to drop the ban filter's stale bits. */
+static int rebuild_ban_filter(struct cli *cli)
+{
+	char why[ERRMSG_LEN];
+	struct maps maps;
+	int lock_fd, status = cli_open_for_write(cli, &maps, &lock_fd);
+
+	if (status)
+		return status;
+	if (ban_filter_rebuild(&maps, why))
+		status = cli_fail("%s", why);
+	cli_close(&maps, lock_fd);
+	return status;
+}
 
 static int run_attach(struct cli *cli, int argc, char **argv)
 {
@@ -37,6 +53,8 @@ static int run_attach(struct cli *cli, int argc, char **argv)
 		return EXIT_FAILURE;
 	if (link_attach(cli->pin_dir, argv[optind], mode, &replaced, why))
 		return cli_fail("%s", why);
+	if (rebuild_ban_filter(cli))
+		return EXIT_FAILURE;
 	if (!cli->json)
 		printf("%s %s\n", replaced ? "replaced the program on" : "attached to",
 		       argv[optind]);

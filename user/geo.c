@@ -7,19 +7,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "addr.h"
+#include "geo_index.h"
 #include "maputil.h"
-
-/* One geo_prefix map entry. */
-struct geo_pair {
-	struct lpm_key key;
-	struct geo_entry value;
-};
-
-/* The index entries of both families, as the kernel reads them. */
-struct geo_index {
-	__u32 v4[GEO_INDEX_BUCKETS];
-	__u32 v6[GEO_INDEX_BUCKETS];
-};
 
 static int slot_of(const char *country)
 {
@@ -31,91 +20,6 @@ static int slot_of(const char *country)
 static int compare_pairs(const void *a, const void *b)
 {
 	return cidr_compare(&((const struct geo_pair *)a)->key, &((const struct geo_pair *)b)->key);
-}
-
-/*
- * Derives the index from disjoint prefixes: a /16 block wholly inside one
- * prefix belongs to its country; a block that holds a longer prefix is MIXED
- * (part of it belongs to no country or to another); the rest is NONE.
- */
-static void index_build(const struct geo_pair *pairs, size_t count, struct geo_index *index)
-{
-	memset(index, 0, sizeof(*index));
-	for (size_t i = 0; i < count; i++) {
-		const struct lpm_key *key = &pairs[i].key;
-		bool ipv4 = key->prefixlen >= IPV4_MAPPED_PREFIXLEN && addr_is_ipv4(key->addr);
-		unsigned int len = ipv4 ? key->prefixlen - IPV4_MAPPED_PREFIXLEN : key->prefixlen;
-		const __u8 *top = ipv4 ? &key->addr[12] : key->addr;
-		__u32 bucket = (__u32)top[0] << 8 | top[1];
-		__u32 *table = ipv4 ? index->v4 : index->v6;
-		int slot = slot_of(pairs[i].value.country);
-
-		if (len > 16 || slot < 0) {
-			table[bucket] = GEO_INDEX_MIXED;
-			continue;
-		}
-		for (__u32 b = bucket; b < bucket + (1U << (16 - len)); b++)
-			table[b] = 1 + (__u32)slot;
-	}
-}
-
-static int index_read(const struct maps *maps, struct geo_index *index, char why[ERRMSG_LEN])
-{
-	const int fds[2] = { maps->geo_index4, maps->geo_index6 };
-	__u32 *tables[2] = { index->v4, index->v6 };
-
-	for (int t = 0; t < 2; t++) {
-		__u32 *keys = NULL;
-		struct geo_index_entry *values = NULL;
-		size_t count;
-		int err = map_dump(fds[t], sizeof(*keys), sizeof(*values), (void **)&keys,
-				   (void **)&values, &count, why);
-
-		if (err)
-			return err;
-		for (size_t i = 0; i < count; i++) {
-			if (keys[i] < GEO_INDEX_BUCKETS)
-				tables[t][keys[i]] = values[i].country;
-		}
-		free(keys);
-		free(values);
-	}
-	return 0;
-}
-
-/*
- * Writes the buckets where from and to differ: to's value, or MIXED when
- * to_mixed is set (the first step of a safe change).
- */
-static int index_write_changes(int fd, const __u32 *from, const __u32 *to, bool to_mixed,
-			       char why[ERRMSG_LEN])
-{
-	static __u32 keys[GEO_INDEX_BUCKETS];
-	static struct geo_index_entry values[GEO_INDEX_BUCKETS];
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 count = 0;
-
-	for (__u32 b = 0; b < GEO_INDEX_BUCKETS; b++) {
-		if (from[b] == to[b])
-			continue;
-		keys[count] = b;
-		values[count++].country = to_mixed ? GEO_INDEX_MIXED : to[b];
-	}
-	if (count && bpf_map_update_batch(fd, keys, values, &count, &opts)) {
-		int err = -errno;
-
-		errmsg(why, "cannot write the geo index: %s", strerror(errno));
-		return err;
-	}
-	return 0;
-}
-
-static int index_apply(const struct maps *maps, const struct geo_index *from,
-		       const struct geo_index *to, bool to_mixed, char why[ERRMSG_LEN])
-{
-	int err = index_write_changes(maps->geo_index4, from->v4, to->v4, to_mixed, why);
-
-	return err ? err : index_write_changes(maps->geo_index6, from->v6, to->v6, to_mixed, why);
 }
 
 static int trie_read(int fd, struct geo_pair **pairs_out, size_t *count, char why[ERRMSG_LEN])
@@ -266,36 +170,31 @@ static struct geo_pair *pairs_from_prefixes(const struct geo_prefix *prefixes, s
 	return pairs;
 }
 
-static size_t count_mixed(const __u32 *table)
-{
-	size_t mixed = 0;
-
-	for (__u32 b = 0; b < GEO_INDEX_BUCKETS; b++)
-		mixed += table[b] == GEO_INDEX_MIXED;
-	return mixed;
-}
-
-/* The steps of geo_install(), with the state they need to undo themselves. */
+/* The steps of geo_install(), each undoing what went before when it fails. */
 static int install_steps(const struct maps *maps, const struct geo_pair *old, size_t nold,
 			 const struct geo_pair *new, size_t nnew, const struct geo_index *old_index,
 			 const struct geo_index *new_index, struct geo_install_report *report,
 			 char why[ERRMSG_LEN])
 {
-	int err = index_apply(maps, old_index, new_index, true, why);
+	char ignored[ERRMSG_LEN];
+	int err = geo_index_apply(maps, old_index, new_index, true, why);
 
 	if (err) {
-		index_apply(maps, new_index, old_index, false, why);
+		geo_index_apply(maps, new_index, old_index, false, ignored);
 		return err;
 	}
 	err = trie_apply(maps->geo_prefix, old, nold, new, nnew, false, report, why);
 	if (err) {
-		char ignored[ERRMSG_LEN];
-
 		trie_apply(maps->geo_prefix, new, nnew, old, nold, true, NULL, ignored);
-		index_apply(maps, new_index, old_index, false, ignored);
+		geo_index_apply(maps, new_index, old_index, false, ignored);
 		return err;
 	}
-	return index_apply(maps, old_index, new_index, false, why);
+	err = geo_index_apply(maps, old_index, new_index, false, why);
+	if (err) {
+		geo_index_apply(maps, new_index, old_index, false, ignored);
+		trie_apply(maps->geo_prefix, new, nnew, old, nold, true, NULL, ignored);
+	}
+	return err;
 }
 
 int geo_install(const struct maps *maps, const struct geo_prefix *prefixes, size_t count,
@@ -313,15 +212,19 @@ int geo_install(const struct maps *maps, const struct geo_prefix *prefixes, size
 		err = -ENOMEM;
 	}
 	if (!err)
-		err = index_read(maps, old_index, why);
+		err = geo_index_read(maps, old_index, why);
 	if (!err)
 		err = trie_read(maps->geo_prefix, &old, &nold, why);
+	if (!err)
+		err = geo_index_build(new, count, old_index, new_index, why);
 	if (!err) {
-		index_build(new, count, new_index);
 		err = install_steps(maps, old, nold, new, count, old_index, new_index, report, why);
-		report->mixed_buckets4 = count_mixed(new_index->v4);
-		report->mixed_buckets6 = count_mixed(new_index->v6);
+		report->index_blocks = new_index->block_count;
+		report->index_mixed = new_index->mixed;
+		report->out_of_blocks = new_index->out_of_blocks;
 	}
+	if (new_index)
+		geo_index_free(new_index);
 	free(old_index);
 	free(new_index);
 	free(new);
@@ -410,22 +313,4 @@ int geo_install_countries(const struct maps *maps, const struct geo_db *db,
 	err = geo_install(maps, subset, count, report, why);
 	free(subset);
 	return err;
-}
-
-int geo_lookup(const struct maps *maps, const struct addr_key *addr, int *slot,
-	       char why[ERRMSG_LEN])
-{
-	struct lpm_key key;
-	struct geo_entry entry;
-
-	*slot = -1;
-	lpm_from_addr_key(&key, addr);
-	if (bpf_map_lookup_elem(maps->geo_prefix, &key, &entry)) {
-		if (errno == ENOENT)
-			return 0;
-		errmsg(why, "cannot read geo_prefix: %s", strerror(errno));
-		return -errno;
-	}
-	*slot = slot_of(entry.country);
-	return 0;
 }

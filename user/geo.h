@@ -25,8 +25,9 @@ struct geo_install_report {
 	size_t written; /* prefixes added or changed */
 	size_t deleted; /* prefixes no longer in the database */
 	size_t unchanged;
-	size_t mixed_buckets4; /* /16 blocks the index sends to the trie */
-	size_t mixed_buckets6;
+	size_t index_blocks; /* 256-entry blocks below the /16 first level */
+	size_t index_mixed;  /* index entries that leave the answer to the trie */
+	bool out_of_blocks;  /* geo_blocks was too small: more is left to the trie */
 };
 
 /*
@@ -63,9 +64,5 @@ struct geo_country_state {
 /* Reads every country's block flag and drop counters. */
 int geo_read_states(const struct maps *maps, struct geo_country_state states[COUNTRY_SLOTS],
 		    char why[ERRMSG_LEN]);
-
-/* Sets *slot to the country the kernel's database gives addr, or -1 when none has it. */
-int geo_lookup(const struct maps *maps, const struct addr_key *addr, int *slot,
-	       char why[ERRMSG_LEN]);
 
 #endif

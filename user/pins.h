@@ -12,11 +12,13 @@ struct maps {
 	int allow_cidr;
 	int ban_addr;
 	int ban_cidr;
+	int ban_filter;
 	int geo_prefix;
 	int geo_blocked;
 	int geo_drops;
 	int geo_index4;
 	int geo_index6;
+	int geo_blocks;
 	int verdict_stats;
 	int config;
 };

@@ -4,6 +4,7 @@
 #include <bpf/bpf.h>
 #include "addr.h"
 #include "duration.h"
+#include "geo_index.h"
 
 static bool live(const struct ban_entry *ban, __u64 now_ns)
 {
@@ -26,26 +27,6 @@ static bool cidr_banned(int fd, const struct lpm_key *host, __u64 now_ns)
 	return false;
 }
 
-/* The kernel's geo rule: the /16 index first, the trie for mixed blocks. */
-static int kernel_country(const struct maps *maps, const struct lpm_key *host)
-{
-	bool ipv4 = addr_is_ipv4(host->addr);
-	const __u8 *top = ipv4 ? &host->addr[12] : host->addr;
-	__u32 bucket = (__u32)top[0] << 8 | top[1];
-	struct geo_index_entry index = { GEO_INDEX_MIXED };
-	struct geo_entry geo;
-
-	bpf_map_lookup_elem(ipv4 ? maps->geo_index4 : maps->geo_index6, &bucket, &index);
-	if (index.country != GEO_INDEX_MIXED)
-		return (int)index.country - 1;
-	if (bpf_map_lookup_elem(maps->geo_prefix, host, &geo))
-		return -1;
-	if (geo.country[0] < 'A' || geo.country[0] > 'Z' || geo.country[1] < 'A' ||
-	    geo.country[1] > 'Z')
-		return -1;
-	return (geo.country[0] - 'A') * 26 + (geo.country[1] - 'A');
-}
-
 static bool country_blocked(const struct maps *maps, int country)
 {
 	struct geo_policy policy = {};
@@ -65,7 +46,7 @@ void verdict_explain(const struct maps *maps, const struct addr_key *addr,
 	struct lpm_key host;
 
 	lpm_from_addr_key(&host, addr);
-	out->kernel_country = kernel_country(maps, &host);
+	out->kernel_country = geo_index_country(maps, &host);
 	if (bpf_map_lookup_elem(maps->allow_cidr, &host, &allowed) == 0)
 		out->reason = REASON_PASS_ALLOW;
 	else if (bpf_map_lookup_elem(maps->ban_addr, addr, &ban) == 0 && live(&ban, now_ns))

@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 #include "packets.h"
 #include "addr.h"
+#include "ban_filter.h"
 #include "duration.h"
 #include "portset.h"
 #include "stats.h"
@@ -100,8 +101,8 @@ static struct ban_entry ban_value(__u64 expires_ns, __u32 prefixlen)
 	};
 }
 
-/* An exact-address ban (ban_addr). */
-static void ban_host(struct fixture *f, const char *addr, __u64 expires_ns)
+/* An exact-address ban in ban_addr alone, without its filter bit. */
+static void ban_host_unfiltered(struct fixture *f, const char *addr, __u64 expires_ns)
 {
 	struct lpm_key key = parse_cidr(addr);
 	struct ban_entry ban = ban_value(expires_ns, key.prefixlen);
@@ -112,6 +113,24 @@ static void ban_host(struct fixture *f, const char *addr, __u64 expires_ns)
 	assert_int_equal(bpf_map__update_elem(f->skel->maps.ban_addr, &host, sizeof(host), &ban,
 					      sizeof(ban), BPF_ANY),
 			 0);
+}
+
+/* Sets an address's bit in the ban filter, as user space does before banning it. */
+static void filter_host(struct fixture *f, const char *addr)
+{
+	struct lpm_key key = parse_cidr(addr);
+	struct addr_key host;
+	char why[ERRMSG_LEN];
+
+	addr_key_from_lpm(&host, &key);
+	assert_int_equal(ban_filter_add(bpf_map__fd(f->skel->maps.ban_filter), &host, 1, why), 0);
+}
+
+/* An exact-address ban (ban_addr), with its filter bit. */
+static void ban_host(struct fixture *f, const char *addr, __u64 expires_ns)
+{
+	filter_host(f, addr);
+	ban_host_unfiltered(f, addr, expires_ns);
 }
 
 /* A prefix ban (ban_cidr), remembering its length for the expired-entry retry. */
@@ -760,6 +779,19 @@ static void index_out_of_range_country_passes(void **state)
 	syn_from(state, "203.0.113.9", XDP_PASS, REASON_PASS);
 }
 
+static void ban_without_filter_bit_is_not_consulted(void **state)
+{
+	/* The contract with user space: no filter bit, no exact-ban lookup. */
+	ban_host_unfiltered(*state, BANNED4, PERMANENT);
+	syn_from(state, BANNED4, XDP_PASS, REASON_PASS);
+}
+
+static void filter_bit_without_ban_passes(void **state)
+{
+	filter_host(*state, BANNED4);
+	syn_from(state, BANNED4, XDP_PASS, REASON_PASS);
+}
+
 static void allowlist_beats_geo(void **state)
 {
 	geo_assign(*state, "203.0.113.0/24", "FR");
@@ -1068,6 +1100,8 @@ int main(void)
 		TEST(uniform_ipv6_block_is_answered_by_the_index_alone),
 		TEST(index_none_skips_the_trie),
 		TEST(index_out_of_range_country_passes),
+		TEST(ban_without_filter_bit_is_not_consulted),
+		TEST(filter_bit_without_ban_passes),
 		TEST(allowlist_beats_geo),
 
 		TEST(truncated_qinq_ipv4_syn_is_never_dropped),
