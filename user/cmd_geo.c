@@ -112,7 +112,7 @@ static int geo_load(struct cli *cli, int argc, char **argv)
 	};
 	struct geo_load_options load = { .format = GEO_FORMAT_AUTO };
 	struct geo_load_report report = { 0 };
-	struct geo_install_report installed;
+	struct geo_install_report installed = { 0 };
 	char why[ERRMSG_LEN];
 	struct geo_db db;
 	struct maps maps;
