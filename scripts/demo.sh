@@ -11,6 +11,7 @@ cd "$(dirname "$0")/.."
 
 XDPBAN=$PWD/build/xdpban
 PIN=/sys/fs/bpf/xdpban-demo
+STATE=$(mktemp -d /tmp/xdpban-demo.XXXXXX) # the loaded country database lives here
 SRV=xbdemo-srv-$$
 CLI=xbdemo-cli-$$
 SRV_IP=203.0.113.1
@@ -30,7 +31,7 @@ in_ns() {
 # xdpban ARGS...: shows the command, runs it in the server namespace.
 xdpban() {
 	printf '[server]# xdpban %s\n' "$*"
-	in_ns "$SRV" "$XDPBAN" --pin-dir "$PIN" "$@"
+	in_ns "$SRV" "$XDPBAN" --pin-dir "$PIN" --state-dir "$STATE" "$@"
 }
 
 # The client connects to the greeter and shows what happened.
@@ -60,6 +61,7 @@ cleanup() {
 	done
 	wait 2>/dev/null
 	[ "$CREATED_PIN" = no ] || rm -rf "$PIN"
+	rm -rf "$STATE"
 	exit "$status"
 }
 
@@ -120,3 +122,22 @@ bpftool map dump pinned "$PIN/ban_addr"
 step "Unbanning the client"
 xdpban unban "$CLI_IP"
 client_connects
+
+step "Loading the world's country database (Debian's tor-geoipdb)"
+xdpban geo load
+step "The same database plus a list of our own: the client's network is 'FR' in this demo"
+printf '# the demo network\n203.0.113.0/25\n' >"$STATE/FR.zone"
+tor=/usr/share/tor
+[ -s $tor/geoip ] || tor=/var/lib/xdpban/tor-geoipdb
+xdpban geo load "$tor/geoip" "$tor/geoip6" "$STATE/FR.zone"
+xdpban geo block FR
+xdpban geo lookup "$CLI_IP"
+client_connects
+xdpban geo list
+
+step "Allowlisting the client: the allowlist beats every ban and country block"
+xdpban allow "$CLI_IP"
+client_connects
+xdpban unallow "$CLI_IP"
+xdpban geo unblock FR
+xdpban stats
