@@ -377,7 +377,8 @@ static void block_codes(struct bench *b, const char *const *codes, size_t count)
 
 int main(int argc, char **argv)
 {
-	bool quick = argc > 1 && strcmp(argv[1], "--quick") == 0; /* one configuration */
+	/* --typical or --world: run only that configuration */
+	const char *only = argc > 1 ? argv[1] : "";
 	static const char *const typical[] = { "CN", "RU", "KP", "IR", "BR", "IN" };
 	struct bench b = { 0 };
 
@@ -389,9 +390,11 @@ int main(int argc, char **argv)
 	printf("world database: %zu prefixes (%zu IPv4, %zu IPv6)\n", b.db.prefix_count,
 	       b.db.ipv4_prefix_count, b.db.prefix_count - b.db.ipv4_prefix_count);
 
-	block_codes(&b, typical, sizeof(typical) / sizeof(typical[0]));
-	run_configuration(&b, "6 countries blocked (CN RU KP IR BR IN)");
-	if (quick)
+	if (strcmp(only, "--world") != 0) {
+		block_codes(&b, typical, sizeof(typical) / sizeof(typical[0]));
+		run_configuration(&b, "6 countries blocked (CN RU KP IR BR IN)");
+	}
+	if (strcmp(only, "--typical") == 0)
 		goto out;
 
 	for (int slot = 0; slot < COUNTRY_SLOTS; slot++)

@@ -144,7 +144,7 @@ struct allow_entry {
  * Blocks come in two halves: an update writes its blocks into the half the
  * first level does not point to, then switches the first level over.
  */
-#define GEO_BLOCK_CAPACITY 24576 /* 12 MB; the world needs about 10,000 */
+#define GEO_BLOCK_CAPACITY 32768 /* 16 MB: two halves of 16,384 blocks */
 
 struct geo_index_entry {
 	__u32 country; /* the encoding above */
