@@ -19,6 +19,7 @@
 #define ETH_P_8021Q	      0x8100
 #define ETH_P_8021AD	      0x88A8
 #define IP_OFFSET_MASK	      0x1FFF
+#define IP_MORE_FRAGMENTS     0x2000
 #define IPV6_FRAG_OFFSET_MASK 0xFFF8
 /* IPv6 extension headers (linux/in6.h defines them as macros). */
 #define IPPROTO_HOPOPTS	 0
@@ -48,6 +49,14 @@ struct packet_info {
 	__u8 l4_proto;
 	bool l4_present; /* false for non-first fragments and unwalkable IPv6 chains */
 	bool tcp_parsed;
+	bool fragment;	     /* IPv4 MF or offset set, or an IPv6 fragment header */
+	bool chain_too_long; /* more IPv6 extension headers than the walk allows */
+	/*
+	 * TCP whose header this packet does not carry whole because it is a
+	 * fragment, or an unwalkable IPv6 chain: judged by source alone, or a
+	 * SYN split into fragments would walk past every ban.
+	 */
+	bool tcp_hidden;
 	__u8 tcp_flags;
 	__u16 tcp_dport; /* host order */
 };
@@ -103,6 +112,7 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet_info *pkt)
 	pkt->l4_proto = ip->protocol;
 	/* Only the first fragment carries the TCP header. */
 	pkt->l4_present = !(ip->frag_off & bpf_htons(IP_OFFSET_MASK));
+	pkt->fragment = ip->frag_off & bpf_htons(IP_OFFSET_MASK | IP_MORE_FRAGMENTS);
 	c->pos += header_len;
 	return 0;
 }
@@ -139,8 +149,11 @@ static __always_inline void skip_ipv6_extensions(struct cursor *c, struct packet
 		case IPPROTO_FRAGMENT:
 			if ((void *)(frag + 1) > c->end)
 				return;
-			if (frag->frag_off & bpf_htons(IPV6_FRAG_OFFSET_MASK))
+			pkt->fragment = true;
+			if (frag->frag_off & bpf_htons(IPV6_FRAG_OFFSET_MASK)) {
+				pkt->l4_proto = frag->nexthdr; /* what the fragments carry */
 				return;
+			}
 			next = frag->nexthdr;
 			c->pos = frag + 1;
 			break;
@@ -153,6 +166,7 @@ static __always_inline void skip_ipv6_extensions(struct cursor *c, struct packet
 			return;
 		}
 	}
+	pkt->chain_too_long = true;
 }
 
 /* Returns 0 and fills the source and (when reachable) the L4 protocol, or -1. */
@@ -207,6 +221,8 @@ static __always_inline int parse_packet(struct xdp_md *ctx, struct packet_info *
 		return err;
 
 	parse_tcp(&c, pkt);
+	pkt->tcp_hidden = (pkt->fragment && pkt->l4_proto == IPPROTO_TCP && !pkt->tcp_parsed) ||
+			  pkt->chain_too_long;
 	return 0;
 }
 

@@ -163,7 +163,7 @@ static __always_inline bool port_protected(const struct xdpban_config *cfg, __u1
 
 static __always_inline bool in_scope(const struct xdpban_config *cfg, const struct packet_info *pkt)
 {
-	if (cfg->scope == SCOPE_ALL)
+	if (cfg->scope == SCOPE_ALL || pkt->tcp_hidden)
 		return true;
 	if (!pkt->tcp_parsed)
 		return false;
@@ -231,13 +231,23 @@ static __always_inline __u32 geo_first_level(const __u8 *bytes, bool ipv4)
 	return entry ? entry->country : GEO_INDEX_MIXED;
 }
 
+/* Anything but NONE, a country or a block reference asks the trie: never a wrong answer. */
+static __always_inline __u32 geo_index_sane(__u32 entry)
+{
+	if (entry <= COUNTRY_SLOTS)
+		return entry;
+	if (entry >= GEO_INDEX_BLOCK_FIRST && entry < GEO_INDEX_MIXED)
+		return entry;
+	return GEO_INDEX_MIXED;
+}
+
 /* Follows the index down its block levels: NONE, 1 + a country slot, or MIXED. */
 static __always_inline __u32 geo_index_lookup(const __u8 *addr)
 {
 	bool ipv4 = is_ipv4_mapped(addr);
 	const __u8 *bytes = ipv4 ? &addr[12] : addr;
 	int levels = ipv4 ? GEO_INDEX_LEVELS4 : GEO_INDEX_LEVELS6;
-	__u32 entry = geo_first_level(bytes, ipv4);
+	__u32 entry = geo_index_sane(geo_first_level(bytes, ipv4));
 
 #pragma unroll
 	for (int level = 0; level < GEO_INDEX_LEVELS6; level++) {
@@ -252,7 +262,7 @@ static __always_inline __u32 geo_index_lookup(const __u8 *addr)
 		block = bpf_map_lookup_elem(&geo_blocks, &number);
 		if (!block)
 			return GEO_INDEX_MIXED;
-		entry = block->entry[bytes[2 + level]];
+		entry = geo_index_sane(block->entry[bytes[2 + level]]);
 	}
 	return entry < GEO_INDEX_BLOCK_FIRST ? entry : GEO_INDEX_MIXED;
 }

@@ -28,6 +28,12 @@
 
 #define XDPBAN_PIN_DIR "/sys/fs/bpf/xdpban"
 /*
+ * Raised whenever the meaning of a map's contents changes without its key
+ * or value size changing, so a binary never misreads maps another version
+ * made: it refuses them instead (sizes are checked separately).
+ */
+#define XDPBAN_ABI_VERSION 1
+/*
  * Links are pinned as link-ns<NETNS INODE>-if<IFINDEX>: by index, so a rename
  * cannot orphan them, and by network namespace, because bpffs is shared by
  * all namespaces while interface indexes are not (every namespace has its
@@ -119,6 +125,8 @@ struct ban_entry {
 
 struct allow_entry {
 	__u64 created_unix;
+	__u32 prefixlen; /* of its key: an LPM lookup returns the covering entry */
+	__u32 reserved;
 };
 
 /*
@@ -181,9 +189,9 @@ struct xdpban_config {
 	 * protects DEFAULT_PROTECTED_PORTS, so a fresh map is never "no ports".
 	 */
 	__u32 initialized;
-	__u32 scope;	 /* enum judge_scope */
-	__u32 all_ports; /* 1: every TCP port is protected */
-	__u32 reserved;
+	__u32 scope;			/* enum judge_scope */
+	__u32 all_ports;		/* 1: every TCP port is protected */
+	__u32 abi_version;		/* XDPBAN_ABI_VERSION of the xdpban that created the maps */
 	__u64 ports[PORT_BITMAP_WORDS]; /* bit N set: TCP port N is protected */
 };
 

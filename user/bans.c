@@ -53,26 +53,57 @@ static struct ban_entry ban_entry_for(const struct ban_request *req, enum ban_or
 	return entry;
 }
 
-/* Applies both maps' changes, or neither. */
-static int apply_pair(int host_fd, const struct batch *hosts, size_t host_key_size, int cidr_fd,
-		      const struct batch *cidrs, size_t value_size, bool remove,
-		      char why[ERRMSG_LEN])
+static bool ban_is_for(const void *key, const void *value)
 {
+	return ((const struct ban_entry *)value)->prefixlen ==
+	       ((const struct lpm_key *)key)->prefixlen;
+}
+
+static bool allow_is_for(const void *key, const void *value)
+{
+	return ((const struct allow_entry *)value)->prefixlen ==
+	       ((const struct lpm_key *)key)->prefixlen;
+}
+
+static struct map_shape ban_addr_shape(const struct maps *maps)
+{
+	return (struct map_shape){ maps->ban_addr, sizeof(struct addr_key),
+				   sizeof(struct ban_entry), NULL };
+}
+
+static struct map_shape ban_cidr_shape(const struct maps *maps)
+{
+	return (struct map_shape){ maps->ban_cidr, sizeof(struct lpm_key), sizeof(struct ban_entry),
+				   ban_is_for };
+}
+
+static struct map_shape allow_shape(const struct maps *maps)
+{
+	return (struct map_shape){ maps->allow_cidr, sizeof(struct lpm_key),
+				   sizeof(struct allow_entry), allow_is_for };
+}
+
+/*
+ * Applies both maps' changes, or neither. The trie goes first: it can run
+ * out of room, while the LRU hash never fails but evicts, and an eviction
+ * cannot be rolled back.
+ */
+static int apply_pair(const struct maps *maps, const struct batch *hosts, const struct batch *cidrs,
+		      bool remove, char why[ERRMSG_LEN])
+{
+	struct map_shape host_map = ban_addr_shape(maps), cidr_map = ban_cidr_shape(maps);
 	struct map_txn txn = {};
 	int err;
 
 	if (remove) {
-		err = txn_delete(&txn, host_fd, hosts->keys, hosts->count, host_key_size,
-				 value_size, why);
+		err = txn_delete(&txn, &cidr_map, cidrs->keys, cidrs->count, why);
 		if (!err)
-			err = txn_delete(&txn, cidr_fd, cidrs->keys, cidrs->count,
-					 sizeof(struct lpm_key), value_size, why);
+			err = txn_delete(&txn, &host_map, hosts->keys, hosts->count, why);
 	} else {
-		err = txn_update(&txn, host_fd, hosts->keys, hosts->values, hosts->count,
-				 host_key_size, value_size, why);
+		err = txn_update(&txn, &cidr_map, cidrs->keys, cidrs->values, cidrs->count, why);
 		if (!err)
-			err = txn_update(&txn, cidr_fd, cidrs->keys, cidrs->values, cidrs->count,
-					 sizeof(struct lpm_key), value_size, why);
+			err = txn_update(&txn, &host_map, hosts->keys, hosts->values, hosts->count,
+					 why);
 	}
 	if (err)
 		txn_rollback(&txn);
@@ -90,6 +121,7 @@ int bans_add(const struct maps *maps, const struct ban_request *requests, size_t
 	if (!err)
 		err = batch_alloc(&cidrs, n, sizeof(struct lpm_key), sizeof(struct ban_entry));
 	if (err) {
+		batch_free(&hosts);
 		errmsg(why, "out of memory for %zu bans", n);
 		return err;
 	}
@@ -108,8 +140,7 @@ int bans_add(const struct maps *maps, const struct ban_request *requests, size_t
 	/* The filter bits first: the program must never see a ban without its bit. */
 	err = ban_filter_add(maps->ban_filter, hosts.keys, hosts.count, why);
 	if (!err)
-		err = apply_pair(maps->ban_addr, &hosts, sizeof(struct addr_key), maps->ban_cidr,
-				 &cidrs, sizeof(struct ban_entry), false, why);
+		err = apply_pair(maps, &hosts, &cidrs, false, why);
 	batch_free(&hosts);
 	batch_free(&cidrs);
 	return err;
@@ -138,12 +169,13 @@ static int split_keys(const struct lpm_key *keys, size_t n, struct batch *hosts,
 /* Reads the ban stored under exactly this prefix. */
 static int ban_lookup(const struct maps *maps, const struct lpm_key *key, struct ban_entry *entry)
 {
+	struct map_shape host_map = ban_addr_shape(maps), cidr_map = ban_cidr_shape(maps);
 	struct addr_key host;
 
 	if (!cidr_is_host(key))
-		return bpf_map_lookup_elem(maps->ban_cidr, key, entry);
+		return map_lookup_exact(&cidr_map, key, entry);
 	addr_key_from_lpm(&host, key);
-	return bpf_map_lookup_elem(maps->ban_addr, &host, entry);
+	return map_lookup_exact(&host_map, &host, entry);
 }
 
 int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n, char why[ERRMSG_LEN])
@@ -161,8 +193,7 @@ int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n, c
 		errmsg(why, "out of memory");
 		return err;
 	}
-	err = apply_pair(maps->ban_addr, &hosts, sizeof(struct addr_key), maps->ban_cidr, &cidrs,
-			 sizeof(struct ban_entry), true, why);
+	err = apply_pair(maps, &hosts, &cidrs, true, why);
 	batch_free(&hosts);
 	batch_free(&cidrs);
 	return err;
@@ -214,7 +245,7 @@ int bans_list(const struct maps *maps, struct ban_record **records_out, size_t *
 
 int allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n, char why[ERRMSG_LEN])
 {
-	struct allow_entry entry = { .created_unix = (uint64_t)time(NULL) };
+	struct map_shape allow_map = allow_shape(maps);
 	struct map_txn txn = {};
 	struct allow_entry *values = calloc(n ? n : 1, sizeof(*values));
 	int err;
@@ -223,10 +254,11 @@ int allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n, cha
 		errmsg(why, "out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < n; i++)
-		values[i] = entry;
-	err = txn_update(&txn, maps->allow_cidr, keys, values, n, sizeof(struct lpm_key),
-			 sizeof(struct allow_entry), why);
+	for (size_t i = 0; i < n; i++) {
+		values[i].created_unix = (uint64_t)time(NULL);
+		values[i].prefixlen = keys[i].prefixlen;
+	}
+	err = txn_update(&txn, &allow_map, keys, values, n, why);
 	if (err)
 		txn_rollback(&txn);
 	txn_free(&txn);
@@ -237,16 +269,16 @@ int allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n, cha
 int allow_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
 		 char why[ERRMSG_LEN])
 {
+	struct map_shape allow_map = allow_shape(maps);
 	struct map_txn txn = {};
 	struct allow_entry entry;
 	int err;
 
 	for (size_t i = 0; i < n; i++) {
-		if (bpf_map_lookup_elem(maps->allow_cidr, &keys[i], &entry))
+		if (map_lookup_exact(&allow_map, &keys[i], &entry))
 			return not_found(&keys[i], "is not on the allowlist", why);
 	}
-	err = txn_delete(&txn, maps->allow_cidr, keys, n, sizeof(struct lpm_key),
-			 sizeof(struct allow_entry), why);
+	err = txn_delete(&txn, &allow_map, keys, n, why);
 	if (err)
 		txn_rollback(&txn);
 	txn_free(&txn);
@@ -287,6 +319,47 @@ int allow_list(const struct maps *maps, struct allow_record **records_out, size_
 	*records_out = records;
 	*count = n;
 	return 0;
+}
+
+/* Deletes one expired ban unless it was renewed since it was read. */
+static bool delete_if_unchanged(const struct maps *maps, const struct ban_record *ban)
+{
+	struct ban_entry now;
+	struct addr_key host;
+	const void *key = &ban->key;
+	int fd = maps->ban_cidr;
+
+	if (ban_lookup(maps, &ban->key, &now) || now.expires_ns != ban->entry.expires_ns)
+		return false;
+	if (cidr_is_host(&ban->key)) {
+		addr_key_from_lpm(&host, &ban->key);
+		key = &host;
+		fd = maps->ban_addr;
+	}
+	return bpf_map_delete_elem(fd, key) == 0;
+}
+
+int bans_sweep(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void *ctx,
+	       size_t *swept, char why[ERRMSG_LEN])
+{
+	struct ban_record *bans = NULL;
+	size_t count = 0;
+	int err = bans_list(maps, &bans, &count, why);
+
+	*swept = 0;
+	for (size_t i = 0; !err && i < count; i++) {
+		const struct ban_entry *entry = &bans[i].entry;
+
+		if (ban_is_permanent(entry) || entry->expires_ns > now_ns)
+			continue;
+		if (!delete_if_unchanged(maps, &bans[i]))
+			continue;
+		(*swept)++;
+		if (fn)
+			fn(ctx, &bans[i]);
+	}
+	free(bans);
+	return err;
 }
 
 bool ban_is_permanent(const struct ban_entry *entry)

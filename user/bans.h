@@ -46,6 +46,16 @@ int allow_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
 int allow_list(const struct maps *maps, struct allow_record **records, size_t *count,
 	       char why[ERRMSG_LEN]);
 
+typedef void (*ban_expired_fn)(void *ctx, const struct ban_record *ban);
+
+/*
+ * Deletes the bans that expired by now_ns from both maps, calling fn for
+ * each. An entry is deleted only if it still holds the deadline it was read
+ * with, so a ban renewed in between stays. Hold the writer lock.
+ */
+int bans_sweep(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void *ctx,
+	       size_t *swept, char why[ERRMSG_LEN]);
+
 /* Seconds left before the ban expires (0 once expired); meaningless when permanent. */
 uint64_t ban_seconds_left(const struct ban_entry *entry, uint64_t now_ns);
 bool ban_is_permanent(const struct ban_entry *entry);

@@ -45,6 +45,6 @@ void cli_close(struct maps *maps, int lock_fd);
 void cli_print_json(json_t *doc);
 
 extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_stats, cmd_ban, cmd_unban,
-    cmd_list, cmd_allow, cmd_unallow, cmd_ports, cmd_scope, cmd_geo;
+    cmd_list, cmd_allow, cmd_unallow, cmd_ports, cmd_scope, cmd_geo, cmd_event;
 
 #endif

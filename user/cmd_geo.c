@@ -97,6 +97,10 @@ static int install_and_store(struct cli *cli, const struct maps *maps, const str
 	if (geo_store_load(cli->state_dir, &previous, ignored) == 0) {
 		geo_install_countries(maps, &previous, blocked, report, ignored);
 		geo_db_free(&previous);
+	} else {
+		const bool none[COUNTRY_SLOTS] = { false };
+
+		geo_install_countries(maps, db, none, report, ignored); /* there was none */
 	}
 	return cli_fail("%s", why);
 }
@@ -165,37 +169,66 @@ static int geo_load(struct cli *cli, int argc, char **argv)
  * it is blocked whole at once. Unblocking: the policy flips first, then the
  * prefixes go. Either way no other country's entries change.
  */
+static int apply_blocks(const struct maps *maps, const struct geo_db *db,
+			const bool wanted[COUNTRY_SLOTS], const int *slots, size_t count,
+			bool block, char why[ERRMSG_LEN])
+{
+	struct geo_install_report report;
+	int err;
+
+	if (block) {
+		err = geo_install_countries(maps, db, wanted, &report, why);
+		return err ? err : geo_set_blocked(maps, slots, count, true, why);
+	}
+	err = geo_set_blocked(maps, slots, count, false, why);
+	return err ? err : geo_install_countries(maps, db, wanted, &report, why);
+}
+
+/* Puts every country's block flag, and the kernel's prefixes, back as they were. */
+static void restore_blocks(const struct maps *maps, const struct geo_db *db,
+			   const bool before[COUNTRY_SLOTS])
+{
+	int on[COUNTRY_SLOTS], off[COUNTRY_SLOTS];
+	size_t on_count = 0, off_count = 0;
+	struct geo_install_report report;
+	char ignored[ERRMSG_LEN];
+
+	for (int slot = 0; slot < COUNTRY_SLOTS; slot++) {
+		if (before[slot])
+			on[on_count++] = slot;
+		else
+			off[off_count++] = slot;
+	}
+	geo_set_blocked(maps, off, off_count, false, ignored);
+	geo_install_countries(maps, db, before, &report, ignored);
+	geo_set_blocked(maps, on, on_count, true, ignored);
+}
+
 static int change_blocks(struct cli *cli, const int *slots, size_t count, bool block)
 {
-	bool wanted[COUNTRY_SLOTS];
-	char why[ERRMSG_LEN], ignored[ERRMSG_LEN];
-	struct geo_install_report report;
+	bool before[COUNTRY_SLOTS], wanted[COUNTRY_SLOTS];
+	char why[ERRMSG_LEN];
 	struct geo_db db;
 	struct maps maps;
-	int lock_fd, status, err;
+	int lock_fd, status = cli_open_for_write(cli, &maps, &lock_fd);
 
-	if (geo_store_load(cli->state_dir, &db, why))
-		return cli_fail("%s", why);
-	status = cli_open_for_write(cli, &maps, &lock_fd);
-	if (status) {
-		geo_db_free(&db);
+	if (status)
 		return status;
+	/* Read under the lock, so a concurrent `geo load` cannot swap it underneath. */
+	if (geo_store_load(cli->state_dir, &db, why)) {
+		cli_close(&maps, lock_fd);
+		return cli_fail("%s", why);
 	}
-	err = geo_read_blocked(&maps, wanted, why);
-	for (size_t i = 0; !err && i < count; i++)
-		wanted[slots[i]] = block;
-	if (!err && block)
-		err = geo_install_countries(&maps, &db, wanted, &report, why) ||
-		      geo_set_blocked(&maps, slots, count, true, why);
-	if (!err && !block)
-		err = geo_set_blocked(&maps, slots, count, false, why) ||
-		      geo_install_countries(&maps, &db, wanted, &report, why);
-	if (err) {
-		/* Back to the blocks as they were, and their prefixes. */
-		geo_set_blocked(&maps, slots, count, !block, ignored);
-		if (geo_read_blocked(&maps, wanted, ignored) == 0)
-			geo_install_countries(&maps, &db, wanted, &report, ignored);
+	if (geo_read_blocked(&maps, before, why)) {
 		status = cli_fail("%s", why);
+	} else {
+		memcpy(wanted, before, sizeof(wanted));
+		for (size_t i = 0; i < count; i++)
+			wanted[slots[i]] = block;
+		if (apply_blocks(&maps, &db, wanted, slots, count, block, why)) {
+			restore_blocks(&maps, &db, before);
+			status = cli_fail("%s", why);
+		}
 	}
 	for (size_t i = 0; !status && !cli->json && i < count; i++) {
 		char code[COUNTRY_CODE_LEN];

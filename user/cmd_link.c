@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* attach, detach, status: the program's presence on interfaces. */
 #include <errno.h>
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,8 +15,14 @@ static const struct option help_only[] = {
 	{ 0 },
 };
 
-/* Attaching is a quiet moment to drop the ban filter's stale bits. */
-static int rebuild_ban_filter(struct cli *cli)
+/*
+ * Attaches under the writer lock, with the ban filter rebuilt first: a
+ * program reading a filter that lacks a live ban's bit would let it through
+ * (pins from before the filter existed have an empty one). It is also a
+ * quiet moment to drop stale bits.
+ */
+static int attach_with_fresh_filter(struct cli *cli, const char *ifname, enum attach_mode mode,
+				    bool *replaced)
 {
 	char why[ERRMSG_LEN];
 	struct maps maps;
@@ -23,7 +30,8 @@ static int rebuild_ban_filter(struct cli *cli)
 
 	if (status)
 		return status;
-	if (ban_filter_rebuild(&maps, why))
+	if (ban_filter_rebuild(&maps, why) ||
+	    link_attach(cli->pin_dir, ifname, mode, replaced, why))
 		status = cli_fail("%s", why);
 	cli_close(&maps, lock_fd);
 	return status;
@@ -49,11 +57,9 @@ static int run_attach(struct cli *cli, int argc, char **argv)
 	}
 	if (argc - optind != 1)
 		return cli_usage_error(&cmd_attach, "expected one interface");
-	if (cli_require_root())
-		return EXIT_FAILURE;
-	if (link_attach(cli->pin_dir, argv[optind], mode, &replaced, why))
-		return cli_fail("%s", why);
-	if (rebuild_ban_filter(cli))
+	if (!if_nametoindex(argv[optind]))
+		return cli_fail("unknown interface '%s'", argv[optind]);
+	if (cli_require_root() || attach_with_fresh_filter(cli, argv[optind], mode, &replaced))
 		return EXIT_FAILURE;
 	if (!cli->json)
 		printf("%s %s\n", replaced ? "replaced the program on" : "attached to",

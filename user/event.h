@@ -20,11 +20,11 @@ enum auth_outcome {
 
 struct auth_event {
 	enum auth_outcome outcome;
-	struct addr_key ip; /* the client, as the server wrote it; IPv4 as ::ffff:a.b.c.d */
+	struct addr_key ip;	   /* the client, as the server wrote it; IPv4 as ::ffff:a.b.c.d */
 	char user[EVENT_USER_LEN]; /* "" when the source does not say */
 	char service[EVENT_SERVICE_LEN]; /* "imap", "pop3", "smtp", "sieve", "ssh", ... */
-	char pwhash[EVENT_HASH_LEN]; /* "" when the source gives none */
-	unsigned int attempts; /* failures this event stands for, >= 1 */
+	char pwhash[EVENT_HASH_LEN];	 /* "" when the source gives none */
+	unsigned int attempts;		 /* failures this event stands for, >= 1 */
 };
 
 #endif

@@ -235,6 +235,8 @@ int geo_install(const struct maps *maps, const struct geo_prefix *prefixes, size
 int geo_set_blocked(const struct maps *maps, const int *slots, size_t count, bool blocked,
 		    char why[ERRMSG_LEN])
 {
+	struct map_shape policy_map = { maps->geo_blocked, sizeof(__u32), sizeof(struct geo_policy),
+					NULL };
 	__u32 *keys = calloc(count + 1, sizeof(*keys));
 	struct geo_policy *values = calloc(count + 1, sizeof(*values));
 	struct map_txn txn = {};
@@ -249,8 +251,7 @@ int geo_set_blocked(const struct maps *maps, const int *slots, size_t count, boo
 		values[i].blocked = blocked;
 	}
 	if (!err)
-		err = txn_update(&txn, maps->geo_blocked, keys, values, count, sizeof(*keys),
-				 sizeof(*values), why);
+		err = txn_update(&txn, &policy_map, keys, values, count, why);
 	if (err)
 		txn_rollback(&txn);
 	txn_free(&txn);

@@ -26,7 +26,7 @@ struct logtail {
 	int fd; /* -1 while the path does not exist */
 	dev_t dev;
 	ino_t ino;
-	off_t offset; /* bytes of the open file consumed so far */
+	off_t offset;			/* bytes of the open file consumed so far */
 	char partial[LOGTAIL_LINE_MAX]; /* a line still waiting for its newline */
 	size_t partial_len;
 	unsigned long lines;

@@ -37,11 +37,21 @@ static int txn_reserve(struct map_txn *txn, size_t more)
 	return 0;
 }
 
-/* Remembers what each key holds now. Returns how many of the keys existed. */
-static int txn_record(struct map_txn *txn, int map_fd, const void *keys, size_t n, size_t key_size,
-		      size_t value_size, size_t *existing, char why[ERRMSG_LEN])
+int map_lookup_exact(const struct map_shape *map, const void *key, void *value)
 {
-	if (key_size > UNDO_KEY_MAX || value_size > UNDO_VALUE_MAX || txn_reserve(txn, n)) {
+	if (bpf_map_lookup_elem(map->fd, key, value))
+		return -errno;
+	if (map->holds_exactly && !map->holds_exactly(key, value))
+		return -ENOENT; /* a wider prefix covers the key; the key itself is absent */
+	return 0;
+}
+
+/* Remembers what each key holds now. Returns how many of the keys existed. */
+static int txn_record(struct map_txn *txn, const struct map_shape *map, const void *keys, size_t n,
+		      size_t *existing, char why[ERRMSG_LEN])
+{
+	if (map->key_size > UNDO_KEY_MAX || map->value_size > UNDO_VALUE_MAX ||
+	    txn_reserve(txn, n)) {
 		errmsg(why, "out of memory recording %zu map changes", n);
 		return -ENOMEM;
 	}
@@ -49,9 +59,9 @@ static int txn_record(struct map_txn *txn, int map_fd, const void *keys, size_t 
 	for (size_t i = 0; i < n; i++) {
 		struct undo_record *rec = &txn->undo[txn->count++];
 
-		rec->map_fd = map_fd;
-		memcpy(rec->key, (const char *)keys + i * key_size, key_size);
-		rec->existed = bpf_map_lookup_elem(map_fd, rec->key, rec->value) == 0;
+		rec->map_fd = map->fd;
+		memcpy(rec->key, (const char *)keys + i * map->key_size, map->key_size);
+		rec->existed = map_lookup_exact(map, rec->key, rec->value) == 0;
 		*existing += rec->existed;
 	}
 	return 0;
@@ -62,8 +72,8 @@ static bool batch_unsupported(int err)
 	return err == -EINVAL || err == -ENOTSUP || err == -EOPNOTSUPP;
 }
 
-int txn_update(struct map_txn *txn, int map_fd, const void *keys, const void *values, size_t n,
-	       size_t key_size, size_t value_size, char why[ERRMSG_LEN])
+int txn_update(struct map_txn *txn, const struct map_shape *map, const void *keys,
+	       const void *values, size_t n, char why[ERRMSG_LEN])
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts, .elem_flags = BPF_ANY);
 	__u32 done = n;
@@ -72,19 +82,19 @@ int txn_update(struct map_txn *txn, int map_fd, const void *keys, const void *va
 
 	if (n == 0)
 		return 0;
-	err = txn_record(txn, map_fd, keys, n, key_size, value_size, &existing, why);
+	err = txn_record(txn, map, keys, n, &existing, why);
 	if (err)
 		return err;
-	err = bpf_map_update_batch(map_fd, keys, values, &done, &opts) ? -errno : 0;
+	err = bpf_map_update_batch(map->fd, keys, values, &done, &opts) ? -errno : 0;
 	if (!batch_unsupported(err) || done != 0)
 		goto out;
 	/* Older kernels lack batch updates for some map types: one at a time. */
 	err = 0;
-	for (size_t i = 0; i < n && !err; i++) {
-		const char *key = (const char *)keys + i * key_size;
-		const char *value = (const char *)values + i * value_size;
+	for (done = 0; done < n && !err; done += !err) {
+		const char *key = (const char *)keys + done * map->key_size;
+		const char *value = (const char *)values + done * map->value_size;
 
-		err = bpf_map_update_elem(map_fd, key, value, BPF_ANY) ? -errno : 0;
+		err = bpf_map_update_elem(map->fd, key, value, BPF_ANY) ? -errno : 0;
 	}
 out:
 	if (err)
@@ -93,11 +103,11 @@ out:
 	return err;
 }
 
-int txn_delete(struct map_txn *txn, int map_fd, const void *keys, size_t n, size_t key_size,
-	       size_t value_size, char why[ERRMSG_LEN])
+int txn_delete(struct map_txn *txn, const struct map_shape *map, const void *keys, size_t n,
+	       char why[ERRMSG_LEN])
 {
 	size_t first = txn->count, existing;
-	int err = txn_record(txn, map_fd, keys, n, key_size, value_size, &existing, why);
+	int err = txn_record(txn, map, keys, n, &existing, why);
 
 	if (err)
 		return err;
@@ -106,11 +116,15 @@ int txn_delete(struct map_txn *txn, int map_fd, const void *keys, size_t n, size
 		return -ENOENT;
 	}
 	for (size_t i = first; i < txn->count; i++) {
-		if (bpf_map_delete_elem(map_fd, txn->undo[i].key)) {
-			err = -errno;
-			errmsg(why, "map delete failed: %s", strerror(errno));
-			return err;
+		if (bpf_map_delete_elem(map->fd, txn->undo[i].key) == 0)
+			continue;
+		if (errno == ENOENT) {
+			txn->undo[i].existed = false; /* nothing to put back */
+			continue;
 		}
+		err = -errno;
+		errmsg(why, "map delete failed: %s", strerror(errno));
+		return err;
 	}
 	return 0;
 }
@@ -137,13 +151,14 @@ static int dump_batched(int map_fd, size_t key_size, size_t value_size, char *ke
 			size_t capacity, size_t *count)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 batch = 0; /* opaque cursor; large enough for every map type's */
+	/* The opaque cursor: an LPM trie's is a whole key. */
+	_Alignas(8) __u8 batch[sizeof(struct lpm_key) + 8] = { 0 };
 	bool first = true;
 
 	*count = 0;
 	while (*count < capacity) {
 		__u32 n = capacity - *count;
-		int err = bpf_map_lookup_batch(map_fd, first ? NULL : &batch, &batch,
+		int err = bpf_map_lookup_batch(map_fd, first ? NULL : batch, batch,
 					       keys + *count * key_size,
 					       values + *count * value_size, &n, &opts);
 
@@ -160,8 +175,11 @@ static int dump_batched(int map_fd, size_t key_size, size_t value_size, char *ke
 static int dump_by_key(int map_fd, size_t key_size, size_t value_size, char *keys, char *values,
 		       size_t capacity, size_t *count)
 {
+	_Alignas(8) __u8 skipped[sizeof(struct lpm_key) + 8];
 	const void *prev = NULL;
 
+	if (key_size > sizeof(skipped))
+		return -EINVAL;
 	*count = 0;
 	while (*count < capacity) {
 		char *key = keys + *count * key_size;
@@ -172,6 +190,9 @@ static int dump_by_key(int map_fd, size_t key_size, size_t value_size, char *key
 		if (bpf_map_lookup_elem(map_fd, key, values + *count * value_size) == 0) {
 			prev = key;
 			(*count)++;
+		} else {
+			memcpy(skipped, key, key_size);
+			prev = skipped;
 		}
 	}
 	return 0;

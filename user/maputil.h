@@ -7,11 +7,24 @@
 #ifndef XDPBAN_MAPUTIL_H
 #define XDPBAN_MAPUTIL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
 #include "errmsg.h"
 
 struct undo_record;
+
+/*
+ * What a transaction needs to know of a map. An LPM trie's lookup returns the
+ * longest covering prefix, not the key asked for: holds_exactly tells whether
+ * a looked-up value belongs to exactly that key (NULL for exact-match maps).
+ */
+struct map_shape {
+	int fd;
+	size_t key_size;
+	size_t value_size;
+	bool (*holds_exactly)(const void *key, const void *value);
+};
 
 struct map_txn {
 	struct undo_record *undo;
@@ -19,12 +32,15 @@ struct map_txn {
 	size_t capacity;
 };
 
-/* Writes n key/value pairs (arrays of key_size and value_size elements). */
-int txn_update(struct map_txn *txn, int map_fd, const void *keys, const void *values, size_t n,
-	       size_t key_size, size_t value_size, char why[ERRMSG_LEN]);
+/* Writes n key/value pairs (arrays of the shape's key and value sizes). */
+int txn_update(struct map_txn *txn, const struct map_shape *map, const void *keys,
+	       const void *values, size_t n, char why[ERRMSG_LEN]);
 /* Deletes n keys; every key must exist (missing keys are an error, nothing deleted). */
-int txn_delete(struct map_txn *txn, int map_fd, const void *keys, size_t n, size_t key_size,
-	       size_t value_size, char why[ERRMSG_LEN]);
+int txn_delete(struct map_txn *txn, const struct map_shape *map, const void *keys, size_t n,
+	       char why[ERRMSG_LEN]);
+
+/* Reads the value stored under exactly key (for LPM tries too); 0 or -ENOENT. */
+int map_lookup_exact(const struct map_shape *map, const void *key, void *value);
 /* Puts every changed key back, newest change first. */
 void txn_rollback(struct map_txn *txn);
 void txn_free(struct map_txn *txn);

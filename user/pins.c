@@ -13,6 +13,7 @@
 #include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "settings.h"
 #include "xdpban_maps.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -146,6 +147,23 @@ static int open_map(const char *pin_dir, const struct map_spec *spec, char why[E
 	return fd;
 }
 
+static int check_abi(struct maps *maps, char why[ERRMSG_LEN])
+{
+	struct xdpban_config cfg;
+	__u32 zero = 0;
+	int err;
+
+	if (bpf_map_lookup_elem(maps->config, &zero, &cfg)) {
+		err = -errno;
+		errmsg(why, "cannot read the config map: %s", strerror(errno));
+	} else {
+		err = settings_check_abi(&cfg, why);
+	}
+	if (err)
+		maps_close(maps);
+	return err;
+}
+
 int maps_open(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN])
 {
 	for (size_t i = 0; i < MAP_COUNT; i++)
@@ -160,7 +178,7 @@ int maps_open(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN])
 		}
 		*map_fd_slot(maps, &map_specs[i]) = fd;
 	}
-	return 0;
+	return check_abi(maps, why);
 }
 
 void maps_close(struct maps *maps)

@@ -24,10 +24,23 @@ int settings_init(int config_fd, char why[ERRMSG_LEN])
 	struct settings defaults = { .scope = SCOPE_SYN };
 	int err = config_lookup(config_fd, &cfg, why);
 
-	if (err || cfg.initialized)
+	if (err)
 		return err;
+	if (cfg.initialized)
+		return settings_check_abi(&cfg, why);
 	portset_defaults(&defaults.ports);
 	return settings_write(config_fd, &defaults, why);
+}
+
+int settings_check_abi(const struct xdpban_config *cfg, char why[ERRMSG_LEN])
+{
+	if (!cfg->initialized || cfg->abi_version == XDPBAN_ABI_VERSION)
+		return 0;
+	errmsg(why,
+	       "the pinned maps were made by an xdpban with map ABI %u, this one has %u: "
+	       "detach it everywhere and remove the pin directory, then attach again",
+	       cfg->abi_version, XDPBAN_ABI_VERSION);
+	return -EPROTO;
 }
 
 int settings_read(int config_fd, struct settings *settings, char why[ERRMSG_LEN])
@@ -54,6 +67,7 @@ int settings_write(int config_fd, const struct settings *settings, char why[ERRM
 		.initialized = 1,
 		.scope = settings->scope,
 		.all_ports = settings->ports.all,
+		.abi_version = XDPBAN_ABI_VERSION,
 	};
 	__u32 zero = 0;
 

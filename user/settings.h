@@ -13,6 +13,8 @@ struct settings {
 
 /* Writes the defaults (SYN scope, mail ports) unless the map was initialised before. */
 int settings_init(int config_fd, char why[ERRMSG_LEN]);
+/* Refuses maps another map ABI made (see XDPBAN_ABI_VERSION). */
+int settings_check_abi(const struct xdpban_config *cfg, char why[ERRMSG_LEN]);
 int settings_read(int config_fd, struct settings *settings, char why[ERRMSG_LEN]);
 /* Replaces the whole config value in one map update. */
 int settings_write(int config_fd, const struct settings *settings, char why[ERRMSG_LEN]);

@@ -834,8 +834,8 @@ static void truncated_ipv6_extension_chain_is_never_dropped(void **state)
 	ban_host(*state, BANNED6, PERMANENT);
 	pkt_eth(&p, 1, ETH_P_IPV6);
 	pkt_ipv6(&p, BANNED6, IPPROTO_HOPOPTS);
-	pkt_ipv6_ext(&p, IPPROTO_HOPOPTS, IPPROTO_FRAGMENT);
-	pkt_ipv6_frag(&p, IPPROTO_TCP, 0, true);
+	pkt_ipv6_ext(&p, IPPROTO_HOPOPTS, IPPROTO_ROUTING);
+	pkt_ipv6_ext(&p, IPPROTO_ROUTING, IPPROTO_TCP);
 	pkt_tcp(&p, IMAP, TH_SYN);
 	pkt_finish(&p);
 	expect_drop(*state, &p, REASON_DROP_BAN);
@@ -884,20 +884,45 @@ static void ipv4_header_with_version_6_is_not_judged(void **state)
 	expect_pass(*state, &p, REASON_NOT_JUDGED);
 }
 
-static void ipv4_fragment(struct pkt *p, __u16 frag_off)
+static void ipv4_fragment_from(struct pkt *p, const char *source, __u16 frag_off)
 {
-	pkt_tcp_frame(p, 0, BANNED4, IMAP, TH_SYN);
+	pkt_tcp_frame(p, 0, source, IMAP, TH_SYN);
 	((struct iphdr *)(p->data + p->ip_off))->frag_off = htons(frag_off);
 	pkt_finish(p);
 }
 
-/* Its payload looks like a SYN to IMAP, but a non-first fragment has no TCP header. */
-static void ipv4_non_first_fragment_is_not_judged(void **state)
+static void ipv4_fragment(struct pkt *p, __u16 frag_off)
+{
+	ipv4_fragment_from(p, BANNED4, frag_off);
+}
+
+/* A non-first fragment has no TCP header: a TCP one is judged by its source alone. */
+static void ipv4_non_first_tcp_fragment_from_banned_source_is_dropped(void **state)
 {
 	struct pkt p = { 0 };
 
 	ban_host(*state, BANNED4, PERMANENT);
 	ipv4_fragment(&p, 185);
+	expect_drop(*state, &p, REASON_DROP_BAN);
+}
+
+static void ipv4_non_first_tcp_fragment_from_clean_source_passes(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	ipv4_fragment_from(&p, CLEAN4, 185);
+	expect_pass(*state, &p, REASON_PASS);
+}
+
+static void ipv4_non_first_udp_fragment_is_not_judged(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED4, PERMANENT);
+	ipv4_fragment(&p, 185);
+	((struct iphdr *)(p.data + p.ip_off))->protocol = IPPROTO_UDP;
+	pkt_finish(&p);
 	expect_pass(*state, &p, REASON_NOT_JUDGED);
 }
 
@@ -970,6 +995,19 @@ static void ipv6_fragment(struct pkt *p, __u16 offset_units)
 	pkt_finish(p);
 }
 
+/*
+ * A SYN split so the first fragment holds only part of the TCP header: the
+ * receiver reassembles it into a SYN, so it is judged by its source.
+ */
+static void tiny_first_fragment_of_a_banned_syn_is_dropped(void **state)
+{
+	struct pkt p = { 0 };
+
+	ban_host(*state, BANNED6, PERMANENT);
+	ipv6_fragment(&p, 0);
+	expect_bytes(*state, p.data, p.len - 12, XDP_DROP, REASON_DROP_BAN);
+}
+
 static void ipv6_first_fragment_is_judged(void **state)
 {
 	struct pkt p = { 0 };
@@ -979,13 +1017,13 @@ static void ipv6_first_fragment_is_judged(void **state)
 	expect_drop(*state, &p, REASON_DROP_BAN);
 }
 
-static void ipv6_non_first_fragment_is_not_judged(void **state)
+static void ipv6_non_first_tcp_fragment_from_banned_source_is_dropped(void **state)
 {
 	struct pkt p = { 0 };
 
 	ban_host(*state, BANNED6, PERMANENT);
 	ipv6_fragment(&p, 185);
-	expect_pass(*state, &p, REASON_NOT_JUDGED);
+	expect_drop(*state, &p, REASON_DROP_BAN);
 }
 
 /* A SYN from a banned source behind depth destination options headers. */
@@ -1008,13 +1046,14 @@ static void ipv6_chain_at_depth_bound_is_judged(void **state)
 	expect_drop(*state, &p, REASON_DROP_BAN);
 }
 
-static void ipv6_chain_beyond_depth_bound_is_not_judged(void **state)
+/* Too long a chain to find the TCP header in: judged by the source alone. */
+static void ipv6_chain_beyond_depth_bound_is_judged_by_source(void **state)
 {
 	struct pkt p = { 0 };
 
 	ban_host(*state, BANNED6, PERMANENT);
 	ipv6_syn_behind_chain(&p, 9);
-	expect_pass(*state, &p, REASON_NOT_JUDGED);
+	expect_drop(*state, &p, REASON_DROP_BAN);
 }
 
 /* Headers after which no TCP header can be read: ESP (encrypted), No Next Header. */
@@ -1111,7 +1150,9 @@ int main(void)
 		TEST(ipv4_options_are_skipped_before_tcp),
 		TEST(ipv4_ihl_below_5_is_not_judged),
 		TEST(ipv4_header_with_version_6_is_not_judged),
-		TEST(ipv4_non_first_fragment_is_not_judged),
+		TEST(ipv4_non_first_tcp_fragment_from_banned_source_is_dropped),
+		TEST(ipv4_non_first_tcp_fragment_from_clean_source_passes),
+		TEST(ipv4_non_first_udp_fragment_is_not_judged),
 		TEST(ipv4_non_first_fragment_is_judged_in_scope_all),
 		TEST(ipv4_first_fragment_with_more_fragments_is_judged),
 
@@ -1119,9 +1160,10 @@ int main(void)
 		TEST(ipv6_options_and_routing_before_syn_are_walked),
 		TEST(ipv6_auth_header_before_syn_is_walked),
 		TEST(ipv6_first_fragment_is_judged),
-		TEST(ipv6_non_first_fragment_is_not_judged),
+		TEST(ipv6_non_first_tcp_fragment_from_banned_source_is_dropped),
+		TEST(tiny_first_fragment_of_a_banned_syn_is_dropped),
 		TEST(ipv6_chain_at_depth_bound_is_judged),
-		TEST(ipv6_chain_beyond_depth_bound_is_not_judged),
+		TEST(ipv6_chain_beyond_depth_bound_is_judged_by_source),
 		TEST(ipv6_esp_is_not_judged),
 		TEST(ipv6_no_next_header_is_not_judged),
 	};
