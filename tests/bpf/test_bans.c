@@ -1,0 +1,152 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The ban and allowlist operations against real (private, unpinned) maps:
+ * all-or-nothing changes, and LPM tries asked about exact keys, not about
+ * whatever wider prefix covers them.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <bpf/libbpf.h>
+#include "addr.h"
+#include "bans.h"
+#include "settings.h"
+#include "xdpban.skel.h"
+
+struct fixture {
+	struct xdpban_bpf *skel;
+	struct maps maps;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct bpf_map *map;
+	char why[ERRMSG_LEN];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "test_bans: skipped: needs root to create BPF maps\n");
+		exit(77);
+	}
+	f->skel = xdpban_bpf__open();
+	assert_non_null(f->skel);
+	bpf_object__for_each_map(map, f->skel->obj)
+		bpf_map__set_pin_path(map, NULL);
+	assert_int_equal(xdpban_bpf__load(f->skel), 0);
+	assert_int_equal(maps_from_object(f->skel->obj, &f->maps, why), 0);
+	assert_int_equal(settings_init(f->maps.config, why), 0);
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	xdpban_bpf__destroy(f->skel);
+	free(f);
+	return 0;
+}
+
+static struct lpm_key prefix(const char *text)
+{
+	struct lpm_key key;
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(cidr_parse(text, &key, why), 0);
+	return key;
+}
+
+static void ban(struct fixture *f, const char *text)
+{
+	struct ban_request req = { .key = prefix(text), .permanent = true };
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(bans_add(&f->maps, &req, 1, BAN_ORIGIN_MANUAL, why), 0);
+}
+
+static size_t ban_count(struct fixture *f)
+{
+	struct ban_record *records;
+	size_t count;
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(bans_list(&f->maps, &records, &count, why), 0);
+	free(records);
+	return count;
+}
+
+static void unbanning_a_prefix_inside_a_ban_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct lpm_key inner = prefix("198.51.100.0/25");
+	char why[ERRMSG_LEN];
+
+	ban(f, "198.51.100.0/24");
+	assert_int_equal(bans_remove(&f->maps, &inner, 1, why), -ENOENT);
+	assert_non_null(strstr(why, "198.51.100.0/25 is not banned"));
+	assert_int_equal(ban_count(f), 1); /* no ghost /25 left behind */
+}
+
+static void unallowing_a_prefix_inside_an_allowed_one_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct lpm_key outer = prefix("203.0.113.0/24"), inner = prefix("203.0.113.0/25");
+	struct allow_record *records;
+	size_t count;
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(allow_add(&f->maps, &outer, 1, why), 0);
+	assert_int_equal(allow_remove(&f->maps, &inner, 1, why), -ENOENT);
+	assert_int_equal(allow_remove(&f->maps, &outer, 1, why), 0);
+	assert_int_equal(allow_list(&f->maps, &records, &count, why), 0);
+	assert_int_equal(count, 0);
+	free(records);
+}
+
+static void a_ban_inside_a_wider_ban_is_its_own_entry(void **state)
+{
+	struct fixture *f = *state;
+	struct lpm_key inner = prefix("198.51.100.0/25");
+	char why[ERRMSG_LEN];
+
+	ban(f, "198.51.100.0/24");
+	ban(f, "198.51.100.0/25");
+	assert_int_equal(ban_count(f), 2);
+	assert_int_equal(bans_remove(&f->maps, &inner, 1, why), 0);
+	assert_int_equal(ban_count(f), 1);
+}
+
+static void one_missing_prefix_unbans_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct lpm_key keys[2] = { prefix("192.0.2.1"), prefix("192.0.2.2") };
+	char why[ERRMSG_LEN];
+
+	ban(f, "192.0.2.1");
+	assert_int_equal(bans_remove(&f->maps, keys, 2, why), -ENOENT);
+	assert_non_null(strstr(why, "192.0.2.2 is not banned"));
+	assert_int_equal(ban_count(f), 1);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(unbanning_a_prefix_inside_a_ban_changes_nothing,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    unallowing_a_prefix_inside_an_allowed_one_changes_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_ban_inside_a_wider_ban_is_its_own_entry, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(one_missing_prefix_unbans_nothing, setup, teardown),
+	};
+
+	return cmocka_run_group_tests_name("bans", tests, NULL, NULL);
+}
