@@ -16,6 +16,7 @@ CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wno-missing-field-initializers \
             -I$(OUTPUT) -Imaps -Iuser
 LDLIBS   := $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -lelf -lz -ljansson)
 LDLIBS   += -lcsv # libcsv has no pkg-config file
+LDLIBS   += -linih -lsqlite3 # config file (libinih-dev) and the ban store (libsqlite3-dev)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Imaps -Ibpf
 
 ifeq ($(V),1)

@@ -32,7 +32,7 @@
  * or value size changing, so a binary never misreads maps another version
  * made: it refuses them instead (sizes are checked separately).
  */
-#define XDPBAN_ABI_VERSION 1
+#define XDPBAN_ABI_VERSION 1U
 /*
  * Links are pinned as link-ns<NETNS INODE>-if<IFINDEX>: by index, so a rename
  * cannot orphan them, and by network namespace, because bpffs is shared by

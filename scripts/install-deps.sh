@@ -7,7 +7,7 @@ set -eu
 PACKAGES="
     make gcc clang llvm pkg-config
     libbpf-dev libelf-dev zlib1g-dev bpftool
-    libjansson-dev libcmocka-dev libcsv-dev
+    libjansson-dev libcmocka-dev libcsv-dev libinih-dev libsqlite3-dev sqlite3
     iproute2 socat procps util-linux jq iputils-ping
 "
 

@@ -24,6 +24,15 @@ bool cidr_is_host(const struct lpm_key *key)
 	return key->prefixlen == ADDR_LEN * 8;
 }
 
+bool cidr_contains(const struct lpm_key *prefix, const struct lpm_key *host)
+{
+	unsigned int bytes = prefix->prefixlen / 8, bits = prefix->prefixlen % 8;
+
+	if (memcmp(prefix->addr, host->addr, bytes))
+		return false;
+	return bits == 0 || ((prefix->addr[bytes] ^ host->addr[bytes]) & (0xff00 >> bits)) == 0;
+}
+
 void addr_key_from_lpm(struct addr_key *addr, const struct lpm_key *key)
 {
 	memcpy(addr->addr, key->addr, ADDR_LEN);

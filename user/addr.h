@@ -23,6 +23,8 @@ int cidr_parse(const char *text, struct lpm_key *key, char why[ERRMSG_LEN]);
 void cidr_format(const struct lpm_key *key, char buf[CIDR_TEXT_LEN]);
 
 bool cidr_is_host(const struct lpm_key *key);
+/* True when host (a full-length key) lies inside prefix. */
+bool cidr_contains(const struct lpm_key *prefix, const struct lpm_key *host);
 bool addr_is_ipv4(const __u8 addr[ADDR_LEN]);
 void addr_key_from_lpm(struct addr_key *addr, const struct lpm_key *key);
 void lpm_from_addr_key(struct lpm_key *key, const struct addr_key *addr);

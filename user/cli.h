@@ -11,6 +11,8 @@
 struct cli {
 	const char *pin_dir;
 	const char *state_dir; /* files: the loaded country database */
+	bool pin_dir_set;      /* given on the command line (wins over the config file) */
+	bool state_dir_set;
 	bool json;
 	bool verbose;
 };
@@ -46,5 +48,7 @@ void cli_print_json(json_t *doc);
 
 extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_stats, cmd_ban, cmd_unban,
     cmd_list, cmd_allow, cmd_unallow, cmd_ports, cmd_scope, cmd_geo, cmd_event;
+
+extern const struct command cmd_history;
 
 #endif

@@ -12,9 +12,9 @@
 #define XDPBAN_VERSION "0.1.0"
 
 static const struct command *const commands[] = {
-	&cmd_attach, &cmd_detach, &cmd_status,	&cmd_stats, &cmd_ban,	&cmd_unban,
-	&cmd_list,   &cmd_allow,  &cmd_unallow, &cmd_ports, &cmd_scope, &cmd_geo,
-	&cmd_event,
+	&cmd_attach, &cmd_detach, &cmd_status, &cmd_stats,   &cmd_ban,
+	&cmd_unban,  &cmd_list,	  &cmd_allow,  &cmd_unallow, &cmd_ports,
+	&cmd_scope,  &cmd_geo,	  &cmd_event,  &cmd_history,
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
@@ -97,9 +97,11 @@ int main(int argc, char **argv)
 			break;
 		case 'p':
 			cli.pin_dir = optarg;
+			cli.pin_dir_set = true;
 			break;
 		case 's':
 			cli.state_dir = optarg;
+			cli.state_dir_set = true;
 			break;
 		case 'V':
 			printf("xdpban %s\n", XDPBAN_VERSION);

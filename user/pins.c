@@ -164,10 +164,15 @@ static int check_abi(struct maps *maps, char why[ERRMSG_LEN])
 	return err;
 }
 
-int maps_open(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN])
+void maps_init(struct maps *maps)
 {
 	for (size_t i = 0; i < MAP_COUNT; i++)
 		*map_fd_slot(maps, &map_specs[i]) = -1;
+}
+
+int maps_open(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN])
+{
+	maps_init(maps);
 
 	for (size_t i = 0; i < MAP_COUNT; i++) {
 		int fd = open_map(pin_dir, &map_specs[i], why);

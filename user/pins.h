@@ -35,6 +35,8 @@ bool pins_maps_present(const char *pin_dir);
  */
 int maps_open(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN]);
 void maps_close(struct maps *maps);
+/* Marks every descriptor unopened, so maps_close() is safe before maps_open(). */
+void maps_init(struct maps *maps);
 
 struct bpf_object;
 /*

@@ -39,7 +39,7 @@ int settings_check_abi(const struct xdpban_config *cfg, char why[ERRMSG_LEN])
 	errmsg(why,
 	       "the pinned maps were made by an xdpban with map ABI %u, this one has %u: "
 	       "detach it everywhere and remove the pin directory, then attach again",
-	       cfg->abi_version, XDPBAN_ABI_VERSION);
+	       cfg->abi_version, (unsigned int)XDPBAN_ABI_VERSION);
 	return -EPROTO;
 }
 

@@ -1,0 +1,1081 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/*
+ * The rules at their exact edges: sliding windows to the nanosecond, the
+ * account rule's fixed deadline and distinct-source condition, aggregation,
+ * repeat offenders, and the memory bound under a flood of distinct sources
+ * and names. Prints the rate of rules_feed.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <errno.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include "addr.h"
+#include "rules.h"
+#include "siphash.h"
+
+#define S  1000000000ULL /* ns per second */
+#define MS 1000000ULL
+
+static struct rules *make(const struct rules_config *cfg)
+{
+	char why[ERRMSG_LEN] = "";
+	struct rules *r = rules_new(cfg, why);
+
+	if (!r)
+		fail_msg("rules_new: %s", why);
+	return r;
+}
+
+static struct rules *make_default(void)
+{
+	struct rules_config cfg;
+
+	rules_config_default(&cfg);
+	return make(&cfg);
+}
+
+static void set_ip(struct auth_event *ev, const char *ip)
+{
+	struct lpm_key key;
+	char why[ERRMSG_LEN];
+
+	if (cidr_parse(ip, &key, why))
+		fail_msg("%s: %s", ip, why);
+	memcpy(ev->ip.addr, key.addr, ADDR_LEN);
+}
+
+static struct auth_event event(enum auth_outcome outcome, const char *ip, const char *user,
+			       unsigned int attempts, const char *pwhash)
+{
+	struct auth_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.outcome = outcome;
+	set_ip(&ev, ip);
+	snprintf(ev.user, sizeof(ev.user), "%s", user);
+	snprintf(ev.service, sizeof(ev.service), "imap");
+	snprintf(ev.pwhash, sizeof(ev.pwhash), "%s", pwhash);
+	ev.attempts = attempts;
+	return ev;
+}
+
+static struct rules_decision failed_n(struct rules *r, const char *ip, const char *user,
+				      unsigned int attempts, uint64_t now)
+{
+	struct auth_event ev = event(AUTH_FAIL, ip, user, attempts, "");
+	struct rules_decision d;
+
+	rules_feed(r, &ev, now, &d);
+	return d;
+}
+
+static struct rules_decision failed(struct rules *r, const char *ip, const char *user, uint64_t now)
+{
+	return failed_n(r, ip, user, 1, now);
+}
+
+static struct rules_decision failed_pw(struct rules *r, const char *ip, const char *user,
+				       const char *pwhash, uint64_t now)
+{
+	struct auth_event ev = event(AUTH_FAIL, ip, user, 1, pwhash);
+	struct rules_decision d;
+
+	rules_feed(r, &ev, now, &d);
+	return d;
+}
+
+static struct rules_decision ok(struct rules *r, const char *ip, const char *user, uint64_t now)
+{
+	struct auth_event ev = event(AUTH_OK, ip, user, 1, "");
+	struct rules_decision d;
+
+	rules_feed(r, &ev, now, &d);
+	return d;
+}
+
+static void assert_key(const struct lpm_key *key, const char *expected)
+{
+	char text[CIDR_TEXT_LEN];
+
+	cidr_format(key, text);
+	assert_string_equal(text, expected);
+}
+
+/* ---- IP rule ---- */
+
+static void four_failures_in_60s_do_not_ban(void **state)
+{
+	struct rules *r = make_default();
+	struct rules_decision d;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		d = failed(r, "192.0.2.1", "", (uint64_t)i * 15 * S);
+		assert_false(d.ban);
+	}
+	assert_int_equal(d.ip_failures, 4);
+	rules_free(r);
+}
+
+static void five_within_59_9s_ban_for_300s(void **state)
+{
+	struct rules *r = make_default();
+	struct rules_decision d;
+	const uint64_t t0 = 1000 * S;
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		assert_false(failed(r, "192.0.2.1", "", t0 + (uint64_t)i * 10 * S).ban);
+	d = failed(r, "192.0.2.1", "", t0 + 59900 * MS);
+	assert_true(d.ban);
+	assert_true(d.ip_banned);
+	assert_int_equal(d.ban_seconds, 300);
+	assert_int_equal(d.ban_deadline_ns, t0 + 59900 * MS + 300 * S);
+	assert_int_equal(d.repeat, 0);
+	assert_int_equal(d.ip_key.prefixlen, 128);
+	assert_key(&d.ip_key, "192.0.2.1");
+	rules_free(r);
+}
+
+static void five_over_61s_do_not_ban(void **state)
+{
+	struct rules *r = make_default();
+
+	(void)state;
+	for (int i = 0; i < 5; i++) /* 0, 15.25, 30.5, 45.75, 61 s */
+		assert_false(failed(r, "192.0.2.1", "", (uint64_t)i * 15250 * MS).ban);
+	/* The window now holds 4; a 6th soon after makes 5 within 60 s. */
+	assert_true(failed(r, "192.0.2.1", "", 62 * S).ban);
+	rules_free(r);
+}
+
+static void window_is_inclusive_to_the_nanosecond(void **state)
+{
+	struct rules *r = make_default();
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		failed(r, "192.0.2.1", "", (uint64_t)i * S);
+	assert_true(failed(r, "192.0.2.1", "", 60 * S).ban); /* exactly 60 s after the first */
+
+	for (int i = 0; i < 4; i++)
+		failed(r, "192.0.2.2", "", 100 * S + (uint64_t)i * S);
+	assert_false(failed(r, "192.0.2.2", "", 160 * S + 1).ban);
+	rules_free(r);
+}
+
+static void burst_straddling_a_minute_boundary_bans(void **state)
+{
+	struct rules *r = make_default();
+	const uint64_t times[5] = { 55 * S, 57500 * MS, 60 * S, 62500 * MS, 65 * S };
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		assert_false(failed(r, "198.51.100.7", "", times[i]).ban);
+	assert_true(failed(r, "198.51.100.7", "", times[4]).ban);
+	rules_free(r);
+}
+
+static void attempts_count_as_that_many_failures(void **state)
+{
+	struct rules *r = make_default();
+
+	(void)state;
+	assert_true(failed_n(r, "192.0.2.1", "", 5, 10 * S).ban);
+	assert_false(failed_n(r, "192.0.2.2", "", 3, 10 * S).ban);
+	assert_true(failed_n(r, "192.0.2.2", "", 2, 20 * S).ban);
+	assert_true(failed_n(r, "192.0.2.3", "", 500, 20 * S).ban);
+	/* attempts 0 is a source that did not say: one. */
+	for (int i = 0; i < 4; i++)
+		assert_false(failed_n(r, "192.0.2.4", "", 0, 20 * S).ban);
+	assert_true(failed_n(r, "192.0.2.4", "", 0, 20 * S).ban);
+	rules_free(r);
+}
+
+static void failures_during_a_ban_are_ignored_then_counting_restarts(void **state)
+{
+	struct rules *r = make_default();
+	struct rules_decision d;
+	struct rules_counters c;
+	uint64_t deadline;
+
+	(void)state;
+	d = failed_n(r, "192.0.2.1", "", 5, 0);
+	assert_true(d.ban);
+	deadline = d.ban_deadline_ns;
+	for (int i = 1; i <= 10; i++) {
+		d = failed(r, "192.0.2.1", "", (uint64_t)i * S);
+		assert_false(d.ban);
+		assert_true(d.ip_banned);
+		assert_int_equal(d.ban_deadline_ns, deadline);
+	}
+	rules_get_counters(r, &c);
+	assert_int_equal(c.ignored_banned, 10);
+	assert_int_equal(c.bans, 1);
+	/* At the deadline the ban is over; its failures were not kept. */
+	for (int i = 0; i < 4; i++)
+		assert_false(failed(r, "192.0.2.1", "", deadline + (uint64_t)i * S).ban);
+	assert_true(failed(r, "192.0.2.1", "", deadline + 4 * S).ban);
+	rules_free(r);
+}
+
+static void sources_are_counted_apart(void **state)
+{
+	struct rules *r = make_default();
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		assert_false(failed(r, "192.0.2.1", "", (uint64_t)i * S).ban);
+		assert_false(failed(r, "192.0.2.2", "", (uint64_t)i * S).ban);
+		assert_false(failed(r, "2001:db8::1", "", (uint64_t)i * S).ban);
+		assert_false(failed(r, "2001:db8::2", "", (uint64_t)i * S).ban);
+	}
+	assert_true(failed(r, "2001:db8::2", "", 5 * S).ban);
+	rules_free(r);
+}
+
+/* ---- account rule ---- */
+
+static void account_failures_from_one_ip_do_not_block(void **state)
+{
+	struct rules *r = make_default();
+	struct rules_decision d;
+
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		d = failed(r, "192.0.2.1", "bob", (uint64_t)i * S);
+		assert_false(d.block_started);
+		assert_false(d.account_blocked);
+	}
+	assert_false(rules_account_blocked(r, "bob", 5 * S, NULL));
+	rules_free(r);
+}
+
+static void account_failures_from_two_ips_block_for_600s(void **state)
+{
+	struct rules *r = make_default();
+	struct rules_decision d;
+	uint64_t deadline = 0;
+
+	(void)state;
+	assert_false(failed(r, "192.0.2.1", "bob", 10 * S).block_started);
+	assert_false(failed(r, "192.0.2.1", "bob", 20 * S).block_started);
+	d = failed(r, "198.51.100.9", "bob", 69 * S);
+	assert_true(d.block_started);
+	assert_true(d.account_blocked);
+	assert_int_equal(d.block_deadline_ns, 69 * S + 600 * S);
+	assert_string_equal(d.account, "bob");
+	assert_false(d.ban);
+
+	assert_true(rules_account_blocked(r, "bob", 70 * S, &deadline));
+	assert_int_equal(deadline, 669 * S);
+	assert_true(rules_account_blocked(r, "BOB", 70 * S, NULL)); /* case folded */
+	assert_false(rules_account_blocked(r, "alice", 70 * S, NULL));
+	assert_false(rules_account_blocked(r, "", 70 * S, NULL));
+	rules_free(r);
+}
+
+static void block_deadline_is_never_moved(void **state)
+{
+	struct rules *r = make_default();
+	struct rules_decision d;
+	const uint64_t deadline = 2 * S + 600 * S;
+	char ip[32];
+
+	(void)state;
+	failed(r, "192.0.2.1", "bob", 0);
+	failed(r, "192.0.2.2", "bob", 1 * S);
+	d = failed(r, "192.0.2.3", "bob", 2 * S);
+	assert_true(d.block_started);
+	assert_int_equal(d.block_deadline_ns, deadline);
+
+	/* A storm on the blocked account from many sources, up to its last nanosecond. */
+	for (int i = 0; i < 200; i++) {
+		uint64_t now = 3 * S + (uint64_t)i * 3 * S;
+
+		if (now >= deadline)
+			now = deadline - 1;
+		snprintf(ip, sizeof(ip), "203.0.113.%d", i % 250);
+		d = failed(r, ip, "bob", now);
+		assert_false(d.block_started);
+		assert_true(d.account_blocked);
+		assert_int_equal(d.block_deadline_ns, deadline);
+	}
+	assert_true(rules_account_blocked(r, "bob", deadline - 1, NULL));
+	assert_false(rules_account_blocked(r, "bob", deadline, NULL));
+
+	/* Ended: nothing from the storm was counted, so two failures do not block... */
+	assert_false(failed(r, "192.0.2.1", "bob", deadline).account_blocked);
+	assert_false(failed(r, "192.0.2.2", "bob", deadline + S).account_blocked);
+	/* ...and a new burst blocks again, with a new deadline. */
+	d = failed(r, "192.0.2.1", "bob", deadline + 2 * S);
+	assert_true(d.block_started);
+	assert_int_equal(d.block_deadline_ns, deadline + 2 * S + 600 * S);
+	rules_free(r);
+}
+
+static void account_window_is_exact(void **state)
+{
+	struct rules *r = make_default();
+	const uint64_t T = 100 * S;
+
+	(void)state;
+	/* A at 0 and 30, B at 61: the window at 61 holds two failures only. */
+	assert_false(failed(r, "192.0.2.1", "bob", 0).block_started);
+	assert_false(failed(r, "192.0.2.1", "bob", 30 * S).block_started);
+	assert_false(failed(r, "192.0.2.2", "bob", 61 * S).block_started);
+	/* A at 62: A@30, B@61, A@62 are three within 60 s from two sources. */
+	assert_true(failed(r, "192.0.2.1", "bob", 62 * S).block_started);
+
+	/* Two sources, but the second one's only failure has left the window. */
+	assert_false(failed(r, "192.0.2.2", "carol", T + 0).block_started);
+	assert_false(failed(r, "192.0.2.1", "carol", T + 50 * S).block_started);
+	assert_false(failed(r, "192.0.2.1", "carol", T + 70 * S).block_started);
+	assert_false(failed(r, "192.0.2.1", "carol", T + 80 * S).block_started);
+	assert_true(failed(r, "192.0.2.3", "carol", T + 81 * S).block_started);
+	rules_free(r);
+}
+
+/*
+ * The distinct-source condition looks at every failure in the window, not
+ * only the last account_threshold: B, A, A, A, C within 60 s is 5 failures
+ * from 3 sources even though no 3 consecutive ones come from 3 sources.
+ */
+static void distinct_sources_count_over_the_whole_window(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+
+	(void)state;
+	rules_config_default(&cfg);
+	cfg.account_min_ips = 3;
+	r = make(&cfg);
+	assert_false(failed(r, "192.0.2.2", "bob", 0).block_started);
+	assert_false(failed(r, "192.0.2.1", "bob", 1 * S).block_started);
+	assert_false(failed(r, "192.0.2.1", "bob", 2 * S).block_started);
+	assert_false(failed(r, "192.0.2.1", "bob", 3 * S).block_started);
+	assert_true(failed(r, "192.0.2.3", "bob", 4 * S).block_started);
+	rules_free(r);
+}
+
+static void account_rule_can_need_one_source_only(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+
+	(void)state;
+	rules_config_default(&cfg);
+	cfg.account_min_ips = 1;
+	r = make(&cfg);
+	assert_false(failed(r, "192.0.2.1", "bob", 0).block_started);
+	assert_false(failed(r, "192.0.2.1", "bob", 0).block_started);
+	assert_true(failed(r, "192.0.2.1", "bob", 0).block_started);
+	rules_free(r);
+}
+
+/* ---- success ---- */
+
+static void success_forgives_only_what_it_explains(void **state)
+{
+	struct rules *r = make_default();
+	struct rules_decision d;
+	uint64_t t = 0;
+
+	(void)state;
+	/* A user who mistyped four times, then got in: the window is clear. */
+	for (int i = 0; i < 4; i++)
+		failed(r, "192.0.2.1", "bob", t += S);
+	d = ok(r, "192.0.2.1", "bob", t += S);
+	assert_int_equal(d.ip_failures, 0);
+	for (int i = 0; i < 4; i++)
+		assert_false(failed(r, "192.0.2.1", "bob", t += S).ban);
+
+	/* Logging into one's own mailbox does not clear failures on others. */
+	for (int i = 0; i < 4; i++)
+		failed(r, "192.0.2.2", "victim", t += S);
+	d = ok(r, "192.0.2.2", "mallory", t += S);
+	assert_int_equal(d.ip_failures, 4);
+	assert_true(failed(r, "192.0.2.2", "victim", t += S).ban);
+
+	/* An account's failures from other sources stay after a success. */
+	failed(r, "198.51.100.1", "carol", t += S);
+	failed(r, "198.51.100.2", "carol", t += S);
+	d = ok(r, "198.51.100.3", "carol", t += S);
+	assert_int_equal(d.account_failures, 2);
+	assert_true(failed(r, "198.51.100.2", "carol", t += S).block_started);
+
+	/* The success's own source leaves the account's window and its source set. */
+	failed(r, "198.51.100.1", "dave", t += S);
+	failed(r, "198.51.100.1", "dave", t += S);
+	d = ok(r, "198.51.100.1", "dave", t += S);
+	assert_int_equal(d.account_failures, 0);
+	assert_false(failed(r, "198.51.100.2", "dave", t += S).block_started);
+	assert_false(failed(r, "198.51.100.2", "dave", t += S).block_started);
+	assert_true(failed(r, "198.51.100.3", "dave", t += S).block_started);
+
+	/* A success lifts neither a ban nor a block. */
+	d = ok(r, "192.0.2.2", "victim", t += S);
+	assert_true(d.ip_failures == 0 && !d.ban);
+	assert_true(failed(r, "192.0.2.2", "victim", t += S).ip_banned);
+	d = ok(r, "198.51.100.1", "dave", t += S);
+	assert_true(d.account_blocked);
+	assert_true(rules_account_blocked(r, "dave", t += S, NULL));
+
+	/* Without a user name, a success forgives the source's nameless failures only. */
+	failed(r, "192.0.2.3", "", t += S);
+	failed(r, "192.0.2.3", "erin", t += S);
+	d = ok(r, "192.0.2.3", "", t += S);
+	assert_int_equal(d.ip_failures, 1);
+	rules_free(r);
+}
+
+/* ---- distinct password hashes ---- */
+
+static void same_password_hash_counts_once(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+	struct rules_decision d;
+	struct rules_counters c;
+	char hash[16];
+	uint64_t t = 0;
+
+	(void)state;
+	rules_config_default(&cfg);
+	cfg.distinct_hashes = true;
+	r = make(&cfg);
+	for (int i = 0; i < 10; i++) {
+		d = failed_pw(r, "192.0.2.1", "bob", "5f4dcc3b", t += S);
+		assert_false(d.ban);
+		assert_int_equal(d.ip_failures, 1);
+	}
+	rules_get_counters(r, &c);
+	assert_int_equal(c.duplicates, 2 * 9); /* both rules saw nine repeats */
+	/* Four other passwords make five guesses. */
+	for (int i = 0; i < 4; i++) {
+		snprintf(hash, sizeof(hash), "h%d", i);
+		d = failed_pw(r, "192.0.2.1", "bob", hash, t += S);
+	}
+	assert_true(d.ban);
+
+	/* Out of the window, the same hash is a new failure again. */
+	for (int i = 0; i < 4; i++)
+		assert_false(failed_pw(r, "192.0.2.9", "", "aaaa", t += 61 * S).ban);
+	/* A line without a hash counts as usual; attempts count once with a hash. */
+	assert_false(failed_n(r, "192.0.2.9", "", 1, t += S).ban);
+	assert_false(failed_pw(r, "192.0.2.9", "", "bbbb", t += S).ban);
+	d = failed_pw(r, "192.0.2.9", "", "bbbb", t += S); /* 3 in the window: aaaa, -, bbbb */
+	assert_int_equal(d.ip_failures, 3);
+	assert_true(failed_n(r, "192.0.2.9", "", 2, t += S).ban);
+
+	/* A phone and a laptop with one stale password: one guess on the account. */
+	failed_pw(r, "198.51.100.1", "carol", "stale", t += S);
+	failed_pw(r, "198.51.100.2", "carol", "stale", t += S);
+	d = failed_pw(r, "198.51.100.1", "carol", "stale", t += S);
+	assert_false(d.block_started);
+	assert_int_equal(d.account_failures, 1);
+	rules_free(r);
+}
+
+static void hashes_are_ignored_unless_enabled(void **state)
+{
+	struct rules *r = make_default();
+
+	(void)state;
+	for (int i = 0; i < 4; i++)
+		assert_false(failed_pw(r, "192.0.2.1", "", "same", (uint64_t)i * S).ban);
+	assert_true(failed_pw(r, "192.0.2.1", "", "same", 4 * S).ban);
+	rules_free(r);
+}
+
+/* ---- aggregation ---- */
+
+static void ipv6_64_aggregation_bans_the_prefix(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+	struct rules_decision d;
+	char ip[64];
+
+	(void)state;
+	rules_config_default(&cfg);
+	cfg.ipv6_prefixlen = 64;
+	r = make(&cfg);
+	for (int i = 1; i <= 4; i++) {
+		snprintf(ip, sizeof(ip), "2001:db8:1:2:%x::%x", i * 0x1111, i);
+		d = failed(r, ip, "", (uint64_t)i * S);
+		assert_false(d.ban);
+		assert_int_equal(d.ip_failures, i);
+		assert_key(&d.ip_key, "2001:db8:1:2::/64");
+	}
+	/* A neighbouring /64 is counted apart. */
+	d = failed(r, "2001:db8:1:3::1", "", 5 * S);
+	assert_false(d.ban);
+	assert_int_equal(d.ip_failures, 1);
+	d = failed(r, "2001:db8:1:2:ffff:ffff:ffff:ffff", "", 6 * S);
+	assert_true(d.ban);
+	assert_int_equal(d.ip_key.prefixlen, 64);
+	assert_key(&d.ip_key, "2001:db8:1:2::/64");
+	/* Any address of the banned /64 is under that ban. */
+	d = failed(r, "2001:db8:1:2::abcd", "", 7 * S);
+	assert_true(d.ip_banned);
+	assert_false(d.ban);
+
+	/* IPv4 stays per address; a /64 holding all of IPv4 is never formed. */
+	d = failed(r, "192.0.2.1", "", 8 * S);
+	assert_key(&d.ip_key, "192.0.2.1");
+	d = failed(r, "::5", "", 8 * S);
+	assert_int_equal(d.ip_key.prefixlen, 128);
+	assert_key(&d.ip_key, "::5");
+	d = failed(r, "64:ff9b::1", "", 8 * S);
+	assert_key(&d.ip_key, "64:ff9b::/64");
+	rules_free(r);
+}
+
+static void distinct_sources_are_prefixes_under_aggregation(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+
+	(void)state;
+	rules_config_default(&cfg);
+	cfg.ipv6_prefixlen = 64;
+	r = make(&cfg);
+	/* Three addresses of one /64 are one source for the account rule. */
+	assert_false(failed(r, "2001:db8:0:1::1", "bob", 0).block_started);
+	assert_false(failed(r, "2001:db8:0:1::2", "bob", S).block_started);
+	assert_false(failed(r, "2001:db8:0:1::3", "bob", 2 * S).block_started);
+	assert_true(failed(r, "2001:db8:0:2::1", "bob", 3 * S).block_started);
+	rules_free(r);
+}
+
+static void ipv4_aggregation_is_available(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+	struct rules_decision d;
+	char ip[32];
+
+	(void)state;
+	rules_config_default(&cfg);
+	cfg.ipv4_prefixlen = 24;
+	r = make(&cfg);
+	for (int i = 1; i <= 5; i++) {
+		snprintf(ip, sizeof(ip), "203.0.113.%d", i * 40);
+		d = failed(r, ip, "", (uint64_t)i * S);
+	}
+	assert_true(d.ban);
+	assert_key(&d.ip_key, "203.0.113.0/24");
+	rules_free(r);
+}
+
+/* ---- repeat offenders ---- */
+
+static uint64_t ban_once(struct rules *r, const char *ip, uint64_t now, unsigned int *seconds,
+			 unsigned int *repeat)
+{
+	struct rules_decision d = failed_n(r, ip, "", 5, now);
+
+	assert_true(d.ban);
+	*seconds = d.ban_seconds;
+	*repeat = d.repeat;
+	return d.ban_deadline_ns;
+}
+
+static void repeat_offenders_multiply_up_to_the_cap(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+	unsigned int seconds, repeat;
+	uint64_t end;
+	const unsigned int expected[] = { 300, 600, 1200, 2000, 2000 };
+
+	(void)state;
+	rules_config_default(&cfg);
+	cfg.repeat_enabled = true;
+	cfg.repeat_multiplier = 2;
+	cfg.repeat_max_ban_s = 2000;
+	cfg.repeat_forget_s = 3600;
+	r = make(&cfg);
+	end = 0;
+	for (unsigned int i = 0; i < 5; i++) {
+		end = ban_once(r, "192.0.2.1", end + 10 * S, &seconds, &repeat);
+		assert_int_equal(seconds, expected[i]);
+		assert_int_equal(repeat, i);
+	}
+	/* Forgotten exactly repeat_forget_s after the last ban ended. */
+	ban_once(r, "192.0.2.1", end + 3600 * S - 1, &seconds, &repeat);
+	assert_int_equal(seconds, 2000);
+	assert_int_equal(repeat, 5);
+	end += 3600 * S - 1 + 2000 * S;
+	ban_once(r, "192.0.2.1", end + 3600 * S, &seconds, &repeat);
+	assert_int_equal(seconds, 300);
+	assert_int_equal(repeat, 0);
+	/* Another source starts at the base. */
+	ban_once(r, "192.0.2.2", end, &seconds, &repeat);
+	assert_int_equal(seconds, 300);
+	rules_free(r);
+}
+
+static void repeat_is_reported_but_not_applied_when_off(void **state)
+{
+	struct rules *r = make_default();
+	unsigned int seconds, repeat;
+	uint64_t end;
+
+	(void)state;
+	end = ban_once(r, "192.0.2.1", 0, &seconds, &repeat);
+	ban_once(r, "192.0.2.1", end, &seconds, &repeat);
+	assert_int_equal(seconds, 300);
+	assert_int_equal(repeat, 1);
+	rules_free(r);
+}
+
+/* ---- restore, unban, expiry, config ---- */
+
+static void restored_state_is_honoured(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+	struct lpm_key key;
+	struct rules_decision d;
+	char why[ERRMSG_LEN];
+	uint64_t deadline;
+	unsigned int seconds, repeat;
+
+	(void)state;
+	rules_config_default(&cfg);
+	cfg.repeat_enabled = true;
+	r = make(&cfg);
+	assert_int_equal(cidr_parse("192.0.2.1", &key, why), 0);
+	assert_true(rules_restore_ban(r, &key, 100 * S, 2, 10 * S));
+	assert_true(failed(r, "192.0.2.1", "", 50 * S).ip_banned);
+	/* A key this config would not form is refused. */
+	assert_int_equal(cidr_parse("198.51.100.0/24", &key, why), 0);
+	assert_false(rules_restore_ban(r, &key, 100 * S, 1, 50 * S));
+
+	rules_restore_block(r, "Bob", 700 * S, 50 * S);
+	rules_restore_block(r, "gone", 50 * S, 50 * S); /* already over */
+	assert_true(rules_account_blocked(r, "bob", 60 * S, &deadline));
+	assert_int_equal(deadline, 700 * S);
+	assert_false(rules_account_blocked(r, "gone", 60 * S, NULL));
+	d = failed(r, "192.0.2.7", "bob", 70 * S);
+	assert_true(d.account_blocked);
+	assert_int_equal(d.block_deadline_ns, 700 * S);
+
+	/* The restored ban count carries on. */
+	ban_once(r, "192.0.2.1", 100 * S, &seconds, &repeat);
+	assert_int_equal(repeat, 2);
+	assert_int_equal(seconds, 1200);
+	rules_free(r);
+}
+
+static void unban_and_unblock_restart_counting(void **state)
+{
+	struct rules *r = make_default();
+	struct rules_decision d;
+
+	(void)state;
+	d = failed_n(r, "192.0.2.1", "", 5, 0);
+	assert_true(d.ban);
+	rules_unban(r, &d.ip_key, S);
+	for (int i = 0; i < 4; i++)
+		assert_false(failed(r, "192.0.2.1", "", 2 * S).ban);
+	d = failed(r, "192.0.2.1", "", 2 * S);
+	assert_true(d.ban);
+	assert_int_equal(d.repeat, 1);
+
+	failed(r, "198.51.100.1", "bob", 3 * S);
+	failed(r, "198.51.100.2", "bob", 3 * S);
+	assert_true(failed(r, "198.51.100.2", "bob", 3 * S).block_started);
+	rules_unblock(r, "BOB");
+	assert_false(rules_account_blocked(r, "bob", 4 * S, NULL));
+	assert_false(failed(r, "198.51.100.2", "bob", 4 * S).account_blocked);
+	rules_free(r);
+}
+
+static void expiry_frees_dead_entries_only(void **state)
+{
+	struct rules *r = make_default();
+	struct rules_counters c;
+
+	(void)state;
+	failed(r, "192.0.2.1", "alice", 0);
+	failed(r, "192.0.2.2", "alice", 30 * S);
+	failed_n(r, "192.0.2.3", "", 5, 30 * S); /* banned until 330 s */
+	failed(r, "198.51.100.1", "bob", 30 * S);
+	failed(r, "198.51.100.2", "bob", 30 * S);
+	failed(r, "198.51.100.2", "bob", 30 * S); /* blocked until 630 s */
+	rules_get_counters(r, &c);
+	assert_int_equal(c.ips, 4);
+	assert_int_equal(c.accounts, 1);
+	assert_int_equal(c.blocks_held, 1);
+	assert_int_equal(c.offenders, 1);
+
+	assert_int_equal(rules_expire(r, 60 * S), 0);
+	assert_int_equal(rules_expire(r, 61 * S), 1);	  /* 192.0.2.1: its one failure left */
+	assert_int_equal(rules_expire(r, 90 * S + 1), 4); /* three sources and alice */
+	assert_int_equal(rules_expire(r, 630 * S - 1), 0);
+	assert_int_equal(rules_expire(r, 630 * S), 1); /* the block ends at its deadline */
+	assert_int_equal(rules_expire(r, 330 * S + 86400 * S), 1); /* the ban history */
+	rules_get_counters(r, &c);
+	assert_int_equal(c.ips + c.accounts + c.blocks_held + c.offenders, 0);
+	assert_int_equal(c.events, 6);
+	assert_int_equal(c.failures, 6);
+	assert_int_equal(c.bans, 1);
+	assert_int_equal(c.blocks, 1);
+	rules_free(r);
+}
+
+static void bad_settings_are_named(void **state)
+{
+	struct rules_config cfg;
+	char why[ERRMSG_LEN] = "";
+
+	(void)state;
+	rules_config_default(&cfg);
+	assert_int_equal(rules_config_check(&cfg, why), 0);
+	cfg.ip_threshold = RULES_MAX_THRESHOLD + 1;
+	assert_int_equal(rules_config_check(&cfg, why), -EINVAL);
+	assert_non_null(strstr(why, "ip_threshold"));
+	rules_config_default(&cfg);
+	cfg.ipv6_prefixlen = 129;
+	assert_null(rules_new(&cfg, why));
+	assert_non_null(strstr(why, "ipv6_prefixlen"));
+	rules_config_default(&cfg);
+	cfg.repeat_enabled = true;
+	cfg.repeat_max_ban_s = 100; /* shorter than a first ban */
+	assert_int_equal(rules_config_check(&cfg, why), -EINVAL);
+	assert_non_null(strstr(why, "repeat_max_ban_s"));
+	rules_config_default(&cfg);
+	cfg.max_ips = 0;
+	assert_int_equal(rules_config_check(&cfg, why), -EINVAL);
+	assert_non_null(strstr(why, "max_ips"));
+}
+
+static void rules_can_be_turned_off(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+
+	(void)state;
+	rules_config_default(&cfg);
+	cfg.ip_threshold = 0;
+	cfg.account_threshold = 0;
+	r = make(&cfg);
+	for (int i = 0; i < 50; i++) {
+		struct rules_decision d = failed(r, i % 2 ? "192.0.2.1" : "192.0.2.2", "bob", 0);
+
+		assert_false(d.ban);
+		assert_false(d.account_blocked);
+	}
+	rules_free(r);
+}
+
+/* ---- SipHash: the reference vectors (key 00..0f, message 00..len-1) ---- */
+
+static void siphash_matches_the_reference(void **state)
+{
+	const struct siphash_key key = { 0x0706050403020100ULL, 0x0f0e0d0c0b0a0908ULL };
+	const uint8_t want128_0[16] = { 0xa3, 0x81, 0x7f, 0x04, 0xba, 0x25, 0xa8, 0xe6,
+					0x6d, 0xf6, 0x72, 0x14, 0xc7, 0x55, 0x02, 0x93 };
+	const uint8_t want128_1[16] = { 0xda, 0x87, 0xc1, 0xd8, 0x6b, 0x99, 0xaf, 0x44,
+					0x34, 0x76, 0x59, 0x11, 0x9b, 0x22, 0xfc, 0x45 };
+	uint8_t msg[64], got[16];
+	uint64_t out[2];
+
+	(void)state;
+	for (int i = 0; i < 64; i++)
+		msg[i] = (uint8_t)i;
+	assert_int_equal(siphash64(&key, msg, 0), 0x726fdb47dd0e0e31ULL);
+	assert_int_equal(siphash64(&key, msg, 15), 0xa129ca6149be45e5ULL);
+	assert_int_equal(siphash64(&key, msg, 16), 0x3f2acc7f57c29bdbULL);
+	assert_int_equal(siphash64(&key, msg, 63), 0x958a324ceb064572ULL);
+	siphash128(&key, msg, 0, out);
+	memcpy(got, out, 16); /* little-endian host */
+	assert_memory_equal(got, want128_0, 16);
+	siphash128(&key, msg, 1, out);
+	memcpy(got, out, 16);
+	assert_memory_equal(got, want128_1, 16);
+}
+
+/* ---- memory bound and the flood ---- */
+
+static void memory_bound_follows_the_formula(void **state)
+{
+	struct rules_config cfg;
+
+	(void)state;
+	rules_config_default(&cfg);
+	assert_int_equal(rules_memory_bound(&cfg), 35393536);
+	printf("  memory bound, defaults: %zu bytes\n", rules_memory_bound(&cfg));
+	cfg.distinct_hashes = true; /* sources +40 B, accounts +24 B per slot */
+	assert_int_equal(rules_memory_bound(&cfg), 35393536 + 262144 * 40 + 65536 * 24);
+	rules_config_default(&cfg);
+	cfg.max_ips = 1000; /* 125 sets of 8 */
+	assert_true(rules_memory_bound(&cfg) < 35393536 - 261000 * 92);
+}
+
+static size_t rss_bytes(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	unsigned long size = 0, resident = 0;
+
+	assert_non_null(f);
+	assert_int_equal(fscanf(f, "%lu %lu", &size, &resident), 2);
+	fclose(f);
+	return resident * (size_t)sysconf(_SC_PAGESIZE);
+}
+
+static uint64_t mix(uint64_t x)
+{
+	x += 0x9e3779b97f4a7c15ULL;
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	return x ^ (x >> 31);
+}
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/*
+ * Flood event i: a distinct source (10.x.y.z for even i, 2001:db8:ff00::/40
+ * for odd i) and a distinct user name, never repeated in a run.
+ */
+static void flood_event(struct auth_event *ev, uint64_t i)
+{
+	uint64_t x = mix(i);
+
+	if (i % 2 == 0) {
+		uint32_t v4 = (uint32_t)((i / 2) * 0x9E3779B1ULL) & 0xffffff; /* a bijection */
+
+		memset(ev->ip.addr, 0, 10);
+		ev->ip.addr[10] = ev->ip.addr[11] = 0xff;
+		ev->ip.addr[12] = 10;
+		ev->ip.addr[13] = (uint8_t)(v4 >> 16);
+		ev->ip.addr[14] = (uint8_t)(v4 >> 8);
+		ev->ip.addr[15] = (uint8_t)v4;
+	} else {
+		ev->ip.addr[0] = 0x20;
+		ev->ip.addr[1] = 0x01;
+		ev->ip.addr[2] = 0x0d;
+		ev->ip.addr[3] = 0xb8;
+		ev->ip.addr[4] = 0xff;
+		memcpy(ev->ip.addr + 5, &x, 8);
+		memcpy(ev->ip.addr + 13, &i, 3);
+	}
+	ev->user[0] = 'u';
+	for (int d = 0; d < 16; d++)
+		ev->user[1 + d] = hexdigits[(i >> (4 * d)) & 15];
+	ev->user[17] = '\0';
+}
+
+#define FLOOD_EVENTS 5000000ULL
+#define FLOOD_STEP   (10 * 1000ULL) /* 10 us apart: 50 s in all, inside one window */
+
+static uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * S + (uint64_t)ts.tv_nsec;
+}
+
+/*
+ * 5,000,000 failures from distinct sources with distinct user names, 50 s of
+ * them, all inside one 60 s window (nothing dies of age; every table fills
+ * and evicts live entries). Among them:
+ *   fast:   5 failures 20,000 events apart -> banned;
+ *   sticky: 2 failures close together, then 3 more 1,000,000 events apart
+ *           -> banned (two failures outvalue the flood's one);
+ *   slow:   5 failures 1,000,000 events apart -> forgotten each time (the
+ *           trade-off: a first failure survives only ~max_ips new sources);
+ *   an account attacked from two sources 10,000 events apart -> blocked.
+ */
+static void flood_keeps_memory_flat_and_catches_real_attackers(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+	struct auth_event ev, attack;
+	struct rules_decision d;
+	struct rules_counters c;
+	size_t bound, rss_before, rss_created, rss_warm = 0, rss_after;
+	bool fast = false, sticky = false, slow = false, blocked = false;
+	uint64_t t = 1000 * S, started, elapsed, generation;
+
+	(void)state;
+	rules_config_default(&cfg);
+	bound = rules_memory_bound(&cfg);
+	rss_before = rss_bytes();
+	r = make(&cfg);
+	rss_created = rss_bytes();
+	memset(&ev, 0, sizeof(ev));
+	ev.outcome = AUTH_FAIL;
+	ev.attempts = 1;
+	snprintf(ev.service, sizeof(ev.service), "imap");
+
+	started = now_ns();
+	for (uint64_t i = 0; i < FLOOD_EVENTS; i++, t += FLOOD_STEP) {
+		flood_event(&ev, i);
+		rules_feed(r, &ev, t, &d);
+		assert_false(d.ban);
+		if (i == 1000000)
+			rss_warm = rss_bytes();
+		if (i >= 2000000 && i < 2100000 && (i - 2000000) % 20000 == 0) {
+			attack = event(AUTH_FAIL, "192.0.2.66", "", 1, "");
+			rules_feed(r, &attack, t, &d);
+			fast |= d.ban;
+		}
+		if (i == 1000001 || i == 1000002 || i == 2000003 || i == 3000003 || i == 4000003) {
+			attack = event(AUTH_FAIL, "192.0.2.77", "", 1, "");
+			rules_feed(r, &attack, t, &d);
+			sticky |= d.ban;
+		}
+		if (i % 1000000 == 5) {
+			attack = event(AUTH_FAIL, "192.0.2.88", "", 1, "");
+			rules_feed(r, &attack, t, &d);
+			slow |= d.ban;
+		}
+		if (i == 3000000 || i == 3010000 || i == 3020000) {
+			attack = event(AUTH_FAIL, i == 3010000 ? "203.0.113.2" : "203.0.113.1",
+				       "postmaster", 1, "");
+			rules_feed(r, &attack, t, &d);
+			blocked |= d.block_started;
+		}
+	}
+	elapsed = now_ns() - started;
+	rss_after = rss_bytes();
+	rules_get_counters(r, &c);
+	started = now_ns();
+	for (uint64_t i = 0; i < FLOOD_EVENTS; i++) {
+		flood_event(&ev, i);
+		__asm__ volatile("" : : "r"(&ev) : "memory"); /* keep the generation */
+	}
+	generation = now_ns() - started;
+
+	printf("  flood: %llu events in %.2f s = %.2f M events/s; without generating them %.2f M "
+	       "events/s\n",
+	       (unsigned long long)c.events, elapsed / 1e9, c.events * 1e3 / elapsed,
+	       c.events * 1e3 / (elapsed - generation));
+	printf("  bound %zu B; RSS +%zu B at creation, +%zd B over 1M..5M events\n", bound,
+	       rss_created - rss_before, (ssize_t)(rss_after - rss_warm));
+	printf("  evictions: %llu sources, %llu accounts; held: %llu sources, %llu accounts\n",
+	       (unsigned long long)c.ip_evictions, (unsigned long long)c.account_evictions,
+	       (unsigned long long)c.ips, (unsigned long long)c.accounts);
+
+	assert_true(rss_created - rss_before <= bound + 1024 * 1024);
+	assert_true(rss_created - rss_before >= bound * 9 / 10); /* populated up front */
+	assert_true(rss_after <= rss_created + 1024 * 1024);
+	assert_true(rss_after <= rss_warm + 128 * 1024);
+	assert_true(c.ip_evictions > FLOOD_EVENTS - 262144 * 2);
+	assert_true(c.account_evictions > FLOOD_EVENTS - 65536 * 2);
+	assert_int_equal(c.evictions, c.ip_evictions + c.account_evictions + c.block_evictions +
+					  c.offender_evictions);
+	assert_true(c.ips <= 262144 && c.ips > 262144 * 9 / 10);
+	assert_true(c.accounts <= 65536 && c.accounts > 65536 * 9 / 10);
+	assert_true(fast);
+	assert_true(sticky);
+	assert_false(slow);
+	assert_true(blocked);
+	assert_int_equal(c.bans, 2);
+	assert_int_equal(c.blocks, 1);
+	rules_free(r);
+}
+
+/* ---- speed ---- */
+
+#define WORKING_SOURCES 50000
+#define WORKING_USERS	5000
+#define WORKING_EVENTS	5000000ULL
+
+/*
+ * rules_feed alone over pre-built events: a working set of 50,000 sources
+ * and 5,000 names failing at random, 1 % successes; a mail server under a
+ * broad attack. Bans and blocks happen along the way.
+ */
+static void feed_rate(void **state)
+{
+	static struct auth_event events[4096];
+	struct rules *r = make_default();
+	struct rules_decision d;
+	struct rules_counters c;
+	uint64_t t = 1000 * S, started, elapsed;
+
+	(void)state;
+	for (int i = 0; i < 4096; i++) {
+		uint64_t x = mix((uint64_t)i + 77);
+		uint32_t src = (uint32_t)(x % WORKING_SOURCES);
+		char ip[64];
+
+		if (src % 4)
+			snprintf(ip, sizeof(ip), "10.%u.%u.%u", src >> 16, (src >> 8) & 255,
+				 src & 255);
+		else
+			snprintf(ip, sizeof(ip), "2001:db8:%x::%x", src, src);
+		events[i] = event((x >> 40) % 100 ? AUTH_FAIL : AUTH_OK, ip, "", 1, "");
+		snprintf(events[i].user, sizeof(events[i].user), "user%llu@example.org",
+			 (unsigned long long)((x >> 20) % WORKING_USERS));
+	}
+	started = now_ns();
+	for (uint64_t i = 0; i < WORKING_EVENTS; i++, t += 2000) {
+		struct auth_event *ev = &events[mix(i) & 4095];
+
+		rules_feed(r, ev, t, &d);
+	}
+	elapsed = now_ns() - started;
+	rules_get_counters(r, &c);
+	printf("  rules_feed: %.2f M events/s (%.0f ns/event; working set; %llu bans, %llu "
+	       "blocks)\n",
+	       WORKING_EVENTS * 1e3 / elapsed, (double)elapsed / WORKING_EVENTS,
+	       (unsigned long long)c.bans, (unsigned long long)c.blocks);
+	started = now_ns();
+	rules_expire(r, t);
+	printf("  rules_expire over the default tables: %.2f ms\n", (now_ns() - started) / 1e6);
+	assert_true(c.bans > 0);
+	assert_true(c.blocks > 0);
+	rules_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(four_failures_in_60s_do_not_ban),
+		cmocka_unit_test(five_within_59_9s_ban_for_300s),
+		cmocka_unit_test(five_over_61s_do_not_ban),
+		cmocka_unit_test(window_is_inclusive_to_the_nanosecond),
+		cmocka_unit_test(burst_straddling_a_minute_boundary_bans),
+		cmocka_unit_test(attempts_count_as_that_many_failures),
+		cmocka_unit_test(failures_during_a_ban_are_ignored_then_counting_restarts),
+		cmocka_unit_test(sources_are_counted_apart),
+		cmocka_unit_test(account_failures_from_one_ip_do_not_block),
+		cmocka_unit_test(account_failures_from_two_ips_block_for_600s),
+		cmocka_unit_test(block_deadline_is_never_moved),
+		cmocka_unit_test(account_window_is_exact),
+		cmocka_unit_test(distinct_sources_count_over_the_whole_window),
+		cmocka_unit_test(account_rule_can_need_one_source_only),
+		cmocka_unit_test(success_forgives_only_what_it_explains),
+		cmocka_unit_test(same_password_hash_counts_once),
+		cmocka_unit_test(hashes_are_ignored_unless_enabled),
+		cmocka_unit_test(ipv6_64_aggregation_bans_the_prefix),
+		cmocka_unit_test(distinct_sources_are_prefixes_under_aggregation),
+		cmocka_unit_test(ipv4_aggregation_is_available),
+		cmocka_unit_test(repeat_offenders_multiply_up_to_the_cap),
+		cmocka_unit_test(repeat_is_reported_but_not_applied_when_off),
+		cmocka_unit_test(restored_state_is_honoured),
+		cmocka_unit_test(unban_and_unblock_restart_counting),
+		cmocka_unit_test(expiry_frees_dead_entries_only),
+		cmocka_unit_test(bad_settings_are_named),
+		cmocka_unit_test(rules_can_be_turned_off),
+		cmocka_unit_test(siphash_matches_the_reference),
+		cmocka_unit_test(memory_bound_follows_the_formula),
+		cmocka_unit_test(flood_keeps_memory_flat_and_catches_real_attackers),
+		cmocka_unit_test(feed_rate),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

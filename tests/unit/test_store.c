@@ -1,0 +1,678 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* The SQLite store: round trips, upserts, what is restored, damaged files, and bulk timing. */
+#include <errno.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+#include <cmocka.h>
+#include <sqlite3.h>
+#include "addr.h"
+#include "store.h"
+
+#define NOW ((int64_t)1700000000)
+
+struct fixture {
+	char dir[64];
+	char db_path[128];
+	struct store *store;
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	char why[ERRMSG_LEN];
+
+	if (!f)
+		return -1;
+	snprintf(f->dir, sizeof(f->dir), "/tmp/xdpban-store-XXXXXX");
+	if (!mkdtemp(f->dir)) {
+		free(f);
+		return -1;
+	}
+	snprintf(f->db_path, sizeof(f->db_path), "%s/%s", f->dir, STORE_FILE);
+	if (store_open(f->dir, true, &f->store, why)) {
+		fprintf(stderr, "%s\n", why);
+		rmdir(f->dir);
+		free(f);
+		return -1;
+	}
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+	char path[192];
+
+	store_close(f->store);
+	unlink(f->db_path);
+	snprintf(path, sizeof(path), "%s-wal", f->db_path);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s-shm", f->db_path);
+	unlink(path);
+	rmdir(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct store_ban make_ban(const char *prefix, int64_t expires_at, uint64_t count)
+{
+	struct store_ban ban = { 0 };
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(cidr_parse(prefix, &ban.key, why), 0);
+	snprintf(ban.reason, sizeof(ban.reason), "ip_rule");
+	snprintf(ban.source, sizeof(ban.source), "imap");
+	ban.first_event = NOW - 50;
+	ban.last_event = NOW - 1;
+	ban.count = count;
+	ban.expires_at = expires_at;
+	return ban;
+}
+
+static void record(struct store *store, const struct store_ban *ban, int64_t now)
+{
+	char why[ERRMSG_LEN];
+
+	if (store_record_bans(store, ban, 1, now, why))
+		fail_msg("%s", why);
+}
+
+static struct store_ban *live(struct store *store, int64_t now, size_t *count)
+{
+	struct store_ban *bans = NULL;
+	char why[ERRMSG_LEN];
+
+	if (store_live_bans(store, now, &bans, count, why))
+		fail_msg("%s", why);
+	return bans;
+}
+
+static const struct store_ban *find(const struct store_ban *bans, size_t count, const char *prefix)
+{
+	char text[CIDR_TEXT_LEN];
+
+	for (size_t i = 0; i < count; i++) {
+		cidr_format(&bans[i].key, text);
+		if (strcmp(text, prefix) == 0)
+			return &bans[i];
+	}
+	return NULL;
+}
+
+struct collected {
+	struct store_history_entry entries[32];
+	size_t count;
+};
+
+static int collect(const struct store_history_entry *entry, void *arg)
+{
+	struct collected *c = arg;
+
+	if (c->count < 32)
+		c->entries[c->count] = *entry;
+	c->count++;
+	return 0;
+}
+
+static struct collected history(struct store *store, size_t limit, int64_t since, const char *match)
+{
+	struct store_history_query query = { .limit = limit, .since = since, .match = match };
+	struct collected c = { .count = 0 };
+	char why[ERRMSG_LEN];
+
+	if (store_history(store, &query, collect, &c, why))
+		fail_msg("%s", why);
+	return c;
+}
+
+static int64_t sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	int64_t value = -1;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &stmt, NULL), SQLITE_OK);
+	if (sqlite3_step(stmt) == SQLITE_ROW)
+		value = sqlite3_column_int64(stmt, 0);
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	return value;
+}
+
+static void sql_exec(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static void created_with_schema_version_and_wal(void **state)
+{
+	struct fixture *f = *state;
+	sqlite3 *db;
+	sqlite3_stmt *stmt;
+	char why[ERRMSG_LEN];
+	struct stat st;
+
+	assert_int_equal(sql_int(f->db_path, "SELECT max(version) FROM schema_version"),
+			 STORE_SCHEMA_VERSION);
+	assert_int_equal(sqlite3_open(f->db_path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &stmt, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(stmt), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(stmt, 0), "wal");
+	sqlite3_finalize(stmt);
+	sqlite3_close(db);
+	assert_int_equal(store_check(f->store, why), 0);
+	assert_string_equal(store_path(f->store), f->db_path);
+	/* It holds account names: not world-readable. */
+	assert_int_equal(stat(f->db_path, &st), 0);
+	assert_int_equal(st.st_mode & 0777, 0640);
+}
+
+static void bans_round_trip_across_reopen(void **state)
+{
+	struct fixture *f = *state;
+	struct store_ban bans[2] = { make_ban("192.0.2.1", NOW + 300, 5),
+				     make_ban("2001:db8::/48", 0, 0) };
+	const struct store_ban *got;
+	struct store_ban *list;
+	char why[ERRMSG_LEN];
+	size_t count;
+
+	snprintf(bans[1].reason, sizeof(bans[1].reason), "manual");
+	snprintf(bans[1].source, sizeof(bans[1].source), "manual");
+	bans[1].first_event = bans[1].last_event = 0;
+	assert_int_equal(store_record_bans(f->store, bans, 2, NOW, why), 0);
+	store_close(f->store);
+	f->store = NULL;
+	assert_int_equal(store_open(f->dir, false, &f->store, why), 0);
+
+	list = live(f->store, NOW + 10, &count);
+	assert_int_equal(count, 2);
+	got = find(list, count, "192.0.2.1");
+	assert_non_null(got);
+	assert_string_equal(got->reason, "ip_rule");
+	assert_string_equal(got->source, "imap");
+	assert_int_equal(got->first_event, NOW - 50);
+	assert_int_equal(got->last_event, NOW - 1);
+	assert_int_equal(got->count, 5);
+	assert_int_equal(got->created_at, NOW);
+	assert_int_equal(got->expires_at, NOW + 300);
+	assert_int_equal(got->seconds_left, 290);
+	got = find(list, count, "2001:db8::/48");
+	assert_non_null(got);
+	assert_int_equal(got->expires_at, 0); /* permanent */
+	assert_int_equal(got->seconds_left, 0);
+	assert_int_equal(got->first_event, 0);
+	assert_string_equal(got->source, "manual");
+	assert_int_equal(sql_int(f->db_path, "SELECT count(*) FROM bans WHERE kind = 'cidr' AND"
+					     " prefix = '2001:db8::/48' AND expires_at IS NULL"),
+			 1);
+	free(list);
+}
+
+static void a_reban_of_a_live_prefix_updates_its_row(void **state)
+{
+	struct fixture *f = *state;
+	struct store_ban ban = make_ban("192.0.2.7", NOW + 300, 5), again = ban;
+	struct collected c;
+	struct store_ban *list;
+	size_t count;
+
+	record(f->store, &ban, NOW);
+	again.first_event = NOW - 100; /* earlier: becomes first */
+	again.last_event = NOW + 100;
+	again.count = 3;
+	again.expires_at = NOW + 900;
+	snprintf(again.reason, sizeof(again.reason), "manual");
+	snprintf(again.source, sizeof(again.source), "manual");
+	record(f->store, &again, NOW + 100);
+
+	list = live(f->store, NOW + 101, &count);
+	assert_int_equal(count, 1);
+	assert_int_equal(list[0].expires_at, NOW + 900);
+	assert_int_equal(list[0].count, 8);
+	assert_int_equal(list[0].first_event, NOW - 100);
+	assert_int_equal(list[0].last_event, NOW + 100);
+	assert_int_equal(list[0].created_at, NOW); /* still the same ban */
+	assert_string_equal(list[0].reason, "manual");
+	free(list);
+	c = history(f->store, 0, 0, NULL);
+	assert_int_equal(c.count, 1);
+
+	/* Made permanent, then shortened again: the latest deadline wins, like the kernel map. */
+	again.expires_at = 0;
+	record(f->store, &again, NOW + 200);
+	list = live(f->store, NOW + 100000, &count);
+	assert_int_equal(count, 1);
+	assert_int_equal(list[0].expires_at, 0);
+	free(list);
+}
+
+static void a_reban_after_expiry_starts_a_new_row(void **state)
+{
+	struct fixture *f = *state;
+	struct store_ban ban = make_ban("198.51.100.0/24", NOW + 60, 5);
+	struct collected c;
+
+	record(f->store, &ban, NOW);
+	ban.expires_at = NOW + 1000;
+	record(f->store, &ban, NOW + 500); /* the first one ended at NOW + 60 */
+	c = history(f->store, 0, 0, NULL);
+	assert_int_equal(c.count, 2);
+	assert_int_equal(c.entries[0].started_at, NOW + 500); /* newest first */
+	assert_int_equal(c.entries[0].lifted_at, 0);
+	assert_int_equal(c.entries[1].lifted_at, NOW + 60);
+	assert_string_equal(c.entries[1].lift_reason, "expired");
+	assert_string_equal(c.entries[1].kind, "cidr");
+}
+
+static void restore_excludes_expired_and_lifted(void **state)
+{
+	struct fixture *f = *state;
+	struct store_ban bans[4] = {
+		make_ban("192.0.2.1", NOW + 10, 5),  /* expired by NOW + 20 */
+		make_ban("192.0.2.2", NOW + 300, 5), /* lifted */
+		make_ban("192.0.2.3", NOW + 300, 5), /* live */
+		make_ban("2001:db8::1", 0, 5),	     /* permanent */
+	};
+	struct store_ban *list;
+	char why[ERRMSG_LEN];
+	size_t count, lifted, expired_bans, expired_blocks;
+
+	assert_int_equal(store_record_bans(f->store, bans, 4, NOW, why), 0);
+	assert_int_equal(store_lift_bans(f->store, &bans[1].key, 1, NOW + 5, "unban", &lifted, why),
+			 0);
+	assert_int_equal(lifted, 1);
+	assert_int_equal(store_lift_bans(f->store, &bans[1].key, 1, NOW + 6, "unban", &lifted, why),
+			 0);
+	assert_int_equal(lifted, 0); /* nothing live left under that prefix */
+
+	list = live(f->store, NOW + 20, &count);
+	assert_int_equal(count, 2);
+	assert_non_null(find(list, count, "192.0.2.3"));
+	assert_non_null(find(list, count, "2001:db8::1"));
+	assert_int_equal(find(list, count, "192.0.2.3")->seconds_left, 280);
+	free(list);
+
+	/* A ban is live up to its deadline, not at it. */
+	list = live(f->store, NOW + 10, &count);
+	assert_int_equal(count, 2);
+	free(list);
+	list = live(f->store, NOW + 9, &count);
+	assert_int_equal(count, 3);
+	free(list);
+
+	assert_int_equal(store_expire(f->store, NOW + 20, &expired_bans, &expired_blocks, why), 0);
+	assert_int_equal(expired_bans, 1);
+	assert_int_equal(expired_blocks, 0);
+	assert_int_equal(
+	    sql_int(f->db_path, "SELECT lifted_at FROM bans WHERE prefix = '192.0.2.1'"), NOW + 10);
+	assert_int_equal(
+	    sql_int(f->db_path, "SELECT lifted_at FROM bans WHERE prefix = '192.0.2.2'"), NOW + 5);
+}
+
+static void a_failed_batch_records_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct store_ban bans[3] = { make_ban("192.0.2.1", NOW + 60, 5),
+				     make_ban("192.0.2.99", NOW + 60, 5),
+				     make_ban("192.0.2.3", NOW + 60, 5) };
+	char why[ERRMSG_LEN] = "";
+	struct store_ban *list;
+	size_t count;
+
+	sql_exec(f->db_path, "CREATE TRIGGER refuse BEFORE INSERT ON bans"
+			     " WHEN NEW.prefix = '192.0.2.99' BEGIN SELECT RAISE(ABORT, 'refused');"
+			     " END");
+	assert_int_not_equal(store_record_bans(f->store, bans, 3, NOW, why), 0);
+	assert_non_null(strstr(why, "refused"));
+	assert_non_null(strstr(why, f->db_path));
+	list = live(f->store, NOW, &count);
+	assert_int_equal(count, 0);
+	free(list);
+}
+
+static void blocks_keep_their_first_deadline(void **state)
+{
+	struct fixture *f = *state;
+	struct store_block block = { 0 }, again;
+	struct store_block *list = NULL;
+	char why[ERRMSG_LEN];
+	size_t count;
+	bool lifted;
+
+	snprintf(block.account, sizeof(block.account), "alice@example.org");
+	snprintf(block.source, sizeof(block.source), "imap");
+	snprintf(block.ips, sizeof(block.ips), "192.0.2.1,192.0.2.2");
+	block.count = 3;
+	block.expires_at = NOW + 600;
+	assert_int_equal(store_record_block(f->store, &block, NOW, why), 0);
+	again = block;
+	again.expires_at = NOW + 5000; /* never extended */
+	again.count = 2;
+	snprintf(again.ips, sizeof(again.ips), "192.0.2.1,192.0.2.2,192.0.2.3");
+	assert_int_equal(store_record_block(f->store, &again, NOW + 30, why), 0);
+
+	assert_int_equal(store_live_blocks(f->store, NOW + 60, &list, &count, why), 0);
+	assert_int_equal(count, 1);
+	assert_string_equal(list[0].account, "alice@example.org");
+	assert_int_equal(list[0].expires_at, NOW + 600);
+	assert_int_equal(list[0].started_at, NOW);
+	assert_int_equal(list[0].count, 5);
+	assert_int_equal(list[0].seconds_left, 540);
+	assert_string_equal(list[0].ips, "192.0.2.1,192.0.2.2,192.0.2.3");
+	free(list);
+
+	assert_int_equal(store_live_blocks(f->store, NOW + 600, &list, &count, why), 0);
+	assert_int_equal(count, 0);
+	free(list);
+
+	/* After it ended, a new block is a new row with its own deadline. */
+	assert_int_equal(store_record_block(f->store, &again, NOW + 700, why), 0);
+	assert_int_equal(store_live_blocks(f->store, NOW + 701, &list, &count, why), 0);
+	assert_int_equal(count, 1);
+	assert_int_equal(list[0].expires_at, NOW + 5000);
+	free(list);
+	assert_int_equal(sql_int(f->db_path, "SELECT count(*) FROM blocks"), 2);
+
+	assert_int_equal(
+	    store_lift_block(f->store, "alice@example.org", NOW + 800, "unblock", &lifted, why), 0);
+	assert_true(lifted);
+	assert_int_equal(store_live_blocks(f->store, NOW + 801, &list, &count, why), 0);
+	assert_int_equal(count, 0);
+	free(list);
+}
+
+static void history_filters_by_subject_time_and_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct store_ban bans[4] = {
+		make_ban("192.0.2.1", NOW + 60, 5),
+		make_ban("192.0.2.0/24", NOW + 60, 0),
+		make_ban("198.51.100.9", NOW + 1060, 5),
+		make_ban("2001:db8::/64", NOW + 1060, 5),
+	};
+	struct store_block block = { .count = 3, .expires_at = NOW + 2600 };
+	struct collected c;
+	char why[ERRMSG_LEN];
+	size_t pruned_bans, pruned_blocks;
+
+	assert_int_equal(store_record_bans(f->store, &bans[0], 2, NOW, why), 0);
+	assert_int_equal(store_record_bans(f->store, &bans[2], 2, NOW + 1000, why), 0);
+	snprintf(block.account, sizeof(block.account), "bob");
+	snprintf(block.source, sizeof(block.source), "imap");
+	assert_int_equal(store_record_block(f->store, &block, NOW + 2000, why), 0);
+
+	c = history(f->store, 0, 0, NULL);
+	assert_int_equal(c.count, 5);
+	assert_int_equal(c.entries[0].type, STORE_ENTRY_BLOCK);
+	assert_string_equal(c.entries[0].subject, "bob");
+	assert_string_equal(c.entries[0].kind, "account");
+
+	assert_int_equal(history(f->store, 2, 0, NULL).count, 2);
+	/* Since NOW + 500: the first two had ended at NOW + 60. */
+	assert_int_equal(history(f->store, 0, NOW + 500, NULL).count, 3);
+
+	/* An address finds its own ban and the /24 covering it. */
+	c = history(f->store, 0, 0, "192.0.2.1");
+	assert_int_equal(c.count, 2);
+	/* A prefix finds the bans inside it, and the same prefix. */
+	c = history(f->store, 0, 0, "192.0.2.0/24");
+	assert_int_equal(c.count, 2);
+	c = history(f->store, 0, 0, "2001:db8::5");
+	assert_int_equal(c.count, 1);
+	assert_string_equal(c.entries[0].subject, "2001:db8::/64");
+	c = history(f->store, 0, 0, "bob");
+	assert_int_equal(c.count, 1);
+	assert_int_equal(c.entries[0].type, STORE_ENTRY_BLOCK);
+	assert_int_equal(history(f->store, 0, 0, "nobody").count, 0);
+
+	/* Pruning drops what ended before the cut; live entries stay. */
+	assert_int_equal(store_expire(f->store, NOW + 1100, NULL, NULL, why), 0);
+	assert_int_equal(store_prune(f->store, NOW + 100, &pruned_bans, &pruned_blocks, why), 0);
+	assert_int_equal(pruned_bans, 2);
+	assert_int_equal(pruned_blocks, 0);
+	assert_int_equal(history(f->store, 0, 0, NULL).count, 3);
+}
+
+static void committed_bans_survive_a_crash(void **state)
+{
+	struct fixture *f = *state;
+	struct store_ban ban = make_ban("203.0.113.5", NOW + 600, 5);
+	struct store_ban *list;
+	size_t count;
+	pid_t child;
+	int status;
+
+	child = fork();
+	assert_true(child >= 0);
+	if (child == 0) {
+		struct store *store;
+		char why[ERRMSG_LEN];
+
+		if (store_open(f->dir, true, &store, why) ||
+		    store_record_bans(store, &ban, 1, NOW, why))
+			_exit(1);
+		_exit(0); /* no close, no checkpoint: as if killed */
+	}
+	assert_int_equal(waitpid(child, &status, 0), child);
+	assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+	list = live(f->store, NOW, &count);
+	assert_int_equal(count, 1);
+	free(list);
+}
+
+static void open_errors_say_why(void **state)
+{
+	struct fixture *f = *state;
+	char why[ERRMSG_LEN] = "", path[192];
+	struct store *store = NULL;
+	FILE *file;
+
+	store_close(f->store);
+	f->store = NULL;
+	unlink(f->db_path);
+	snprintf(path, sizeof(path), "%s-wal", f->db_path);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s-shm", f->db_path);
+	unlink(path);
+
+	/* No store yet, and not asked to create one. */
+	assert_int_equal(store_open(f->dir, false, &store, why), -ENOENT);
+	assert_non_null(strstr(why, "no store at"));
+	assert_non_null(strstr(why, f->db_path));
+
+	/* Garbage in the file. */
+	file = fopen(f->db_path, "w");
+	assert_non_null(file);
+	for (int i = 0; i < 4096; i++)
+		fputc((i * 7919) & 0xff, file);
+	fclose(file);
+	assert_int_equal(store_open(f->dir, true, &store, why), -EIO);
+	assert_non_null(strstr(why, f->db_path));
+	assert_non_null(strstr(why, "not a database"));
+	assert_non_null(strstr(why, "move it aside"));
+	unlink(f->db_path);
+
+	/* Someone else's SQLite database. */
+	sql_exec(f->db_path, "CREATE TABLE songs (title TEXT)");
+	assert_int_equal(store_open(f->dir, true, &store, why), -EPROTO);
+	assert_non_null(strstr(why, "not an xdpban store"));
+	unlink(f->db_path);
+
+	/* A store from a newer xdpban. */
+	assert_int_equal(store_open(f->dir, true, &store, why), 0);
+	store_close(store);
+	sql_exec(f->db_path, "INSERT INTO schema_version VALUES (99, 0)");
+	assert_int_equal(store_open(f->dir, true, &store, why), -EPROTO);
+	assert_non_null(strstr(why, "newer xdpban"));
+	assert_non_null(strstr(why, "99"));
+
+	/* The state directory is a file. */
+	snprintf(path, sizeof(path), "%s/not-a-dir", f->dir);
+	file = fopen(path, "w");
+	assert_non_null(file);
+	fclose(file);
+	assert_int_not_equal(store_open(path, true, &store, why), 0);
+	assert_non_null(strstr(why, "not-a-dir"));
+	assert_non_null(strstr(why, "Not a directory") ? why : strstr(why, "not a directory"));
+	unlink(path);
+
+	/* The database path is a directory. */
+	assert_int_equal(unlink(f->db_path), 0);
+	snprintf(path, sizeof(path), "%s-wal", f->db_path);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s-shm", f->db_path);
+	unlink(path);
+	assert_int_equal(mkdir(f->db_path, 0700), 0);
+	assert_int_not_equal(store_open(f->dir, true, &store, why), 0);
+	assert_non_null(strstr(why, "not a regular file"));
+	rmdir(f->db_path);
+}
+
+static void damaged_pages_are_reported(void **state)
+{
+	struct fixture *f = *state;
+	struct store_ban *bans = calloc(2000, sizeof(*bans)), *list = NULL;
+	char why[ERRMSG_LEN] = "";
+	struct store *store = NULL;
+	size_t count;
+	FILE *file;
+	int err;
+
+	assert_non_null(bans);
+	for (int i = 0; i < 2000; i++) {
+		char prefix[32];
+
+		snprintf(prefix, sizeof(prefix), "10.0.%d.%d", i / 256, i % 256);
+		bans[i] = make_ban(prefix, NOW + 600, 5);
+	}
+	assert_int_equal(store_record_bans(f->store, bans, 2000, NOW, why), 0);
+	store_close(f->store);
+	f->store = NULL; /* the last close checkpoints the WAL into the file */
+	free(bans);
+
+	/* Overwrite pages past the header: the schema page survives, the tables do not. */
+	file = fopen(f->db_path, "r+");
+	assert_non_null(file);
+	fseek(file, 4096 * 2, SEEK_SET);
+	for (int i = 0; i < 4096 * 6; i++)
+		fputc(0xA5, file);
+	fclose(file);
+
+	err = store_open(f->dir, true, &store, why);
+	if (err == 0) {
+		err = store_check(store, why);
+		assert_int_equal(err, -EIO);
+		if (store_live_bans(store, NOW, &list, &count, why) == 0)
+			free(list);
+		store_close(store);
+	}
+	assert_int_not_equal(err, 0);
+	assert_non_null(strstr(why, f->db_path));
+	assert_non_null(strstr(why, "move it aside"));
+}
+
+static double seconds_since(const struct timespec *start)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
+}
+
+static void restoring_100k_bans_is_fast(void **state)
+{
+	struct fixture *f = *state;
+	enum { BANS = 100000, SINGLES = 2000 };
+	struct store_ban *bans = calloc(BANS, sizeof(*bans)), *list = NULL;
+	double record_s, restore_s, reban_s, expire_s, single_s;
+	char why[ERRMSG_LEN];
+	struct timespec start;
+	size_t count, expired;
+
+	assert_non_null(bans);
+	for (int i = 0; i < BANS; i++) {
+		char prefix[64];
+
+		if (i % 2)
+			snprintf(prefix, sizeof(prefix), "10.%d.%d.%d", i >> 16, (i >> 8) & 0xff,
+				 i & 0xff);
+		else
+			snprintf(prefix, sizeof(prefix), "2001:db8:%x:%x::/64", i >> 16,
+				 i & 0xffff);
+		bans[i] = make_ban(prefix, i % 10 ? NOW + 3600 : 0, 5);
+	}
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(store_record_bans(f->store, bans, BANS, NOW, why), 0);
+	record_s = seconds_since(&start);
+
+	store_close(f->store); /* restore as after a reboot: a fresh open */
+	f->store = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(store_open(f->dir, false, &f->store, why), 0);
+	list = live(f->store, NOW + 60, &count);
+	restore_s = seconds_since(&start);
+	assert_int_equal(count, BANS);
+	free(list);
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(store_record_bans(f->store, bans, BANS, NOW + 60, why), 0);
+	reban_s = seconds_since(&start);
+
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	assert_int_equal(store_expire(f->store, NOW + 7200, &expired, NULL, why), 0);
+	expire_s = seconds_since(&start);
+	assert_int_equal(expired, BANS - BANS / 10);
+
+	/* The daemon's usual case: one ban, one transaction. */
+	clock_gettime(CLOCK_MONOTONIC, &start);
+	for (int i = 0; i < SINGLES; i++)
+		record(f->store, &bans[i], NOW + 7300);
+	single_s = seconds_since(&start);
+
+	printf("store timing, %d bans: record %.3f s (one transaction), open + restore %.3f s, "
+	       "re-ban (upsert) %.3f s, expiry sweep %.3f s; one ban per transaction %.1f us\n",
+	       BANS, record_s, restore_s, reban_s, expire_s, single_s * 1e6 / SINGLES);
+	assert_true(restore_s < 1.0);
+	free(bans);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(created_with_schema_version_and_wal, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(bans_round_trip_across_reopen, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_reban_of_a_live_prefix_updates_its_row, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_reban_after_expiry_starts_a_new_row, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(restore_excludes_expired_and_lifted, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_failed_batch_records_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(blocks_keep_their_first_deadline, setup, teardown),
+		cmocka_unit_test_setup_teardown(history_filters_by_subject_time_and_limit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(committed_bans_survive_a_crash, setup, teardown),
+		cmocka_unit_test_setup_teardown(open_errors_say_why, setup, teardown),
+		cmocka_unit_test_setup_teardown(damaged_pages_are_reported, setup, teardown),
+		cmocka_unit_test_setup_teardown(restoring_100k_bans_is_fast, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
