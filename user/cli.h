@@ -49,6 +49,7 @@ void cli_print_json(json_t *doc);
 extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_stats, cmd_ban, cmd_unban,
     cmd_list, cmd_allow, cmd_unallow, cmd_ports, cmd_scope, cmd_geo, cmd_event;
 
-extern const struct command cmd_history;
+extern const struct command cmd_history, cmd_run;
+extern const struct command cmd_logtest;
 
 #endif

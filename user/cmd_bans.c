@@ -4,11 +4,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include "addr.h"
 #include "banfile.h"
 #include "bans.h"
 #include "cli.h"
 #include "duration.h"
+#include "store.h"
 
 /* Parses every argument as a prefix; reports the first bad one. */
 static int parse_prefixes(int argc, char **argv, struct lpm_key **keys_out)
@@ -122,10 +124,11 @@ const struct command cmd_ban = {
 };
 
 /* Shared shape of unban, allow and unallow: a list of prefixes, one map operation. */
+typedef int (*prefix_action)(const struct cli *cli, const struct maps *maps,
+			     const struct lpm_key *keys, size_t count, char why[ERRMSG_LEN]);
+
 static int run_prefix_command(struct cli *cli, const struct command *cmd, int argc, char **argv,
-			      int (*apply)(const struct maps *, const struct lpm_key *, size_t,
-					   char *),
-			      const char *done)
+			      prefix_action apply, const char *done)
 {
 	static const struct option options[] = {
 		{ "help", no_argument, NULL, CLI_HELP },
@@ -151,7 +154,7 @@ static int run_prefix_command(struct cli *cli, const struct command *cmd, int ar
 	status = cli_open_for_write(cli, &maps, &lock_fd);
 	if (status)
 		goto out;
-	if (apply(&maps, keys, count, why))
+	if (apply(cli, &maps, keys, count, why))
 		status = cli_fail("%s", why);
 	else if (!cli->json)
 		printf("%s %zu %s\n", done, count, count == 1 ? "prefix" : "prefixes");
@@ -161,9 +164,43 @@ out:
 	return status;
 }
 
+/*
+ * Also marks the bans lifted in the daemon's store, when there is one, so a
+ * daemon restart does not restore what the operator lifted.
+ */
+static int unban(const struct cli *cli, const struct maps *maps, const struct lpm_key *keys,
+		 size_t count, char why[ERRMSG_LEN])
+{
+	struct store *store;
+	char ignored[ERRMSG_LEN];
+	size_t lifted;
+	int err = bans_remove(maps, keys, count, why);
+
+	if (err || store_open(cli->state_dir, false, &store, ignored))
+		return err;
+	if (store_lift_bans(store, keys, count, (int64_t)time(NULL), "unban", &lifted, ignored))
+		fprintf(stderr, "xdpban: warning: the store keeps the ban: %s\n", ignored);
+	store_close(store);
+	return 0;
+}
+
+static int allow(const struct cli *cli, const struct maps *maps, const struct lpm_key *keys,
+		 size_t count, char why[ERRMSG_LEN])
+{
+	(void)cli;
+	return allow_add(maps, keys, count, why);
+}
+
+static int unallow(const struct cli *cli, const struct maps *maps, const struct lpm_key *keys,
+		   size_t count, char why[ERRMSG_LEN])
+{
+	(void)cli;
+	return allow_remove(maps, keys, count, why);
+}
+
 static int run_unban(struct cli *cli, int argc, char **argv)
 {
-	return run_prefix_command(cli, &cmd_unban, argc, argv, bans_remove, "unbanned");
+	return run_prefix_command(cli, &cmd_unban, argc, argv, unban, "unbanned");
 }
 
 const struct command cmd_unban = {
@@ -176,7 +213,7 @@ const struct command cmd_unban = {
 
 static int run_allow(struct cli *cli, int argc, char **argv)
 {
-	return run_prefix_command(cli, &cmd_allow, argc, argv, allow_add, "allowlisted");
+	return run_prefix_command(cli, &cmd_allow, argc, argv, allow, "allowlisted");
 }
 
 const struct command cmd_allow = {
@@ -189,7 +226,7 @@ const struct command cmd_allow = {
 
 static int run_unallow(struct cli *cli, int argc, char **argv)
 {
-	return run_prefix_command(cli, &cmd_unallow, argc, argv, allow_remove, "removed");
+	return run_prefix_command(cli, &cmd_unallow, argc, argv, unallow, "removed");
 }
 
 const struct command cmd_unallow = {

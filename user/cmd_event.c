@@ -24,7 +24,7 @@ static int run_event(struct cli *cli, int argc, char **argv)
 	struct lpm_key key;
 	int opt, status = EXIT_SUCCESS;
 
-	while ((opt = cli_getopt(&cmd_event, argc, argv, "+i:u:s:S:h", options)) != -1) {
+	while ((opt = cli_getopt(&cmd_event, argc, argv, "i:u:s:S:h", options)) != -1) {
 		if (opt == 'i')
 			ip = optarg;
 		else if (opt == 'u')

@@ -1,0 +1,768 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE /* accept4 */
+#include "daemon.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <ifaddrs.h>
+#include <libgen.h>
+#include <limits.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/inotify.h>
+#include <sys/signalfd.h>
+#include <sys/socket.h>
+#include <sys/timerfd.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include "addr.h"
+#include "ban_filter.h"
+#include "bans.h"
+#include "ctlsock.h"
+#include "duration.h"
+#include "loader.h"
+#include "logparse.h"
+#include "logtail.h"
+#include "rules.h"
+#include "store.h"
+
+#define TICK_SECONDS	   1
+#define RULES_EXPIRE_TICKS 10
+#define LOOPBACK_PREFIXES  2
+#define EPOLL_BATCH	   16
+
+/* epoll tags: which descriptor woke the loop. */
+enum wake { WAKE_INOTIFY = 1, WAKE_CONTROL, WAKE_TIMER, WAKE_SIGNAL };
+
+struct source {
+	struct conf_source conf;
+	struct logtail tail;
+	struct log_parser *parser;
+	unsigned long events;
+};
+
+struct daemon {
+	struct xdpban_conf *conf;
+	const char *conf_path;
+	struct rules_config rules_cfg;
+	struct rules *rules;
+	struct store *store; /* NULL when the store cannot be used: enforcing goes on */
+	struct maps maps;
+	int epoll_fd, inotify_fd, control_fd, timer_fd, signal_fd;
+	struct source *sources;
+	size_t source_count;
+	struct lpm_key *own; /* loopback and the host's addresses: never banned */
+	size_t own_count;
+	unsigned long ticks;
+	uint64_t last_sweep_ns;
+	bool stopping;
+	unsigned long events, ignored_allowlisted, bans, blocks, apply_errors;
+};
+
+static void say(const struct daemon *d, enum conf_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+static void say(const struct daemon *d, enum conf_log_level level, const char *fmt, ...)
+{
+	static const char *const names[] = { "error", "warning", "info", "debug" };
+	va_list args;
+
+	if (level > d->conf->daemon.log_level)
+		return;
+	fprintf(stderr, "xdpban[%s]: ", names[level]);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputc('\n', stderr);
+}
+
+static int64_t wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* ---- who is never banned ---- */
+
+static int own_add(struct daemon *d, const char *text)
+{
+	struct lpm_key *grown = realloc(d->own, (d->own_count + 1) * sizeof(*grown));
+	char why[ERRMSG_LEN];
+
+	if (!grown)
+		return -ENOMEM;
+	d->own = grown;
+	if (cidr_parse(text, &d->own[d->own_count], why) == 0)
+		d->own_count++; /* a link-local address with a zone, say, is skipped */
+	return 0;
+}
+
+/* Loopback and every address of the host's interfaces (in this network namespace). */
+static int collect_own_addresses(struct daemon *d)
+{
+	struct ifaddrs *list, *ifa;
+	char text[INET6_ADDRSTRLEN];
+
+	if (own_add(d, "127.0.0.0/8") || own_add(d, "::1"))
+		return -ENOMEM;
+	if (getifaddrs(&list))
+		return -errno;
+	for (ifa = list; ifa; ifa = ifa->ifa_next) {
+		const void *addr;
+
+		if (!ifa->ifa_addr)
+			continue;
+		if (ifa->ifa_addr->sa_family == AF_INET)
+			addr = &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
+		else if (ifa->ifa_addr->sa_family == AF_INET6)
+			addr = &((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr;
+		else
+			continue;
+		inet_ntop(ifa->ifa_addr->sa_family, addr, text, sizeof(text));
+		if (own_add(d, text)) {
+			freeifaddrs(list);
+			return -ENOMEM;
+		}
+	}
+	freeifaddrs(list);
+	return 0;
+}
+
+static bool in_any(const struct lpm_key *prefixes, size_t count, const struct lpm_key *host)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (cidr_contains(&prefixes[i], host))
+			return true;
+	}
+	return false;
+}
+
+static bool allowlisted(const struct daemon *d, const struct addr_key *ip)
+{
+	struct allow_entry entry;
+	struct lpm_key host;
+
+	lpm_from_addr_key(&host, ip);
+	if (bpf_map_lookup_elem(d->maps.allow_cidr, &host, &entry) == 0)
+		return true;
+	if (in_any(d->conf->rules.allow, d->conf->rules.allow_count, &host))
+		return true;
+	return d->conf->rules.allow_own_addresses && in_any(d->own, d->own_count, &host);
+}
+
+/* ---- decisions into the maps and the store ---- */
+
+static int apply_ban(struct daemon *d, const struct rules_decision *decision, const char *source,
+		     char why[ERRMSG_LEN])
+{
+	struct ban_request request = { .key = decision->ip_key, .seconds = decision->ban_seconds };
+	int lock = pins_lock(d->conf->daemon.pin_dir, why);
+	int err;
+
+	if (lock < 0)
+		return lock;
+	err = bans_add(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, why);
+	close(lock);
+	if (!err && d->store) {
+		int64_t now = wall_now();
+		struct store_ban row = {
+			.key = decision->ip_key,
+			.first_event = now - (int64_t)d->rules_cfg.ip_window_s,
+			.last_event = now,
+			.count = d->rules_cfg.ip_threshold,
+			.expires_at = now + (int64_t)decision->ban_seconds,
+		};
+		char ignored[ERRMSG_LEN];
+
+		snprintf(row.reason, sizeof(row.reason), "%s",
+			 decision->repeat ? "repeat" : "ip_rule");
+		snprintf(row.source, sizeof(row.source), "%s", source);
+		if (store_record_bans(d->store, &row, 1, now, ignored))
+			say(d, CONF_LOG_WARNING, "store: %s", ignored);
+	}
+	return err;
+}
+
+static void record_block(struct daemon *d, const struct rules_decision *decision,
+			 const char *source)
+{
+	int64_t now = wall_now();
+	uint64_t seconds = d->rules_cfg.account_block_s;
+	struct store_block row = {
+		.count = decision->account_failures,
+		.started_at = now,
+		.expires_at = now + (int64_t)seconds,
+	};
+	char why[ERRMSG_LEN], length[DURATION_TEXT_LEN];
+
+	duration_format(seconds, length);
+	say(d, CONF_LOG_INFO,
+	    "block account %s for %s: %u failures from %u or more addresses "
+	    "(source %s)",
+	    decision->account, length, decision->account_failures, d->rules_cfg.account_min_ips,
+	    source);
+	d->blocks++;
+	if (!d->store)
+		return;
+	snprintf(row.account, sizeof(row.account), "%s", decision->account);
+	snprintf(row.source, sizeof(row.source), "%s", source);
+	if (store_record_block(d->store, &row, now, why))
+		say(d, CONF_LOG_WARNING, "store: %s", why);
+}
+
+/* The one path every event takes: allowlist, rules, then the decision applied. */
+static void handle_event(struct daemon *d, const struct auth_event *event, const char *source,
+			 char result[ERRMSG_LEN])
+{
+	struct rules_decision decision;
+	char prefix[CIDR_TEXT_LEN], length[DURATION_TEXT_LEN], why[ERRMSG_LEN];
+	struct lpm_key host;
+
+	d->events++;
+	lpm_from_addr_key(&host, &event->ip);
+	cidr_format(&host, prefix);
+	if (event->outcome == AUTH_FAIL && allowlisted(d, &event->ip)) {
+		d->ignored_allowlisted++;
+		errmsg(result, "%s is allowlisted: not counted", prefix);
+		return;
+	}
+	rules_feed(d->rules, event, ban_clock_now_ns(), &decision);
+	if (decision.block_started)
+		record_block(d, &decision, source);
+	if (!decision.ban) {
+		errmsg(result, "counted: %u failures from %s in the window", decision.ip_failures,
+		       prefix);
+		return;
+	}
+	cidr_format(&decision.ip_key, prefix);
+	duration_format(decision.ban_seconds, length);
+	if (apply_ban(d, &decision, source, why)) {
+		d->apply_errors++;
+		say(d, CONF_LOG_ERROR, "cannot ban %s: %s", prefix, why);
+		errmsg(result, "cannot ban %s: %s", prefix, why);
+		return;
+	}
+	d->bans++;
+	say(d, CONF_LOG_INFO, "ban %s for %s: %u failures in %u s (source %s%s)", prefix, length,
+	    d->rules_cfg.ip_threshold, d->rules_cfg.ip_window_s, source,
+	    decision.repeat ? ", repeat offender" : "");
+	errmsg(result, "banned %s for %s", prefix, length);
+}
+
+/* ---- log sources ---- */
+
+struct line_context {
+	struct daemon *daemon;
+	struct source *source;
+};
+
+static void on_line(void *ctx, const char *line, size_t len)
+{
+	struct line_context *lc = ctx;
+	struct log_record record;
+	char result[ERRMSG_LEN];
+
+	if (log_parser_line(lc->source->parser, line, len, &record) != 1)
+		return;
+	lc->source->events++;
+	handle_event(lc->daemon, &record.event, lc->source->conf.name, result);
+}
+
+static void poll_source(struct daemon *d, struct source *source)
+{
+	struct line_context ctx = { d, source };
+	char why[ERRMSG_LEN];
+
+	if (logtail_poll(&source->tail, on_line, &ctx, why))
+		say(d, CONF_LOG_WARNING, "%s", why);
+}
+
+static void poll_sources(struct daemon *d)
+{
+	for (size_t i = 0; i < d->source_count; i++)
+		poll_source(d, &d->sources[i]);
+}
+
+static enum log_source parser_kind(enum conf_source_type type)
+{
+	switch (type) {
+	case CONF_SOURCE_DOVECOT:
+		return LOG_SOURCE_DOVECOT;
+	case CONF_SOURCE_POSTFIX:
+		return LOG_SOURCE_POSTFIX;
+	case CONF_SOURCE_SSHD:
+		return LOG_SOURCE_SSHD;
+	default:
+		return LOG_SOURCE_AUTO;
+	}
+}
+
+/* Watches the file's directory: that sees appends, renames and re-creations alike. */
+static int watch_directory(struct daemon *d, const char *path, char why[ERRMSG_LEN])
+{
+	char dir[PATH_MAX];
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	if (inotify_add_watch(d->inotify_fd, dirname(dir),
+			      IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE |
+				  IN_CLOSE_WRITE) < 0) {
+		int err = -errno;
+
+		errmsg(why, "cannot watch the directory of %s: %s", path, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+static int open_source(struct daemon *d, const struct conf_source *conf, struct source *source,
+		       char why[ERRMSG_LEN])
+{
+	int err;
+
+	memset(source, 0, sizeof(*source));
+	source->conf = *conf;
+	source->parser = log_parser_new(parser_kind(conf->type));
+	if (!source->parser) {
+		errmsg(why, "out of memory");
+		return -ENOMEM;
+	}
+	err = logtail_open(&source->tail, conf->path, conf->from_start, why);
+	if (!err)
+		err = watch_directory(d, conf->path, why);
+	if (err) {
+		logtail_close(&source->tail);
+		log_parser_free(source->parser);
+	}
+	return err;
+}
+
+static void close_sources(struct daemon *d)
+{
+	for (size_t i = 0; i < d->source_count; i++) {
+		logtail_close(&d->sources[i].tail);
+		log_parser_free(d->sources[i].parser);
+	}
+	free(d->sources);
+	d->sources = NULL;
+	d->source_count = 0;
+}
+
+static int open_sources(struct daemon *d, char why[ERRMSG_LEN])
+{
+	const struct xdpban_conf *conf = d->conf;
+
+	d->sources = calloc(conf->source_count + 1, sizeof(*d->sources));
+	if (!d->sources) {
+		errmsg(why, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < conf->source_count; i++) {
+		int err;
+
+		if (!conf->sources[i].enabled)
+			continue;
+		err = open_source(d, &conf->sources[i], &d->sources[d->source_count], why);
+		if (err) {
+			close_sources(d);
+			return err;
+		}
+		say(d, CONF_LOG_INFO, "following %s (%s, source %s)", conf->sources[i].path,
+		    conf_source_type_name(conf->sources[i].type), conf->sources[i].name);
+		d->source_count++;
+	}
+	return 0;
+}
+
+/* ---- the rules ---- */
+
+static void rules_config_from(const struct conf_rules *from, struct rules_config *to)
+{
+	rules_config_default(to);
+	to->ip_threshold = from->ip_failures;
+	to->ip_window_s = (unsigned int)from->ip_window;
+	to->ip_ban_s = (unsigned int)from->ip_bantime;
+	to->ipv6_prefixlen = from->ipv6_prefix;
+	to->account_threshold = from->account_failures;
+	to->account_window_s = (unsigned int)from->account_window;
+	to->account_min_ips = from->account_min_ips;
+	to->account_block_s = (unsigned int)from->account_blocktime;
+	to->repeat_enabled = from->repeat_multiplier > 0;
+	if (to->repeat_enabled)
+		to->repeat_multiplier = from->repeat_multiplier;
+	to->repeat_max_ban_s = (unsigned int)from->repeat_max;
+	to->repeat_forget_s = (unsigned int)from->repeat_forget;
+	to->distinct_hashes = from->distinct_passwords;
+	to->max_ips = (unsigned int)from->max_tracked_ips;
+	to->max_accounts = (unsigned int)from->max_tracked_accounts;
+}
+
+/* After a restart or a lost bpffs: live bans back into the kernel, the rules told of them. */
+static void restore_from_store(struct daemon *d)
+{
+	struct store_ban *bans = NULL;
+	struct store_block *blocks = NULL;
+	struct ban_request *requests;
+	size_t ban_count = 0, block_count = 0;
+	uint64_t now_ns = ban_clock_now_ns();
+	char why[ERRMSG_LEN];
+	int lock;
+
+	if (!d->store || store_live_bans(d->store, wall_now(), &bans, &ban_count, why) ||
+	    store_live_blocks(d->store, wall_now(), &blocks, &block_count, why)) {
+		if (d->store)
+			say(d, CONF_LOG_WARNING, "store: %s", why);
+		free(bans);
+		return;
+	}
+	requests = calloc(ban_count + 1, sizeof(*requests));
+	for (size_t i = 0; requests && i < ban_count; i++) {
+		requests[i].key = bans[i].key;
+		requests[i].permanent = bans[i].expires_at == 0;
+		requests[i].seconds = bans[i].seconds_left ? bans[i].seconds_left : 1;
+		rules_restore_ban(
+		    d->rules, &bans[i].key,
+		    requests[i].permanent ? 0 : now_ns + requests[i].seconds * NSEC_PER_SEC, 1,
+		    now_ns);
+	}
+	for (size_t i = 0; i < block_count; i++)
+		rules_restore_block(d->rules, blocks[i].account,
+				    now_ns + blocks[i].seconds_left * NSEC_PER_SEC, now_ns);
+	lock = pins_lock(d->conf->daemon.pin_dir, why);
+	if (requests && lock >= 0 &&
+	    bans_add(&d->maps, requests, ban_count, BAN_ORIGIN_RESTORED, why))
+		say(d, CONF_LOG_ERROR, "restoring %zu bans: %s", ban_count, why);
+	else if (ban_count || block_count)
+		say(d, CONF_LOG_INFO, "restored %zu bans and %zu account blocks from %s", ban_count,
+		    block_count, store_path(d->store));
+	if (lock >= 0)
+		close(lock);
+	free(requests);
+	free(bans);
+	free(blocks);
+}
+
+/* ---- periodic work ---- */
+
+static void on_ban_expired(void *ctx, const struct ban_record *ban)
+{
+	struct daemon *d = ctx;
+	char prefix[CIDR_TEXT_LEN], why[ERRMSG_LEN];
+	size_t lifted;
+
+	cidr_format(&ban->key, prefix);
+	say(d, CONF_LOG_INFO, "expired ban %s", prefix);
+	if (d->store &&
+	    store_lift_bans(d->store, &ban->key, 1, wall_now(), "expired", &lifted, why))
+		say(d, CONF_LOG_WARNING, "store: %s", why);
+}
+
+/* Expired entries out of the maps (unless renewed meanwhile) and out of the store. */
+static void sweep(struct daemon *d)
+{
+	char why[ERRMSG_LEN];
+	size_t swept = 0, bans, blocks;
+	int lock = pins_lock(d->conf->daemon.pin_dir, why);
+
+	if (lock < 0) {
+		say(d, CONF_LOG_WARNING, "sweep: %s", why);
+		return;
+	}
+	if (bans_sweep(&d->maps, ban_clock_now_ns(), on_ban_expired, d, &swept, why))
+		say(d, CONF_LOG_WARNING, "sweep: %s", why);
+	if (swept && ban_filter_rebuild(&d->maps, why))
+		say(d, CONF_LOG_WARNING, "sweep: %s", why);
+	close(lock);
+	if (d->store && store_expire(d->store, wall_now(), &bans, &blocks, why))
+		say(d, CONF_LOG_WARNING, "store: %s", why);
+}
+
+static void on_tick(struct daemon *d)
+{
+	uint64_t now_ns = ban_clock_now_ns();
+
+	d->ticks++;
+	poll_sources(d); /* a safety net under inotify */
+	if (d->ticks % RULES_EXPIRE_TICKS == 0)
+		rules_expire(d->rules, now_ns);
+	if (now_ns - d->last_sweep_ns >= d->conf->daemon.sweep_interval * NSEC_PER_SEC) {
+		sweep(d);
+		d->last_sweep_ns = now_ns;
+	}
+}
+
+/* ---- the control socket ---- */
+
+static json_t *status_json(const struct daemon *d)
+{
+	struct rules_counters counters;
+	json_t *sources = json_array();
+
+	rules_get_counters(d->rules, &counters);
+	for (size_t i = 0; i < d->source_count; i++)
+		json_array_append_new(
+		    sources, json_pack("{s:s, s:s, s:I, s:I, s:I}", "name", d->sources[i].conf.name,
+				       "path", d->sources[i].conf.path, "lines",
+				       (json_int_t)d->sources[i].tail.lines, "events",
+				       (json_int_t)d->sources[i].events, "rotations",
+				       (json_int_t)(d->sources[i].tail.rotations +
+						    d->sources[i].tail.truncations)));
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1, "events",
+			 (json_int_t)d->events, "ignored_allowlisted",
+			 (json_int_t)d->ignored_allowlisted, "bans", (json_int_t)d->bans, "blocks",
+			 (json_int_t)d->blocks, "apply_errors", (json_int_t)d->apply_errors,
+			 "tracked_ips", (json_int_t)counters.ips, "evictions",
+			 (json_int_t)counters.evictions, "sources", sources);
+}
+
+static json_t *control_event(struct daemon *d, json_t *request)
+{
+	const char *outcome = json_string_value(json_object_get(request, "outcome"));
+	const char *ip = json_string_value(json_object_get(request, "ip"));
+	const char *user = json_string_value(json_object_get(request, "user"));
+	const char *service = json_string_value(json_object_get(request, "service"));
+	struct auth_event event = { .attempts = 1 };
+	char why[ERRMSG_LEN], result[ERRMSG_LEN];
+	struct lpm_key key;
+
+	if (!outcome || (strcmp(outcome, "fail") && strcmp(outcome, "ok")))
+		return json_pack("{s:b, s:s}", "ok", 0, "error", "outcome must be fail or ok");
+	if (!ip || cidr_parse(ip, &key, why) || !cidr_is_host(&key))
+		return json_pack("{s:b, s:s}", "ok", 0, "error", "ip must be one address");
+	event.outcome = strcmp(outcome, "fail") ? AUTH_OK : AUTH_FAIL;
+	addr_key_from_lpm(&event.ip, &key);
+	snprintf(event.user, sizeof(event.user), "%s", user ? user : "");
+	snprintf(event.service, sizeof(event.service), "%s", service ? service : "");
+	handle_event(d, &event, "control", result);
+	return json_pack("{s:b, s:s}", "ok", 1, "result", result);
+}
+
+static void serve_control(struct daemon *d)
+{
+	for (;;) {
+		int conn = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC);
+		json_t *request = NULL, *reply;
+		char why[ERRMSG_LEN];
+		const char *cmd;
+
+		if (conn < 0)
+			return; /* EAGAIN: no more waiting */
+		if (ctl_read_request(conn, &request, why)) {
+			reply = json_pack("{s:b, s:s}", "ok", 0, "error", why);
+		} else {
+			cmd = json_string_value(json_object_get(request, "cmd"));
+			if (cmd && strcmp(cmd, "event") == 0)
+				reply = control_event(d, request);
+			else if (cmd && strcmp(cmd, "status") == 0)
+				reply = status_json(d);
+			else
+				reply =
+				    json_pack("{s:b, s:s}", "ok", 0, "error", "unknown command");
+		}
+		ctl_write_reply(conn, reply);
+		json_decref(reply);
+		json_decref(request);
+		close(conn);
+	}
+}
+
+/* ---- setup, reload, the loop ---- */
+
+static int add_to_epoll(struct daemon *d, int fd, enum wake tag)
+{
+	struct epoll_event ev = { .events = EPOLLIN, .data.u32 = tag };
+
+	return epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev) ? -errno : 0;
+}
+
+static int open_descriptors(struct daemon *d, char why[ERRMSG_LEN])
+{
+	struct itimerspec tick = { { TICK_SECONDS, 0 }, { TICK_SECONDS, 0 } };
+	sigset_t signals;
+
+	sigemptyset(&signals);
+	sigaddset(&signals, SIGTERM);
+	sigaddset(&signals, SIGINT);
+	sigaddset(&signals, SIGHUP);
+	sigprocmask(SIG_BLOCK, &signals, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+	d->signal_fd = signalfd(-1, &signals, SFD_NONBLOCK | SFD_CLOEXEC);
+	if (d->epoll_fd < 0 || d->inotify_fd < 0 || d->timer_fd < 0 || d->signal_fd < 0 ||
+	    timerfd_settime(d->timer_fd, 0, &tick, NULL)) {
+		int err = -errno;
+
+		errmsg(why, "cannot set up the event loop: %s", strerror(errno));
+		return err;
+	}
+	d->control_fd =
+	    ctl_listen(d->conf->daemon.control_socket, d->conf->daemon.control_group, why);
+	if (d->control_fd < 0)
+		return d->control_fd;
+	if (add_to_epoll(d, d->inotify_fd, WAKE_INOTIFY) ||
+	    add_to_epoll(d, d->control_fd, WAKE_CONTROL) ||
+	    add_to_epoll(d, d->timer_fd, WAKE_TIMER) ||
+	    add_to_epoll(d, d->signal_fd, WAKE_SIGNAL)) {
+		errmsg(why, "cannot set up the event loop: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int open_state(struct daemon *d, char why[ERRMSG_LEN])
+{
+	const struct conf_daemon *conf = &d->conf->daemon;
+	int err = maps_ensure(conf->pin_dir, why);
+
+	if (!err)
+		err = maps_open(conf->pin_dir, &d->maps, why);
+	if (err)
+		return err;
+	rules_config_from(&d->conf->rules, &d->rules_cfg);
+	d->rules = rules_new(&d->rules_cfg, why);
+	if (!d->rules)
+		return -EINVAL;
+	if (store_open(conf->state_dir, true, &d->store, why)) {
+		/* Enforcement does not need the store: say so once and go on. */
+		say(d, CONF_LOG_ERROR, "%s; bans will not survive a reboot", why);
+		d->store = NULL;
+	}
+	if (collect_own_addresses(d))
+		say(d, CONF_LOG_WARNING, "cannot list the host's addresses: %s", strerror(errno));
+	return 0;
+}
+
+/* SIGHUP: a new config, applied only if it is whole; the rules keep their state if unchanged. */
+static void reload(struct daemon *d)
+{
+	struct xdpban_conf *conf = NULL;
+	struct rules_config cfg;
+	char why[ERRMSG_LEN];
+
+	if (conffile_load(d->conf_path, &conf, why)) {
+		say(d, CONF_LOG_ERROR, "reload refused, keeping the running config: %s", why);
+		return;
+	}
+	rules_config_from(&conf->rules, &cfg);
+	close_sources(d);
+	conffile_free(d->conf);
+	d->conf = conf;
+	if (memcmp(&cfg, &d->rules_cfg, sizeof(cfg)) != 0) {
+		struct rules *rules = rules_new(&cfg, why);
+
+		if (rules) {
+			rules_free(d->rules);
+			d->rules = rules;
+			d->rules_cfg = cfg;
+		} else {
+			say(d, CONF_LOG_ERROR, "new rules refused: %s", why);
+		}
+	}
+	if (open_sources(d, why))
+		say(d, CONF_LOG_ERROR, "reload: %s", why);
+	say(d, CONF_LOG_INFO, "reloaded %s", d->conf_path);
+}
+
+static void on_signal(struct daemon *d)
+{
+	struct signalfd_siginfo info;
+
+	while (read(d->signal_fd, &info, sizeof(info)) == sizeof(info)) {
+		if (info.ssi_signo == SIGHUP && d->conf_path)
+			reload(d);
+		else if (info.ssi_signo != SIGHUP)
+			d->stopping = true;
+	}
+}
+
+static void drain(int fd)
+{
+	char buf[4096];
+
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+}
+
+static void loop(struct daemon *d)
+{
+	struct epoll_event ready[EPOLL_BATCH];
+
+	while (!d->stopping) {
+		int n = epoll_wait(d->epoll_fd, ready, EPOLL_BATCH, -1);
+
+		for (int i = 0; i < n; i++) {
+			switch (ready[i].data.u32) {
+			case WAKE_INOTIFY:
+				drain(d->inotify_fd);
+				poll_sources(d);
+				break;
+			case WAKE_CONTROL:
+				serve_control(d);
+				break;
+			case WAKE_TIMER:
+				drain(d->timer_fd);
+				on_tick(d);
+				break;
+			case WAKE_SIGNAL:
+				on_signal(d);
+				break;
+			}
+		}
+	}
+}
+
+static void close_descriptors(struct daemon *d)
+{
+	const int fds[] = { d->epoll_fd, d->inotify_fd, d->timer_fd, d->signal_fd, d->control_fd };
+
+	for (size_t i = 0; i < sizeof(fds) / sizeof(fds[0]); i++) {
+		if (fds[i] >= 0)
+			close(fds[i]);
+	}
+	if (d->control_fd >= 0)
+		unlink(d->conf->daemon.control_socket);
+}
+
+int daemon_run(struct xdpban_conf *conf, const char *conf_path)
+{
+	struct daemon d = { .conf = conf,
+			    .conf_path = conf_path,
+			    .epoll_fd = -1,
+			    .inotify_fd = -1,
+			    .control_fd = -1,
+			    .timer_fd = -1,
+			    .signal_fd = -1 };
+	char why[ERRMSG_LEN];
+	int status = EXIT_FAILURE;
+
+	maps_init(&d.maps);
+	if (open_state(&d, why) || open_descriptors(&d, why) || open_sources(&d, why)) {
+		say(&d, CONF_LOG_ERROR, "%s", why);
+		goto out;
+	}
+	restore_from_store(&d);
+	d.last_sweep_ns = ban_clock_now_ns();
+	say(&d, CONF_LOG_INFO, "running: %zu sources, control socket %s", d.source_count,
+	    conf->daemon.control_socket);
+	poll_sources(&d);
+	loop(&d);
+	say(&d, CONF_LOG_INFO, "stopping; the XDP program and every ban stay in place");
+	status = EXIT_SUCCESS;
+out:
+	close_sources(&d);
+	close_descriptors(&d);
+	if (d.rules)
+		rules_free(d.rules);
+	if (d.store)
+		store_close(d.store);
+	maps_close(&d.maps);
+	free(d.own);
+	conffile_free(d.conf);
+	return status;
+}
