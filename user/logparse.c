@@ -15,16 +15,20 @@
  *     lip=198.51.100.1, session=<F6pBdUJhn9rGM2QF>
  *   imap-login: Login: user=<bob>, method=PLAIN, rip=..., lip=..., mpid=N, session=<...>
  * Every element after user=<...> is Dovecot's own, so the last ", rip=" is
- * the real one.
+ * the real one. The session ID (base64 of time, port and the client's
+ * address) must end the line and carry that address, which also rejects a
+ * line cut short inside the user name.
  *
  * Dovecot 2.3 auth (auth_verbose=yes; user sanitized, cut at 64 bytes):
  *   auth: passwd-file(bob,198.51.100.5,<F6pBdUJhn9rGM2QF>): Password mismatch
- *   auth-worker(123): pam(bob,198.51.100.5,<...>): pam_authenticate() failed: ...
+ *   auth-worker(912): conn unix:auth-worker (pid=911,uid=105): auth-worker<1>:
+ *     pam(bob,198.51.100.5,<...>): pam_authenticate() failed: Authentication failure ...
  *   NAME(USER,IP[,master][,<SESSION>]): MESSAGE [(given password: ...)]
  * Both USER and, with auth_verbose_passwords=plain, the message's tail are
- * the client's text; a line in which more than one address could be the
- * real one is ambiguous and ignored (the login process's line still counts
- * its attempts).
+ * the client's text: a line in which more than one "): " could end the
+ * prefix is ignored, and so is one without a session carrying its address
+ * (Postfix's and other SASL clients' requests, which log their own lines).
+ * The login process's disconnect line then counts those attempts.
  *
  * Postfix 3.7 smtpd:
  *   warning: NAME[ADDR]: SASL LOGIN authentication failed: REPLY[, sasl_username=U]
@@ -748,8 +752,23 @@ static int dovecot_proc(struct log_parser *parser, struct span proc, struct span
 	msg = strip_level(msg);
 	if (ends(proc, LIT("-login")))
 		return dovecot_login(parser, proc, msg, out);
-	if (equals(proc, LIT("auth")) || starts(proc, LIT("auth-worker")))
+	if (equals(proc, LIT("auth")))
 		return dovecot_auth(parser, msg, out);
+	if (starts(proc, LIT("auth-worker"))) {
+		/* 2.3: "conn unix:auth-worker (pid=911,uid=105): auth-worker<1>: pam(...)" */
+		if (starts(msg, LIT("conn "))) {
+			const char *at = find(msg, LIT("): auth-worker<")), *gt;
+
+			if (!at)
+				return 0;
+			msg = span_cut(at + 15, span_end(msg));
+			gt = memchr(msg.p, '>', msg.n);
+			if (!gt || !starts(span_cut(gt, span_end(msg)), LIT(">: ")))
+				return 0;
+			msg = span_cut(gt + 3, span_end(msg));
+		}
+		return dovecot_auth(parser, msg, out);
+	}
 	return 0;
 }
 
@@ -765,10 +784,8 @@ static int dovecot_syslog(struct log_parser *parser, struct span msg, struct log
 	struct span rest = msg, proc;
 	struct span token = next_token(&rest);
 
-	if (!tag_prog(token, &proc)) {
-		/* "auth-worker(123):" has no brackets; tag_prog took it whole */
+	if (!tag_prog(token, &proc)) /* "auth-worker(123):" is taken whole */
 		return 0;
-	}
 	return dovecot_proc(parser, proc, rest, out);
 }
 

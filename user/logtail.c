@@ -28,6 +28,7 @@ static int open_current(struct logtail *tail, bool at_end)
 	tail->ino = st.st_ino;
 	tail->offset = at_end ? st.st_size : 0;
 	tail->partial_len = 0;
+	tail->overlong = false;
 	return 0;
 }
 
@@ -77,15 +78,23 @@ static void split_lines(struct logtail *tail, const char *buf, size_t len, logta
 		size_t room = sizeof(tail->partial) - tail->partial_len;
 
 		if (piece > room) {
-			tail->cut_lines += tail->partial_len < sizeof(tail->partial);
+			tail->overlong = true;
 			piece = room;
 		}
 		memcpy(tail->partial + tail->partial_len, buf, piece);
 		tail->partial_len += piece;
 		if (!newline)
 			return;
-		emit(tail, tail->partial, tail->partial_len, fn, ctx);
+		/*
+		 * An over-long line is dropped, not parsed cut: its cut end could
+		 * look like a whole line with an address an attacker chose.
+		 */
+		if (tail->overlong)
+			tail->dropped_lines++;
+		else
+			emit(tail, tail->partial, tail->partial_len, fn, ctx);
 		tail->partial_len = 0;
+		tail->overlong = false;
 		buf = newline + 1;
 	}
 }
@@ -122,7 +131,7 @@ static bool path_moved_on(const struct logtail *tail)
 static void switch_to_new_file(struct logtail *tail, logtail_line_fn fn, void *ctx)
 {
 	/* The old file is finished: its last line needs no newline to be whole. */
-	if (tail->partial_len)
+	if (tail->partial_len && !tail->overlong)
 		emit(tail, tail->partial, tail->partial_len, fn, ctx);
 	if (tail->fd >= 0) {
 		close(tail->fd);
@@ -142,6 +151,7 @@ int logtail_poll(struct logtail *tail, logtail_line_fn fn, void *ctx, char why[E
 			tail->truncations++; /* copytruncate: start the file again */
 			tail->offset = 0;
 			tail->partial_len = 0;
+			tail->overlong = false;
 		}
 		if (tail->fd >= 0)
 			err = read_to_end(tail, fn, ctx);

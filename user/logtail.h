@@ -17,7 +17,7 @@
 #include <sys/types.h>
 #include "errmsg.h"
 
-#define LOGTAIL_LINE_MAX 8192 /* longer lines are cut there (and counted) */
+#define LOGTAIL_LINE_MAX 8192 /* longer lines are dropped (and counted) */
 
 typedef void (*logtail_line_fn)(void *ctx, const char *line, size_t len);
 
@@ -30,7 +30,8 @@ struct logtail {
 	char partial[LOGTAIL_LINE_MAX]; /* a line still waiting for its newline */
 	size_t partial_len;
 	unsigned long lines;
-	unsigned long cut_lines; /* longer than LOGTAIL_LINE_MAX */
+	unsigned long dropped_lines; /* longer than LOGTAIL_LINE_MAX */
+	bool overlong;		     /* the line being read is over LOGTAIL_LINE_MAX */
 	unsigned long rotations;
 	unsigned long truncations;
 };

@@ -12,9 +12,9 @@
 #define XDPBAN_VERSION "0.1.0"
 
 static const struct command *const commands[] = {
-	&cmd_attach, &cmd_detach, &cmd_status, &cmd_stats,   &cmd_ban,
-	&cmd_unban,  &cmd_list,	  &cmd_allow,  &cmd_unallow, &cmd_ports,
-	&cmd_scope,  &cmd_geo,	  &cmd_event,  &cmd_history, &cmd_run, &cmd_logtest,
+	&cmd_attach, &cmd_detach,  &cmd_status,	 &cmd_stats,   &cmd_ban,   &cmd_unban,
+	&cmd_list,   &cmd_allow,   &cmd_unallow, &cmd_ports,   &cmd_scope, &cmd_geo,
+	&cmd_event,  &cmd_history, &cmd_run,	 &cmd_logtest,
 };
 
 #define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
