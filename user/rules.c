@@ -784,8 +784,7 @@ static void account_failure(struct rules *r, const struct auth_event *ev,
 	d->account_failures = e->n;
 	if (e->n < g.k || e->m < r->acct_m)
 		return;
-	table_remove(accounts, e);
-	d->account_failures = 0;
+	table_remove(accounts, e); /* d->account_failures keeps the count that blocked it */
 	b = table_insert(r, &r->tables[TABLE_BLOCKS], key, hash, now);
 	b->deadline_ns = now + r->cfg.account_block_s * NS_PER_S;
 	d->block_started = true;
