@@ -47,7 +47,10 @@ static const char *state_of(const struct store_history_entry *e, int64_t now)
 {
 	if (is_live(e, now))
 		return "live";
-	return e->lifted_at ? "lifted" : "expired";
+	/* The sweep records an expiry as a lift with reason "expired": it is still an expiry. */
+	if (!e->lifted_at || strcmp(e->lift_reason, "expired") == 0)
+		return "expired";
+	return "lifted";
 }
 
 static json_t *text_json(const char *text)
