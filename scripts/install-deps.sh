@@ -9,6 +9,7 @@ PACKAGES="
     libbpf-dev libelf-dev zlib1g-dev bpftool
     libjansson-dev libcmocka-dev libcsv-dev libinih-dev libsqlite3-dev sqlite3
     iproute2 socat procps util-linux jq iputils-ping
+    dovecot-imapd dovecot-pop3d
 "
 
 # Debian's tor-geoipdb is the default country database. Installing the
@@ -45,6 +46,22 @@ install_packages() {
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
+# Dovecot is there for the daemon's end-to-end test, which runs a private
+# instance from its own config. Installing the package enables and starts the
+# system service: when this script installed it, that service is stopped and
+# disabled again. A Dovecot installed before is left as the operator has it.
+quiet_new_dovecot() {
+    [ "$dovecot_was_installed" = no ] || return 0
+    dpkg-query -W -f='${Status}' dovecot-core 2>/dev/null | grep -q "install ok installed" || return 0
+    if [ -d /run/systemd/system ]; then
+        systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+    else
+        invoke-rc.d dovecot stop >/dev/null 2>&1 || true
+        update-rc.d dovecot disable >/dev/null 2>&1 || true
+        systemctl disable dovecot.service dovecot.socket >/dev/null 2>&1 || true
+    fi
+}
+
 install_geoip_data() {
     [ -s /usr/share/tor/geoip ] && [ -s /usr/share/tor/geoip6 ] && return 0
     [ -s "$GEOIP_DIR/geoip" ] && [ -s "$GEOIP_DIR/geoip6" ] && return 0
@@ -59,5 +76,9 @@ install_geoip_data() {
     rm -rf "$work"
 }
 
+dovecot_was_installed=no
+dpkg-query -W -f='${Status}' dovecot-core 2>/dev/null | grep -q "install ok installed" &&
+    dovecot_was_installed=yes
 install_packages
+quiet_new_dovecot
 install_geoip_data

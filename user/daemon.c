@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
 #include <sys/signalfd.h>
@@ -36,6 +37,7 @@
 #define RULES_EXPIRE_TICKS 10
 #define LOOPBACK_PREFIXES  2
 #define EPOLL_BATCH	   16
+#define RECENT_FAILURES	   4096 /* remembered to name a blocked account's addresses */
 
 /* epoll tags: which descriptor woke the loop. */
 enum wake { WAKE_INOTIFY = 1, WAKE_CONTROL, WAKE_TIMER, WAKE_SIGNAL };
@@ -45,6 +47,13 @@ struct source {
 	struct logtail tail;
 	struct log_parser *parser;
 	unsigned long events;
+};
+
+/* One failure, kept only to say which addresses an account block came from. */
+struct recent_failure {
+	char user[EVENT_USER_LEN];
+	struct addr_key ip;
+	uint64_t at_ns;
 };
 
 struct daemon {
@@ -59,6 +68,8 @@ struct daemon {
 	size_t source_count;
 	struct lpm_key *own; /* loopback and the host's addresses: never banned */
 	size_t own_count;
+	struct recent_failure *recent; /* a ring of RECENT_FAILURES */
+	size_t recent_next;
 	unsigned long ticks;
 	uint64_t last_sweep_ns;
 	bool stopping;
@@ -188,6 +199,51 @@ static int apply_ban(struct daemon *d, const struct rules_decision *decision, co
 	return err;
 }
 
+static void remember_failure(struct daemon *d, const struct auth_event *event)
+{
+	struct recent_failure *slot;
+
+	if (!d->recent || event->outcome != AUTH_FAIL || !event->user[0])
+		return;
+	slot = &d->recent[d->recent_next++ % RECENT_FAILURES];
+	snprintf(slot->user, sizeof(slot->user), "%s", event->user);
+	slot->ip = event->ip;
+	slot->at_ns = ban_clock_now_ns();
+}
+
+/*
+ * The distinct addresses that failed on account within the window, as far
+ * as the recent ring remembers (a flood may have pushed early ones out).
+ */
+static void block_addresses(const struct daemon *d, const char *account, char *out, size_t len)
+{
+	uint64_t since = ban_clock_now_ns() - d->rules_cfg.account_window_s * NSEC_PER_SEC;
+	struct lpm_key seen[RULES_MAX_DISTINCT_IPS * 4];
+	size_t count = 0, used = 0;
+
+	out[0] = '\0';
+	for (size_t i = 0; d->recent && i < RECENT_FAILURES; i++) {
+		const struct recent_failure *f = &d->recent[i];
+		char text[CIDR_TEXT_LEN];
+		struct lpm_key host;
+		bool known = false;
+
+		if (count == sizeof(seen) / sizeof(seen[0]))
+			break;
+		if (!f->at_ns || f->at_ns < since || strcasecmp(f->user, account) != 0)
+			continue;
+		lpm_from_addr_key(&host, &f->ip);
+		for (size_t j = 0; j < count && !known; j++)
+			known = cidr_compare(&seen[j], &host) == 0;
+		if (known)
+			continue;
+		seen[count++] = host;
+		cidr_format(&host, text);
+		used += snprintf(out + used, used < len ? len - used : 0, "%s%s", used ? "," : "",
+				 text);
+	}
+}
+
 static void record_block(struct daemon *d, const struct rules_decision *decision,
 			 const char *source)
 {
@@ -211,6 +267,7 @@ static void record_block(struct daemon *d, const struct rules_decision *decision
 		return;
 	snprintf(row.account, sizeof(row.account), "%s", decision->account);
 	snprintf(row.source, sizeof(row.source), "%s", source);
+	block_addresses(d, decision->account, row.ips, sizeof(row.ips));
 	if (store_record_block(d->store, &row, now, why))
 		say(d, CONF_LOG_WARNING, "store: %s", why);
 }
@@ -231,6 +288,7 @@ static void handle_event(struct daemon *d, const struct auth_event *event, const
 		errmsg(result, "%s is allowlisted: not counted", prefix);
 		return;
 	}
+	remember_failure(d, event);
 	rules_feed(d->rules, event, ban_clock_now_ns(), &decision);
 	if (decision.block_started)
 		record_block(d, &decision, source);
@@ -633,6 +691,7 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 		say(d, CONF_LOG_ERROR, "%s; bans will not survive a reboot", why);
 		d->store = NULL;
 	}
+	d->recent = calloc(RECENT_FAILURES, sizeof(*d->recent));
 	if (collect_own_addresses(d))
 		say(d, CONF_LOG_WARNING, "cannot list the host's addresses: %s", strerror(errno));
 	return 0;
@@ -763,6 +822,7 @@ out:
 		store_close(d.store);
 	maps_close(&d.maps);
 	free(d.own);
+	free(d.recent);
 	conffile_free(d.conf);
 	return status;
 }

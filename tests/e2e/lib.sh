@@ -171,6 +171,10 @@ cleanup() {
 	local status=$? ns pid
 	trap - EXIT INT TERM HUP ERR
 	set +eE
+	# A script may define e2e_teardown for processes of its own (stopped first).
+	if declare -F e2e_teardown >/dev/null; then
+		e2e_teardown
+	fi
 	for pid in "${BG_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
@@ -328,7 +332,10 @@ e2e_main() {
 	STATE_DIR=$WORK/state
 	mount_bpffs
 	setup_topology
-	listen "$SRV" 143
+	# E2E_GREETER=no: the script puts its own server on port 143.
+	if [ "${E2E_GREETER:-yes}" = yes ]; then
+		listen "$SRV" 143
+	fi
 	xb attach s1 >/dev/null
 	xb attach s2 >/dev/null
 	# A script may define e2e_setup for listeners of its own.

@@ -1,0 +1,794 @@
+#!/bin/bash
+# The daemon (`xdpban run`) end to end, against a REAL Dovecot (Debian's
+# dovecot-imapd and dovecot-pop3d): clients in their own namespaces fail IMAP
+# and POP3 logins, Dovecot writes its log, the daemon following that log bans
+# the client in the XDP maps, and the client's SYNs to port 143 are dropped
+# until the ban's deadline, which the kernel enforces by itself. Also: log
+# rotation by rename and by copytruncate, `xdpban event`, the allowlist, a
+# SIGHUP reload, a restart that puts bans back from the SQLite store after the
+# pins were lost, and the account rule. Two figures are printed as
+# diagnostics: the latency from a failure line appearing in Dovecot's log to
+# the ban being in the kernel map, and the daemon's throughput in log lines
+# per second (1,000,000 generated Dovecot lines appended to the log).
+#
+# Dovecot runs as a private instance from a config in the run's directory
+# (its own base_dir, state_dir, passwd-file and log_path) in the server's
+# namespace: never the system's /etc/dovecot or its service. Its auth penalty
+# (anvil delays the next login of an address by up to 15 s after failures)
+# is switched off, so a failed login takes about half a second (the auth
+# process flushes failures every 500 ms).
+# shellcheck source=tests/e2e/lib.sh
+# shellcheck disable=SC2317 # the test functions are called through e2e_main
+. "$(dirname "$0")/lib.sh"
+
+E2E_GREETER=no # Dovecot listens on port 143, not lib.sh's greeter
+
+BOB_PW=bob-Secret-7
+CAROL_PW=carol-Secret-8
+BANTIME=4 # seconds: [rules] ip_bantime, short for the test
+
+# Extra addresses of the clients, so that each test starts from a clean slate
+# in the rules (the IP rule counts per address) without waiting for bans.
+LAT_ADDRS=(192.0.2.21 192.0.2.22 192.0.2.23 2001:db8:1::21 2001:db8:1::22)
+ROT_ADDR=192.0.2.31      # rotation by rename
+TRUNC_ADDR=192.0.2.32    # copytruncate
+ACCT_ADDR1=192.0.2.40    # the account rule: client 1 ...
+ACCT_ADDR2=198.51.100.40 # ... and client 2
+ONEIP_ADDR=192.0.2.41    # an account failing from one address only
+ALLOW_ADDR=192.0.2.50    # allowlisted in the config
+RST_ADDR=192.0.2.60      # the restart test
+EVENT_ADDR=198.51.100.20 # banned through `xdpban event`
+
+DOVE=""       # Dovecot's directory
+DOVE_CONF=""  # its config
+LOG=""        # the log Dovecot writes and the daemon follows
+CONF=""       # the daemon's config
+CTL=""        # its control socket
+DAEMON_ERR="" # its stderr
+DAEMON_PID=""
+HELP="" # helper programs (Perl)
+
+# --- helper programs ---------------------------------------------------------------
+
+write_helpers() {
+	HELP=$WORK/helpers
+	mkdir -p "$HELP"
+	# mail.pl PROTO ACTION DST SRC [USER PASS]: one IMAP or POP3 connection
+	# from SRC. ACTION greet: read the greeting and log out; login: log in.
+	# Exit status: 0 greeted / logged in, 1 login refused, 2 the connect timed
+	# out (no answer to the SYN), 3 it failed otherwise, 4 protocol trouble.
+	cat >"$HELP/mail.pl" <<-'EOF'
+		use strict;
+		use warnings;
+		use IO::Socket::IP;
+		my ($proto, $action, $dst, $src, $user, $pass) = @ARGV;
+		my $timeout = $ENV{CONNECT_TIMEOUT} || 1;
+		$SIG{ALRM} = sub { print "no answer in the dialogue\n"; exit 4 };
+		alarm 20;
+		my $s = IO::Socket::IP->new(PeerHost => $dst, PeerPort => $proto eq 'pop3' ? 110 : 143,
+			LocalHost => $src, Timeout => $timeout);
+		if (!$s) {
+			my $timed_out = $!{ETIMEDOUT} || ($@ // '') =~ /timed out/i;
+			print "connect: $@\n";
+			exit($timed_out ? 2 : 3);
+		}
+		$s->autoflush(1);
+		sub answer { my $re = shift; while (defined(my $l = <$s>)) { return $l if $l =~ $re } return "EOF" }
+		my $greeting = <$s> // "EOF";
+		my $result;
+		if ($proto eq 'pop3') {
+			exit 4 unless $greeting =~ /^\+OK/;
+			if ($action eq 'login') {
+				print $s "USER $user\r\n";
+				answer(qr/^[+-]/);
+				print $s "PASS $pass\r\n";
+				$result = answer(qr/^[+-]/);
+			}
+			print $s "QUIT\r\n";
+			answer(qr/^[+-]/);
+		} else {
+			exit 4 unless $greeting =~ /^\* OK/;
+			if ($action eq 'login') {
+				print $s "a LOGIN $user $pass\r\n";
+				$result = answer(qr/^a /);
+			}
+			print $s "b LOGOUT\r\n";
+			answer(qr/^b /);
+		}
+		exit 0 unless defined $result;
+		$result =~ s/\r?\n$//;
+		print "$result\n";
+		exit($result =~ /^(a OK|\+OK)/ ? 0 : $result =~ /^(a NO|-ERR)/ ? 1 : 4);
+	EOF
+	# latency.pl LOG OFFSET ADDR USER MAP: waits for the auth failure line of
+	# USER from ADDR in LOG after byte OFFSET, then for ADDR's key in the
+	# pinned BPF hash MAP; prints the milliseconds from the one to the other.
+	# Both are polled every 0.2 ms, the map through bpf(2) directly (x86_64
+	# syscall number), so no process is started per poll.
+	cat >"$HELP/latency.pl" <<-'EOF'
+		use strict;
+		use warnings;
+		use Socket qw(inet_pton AF_INET AF_INET6);
+		use Time::HiRes qw(time sleep);
+		my ($log, $offset, $addr, $user, $map) = @ARGV;
+		my $SYS_bpf = 321;
+		my $key = $addr =~ /:/ ? inet_pton(AF_INET6, $addr)
+			: ("\0" x 10) . "\xff\xff" . inet_pton(AF_INET, $addr);
+		my $path = "$map\0";
+		my $get = pack("QLL", unpack("Q", pack("p", $path)), 0, 0);
+		my $fd = syscall($SYS_bpf, 7, $get, length $get); # BPF_OBJ_GET
+		die "BPF_OBJ_GET $map: $!\n" if $fd < 0;
+		my $value = "\0" x 64;
+		my $lookup = pack("LLQQQ", $fd, 0, unpack("Q", pack("p", $key)),
+			unpack("Q", pack("p", $value)), 0);
+		open(my $fh, '<', $log) or die "$log: $!\n";
+		sysseek($fh, $offset, 0);
+		my $pattern = qr/\(\Q$user\E,\Q$addr\E,<[^>]*>\): (Password mismatch|unknown user)/;
+		my ($buf, $seen, $deadline) = ('', undef, time + 20);
+		while (time < $deadline) {
+			if (!defined $seen) {
+				while (sysread($fh, my $chunk, 65536)) { $buf .= $chunk }
+				while ($buf =~ s/^([^\n]*)\n//) {
+					if ($1 =~ $pattern) { $seen = time; last }
+				}
+			}
+			if (defined $seen && syscall($SYS_bpf, 1, $lookup, length $lookup) == 0) {
+				printf "%.1f\n", (time - $seen) * 1000; # BPF_MAP_LOOKUP_ELEM found it
+				exit 0;
+			}
+			sleep 0.0002;
+		}
+		print defined $seen ? "line seen, no ban\n" : "no line\n";
+		exit 1;
+	EOF
+	# gen.pl flood|burst: generated Dovecot log lines (log_path format,
+	# auth_verbose=yes), each failed login an auth line and the login
+	# process's disconnect line of the same session, with session IDs as
+	# Dovecot makes them (time, port, the client's address: the parser checks
+	# that the ID carries the address).
+	#   flood: 1,000,000 lines, 500,000 failures, 4 from each of 124,546 IPv6
+	#          hosts in 2001:db8:100::/40 and of 454 IPv4 addresses in
+	#          192.0.2.100-199, 198.51.100.100-199, 203.0.113.1-254: one short
+	#          of a ban each. 1,000 user names, each failing from many
+	#          addresses: every one is blocked.
+	#   burst: the 5th failure of the 100 flood addresses 192.0.2.100-199,
+	#          then 5 failures in a row from each of 100 new addresses
+	#          (192.0.2.200-254, 198.51.100.200-244).
+	cat >"$HELP/gen.pl" <<-'EOF'
+		use strict;
+		use warnings;
+		use MIME::Base64 qw(encode_base64);
+		use POSIX qw(strftime);
+		use Socket qw(inet_pton inet_ntop AF_INET AF_INET6);
+		my $mode = shift;
+		my @v4 = ((map { "192.0.2.$_" } 100 .. 199), (map { "198.51.100.$_" } 100 .. 199),
+			(map { "203.0.113.$_" } 1 .. 254));
+		my $ts = strftime("%b %d %H:%M:%S", localtime);
+		my ($out, $serial) = ('', 0);
+		sub attempt {
+			my ($ip, $user) = @_;
+			my $i = $serial++;
+			my $bin = $ip =~ /:/ ? inet_pton(AF_INET6, $ip) : inet_pton(AF_INET, $ip);
+			my $session = encode_base64(pack("VvvA*", $i, 1, 40000 + $i % 20000, $bin), '');
+			$out .= "$ts auth: Info: passwd-file($user,$ip,<$session>): unknown user\n"
+				. "$ts imap-login: Info: Disconnected: Aborted login by logging out"
+				. " (auth failed, 1 attempts in 0 secs): user=<$user>, method=PLAIN,"
+				. " rip=$ip, lip=192.0.2.1, session=<$session>\n";
+			if (length $out > 1 << 20) { print $out; $out = '' }
+		}
+		if ($mode eq 'burst') {
+			attempt($v4[$_], "burst") for 0 .. 99;
+			for my $ip ((map { "192.0.2.$_" } 200 .. 254), (map { "198.51.100.$_" } 200 .. 244)) {
+				attempt($ip, "burst") for 1 .. 5;
+			}
+		} else {
+			my ($n4, $n6) = (0, 0);
+			for my $i (0 .. 499_999) {
+				my $user = sprintf("gen%03d", $i % 1000);
+				if ($i % 275 == 0 && $n4 < 4 * @v4) {
+					attempt($v4[$n4++ % @v4], $user);
+					next;
+				}
+				my $k = $n6++ % 124_546;
+				my $ip = sprintf("2001:db8:1%02x:%x::%x", $k % 256, int($k / 256), $k % 65000 + 1);
+				attempt(inet_ntop(AF_INET6, inet_pton(AF_INET6, $ip)), $user);
+			}
+		}
+		print $out;
+	EOF
+}
+
+# --- Dovecot -----------------------------------------------------------------------
+
+write_dovecot_config() {
+	DOVE=$WORK/dovecot
+	LOG=$WORK/log/dovecot.log
+	DOVE_CONF=$DOVE/dovecot.conf
+	mkdir -p "$DOVE/run" "$DOVE/state" "$DOVE/mail" "$WORK/log"
+	# The auth process (user dovecot) reads the passwd-file, the mail
+	# processes (uid 65534) their home: both need the way in.
+	chmod 755 "$WORK" "$DOVE"
+	chmod 1777 "$DOVE/mail"
+	cat >"$DOVE/users" <<-EOF
+		bob:{PLAIN}$BOB_PW:65534:65534::$DOVE/mail/bob::
+		carol:{PLAIN}$CAROL_PW:65534:65534::$DOVE/mail/carol::
+	EOF
+	chmod 644 "$DOVE/users"
+	cat >"$DOVE_CONF" <<-EOF
+		protocols = imap pop3
+		listen = $SRV_IP1, $SRV_IP2, $SRV_IP6_1, $SRV_IP6_2
+		base_dir = $DOVE/run
+		state_dir = $DOVE/state
+		ssl = no
+		disable_plaintext_auth = no
+		auth_mechanisms = plain login
+		auth_verbose = yes
+		auth_failure_delay = 0
+		log_path = $LOG
+		mail_location = maildir:$DOVE/mail/%n
+		passdb {
+		  driver = passwd-file
+		  args = $DOVE/users
+		}
+		userdb {
+		  driver = passwd-file
+		  args = $DOVE/users
+		}
+		# No auth penalty: without the listener, the auth process has no anvil.
+		service anvil {
+		  unix_listener anvil-auth-penalty {
+		    mode = 0
+		  }
+		}
+	EOF
+}
+
+start_dovecot() {
+	in_ns "$SRV" dovecot -c "$DOVE_CONF"
+	if ! wait_until 10 listening "$SRV" "$SRV_IP1:143" ||
+		! wait_until 5 listening "$SRV" "$SRV_IP2:110"; then
+		diag "Dovecot did not start listening; its log:"
+		sed 's/^/#   /' "$LOG" 2>/dev/null
+		return 1
+	fi
+}
+
+stop_dovecot() {
+	[ -n "$DOVE" ] && [ -e "$DOVE/run/master.pid" ] || return 0
+	doveadm -c "$DOVE_CONF" stop >/dev/null 2>&1
+	wait_until 5 test ! -e "$DOVE/run/master.pid"
+}
+
+# mail PROTO ACTION NS DST SRC [USER PASS]: mail.pl in NS; its answer in $WORK/mail.out.
+mail() {
+	local proto=$1 action=$2 ns=$3
+	shift 3
+	in_ns "$ns" perl "$HELP/mail.pl" "$proto" "$action" "$@" >"$WORK/mail.out" 2>&1
+}
+
+logs_in() { # logs_in NS DST SRC USER PASS
+	mail imap login "$@"
+}
+
+greets() { # greets NS DST SRC: Dovecot's IMAP greeting arrives
+	mail imap greet "$@"
+}
+
+# syn_dropped NS DST SRC: a connection to port 143 gets no answer within 1 s.
+syn_dropped() {
+	local status=0
+	mail imap greet "$@" || status=$?
+	[ "$status" -eq 2 ]
+}
+
+# fail_logins N NS DST SRC USER [PROTO]: N failed logins (wrong password), one
+# connection each, all at once; every one must be refused.
+fail_logins() {
+	local n=$1 ns=$2 dst=$3 src=$4 user=$5 proto=${6:-imap} i pids=() bad=0 pid
+	for ((i = 0; i < n; i++)); do
+		in_ns "$ns" perl "$HELP/mail.pl" "$proto" login "$dst" "$src" "$user" wrong \
+			>"$WORK/fail.$i" 2>&1 </dev/null &
+		pids+=("$!")
+	done
+	for pid in "${pids[@]}"; do
+		wait "$pid" || [ "$?" -eq 1 ] || bad=1
+	done
+	if [ "$bad" -ne 0 ]; then
+		diag "a login that should fail did not fail as expected:" "$(cat "$WORK"/fail.*)"
+		return 1
+	fi
+}
+
+# --- the daemon ----------------------------------------------------------------------
+
+write_daemon_config() {
+	CONF=$WORK/xdpban.conf
+	CTL=$WORK/ctl.sock
+	DAEMON_ERR=$WORK/daemon.err
+	cat >"$CONF" <<-EOF
+		# xdpban daemon under test (tests/e2e/test_daemon.sh)
+		[daemon]
+		pin_dir = $PIN
+		state_dir = $STATE_DIR
+		control_socket = $CTL
+		sweep_interval = 1s
+		log_level = info
+
+		[rules]
+		ip_failures = 5
+		ip_window = 60s
+		ip_bantime = ${BANTIME}s
+		allow = $ALLOW_ADDR
+
+		[source dovecot]
+		type = dovecot
+		path = $LOG
+	EOF
+}
+
+# ctl JSON: one request on the control socket, the reply on stdout.
+ctl() {
+	printf '%s\n' "$1" | socat -t 60 - "UNIX-CONNECT:$CTL"
+}
+
+status() { # status JQ-FILTER: a field of the daemon's status
+	ctl '{"cmd":"status"}' | jq -r "$1"
+}
+
+daemon_answers() {
+	[ -S "$CTL" ] && [ "$(status .ok 2>/dev/null)" = true ]
+}
+
+start_daemon() {
+	# nsenter itself, not through in_ns: a function in the background would be
+	# a subshell, and $! its PID instead of the daemon's (nsenter execs it).
+	nsenter --net="/run/netns/$SRV" "$XDPBAN" run -c "$CONF" </dev/null 2>>"$DAEMON_ERR" &
+	DAEMON_PID=$!
+	BG_PIDS+=("$DAEMON_PID")
+	if ! wait_until 10 daemon_answers; then
+		diag "the daemon did not answer on $CTL; its stderr:"
+		sed 's/^/#   /' "$DAEMON_ERR"
+		return 1
+	fi
+}
+
+daemon_gone() {
+	! kill -0 "$DAEMON_PID" 2>/dev/null
+}
+
+# stop_daemon: SIGTERM, then waits; returns the daemon's exit status.
+stop_daemon() {
+	local status=0 pid kept=()
+	[ -n "$DAEMON_PID" ] || return 0
+	for pid in "${BG_PIDS[@]}"; do # the cleanup must not kill a reused PID
+		[ "$pid" = "$DAEMON_PID" ] || kept+=("$pid")
+	done
+	BG_PIDS=("${kept[@]}")
+	kill -TERM "$DAEMON_PID" 2>/dev/null || true
+	if ! wait_until 10 daemon_gone; then
+		diag "the daemon ignored SIGTERM for 10 s"
+		kill -KILL "$DAEMON_PID" 2>/dev/null || true
+	fi
+	wait "$DAEMON_PID" || status=$?
+	DAEMON_PID=""
+	return "$status"
+}
+
+e2e_teardown() {
+	local line
+	if [ -n "$DAEMON_PID" ]; then
+		stop_daemon >/dev/null 2>&1
+	fi
+	stop_dovecot
+	if [ "$TESTS_FAILED" -ne 0 ] && [ -s "$DAEMON_ERR" ]; then
+		diag "the daemon's stderr (last 30 lines):"
+		tail -n 30 "$DAEMON_ERR" | while IFS= read -r line; do diag "  $line"; done
+	fi
+}
+
+e2e_setup() {
+	local a
+	for a in "${LAT_ADDRS[@]}" "$ROT_ADDR" "$TRUNC_ADDR" "$ACCT_ADDR1" "$ONEIP_ADDR" \
+		"$ALLOW_ADDR" "$RST_ADDR"; do
+		case $a in
+		*:*) ip -n "$CLI1" addr add "$a/64" dev c1 nodad ;;
+		*) ip -n "$CLI1" addr add "$a/24" dev c1 ;;
+		esac
+	done
+	for a in "$EVENT_ADDR" "$ACCT_ADDR2"; do
+		ip -n "$CLI2" addr add "$a/24" dev c2
+	done
+	write_helpers
+	write_dovecot_config
+	write_daemon_config
+	start_dovecot
+}
+
+# --- state of the daemon and the maps ----------------------------------------------
+
+banned() { # banned ADDR: in the kernel's ban map
+	xb --json list | jq -e --arg p "$1" 'any(.bans[]; .prefix == $p)' >/dev/null
+}
+
+src_lines() { status '.sources[0].lines'; }
+src_events() { status '.sources[0].events'; }
+src_rotations() { status '.sources[0].rotations'; }
+
+at_least() { # at_least MINIMUM CMD...: CMD prints an integer >= MINIMUM
+	local min=$1
+	shift
+	[ "$("$@")" -ge "$min" ]
+}
+
+# The log is quiet and the daemon has read all of it (nothing changed in 0.2 s).
+settle() {
+	local size lines
+	for _ in $(seq 50); do
+		size=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
+		lines=$(src_lines)
+		sleep 0.2
+		if [ "$size" = "$(stat -c %s "$LOG" 2>/dev/null || echo 0)" ] &&
+			[ "$lines" = "$(src_lines)" ]; then
+			return 0
+		fi
+	done
+	return 1
+}
+
+# refused CMD...: CMD fails; its stdout and stderr kept in $WORK/stdout, $WORK/stderr.
+refused() {
+	local status=0
+	"$@" >"$WORK/stdout" 2>"$WORK/stderr" || status=$?
+	[ "$status" -ne 0 ]
+}
+
+one_line_naming() { # one_line_naming TEXT: stderr is one line that names TEXT
+	[ "$(wc -l <"$WORK/stderr")" -eq 1 ] && grep -qF -- "$1" "$WORK/stderr"
+}
+
+daemon_said() {
+	grep -qF -- "$1" "$DAEMON_ERR"
+}
+
+# --- the tests ---------------------------------------------------------------------
+
+test_config_and_start() {
+	local bad=$WORK/bad.conf
+	check "run --check-config accepts the test's config" \
+		quietly in_ns "$SRV" "$XDPBAN" run -c "$CONF" --check-config
+	in_ns "$SRV" "$XDPBAN" run -c "$CONF" --check-config >"$WORK/effective.conf"
+	check "the effective config has the file's pin_dir, bantime and source path" \
+		eval "grep -Eq '^pin_dir *= *$PIN\$' '$WORK/effective.conf' &&
+			grep -Eq '^ip_bantime *= *${BANTIME}s?\$' '$WORK/effective.conf' &&
+			grep -Eq '^path *= *$LOG\$' '$WORK/effective.conf'"
+	check "the effective config reads back the same (but for its comment)" \
+		eval "diff <(in_ns '$SRV' '$XDPBAN' run -c '$WORK/effective.conf' --check-config |
+			grep -v '^#') <(grep -v '^#' '$WORK/effective.conf') >/dev/null"
+	sed 's/^ip_bantime = .*/ip_bantime = 4x/' "$CONF" >"$bad"
+	check "a bad value is one error line naming FILE:LINE" \
+		eval "refused in_ns '$SRV' '$XDPBAN' run -c '$bad' --check-config &&
+			one_line_naming '$bad:$(grep -n '^ip_bantime' "$bad" | cut -d: -f1):'"
+	start_daemon
+	check_eq "the daemon answers status on its control socket, following Dovecot's log" \
+		"true dovecot $LOG" "$(status '"\(.ok) \(.sources[0].name) \(.sources[0].path)"')"
+	check "a second daemon on the same control socket is refused" \
+		eval "refused timeout 10 nsenter --net=/run/netns/$SRV '$XDPBAN' run -c '$CONF' &&
+			grep -q 'another xdpban daemon' '$WORK/stderr'"
+	check "the first daemon still answers" daemon_answers
+}
+
+test_imap_failures_ban() {
+	local events drops started elapsed
+	check "client 2 logs in to Dovecot over IMAP with the right password" \
+		logs_in "$CLI2" "$SRV_IP2" "$CLI2_IP" bob "$BOB_PW"
+	settle
+	events=$(src_events)
+	for _ in 1 2 3 4; do
+		fail_logins 1 "$CLI1" "$SRV_IP1" "$CLI1_IP" bob
+	done
+	wait_until 5 at_least $((events + 4)) src_events || true
+	settle
+	check_eq "4 failed logins (auth and disconnect line each) count as 4 failures" \
+		4 $(($(src_events) - events))
+	check_not "after 4 failures client 1 is not banned" banned "$CLI1_IP"
+	fail_logins 1 "$CLI1" "$SRV_IP1" "$CLI1_IP" bob
+	check "after the 5th failed login the daemon bans client 1 in the kernel map" \
+		wait_until 3 banned "$CLI1_IP"
+	started=$(now_ms)
+	check "the daemon logs the ban in one line" \
+		daemon_said "ban $CLI1_IP for ${BANTIME}s: 5 failures in 60 s (source dovecot)"
+	drops=$(stat_packets drop_ban)
+	check "client 1's next connection to port 143 times out (SYN dropped)" \
+		syn_dropped "$CLI1" "$SRV_IP1" "$CLI1_IP"
+	check_ge "drop_ban counted client 1's SYNs" $(($(stat_packets drop_ban) - drops)) 1
+	check "client 2 still logs in with the right password" \
+		logs_in "$CLI2" "$SRV_IP2" "$CLI2_IP" bob "$BOB_PW"
+	# Connection attempts only, no xdpban command: the kernel ends the ban.
+	if wait_until $((BANTIME + 6)) greets "$CLI1" "$SRV_IP1" "$CLI1_IP"; then
+		elapsed=$(($(now_ms) - started))
+		diag "client 1 connected again ${elapsed} ms after its ban was seen"
+		check_ge "client 1 is not let in before the ban time" "$elapsed" $((BANTIME * 1000 - 500))
+		pass "after the ban time (${BANTIME} s) client 1 connects to port 143 again"
+	else
+		fail "after the ban time (${BANTIME} s) client 1 connects to port 143 again"
+	fi
+}
+
+test_latency() {
+	local round addr dst user events offset probe ms all=() sorted
+	for round in "${!LAT_ADDRS[@]}"; do
+		addr=${LAT_ADDRS[$round]}
+		user=lat$round
+		case $addr in
+		*:*) dst=$SRV_IP6_1 ;;
+		*) dst=$SRV_IP1 ;;
+		esac
+		events=$(src_events)
+		fail_logins 4 "$CLI1" "$dst" "$addr" "$user"
+		wait_until 5 at_least $((events + 4)) src_events || true
+		offset=$(stat -c %s "$LOG")
+		# The 5th failure comes as an unknown user: its auth line is unique.
+		perl "$HELP/latency.pl" "$LOG" "$offset" "$addr" "${user}x" "$PIN/ban_addr" \
+			>"$WORK/latency.out" 2>&1 &
+		probe=$!
+		sleep 0.1
+		fail_logins 1 "$CLI1" "$dst" "$addr" "${user}x"
+		if wait "$probe"; then
+			ms=$(cat "$WORK/latency.out")
+			all+=("$ms")
+		else
+			fail "latency round $((round + 1)) ($addr)" "$(cat "$WORK/latency.out")"
+			continue
+		fi
+	done
+	check_eq "each of ${#LAT_ADDRS[@]} addresses (IPv4 and IPv6) is banned right after its 5th failure" \
+		"${#LAT_ADDRS[@]}" "${#all[@]}"
+	[ "${#all[@]}" -gt 0 ] || return 0
+	sorted=$(printf '%s\n' "${all[@]}" | sort -g)
+	diag "latency, failure line in Dovecot's log -> ban in the kernel map (ms): ${all[*]}"
+	diag "latency median $(sed -n "$(((${#all[@]} + 1) / 2))p" <<<"$sorted") ms, max $(tail -n 1 <<<"$sorted") ms"
+}
+
+# lines_add_up BASE_LINES FILE_LINES...: the daemon read exactly FILE_LINES (summed).
+lines_add_up() {
+	local base=$1 sum=0 n
+	shift
+	for n in "$@"; do
+		sum=$((sum + n))
+	done
+	[ $(($(src_lines) - base)) -eq "$sum" ]
+}
+
+test_rotation_rename() {
+	local lines events rotations w0 old new
+	settle
+	lines=$(src_lines) events=$(src_events) rotations=$(src_rotations) w0=$(wc -l <"$LOG")
+	fail_logins 3 "$CLI1" "$SRV_IP1" "$ROT_ADDR" rot
+	wait_until 5 at_least $((events + 3)) src_events || true
+	mv "$LOG" "$LOG.1"
+	doveadm -c "$DOVE_CONF" log reopen
+	fail_logins 1 "$CLI1" "$SRV_IP1" "$ROT_ADDR" rot
+	wait_until 5 at_least $((events + 4)) src_events || true
+	check_not "rename: 3 failures before and 1 after the rotation do not ban" banned "$ROT_ADDR"
+	fail_logins 1 "$CLI1" "$SRV_IP1" "$ROT_ADDR" rot
+	check "rename: the 5th failure, the 2nd in the new file, bans" wait_until 3 banned "$ROT_ADDR"
+	settle
+	old=$(($(wc -l <"$LOG.1") - w0))
+	new=$(wc -l <"$LOG")
+	check "rename: the daemon read every line of both files once ($old + $new)" \
+		lines_add_up "$lines" "$old" "$new"
+	check_eq "rename: 5 failures counted, 1 rotation seen" "5 1" \
+		"$(($(src_events) - events)) $(($(src_rotations) - rotations))"
+}
+
+test_rotation_copytruncate() {
+	local lines events rotations w0 copied new
+	settle
+	lines=$(src_lines) events=$(src_events) rotations=$(src_rotations) w0=$(wc -l <"$LOG")
+	fail_logins 3 "$CLI1" "$SRV_IP1" "$TRUNC_ADDR" trunc
+	wait_until 5 at_least $((events + 3)) src_events || true
+	settle
+	cp "$LOG" "$LOG.2"
+	truncate -s 0 "$LOG"
+	copied=$(($(wc -l <"$LOG.2") - w0))
+	fail_logins 1 "$CLI1" "$SRV_IP1" "$TRUNC_ADDR" trunc
+	wait_until 5 at_least $((events + 4)) src_events || true
+	check_not "copytruncate: 3 failures before and 1 after do not ban" banned "$TRUNC_ADDR"
+	fail_logins 1 "$CLI1" "$SRV_IP1" "$TRUNC_ADDR" trunc
+	check "copytruncate: the 5th failure bans" wait_until 3 banned "$TRUNC_ADDR"
+	settle
+	new=$(wc -l <"$LOG")
+	check "copytruncate: the daemon read every line once ($copied + $new)" \
+		lines_add_up "$lines" "$copied" "$new"
+	check_eq "copytruncate: 5 failures counted, 1 truncation seen" "5 1" \
+		"$(($(src_events) - events)) $(($(src_rotations) - rotations))"
+}
+
+event() { # event ARGS...: xdpban event on the daemon's socket
+	xb event "$@" --socket "$CTL"
+}
+
+test_event() {
+	local out i events
+	for i in 1 2 3 4; do
+		out=$(event fail --ip "$EVENT_ADDR" --user bob --service imap)
+	done
+	check_eq "event fail, 4th time: counted, not banned" \
+		"counted: 4 failures from $EVENT_ADDR in the window" "$out"
+	out=$(event fail --ip "$EVENT_ADDR" --user bob --service imap)
+	check_eq "event fail, 5th time: the daemon bans" "banned $EVENT_ADDR for ${BANTIME}s" "$out"
+	check "the address banned through events is in the kernel map" banned "$EVENT_ADDR"
+	check "client 2's banned extra address gets no answer on port 143" \
+		syn_dropped "$CLI2" "$SRV_IP2" "$EVENT_ADDR"
+	check "client 2's own address still logs in" \
+		logs_in "$CLI2" "$SRV_IP2" "$CLI2_IP" bob "$BOB_PW"
+	events=$(status .events)
+	check "event ok is accepted" quietly event ok --ip 198.51.100.21 --user bob
+	check_eq "--json: the daemon's reply" true \
+		"$(xb --json event fail --ip 2001:db8:2::99 --user x --socket "$CTL" | jq .ok)"
+	check "event fail --ip 192.0.2.300: one error line naming it, non-zero exit" \
+		eval "refused event fail --ip 192.0.2.300 --user bob && one_line_naming 192.0.2.300"
+	check "event fail --ip with a prefix: one error line, non-zero exit" \
+		eval "refused event fail --ip 198.51.100.0/24 && one_line_naming 198.51.100.0/24"
+	check "event fail without a running daemon: one error line, non-zero exit" \
+		eval "refused xb event fail --ip 192.0.2.9 --socket '$WORK/nobody.sock' &&
+			one_line_naming '$WORK/nobody.sock'"
+	check "event without fail|ok is a usage error" refused event maybe --ip 192.0.2.9
+	check_eq "only the 2 good events reached the daemon" $((events + 2)) "$(status .events)"
+}
+
+test_allowlist() {
+	local ignored out i
+	ignored=$(status .ignored_allowlisted)
+	fail_logins 4 "$CLI1" "$SRV_IP1" "$ALLOW_ADDR" allowed
+	fail_logins 4 "$CLI1" "$SRV_IP1" "$ALLOW_ADDR" allowed
+	wait_until 5 at_least $((ignored + 8)) status .ignored_allowlisted || true
+	check_eq "8 failures from an address allowlisted in the config are ignored" \
+		$((ignored + 8)) "$(status .ignored_allowlisted)"
+	check_not "the allowlisted address is not banned" banned "$ALLOW_ADDR"
+	check "the allowlisted address still connects" greets "$CLI1" "$SRV_IP1" "$ALLOW_ADDR"
+	xb allow 198.51.100.30 >/dev/null
+	for i in 1 2 3 4 5 6 7; do
+		out=$(event fail --ip 198.51.100.30 --user bob)
+	done
+	check_eq "an address on the map's allowlist (xdpban allow) is not counted" \
+		"198.51.100.30 is allowlisted: not counted" "$out"
+	for i in 1 2 3 4 5 6; do
+		out=$(event fail --ip "$SRV_IP2" --user bob)
+	done
+	check_eq "the host's own address is not counted (allow_own_addresses)" \
+		"$SRV_IP2 is allowlisted: not counted" "$out"
+	check_not "neither is banned" eval "banned 198.51.100.30 || banned $SRV_IP2"
+}
+
+history_entry() { # history_entry SUBJECT JQ: JQ of the newest history row of SUBJECT
+	xb --json history "$1" | jq -r --arg s "$1" \
+		"[.history[] | select(.subject == \$s)] | first | $2"
+}
+
+test_restart() {
+	local status=0 started left
+	# SIGHUP: a longer ban for this test, so it outlasts the restart.
+	sed -i "s/^ip_bantime = .*/ip_bantime = 10s/" "$CONF"
+	kill -HUP "$DAEMON_PID"
+	check "SIGHUP reloads the config" wait_until 5 daemon_said "reloaded $CONF"
+	fail_logins 5 "$CLI1" "$SRV_IP1" "$RST_ADDR" rst
+	check "5 failures ban with the reloaded ban time" wait_until 3 banned "$RST_ADDR"
+	started=$(now_ms)
+	check_eq "the ban has the new length" true \
+		"$(xb --json list | jq --arg p "$RST_ADDR" '.bans[] | select(.prefix == $p) | .seconds_left > 5')"
+	# A ban lifted by the operator must not come back after a restart.
+	for _ in 1 2 3 4 5; do
+		event fail --ip 198.51.100.31 >/dev/null
+	done
+	xb unban 198.51.100.31 >/dev/null
+
+	stop_daemon || status=$?
+	check_eq "SIGTERM: the daemon exits with status 0" 0 "$status"
+	check "SIGTERM: the daemon says the XDP program and the bans stay" \
+		daemon_said "stopping; the XDP program and every ban stay in place"
+	check "the ban stays in the kernel after the daemon exits" banned "$RST_ADDR"
+	check_eq "the XDP program stays attached to both interfaces" 2 \
+		"$(xb --json status | jq '.interfaces | length')"
+	check "the client is still dropped with no daemon running" \
+		syn_dropped "$CLI1" "$SRV_IP1" "$RST_ADDR"
+
+	# A lost bpffs: the pins and every map gone, the program attached anew.
+	xb detach --all >/dev/null
+	rm -rf "$PIN"
+	xb attach s1 >/dev/null
+	xb attach s2 >/dev/null
+	check_eq "with new maps the ban is gone" 0 "$(ban_count)"
+	check "and the client connects" greets "$CLI1" "$SRV_IP1" "$RST_ADDR"
+
+	start_daemon
+	check "the restarted daemon restores the live ban from its store" banned "$RST_ADDR"
+	check "it logs what it restored" daemon_said "restored 1 bans"
+	check_not "a ban lifted with xdpban unban is not restored" banned 198.51.100.31
+	left=$(xb --json list | jq --arg p "$RST_ADDR" '.bans[] | select(.prefix == $p) | .seconds_left')
+	check "the restored ban keeps its deadline (${left} s left)" \
+		test "$left" -le $((10 - ($(now_ms) - started) / 1000 + 1))
+	check "the client is dropped again" syn_dropped "$CLI1" "$SRV_IP1" "$RST_ADDR"
+	check_eq "history --json: the ban, live, from the IP rule on the dovecot source" \
+		"ban ip_rule dovecot 5 live" \
+		"$(history_entry "$RST_ADDR" '"\(.type) \(.reason) \(.source) \(.count) \(.state)"')"
+	check_eq "history --json: the unbanned address is lifted" "lifted unban" \
+		"$(history_entry 198.51.100.31 '"\(.state) \(.lift_reason)"')"
+	if wait_until 12 greets "$CLI1" "$SRV_IP1" "$RST_ADDR"; then
+		diag "the client connected again $(($(now_ms) - started)) ms after the 10 s ban began"
+		check_ge "not before the deadline" $(($(now_ms) - started)) 9000
+	else
+		fail "after the restored ban's deadline the client connects again"
+	fi
+	# Ended by its deadline: "expired" before the sweep, "lifted" (reason
+	# "expired") after the daemon swept it.
+	check "history --json: the ban ended by expiry" \
+		wait_until 5 eval "history_entry '$RST_ADDR' '\"\\(.state) \\(.lift_reason)\"' |
+			grep -Eqx 'expired (null|expired)|lifted expired'"
+}
+
+test_account_rule() {
+	local events
+	fail_logins 2 "$CLI1" "$SRV_IP1" "$ACCT_ADDR1" carol
+	fail_logins 1 "$CLI2" "$SRV_IP2" "$ACCT_ADDR2" carol pop3
+	check "3 failures on carol from 2 addresses (IMAP and POP3): the daemon logs a block" \
+		wait_until 5 daemon_said "block account carol for 10m: "
+	check "the block line counts the 3 failures" \
+		daemon_said "block account carol for 10m: 3 failures from 2 or more addresses (source dovecot)"
+	check_eq "history --json: the block of carol, live, for 10 minutes" "block live 600" \
+		"$(history_entry carol '"\(.type) \(.state) \(.expires_at - .started_at)"')"
+	check_eq "history --json: the block's count and addresses" "3 $ACCT_ADDR1 $ACCT_ADDR2" \
+		"$(history_entry carol '"\(.count) \(.ips | sort | join(" "))"')"
+	check_not "neither address is banned by 1 or 2 failures" \
+		eval "banned $ACCT_ADDR1 || banned $ACCT_ADDR2"
+	events=$(src_events)
+	fail_logins 3 "$CLI1" "$SRV_IP1" "$ONEIP_ADDR" dave
+	wait_until 5 at_least $((events + 3)) src_events || true
+	settle
+	check_eq "3 failures on one account from one address: no block" 0 \
+		"$(xb --json history dave | jq '.history | length')"
+}
+
+test_throughput() {
+	local lines events bans blocks started ms fresh
+	perl "$HELP/gen.pl" flood >"$WORK/flood.log"
+	perl "$HELP/gen.pl" burst >"$WORK/burst.log"
+	settle
+	lines=$(src_lines) events=$(src_events) bans=$(status .bans) blocks=$(status .blocks)
+	started=$(now_ms)
+	cat "$WORK/flood.log" >>"$LOG"
+	if ! wait_until 120 at_least $((lines + 1000000)) src_lines; then
+		fail "the daemon reads 1,000,000 appended lines" "read $(($(src_lines) - lines))"
+		return 0
+	fi
+	ms=$(($(now_ms) - started))
+	rm -f "$WORK/flood.log"
+	diag "throughput: 1,000,000 Dovecot lines (500,000 failed logins from 125,000 addresses," \
+		"1,000 account blocks) in $ms ms: $((1000000 * 1000 / (ms > 0 ? ms : 1))) lines/s"
+	diag "daemon memory: $(grep -E '^VmHWM' "/proc/$DAEMON_PID/status" | tr -s ' \t' ' ')," \
+		"tracked addresses: $(status .tracked_ips), evictions: $(status .evictions)"
+	check_eq "all 1,000,000 lines read once, 500,000 failures counted" "1000000 500000" \
+		"$(($(src_lines) - lines)) $(($(src_events) - events))"
+	check_eq "no address banned by 4 failures each" 0 $(($(status .bans) - bans))
+	check_eq "1,000 accounts blocked" 1000 $(($(status .blocks) - blocks))
+	started=$(now_ms)
+	cat "$WORK/burst.log" >>"$LOG"
+	wait_until 60 at_least $((lines + 1001200)) src_lines || true
+	ms=$(($(now_ms) - started))
+	bans=$(($(status .bans) - bans))
+	fresh=$(xb --json list | jq '[.bans[].prefix | select(test("^(192\\.0\\.2\\.2[0-9][0-9]|198\\.51\\.100\\.2[0-4][0-9])$"))] | length')
+	diag "ban rate: $bans bans in $ms ms ($((bans * 1000 / (ms > 0 ? ms : 1))) bans/s)"
+	diag "of 100 flood addresses with 4 failures, $((bans - fresh)) were banned at their 5th" \
+		"(the others' failures were evicted from the IP rule's table)"
+	check_eq "5 failures in a row from each of 100 new addresses: 100 bans" 100 "$fresh"
+	check_eq "no ban failed to apply" 0 "$(status .apply_errors)"
+}
+
+test_quiet_daemon() {
+	check "the daemon logged no error or warning" \
+		eval "! grep -E 'xdpban\\[(error|warning)\\]' '$DAEMON_ERR'"
+}
+
+e2e_main test_config_and_start test_imap_failures_ban test_latency test_rotation_rename \
+	test_rotation_copytruncate test_event test_allowlist test_restart test_account_rule \
+	test_throughput test_quiet_daemon
