@@ -7,7 +7,7 @@ set -eu
 
 cd "$(dirname "$0")/.."
 
-scripts/install-deps.sh
+scripts/install-deps.sh --tests
 
 # xdpban mounts bpffs itself, but the BPF tests may pin before it runs.
 if [ "$(id -u)" -eq 0 ] && ! mount | grep -q ' /sys/fs/bpf '; then

@@ -1,6 +1,7 @@
 #!/bin/sh
-# Installs the Debian 12 packages xdpban needs to build, test and demo, and
-# the country database xdpban loads by default.
+# Installs the Debian 12 packages xdpban needs to build and demo (with
+# --tests: and to run the tests), and the country database xdpban loads by
+# default.
 # Idempotent: when everything is present it does nothing and needs no network.
 set -eu
 
@@ -9,8 +10,10 @@ PACKAGES="
     libbpf-dev libelf-dev zlib1g-dev bpftool
     libjansson-dev libcmocka-dev libcsv-dev libinih-dev libsqlite3-dev sqlite3
     iproute2 socat procps util-linux jq iputils-ping
-    dovecot-imapd dovecot-pop3d
 "
+# Only the tests need a real mail server (scripts/check.sh passes --tests).
+TEST_PACKAGES="dovecot-imapd dovecot-pop3d"
+[ "${1:-}" = --tests ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
 
 # Debian's tor-geoipdb is the default country database. Installing the
 # package would pull in the tor daemon (and enable its service) on a mail

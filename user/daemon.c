@@ -537,6 +537,8 @@ static void sweep(struct daemon *d)
 	close(lock);
 	if (d->store && store_expire(d->store, wall_now(), &bans, &blocks, why))
 		say(d, CONF_LOG_WARNING, "store: %s", why);
+	else if (d->store && blocks)
+		say(d, CONF_LOG_INFO, "%zu account block%s ended", blocks, blocks == 1 ? "" : "s");
 }
 
 static void on_tick(struct daemon *d)
