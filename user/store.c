@@ -533,30 +533,38 @@ int store_lift_bans(struct store *store, const struct lpm_key *keys, size_t coun
 	return err;
 }
 
-int store_expire(struct store *store, int64_t now, size_t *bans, size_t *blocks,
-		 char why[ERRMSG_LEN])
+/*
+ * Runs a bans statement and a blocks statement, each bound to one time, in
+ * one transaction; reports how many rows each changed.
+ */
+static int bans_and_blocks(struct store *store, enum stmt_id ban_stmt, enum stmt_id block_stmt,
+			   int64_t at, const char *what, size_t *bans, size_t *blocks,
+			   char why[ERRMSG_LEN])
 {
-	size_t ban_count = 0, block_count = 0;
+	const enum stmt_id stmts[2] = { ban_stmt, block_stmt };
+	size_t changed[2] = { 0, 0 };
 	int err = begin(store, why);
 
-	if (!err) {
-		sqlite3_bind_int64(store->stmt[ST_BANS_EXPIRE], 1, now);
-		err = exec(store, ST_BANS_EXPIRE, "expire bans", why);
-		ban_count = (size_t)sqlite3_changes(store->db);
-	}
-	if (!err) {
-		sqlite3_bind_int64(store->stmt[ST_BLOCKS_EXPIRE], 1, now);
-		err = exec(store, ST_BLOCKS_EXPIRE, "expire blocks", why);
-		block_count = (size_t)sqlite3_changes(store->db);
+	for (int i = 0; i < 2 && !err; i++) {
+		sqlite3_bind_int64(store->stmt[stmts[i]], 1, at);
+		err = exec(store, stmts[i], what, why);
+		changed[i] = (size_t)sqlite3_changes(store->db);
 	}
 	if (err)
 		return rollback(store, err);
 	err = commit(store, why);
 	if (!err && bans)
-		*bans = ban_count;
+		*bans = changed[0];
 	if (!err && blocks)
-		*blocks = block_count;
+		*blocks = changed[1];
 	return err;
+}
+
+int store_expire(struct store *store, int64_t now, size_t *bans, size_t *blocks,
+		 char why[ERRMSG_LEN])
+{
+	return bans_and_blocks(store, ST_BANS_EXPIRE, ST_BLOCKS_EXPIRE, now, "expire", bans, blocks,
+			       why);
 }
 
 static int grow(void **array, size_t *capacity, size_t used, size_t size)
@@ -710,27 +718,8 @@ int store_live_blocks(struct store *store, int64_t now, struct store_block **out
 int store_prune(struct store *store, int64_t before, size_t *bans, size_t *blocks,
 		char why[ERRMSG_LEN])
 {
-	size_t ban_count = 0, block_count = 0;
-	int err = begin(store, why);
-
-	if (!err) {
-		sqlite3_bind_int64(store->stmt[ST_BANS_PRUNE], 1, before);
-		err = exec(store, ST_BANS_PRUNE, "prune bans", why);
-		ban_count = (size_t)sqlite3_changes(store->db);
-	}
-	if (!err) {
-		sqlite3_bind_int64(store->stmt[ST_BLOCKS_PRUNE], 1, before);
-		err = exec(store, ST_BLOCKS_PRUNE, "prune blocks", why);
-		block_count = (size_t)sqlite3_changes(store->db);
-	}
-	if (err)
-		return rollback(store, err);
-	err = commit(store, why);
-	if (!err && bans)
-		*bans = ban_count;
-	if (!err && blocks)
-		*blocks = block_count;
-	return err;
+	return bans_and_blocks(store, ST_BANS_PRUNE, ST_BLOCKS_PRUNE, before, "prune", bans, blocks,
+			       why);
 }
 
 /* True when prefixes a and b share an address: one contains the other. */
