@@ -8,16 +8,6 @@
 #include "conffile.h"
 #include "daemon.h"
 
-/* The global --pin-dir and --state-dir, when given, win over the file. */
-static void apply_overrides(const struct cli *cli, struct xdpban_conf *conf)
-{
-	if (cli->pin_dir_set)
-		snprintf(conf->daemon.pin_dir, sizeof(conf->daemon.pin_dir), "%s", cli->pin_dir);
-	if (cli->state_dir_set)
-		snprintf(conf->daemon.state_dir, sizeof(conf->daemon.state_dir), "%s",
-			 cli->state_dir);
-}
-
 static int load_config(const char *path, bool explicit_path, struct xdpban_conf **conf)
 {
 	char why[ERRMSG_LEN];
@@ -40,6 +30,7 @@ static int run_daemon(struct cli *cli, int argc, char **argv)
 	};
 	const char *path = CONF_DEFAULT_FILE;
 	bool explicit_path = false, check_only = false;
+	struct daemon_overrides overrides;
 	struct xdpban_conf *conf;
 	int opt;
 
@@ -57,7 +48,10 @@ static int run_daemon(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(&cmd_run, "unexpected argument '%s'", argv[optind]);
 	if (load_config(path, explicit_path, &conf))
 		return EXIT_FAILURE;
-	apply_overrides(cli, conf);
+	/* The global --pin-dir and --state-dir, when given, win over the file. */
+	overrides.pin_dir = cli->pin_dir_set ? cli->pin_dir : NULL;
+	overrides.state_dir = cli->state_dir_set ? cli->state_dir : NULL;
+	daemon_apply_overrides(&overrides, conf);
 	if (check_only) {
 		conffile_dump(conf, stdout);
 		conffile_free(conf);
@@ -67,7 +61,7 @@ static int run_daemon(struct cli *cli, int argc, char **argv)
 		conffile_free(conf);
 		return EXIT_FAILURE;
 	}
-	return daemon_run(conf, explicit_path || conf->path[0] ? path : NULL);
+	return daemon_run(conf, explicit_path || conf->path[0] ? path : NULL, &overrides);
 }
 
 const struct command cmd_run = {

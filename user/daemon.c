@@ -59,6 +59,7 @@ struct recent_failure {
 struct daemon {
 	struct xdpban_conf *conf;
 	const char *conf_path;
+	const struct daemon_overrides *overrides;
 	struct rules_config rules_cfg;
 	struct rules *rules;
 	struct store *store; /* NULL when the store cannot be used: enforcing goes on */
@@ -710,6 +711,7 @@ static void reload(struct daemon *d)
 		say(d, CONF_LOG_ERROR, "reload refused, keeping the running config: %s", why);
 		return;
 	}
+	daemon_apply_overrides(d->overrides, conf);
 	rules_config_from(&conf->rules, &cfg);
 	close_sources(d);
 	conffile_free(d->conf);
@@ -790,10 +792,22 @@ static void close_descriptors(struct daemon *d)
 		unlink(d->conf->daemon.control_socket);
 }
 
-int daemon_run(struct xdpban_conf *conf, const char *conf_path)
+void daemon_apply_overrides(const struct daemon_overrides *overrides, struct xdpban_conf *conf)
+{
+	if (overrides->pin_dir)
+		snprintf(conf->daemon.pin_dir, sizeof(conf->daemon.pin_dir), "%s",
+			 overrides->pin_dir);
+	if (overrides->state_dir)
+		snprintf(conf->daemon.state_dir, sizeof(conf->daemon.state_dir), "%s",
+			 overrides->state_dir);
+}
+
+int daemon_run(struct xdpban_conf *conf, const char *conf_path,
+	       const struct daemon_overrides *overrides)
 {
 	struct daemon d = { .conf = conf,
 			    .conf_path = conf_path,
+			    .overrides = overrides,
 			    .epoll_fd = -1,
 			    .inotify_fd = -1,
 			    .control_fd = -1,

@@ -15,7 +15,16 @@
 #include "conffile.h"
 #include "errmsg.h"
 
+/* What the command line says over the config file, kept for every reload. */
+struct daemon_overrides {
+	const char *pin_dir; /* NULL: the file's */
+	const char *state_dir;
+};
+
+void daemon_apply_overrides(const struct daemon_overrides *overrides, struct xdpban_conf *conf);
+
 /* Runs until SIGTERM or SIGINT; takes ownership of conf. Returns an exit status. */
-int daemon_run(struct xdpban_conf *conf, const char *conf_path);
+int daemon_run(struct xdpban_conf *conf, const char *conf_path,
+	       const struct daemon_overrides *overrides);
 
 #endif
