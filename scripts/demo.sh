@@ -46,6 +46,25 @@ client_connects() {
 	fi
 }
 
+# Dovecot's session ID: base64 of 6 bytes of time, 2 of port and the client's
+# IPv4 address. xdpban trusts a login line's address only when the session
+# carries it, so the demo's lines are shaped like the real thing.
+dovecot_session() {
+	local a b c d
+	IFS=. read -r a b c d <<<"$1"
+	# shellcheck disable=SC2059 # the format is built on purpose
+	printf "$(printf '\\x00\\x00\\x00\\x00\\x00\\x%02x\\x9c\\x40\\x%02x\\x%02x\\x%02x\\x%02x' \
+		"$2" "$a" "$b" "$c" "$d")" | base64
+}
+
+# One line as Dovecot writes it for a failed IMAP login.
+dovecot_failure() {
+	printf '%s mail dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): ' \
+		"$(date '+%b %e %H:%M:%S')"
+	printf 'user=<bob>, method=PLAIN, rip=%s, lip=%s, session=<%s>\n' "$1" "$SRV_IP" \
+		"$(dovecot_session "$1" "$2")"
+}
+
 cleanup() {
 	local status=$? ns pids
 	trap - EXIT INT TERM HUP
@@ -141,3 +160,19 @@ client_connects
 xdpban unallow "$CLI_IP"
 xdpban geo unblock FR
 xdpban stats
+
+step "The daemon: it follows Dovecot's log; 5 failed logins in 60 s ban the address for 5 minutes"
+printf '[daemon]\ncontrol_socket = %s\n\n[source dovecot]\ntype = dovecot\npath = %s\n' \
+	"$STATE/control.sock" "$STATE/dovecot.log" >"$STATE/xdpban.conf"
+: >"$STATE/dovecot.log"
+printf '[server]# xdpban run -c %s &\n' "$STATE/xdpban.conf"
+in_ns "$SRV" "$XDPBAN" --pin-dir "$PIN" --state-dir "$STATE" run -c "$STATE/xdpban.conf" 2>&1 |
+	sed 's/^/    /' &
+until [ -S "$STATE/control.sock" ]; do sleep 0.1; done
+for n in 1 2 3 4 5; do
+	dovecot_failure "$CLI_IP" "$n" | tee -a "$STATE/dovecot.log"
+done
+sleep 0.5
+client_connects
+xdpban list
+xdpban history
