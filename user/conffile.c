@@ -9,6 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include <sys/un.h>
+#include <arpa/inet.h>
 #include <ini.h>
 #include "addr.h"
 #include "duration.h"
@@ -36,6 +37,9 @@ enum value_kind {
 	V_LOG_LEVEL,
 	V_SOURCE_TYPE,
 	V_CIDR_LIST, /* repeatable: entries accumulate */
+	V_LISTEN,    /* ADDR:PORT, [IPV6]:PORT or off */
+	V_TEXT,	     /* printable text without spaces, may be empty */
+	V_HEADER,    /* an HTTP header name */
 };
 
 struct key_spec {
@@ -48,6 +52,7 @@ struct key_spec {
 #define DAEMON(field) offsetof(struct conf_daemon, field)
 #define RULES(field)  offsetof(struct conf_rules, field)
 #define SOURCE(field) offsetof(struct conf_source, field)
+#define POLICY(field) offsetof(struct conf_policy, field)
 #define DAY	      86400ULL
 
 static const struct key_spec daemon_keys[] = {
@@ -81,6 +86,12 @@ static const struct key_spec rules_keys[] = {
 	{ "allow", V_CIDR_LIST, RULES(allow) },
 };
 
+static const struct key_spec policy_keys[] = {
+	{ "listen", V_LISTEN, POLICY(listen) },
+	{ "api_key", V_TEXT, POLICY(api_key) },
+	{ "api_header", V_HEADER, POLICY(api_header) },
+};
+
 static const struct key_spec source_keys[] = {
 	{ "type", V_SOURCE_TYPE, SOURCE(type) },
 	{ "path", V_PATH, SOURCE(path) },
@@ -92,6 +103,7 @@ static const struct key_spec source_keys[] = {
 #define DAEMON_KEY_COUNT  COUNT(daemon_keys)
 #define RULES_KEY_COUNT	  COUNT(rules_keys)
 #define SOURCE_KEY_COUNT  COUNT(source_keys)
+#define POLICY_KEY_COUNT  COUNT(policy_keys)
 #define CONF_MAX_SOURCES  256
 #define CONF_MAX_ALLOW	  ALLOW_CIDR_CAPACITY
 #define SOURCE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
@@ -110,7 +122,7 @@ const char *conf_log_level_name(enum conf_log_level level)
 	return (unsigned int)level < COUNT(log_level_names) ? log_level_names[level] : "?";
 }
 
-enum section_id { SEC_NONE, SEC_DAEMON, SEC_RULES, SEC_SOURCE };
+enum section_id { SEC_NONE, SEC_DAEMON, SEC_RULES, SEC_POLICY, SEC_SOURCE };
 
 struct source_lines {
 	unsigned int key[SOURCE_KEY_COUNT]; /* line each key was set on, 0 if not */
@@ -122,8 +134,9 @@ struct parse_ctx {
 	unsigned int line;
 	bool at_line_start;
 	enum section_id section;
-	unsigned int daemon_line, rules_line; /* lines of their headers */
+	unsigned int daemon_line, rules_line, policy_line; /* lines of their headers */
 	unsigned int daemon_set[DAEMON_KEY_COUNT], rules_set[RULES_KEY_COUNT];
+	unsigned int policy_set[POLICY_KEY_COUNT];
 	struct source_lines *source_set; /* parallel to conf->sources */
 	size_t allow_capacity;
 	struct xdpban_conf *conf;
@@ -178,6 +191,8 @@ static struct xdpban_conf *new_conf(void)
 	conf->daemon.snapshot_interval = 300;
 	conf->daemon.history_keep = 90 * DAY;
 	conf->daemon.log_level = CONF_LOG_INFO;
+	copy_text(conf->policy.listen, CONF_POLICY_TEXT_LEN, "127.0.0.1:8643");
+	copy_text(conf->policy.api_header, CONF_POLICY_TEXT_LEN, "X-API-Key");
 
 	conf->rules = (struct conf_rules){
 		.ip_failures = 5,
@@ -308,11 +323,14 @@ static int start_section(struct parse_ctx *ctx, char *line)
 		return start_single_section(ctx, title, SEC_DAEMON, &ctx->daemon_line);
 	if (strcmp(title, "rules") == 0)
 		return start_single_section(ctx, title, SEC_RULES, &ctx->rules_line);
+	if (strcmp(title, "policy") == 0)
+		return start_single_section(ctx, title, SEC_POLICY, &ctx->policy_line);
 	word_end = title + strcspn(title, " \t");
 	if (word_end - title == 6 && strncmp(title, "source", 6) == 0)
 		return start_source(ctx, trim(word_end));
 	return fail(ctx, -EINVAL,
-		    "unknown section [%s] (sections: [daemon], [rules], [source NAME])", title);
+		    "unknown section [%s] (sections: [daemon], [rules], [policy], [source NAME])",
+		    title);
 }
 
 /* inih's line reader: counts lines and handles section headers before inih sees them. */
@@ -523,6 +541,76 @@ static int parse_cidr_list(struct parse_ctx *ctx, const struct key_spec *spec, c
 	return 0;
 }
 
+/* "off", "A.B.C.D:PORT" or "[IPV6]:PORT", PORT 1..65535. */
+int conf_listen_split(const char *value, char host[CONF_POLICY_TEXT_LEN], unsigned int *port)
+{
+	const char *colon, *start = value, *end;
+	unsigned char buf[sizeof(struct in6_addr)];
+	unsigned long number;
+	char *stop;
+	bool v6 = *value == '[';
+
+	if (v6) {
+		start = value + 1;
+		end = strchr(start, ']');
+		if (!end || end[1] != ':')
+			return -EINVAL;
+		colon = end + 1;
+	} else {
+		colon = strrchr(value, ':');
+		end = colon;
+	}
+	if (!colon || (size_t)(end - start) >= CONF_POLICY_TEXT_LEN)
+		return -EINVAL;
+	memcpy(host, start, (size_t)(end - start));
+	host[end - start] = '\0';
+	if (inet_pton(v6 ? AF_INET6 : AF_INET, host, buf) != 1)
+		return -EINVAL;
+	errno = 0;
+	number = strtoul(colon + 1, &stop, 10);
+	if (!colon[1] || *stop || errno || number < 1 || number > 65535 || colon[1] == '-' ||
+	    colon[1] == '+')
+		return -EINVAL;
+	*port = (unsigned int)number;
+	return 0;
+}
+
+static int parse_listen(struct parse_ctx *ctx, const struct key_spec *spec, const char *value,
+			char *out)
+{
+	char host[CONF_POLICY_TEXT_LEN];
+	unsigned int port;
+
+	if (strcmp(value, "off") != 0 && conf_listen_split(value, host, &port))
+		return fail(ctx, -EINVAL, "%s = '%s': expected ADDRESS:PORT ([IPV6]:PORT) or off",
+			    spec->name, value);
+	copy_text(out, CONF_POLICY_TEXT_LEN, value);
+	return 0;
+}
+
+/* api_key: printable, no spaces; api_header: an HTTP token, not empty. */
+static int parse_text(struct parse_ctx *ctx, const struct key_spec *spec, const char *value,
+		      char *out)
+{
+	static const char token[] = "!#$%&'*+-.^_`|~0123456789"
+				    "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+
+	if (strlen(value) >= CONF_POLICY_TEXT_LEN)
+		return fail(ctx, -EINVAL, "%s = '%.40s...': longer than %d bytes", spec->name,
+			    value, CONF_POLICY_TEXT_LEN - 1);
+	if (spec->kind == V_HEADER && (!*value || value[strspn(value, token)]))
+		return fail(ctx, -EINVAL, "%s = '%s': expected an HTTP header name", spec->name,
+			    value);
+	for (const char *c = value; *c; c++) {
+		if ((unsigned char)*c <= ' ' || (unsigned char)*c >= 0x7f)
+			return fail(ctx, -EINVAL,
+				    "%s = '%s': expected printable text without spaces", spec->name,
+				    value);
+	}
+	copy_text(out, CONF_POLICY_TEXT_LEN, value);
+	return 0;
+}
+
 static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void *base, char *value)
 {
 	char *field = (char *)base + spec->offset;
@@ -564,6 +652,11 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 		return err;
 	case V_CIDR_LIST:
 		return parse_cidr_list(ctx, spec, value, base);
+	case V_LISTEN:
+		return parse_listen(ctx, spec, value, field);
+	case V_TEXT:
+	case V_HEADER:
+		return parse_text(ctx, spec, value, field);
 	}
 	return fail(ctx, -EINVAL, "%s: unhandled value kind", spec->name);
 }
@@ -663,6 +756,11 @@ static int handle_key(void *user, const char *section, const char *name, const c
 		set_lines = ctx->rules_set;
 		copy_text(section_name, sizeof(section_name), "rules");
 		break;
+	case SEC_POLICY:
+		keys = policy_keys, count = POLICY_KEY_COUNT, base = &ctx->conf->policy;
+		set_lines = ctx->policy_set;
+		copy_text(section_name, sizeof(section_name), "policy");
+		break;
 	case SEC_SOURCE:
 		keys = source_keys, count = SOURCE_KEY_COUNT;
 		base = &ctx->conf->sources[ctx->conf->source_count - 1];
@@ -671,7 +769,8 @@ static int handle_key(void *user, const char *section, const char *name, const c
 			 ctx->conf->sources[ctx->conf->source_count - 1].name);
 		break;
 	default:
-		fail(ctx, -EINVAL, "key '%s' before any section ([daemon], [rules], [source NAME])",
+		fail(ctx, -EINVAL,
+		     "key '%s' before any section ([daemon], [rules], [policy], [source NAME])",
 		     name);
 		return 0;
 	}
@@ -846,6 +945,9 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 		case V_PATH:
 		case V_SOCKET:
 		case V_GROUP:
+		case V_LISTEN:
+		case V_TEXT:
+		case V_HEADER:
 			fprintf(out, "%s = %s\n", keys[i].name, field);
 			break;
 		case V_DURATION:
@@ -894,6 +996,8 @@ void conffile_dump(const struct xdpban_conf *conf, FILE *out)
 	dump_keys(daemon_keys, DAEMON_KEY_COUNT, &conf->daemon, out);
 	fprintf(out, "\n[rules]\n");
 	dump_keys(rules_keys, RULES_KEY_COUNT, &conf->rules, out);
+	fprintf(out, "\n[policy]\n");
+	dump_keys(policy_keys, POLICY_KEY_COUNT, &conf->policy, out);
 	for (size_t i = 0; i < conf->source_count; i++) {
 		fprintf(out, "\n[source %s]\n", conf->sources[i].name);
 		dump_keys(source_keys, SOURCE_KEY_COUNT, &conf->sources[i], out);

@@ -88,9 +88,18 @@ struct conf_daemon {
 	enum conf_log_level log_level;
 };
 
+/* [policy]: the Dovecot auth policy HTTP endpoint. */
+#define CONF_POLICY_TEXT_LEN 256
+struct conf_policy {
+	char listen[CONF_POLICY_TEXT_LEN];     /* "ADDR:PORT" ("[v6]:PORT"), or "off" */
+	char api_key[CONF_POLICY_TEXT_LEN];    /* "": no key checked */
+	char api_header[CONF_POLICY_TEXT_LEN]; /* the header carrying the key */
+};
+
 struct xdpban_conf {
 	char path[PATH_MAX]; /* the file it came from; "" for pure defaults */
 	struct conf_daemon daemon;
+	struct conf_policy policy;
 	struct conf_rules rules;
 	struct conf_source *sources; /* in file order; the default "mail" one if none given */
 	size_t source_count;
@@ -117,6 +126,9 @@ void conffile_free(struct xdpban_conf *conf);
 
 /* Prints the effective configuration as a complete INI file that reads back the same. */
 void conffile_dump(const struct xdpban_conf *conf, FILE *out);
+
+/* Splits a [policy] listen value "A.B.C.D:PORT" or "[IPV6]:PORT"; -EINVAL if it is neither. */
+int conf_listen_split(const char *value, char host[CONF_POLICY_TEXT_LEN], unsigned int *port);
 
 const char *conf_source_type_name(enum conf_source_type type);
 const char *conf_log_level_name(enum conf_log_level level);

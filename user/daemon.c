@@ -30,8 +30,11 @@
 #include "loader.h"
 #include "logparse.h"
 #include "logtail.h"
+#include "policy.h"
+#include "policy_http.h"
 #include "rules.h"
 #include "store.h"
+#include "verdict.h"
 
 #define TICK_SECONDS	   1
 #define RULES_EXPIRE_TICKS 10
@@ -40,7 +43,7 @@
 #define RECENT_FAILURES	   4096 /* remembered to name a blocked account's addresses */
 
 /* epoll tags: which descriptor woke the loop. */
-enum wake { WAKE_INOTIFY = 1, WAKE_CONTROL, WAKE_TIMER, WAKE_SIGNAL };
+enum wake { WAKE_INOTIFY = 1, WAKE_CONTROL, WAKE_TIMER, WAKE_SIGNAL, WAKE_POLICY };
 
 struct source {
 	struct conf_source conf;
@@ -69,6 +72,8 @@ struct daemon {
 	size_t source_count;
 	struct lpm_key *own; /* loopback and the host's addresses: never banned */
 	size_t own_count;
+	struct policy *policy; /* the Dovecot auth policy endpoint; NULL when off */
+	struct policy_http *policy_http;
 	struct recent_failure *recent; /* a ring of RECENT_FAILURES */
 	size_t recent_next;
 	unsigned long ticks;
@@ -631,6 +636,78 @@ static void serve_control(struct daemon *d)
 	}
 }
 
+/* ---- the Dovecot auth policy endpoint ---- */
+
+static int add_to_epoll(struct daemon *d, int fd, enum wake tag);
+
+static bool policy_account_blocked(void *ctx, const char *login, uint64_t *deadline_ns)
+{
+	const struct daemon *d = ctx;
+
+	return rules_account_blocked(d->rules, login, ban_clock_now_ns(), deadline_ns);
+}
+
+/* What the XDP program would do with a SYN from ip: an exact or CIDR ban means banned. */
+static bool policy_ip_banned(void *ctx, const struct addr_key *ip)
+{
+	const struct daemon *d = ctx;
+	struct verdict_explanation verdict;
+
+	verdict_explain(&d->maps, ip, &verdict);
+	return verdict.reason == REASON_DROP_BAN || verdict.reason == REASON_DROP_CIDR;
+}
+
+static void policy_result(void *ctx, const struct policy_result *result)
+{
+	struct daemon *d = ctx;
+	char text[ERRMSG_LEN];
+
+	if (result->http_status != 200)
+		say(d, CONF_LOG_DEBUG, "policy: refused (%u): %s", result->http_status,
+		    result->reason);
+	if (!result->has_event)
+		return;
+	handle_event(d, &result->event, "dovecot-policy", text);
+	say(d, CONF_LOG_DEBUG, "policy: %s", text);
+}
+
+static int open_policy(struct daemon *d, char why[ERRMSG_LEN])
+{
+	const struct conf_policy *conf = &d->conf->policy;
+	struct policy_checks checks = { .ctx = d,
+					.account_blocked = policy_account_blocked,
+					.ip_banned = policy_ip_banned };
+	struct policy_config cfg;
+
+	if (strcmp(conf->listen, "off") == 0)
+		return 0;
+	policy_config_default(&cfg);
+	cfg.tarpit_s = (unsigned int)d->conf->rules.tarpit;
+	cfg.api_key = conf->api_key;
+	d->policy = policy_new(&cfg, &checks, why);
+	if (!d->policy)
+		return -EINVAL;
+	d->policy_http =
+	    policy_http_new(conf->listen, conf->api_header, d->policy, policy_result, d, why);
+	if (!d->policy_http)
+		return -EINVAL;
+	if (add_to_epoll(d, policy_http_fd(d->policy_http), WAKE_POLICY)) {
+		errmsg(why, "cannot set up the event loop: %s", strerror(errno));
+		return -errno;
+	}
+	say(d, CONF_LOG_INFO, "policy endpoint on http://%s/", conf->listen);
+	return 0;
+}
+
+static void close_policy(struct daemon *d)
+{
+	policy_http_free(d->policy_http);
+	d->policy_http = NULL;
+	if (d->policy)
+		policy_free(d->policy);
+	d->policy = NULL;
+}
+
 /* ---- setup, reload, the loop ---- */
 
 static int add_to_epoll(struct daemon *d, int fd, enum wake tag)
@@ -757,7 +834,9 @@ static void loop(struct daemon *d)
 	struct epoll_event ready[EPOLL_BATCH];
 
 	while (!d->stopping) {
-		int n = epoll_wait(d->epoll_fd, ready, EPOLL_BATCH, -1);
+		int timeout = d->policy_http ? policy_http_timeout_ms(d->policy_http) : -1;
+		int n = epoll_wait(d->epoll_fd, ready, EPOLL_BATCH, timeout);
+		bool run_policy = n == 0 && d->policy_http;
 
 		for (int i = 0; i < n; i++) {
 			switch (ready[i].data.u32) {
@@ -775,8 +854,13 @@ static void loop(struct daemon *d)
 			case WAKE_SIGNAL:
 				on_signal(d);
 				break;
+			case WAKE_POLICY:
+				run_policy = true;
+				break;
 			}
 		}
+		if (run_policy)
+			policy_http_run(d->policy_http);
 	}
 }
 
@@ -817,7 +901,8 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	int status = EXIT_FAILURE;
 
 	maps_init(&d.maps);
-	if (open_state(&d, why) || open_descriptors(&d, why) || open_sources(&d, why)) {
+	if (open_state(&d, why) || open_descriptors(&d, why) || open_policy(&d, why) ||
+	    open_sources(&d, why)) {
 		say(&d, CONF_LOG_ERROR, "%s", why);
 		goto out;
 	}
@@ -831,6 +916,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	status = EXIT_SUCCESS;
 out:
 	close_sources(&d);
+	close_policy(&d);
 	close_descriptors(&d);
 	if (d.rules)
 		rules_free(d.rules);

@@ -68,7 +68,7 @@
  *   wrong API key: a 4xx answer with the reason, no event, nothing counted
  *   but the error counter.
  *
- * Serving (the next step, not done here): libmicrohttpd (Debian
+ * Serving (user/policy_http.c, wired into user/daemon.c): libmicrohttpd (Debian
  * libmicrohttpd12, build-dep libmicrohttpd-dev), run inside the daemon's
  * epoll loop with MHD_USE_EPOLL | MHD_USE_NO_THREAD_SAFETY (no internal
  * thread): add MHD_get_daemon_info(MHD_DAEMON_INFO_EPOLL_FD)'s fd to the

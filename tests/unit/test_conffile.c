@@ -378,6 +378,35 @@ static void a_long_allow_line_is_read_whole(void **state)
 	free(text);
 }
 
+static void policy_keys_are_read_and_checked(void **state)
+{
+	struct xdpban_conf *conf = parsed("[policy]\nlisten = [::1]:9000\napi_key = s3cret\n"
+					  "api_header = X-Policy-Key\n");
+	char host[CONF_POLICY_TEXT_LEN];
+	unsigned int port = 0;
+
+	(void)state;
+	assert_string_equal(conf->policy.listen, "[::1]:9000");
+	assert_string_equal(conf->policy.api_key, "s3cret");
+	assert_string_equal(conf->policy.api_header, "X-Policy-Key");
+	assert_int_equal(conf_listen_split(conf->policy.listen, host, &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 9000);
+	conffile_free(conf);
+	conf = parsed("[policy]\nlisten = off\n");
+	assert_string_equal(conf->policy.listen, "off");
+	conffile_free(conf);
+	conf = conffile_defaults();
+	assert_string_equal(conf->policy.listen, "127.0.0.1:8643");
+	assert_string_equal(conf->policy.api_key, "");
+	assert_string_equal(conf->policy.api_header, "X-API-Key");
+	conffile_free(conf);
+	rejected("[policy]\nlisten = localhost:80\n", "test.conf:2:", "listen", "'localhost:80'");
+	rejected("[policy]\nlisten = 127.0.0.1:0\n", "test.conf:2:", "listen");
+	rejected("[policy]\napi_header = X Key\n", "test.conf:2:", "api_header", "header name");
+	rejected("[policy]\napi_key = a\x01b\n", "test.conf:2:", "api_key");
+}
+
 static void bad_values_name_file_line_key_and_value(void **state)
 {
 	(void)state;
@@ -522,6 +551,7 @@ int main(void)
 		cmocka_unit_test(comments_spacing_and_line_endings),
 		cmocka_unit_test(sources_replace_the_default_one),
 		cmocka_unit_test(a_long_allow_line_is_read_whole),
+		cmocka_unit_test(policy_keys_are_read_and_checked),
 		cmocka_unit_test(bad_values_name_file_line_key_and_value),
 		cmocka_unit_test(unknown_keys_and_sections_are_errors),
 		cmocka_unit_test(repeats_and_contradictions_are_errors),
