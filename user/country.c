@@ -275,8 +275,10 @@ static const struct country countries[] = {
 #define COUNTRY_COUNT  (sizeof(countries) / sizeof(countries[0]))
 #define CODES_PER_LINE 20
 
-static int slot_of(const char code[COUNTRY_CODE_LEN])
+int country_slot_of_code(const char *code)
 {
+	if (code[0] < 'A' || code[0] > 'Z' || code[1] < 'A' || code[1] > 'Z')
+		return -1;
 	return (code[0] - 'A') * 26 + (code[1] - 'A');
 }
 
@@ -287,7 +289,7 @@ static const struct country *country_find(int slot)
 
 	while (low < high) {
 		size_t mid = low + (high - low) / 2;
-		int here = slot_of(countries[mid].code);
+		int here = country_slot_of_code(countries[mid].code);
 
 		if (here == slot)
 			return &countries[mid];

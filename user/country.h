@@ -33,6 +33,12 @@ int country_parse(const char *text, char why[ERRMSG_LEN]);
 
 bool country_slot_is_valid(int slot);
 
+/*
+ * The slot of a code already in the maps' form (two upper-case letters, as
+ * geo_entry and geo_prefix hold it), or -1 for anything else.
+ */
+int country_slot_of_code(const char *code);
+
 /* The two upper-case letters of a slot, whether or not the code is valid. */
 void country_code(int slot, char code[COUNTRY_CODE_LEN]);
 

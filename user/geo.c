@@ -10,13 +10,6 @@
 #include "geo_index.h"
 #include "maputil.h"
 
-static int slot_of(const char *country)
-{
-	if (country[0] < 'A' || country[0] > 'Z' || country[1] < 'A' || country[1] > 'Z')
-		return -1;
-	return (country[0] - 'A') * 26 + (country[1] - 'A');
-}
-
 static int compare_pairs(const void *a, const void *b)
 {
 	return cidr_compare(&((const struct geo_pair *)a)->key, &((const struct geo_pair *)b)->key);
@@ -306,7 +299,7 @@ int geo_install_countries(const struct maps *maps, const struct geo_db *db,
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < db->prefix_count; i++) {
-		int slot = slot_of(db->prefixes[i].country);
+		int slot = country_slot_of_code(db->prefixes[i].country);
 
 		if (slot >= 0 && countries[slot])
 			subset[count++] = db->prefixes[i];

@@ -539,13 +539,14 @@ static int move_ipv4_first(struct prefix_list *list, size_t *ipv4_count)
 	return 0;
 }
 
-static void count_per_country(struct geo_db *db)
+void geo_db_count_countries(struct geo_db *db)
 {
 	memset(db->country_prefixes, 0, sizeof(db->country_prefixes));
 	for (size_t i = 0; i < db->prefix_count; i++) {
-		const char *code = db->prefixes[i].country;
+		int slot = country_slot_of_code(db->prefixes[i].country);
 
-		db->country_prefixes[(code[0] - 'A') * 26 + (code[1] - 'A')]++;
+		if (slot >= 0)
+			db->country_prefixes[slot]++;
 	}
 }
 
@@ -573,7 +574,7 @@ int geo_db_finish(struct geo_db *db, char why[ERRMSG_LEN])
 	db->prefixes = out.items;
 	db->prefix_count = out.count;
 	db->ipv4_prefix_count = ipv4_count;
-	count_per_country(db);
+	geo_db_count_countries(db);
 	free(db->ranges);
 	db->ranges = NULL;
 	db->range_count = db->range_capacity = 0;

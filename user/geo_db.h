@@ -92,6 +92,9 @@ void geo_db_drop_ranges(struct geo_db *db, size_t keep);
  */
 int geo_db_finish(struct geo_db *db, char why[ERRMSG_LEN]);
 
+/* Fills country_prefixes from prefixes[]. */
+void geo_db_count_countries(struct geo_db *db);
+
 /* The prefix of a finished db that holds addr, or NULL when no country has it. */
 const struct geo_prefix *geo_db_lookup(const struct geo_db *db, const struct addr_key *addr);
 

@@ -7,6 +7,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "addr.h"
+#include "country.h"
 
 typedef unsigned __int128 u128;
 
@@ -37,13 +38,6 @@ static u128 u128_of(const __u8 addr[ADDR_LEN])
 static u128 host_mask(unsigned int prefixlen)
 {
 	return prefixlen >= 128 ? 0 : ((u128)1 << (128 - prefixlen)) - 1;
-}
-
-static int slot_of(const char *country)
-{
-	if (country[0] < 'A' || country[0] > 'Z' || country[1] < 'A' || country[1] > 'Z')
-		return -1;
-	return (country[0] - 'A') * 26 + (country[1] - 'A');
 }
 
 /* First pair in [low, high) whose range ends at or after value. */
@@ -110,7 +104,7 @@ static __u32 classify(struct builder *b, size_t low, size_t high, u128 start, un
 	if (low == high)
 		return GEO_INDEX_NONE;
 	if (high - low == 1 && pairs[low].key.prefixlen <= prefix) {
-		slot = slot_of(pairs[low].value.country);
+		slot = country_slot_of_code(pairs[low].value.country);
 		return slot < 0 ? GEO_INDEX_MIXED : 1 + (__u32)slot;
 	}
 	if (levels_left == 0 || (number = block_alloc(b)) < 0) {
@@ -305,5 +299,5 @@ int geo_index_country(const struct maps *maps, const struct lpm_key *host)
 		return (int)entry - 1; /* NONE becomes -1 */
 	if (bpf_map_lookup_elem(maps->geo_prefix, host, &geo))
 		return -1;
-	return slot_of(geo.country);
+	return country_slot_of_code(geo.country);
 }

@@ -120,17 +120,6 @@ static int check_header(const struct geo_store_header *header, off_t file_size, 
 	return 0;
 }
 
-static void count_per_country(struct geo_db *db)
-{
-	memset(db->country_prefixes, 0, sizeof(db->country_prefixes));
-	for (size_t i = 0; i < db->prefix_count; i++) {
-		const char *cc = db->prefixes[i].country;
-
-		if (cc[0] >= 'A' && cc[0] <= 'Z' && cc[1] >= 'A' && cc[1] <= 'Z')
-			db->country_prefixes[(cc[0] - 'A') * 26 + (cc[1] - 'A')]++;
-	}
-}
-
 int geo_store_load(const char *state_dir, struct geo_db *db, char why[ERRMSG_LEN])
 {
 	struct geo_store_header header;
@@ -173,6 +162,6 @@ int geo_store_load(const char *state_dir, struct geo_db *db, char why[ERRMSG_LEN
 	db->prefix_count = header.prefix_count;
 	db->ipv4_prefix_count = header.ipv4_prefix_count;
 	db->finished = true;
-	count_per_country(db);
+	geo_db_count_countries(db);
 	return 0;
 }
