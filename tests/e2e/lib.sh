@@ -352,3 +352,65 @@ e2e_main() {
 	done
 	tap_finish
 }
+
+# --- a daemon under test (xdpban run), for the scripts that need one -------------
+
+CONF=""       # the daemon's config
+CTL=""        # its control socket
+DAEMON_ERR="" # its stderr
+DAEMON_PID=""
+
+# Names the daemon's files inside $WORK.
+daemon_files() {
+	CONF=$WORK/xdpban.conf
+	CTL=$WORK/ctl.sock
+	DAEMON_ERR=$WORK/daemon.err
+}
+
+ctl() {
+	printf '%s\n' "$1" | socat -t 60 - "UNIX-CONNECT:$CTL"
+}
+
+status() { # status JQ-FILTER: a field of the daemon's status
+	ctl '{"cmd":"status"}' | jq -r "$1"
+}
+
+daemon_answers() {
+	[ -S "$CTL" ] && [ "$(status .ok 2>/dev/null)" = true ]
+}
+
+start_daemon() {
+	# nsenter itself, not through in_ns: a function in the background would be
+	# a subshell, and $! its PID instead of the daemon's (nsenter execs it).
+	nsenter --net="/run/netns/$SRV" "$XDPBAN" run -c "$CONF" </dev/null 2>>"$DAEMON_ERR" &
+	DAEMON_PID=$!
+	BG_PIDS+=("$DAEMON_PID")
+	if ! wait_until 10 daemon_answers; then
+		diag "the daemon did not answer on $CTL; its stderr:"
+		sed 's/^/#   /' "$DAEMON_ERR"
+		return 1
+	fi
+}
+
+daemon_gone() {
+	! kill -0 "$DAEMON_PID" 2>/dev/null
+}
+
+# stop_daemon: SIGTERM, then waits; returns the daemon's exit status.
+stop_daemon() {
+	local status=0 pid kept=()
+	[ -n "$DAEMON_PID" ] || return 0
+	for pid in "${BG_PIDS[@]}"; do # the cleanup must not kill a reused PID
+		[ "$pid" = "$DAEMON_PID" ] || kept+=("$pid")
+	done
+	BG_PIDS=("${kept[@]}")
+	kill -TERM "$DAEMON_PID" 2>/dev/null || true
+	if ! wait_until 10 daemon_gone; then
+		diag "the daemon ignored SIGTERM for 10 s"
+		kill -KILL "$DAEMON_PID" 2>/dev/null || true
+	fi
+	wait "$DAEMON_PID" || status=$?
+	DAEMON_PID=""
+	return "$status"
+}
+

@@ -17,15 +17,8 @@ ACCT_ADDR1=192.0.2.70    # the account rule: one address ...
 ACCT_ADDR2=198.51.100.70 # ... and another
 BAN_ADDR=192.0.2.80      # the IP rule
 
-CONF=""
-CTL=""
-DAEMON_ERR=""
-DAEMON_PID=""
-
 write_daemon_config() {
-	CONF=$WORK/xdpban.conf
-	CTL=$WORK/ctl.sock
-	DAEMON_ERR=$WORK/daemon.err
+	daemon_files
 	: >"$WORK/empty.log"
 	cat >"$CONF" <<-EOF
 		# xdpban daemon under test (tests/e2e/test_policy.sh)
@@ -49,33 +42,13 @@ write_daemon_config() {
 	EOF
 }
 
-daemon_answers() {
-	[ -S "$CTL" ] && printf '{"cmd":"status"}\n' | socat -t 10 - "UNIX-CONNECT:$CTL" |
-		jq -e .ok >/dev/null 2>&1
-}
-
-start_daemon() {
-	nsenter --net="/run/netns/$SRV" "$XDPBAN" run -c "$CONF" </dev/null 2>>"$DAEMON_ERR" &
-	DAEMON_PID=$!
-	BG_PIDS+=("$DAEMON_PID")
-	if ! wait_until 10 daemon_answers; then
-		diag "the daemon did not answer on $CTL; its stderr:"
-		sed 's/^/#   /' "$DAEMON_ERR"
-		return 1
-	fi
-}
-
 e2e_setup() {
 	write_daemon_config
 	start_daemon
 }
 
 e2e_teardown() {
-	if [ -n "$DAEMON_PID" ]; then
-		kill -TERM "$DAEMON_PID" 2>/dev/null
-		wait "$DAEMON_PID" 2>/dev/null
-		DAEMON_PID=""
-	fi
+	stop_daemon >/dev/null 2>&1
 }
 
 # policy COMMAND BODY: POSTs BODY to ?command=COMMAND; prints "HTTPCODE BODY".
