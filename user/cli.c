@@ -52,6 +52,21 @@ int cli_getopt(const struct command *cmd, int argc, char **argv, const char *sho
 	return opt;
 }
 
+int cli_parse_no_options(const struct command *cmd, int argc, char **argv)
+{
+	static const struct option help_only[] = {
+		{ "help", no_argument, NULL, CLI_HELP },
+		{ 0 },
+	};
+	int opt;
+
+	while ((opt = cli_getopt(cmd, argc, argv, "h", help_only)) != -1) {
+		if (opt == '?')
+			return cli_usage_error(cmd, "bad option");
+	}
+	return 0;
+}
+
 int cli_require_root(void)
 {
 	if (geteuid() == 0)

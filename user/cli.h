@@ -37,6 +37,12 @@ int cli_getopt(const struct command *cmd, int argc, char **argv, const char *sho
 	       const struct option *longopts);
 #define CLI_HELP 'h'
 
+/*
+ * For commands whose only option is --help: parses argv (optind then points
+ * at the first argument). Returns 0, or the exit status of a usage error.
+ */
+int cli_parse_no_options(const struct command *cmd, int argc, char **argv);
+
 int cli_require_root(void);
 /* For commands that change maps: creates the maps if needed, locks, opens them. */
 int cli_open_for_write(struct cli *cli, struct maps *maps, int *lock_fd);

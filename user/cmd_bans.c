@@ -130,20 +130,14 @@ typedef int (*prefix_action)(const struct cli *cli, const struct maps *maps,
 static int run_prefix_command(struct cli *cli, const struct command *cmd, int argc, char **argv,
 			      prefix_action apply, const char *done)
 {
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, CLI_HELP },
-		{ 0 },
-	};
 	struct lpm_key *keys = NULL;
 	char why[ERRMSG_LEN];
 	struct maps maps;
 	size_t count;
-	int opt, lock_fd, status;
+	int lock_fd, status;
 
-	while ((opt = cli_getopt(cmd, argc, argv, "h", options)) != -1) {
-		if (opt == '?')
-			return cli_usage_error(cmd, "bad option");
-	}
+	if (cli_parse_no_options(cmd, argc, argv))
+		return EXIT_FAILURE;
 	if (optind == argc)
 		return cli_usage_error(cmd, "expected at least one address or prefix");
 	count = argc - optind;
@@ -301,22 +295,16 @@ static json_t *lists_json(const struct ban_record *bans, size_t ban_count,
 
 static int run_list(struct cli *cli, int argc, char **argv)
 {
-	static const struct option options[] = {
-		{ "help", no_argument, NULL, CLI_HELP },
-		{ 0 },
-	};
 	struct ban_record *bans = NULL;
 	struct allow_record *allowed = NULL;
 	size_t ban_count = 0, allow_count = 0;
 	char why[ERRMSG_LEN];
 	struct maps maps;
 	uint64_t now_ns;
-	int opt, status;
+	int status;
 
-	while ((opt = cli_getopt(&cmd_list, argc, argv, "h", options)) != -1) {
-		if (opt == '?')
-			return cli_usage_error(&cmd_list, "bad option");
-	}
+	if (cli_parse_no_options(&cmd_list, argc, argv))
+		return EXIT_FAILURE;
 	if (optind != argc)
 		return cli_usage_error(&cmd_list, "unexpected argument '%s'", argv[optind]);
 	status = cli_open_for_read(cli, &maps);

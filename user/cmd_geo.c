@@ -14,11 +14,6 @@
 #include "stats.h"
 #include "verdict.h"
 
-static const struct option help_only[] = {
-	{ "help", no_argument, NULL, CLI_HELP },
-	{ 0 },
-};
-
 static double elapsed_ms(uint64_t since_ns)
 {
 	return (double)(ban_clock_now_ns() - since_ns) / 1e6;
@@ -244,12 +239,10 @@ static int change_blocks(struct cli *cli, const int *slots, size_t count, bool b
 
 static int geo_block_or_unblock(struct cli *cli, int argc, char **argv, bool block)
 {
-	int opt, status, *slots;
+	int status, *slots;
 
-	while ((opt = cli_getopt(&cmd_geo, argc, argv, "h", help_only)) != -1) {
-		if (opt == '?')
-			return cli_usage_error(&cmd_geo, "bad option");
-	}
+	if (cli_parse_no_options(&cmd_geo, argc, argv))
+		return EXIT_FAILURE;
 	if (optind == argc)
 		return cli_usage_error(&cmd_geo, "expected at least one country code");
 	slots = calloc(argc - optind, sizeof(*slots));
@@ -354,12 +347,10 @@ static int geo_lookup_address(struct cli *cli, int argc, char **argv)
 	struct lpm_key key;
 	struct geo_db db;
 	struct maps maps;
-	int opt, status;
+	int status;
 
-	while ((opt = cli_getopt(&cmd_geo, argc, argv, "h", help_only)) != -1) {
-		if (opt == '?')
-			return cli_usage_error(&cmd_geo, "bad option");
-	}
+	if (cli_parse_no_options(&cmd_geo, argc, argv))
+		return EXIT_FAILURE;
 	if (argc - optind != 1)
 		return cli_usage_error(&cmd_geo, "expected one address");
 	if (cidr_parse(argv[optind], &key, why))

@@ -10,11 +10,6 @@
 #include "loader.h"
 #include "settings.h"
 
-static const struct option help_only[] = {
-	{ "help", no_argument, NULL, CLI_HELP },
-	{ 0 },
-};
-
 /*
  * Attaches under the writer lock, with the ban filter rebuilt first: a
  * program reading a filter that lacks a live ban's bit would let it through
@@ -175,12 +170,9 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	char why[ERRMSG_LEN];
 	bool loaded;
 	size_t count = 0;
-	int opt;
 
-	while ((opt = cli_getopt(&cmd_status, argc, argv, "h", help_only)) != -1) {
-		if (opt == '?')
-			return cli_usage_error(&cmd_status, "bad option");
-	}
+	if (cli_parse_no_options(&cmd_status, argc, argv))
+		return EXIT_FAILURE;
 	if (optind != argc)
 		return cli_usage_error(&cmd_status, "unexpected argument '%s'", argv[optind]);
 	if (cli_require_root())

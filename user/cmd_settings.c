@@ -120,12 +120,9 @@ static int run_scope(struct cli *cli, int argc, char **argv)
 {
 	enum judge_scope scope;
 	char why[ERRMSG_LEN];
-	int opt;
 
-	while ((opt = cli_getopt(&cmd_scope, argc, argv, "h", help_only)) != -1) {
-		if (opt == '?')
-			return cli_usage_error(&cmd_scope, "bad option");
-	}
+	if (cli_parse_no_options(&cmd_scope, argc, argv))
+		return EXIT_FAILURE;
 	if (optind == argc)
 		return show_settings(cli, false);
 	if (argc - optind > 1)
