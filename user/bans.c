@@ -205,8 +205,9 @@ static int compare_ban_records(const void *a, const void *b)
 			    &((const struct ban_record *)b)->key);
 }
 
-int bans_list(const struct maps *maps, struct ban_record **records_out, size_t *count,
-	      char why[ERRMSG_LEN])
+/* Every ban of both maps, in map order. */
+static int bans_collect(const struct maps *maps, struct ban_record **records_out, size_t *count,
+			char why[ERRMSG_LEN])
 {
 	void *host_keys = NULL, *host_values = NULL, *cidr_keys = NULL, *cidr_values = NULL;
 	size_t hosts = 0, cidrs = 0;
@@ -237,10 +238,19 @@ int bans_list(const struct maps *maps, struct ban_record **records_out, size_t *
 	free(cidr_values);
 	if (err)
 		return err;
-	qsort(records, hosts + cidrs, sizeof(*records), compare_ban_records);
 	*records_out = records;
 	*count = hosts + cidrs;
 	return 0;
+}
+
+int bans_list(const struct maps *maps, struct ban_record **records, size_t *count,
+	      char why[ERRMSG_LEN])
+{
+	int err = bans_collect(maps, records, count, why);
+
+	if (!err)
+		qsort(*records, *count, sizeof(**records), compare_ban_records);
+	return err;
 }
 
 int allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n, char why[ERRMSG_LEN])
@@ -344,7 +354,7 @@ int bans_sweep(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void
 {
 	struct ban_record *bans = NULL;
 	size_t count = 0;
-	int err = bans_list(maps, &bans, &count, why);
+	int err = bans_collect(maps, &bans, &count, why); /* no order needed */
 
 	*swept = 0;
 	for (size_t i = 0; !err && i < count; i++) {
