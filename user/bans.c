@@ -350,21 +350,25 @@ static bool delete_if_unchanged(const struct maps *maps, const struct ban_record
 }
 
 int bans_sweep(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void *ctx,
-	       size_t *swept, char why[ERRMSG_LEN])
+	       struct ban_sweep_counts *counts, char why[ERRMSG_LEN])
 {
 	struct ban_record *bans = NULL;
 	size_t count = 0;
 	int err = bans_collect(maps, &bans, &count, why); /* no order needed */
 
-	*swept = 0;
+	*counts = (struct ban_sweep_counts){ 0 };
 	for (size_t i = 0; !err && i < count; i++) {
 		const struct ban_entry *entry = &bans[i].entry;
 
-		if (ban_is_permanent(entry) || entry->expires_ns > now_ns)
+		if ((ban_is_permanent(entry) || entry->expires_ns > now_ns) ||
+		    !delete_if_unchanged(maps, &bans[i])) {
+			if (cidr_is_host(&bans[i].key))
+				counts->live_addr++;
+			else
+				counts->live_cidr++;
 			continue;
-		if (!delete_if_unchanged(maps, &bans[i]))
-			continue;
-		(*swept)++;
+		}
+		counts->swept++;
 		if (fn)
 			fn(ctx, &bans[i]);
 	}

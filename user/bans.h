@@ -48,13 +48,22 @@ int allow_list(const struct maps *maps, struct allow_record **records, size_t *c
 
 typedef void (*ban_expired_fn)(void *ctx, const struct ban_record *ban);
 
+/* What a sweep did and saw. */
+struct ban_sweep_counts {
+	size_t swept;	  /* expired entries deleted */
+	size_t live_addr; /* single-address bans left (permanent ones included) */
+	size_t live_cidr; /* CIDR bans left */
+};
+
 /*
  * Deletes the bans that expired by now_ns from both maps, calling fn for
- * each. An entry is deleted only if it still holds the deadline it was read
- * with, so a ban renewed in between stays. Hold the writer lock.
+ * each, and counts those that stay (the count costs nothing: the sweep reads
+ * every entry anyway). An entry is deleted only if it still holds the
+ * deadline it was read with, so a ban renewed in between stays. Hold the
+ * writer lock.
  */
 int bans_sweep(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void *ctx,
-	       size_t *swept, char why[ERRMSG_LEN]);
+	       struct ban_sweep_counts *counts, char why[ERRMSG_LEN]);
 
 /* Seconds left before the ban expires (0 once expired); meaningless when permanent. */
 uint64_t ban_seconds_left(const struct ban_entry *entry, uint64_t now_ns);

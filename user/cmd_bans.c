@@ -10,6 +10,7 @@
 #include "bans.h"
 #include "cli.h"
 #include "duration.h"
+#include "lockout.h"
 #include "store.h"
 
 /* Parses every argument as a prefix; reports the first bad one. */
@@ -65,17 +66,45 @@ static int requests_from_args(int argc, char **argv, bool permanent, uint64_t se
 	return 0;
 }
 
+/* The self-lockout guard: no ban may cover loopback, the host or an SSH client. */
+static int refuse_lockout(const struct maps *maps, const struct ban_request *requests, size_t count)
+{
+	struct protected_set protected = { 0 };
+	char why[ERRMSG_LEN], prefix[CIDR_TEXT_LEN], victim[PROTECTED_TEXT_LEN];
+	int status = 0;
+
+	if (protected_collect(&protected, why)) {
+		protected_free(&protected);
+		return cli_fail("cannot check for self-lockout: %s (--force skips the check)",
+				why);
+	}
+	for (size_t i = 0; i < count && !status; i++) {
+		const struct protected_addr *hit =
+		    protected_within(&protected, maps, &requests[i].key);
+
+		if (!hit)
+			continue;
+		cidr_format(&requests[i].key, prefix);
+		protected_describe(hit, victim);
+		status = cli_fail("refusing to ban %s: it covers %s (--force bans it anyway)",
+				  prefix, victim);
+	}
+	protected_free(&protected);
+	return status;
+}
+
 static int run_ban(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
 		{ "for", required_argument, NULL, 'f' },
 		{ "file", required_argument, NULL, 'F' },
+		{ "force", no_argument, NULL, CLI_FORCE },
 		{ "help", no_argument, NULL, CLI_HELP },
 		{ 0 },
 	};
 	struct ban_request *requests = NULL;
 	const char *file = NULL;
-	bool permanent = true;
+	bool permanent = true, force = false;
 	uint64_t seconds = 0;
 	char why[ERRMSG_LEN];
 	struct maps maps;
@@ -87,6 +116,8 @@ static int run_ban(struct cli *cli, int argc, char **argv)
 			return cli_fail("%s", why);
 		if (opt == 'F')
 			file = optarg;
+		if (opt == CLI_FORCE)
+			force = true;
 		if (opt == '?')
 			return cli_usage_error(&cmd_ban, "bad option");
 	}
@@ -102,7 +133,9 @@ static int run_ban(struct cli *cli, int argc, char **argv)
 	status = cli_open_for_write(cli, &maps, &lock_fd);
 	if (status)
 		goto out;
-	if (bans_add(&maps, requests, count, BAN_ORIGIN_MANUAL, why))
+	if (!force)
+		status = refuse_lockout(&maps, requests, count);
+	if (!status && bans_add(&maps, requests, count, BAN_ORIGIN_MANUAL, why))
 		status = cli_fail("%s", why);
 	else if (!cli->json)
 		printf("banned %zu %s\n", count, count == 1 ? "prefix" : "prefixes");
@@ -115,12 +148,16 @@ out:
 const struct command cmd_ban = {
 	"ban",
 	run_ban,
-	"ban ADDR[/LEN]... [--for DURATION] | ban --file FILE [--for DURATION]\n"
+	"ban ADDR[/LEN]... [--for DURATION] [--force] | ban --file FILE [--for DURATION] [--force]\n"
 	"Drops connection attempts from these addresses or prefixes (IPv4 or IPv6).\n"
 	"A ban of the same prefix is replaced. Without --for a ban is permanent.\n"
+	"A ban that would cover loopback, an address of this host (in this network\n"
+	"namespace) or the client of an established SSH session to this host is\n"
+	"refused, naming the address, unless the allowlist already covers it.\n"
 	"  -f, --for DURATION  300, 90s, 5m, 2h, 1d, 1w, 1h30m or permanent\n"
 	"  -F, --file FILE     one 'ADDR[/LEN] [DURATION]' per line, '#' comments; '-' is\n"
-	"                      stdin. A file with any bad line is rejected whole.\n",
+	"                      stdin. A file with any bad line is rejected whole.\n"
+	"      --force         ban even what would lock this host's operator out\n",
 };
 
 /* Shared shape of unban, allow and unallow: a list of prefixes, one map operation. */

@@ -11,6 +11,7 @@
 #include "geo.h"
 #include "geo_formats.h"
 #include "geo_store.h"
+#include "lockout.h"
 #include "stats.h"
 #include "verdict.h"
 
@@ -199,7 +200,46 @@ static void restore_blocks(const struct maps *maps, const struct geo_db *db,
 	geo_set_blocked(maps, on, on_count, true, ignored);
 }
 
-static int change_blocks(struct cli *cli, const int *slots, size_t count, bool block)
+/*
+ * The self-lockout guard: refuses a block of a country where loopback, the
+ * host or an SSH client lies (by the database), unless the allowlist covers it.
+ */
+static int refuse_lockout(const struct maps *maps, const struct geo_db *db, const int *slots,
+			  size_t count)
+{
+	struct protected_set protected = { 0 };
+	char why[ERRMSG_LEN], code[COUNTRY_CODE_LEN], victim[PROTECTED_TEXT_LEN];
+	int status = 0;
+
+	if (protected_collect(&protected, why)) {
+		protected_free(&protected);
+		return cli_fail("cannot check for self-lockout: %s (--force skips the check)",
+				why);
+	}
+	for (size_t i = 0; i < protected.count && !status; i++) {
+		const struct protected_addr *item = &protected.items[i];
+		const struct geo_prefix *found;
+		struct addr_key addr;
+
+		addr_key_from_lpm(&addr, &item->key);
+		found = geo_db_lookup(db, &addr);
+		if (!found || protected_is_allowlisted(maps, item))
+			continue;
+		for (size_t j = 0; j < count && !status; j++) {
+			country_code(slots[j], code);
+			if (strcmp(code, found->country) != 0)
+				continue;
+			protected_describe(item, victim);
+			status = cli_fail("refusing to block %s: %s is in %s (--force blocks it "
+					  "anyway)",
+					  code, victim, code);
+		}
+	}
+	protected_free(&protected);
+	return status;
+}
+
+static int change_blocks(struct cli *cli, const int *slots, size_t count, bool block, bool force)
 {
 	bool before[COUNTRY_SLOTS], wanted[COUNTRY_SLOTS];
 	char why[ERRMSG_LEN];
@@ -214,9 +254,11 @@ static int change_blocks(struct cli *cli, const int *slots, size_t count, bool b
 		cli_close(&maps, lock_fd);
 		return cli_fail("%s", why);
 	}
-	if (geo_read_blocked(&maps, before, why)) {
+	if (block && !force)
+		status = refuse_lockout(&maps, &db, slots, count);
+	if (!status && geo_read_blocked(&maps, before, why)) {
 		status = cli_fail("%s", why);
-	} else {
+	} else if (!status) {
 		memcpy(wanted, before, sizeof(wanted));
 		for (size_t i = 0; i < count; i++)
 			wanted[slots[i]] = block;
@@ -239,10 +281,20 @@ static int change_blocks(struct cli *cli, const int *slots, size_t count, bool b
 
 static int geo_block_or_unblock(struct cli *cli, int argc, char **argv, bool block)
 {
-	int status, *slots;
+	static const struct option options[] = {
+		{ "force", no_argument, NULL, CLI_FORCE },
+		{ "help", no_argument, NULL, CLI_HELP },
+		{ 0 },
+	};
+	bool force = false;
+	int opt, status, *slots;
 
-	if (cli_parse_no_options(&cmd_geo, argc, argv))
-		return EXIT_FAILURE;
+	while ((opt = cli_getopt(&cmd_geo, argc, argv, "h", options)) != -1) {
+		if (opt == CLI_FORCE && block)
+			force = true;
+		else
+			return cli_usage_error(&cmd_geo, "bad option");
+	}
 	if (optind == argc)
 		return cli_usage_error(&cmd_geo, "expected at least one country code");
 	slots = calloc(argc - optind, sizeof(*slots));
@@ -250,7 +302,7 @@ static int geo_block_or_unblock(struct cli *cli, int argc, char **argv, bool blo
 		return cli_fail("out of memory");
 	status = parse_countries(argc - optind, argv + optind, slots);
 	if (!status)
-		status = change_blocks(cli, slots, argc - optind, block);
+		status = change_blocks(cli, slots, argc - optind, block, force);
 	free(slots);
 	return status;
 }
@@ -406,7 +458,8 @@ static int run_geo(struct cli *cli, int argc, char **argv)
 const struct command cmd_geo = {
 	"geo",
 	run_geo,
-	"geo load [--format F] [--country CC] [--skip-bad] [FILE...] | geo block|unblock CC... |\n"
+	"geo load [--format F] [--country CC] [--skip-bad] [FILE...] | geo block [--force] CC... |\n"
+	"       geo unblock CC... |\n"
 	"       geo list [--all] | geo lookup ADDR\n"
 	"Blocks whole countries, IPv4 and IPv6. The allowlist still wins.\n"
 	"  load     reads a country database (default: Debian's tor-geoipdb) and keeps\n"
@@ -418,7 +471,10 @@ const struct command cmd_geo = {
 	"                            give the Blocks files and the Locations file)\n"
 	"           -c, --country CC the country of a cidr list (else from CC.zone)\n"
 	"           -s, --skip-bad   skip malformed lines (counted) instead of failing\n"
-	"  block    blocks countries (ISO 3166 codes); unblock lifts the block\n"
+	"  block    blocks countries (ISO 3166 codes); unblock lifts the block. A\n"
+	"           country where loopback, an address of this host or the client of\n"
+	"           an established SSH session lies is refused, naming the address,\n"
+	"           unless the allowlist covers it; --force blocks it anyway\n"
 	"  list     blocked countries with prefix and drop counts (--all: every country)\n"
 	"  lookup   the country of one address and the verdict a SYN from it gets\n",
 };

@@ -4,6 +4,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <grp.h>
+#include <net/if.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,6 +41,7 @@ enum value_kind {
 	V_LISTEN,    /* ADDR:PORT, [IPV6]:PORT or off */
 	V_TEXT,	     /* printable text without spaces, may be empty */
 	V_HEADER,    /* an HTTP header name */
+	V_IFNAMES,   /* interface names, separated by spaces or commas; may be empty */
 };
 
 struct key_spec {
@@ -64,6 +66,8 @@ static const struct key_spec daemon_keys[] = {
 	{ "snapshot_interval", V_DURATION, DAEMON(snapshot_interval), 1, DAY },
 	{ "history_keep", V_DURATION, DAEMON(history_keep), 1, DURATION_MAX_SECONDS },
 	{ "log_level", V_LOG_LEVEL, DAEMON(log_level) },
+	{ "interfaces", V_IFNAMES, DAEMON(interfaces) },
+	{ "metrics_listen", V_LISTEN, DAEMON(metrics_listen) },
 };
 
 static const struct key_spec rules_keys[] = {
@@ -191,6 +195,7 @@ static struct xdpban_conf *new_conf(void)
 	conf->daemon.snapshot_interval = 300;
 	conf->daemon.history_keep = 90 * DAY;
 	conf->daemon.log_level = CONF_LOG_INFO;
+	copy_text(conf->daemon.metrics_listen, CONF_POLICY_TEXT_LEN, "off");
 	copy_text(conf->policy.listen, CONF_POLICY_TEXT_LEN, "127.0.0.1:8643");
 	copy_text(conf->policy.api_header, CONF_POLICY_TEXT_LEN, "X-API-Key");
 
@@ -611,6 +616,30 @@ static int parse_text(struct parse_ctx *ctx, const struct key_spec *spec, const 
 	return 0;
 }
 
+/* "eth0 eth1" or "eth0, eth1": kept as one space-separated list. */
+static int parse_ifnames(struct parse_ctx *ctx, const struct key_spec *spec, char *value,
+			 char *out)
+{
+	char *save = NULL, list[CONF_IFNAMES_LEN] = "";
+	size_t used = 0;
+
+	for (char *name = strtok_r(value, ", \t", &save); name;
+	     name = strtok_r(NULL, ", \t", &save)) {
+		size_t len = strlen(name);
+
+		if (len >= IF_NAMESIZE || strpbrk(name, "/:") || !strcmp(name, ".") ||
+		    !strcmp(name, ".."))
+			return fail(ctx, -EINVAL, "%s: '%s' is not an interface name", spec->name,
+				    name);
+		if (used + len + 2 > sizeof(list))
+			return fail(ctx, -EINVAL, "%s: more than %d bytes of names", spec->name,
+				    CONF_IFNAMES_LEN - 1);
+		used += snprintf(list + used, sizeof(list) - used, "%s%s", used ? " " : "", name);
+	}
+	copy_text(out, CONF_IFNAMES_LEN, list);
+	return 0;
+}
+
 static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void *base, char *value)
 {
 	char *field = (char *)base + spec->offset;
@@ -657,6 +686,8 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 	case V_TEXT:
 	case V_HEADER:
 		return parse_text(ctx, spec, value, field);
+	case V_IFNAMES:
+		return parse_ifnames(ctx, spec, value, field);
 	}
 	return fail(ctx, -EINVAL, "%s: unhandled value kind", spec->name);
 }
@@ -948,6 +979,7 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 		case V_LISTEN:
 		case V_TEXT:
 		case V_HEADER:
+		case V_IFNAMES:
 			fprintf(out, "%s = %s\n", keys[i].name, field);
 			break;
 		case V_DURATION:

@@ -24,6 +24,7 @@
 #define CONF_DEFAULT_LOG	    "/var/log/mail.log"
 #define CONF_DEFAULT_SOURCE	    "mail" /* the source used when the file names none */
 #define CONF_NAME_LEN		    64	   /* source and group names */
+#define CONF_IFNAMES_LEN	    256	   /* [daemon] interfaces */
 
 enum conf_log_level {
 	CONF_LOG_ERROR,
@@ -75,6 +76,8 @@ struct conf_rules {
 	size_t allow_count;
 };
 
+#define CONF_POLICY_TEXT_LEN 256 /* listen addresses, API key and header */
+
 /* [daemon] */
 struct conf_daemon {
 	char pin_dir[PATH_MAX];
@@ -86,10 +89,11 @@ struct conf_daemon {
 	uint64_t snapshot_interval;	   /* seconds between state snapshots */
 	uint64_t history_keep;		   /* lifted bans and blocks older than this are pruned */
 	enum conf_log_level log_level;
+	char interfaces[CONF_IFNAMES_LEN]; /* kept attached (re-attached): names, space-separated */
+	char metrics_listen[CONF_POLICY_TEXT_LEN]; /* /metrics on its own "ADDR:PORT", or "off" */
 };
 
-/* [policy]: the Dovecot auth policy HTTP endpoint. */
-#define CONF_POLICY_TEXT_LEN 256
+/* [policy]: the Dovecot auth policy HTTP endpoint (it serves /metrics too). */
 struct conf_policy {
 	char listen[CONF_POLICY_TEXT_LEN];     /* "ADDR:PORT" ("[v6]:PORT"), or "off" */
 	char api_key[CONF_POLICY_TEXT_LEN];    /* "": no key checked */

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE /* struct ucred */
 #include "ctlsock.h"
 
 #include <errno.h>
@@ -93,6 +94,42 @@ int ctl_listen(const char *path, const char *group, char why[ERRMSG_LEN])
 		return err;
 	}
 	return fd;
+}
+
+static bool peer_in_group(int conn, const struct ucred *cred, gid_t gid)
+{
+	gid_t groups[NGROUPS_MAX];
+	socklen_t len = sizeof(groups);
+
+	if (cred->gid == gid)
+		return true;
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERGROUPS, groups, &len))
+		return false;
+	for (size_t i = 0; i < len / sizeof(groups[0]); i++) {
+		if (groups[i] == gid)
+			return true;
+	}
+	return false;
+}
+
+int ctl_peer_allowed(int conn, const char *group, gid_t gid, char why[ERRMSG_LEN])
+{
+	struct ucred cred;
+	socklen_t len = sizeof(cred);
+	bool has_group = group && *group;
+
+	if (getsockopt(conn, SOL_SOCKET, SO_PEERCRED, &cred, &len)) {
+		int err = -errno;
+
+		errmsg(why, "refused a connection: cannot read its credentials: %s",
+		       strerror(errno));
+		return err;
+	}
+	if (cred.uid == 0 || (has_group && peer_in_group(conn, &cred, gid)))
+		return 0;
+	errmsg(why, "refused uid %u (pid %d): not root%s%s", (unsigned int)cred.uid, (int)cred.pid,
+	       has_group ? " and not in group " : "", has_group ? group : "");
+	return -EPERM;
 }
 
 static void set_timeout(int fd, int which, long milliseconds)

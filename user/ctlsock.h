@@ -8,6 +8,7 @@
 #ifndef XDPBAN_CTLSOCK_H
 #define XDPBAN_CTLSOCK_H
 
+#include <sys/types.h>
 #include <jansson.h>
 #include "errmsg.h"
 
@@ -16,6 +17,13 @@
 
 /* Creates the listening socket (its directory too), replacing a stale one. */
 int ctl_listen(const char *path, const char *group, char why[ERRMSG_LEN]);
+
+/*
+ * The file mode keeps others out; this checks again on each connection
+ * (SO_PEERCRED, SO_PEERGROUPS): root, or a member of group when one is set.
+ * -EPERM with why naming the peer's uid and pid otherwise.
+ */
+int ctl_peer_allowed(int conn, const char *group, gid_t gid, char why[ERRMSG_LEN]);
 
 /*
  * Reads one request from an accepted connection (waiting at most 200 ms, so

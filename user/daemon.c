@@ -4,7 +4,6 @@
 
 #include <arpa/inet.h>
 #include <errno.h>
-#include <ifaddrs.h>
 #include <libgen.h>
 #include <limits.h>
 #include <netinet/in.h>
@@ -28,8 +27,10 @@
 #include "ctlsock.h"
 #include "duration.h"
 #include "loader.h"
+#include "lockout.h"
 #include "logparse.h"
 #include "logtail.h"
+#include "metrics.h"
 #include "policy.h"
 #include "policy_http.h"
 #include "rules.h"
@@ -41,9 +42,11 @@
 #define LOOPBACK_PREFIXES  2
 #define EPOLL_BATCH	   16
 #define RECENT_FAILURES	   4096 /* remembered to name a blocked account's addresses */
+#define SSH_LOGINS	   64	/* recent SSH logins, never banned while their session lasts */
+#define POLICY_SOURCE_NAME "dovecot-policy"
 
 /* epoll tags: which descriptor woke the loop. */
-enum wake { WAKE_INOTIFY = 1, WAKE_CONTROL, WAKE_TIMER, WAKE_SIGNAL, WAKE_POLICY };
+enum wake { WAKE_INOTIFY = 1, WAKE_CONTROL, WAKE_TIMER, WAKE_SIGNAL, WAKE_POLICY, WAKE_METRICS };
 
 struct source {
 	struct conf_source conf;
@@ -70,16 +73,25 @@ struct daemon {
 	int epoll_fd, inotify_fd, control_fd, timer_fd, signal_fd;
 	struct source *sources;
 	size_t source_count;
-	struct lpm_key *own; /* loopback and the host's addresses: never banned */
-	size_t own_count;
+	struct protected_set own; /* loopback and the host's addresses: never banned */
 	struct policy *policy; /* the Dovecot auth policy endpoint; NULL when off */
 	struct policy_http *policy_http;
+	struct policy_http *metrics_http; /* /metrics on its own address; NULL when off */
+	char policy_listen[CONF_POLICY_TEXT_LEN];  /* where policy_http runs ("off") */
+	char metrics_listen[CONF_POLICY_TEXT_LEN]; /* where metrics_http runs ("off") */
+	struct ban_sweep_counts ban_count; /* what the last sweep left in the maps */
+	int64_t ban_counted_at;		   /* its wall time; 0: no sweep yet */
 	struct recent_failure *recent; /* a ring of RECENT_FAILURES */
 	size_t recent_next;
+	struct addr_key ssh_logins[SSH_LOGINS]; /* a ring of addresses that logged in over SSH */
+	size_t ssh_login_next;
+	unsigned long refused_lockout; /* bans not applied: they would lock the operator out */
+	unsigned long control_refused; /* control connections from neither root nor the group */
 	unsigned long ticks;
 	uint64_t last_sweep_ns;
 	bool stopping;
 	unsigned long events, ignored_allowlisted, bans, blocks, apply_errors;
+	unsigned long policy_events, control_events; /* log sources count their own */
 };
 
 static void say(const struct daemon *d, enum conf_log_level level, const char *fmt, ...)
@@ -106,48 +118,11 @@ static int64_t wall_now(void)
 
 /* ---- who is never banned ---- */
 
-static int own_add(struct daemon *d, const char *text)
-{
-	struct lpm_key *grown = realloc(d->own, (d->own_count + 1) * sizeof(*grown));
-	char why[ERRMSG_LEN];
-
-	if (!grown)
-		return -ENOMEM;
-	d->own = grown;
-	if (cidr_parse(text, &d->own[d->own_count], why) == 0)
-		d->own_count++; /* a link-local address with a zone, say, is skipped */
-	return 0;
-}
-
 /* Loopback and every address of the host's interfaces (in this network namespace). */
-static int collect_own_addresses(struct daemon *d)
+static int collect_own_addresses(struct daemon *d, char why[ERRMSG_LEN])
 {
-	struct ifaddrs *list, *ifa;
-	char text[INET6_ADDRSTRLEN];
-
-	if (own_add(d, "127.0.0.0/8") || own_add(d, "::1"))
-		return -ENOMEM;
-	if (getifaddrs(&list))
-		return -errno;
-	for (ifa = list; ifa; ifa = ifa->ifa_next) {
-		const void *addr;
-
-		if (!ifa->ifa_addr)
-			continue;
-		if (ifa->ifa_addr->sa_family == AF_INET)
-			addr = &((struct sockaddr_in *)ifa->ifa_addr)->sin_addr;
-		else if (ifa->ifa_addr->sa_family == AF_INET6)
-			addr = &((struct sockaddr_in6 *)ifa->ifa_addr)->sin6_addr;
-		else
-			continue;
-		inet_ntop(ifa->ifa_addr->sa_family, addr, text, sizeof(text));
-		if (own_add(d, text)) {
-			freeifaddrs(list);
-			return -ENOMEM;
-		}
-	}
-	freeifaddrs(list);
-	return 0;
+	protected_free(&d->own);
+	return protected_add_host(&d->own, why);
 }
 
 static bool in_any(const struct lpm_key *prefixes, size_t count, const struct lpm_key *host)
@@ -169,7 +144,7 @@ static bool allowlisted(const struct daemon *d, const struct addr_key *ip)
 		return true;
 	if (in_any(d->conf->rules.allow, d->conf->rules.allow_count, &host))
 		return true;
-	return d->conf->rules.allow_own_addresses && in_any(d->own, d->own_count, &host);
+	return d->conf->rules.allow_own_addresses && protected_covers(&d->own, &host);
 }
 
 /* ---- decisions into the maps and the store ---- */
@@ -278,6 +253,89 @@ static void record_block(struct daemon *d, const struct rules_decision *decision
 		say(d, CONF_LOG_WARNING, "store: %s", why);
 }
 
+/* ---- the self-lockout guard ---- */
+
+static void remember_ssh_login(struct daemon *d, const struct auth_event *event)
+{
+	if (event->outcome == AUTH_OK && strcmp(event->service, "ssh") == 0)
+		d->ssh_logins[d->ssh_login_next++ % SSH_LOGINS] = event->ip;
+}
+
+static bool logged_in_over_ssh(const struct daemon *d, const struct lpm_key *host)
+{
+	size_t known = d->ssh_login_next < SSH_LOGINS ? d->ssh_login_next : SSH_LOGINS;
+	struct lpm_key login;
+
+	for (size_t i = 0; i < known; i++) {
+		lpm_from_addr_key(&login, &d->ssh_logins[i]);
+		if (cidr_compare(&login, host) == 0)
+			return true;
+	}
+	return false;
+}
+
+/*
+ * The operator's SSH session: an address inside prefix that logged in over
+ * SSH (as the followed sshd log said) and still has an established session.
+ * A mere connection to port 22 does not count: a brute-forcer holds one
+ * while it guesses. /proc is read only when such a login lies in prefix.
+ */
+static bool ssh_operator_within(struct daemon *d, const struct lpm_key *prefix,
+				char victim[PROTECTED_TEXT_LEN])
+{
+	struct protected_set peers = { 0 };
+	struct ssh_ports ports;
+	char why[ERRMSG_LEN];
+	bool found = false;
+
+	for (size_t i = 0; i < SSH_LOGINS && i < d->ssh_login_next && !found; i++) {
+		struct lpm_key login;
+
+		lpm_from_addr_key(&login, &d->ssh_logins[i]);
+		found = cidr_contains(prefix, &login);
+	}
+	if (!found)
+		return false;
+	found = false;
+	ssh_ports_read(SSHD_CONFIG, &ports);
+	if (protected_add_ssh_peers(&peers, &ports, why))
+		say(d, CONF_LOG_WARNING, "self-lockout guard: %s", why);
+	for (size_t i = 0; i < peers.count && !found; i++) {
+		found = cidr_contains(prefix, &peers.items[i].key) &&
+			logged_in_over_ssh(d, &peers.items[i].key);
+		if (found)
+			protected_describe(&peers.items[i], victim);
+	}
+	protected_free(&peers);
+	return found;
+}
+
+/*
+ * A rule's prefix (IPv6 per /N) must not cover the host or the operator's
+ * SSH session: narrowed to the failing address when it would cover the
+ * host, not applied at all when the address itself is the operator's.
+ */
+static bool guard_ban(struct daemon *d, const struct auth_event *event,
+		      struct rules_decision *decision)
+{
+	char prefix[CIDR_TEXT_LEN], victim[PROTECTED_TEXT_LEN];
+	const struct protected_addr *own = protected_within(&d->own, NULL, &decision->ip_key);
+
+	cidr_format(&decision->ip_key, prefix);
+	if (own && d->conf->rules.allow_own_addresses) {
+		protected_describe(own, victim);
+		say(d, CONF_LOG_WARNING, "ban of %s narrowed to the failing address: it covers %s",
+		    prefix, victim);
+		lpm_from_addr_key(&decision->ip_key, &event->ip);
+		cidr_format(&decision->ip_key, prefix);
+	}
+	if (!ssh_operator_within(d, &decision->ip_key, victim))
+		return true;
+	d->refused_lockout++;
+	say(d, CONF_LOG_WARNING, "not banning %s: it covers %s that logged in", prefix, victim);
+	return false;
+}
+
 /* The one path every event takes: allowlist, rules, then the decision applied. */
 static void handle_event(struct daemon *d, const struct auth_event *event, const char *source,
 			 char result[ERRMSG_LEN])
@@ -295,12 +353,17 @@ static void handle_event(struct daemon *d, const struct auth_event *event, const
 		return;
 	}
 	remember_failure(d, event);
+	remember_ssh_login(d, event);
 	rules_feed(d->rules, event, ban_clock_now_ns(), &decision);
 	if (decision.block_started)
 		record_block(d, &decision, source);
 	if (!decision.ban) {
 		errmsg(result, "counted: %u failures from %s in the window", decision.ip_failures,
 		       prefix);
+		return;
+	}
+	if (!guard_ban(d, event, &decision)) {
+		errmsg(result, "not banned: it would lock the operator out");
 		return;
 	}
 	cidr_format(&decision.ip_key, prefix);
@@ -465,37 +528,82 @@ static void rules_config_from(const struct conf_rules *from, struct rules_config
 	to->max_accounts = (unsigned int)from->max_tracked_accounts;
 }
 
+/* The store's live bans and account blocks; false (said why) when there is none to read. */
+static bool read_live_state(struct daemon *d, struct store_ban **bans, size_t *ban_count,
+			    struct store_block **blocks, size_t *block_count)
+{
+	char why[ERRMSG_LEN];
+
+	*bans = NULL;
+	*blocks = NULL;
+	if (!d->store)
+		return false;
+	if (store_live_bans(d->store, wall_now(), bans, ban_count, why) ||
+	    store_live_blocks(d->store, wall_now(), blocks, block_count, why)) {
+		say(d, CONF_LOG_WARNING, "store: %s", why);
+		free(*bans);
+		*bans = NULL;
+		return false;
+	}
+	return true;
+}
+
+static uint64_t restored_deadline_ns(const struct store_ban *ban, uint64_t now_ns)
+{
+	if (ban->expires_at == 0)
+		return 0;
+	return now_ns + (ban->seconds_left ? ban->seconds_left : 1) * NSEC_PER_SEC;
+}
+
+/* Tells the rules of live bans (no ban twice, repeat offenders) and account blocks. */
+static void teach_rules(struct daemon *d, const struct store_ban *bans, size_t ban_count,
+			const struct store_block *blocks, size_t block_count)
+{
+	uint64_t now_ns = ban_clock_now_ns();
+
+	for (size_t i = 0; i < ban_count; i++)
+		rules_restore_ban(d->rules, &bans[i].key, restored_deadline_ns(&bans[i], now_ns),
+				  1, now_ns);
+	for (size_t i = 0; i < block_count; i++)
+		rules_restore_block(d->rules, blocks[i].account,
+				    now_ns + blocks[i].seconds_left * NSEC_PER_SEC, now_ns);
+}
+
+/* New rules (SIGHUP) start empty: the blocks and bans they must know come from the store. */
+static void reteach_rules(struct daemon *d)
+{
+	struct store_ban *bans;
+	struct store_block *blocks;
+	size_t ban_count = 0, block_count = 0;
+
+	if (!read_live_state(d, &bans, &ban_count, &blocks, &block_count)) {
+		say(d, CONF_LOG_WARNING, "new rules start without the account blocks in force");
+		return;
+	}
+	teach_rules(d, bans, ban_count, blocks, block_count);
+	free(bans);
+	free(blocks);
+}
+
 /* After a restart or a lost bpffs: live bans back into the kernel, the rules told of them. */
 static void restore_from_store(struct daemon *d)
 {
-	struct store_ban *bans = NULL;
-	struct store_block *blocks = NULL;
+	struct store_ban *bans;
+	struct store_block *blocks;
 	struct ban_request *requests;
 	size_t ban_count = 0, block_count = 0;
-	uint64_t now_ns = ban_clock_now_ns();
 	char why[ERRMSG_LEN];
 	int lock;
 
-	if (!d->store || store_live_bans(d->store, wall_now(), &bans, &ban_count, why) ||
-	    store_live_blocks(d->store, wall_now(), &blocks, &block_count, why)) {
-		if (d->store)
-			say(d, CONF_LOG_WARNING, "store: %s", why);
-		free(bans);
+	if (!read_live_state(d, &bans, &ban_count, &blocks, &block_count))
 		return;
-	}
 	requests = calloc(ban_count + 1, sizeof(*requests));
 	for (size_t i = 0; requests && i < ban_count; i++) {
 		requests[i].key = bans[i].key;
 		requests[i].permanent = bans[i].expires_at == 0;
 		requests[i].seconds = bans[i].seconds_left ? bans[i].seconds_left : 1;
-		rules_restore_ban(
-		    d->rules, &bans[i].key,
-		    requests[i].permanent ? 0 : now_ns + requests[i].seconds * NSEC_PER_SEC, 1,
-		    now_ns);
 	}
-	for (size_t i = 0; i < block_count; i++)
-		rules_restore_block(d->rules, blocks[i].account,
-				    now_ns + blocks[i].seconds_left * NSEC_PER_SEC, now_ns);
+	teach_rules(d, bans, ban_count, blocks, block_count);
 	lock = pins_lock(d->conf->daemon.pin_dir, why);
 	if (requests && lock >= 0 &&
 	    bans_add(&d->maps, requests, ban_count, BAN_ORIGIN_RESTORED, why))
@@ -529,16 +637,21 @@ static void on_ban_expired(void *ctx, const struct ban_record *ban)
 static void sweep(struct daemon *d)
 {
 	char why[ERRMSG_LEN];
-	size_t swept = 0, bans, blocks;
+	struct ban_sweep_counts counts;
+	size_t bans, blocks;
 	int lock = pins_lock(d->conf->daemon.pin_dir, why);
 
 	if (lock < 0) {
 		say(d, CONF_LOG_WARNING, "sweep: %s", why);
 		return;
 	}
-	if (bans_sweep(&d->maps, ban_clock_now_ns(), on_ban_expired, d, &swept, why))
+	if (bans_sweep(&d->maps, ban_clock_now_ns(), on_ban_expired, d, &counts, why)) {
 		say(d, CONF_LOG_WARNING, "sweep: %s", why);
-	if (swept && ban_filter_rebuild(&d->maps, why))
+	} else {
+		d->ban_count = counts;
+		d->ban_counted_at = wall_now();
+	}
+	if (counts.swept && ban_filter_rebuild(&d->maps, why))
 		say(d, CONF_LOG_WARNING, "sweep: %s", why);
 	close(lock);
 	if (d->store && store_expire(d->store, wall_now(), &bans, &blocks, why))
@@ -603,6 +716,7 @@ static json_t *control_event(struct daemon *d, json_t *request)
 	addr_key_from_lpm(&event.ip, &key);
 	snprintf(event.user, sizeof(event.user), "%s", user ? user : "");
 	snprintf(event.service, sizeof(event.service), "%s", service ? service : "");
+	d->control_events++;
 	handle_event(d, &event, "control", result);
 	return json_pack("{s:b, s:s}", "ok", 1, "result", result);
 }
@@ -617,7 +731,12 @@ static void serve_control(struct daemon *d)
 
 		if (conn < 0)
 			return; /* EAGAIN: no more waiting */
-		if (ctl_read_request(conn, &request, why)) {
+		if (ctl_peer_allowed(conn, d->conf->daemon.control_group,
+				     d->conf->daemon.control_gid, why)) {
+			d->control_refused++;
+			say(d, CONF_LOG_WARNING, "control socket: %s", why);
+			reply = json_pack("{s:b, s:s}", "ok", 0, "error", "permission denied");
+		} else if (ctl_read_request(conn, &request, why)) {
 			reply = json_pack("{s:b, s:s}", "ok", 0, "error", why);
 		} else {
 			cmd = json_string_value(json_object_get(request, "cmd"));
@@ -667,45 +786,153 @@ static void policy_result(void *ctx, const struct policy_result *result)
 		    result->reason);
 	if (!result->has_event)
 		return;
-	handle_event(d, &result->event, "dovecot-policy", text);
+	d->policy_events++;
+	handle_event(d, &result->event, POLICY_SOURCE_NAME, text);
 	say(d, CONF_LOG_DEBUG, "policy: %s", text);
 }
 
-static int open_policy(struct daemon *d, char why[ERRMSG_LEN])
+/* ---- /metrics ---- */
+
+/* A snapshot for metrics.h; NULL (a 503) when out of memory. */
+static char *metrics_page(void *ctx, size_t *len)
 {
-	const struct conf_policy *conf = &d->conf->policy;
+	const struct daemon *d = ctx;
+	struct metrics_snapshot *snap = calloc(1, sizeof(*snap));
+	struct metrics_source *sources = calloc(d->source_count + 2, sizeof(*sources));
+	char why[ERRMSG_LEN];
+	char *page = NULL;
+	size_t n = 0;
+
+	if (!snap || !sources)
+		goto out;
+	snap->have_xdp = !stats_read(&d->maps, &snap->verdicts, why) &&
+			 !geo_read_states(&d->maps, snap->countries, why);
+	if (!snap->have_xdp)
+		say(d, CONF_LOG_WARNING, "metrics: %s", why);
+	snap->have_ban_count = d->ban_counted_at != 0;
+	snap->bans_address = d->ban_count.live_addr;
+	snap->bans_cidr = d->ban_count.live_cidr;
+	snap->bans_counted_at = d->ban_counted_at;
+	for (size_t i = 0; i < d->source_count; i++)
+		sources[n++] = (struct metrics_source){ d->sources[i].conf.name,
+							d->sources[i].tail.lines,
+							d->sources[i].events };
+	sources[n++] = (struct metrics_source){ POLICY_SOURCE_NAME, 0, d->policy_events };
+	sources[n++] = (struct metrics_source){ "control", 0, d->control_events };
+	snap->sources = sources;
+	snap->source_count = n;
+	rules_get_counters(d->rules, &snap->rules);
+	snap->daemon_bans = d->bans;
+	snap->daemon_blocks = d->blocks;
+	snap->apply_errors = d->apply_errors;
+	snap->ignored_allowlisted = d->ignored_allowlisted;
+	snap->have_policy = d->policy != NULL;
+	if (d->policy)
+		policy_get_counters(d->policy, &snap->policy);
+	page = metrics_format(snap, len);
+out:
+	free(sources);
+	free(snap);
+	return page;
+}
+
+/* ---- the HTTP servers: policy (with /metrics) and, optionally, /metrics alone ---- */
+
+static bool is_off(const char *listen)
+{
+	return strcmp(listen, "off") == 0;
+}
+
+/*
+ * Starts a server on listen and puts it in *slot, replacing (and stopping)
+ * the one there, so the old one serves until the new one is up; "off" just
+ * stops it. Nothing to do when it runs there already. On error *slot and
+ * running are unchanged.
+ */
+static int serve_http(struct daemon *d, struct policy_http **slot,
+		      char running[CONF_POLICY_TEXT_LEN], const char *listen,
+		      const struct policy_http_handlers *handlers, enum wake tag,
+		      char why[ERRMSG_LEN])
+{
+	struct policy_http *http = NULL;
+
+	if (strcmp(running, listen) == 0)
+		return 0;
+	if (!is_off(listen)) {
+		http = policy_http_new(listen, d->conf->policy.api_header, handlers, why);
+		if (!http)
+			return -EINVAL;
+		if (add_to_epoll(d, policy_http_fd(http), tag)) {
+			int err = -errno;
+
+			errmsg(why, "cannot set up the event loop: %s", strerror(errno));
+			policy_http_free(http);
+			return err;
+		}
+		say(d, CONF_LOG_INFO, "%s on http://%s/",
+		    tag == WAKE_POLICY ? "policy endpoint and /metrics" : "/metrics", listen);
+	}
+	policy_http_free(*slot); /* closing its epoll descriptor takes it out of the set */
+	*slot = http;
+	snprintf(running, CONF_POLICY_TEXT_LEN, "%s", listen);
+	return 0;
+}
+
+static int make_policy(struct daemon *d, char why[ERRMSG_LEN])
+{
 	struct policy_checks checks = { .ctx = d,
 					.account_blocked = policy_account_blocked,
 					.ip_banned = policy_ip_banned };
 	struct policy_config cfg;
 
-	if (strcmp(conf->listen, "off") == 0)
-		return 0;
 	policy_config_default(&cfg);
 	cfg.tarpit_s = (unsigned int)d->conf->rules.tarpit;
-	cfg.api_key = conf->api_key;
+	cfg.api_key = d->conf->policy.api_key;
 	d->policy = policy_new(&cfg, &checks, why);
-	if (!d->policy)
-		return -EINVAL;
-	d->policy_http =
-	    policy_http_new(conf->listen, conf->api_header, d->policy, policy_result, d, why);
-	if (!d->policy_http)
-		return -EINVAL;
-	if (add_to_epoll(d, policy_http_fd(d->policy_http), WAKE_POLICY)) {
-		errmsg(why, "cannot set up the event loop: %s", strerror(errno));
-		return -errno;
-	}
-	say(d, CONF_LOG_INFO, "policy endpoint on http://%s/", conf->listen);
-	return 0;
+	return d->policy ? 0 : -EINVAL;
 }
 
 static void close_policy(struct daemon *d)
 {
 	policy_http_free(d->policy_http);
 	d->policy_http = NULL;
-	if (d->policy)
-		policy_free(d->policy);
+	snprintf(d->policy_listen, CONF_POLICY_TEXT_LEN, "off");
+	policy_free(d->policy);
 	d->policy = NULL;
+}
+
+/*
+ * [policy] and [daemon] metrics_listen as they are in d->conf now; at start or
+ * on SIGHUP, where a server moves only once its new address is served.
+ */
+static int open_http(struct daemon *d, char why[ERRMSG_LEN])
+{
+	const char *listen = d->conf->policy.listen;
+	struct policy_http_handlers handlers = { .on_result = policy_result,
+						 .metrics = metrics_page,
+						 .ctx = d };
+	int err = 0;
+
+	if (is_off(listen)) {
+		close_policy(d);
+	} else if (d->policy) {
+		err = policy_update(d->policy, (unsigned int)d->conf->rules.tarpit,
+				    d->conf->policy.api_key, why);
+		policy_http_set_api_header(d->policy_http, d->conf->policy.api_header);
+	} else {
+		err = make_policy(d, why);
+	}
+	handlers.policy = d->policy;
+	if (!err && !is_off(listen))
+		err = serve_http(d, &d->policy_http, d->policy_listen, listen, &handlers,
+				 WAKE_POLICY, why);
+	if (!d->policy_http)
+		close_policy(d); /* turned on but not served: nothing to keep */
+	if (err)
+		return err;
+	handlers.policy = NULL;
+	return serve_http(d, &d->metrics_http, d->metrics_listen, d->conf->daemon.metrics_listen,
+			  &handlers, WAKE_METRICS, why);
 }
 
 /* ---- setup, reload, the loop ---- */
@@ -772,15 +999,15 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 		d->store = NULL;
 	}
 	d->recent = calloc(RECENT_FAILURES, sizeof(*d->recent));
-	if (collect_own_addresses(d))
-		say(d, CONF_LOG_WARNING, "cannot list the host's addresses: %s", strerror(errno));
+	if (collect_own_addresses(d, why))
+		say(d, CONF_LOG_WARNING, "%s", why);
 	return 0;
 }
 
 /* SIGHUP: a new config, applied only if it is whole; the rules keep their state if unchanged. */
 static void reload(struct daemon *d)
 {
-	struct xdpban_conf *conf = NULL;
+	struct xdpban_conf *conf = NULL, *was = d->conf;
 	struct rules_config cfg;
 	char why[ERRMSG_LEN];
 
@@ -791,8 +1018,10 @@ static void reload(struct daemon *d)
 	daemon_apply_overrides(d->overrides, conf);
 	rules_config_from(&conf->rules, &cfg);
 	close_sources(d);
-	conffile_free(d->conf);
 	d->conf = conf;
+	conffile_free(was);
+	if (open_http(d, why))
+		say(d, CONF_LOG_ERROR, "reload: %s; that server stays where it was", why);
 	if (memcmp(&cfg, &d->rules_cfg, sizeof(cfg)) != 0) {
 		struct rules *rules = rules_new(&cfg, why);
 
@@ -800,6 +1029,7 @@ static void reload(struct daemon *d)
 			rules_free(d->rules);
 			d->rules = rules;
 			d->rules_cfg = cfg;
+			reteach_rules(d);
 		} else {
 			say(d, CONF_LOG_ERROR, "new rules refused: %s", why);
 		}
@@ -829,14 +1059,25 @@ static void drain(int fd)
 		;
 }
 
+/* The sooner of the HTTP servers' timeouts; -1 (none) without them. */
+static int http_timeout_ms(struct daemon *d)
+{
+	int policy = d->policy_http ? policy_http_timeout_ms(d->policy_http) : -1;
+	int metrics = d->metrics_http ? policy_http_timeout_ms(d->metrics_http) : -1;
+
+	if (policy < 0)
+		return metrics;
+	return metrics < 0 || policy < metrics ? policy : metrics;
+}
+
 static void loop(struct daemon *d)
 {
 	struct epoll_event ready[EPOLL_BATCH];
 
 	while (!d->stopping) {
-		int timeout = d->policy_http ? policy_http_timeout_ms(d->policy_http) : -1;
-		int n = epoll_wait(d->epoll_fd, ready, EPOLL_BATCH, timeout);
+		int n = epoll_wait(d->epoll_fd, ready, EPOLL_BATCH, http_timeout_ms(d));
 		bool run_policy = n == 0 && d->policy_http;
+		bool run_metrics = n == 0 && d->metrics_http;
 
 		for (int i = 0; i < n; i++) {
 			switch (ready[i].data.u32) {
@@ -857,10 +1098,15 @@ static void loop(struct daemon *d)
 			case WAKE_POLICY:
 				run_policy = true;
 				break;
+			case WAKE_METRICS:
+				run_metrics = true;
+				break;
 			}
 		}
 		if (run_policy)
 			policy_http_run(d->policy_http);
+		if (run_metrics)
+			policy_http_run(d->metrics_http);
 	}
 }
 
@@ -896,17 +1142,20 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 			    .inotify_fd = -1,
 			    .control_fd = -1,
 			    .timer_fd = -1,
-			    .signal_fd = -1 };
+			    .signal_fd = -1,
+			    .policy_listen = "off",
+			    .metrics_listen = "off" };
 	char why[ERRMSG_LEN];
 	int status = EXIT_FAILURE;
 
 	maps_init(&d.maps);
-	if (open_state(&d, why) || open_descriptors(&d, why) || open_policy(&d, why) ||
+	if (open_state(&d, why) || open_descriptors(&d, why) || open_http(&d, why) ||
 	    open_sources(&d, why)) {
 		say(&d, CONF_LOG_ERROR, "%s", why);
 		goto out;
 	}
 	restore_from_store(&d);
+	sweep(&d); /* also counts the bans for /metrics */
 	d.last_sweep_ns = ban_clock_now_ns();
 	say(&d, CONF_LOG_INFO, "running: %zu sources, control socket %s", d.source_count,
 	    conf->daemon.control_socket);
@@ -917,13 +1166,14 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 out:
 	close_sources(&d);
 	close_policy(&d);
+	policy_http_free(d.metrics_http);
 	close_descriptors(&d);
 	if (d.rules)
 		rules_free(d.rules);
 	if (d.store)
 		store_close(d.store);
 	maps_close(&d.maps);
-	free(d.own);
+	protected_free(&d.own);
 	free(d.recent);
 	conffile_free(d.conf);
 	return status;

@@ -205,6 +205,55 @@ int link_attach(const char *pin_dir, const char *ifname, enum attach_mode mode, 
 	return err;
 }
 
+bool link_is_attached(const char *pin_dir, unsigned int ifindex)
+{
+	unsigned int linked_ifindex = 0, link_id, prog_id;
+	char path[PATH_MAX];
+	int link_fd;
+
+	link_pin_path(pin_dir, ifindex, path);
+	link_fd = bpf_obj_get(path);
+	if (link_fd < 0)
+		return false;
+	if (link_ifindex(link_fd, &linked_ifindex, &link_id, &prog_id))
+		linked_ifindex = 0;
+	close(link_fd);
+	return linked_ifindex == ifindex;
+}
+
+/* Pins of this namespace's links whose interface went away. */
+static void remove_stale_links(const char *pin_dir)
+{
+	struct attached_link *links = NULL;
+	char ignored[ERRMSG_LEN];
+	size_t count = 0;
+
+	if (links_list(pin_dir, &links, &count, ignored))
+		return;
+	for (size_t i = 0; i < count; i++) {
+		if (links[i].stale && !links[i].other_netns)
+			link_remove_stale(pin_dir, &links[i], ignored);
+	}
+	free(links);
+}
+
+int link_reattach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN])
+{
+	unsigned int ifindex = resolve_ifindex(ifname, why);
+	bool replaced;
+	int err;
+
+	if (!ifindex)
+		return -ENODEV;
+	if (link_is_attached(pin_dir, ifindex))
+		return 0;
+	err = link_attach(pin_dir, ifname, ATTACH_AUTO, &replaced, why);
+	if (err)
+		return err;
+	remove_stale_links(pin_dir);
+	return 1;
+}
+
 int link_detach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN])
 {
 	unsigned int ifindex = resolve_ifindex(ifname, why);

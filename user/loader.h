@@ -49,6 +49,17 @@ int link_attach(const char *pin_dir, const char *ifname, enum attach_mode mode, 
 		char why[ERRMSG_LEN]);
 int link_detach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN]);
 
+/* True when xdpban's pinned link for ifindex (this namespace) is attached there. */
+bool link_is_attached(const char *pin_dir, unsigned int ifindex);
+
+/*
+ * Attaches to ifname unless xdpban already is, then removes the pins of
+ * this namespace's links whose interface went away (an interface deleted
+ * and created again has a new ifindex). Returns 1 when it attached, 0 when
+ * it was attached already. Hold the writer lock.
+ */
+int link_reattach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN]);
+
 /* Removes the pin of a link whose interface has gone. */
 int link_remove_stale(const char *pin_dir, const struct attached_link *link, char why[ERRMSG_LEN]);
 

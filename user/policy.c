@@ -52,6 +52,14 @@ static bool path_ok(const char *path)
 	return len > 0 && path[0] != '/' && path[len - 1] != '/' && !strstr(path, "//");
 }
 
+static bool tarpit_ok(unsigned int tarpit_s, char why[ERRMSG_LEN])
+{
+	if (tarpit_s <= POLICY_MAX_TARPIT_S)
+		return true;
+	errmsg(why, "policy: tarpit %u s is over %u s", tarpit_s, POLICY_MAX_TARPIT_S);
+	return false;
+}
+
 struct policy *policy_new(const struct policy_config *cfg, const struct policy_checks *checks,
 			  char why[ERRMSG_LEN])
 {
@@ -60,10 +68,8 @@ struct policy *policy_new(const struct policy_config *cfg, const struct policy_c
 	struct policy *p;
 	int err;
 
-	if (cfg->tarpit_s > 3600) {
-		errmsg(why, "policy: tarpit %u s is over 3600 s", cfg->tarpit_s);
+	if (!tarpit_ok(cfg->tarpit_s, why))
 		return NULL;
-	}
 	if (cfg->max_pending < POLICY_PENDING_WAYS || cfg->max_pending > POLICY_MAX_PENDING) {
 		errmsg(why, "policy: max_pending %u is not in %u..%u", cfg->max_pending,
 		       POLICY_PENDING_WAYS, POLICY_MAX_PENDING);
@@ -117,6 +123,23 @@ void policy_free(struct policy *policy)
 	free(policy->api_key);
 	free(policy->pending);
 	free(policy);
+}
+
+int policy_update(struct policy *policy, unsigned int tarpit_s, const char *api_key,
+		  char why[ERRMSG_LEN])
+{
+	char *key = NULL;
+
+	if (!tarpit_ok(tarpit_s, why))
+		return -EINVAL;
+	if (api_key && *api_key && !(key = strdup(api_key))) {
+		errmsg(why, "policy: out of memory");
+		return -ENOMEM;
+	}
+	free(policy->api_key);
+	policy->api_key = key;
+	policy->tarpit_s = tarpit_s;
+	return 0;
 }
 
 void policy_get_counters(const struct policy *policy, struct policy_counters *counters)
@@ -210,12 +233,19 @@ static void dump(json_t *doc, char body[POLICY_ANSWER_MAX], const char *fallback
 	json_decref(doc);
 }
 
+/*
+ * A rejection's msg is what the client may be shown, so it is Dovecot's own
+ * words for a wrong password: an attacker cannot tell a blocked account or a
+ * banned address from a bad guess. The real reason stays in r->reason for
+ * the daemon's log.
+ */
 static void answer(struct policy_result *r, enum policy_verdict verdict, int status)
 {
+	const char *msg = status < 0 ? POLICY_REJECT_MSG : r->reason;
 	char fallback[32];
 
 	snprintf(fallback, sizeof(fallback), "{\"status\":%d}", status);
-	dump(json_pack("{s:i, s:s}", "status", status, "msg", r->reason), r->body, fallback);
+	dump(json_pack("{s:i, s:s}", "status", status, "msg", msg), r->body, fallback);
 	r->http_status = 200;
 	r->verdict = verdict;
 	r->status = status;
@@ -338,6 +368,13 @@ static bool handle_report(struct policy *p, json_t *doc, struct policy_result *r
 	answer(r, POLICY_REPORTED, 0);
 	p->counters.verdicts[POLICY_REPORTED]++;
 	return true;
+}
+
+void policy_refuse_oversized(struct policy *p, struct policy_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	errmsg(r->reason, "body over %u bytes", POLICY_BODY_MAX);
+	refuse(p, r, 413);
 }
 
 /* Checks the key, command and size: 0, or the 4xx status with the reason in r. */

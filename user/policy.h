@@ -44,6 +44,9 @@
  *   allow, account blocked, second check of the same attempt -> -1 reject,
  *        so a blocked login fails even with the right password
  *   allow, otherwise                         -> 0
+ *   Every -1 carries msg POLICY_REJECT_MSG, the words Dovecot uses for a wrong
+ *   password (Dovecot may show msg to the client); the cause is in
+ *   policy_result.reason, for the daemon's log.
  *   Pairing the two checks: as Dovecot's bodies do not differ, a tarpit
  *   answer remembers the attempt (a keyed hash of session_id, login and
  *   pwhash) for tarpit_s + POLICY_PENDING_SLACK_S; an allow that finds its
@@ -102,7 +105,9 @@
 #define POLICY_ANSWER_MAX      512	    /* room for any JSON answer */
 #define POLICY_PENDING_SLACK_S 60	    /* tarpitted attempt remembered tarpit + this */
 #define POLICY_PENDING_WAYS    8U
+#define POLICY_REJECT_MSG      "Authentication failed." /* Dovecot's AUTH_FAILED_MSG */
 #define POLICY_MAX_PENDING     (1U << 22)
+#define POLICY_MAX_TARPIT_S    3600U
 
 struct policy_config {
 	unsigned int tarpit_s;	   /* 60; 0 = a blocked account is rejected at once */
@@ -154,13 +159,22 @@ struct policy_counters {
 void policy_config_default(struct policy_config *cfg);
 
 /*
- * Copies cfg (strings included) and checks: tarpit at most 3600 s, max_pending
+ * Copies cfg (strings included) and checks: tarpit at most POLICY_MAX_TARPIT_S, max_pending
  * 8..POLICY_MAX_PENDING, attribute paths non-empty without empty segments.
  * Allocates everything up front. NULL with the reason in why on error.
  */
 struct policy *policy_new(const struct policy_config *cfg, const struct policy_checks *checks,
 			  char why[ERRMSG_LEN]);
 void policy_free(struct policy *policy);
+
+/*
+ * A new tarpit and API key (SIGHUP), keeping the attempts remembered so far:
+ * a new instance would forget them, and the after-success check of an
+ * attempt tarpitted before the reload would then be answered with a tarpit,
+ * which Dovecot takes for success. -EINVAL (reason in why) changes nothing.
+ */
+int policy_update(struct policy *policy, unsigned int tarpit_s, const char *api_key,
+		  char why[ERRMSG_LEN]);
 
 /*
  * One request: command is the URL's "command" argument (NULL when absent),
@@ -170,6 +184,12 @@ void policy_free(struct policy *policy);
  */
 void policy_handle(struct policy *policy, const char *command, const char *body, size_t len,
 		   const char *api_key, uint64_t now_ns, struct policy_result *result);
+
+/*
+ * A request whose body the server stopped reading at POLICY_BODY_MAX: the
+ * 413 answer, counted like any refusal.
+ */
+void policy_refuse_oversized(struct policy *policy, struct policy_result *result);
 
 void policy_get_counters(const struct policy *policy, struct policy_counters *counters);
 

@@ -16,13 +16,15 @@
 #define HTTP_CONNECTION_LIMIT	1024
 #define HTTP_CONNECTION_TIMEOUT 30 /* seconds an idle connection is kept */
 #define HTTP_NOT_ALLOWED	405
-#define HTTP_TOO_LARGE		413
+
+#define HTTP_NOT_FOUND		404
+#define HTTP_UNAVAILABLE	503
+#define METRICS_PATH		"/metrics"
+#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
 
 struct policy_http {
 	struct MHD_Daemon *mhd;
-	struct policy *policy;
-	policy_http_result_fn on_result;
-	void *ctx;
+	struct policy_http_handlers handlers;
 	char api_header[CONF_POLICY_TEXT_LEN];
 	int fd;
 };
@@ -56,6 +58,66 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned int status, 
 	return ret;
 }
 
+static enum MHD_Result answer_metrics(struct policy_http *http, struct MHD_Connection *conn)
+{
+	struct MHD_Response *response;
+	enum MHD_Result ret;
+	size_t len = 0;
+	char *text = http->handlers.metrics(http->handlers.ctx, &len);
+
+	if (!text)
+		return answer(conn, HTTP_UNAVAILABLE, "{\"error\": \"metrics unavailable\"}");
+	response = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
+	if (!response) {
+		free(text);
+		return MHD_NO;
+	}
+	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
+	ret = MHD_queue_response(conn, MHD_HTTP_OK, response);
+	MHD_destroy_response(response);
+	return ret;
+}
+
+/*
+ * What a request's first call decides before any body arrives: the metrics
+ * page, a refusal, or MHD_YES to go on gathering a policy request's body.
+ */
+static enum MHD_Result route(struct policy_http *http, struct MHD_Connection *conn,
+			     const char *url, const char *method, bool *is_policy)
+{
+	bool is_get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
+
+	*is_policy = false;
+	if (!strcmp(url, METRICS_PATH) && http->handlers.metrics) {
+		if (is_get)
+			return answer_metrics(http, conn);
+		return answer(conn, HTTP_NOT_ALLOWED, "{\"error\": \"only GET is served here\"}");
+	}
+	if (!http->handlers.policy)
+		return answer(conn, HTTP_NOT_FOUND, "{\"error\": \"not found\"}");
+	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
+		return answer(conn, HTTP_NOT_ALLOWED,
+			      "{\"status\": 0, \"msg\": \"only POST is served\"}");
+	*is_policy = true;
+	return MHD_YES;
+}
+
+static enum MHD_Result answer_result(struct policy_http *http, struct MHD_Connection *conn,
+				     const struct policy_result *result)
+{
+	if (http->handlers.on_result)
+		http->handlers.on_result(http->handlers.ctx, result);
+	return answer(conn, result->http_status, result->body);
+}
+
+static enum MHD_Result answer_too_large(struct policy_http *http, struct MHD_Connection *conn)
+{
+	struct policy_result result;
+
+	policy_refuse_oversized(http->handlers.policy, &result);
+	return answer_result(http, conn, &result);
+}
+
 static bool declared_too_large(struct MHD_Connection *conn)
 {
 	const char *length =
@@ -78,15 +140,15 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 	struct upload *upload = *con_cls;
 	struct policy_result result;
 
-	(void)url;
 	(void)version;
 	if (!upload) {
-		if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-			return answer(conn, HTTP_NOT_ALLOWED,
-				      "{\"status\": 0, \"msg\": \"only POST is served\"}");
+		bool is_policy;
+		enum MHD_Result routed = route(http, conn, url, method, &is_policy);
+
+		if (!is_policy)
+			return routed;
 		if (declared_too_large(conn))
-			return answer(conn, HTTP_TOO_LARGE,
-				      "{\"status\": 0, \"msg\": \"request body too large\"}");
+			return answer_too_large(http, conn);
 		upload = calloc(1, sizeof(*upload));
 		if (!upload)
 			return MHD_NO;
@@ -109,16 +171,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		return MHD_YES;
 	}
 	if (upload->too_large)
-		return answer(conn, HTTP_TOO_LARGE,
-			      "{\"status\": 0, \"msg\": \"request body too large\"}");
-	policy_handle(http->policy,
+		return answer_too_large(http, conn);
+	policy_handle(http->handlers.policy,
 		      MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "command"),
 		      upload->body ? upload->body : "", upload->len,
 		      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, http->api_header),
 		      monotonic_ns(), &result);
-	if (http->on_result)
-		http->on_result(http->ctx, &result);
-	return answer(conn, result.http_status, result.body);
+	return answer_result(http, conn, &result);
 }
 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
@@ -137,8 +196,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 }
 
 struct policy_http *policy_http_new(const char *listen, const char *api_header,
-				    struct policy *policy, policy_http_result_fn on_result,
-				    void *ctx, char why[ERRMSG_LEN])
+				    const struct policy_http_handlers *handlers,
+				    char why[ERRMSG_LEN])
 {
 	struct sockaddr_storage addr = { 0 };
 	char host[CONF_POLICY_TEXT_LEN];
@@ -172,10 +231,8 @@ struct policy_http *policy_http_new(const char *listen, const char *api_header,
 		errmsg(why, "out of memory");
 		return NULL;
 	}
-	http->policy = policy;
-	http->on_result = on_result;
-	http->ctx = ctx;
-	snprintf(http->api_header, sizeof(http->api_header), "%s", api_header);
+	http->handlers = *handlers;
+	policy_http_set_api_header(http, api_header);
 	errno = 0;
 	http->mhd = MHD_start_daemon(
 	    flags, (uint16_t)port, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, &addr,
@@ -197,6 +254,11 @@ struct policy_http *policy_http_new(const char *listen, const char *api_header,
 	}
 	http->fd = info->epoll_fd;
 	return http;
+}
+
+void policy_http_set_api_header(struct policy_http *http, const char *api_header)
+{
+	snprintf(http->api_header, sizeof(http->api_header), "%s", api_header);
 }
 
 int policy_http_fd(const struct policy_http *http)

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /* The Dovecot auth policy protocol: every answer, every refusal, no event where none is due. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -81,17 +82,23 @@ static void run(struct fixture *fx, const char *command, const char *body, uint6
 	policy_handle(fx->policy, command, body, body ? strlen(body) : 0, NULL, now_ns, &fx->r);
 }
 
-/* The answer's JSON status, checked against r.status. */
+/*
+ * The answer's JSON status, checked against r.status; a rejection's msg must
+ * be Dovecot's wrong-password words, whatever the cause.
+ */
 static int body_status(const struct policy_result *r)
 {
 	json_error_t error;
 	json_t *doc = json_loads(r->body, 0, &error);
 	json_t *status = json_object_get(doc, "status");
+	json_t *msg = json_object_get(doc, "msg");
 	int value;
 
 	assert_true(json_is_integer(status));
-	assert_true(json_is_string(json_object_get(doc, "msg")));
+	assert_true(json_is_string(msg));
 	value = (int)json_integer_value(status);
+	if (value < 0)
+		assert_string_equal(json_string_value(msg), POLICY_REJECT_MSG);
 	json_decref(doc);
 	assert_int_equal(value, r->status);
 	return value;
@@ -188,6 +195,44 @@ static void blocked_account_configured_tarpit(void **state)
 	/* Remembered for tarpit + slack, then a second check would be a first one. */
 	run(fx, "allow", DEFAULT_BODY, (5 + POLICY_PENDING_SLACK_S) * SEC);
 	assert_int_equal(fx->r.verdict, POLICY_TARPIT);
+	unmake(fx);
+}
+
+/* SIGHUP: a new tarpit and key; an attempt tarpitted before is still rejected after. */
+static void update_keeps_pending_attempts(void **state)
+{
+	struct fixture *fx = make(NULL);
+	char why[ERRMSG_LEN];
+
+	(void)state;
+	fx->fake.blocked = "bob";
+	run(fx, "allow", DEFAULT_BODY, 0);
+	assert_int_equal(body_status(&fx->r), 60);
+	assert_int_equal(policy_update(fx->policy, 7, "s3cret", why), 0);
+	policy_handle(fx->policy, "allow", DEFAULT_BODY, strlen(DEFAULT_BODY), "s3cret", SEC,
+		      &fx->r);
+	assert_int_equal(body_status(&fx->r), -1);
+	run(fx, "allow", DEFAULT_BODY, 2 * SEC);
+	assert_refused(fx, 401, "API key missing");
+	assert_int_equal(policy_update(fx->policy, POLICY_MAX_TARPIT_S + 1, NULL, why), -EINVAL);
+	assert_non_null(strstr(why, "3601"));
+	policy_handle(fx->policy, "allow", DEFAULT_BODY, strlen(DEFAULT_BODY), "s3cret", 3 * SEC,
+		      &fx->r);
+	/* The pending attempt was answered above; a new one gets the tarpit of the last good update. */
+	assert_int_equal(body_status(&fx->r), 7);
+	unmake(fx);
+}
+
+static void oversized_refusal_counted(void **state)
+{
+	struct fixture *fx = make(NULL);
+	struct policy_counters c;
+
+	(void)state;
+	policy_refuse_oversized(fx->policy, &fx->r);
+	assert_refused(fx, 413, "over");
+	policy_get_counters(fx->policy, &c);
+	assert_int_equal(c.verdicts[POLICY_ERROR], 1);
 	unmake(fx);
 }
 
@@ -626,6 +671,8 @@ int main(void)
 		cmocka_unit_test(allow_banned_ip_is_rejected),
 		cmocka_unit_test(blocked_account_tarpit_then_reject),
 		cmocka_unit_test(blocked_account_configured_tarpit),
+		cmocka_unit_test(update_keeps_pending_attempts),
+		cmocka_unit_test(oversized_refusal_counted),
 		cmocka_unit_test(blocked_account_without_tarpit_rejects),
 		cmocka_unit_test(blocked_account_without_session_rejects),
 		cmocka_unit_test(pending_full_rejects),

@@ -1,0 +1,170 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "metrics.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include "country.h"
+
+static const char *const policy_answer_names[POLICY_VERDICTS] = {
+	[POLICY_ACCEPT] = "accept",
+	[POLICY_TARPIT] = "tarpit",
+	[POLICY_REJECT_BANNED] = "reject_banned",
+	[POLICY_REJECT_BLOCKED] = "reject_blocked",
+	[POLICY_REPORTED] = "report",
+	[POLICY_ERROR] = "error",
+};
+
+static void family(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void sample(FILE *out, const char *name, uint64_t value)
+{
+	fprintf(out, "%s %" PRIu64 "\n", name, value);
+}
+
+/*
+ * A label value as the exposition format wants it: backslash, double quote
+ * and newline escaped. Source names come from the config file, so they may
+ * hold any of them.
+ */
+static void label_value(FILE *out, const char *value)
+{
+	for (const char *c = value; *c; c++) {
+		if (*c == '\\' || *c == '"')
+			fprintf(out, "\\%c", *c);
+		else if (*c == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*c, out);
+	}
+}
+
+static void labelled(FILE *out, const char *name, const char *label, const char *value,
+		     uint64_t count)
+{
+	fprintf(out, "%s{%s=\"", name, label);
+	label_value(out, value);
+	fprintf(out, "\"} %" PRIu64 "\n", count);
+}
+
+static void write_xdp(FILE *out, const struct metrics_snapshot *s)
+{
+	char code[COUNTRY_CODE_LEN];
+
+	family(out, "xdpban_packets_total", "counter",
+	       "TCP packets the XDP program judged, by verdict (drop_* are drops).");
+	for (int r = 0; r < REASON_COUNT; r++)
+		labelled(out, "xdpban_packets_total", "verdict", verdict_reason_name(r),
+			 s->verdicts.reason[r].packets);
+	family(out, "xdpban_bytes_total", "counter",
+	       "Bytes of those packets, by verdict.");
+	for (int r = 0; r < REASON_COUNT; r++)
+		labelled(out, "xdpban_bytes_total", "verdict", verdict_reason_name(r),
+			 s->verdicts.reason[r].bytes);
+	family(out, "xdpban_geo_drops_total", "counter",
+	       "Packets dropped because their source is in a blocked country, by country.");
+	for (int slot = 0; slot < COUNTRY_SLOTS; slot++) {
+		if (!s->countries[slot].drops.packets && !s->countries[slot].blocked)
+			continue;
+		country_code(slot, code);
+		labelled(out, "xdpban_geo_drops_total", "country", code,
+			 s->countries[slot].drops.packets);
+	}
+	family(out, "xdpban_geo_country_blocked", "gauge",
+	       "1 for each country whose addresses are blocked now.");
+	for (int slot = 0; slot < COUNTRY_SLOTS; slot++) {
+		if (!s->countries[slot].blocked)
+			continue;
+		country_code(slot, code);
+		labelled(out, "xdpban_geo_country_blocked", "country", code, 1);
+	}
+}
+
+static void write_bans(FILE *out, const struct metrics_snapshot *s)
+{
+	family(out, "xdpban_bans_active", "gauge",
+	       "Bans in the kernel maps at the last sweep, by kind (address or cidr).");
+	labelled(out, "xdpban_bans_active", "kind", "address", s->bans_address);
+	labelled(out, "xdpban_bans_active", "kind", "cidr", s->bans_cidr);
+	family(out, "xdpban_bans_counted_timestamp_seconds", "gauge",
+	       "When the last sweep counted the bans (Unix time).");
+	fprintf(out, "xdpban_bans_counted_timestamp_seconds %" PRId64 "\n", s->bans_counted_at);
+}
+
+static void write_daemon(FILE *out, const struct metrics_snapshot *s)
+{
+	family(out, "xdpban_account_blocks_active", "gauge",
+	       "Accounts blocked now by the account rule.");
+	sample(out, "xdpban_account_blocks_active", s->rules.blocks_held);
+	family(out, "xdpban_events_total", "counter",
+	       "Authentication outcomes taken in, by source.");
+	for (size_t i = 0; i < s->source_count; i++)
+		labelled(out, "xdpban_events_total", "source", s->sources[i].name,
+			 s->sources[i].events);
+	family(out, "xdpban_log_lines_total", "counter", "Log lines read, by log source.");
+	for (size_t i = 0; i < s->source_count; i++)
+		if (s->sources[i].lines)
+			labelled(out, "xdpban_log_lines_total", "source", s->sources[i].name,
+				 s->sources[i].lines);
+	family(out, "xdpban_failures_total", "counter", "Failed logins the rules counted.");
+	sample(out, "xdpban_failures_total", s->rules.failures);
+	family(out, "xdpban_ignored_allowlisted_total", "counter",
+	       "Failures from allowlisted or own addresses, not counted.");
+	sample(out, "xdpban_ignored_allowlisted_total", s->ignored_allowlisted);
+	family(out, "xdpban_rule_bans_total", "counter", "Bans the IP rule applied.");
+	sample(out, "xdpban_rule_bans_total", s->daemon_bans);
+	family(out, "xdpban_account_blocks_total", "counter",
+	       "Account blocks the account rule started.");
+	sample(out, "xdpban_account_blocks_total", s->daemon_blocks);
+	family(out, "xdpban_ban_errors_total", "counter",
+	       "Bans the rules decided that could not be written to the maps.");
+	sample(out, "xdpban_ban_errors_total", s->apply_errors);
+	family(out, "xdpban_rules_tracked_addresses", "gauge",
+	       "Addresses whose recent failures the IP rule holds.");
+	sample(out, "xdpban_rules_tracked_addresses", s->rules.ips);
+	family(out, "xdpban_rules_evictions_total", "counter",
+	       "Live rule entries pushed out of the bounded tables by newer ones.");
+	sample(out, "xdpban_rules_evictions_total", s->rules.evictions);
+}
+
+static void write_policy(FILE *out, const struct metrics_snapshot *s)
+{
+	family(out, "xdpban_policy_answers_total", "counter",
+	       "Answers of the Dovecot auth policy endpoint, by kind.");
+	for (int v = 0; v < POLICY_VERDICTS; v++)
+		labelled(out, "xdpban_policy_answers_total", "answer", policy_answer_names[v],
+			 s->policy.verdicts[v]);
+}
+
+int metrics_write(FILE *out, const struct metrics_snapshot *snapshot)
+{
+	if (snapshot->have_xdp)
+		write_xdp(out, snapshot);
+	if (snapshot->have_ban_count)
+		write_bans(out, snapshot);
+	write_daemon(out, snapshot);
+	if (snapshot->have_policy)
+		write_policy(out, snapshot);
+	return ferror(out) ? -1 : 0;
+}
+
+char *metrics_format(const struct metrics_snapshot *snapshot, size_t *len)
+{
+	char *text = NULL;
+	FILE *out = open_memstream(&text, len);
+
+	if (!out)
+		return NULL;
+	if (metrics_write(out, snapshot) < 0) {
+		fclose(out);
+		free(text);
+		return NULL;
+	}
+	if (fclose(out)) {
+		free(text);
+		return NULL;
+	}
+	return text;
+}

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The daemon's privileges after start-up: once the maps are open, the
+ * sockets bound and the program attached, it keeps only the capabilities
+ * its running work needs, and can never regain the others (bounding set,
+ * no_new_privs):
+ *   CAP_BPF             map reads and updates, loading the program again
+ *   CAP_NET_ADMIN       loading an XDP program and attaching it (re-attach)
+ *   CAP_DAC_READ_SEARCH opening log files another user owns after rotation
+ * (CAP_SYS_ADMIN instead of CAP_BPF on kernels older than 5.8.)
+ */
+#ifndef XDPBAN_PRIVS_H
+#define XDPBAN_PRIVS_H
+
+#include <stdint.h>
+#include "errmsg.h"
+
+/* Drops every capability but the ones above, for good. */
+int privs_drop(char why[ERRMSG_LEN]);
+
+/* The capability mask the daemon keeps on this kernel (for tests and messages). */
+uint64_t privs_kept_mask(void);
+
+#endif
