@@ -33,7 +33,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/*.c))
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.c))
 
-.PHONY: all check bench docs clean vmlinux format lint
+.PHONY: all check bench bench-geo docs clean vmlinux format lint
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -73,16 +73,58 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
 
-BENCH_SKELS := $(OUTPUT)/xdp_drop.skel.h $(OUTPUT)/xdpban_random.skel.h
+BENCH_SKELS := $(OUTPUT)/xdp_drop.skel.h $(OUTPUT)/xdpban_random.skel.h $(OUTPUT)/flood_gen.skel.h
+BENCH_PROGS := $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/geo_cost $(OUTPUT)/bench/flood
 
-$(OUTPUT)/bench/%: bench/%.c $(USER_OBJS) $(BENCH_SKELS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/%: bench/%.c bench/bench_util.c bench/bench_util.h $(USER_OBJS) $(BENCH_SKELS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(filter %.c %.o,$^) $(LDLIBS) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) -Ibench $(filter %.c %.o,$^) $(LDLIBS) -lm -o $@
 
-# Benchmarks are not tests: they print ratios measured side by side in one run.
-bench: $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/geo_cost
-	$(Q)$(OUTPUT)/bench/prog_cost
+# Benchmarks are not tests: side by side in one run, printed as ratios, with
+# the results written to bench/results/ (scripts/bench.sh; BENCH_ARGS=--quick
+# for a short run). bench-geo: the geo index's own breakdown.
+bench: $(OUTPUT)/xdpban $(BENCH_PROGS)
+	$(Q)scripts/bench.sh $(BENCH_ARGS)
+
+bench-geo: $(OUTPUT)/bench/geo_cost
 	$(Q)$(OUTPUT)/bench/geo_cost
+
+# Fuzzing (fuzz/README.md): libFuzzer targets for every parser of outside
+# input, built with clang and ASan/UBSan into build/fuzz/ (the product's
+# objects are gcc's, so the parsers are compiled again here). `make fuzz`
+# replays the checked-in seeds and regressions, then fuzzes each target for
+# FUZZ_SECONDS; FUZZ_TARGETS picks some.
+FUZZ_SECONDS ?= 60
+FUZZ_DIR     := $(OUTPUT)/fuzz
+FUZZ_ALL     := $(patsubst fuzz/%.c,%,$(wildcard fuzz/fuzz_*.c))
+FUZZ_TARGETS ?= $(FUZZ_ALL)
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra \
+                -Wno-missing-field-initializers -I$(OUTPUT) -Imaps -Iuser -Ifuzz
+FUZZ_OBJS    := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,$(USER_SRCS))
+
+.PHONY: fuzz fuzz-build
+
+$(FUZZ_DIR)/user/%.o: user/%.c $(wildcard user/*.h) maps/xdpban_maps.h $(OUTPUT)/xdpban.skel.h
+	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_DIR)/libxdpban.a: $(FUZZ_OBJS)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(FUZZ_DIR)/libxdpban.a
+	$(call msg,LINK-FUZZ,$@)
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $< $(FUZZ_DIR)/libxdpban.a \
+	    $(LDLIBS) -o $@
+
+fuzz-build:
+	$(Q)scripts/install-deps.sh --fuzz
+	$(Q)$(MAKE) --no-print-directory $(addprefix $(FUZZ_DIR)/,$(FUZZ_TARGETS))
+
+fuzz: fuzz-build
+	$(Q)fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/bench:
 	$(Q)mkdir -p $@

@@ -1,0 +1,17 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/* What every benchmark program shares: failing loudly, medians, the clock, CPU pinning. */
+#ifndef XDPBAN_BENCH_UTIL_H
+#define XDPBAN_BENCH_UTIL_H
+
+#include <stddef.h>
+
+/* Prints "PROGRAM: WHAT: WHY" and exits non-zero. */
+_Noreturn void bench_die(const char *what, const char *why);
+/* The median of n values (sorts them in place). */
+double bench_median(double *values, size_t n);
+/* CLOCK_MONOTONIC in seconds. */
+double bench_now(void);
+/* Runs the calling thread on one CPU only; -1 leaves it as it is. */
+void bench_pin_cpu(int cpu);
+
+#endif
