@@ -33,7 +33,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/*.c))
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.c))
 
-.PHONY: all check bench bench-geo docs clean vmlinux format lint
+.PHONY: all check bench docs clean vmlinux format lint
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -74,7 +74,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
 
 BENCH_SKELS := $(OUTPUT)/xdp_drop.skel.h $(OUTPUT)/xdpban_random.skel.h $(OUTPUT)/flood_gen.skel.h
-BENCH_PROGS := $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/geo_cost $(OUTPUT)/bench/flood
+BENCH_PROGS := $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/flood
 
 $(OUTPUT)/bench/%: bench/%.c bench/bench_util.c bench/bench_util.h $(USER_OBJS) $(BENCH_SKELS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
@@ -82,12 +82,9 @@ $(OUTPUT)/bench/%: bench/%.c bench/bench_util.c bench/bench_util.h $(USER_OBJS) 
 
 # Benchmarks are not tests: side by side in one run, printed as ratios, with
 # the results written to bench/results/ (scripts/bench.sh; BENCH_ARGS=--quick
-# for a short run). bench-geo: the geo index's own breakdown.
+# for a short run).
 bench: $(OUTPUT)/xdpban $(BENCH_PROGS)
 	$(Q)scripts/bench.sh $(BENCH_ARGS)
-
-bench-geo: $(OUTPUT)/bench/geo_cost
-	$(Q)$(OUTPUT)/bench/geo_cost
 
 # Fuzzing (fuzz/README.md): libFuzzer targets for every parser of outside
 # input, built with clang and ASan/UBSan into build/fuzz/ (the product's

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #define _GNU_SOURCE
 #include "bench_util.h"
+#include <arpa/inet.h>
 #include <errno.h>
 #include <sched.h>
 #include <stdio.h>
@@ -45,4 +46,25 @@ void bench_pin_cpu(int cpu)
 	CPU_SET(cpu, &set);
 	if (sched_setaffinity(0, sizeof(set), &set))
 		bench_die("pin to a CPU", strerror(errno));
+}
+
+struct bench_syn_frame bench_syn_frame(__be32 source, __be32 dest, unsigned short dport)
+{
+	struct bench_syn_frame f = { 0 };
+
+	f.eth.h_proto = htons(ETH_P_IP);
+	f.ip.version = 4;
+	f.ip.ihl = 5;
+	f.ip.ttl = 64;
+	f.ip.protocol = IPPROTO_TCP;
+	f.ip.frag_off = htons(0x4000); /* DF */
+	f.ip.tot_len = htons(sizeof(f.ip) + sizeof(f.tcp));
+	f.ip.saddr = source;
+	f.ip.daddr = dest;
+	f.tcp.source = htons(40000);
+	f.tcp.dest = htons(dport);
+	f.tcp.doff = 5;
+	f.tcp.syn = 1;
+	f.tcp.window = htons(64240);
+	return f;
 }

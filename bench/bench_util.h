@@ -4,6 +4,18 @@
 #define XDPBAN_BENCH_UTIL_H
 
 #include <stddef.h>
+#include <linux/if_ether.h>
+#include <linux/ip.h>
+#include <linux/tcp.h>
+
+struct bench_syn_frame {
+	struct ethhdr eth;
+	struct iphdr ip;
+	struct tcphdr tcp;
+} __attribute__((packed));
+
+/* An IPv4 TCP SYN (addresses in network order); checksums and MACs left zero. */
+struct bench_syn_frame bench_syn_frame(__be32 source, __be32 dest, unsigned short dport);
 
 /* Prints "PROGRAM: WHAT: WHY" and exits non-zero. */
 _Noreturn void bench_die(const char *what, const char *why);

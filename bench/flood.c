@@ -24,21 +24,12 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <linux/tcp.h>
 #include "bench_util.h"
 #include "flood_gen.skel.h"
 
 #define POOL_SIZE  (1 << 20) /* as in flood_gen.bpf.c */
 #define CHUNK	   (1 << 18) /* frames per BPF_PROG_TEST_RUN call */
 #define BATCH_SIZE 128	     /* frames per batch: fewer than the veth's ring of 256 */
-
-struct syn_frame {
-	struct ethhdr eth;
-	struct iphdr ip;
-	struct tcphdr tcp;
-} __attribute__((packed));
 
 static void parse_mac(const char *text, unsigned char mac[ETH_ALEN])
 {
@@ -48,26 +39,17 @@ static void parse_mac(const char *text, unsigned char mac[ETH_ALEN])
 }
 
 /* The frame every run starts from; the program writes the source, ports and checksums. */
-static struct syn_frame template_frame(const char *src_mac, const char *dst_mac,
-				       const char *dst_ip, const char *dst_port)
+static struct bench_syn_frame template_frame(const char *src_mac, const char *dst_mac,
+					     const char *dst_ip, const char *dst_port)
 {
-	struct syn_frame f = { 0 };
+	struct in_addr dest;
+	struct bench_syn_frame f;
 
+	if (inet_pton(AF_INET, dst_ip, &dest) != 1)
+		bench_die("not an IPv4 address", dst_ip);
+	f = bench_syn_frame(0, dest.s_addr, (unsigned short)atoi(dst_port));
 	parse_mac(src_mac, f.eth.h_source);
 	parse_mac(dst_mac, f.eth.h_dest);
-	f.eth.h_proto = htons(ETH_P_IP);
-	f.ip.version = 4;
-	f.ip.ihl = 5;
-	f.ip.ttl = 64;
-	f.ip.protocol = IPPROTO_TCP;
-	f.ip.frag_off = htons(0x4000); /* DF */
-	f.ip.tot_len = htons(sizeof(f.ip) + sizeof(f.tcp));
-	if (inet_pton(AF_INET, dst_ip, &f.ip.daddr) != 1)
-		bench_die("not an IPv4 address", dst_ip);
-	f.tcp.dest = htons((unsigned short)atoi(dst_port));
-	f.tcp.doff = 5;
-	f.tcp.syn = 1;
-	f.tcp.window = htons(64240);
 	return f;
 }
 
@@ -115,7 +97,7 @@ static void fill_pool(int map_fd, const char *path)
 int main(int argc, char **argv)
 {
 	struct flood_gen_bpf *skel;
-	struct syn_frame frame;
+	struct bench_syn_frame frame;
 	struct xdp_md md = { 0 };
 	unsigned long long sent = 0, cpu_start;
 	double seconds, start;

@@ -1,167 +1,434 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Per-packet cost of xdpban's XDP program through BPF_PROG_TEST_RUN, side by
- * side with a program that only returns XDP_DROP, in one run. Absolute
+ * side in one run with a program that only returns XDP_DROP. Absolute
  * figures on a shared VM are noise; the ratios are the result.
  *
- * Each case runs ROUNDS times interleaved with the baseline (so drift hits
- * both alike), REPEAT packets a round; the median round is reported.
+ * Always loaded: the whole world database (tor-geoipdb) with every country
+ * but DE blocked, the heaviest geo configuration (over a million prefixes in
+ * the kernel). Then 0, 10k, 100k and 1M exact-address bans (with 1,000 /24
+ * CIDR bans beside each non-zero count), and for each, four verdicts:
+ *   pass       a source in DE, banned nowhere
+ *   ban-drop   a banned address
+ *   cidr-drop  an address inside a CIDR ban
+ *   geo-drop   an address of a blocked country
+ * Two variants of each:
+ *   one frame  the same frame repeated: caches warm, the best case;
+ *   random     bench/xdpban_random.bpf.c draws each packet's source from a
+ *              pool of 65,536 addresses of that kind (a spoofed flood);
+ *              its floor is the same draw followed by XDP_DROP, so the
+ *              ratio compares like with like, and "own" is xdpban's verdict.
+ * Every program runs in every round (interleaved, so drift hits all alike);
+ * the median round is reported. Every random round checks, on the verdict
+ * counters, that each packet got the verdict of its kind.
+ *
+ *   prog_cost [--quick] [--json FILE]
  */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include <linux/if_ether.h>
-#include <linux/ip.h>
-#include <linux/tcp.h>
-#include "addr.h"
 #include "bans.h"
-#include "duration.h"
+#include "bench_util.h"
+#include "country.h"
+#include "geo.h"
+#include "geo_formats.h"
 #include "settings.h"
 #include "xdp_drop.skel.h"
-#include "xdpban.skel.h"
+#include "xdpban_random.skel.h"
 
-#define REPEAT	  1000000
-#define ROUNDS	  7
-#define BULK_BANS 100000
+#define SOURCE_POOL 65536 /* as in xdpban_random.bpf.c */
+#define CIDR_BANS   1000
+#define MAX_BANS    1000000
+#define HOME	    "DE" /* the one country left unblocked */
 
-struct syn_frame {
-	struct ethhdr eth;
-	struct iphdr ip;
-	struct tcphdr tcp;
-} __attribute__((packed));
+static const size_t ban_counts[] = { 0, 10000, 100000, MAX_BANS };
 
-static struct syn_frame syn_from(const char *source)
+enum verdict_kind { PASS, BAN_DROP, CIDR_DROP, GEO_DROP, KINDS };
+
+static const struct {
+	const char *name;
+	__u32 reason;
+	int action;
+} kinds[KINDS] = {
+	[PASS] = { "pass", REASON_PASS, XDP_PASS },
+	[BAN_DROP] = { "ban-drop", REASON_DROP_BAN, XDP_DROP },
+	[CIDR_DROP] = { "cidr-drop", REASON_DROP_CIDR, XDP_DROP },
+	[GEO_DROP] = { "geo-drop", REASON_DROP_GEO, XDP_DROP },
+};
+
+struct bench {
+	struct xdpban_random_bpf *skel;
+	struct xdp_drop_bpf *floor;
+	struct maps maps;
+	struct geo_db db;
+	bool blocked[COUNTRY_SLOTS];
+	__u32 *bans;	    /* MAX_BANS addresses, host order, in insertion order */
+	__u32 *sorted_bans; /* the same, sorted, to keep other pools clear of them */
+	__u32 cidrs[CIDR_BANS]; /* /24 networks, host order, sorted */
+	size_t bans_loaded;
+	__u32 pool[SOURCE_POOL];
+	unsigned int repeat, rounds;
+};
+
+struct measurement {
+	double one_xdpban, one_floor, random_xdpban, random_floor;
+};
+
+static int compare_u32(const void *a, const void *b)
 {
-	struct syn_frame f = { 0 };
-
-	f.eth.h_proto = htons(ETH_P_IP);
-	f.ip.version = 4;
-	f.ip.ihl = 5;
-	f.ip.ttl = 64;
-	f.ip.protocol = IPPROTO_TCP;
-	f.ip.tot_len = htons(sizeof(f.ip) + sizeof(f.tcp));
-	inet_pton(AF_INET, source, &f.ip.saddr);
-	inet_pton(AF_INET, "192.0.2.1", &f.ip.daddr);
-	f.tcp.source = htons(40000);
-	f.tcp.dest = htons(143);
-	f.tcp.doff = 5;
-	f.tcp.syn = 1;
-	return f;
-}
-
-/* ns per packet of one round; the verdict must be the expected one. */
-static double round_ns(int prog_fd, const struct syn_frame *frame, int expected)
-{
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(*frame),
-		    .repeat = REPEAT);
-
-	if (bpf_prog_test_run_opts(prog_fd, &opts) || (int)opts.retval != expected) {
-		fprintf(stderr, "prog_cost: test run failed or verdict %u != %d\n", opts.retval,
-			expected);
-		exit(EXIT_FAILURE);
-	}
-	return opts.duration; /* the kernel reports the mean ns per repetition */
-}
-
-static int compare_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
+	__u32 x = *(const __u32 *)a, y = *(const __u32 *)b;
 
 	return (x > y) - (x < y);
 }
 
-static double median(double *values, size_t n)
+/* A public-looking unicast address: never 0/8, 10/8, 127/8, multicast or above. */
+static __u32 random_unicast(void)
 {
-	qsort(values, n, sizeof(*values), compare_double);
-	return values[n / 2];
+	__u32 a;
+
+	do
+		a = (__u32)random() ^ ((__u32)random() << 16);
+	while ((a >> 24) == 0 || (a >> 24) == 10 || (a >> 24) == 127 || (a >> 24) >= 224);
+	return a;
 }
 
-struct measurement {
-	double xdpban_ns;
-	double baseline_ns;
-};
-
-static struct measurement measure(int xdpban_fd, int baseline_fd, const struct syn_frame *frame,
-				  int verdict)
+static bool is_exact_banned(const struct bench *b, __u32 a)
 {
-	double ours[ROUNDS], floor[ROUNDS];
-
-	for (int r = 0; r < ROUNDS; r++) {
-		floor[r] = round_ns(baseline_fd, frame, XDP_DROP);
-		ours[r] = round_ns(xdpban_fd, frame, verdict);
-	}
-	return (struct measurement){ median(ours, ROUNDS), median(floor, ROUNDS) };
+	return bsearch(&a, b->sorted_bans, MAX_BANS, sizeof(a), compare_u32) != NULL;
 }
 
-static void report(const char *name, struct measurement m)
+static bool is_cidr_banned(const struct bench *b, __u32 a)
 {
-	printf("| %-38s | %9.1f | %9.1f | %6.2f |\n", name, m.xdpban_ns, m.baseline_ns,
-	       m.xdpban_ns / m.baseline_ns);
+	__u32 net = a & 0xffffff00;
+
+	return bsearch(&net, b->cidrs, CIDR_BANS, sizeof(net), compare_u32) != NULL;
 }
 
-/* Bans 10.x-free documentation-range-shaped addresses 2001:db8::N, plus one IPv4 host. */
-static void load_bans(struct xdpban_bpf *skel, size_t count)
+static void make_bans(struct bench *b)
 {
-	struct ban_request *requests = calloc(count + 1, sizeof(*requests));
-	char why[ERRMSG_LEN], text[64];
-	struct maps maps;
+	b->bans = calloc(MAX_BANS, sizeof(*b->bans));
+	b->sorted_bans = calloc(MAX_BANS, sizeof(*b->sorted_bans));
+	if (!b->bans || !b->sorted_bans)
+		bench_die("allocate the bans", strerror(ENOMEM));
+	for (size_t i = 0; i < MAX_BANS; i++)
+		b->bans[i] = random_unicast(); /* a repeat among 1M is merely a renewed ban */
+	memcpy(b->sorted_bans, b->bans, MAX_BANS * sizeof(*b->bans));
+	qsort(b->sorted_bans, MAX_BANS, sizeof(*b->sorted_bans), compare_u32);
+	for (size_t i = 0; i < CIDR_BANS; i++)
+		b->cidrs[i] = random_unicast() & 0xffffff00;
+	qsort(b->cidrs, CIDR_BANS, sizeof(b->cidrs[0]), compare_u32);
+}
 
-	if (maps_from_object(skel->obj, &maps, why)) {
-		fprintf(stderr, "prog_cost: %s\n", why);
-		exit(EXIT_FAILURE);
-	}
-	for (size_t i = 0; i < count; i++) {
-		snprintf(text, sizeof(text), "2001:db8::%zx:%zx", i >> 16, i & 0xffff);
-		cidr_parse(text, &requests[i].key, why);
-		requests[i].seconds = 3600;
-	}
-	cidr_parse("203.0.113.66", &requests[count].key, why);
-	requests[count].seconds = 3600;
-	if (bans_add(&maps, requests, count + 1, BAN_ORIGIN_MANUAL, why)) {
-		fprintf(stderr, "prog_cost: %s\n", why);
-		exit(EXIT_FAILURE);
-	}
+static struct lpm_key ipv4_key(__u32 host_order, unsigned int prefixlen)
+{
+	struct lpm_key key = { .prefixlen = 96 + prefixlen };
+	__u32 net = htonl(host_order);
+
+	key.addr[10] = key.addr[11] = 0xff;
+	memcpy(&key.addr[12], &net, 4);
+	return key;
+}
+
+/* Bans b->bans[b->bans_loaded .. count), and the CIDR bans with the first. */
+static void load_bans(struct bench *b, size_t count)
+{
+	size_t first = b->bans_loaded, n = count - first, extra = first == 0 ? CIDR_BANS : 0;
+	struct ban_request *requests = calloc(n + extra, sizeof(*requests));
+	char why[ERRMSG_LEN];
+
+	if (!requests)
+		bench_die("allocate the bans", strerror(ENOMEM));
+	for (size_t i = 0; i < n; i++)
+		requests[i] = (struct ban_request){ .key = ipv4_key(b->bans[first + i], 32),
+						    .permanent = true };
+	for (size_t i = 0; i < extra; i++)
+		requests[n + i] = (struct ban_request){ .key = ipv4_key(b->cidrs[i], 24),
+							.permanent = true };
+	if (bans_add(&b->maps, requests, n + extra, BAN_ORIGIN_MANUAL, why))
+		bench_die("load the bans", why);
 	free(requests);
+	b->bans_loaded = count;
 }
 
-int main(void)
+static double uniform_random(void)
 {
-	struct xdpban_bpf *skel = xdpban_bpf__open();
-	struct xdp_drop_bpf *baseline = xdp_drop_bpf__open_and_load();
-	struct syn_frame passing = syn_from("198.51.100.7"), banned = syn_from("203.0.113.66");
+	return ((double)random() * 2147483648.0 + (double)random()) / 4611686018427387904.0;
+}
+
+/*
+ * IPv4 addresses of the blocked countries, or of the unblocked one: a prefix
+ * drawn with a weight of its size, then a random host in it; banned
+ * addresses are skipped (they would get another verdict).
+ */
+static void draw_from_countries(struct bench *b, bool blocked)
+{
+	double *cumulative = calloc(b->db.ipv4_prefix_count, sizeof(*cumulative)), total = 0;
+	size_t *index = calloc(b->db.ipv4_prefix_count, sizeof(*index)), count = 0;
+
+	if (!cumulative || !index)
+		bench_die("allocate the pool", strerror(ENOMEM));
+	for (size_t i = 0; i < b->db.ipv4_prefix_count; i++) {
+		int slot = country_parse(b->db.prefixes[i].country, (char[ERRMSG_LEN]){ 0 });
+
+		if (slot < 0 || b->blocked[slot] != blocked)
+			continue;
+		total += ldexp(1.0, 128 - (int)b->db.prefixes[i].key.prefixlen);
+		cumulative[count] = total;
+		index[count++] = i;
+	}
+	if (count == 0)
+		bench_die("fill the source pool", "no prefix of that kind");
+	for (size_t i = 0; i < SOURCE_POOL;) {
+		double target = uniform_random() * total;
+		size_t low = 0, high = count - 1;
+		const struct lpm_key *prefix;
+		__u32 base, host_bits;
+
+		while (low < high) {
+			size_t mid = (low + high) / 2;
+
+			if (cumulative[mid] <= target)
+				low = mid + 1;
+			else
+				high = mid;
+		}
+		prefix = &b->db.prefixes[index[low]].key;
+		memcpy(&base, &prefix->addr[12], 4);
+		host_bits = 128 - prefix->prefixlen;
+		base = ntohl(base);
+		if (host_bits)
+			base |= ((__u32)random() ^ ((__u32)random() << 16)) &
+				(host_bits >= 32 ? ~0u : (1u << host_bits) - 1);
+		if (!is_exact_banned(b, base) && !is_cidr_banned(b, base))
+			b->pool[i++] = base;
+	}
+	free(cumulative);
+	free(index);
+}
+
+/* Fills b->pool with SOURCE_POOL addresses of a kind; false when none exists yet. */
+static bool draw_pool(struct bench *b, enum verdict_kind kind)
+{
+	switch (kind) {
+	case PASS:
+		draw_from_countries(b, false);
+		return true;
+	case GEO_DROP:
+		draw_from_countries(b, true);
+		return true;
+	case BAN_DROP:
+		for (size_t i = 0; b->bans_loaded && i < SOURCE_POOL; i++)
+			b->pool[i] = b->bans[(size_t)random() % b->bans_loaded];
+		return b->bans_loaded > 0;
+	case CIDR_DROP:
+		for (size_t i = 0; b->bans_loaded && i < SOURCE_POOL;) {
+			__u32 a = b->cidrs[random() % CIDR_BANS] | (1 + random() % 254);
+
+			if (!is_exact_banned(b, a))
+				b->pool[i++] = a;
+		}
+		return b->bans_loaded > 0;
+	default:
+		return false;
+	}
+}
+
+static void upload_pool(struct bench *b)
+{
+	static __u32 keys[SOURCE_POOL];
+	static struct addr_key values[SOURCE_POOL];
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = SOURCE_POOL;
+
+	for (__u32 i = 0; i < SOURCE_POOL; i++) {
+		struct lpm_key key = ipv4_key(b->pool[i], 32);
+
+		keys[i] = i;
+		memcpy(values[i].addr, key.addr, ADDR_LEN);
+	}
+	if (bpf_map_update_batch(bpf_map__fd(b->skel->maps.bench_sources), keys, values, &count,
+				 &opts))
+		bench_die("fill the source pool", strerror(errno));
+}
+
+/* Packets counted under one reason, summed over CPUs. */
+static __u64 reason_packets(const struct bench *b, __u32 reason)
+{
+	int cpus = libbpf_num_possible_cpus();
+	struct verdict_counter counters[cpus];
+	__u64 total = 0;
+
+	if (bpf_map_lookup_elem(b->maps.verdict_stats, &reason, counters))
+		bench_die("read the verdict counters", strerror(errno));
+	for (int i = 0; i < cpus; i++)
+		total += counters[i].packets;
+	return total;
+}
+
+/* ns per packet of one round; the program's (last) verdict must be the expected one. */
+static double round_ns(const struct bench *b, const struct bpf_program *prog,
+		       const struct bench_syn_frame *frame, int action)
+{
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(*frame),
+		    .repeat = b->repeat);
+
+	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
+		bench_die("BPF_PROG_TEST_RUN", strerror(errno));
+	if ((int)opts.retval != action)
+		bench_die(bpf_program__name(prog), "unexpected verdict");
+	return opts.duration; /* the kernel reports the mean ns per repetition */
+}
+
+static struct measurement measure(struct bench *b, enum verdict_kind kind)
+{
+	double one[b->rounds], one_floor[b->rounds], rnd[b->rounds], rnd_floor[b->rounds];
+	struct bench_syn_frame frame = bench_syn_frame(htonl(b->pool[0]), htonl(0xc0000201), 143);
+	__u32 reason = kinds[kind].reason;
+
+	for (unsigned int r = 0; r < b->rounds; r++) {
+		__u64 before;
+
+		one_floor[r] = round_ns(b, b->floor->progs.xdp_drop, &frame, XDP_DROP);
+		one[r] = round_ns(b, b->skel->progs.xdpban, &frame, kinds[kind].action);
+		rnd_floor[r] = round_ns(b, b->skel->progs.drop_random, &frame, XDP_DROP);
+		before = reason_packets(b, reason);
+		rnd[r] = round_ns(b, b->skel->progs.xdpban_random, &frame, kinds[kind].action);
+		if (reason_packets(b, reason) - before != b->repeat)
+			bench_die(kinds[kind].name, "a random source got another verdict");
+	}
+	return (struct measurement){ bench_median(one, b->rounds),
+				     bench_median(one_floor, b->rounds),
+				     bench_median(rnd, b->rounds),
+				     bench_median(rnd_floor, b->rounds) };
+}
+
+static void block_all_but_home(struct bench *b)
+{
+	int slots[COUNTRY_SLOTS], home = country_parse(HOME, (char[ERRMSG_LEN]){ 0 });
+	struct geo_install_report report;
+	char why[ERRMSG_LEN];
+	size_t count = 0;
+
+	for (int slot = 0; slot < COUNTRY_SLOTS; slot++) {
+		b->blocked[slot] = country_slot_is_valid(slot) && slot != home;
+		if (b->blocked[slot])
+			slots[count++] = slot;
+	}
+	if (geo_install_countries(&b->maps, &b->db, b->blocked, &report, why) ||
+	    geo_set_blocked(&b->maps, slots, count, true, why))
+		bench_die("block the countries", why);
+	fprintf(stderr, "prog_cost: world database, %zu prefixes in the kernel (all but " HOME
+			")\n",
+		report.written + report.unchanged);
+}
+
+static void open_bench(struct bench *b)
+{
+	const struct geo_load_options automatic = { 0 };
+	struct geo_load_report report = { 0 };
+	const char *paths[2];
 	struct bpf_map *map;
 	char why[ERRMSG_LEN];
-	int ours, floor;
 
-	if (!skel || !baseline) {
-		fprintf(stderr, "prog_cost: cannot open the BPF objects (root needed)\n");
-		return EXIT_FAILURE;
-	}
-	bpf_object__for_each_map(map, skel->obj)
+	if (geo_default_paths(paths, why))
+		bench_die("the world database", why);
+	geo_db_init(&b->db);
+	if (geo_load_files(&b->db, paths, 2, &automatic, &report, why) ||
+	    geo_db_finish(&b->db, why))
+		bench_die("the world database", why);
+	b->skel = xdpban_random_bpf__open();
+	if (!b->skel)
+		bench_die("open xdpban_random", strerror(errno));
+	bpf_object__for_each_map(map, b->skel->obj)
 	    bpf_map__set_pin_path(map, NULL); /* private maps: never touch a real install */
-	if (xdpban_bpf__load(skel) || settings_init(bpf_map__fd(skel->maps.xdpban_config), why)) {
-		fprintf(stderr, "prog_cost: cannot load xdpban\n");
-		return EXIT_FAILURE;
+	if (xdpban_random_bpf__load(b->skel))
+		bench_die("load xdpban_random (root needed)", strerror(errno));
+	if (maps_from_object(b->skel->obj, &b->maps, why) || settings_init(b->maps.config, why))
+		bench_die("set up the maps", why);
+	b->floor = xdp_drop_bpf__open_and_load();
+	if (!b->floor)
+		bench_die("load xdp_drop (root needed)", strerror(errno));
+}
+
+static void print_row(FILE *json, bool *first, size_t bans, enum verdict_kind kind,
+		      const struct measurement *m)
+{
+	printf("| %zu | %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.0f |\n", bans,
+	       kinds[kind].name, m->one_xdpban, m->one_floor, m->one_xdpban / m->one_floor,
+	       m->random_xdpban, m->random_floor, m->random_xdpban / m->random_floor,
+	       m->random_xdpban - m->random_floor);
+	if (!json)
+		return;
+	fprintf(json,
+		"%s\n  {\"bans\": %zu, \"verdict\": \"%s\", \"one_frame\": {\"xdpban_ns\": %.1f, "
+		"\"xdp_drop_ns\": %.1f}, \"random_sources\": {\"xdpban_ns\": %.1f, "
+		"\"draw_and_drop_ns\": %.1f}}",
+		*first ? "" : ",", bans, kinds[kind].name, m->one_xdpban, m->one_floor,
+		m->random_xdpban, m->random_floor);
+	*first = false;
+}
+
+int main(int argc, char **argv)
+{
+	static struct bench b = { .repeat = 1000000, .rounds = 5 };
+	FILE *json = NULL;
+	bool first = true;
+
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--quick") == 0) {
+			b.repeat = 200000;
+			b.rounds = 3;
+		} else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
+			json = fopen(argv[++i], "w");
+			if (!json)
+				bench_die(argv[i], strerror(errno));
+		} else {
+			fprintf(stderr, "usage: prog_cost [--quick] [--json FILE]\n");
+			return EXIT_FAILURE;
+		}
 	}
-	ours = bpf_program__fd(skel->progs.xdpban);
-	floor = bpf_program__fd(baseline->progs.xdp_drop);
+	srandom(1);
+	open_bench(&b);
+	make_bans(&b);
+	block_all_but_home(&b);
 
-	printf("BPF_PROG_TEST_RUN, %d packets a round, median of %d rounds (ns/packet)\n\n", REPEAT,
-	       ROUNDS);
-	printf("| %-38s | %9s | %9s | %6s |\n", "case", "xdpban", "XDP_DROP", "ratio");
-	printf("|%s|%s|%s|%s|\n", "----------------------------------------", "-----------",
-	       "-----------", "--------");
-	load_bans(skel, 0);
-	report("pass, 1 ban loaded", measure(ours, floor, &passing, XDP_PASS));
-	report("drop (exact ban), 1 ban loaded", measure(ours, floor, &banned, XDP_DROP));
-	load_bans(skel, BULK_BANS);
-	report("pass, 100k bans loaded", measure(ours, floor, &passing, XDP_PASS));
-	report("drop (exact ban), 100k bans loaded", measure(ours, floor, &banned, XDP_DROP));
+	printf("BPF_PROG_TEST_RUN, %u packets a round, median of %u rounds, ns/packet. World "
+	       "database loaded, every country but " HOME " blocked; N exact bans (+%d /24 "
+	       "bans when N > 0). Random: a source drawn per packet from %d of that kind; its "
+	       "floor draws the same way and drops.\n\n",
+	       b.repeat, b.rounds, CIDR_BANS, SOURCE_POOL);
+	printf("| bans | verdict | one frame: xdpban | XDP_DROP | ratio | random sources: xdpban "
+	       "| draw + XDP_DROP | ratio | xdpban's own ns |\n");
+	printf("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+	if (json)
+		fprintf(json, "{\"part\": \"prog_cost\", \"repeat\": %u, \"rounds\": %u, "
+			      "\"cidr_bans\": %d, \"rows\": [",
+			b.repeat, b.rounds, CIDR_BANS);
+	for (size_t c = 0; c < sizeof(ban_counts) / sizeof(ban_counts[0]); c++) {
+		if (ban_counts[c] > b.bans_loaded)
+			load_bans(&b, ban_counts[c]);
+		for (int kind = 0; kind < KINDS; kind++) {
+			struct measurement m;
 
-	xdpban_bpf__destroy(skel);
-	xdp_drop_bpf__destroy(baseline);
+			if (!draw_pool(&b, kind))
+				continue; /* no ban of that kind with 0 bans */
+			upload_pool(&b);
+			m = measure(&b, kind);
+			print_row(json, &first, ban_counts[c], kind, &m);
+		}
+		fflush(stdout);
+	}
+	if (json) {
+		fprintf(json, "\n]}\n");
+		fclose(json);
+	}
+	xdpban_random_bpf__destroy(b.skel);
+	xdp_drop_bpf__destroy(b.floor);
+	geo_db_free(&b.db);
 	return EXIT_SUCCESS;
 }
