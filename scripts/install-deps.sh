@@ -15,6 +15,8 @@ PACKAGES="
 # Only the tests need a real mail server (scripts/check.sh passes --tests).
 TEST_PACKAGES="dovecot-imapd dovecot-pop3d"
 [ "${1:-}" = --tests ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
+# `make fuzz` needs libFuzzer and the sanitizer runtimes for clang.
+[ "${1:-}" = --fuzz ] && PACKAGES="$PACKAGES libclang-rt-14-dev"
 
 # Debian's tor-geoipdb is the default country database. Installing the
 # package would pull in the tor daemon (and enable its service) on a mail

@@ -748,7 +748,9 @@ static int unknown_key(struct parse_ctx *ctx, const char *section, const char *n
 
 		if (d < best)
 			best = d, closest = i;
-		used += snprintf(list + used, used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
+		/* Past the end only counts: list + used would point outside the array. */
+		used += snprintf(used < sizeof(list) ? list + used : NULL,
+				 used < sizeof(list) ? sizeof(list) - used : 0, "%s%s",
 				 i ? ", " : "", keys[i].name);
 	}
 	if (best <= 2)

@@ -874,7 +874,10 @@ static int geoname_country(const struct geo_locations *locations, const char *te
 	err = parse_geoname_id(text, &key.geoname_id, why);
 	if (err)
 		return err;
-	found = bsearch(&key, locations->items, locations->count, sizeof(key), compare_locations);
+	/* No Locations rows: items is NULL, which bsearch() must not be given. */
+	found = locations->count ? bsearch(&key, locations->items, locations->count, sizeof(key),
+					   compare_locations)
+				 : NULL;
 	if (!found) {
 		errmsg(why, "geoname_id %s is not in the Locations file", text);
 		return -EINVAL;
