@@ -17,6 +17,11 @@ BENCH_NETNS=()   # namespaces to delete
 BENCH_PINS=()    # bpffs directories to delete
 BENCH_PIDS=()    # background processes to end
 BENCH_WORK=$(mktemp -d /tmp/xdpban-bench.XXXXXX)
+# A copy of the binary, so a rebuild in the tree during a long run changes nothing.
+if [ -x "$XDPBAN" ]; then
+	cp "$XDPBAN" "$BENCH_WORK/xdpban"
+	XDPBAN=$BENCH_WORK/xdpban
+fi
 
 note() {
 	printf '  %s\n' "$*" >&2
