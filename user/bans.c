@@ -45,7 +45,9 @@ static struct ban_entry ban_entry_for(const struct ban_request *req, enum ban_or
 				      uint64_t now_ns)
 {
 	struct ban_entry entry = {
-		.expires_ns = req->permanent ? 0 : now_ns + req->seconds * NSEC_PER_SEC,
+		.expires_ns = req->permanent	 ? 0
+			      : req->deadline_ns ? req->deadline_ns
+						 : now_ns + req->seconds * NSEC_PER_SEC,
 		.created_unix = (uint64_t)time(NULL),
 		.prefixlen = req->key.prefixlen,
 		.origin = origin,
@@ -166,8 +168,7 @@ static int split_keys(const struct lpm_key *keys, size_t n, struct batch *hosts,
 	return 0;
 }
 
-/* Reads the ban stored under exactly this prefix. */
-static int ban_lookup(const struct maps *maps, const struct lpm_key *key, struct ban_entry *entry)
+int bans_lookup(const struct maps *maps, const struct lpm_key *key, struct ban_entry *entry)
 {
 	struct map_shape host_map = ban_addr_shape(maps), cidr_map = ban_cidr_shape(maps);
 	struct addr_key host;
@@ -185,7 +186,7 @@ int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n, c
 	int err;
 
 	for (size_t i = 0; i < n; i++) {
-		if (ban_lookup(maps, &keys[i], &entry))
+		if (bans_lookup(maps, &keys[i], &entry))
 			return not_found(&keys[i], "is not banned", why);
 	}
 	err = split_keys(keys, n, &hosts, &cidrs, sizeof(struct ban_entry));
@@ -339,7 +340,7 @@ static bool delete_if_unchanged(const struct maps *maps, const struct ban_record
 	const void *key = &ban->key;
 	int fd = maps->ban_cidr;
 
-	if (ban_lookup(maps, &ban->key, &now) || now.expires_ns != ban->entry.expires_ns)
+	if (bans_lookup(maps, &ban->key, &now) || now.expires_ns != ban->entry.expires_ns)
 		return false;
 	if (cidr_is_host(&ban->key)) {
 		addr_key_from_lpm(&host, &ban->key);

@@ -17,6 +17,7 @@ struct ban_request {
 	struct lpm_key key;
 	bool permanent;
 	uint64_t seconds;
+	uint64_t deadline_ns; /* nonzero: this CLOCK_MONOTONIC deadline instead of seconds */
 };
 
 /* One entry of the maps, with the prefix it covers. */
@@ -36,6 +37,8 @@ int bans_add(const struct maps *maps, const struct ban_request *requests, size_t
 /* Lifts the bans of exactly these prefixes; fails, changing nothing, if one is not banned. */
 int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
 		char why[ERRMSG_LEN]);
+/* Reads the ban stored under exactly this prefix; -ENOENT when there is none. */
+int bans_lookup(const struct maps *maps, const struct lpm_key *key, struct ban_entry *entry);
 /* All bans, expired ones included, sorted by address. The caller frees *records. */
 int bans_list(const struct maps *maps, struct ban_record **records, size_t *count,
 	      char why[ERRMSG_LEN]);

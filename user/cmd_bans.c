@@ -75,8 +75,7 @@ static int refuse_lockout(const struct maps *maps, const struct ban_request *req
 
 	if (protected_collect(&protected, why)) {
 		protected_free(&protected);
-		return cli_fail("cannot check for self-lockout: %s (--force skips the check)",
-				why);
+		return cli_fail("cannot check for self-lockout: %s (--force skips the check)", why);
 	}
 	for (size_t i = 0; i < count && !status; i++) {
 		const struct protected_addr *hit =
@@ -148,7 +147,7 @@ out:
 const struct command cmd_ban = {
 	"ban",
 	run_ban,
-	"ban ADDR[/LEN]... [--for DURATION] [--force] | ban --file FILE [--for DURATION] [--force]\n"
+	"ban (ADDR[/LEN]... | --file FILE) [--for DURATION] [--force]\n"
 	"Drops connection attempts from these addresses or prefixes (IPv4 or IPv6).\n"
 	"A ban of the same prefix is replaced. Without --for a ban is permanent.\n"
 	"A ban that would cover loopback, an address of this host (in this network\n"

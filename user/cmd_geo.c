@@ -213,8 +213,7 @@ static int refuse_lockout(const struct maps *maps, const struct geo_db *db, cons
 
 	if (protected_collect(&protected, why)) {
 		protected_free(&protected);
-		return cli_fail("cannot check for self-lockout: %s (--force skips the check)",
-				why);
+		return cli_fail("cannot check for self-lockout: %s (--force skips the check)", why);
 	}
 	for (size_t i = 0; i < protected.count && !status; i++) {
 		const struct protected_addr *item = &protected.items[i];
@@ -458,9 +457,9 @@ static int run_geo(struct cli *cli, int argc, char **argv)
 const struct command cmd_geo = {
 	"geo",
 	run_geo,
-	"geo load [--format F] [--country CC] [--skip-bad] [FILE...] | geo block [--force] CC... |\n"
-	"       geo unblock CC... |\n"
-	"       geo list [--all] | geo lookup ADDR\n"
+	"geo load [--format F] [--country CC] [--skip-bad] [FILE...] |\n"
+	"       geo block [--force] CC... | geo unblock CC... | geo list [--all] | geo lookup "
+	"ADDR\n"
 	"Blocks whole countries, IPv4 and IPv6. The allowlist still wins.\n"
 	"  load     reads a country database (default: Debian's tor-geoipdb) and keeps\n"
 	"           it in the state directory; the kernel gets the blocked countries'\n"

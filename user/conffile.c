@@ -617,8 +617,7 @@ static int parse_text(struct parse_ctx *ctx, const struct key_spec *spec, const 
 }
 
 /* "eth0 eth1" or "eth0, eth1": kept as one space-separated list. */
-static int parse_ifnames(struct parse_ctx *ctx, const struct key_spec *spec, char *value,
-			 char *out)
+static int parse_ifnames(struct parse_ctx *ctx, const struct key_spec *spec, char *value, char *out)
 {
 	char *save = NULL, list[CONF_IFNAMES_LEN] = "";
 	size_t used = 0;

@@ -26,6 +26,7 @@
 #include "bans.h"
 #include "ctlsock.h"
 #include "duration.h"
+#include "ifwatch.h"
 #include "loader.h"
 #include "lockout.h"
 #include "logparse.h"
@@ -33,6 +34,8 @@
 #include "metrics.h"
 #include "policy.h"
 #include "policy_http.h"
+#include "privs.h"
+#include "reconcile.h"
 #include "rules.h"
 #include "store.h"
 #include "verdict.h"
@@ -46,7 +49,15 @@
 #define POLICY_SOURCE_NAME "dovecot-policy"
 
 /* epoll tags: which descriptor woke the loop. */
-enum wake { WAKE_INOTIFY = 1, WAKE_CONTROL, WAKE_TIMER, WAKE_SIGNAL, WAKE_POLICY, WAKE_METRICS };
+enum wake {
+	WAKE_INOTIFY = 1,
+	WAKE_CONTROL,
+	WAKE_TIMER,
+	WAKE_SIGNAL,
+	WAKE_POLICY,
+	WAKE_METRICS,
+	WAKE_LINKS
+};
 
 struct source {
 	struct conf_source conf;
@@ -74,6 +85,8 @@ struct daemon {
 	struct source *sources;
 	size_t source_count;
 	struct protected_set own; /* loopback and the host's addresses: never banned */
+	/* Re-attaches to interfaces that come back. */
+	struct ifwatch ifwatch;
 	struct policy *policy; /* the Dovecot auth policy endpoint; NULL when off */
 	struct policy_http *policy_http;
 	struct policy_http *metrics_http; /* /metrics on its own address; NULL when off */
@@ -585,35 +598,34 @@ static void reteach_rules(struct daemon *d)
 	free(blocks);
 }
 
-/* After a restart or a lost bpffs: live bans back into the kernel, the rules told of them. */
+/*
+ * After a restart or a lost bpffs: the maps and the store made to agree
+ * (reconcile.h), the rules told of the live bans and blocks.
+ */
 static void restore_from_store(struct daemon *d)
 {
 	struct store_ban *bans;
 	struct store_block *blocks;
-	struct ban_request *requests;
+	struct reconcile_counts counts;
 	size_t ban_count = 0, block_count = 0;
 	char why[ERRMSG_LEN];
 	int lock;
 
 	if (!read_live_state(d, &bans, &ban_count, &blocks, &block_count))
 		return;
-	requests = calloc(ban_count + 1, sizeof(*requests));
-	for (size_t i = 0; requests && i < ban_count; i++) {
-		requests[i].key = bans[i].key;
-		requests[i].permanent = bans[i].expires_at == 0;
-		requests[i].seconds = bans[i].seconds_left ? bans[i].seconds_left : 1;
-	}
 	teach_rules(d, bans, ban_count, blocks, block_count);
 	lock = pins_lock(d->conf->daemon.pin_dir, why);
-	if (requests && lock >= 0 &&
-	    bans_add(&d->maps, requests, ban_count, BAN_ORIGIN_RESTORED, why))
+	if (lock < 0 ||
+	    reconcile_bans(&d->maps, d->store, bans, ban_count, wall_now(), &counts, why))
 		say(d, CONF_LOG_ERROR, "restoring %zu bans: %s", ban_count, why);
-	else if (ban_count || block_count)
-		say(d, CONF_LOG_INFO, "restored %zu bans and %zu account blocks from %s", ban_count,
-		    block_count, store_path(d->store));
+	else if (ban_count || block_count || counts.adopted)
+		say(d, CONF_LOG_INFO,
+		    "restored %zu bans from %s (%zu were still in the kernel), recorded %zu that "
+		    "only the kernel had; %zu account blocks",
+		    counts.restored, store_path(d->store), counts.kept, counts.adopted,
+		    block_count);
 	if (lock >= 0)
 		close(lock);
-	free(requests);
 	free(bans);
 	free(blocks);
 }
@@ -1004,6 +1016,8 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 	return 0;
 }
 
+static void on_ifwatch_report(void *ctx, bool failed, const char *message);
+
 /* SIGHUP: a new config, applied only if it is whole; the rules keep their state if unchanged. */
 static void reload(struct daemon *d)
 {
@@ -1036,6 +1050,9 @@ static void reload(struct daemon *d)
 	}
 	if (open_sources(d, why))
 		say(d, CONF_LOG_ERROR, "reload: %s", why);
+	ifwatch_add_names(&d->ifwatch, d->conf->daemon.interfaces);
+	if (d->ifwatch.fd >= 0)
+		ifwatch_ensure(&d->ifwatch, on_ifwatch_report, d);
 	say(d, CONF_LOG_INFO, "reloaded %s", d->conf_path);
 }
 
@@ -1049,6 +1066,53 @@ static void on_signal(struct daemon *d)
 		else if (info.ssi_signo != SIGHUP)
 			d->stopping = true;
 	}
+}
+
+/* ---- interfaces and privileges ---- */
+
+static void on_ifwatch_report(void *ctx, bool failed, const char *message)
+{
+	say(ctx, failed ? CONF_LOG_ERROR : CONF_LOG_INFO, "%s", message);
+}
+
+/* Attaches to [daemon] interfaces, then watches them and those xdpban is on. */
+static void open_ifwatch(struct daemon *d)
+{
+	char why[ERRMSG_LEN];
+	int err =
+	    ifwatch_open(&d->ifwatch, d->conf->daemon.pin_dir, d->conf->daemon.interfaces, why);
+
+	if (!err && add_to_epoll(d, d->ifwatch.fd, WAKE_LINKS)) {
+		err = -errno;
+		errmsg(why, "cannot watch the interfaces: %s", strerror(errno));
+	}
+	if (err) {
+		say(d, CONF_LOG_ERROR,
+		    "%s; an interface deleted and created again stays without xdpban until "
+		    "'xdpban attach'",
+		    why);
+		return;
+	}
+	ifwatch_ensure(&d->ifwatch, on_ifwatch_report, d);
+}
+
+static void on_links(struct daemon *d)
+{
+	char why[ERRMSG_LEN];
+
+	if (ifwatch_handle(&d->ifwatch, on_ifwatch_report, d) && collect_own_addresses(d, why))
+		say(d, CONF_LOG_WARNING, "%s", why);
+}
+
+/* Everything that needs more than map access and re-attaching is done by now. */
+static void drop_privileges(struct daemon *d)
+{
+	char why[ERRMSG_LEN];
+
+	if (privs_drop(why))
+		say(d, CONF_LOG_ERROR, "%s; running with every capability", why);
+	else
+		say(d, CONF_LOG_DEBUG, "capabilities dropped to %s", PRIVS_KEPT_NAMES);
 }
 
 static void drain(int fd)
@@ -1101,6 +1165,9 @@ static void loop(struct daemon *d)
 			case WAKE_METRICS:
 				run_metrics = true;
 				break;
+			case WAKE_LINKS:
+				on_links(d);
+				break;
 			}
 		}
 		if (run_policy)
@@ -1144,7 +1211,8 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 			    .timer_fd = -1,
 			    .signal_fd = -1,
 			    .policy_listen = "off",
-			    .metrics_listen = "off" };
+			    .metrics_listen = "off",
+			    .ifwatch = { .fd = -1 } };
 	char why[ERRMSG_LEN];
 	int status = EXIT_FAILURE;
 
@@ -1156,6 +1224,8 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	}
 	restore_from_store(&d);
 	sweep(&d); /* also counts the bans for /metrics */
+	open_ifwatch(&d);
+	drop_privileges(&d);
 	d.last_sweep_ns = ban_clock_now_ns();
 	say(&d, CONF_LOG_INFO, "running: %zu sources, control socket %s", d.source_count,
 	    conf->daemon.control_socket);
@@ -1167,6 +1237,7 @@ out:
 	close_sources(&d);
 	close_policy(&d);
 	policy_http_free(d.metrics_http);
+	ifwatch_close(&d.ifwatch);
 	close_descriptors(&d);
 	if (d.rules)
 		rules_free(d.rules);

@@ -12,8 +12,8 @@
 #include <bpf/bpf.h>
 #include "addr.h"
 
-#define SSH_DEFAULT_PORT   22
-#define TCP_ESTABLISHED_HEX 0x01
+#define SSH_DEFAULT_PORT     22
+#define TCP_ESTABLISHED_HEX  0x01
 #define SSHD_CONFIG_DIR_GLOB "/etc/ssh/sshd_config.d/*.conf"
 
 static int protected_add(struct protected_set *set, const struct lpm_key *key,
@@ -32,8 +32,8 @@ static int protected_add(struct protected_set *set, const struct lpm_key *key,
 	return 0;
 }
 
-static int protected_add_text(struct protected_set *set, const char *text,
-			      enum protected_kind kind, const char *detail)
+static int protected_add_text(struct protected_set *set, const char *text, enum protected_kind kind,
+			      const char *detail)
 {
 	struct lpm_key key;
 	char ignored[ERRMSG_LEN];

@@ -72,7 +72,8 @@ int protected_collect(struct protected_set *set, char why[ERRMSG_LEN]);
  * already cover (maps may be NULL: no allowlist). NULL when none.
  */
 const struct protected_addr *protected_within(const struct protected_set *set,
-					      const struct maps *maps, const struct lpm_key *prefix);
+					      const struct maps *maps,
+					      const struct lpm_key *prefix);
 
 /* True when the allowlist map covers all of addr (maps may be NULL: no). */
 bool protected_is_allowlisted(const struct maps *maps, const struct protected_addr *addr);

@@ -9,6 +9,9 @@
 #include <unistd.h>
 #include <linux/capability.h>
 
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
 #ifndef CAP_BPF
 #define CAP_BPF 39
 #endif
@@ -30,10 +33,12 @@ static int last_capability(void)
 
 uint64_t privs_kept_mask(void)
 {
-	/* Before CAP_BPF existed, CAP_SYS_ADMIN was what bpf(2) asked for. */
-	int bpf_cap = last_capability() >= CAP_BPF ? CAP_BPF : CAP_SYS_ADMIN;
+	uint64_t net = 1ULL << CAP_NET_ADMIN | 1ULL << CAP_DAC_READ_SEARCH;
 
-	return 1ULL << bpf_cap | 1ULL << CAP_NET_ADMIN | 1ULL << CAP_DAC_READ_SEARCH;
+	/* Before CAP_BPF and CAP_PERFMON (5.8), CAP_SYS_ADMIN was what bpf(2) asked for. */
+	if (last_capability() < CAP_BPF)
+		return net | 1ULL << CAP_SYS_ADMIN;
+	return net | 1ULL << CAP_BPF | 1ULL << CAP_PERFMON;
 }
 
 /* Keeps mask, or as much of it as the process has (systemd may have bounded it). */
@@ -64,8 +69,8 @@ int privs_drop(char why[ERRMSG_LEN])
 		return err;
 	}
 	for (int cap = 0; cap <= last; cap++) {
-		if (keep & 1ULL << cap)
-			continue;
+		if (keep & 1ULL << cap || prctl(PR_CAPBSET_READ, cap, 0, 0, 0) != 1)
+			continue; /* kept, or gone already (systemd's bounding set) */
 		if (prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) && errno != EINVAL) {
 			err = -errno;
 			errmsg(why, "cannot drop capability %d from the bounding set: %s", cap,

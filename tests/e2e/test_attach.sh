@@ -49,7 +49,7 @@ test_stays_attached_after_cli_exits() {
 
 test_upgrade_keeps_bans() {
 	local before after prog_before link_before out
-	xb ban "$CLI1_IP" 203.0.113.0/24 2001:db8:1::/64 >/dev/null
+	xb ban --force "$CLI1_IP" 203.0.113.0/24 2001:db8:1::/64 >/dev/null
 	xb ban --for 1h 203.0.113.9 2001:db8:2::99 >/dev/null
 	before=$(bans_snapshot)
 	prog_before=$(link_field s1 prog_id)

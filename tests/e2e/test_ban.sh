@@ -54,7 +54,7 @@ test_counters() {
 test_cidr_ban() {
 	local drops_before
 	drops_before=$(stat_packets drop_cidr)
-	xb ban 192.0.2.0/24 >/dev/null
+	xb ban --force 192.0.2.0/24 >/dev/null
 	check_eq "list --json shows a cidr ban" "192.0.2.0/24 cidr" \
 		"$(xb --json list | jq -r '.bans[0] | "\(.prefix) \(.kind)"')"
 	check "a ban of the client's /24 drops it" times_out "$CLI1" "$SRV_IP1" 143
@@ -66,7 +66,7 @@ test_cidr_ban() {
 
 test_allowlist_wins() {
 	local allowed_before
-	xb ban "$CLI1_IP" 192.0.2.0/24 >/dev/null
+	xb ban --force "$CLI1_IP" 192.0.2.0/24 >/dev/null
 	xb allow "$CLI1_IP" >/dev/null
 	allowed_before=$(stat_packets pass_allowlist)
 	check "an allowlisted client connects despite its address and /24 bans" \
@@ -85,7 +85,7 @@ test_ipv6_ban() {
 	xb unban "$CLI1_IP6" >/dev/null
 	check "unban restores the IPv6 client" connects "$CLI1" "$SRV_IP6_1" 143
 
-	xb ban 2001:db8:1::/64 >/dev/null
+	xb ban --force 2001:db8:1::/64 >/dev/null
 	check "an IPv6 /64 ban drops the client inside it" times_out "$CLI1" "$SRV_IP6_1" 143
 	check "an IPv6 /64 ban spares the other /64" connects "$CLI2" "$SRV_IP6_2" 143
 }
@@ -129,8 +129,8 @@ expired_bans_are() {
 # The XDP program looks past expired entries: an expired exact or narrower ban
 # must not hide a live wider one.
 test_expired_ban_does_not_hide_wider_ban() {
-	xb ban 192.0.2.0/24 >/dev/null
-	xb ban --for 1s "$CLI1_IP" 192.0.2.0/25 >/dev/null
+	xb ban --force 192.0.2.0/24 >/dev/null
+	xb ban --force --for 1s "$CLI1_IP" 192.0.2.0/25 >/dev/null
 	check "the address, /25 and /24 bans drop the client" times_out "$CLI1" "$SRV_IP1" 143
 	check "the address and /25 bans expire" \
 		wait_until 5 expired_bans_are "192.0.2.0/25 192.0.2.2"

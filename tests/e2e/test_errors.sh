@@ -33,7 +33,7 @@ check_rejected() {
 
 # Some state that a half-applied command could disturb.
 seed_state() {
-	xb ban 203.0.113.7 2001:db8:1::/64 >/dev/null
+	xb ban --force 203.0.113.7 2001:db8:1::/64 >/dev/null
 	xb allow 198.51.100.7 >/dev/null
 }
 
@@ -90,7 +90,7 @@ test_ban_file_with_one_bad_line() {
 		xb ban --file "$file"
 	check_rejected "ban --file names the bad line number" "bans.txt:5" xb ban --file "$file"
 	sed -i '/192.0.2.300/d' "$file"
-	xb ban --file "$file" >/dev/null
+	xb ban --force --file "$file" >/dev/null
 	check_eq "the same file without the bad line bans its 4 prefixes" 6 "$(ban_count)"
 }
 

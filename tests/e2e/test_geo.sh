@@ -212,7 +212,7 @@ test_geo_load_and_lookup() {
 test_geo_block_drops() {
 	local drops_before syns_before drops syns
 	geo_reset
-	xb geo block FR >/dev/null
+	xb geo block --force FR >/dev/null
 	check_eq "geo list --json shows FR blocked" "FR" "$(blocked_countries)"
 	drops_before=$(stat_packets drop_geo)
 	syns_before=$(syns_sent "$CLI1")
@@ -235,7 +235,7 @@ test_geo_block_drops() {
 
 test_geo_allowlist_wins() {
 	geo_reset
-	xb geo block FR >/dev/null
+	xb geo block --force FR >/dev/null
 	check "client 1 is dropped by the FR block" times_out "$CLI1" "$SRV_IP1" 143
 	xb allow "$CLI1_IP" >/dev/null
 	check "an allowlisted address of a blocked country connects" connects "$CLI1" "$SRV_IP1" 143
@@ -248,14 +248,14 @@ test_geo_allowlist_wins() {
 
 test_geo_unblock() {
 	geo_reset
-	xb geo block FR >/dev/null
+	xb geo block --force FR >/dev/null
 	check "client 1 is dropped while FR is blocked" times_out "$CLI1" "$SRV_IP1" 143 0.5
 	xb geo unblock FR >/dev/null
 	check "geo unblock FR lets client 1 connect (IPv4)" connects "$CLI1" "$SRV_IP1" 143
 	check "and over IPv6" connects "$CLI1" "$SRV_IP6_1" 143
 	check_eq "geo list shows no country blocked" "" "$(blocked_countries)"
 
-	xb geo block FR DE >/dev/null
+	xb geo block --force FR DE >/dev/null
 	check_eq "geo block FR DE blocks both" "DE FR" "$(blocked_countries)"
 	check "client 2 is dropped while DE is blocked" times_out "$CLI2" "$SRV_IP2" 143 0.5
 	xb geo unblock DE >/dev/null
@@ -275,7 +275,7 @@ test_geo_reload_is_atomic() {
 	local reloads=0 load_failures=0 attempts4 connected4 attempts6 connected6 ok2 failed2
 	local drops syns out
 	geo_reset
-	xb geo block FR >/dev/null
+	xb geo block --force FR >/dev/null
 	out=$(xb --json geo load "$FIX/delegated-b")
 	check_eq "database B also gives client 1 to FR, in other prefixes" \
 		"FR 192.0.2.0/25 FR 2001:db8:1::/49" \
@@ -350,7 +350,7 @@ geo_snapshot() {
 test_geo_failed_load_changes_nothing() {
 	local before
 	geo_reset
-	xb geo block FR >/dev/null
+	xb geo block --force FR >/dev/null
 	before=$(geo_snapshot)
 
 	check "a database with one bad line is refused (non-zero exit)" \
@@ -422,7 +422,7 @@ test_geo_default_database() {
 	check_ge "loading takes less than 60 s (a loose bound)" 60000 "$((parse_ms + install_ms))"
 
 	started=$(now_ms)
-	xb geo block CN RU US DE FR >/dev/null
+	xb geo block --force CN RU US DE FR >/dev/null
 	block_ms=$(($(now_ms) - started))
 	diag "geo block CN RU US DE FR: $block_ms ms;" \
 		"their prefixes: $(xb --json geo list |

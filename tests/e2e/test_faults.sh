@@ -1,0 +1,336 @@
+#!/bin/bash
+# Faults, end to end, with the daemon (`xdpban run`) in the server namespace:
+#   - its capabilities after start: CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN,
+#     CAP_DAC_READ_SEARCH only (effective, permitted, bounding), no_new_privs;
+#   - the control socket is 0600, and a peer that is neither root nor in the
+#     control group is refused and logged even when the file mode lets it in;
+#   - the protected interface taken down and up, then deleted and created
+#     again (a new ifindex): the daemon re-attaches (rtnetlink), the banned
+#     client's SYNs are dropped again, the stale link pin is gone;
+#   - kill -9 in the middle of a burst of sshd failure lines: the bans go on
+#     being enforced, a short ban still expires in the kernel while no daemon
+#     runs; the kernel's bans and the store's live bans agree after the
+#     restart (nothing lost, no live row twice), including a ban deleted from
+#     the map by hand while the daemon was down;
+#   - a store file overwritten with garbage, and a state directory nobody may
+#     write (chattr +i): one clear error, the kernel's bans stay, the daemon
+#     goes on banning;
+#   - a full CIDR trie: the rule's ban evicts the live CIDR ban closest to its
+#     end, counted and logged, no error;
+#   - a wall clock jump of a day, forwards and backwards, under libfaketime
+#     (the monotonic clock left alone): a ban neither expires early nor lasts
+#     longer (skipped when Debian's faketime is not installed).
+# shellcheck source=tests/e2e/lib.sh
+# shellcheck disable=SC2317 # the test functions are called through e2e_main
+. "$(dirname "$0")/lib.sh"
+
+AUTH_LOG="" # the sshd log the daemon follows
+# CAP_BPF (39), CAP_PERFMON (38), CAP_NET_ADMIN (12), CAP_DAC_READ_SEARCH (2)
+KEEP_CAPS=000000c000001004
+FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
+DAEMON_PREFIX=() # a command the daemon runs under (unshare, faketime's env)
+
+write_daemon_config() {
+	daemon_files
+	AUTH_LOG=$WORK/log/auth.log
+	mkdir -p "$WORK/log"
+	: >>"$AUTH_LOG"
+	cat >"$CONF" <<-EOF
+		# xdpban daemon under test (tests/e2e/test_faults.sh)
+		[daemon]
+		pin_dir = $PIN
+		state_dir = $STATE_DIR
+		control_socket = $CTL
+		sweep_interval = 1s
+		log_level = info
+		interfaces = s1, s2
+
+		[rules]
+		ip_failures = 5
+		ip_window = 60s
+		ip_bantime = 600s
+		repeat_multiplier = 0
+
+		[source ssh]
+		type = sshd
+		path = $AUTH_LOG
+	EOF
+}
+
+# Starts the daemon like lib.sh's start_daemon, under DAEMON_PREFIX.
+start_faulty_daemon() {
+	env "${DAEMON_PREFIX[@]}" nsenter --net="/run/netns/$SRV" "$XDPBAN" run -c "$CONF" \
+		</dev/null 2>>"$DAEMON_ERR" &
+	DAEMON_PID=$!
+	BG_PIDS+=("$DAEMON_PID")
+	if ! wait_until 10 daemon_answers; then
+		diag "the daemon did not answer on $CTL; its stderr:"
+		sed 's/^/#   /' "$DAEMON_ERR"
+		return 1
+	fi
+}
+
+kill9_daemon() {
+	kill -KILL "$DAEMON_PID"
+	wait "$DAEMON_PID" 2>/dev/null || true
+	DAEMON_PID=""
+}
+
+e2e_setup() {
+	write_daemon_config
+	start_daemon
+}
+
+e2e_teardown() {
+	local line
+	chattr -i "$STATE_DIR" 2>/dev/null || true
+	if [ -n "$DAEMON_PID" ]; then
+		stop_daemon >/dev/null 2>&1
+	fi
+	if [ "$TESTS_FAILED" -ne 0 ] && [ -s "$DAEMON_ERR" ]; then
+		diag "the daemon's stderr (last 30 lines):"
+		tail -n 30 "$DAEMON_ERR" | while IFS= read -r line; do diag "  $line"; done
+	fi
+}
+
+# --- helpers -------------------------------------------------------------------------
+
+# fail_events ADDR [N]: N (5) failures of ADDR through the control socket.
+fail_events() {
+	local i
+	for ((i = 0; i < ${2:-5}; i++)); do
+		xb event fail --ip "$1" --user "user-$1" --socket "$CTL" >/dev/null
+	done
+}
+
+cap_field() { # cap_field NAME: the daemon's CapEff, CapPrm, CapBnd...
+	awk -v f="$1:" '$1 == f { print $2 }' "/proc/$DAEMON_PID/status"
+}
+
+daemon_said_count() {
+	grep -cF -- "$1" "$DAEMON_ERR" || true
+}
+
+# The prefixes of the kernel's bans, and of the store's live bans, sorted.
+kernel_bans() {
+	xb --json list | jq -r '.bans[] | select(.expired | not) | .prefix' | sort
+}
+
+store_live_bans() {
+	sqlite3 "$STATE_DIR/xdpban.db" \
+		"SELECT prefix FROM bans WHERE lifted_at IS NULL AND
+		 (expires_at IS NULL OR expires_at > strftime('%s','now'))" | sort
+}
+
+store_live_twice() {
+	sqlite3 "$STATE_DIR/xdpban.db" \
+		"SELECT prefix FROM bans WHERE lifted_at IS NULL GROUP BY prefix HAVING count(*) > 1"
+}
+
+# map_key ADDR: the ban_addr key of an IPv4 address (IPv4-mapped), as bpftool's hex.
+map_key() {
+	local IFS=.
+	# shellcheck disable=SC2086 # the four octets
+	set -- $1
+	printf '0 0 0 0 0 0 0 0 0 0 0xff 0xff %d %d %d %d' "$1" "$2" "$3" "$4"
+}
+
+# --- privileges and the control socket -----------------------------------------------
+
+test_capabilities() {
+	check_eq "the daemon keeps only CAP_BPF, CAP_PERFMON, CAP_NET_ADMIN, CAP_DAC_READ_SEARCH" \
+		"$KEEP_CAPS $KEEP_CAPS" "$(cap_field CapEff) $(cap_field CapPrm)"
+	check_eq "its bounding set holds no more" "$KEEP_CAPS" "$(cap_field CapBnd)"
+	check_eq "no_new_privs is set" 1 "$(awk '$1 == "NoNewPrivs:" { print $2 }' \
+		"/proc/$DAEMON_PID/status")"
+	# What it kept is enough: a ban (map update) after the drop.
+	fail_events 192.0.2.111
+	check "a ban still goes into the map with the capabilities left" \
+		wait_until 5 banned 192.0.2.111
+}
+
+test_control_socket() {
+	local reply
+	check_eq "the control socket is root's, mode 0600" "600 root" "$(stat -c '%a %U' "$CTL")"
+	# The file mode stops others; the daemon checks the peer again, should the
+	# mode be loosened by mistake.
+	chmod 0666 "$CTL"
+	chmod o+x "$WORK"
+	reply=$(printf '{"cmd":"status"}\n' | setpriv --reuid 65534 --regid 65534 --clear-groups \
+		socat -t 5 - "UNIX-CONNECT:$CTL" 2>&1 || true)
+	chmod 0600 "$CTL"
+	chmod o-x "$WORK"
+	check_eq "a peer neither root nor in the group is refused" \
+		'{"ok":false,"error":"permission denied"}' "$reply"
+	check "the refusal is logged with the peer's uid" \
+		wait_until 5 daemon_said "control socket: refused uid 65534"
+}
+
+# --- the interface -------------------------------------------------------------------
+
+test_link_down_up() {
+	xb ban "$CLI1_IP" >/dev/null
+	check "the banned client's SYNs are dropped" times_out "$CLI1" "$SRV_IP1" 143
+	ip -n "$SRV" link set s1 down
+	ip -n "$SRV" link set s1 up
+	ip -n "$CLI1" link set c1 up
+	check "after s1 went down and up, they are still dropped" \
+		times_out "$CLI1" "$SRV_IP1" 143
+	check "and the other client still connects" connects "$CLI2" "$SRV_IP2" 143
+}
+
+s1_ifindex() {
+	ip -n "$SRV" -j link show s1 | jq '.[0].ifindex'
+}
+
+s1_attached_once() {
+	[ "$(xb --json status | jq '[.interfaces[] | select(.interface == "s1")] | length')" = 1 ]
+}
+
+test_link_recreate() {
+	local old_ifindex new_ifindex
+	xb ban "$CLI1_IP" >/dev/null
+	old_ifindex=$(s1_ifindex)
+	ip -n "$SRV" link del s1 # its peer c1 goes with it
+	link_pair s1 "$CLI1" c1 "$SRV_IP1" "$CLI1_IP" "$SRV_IP6_1" "$CLI1_IP6"
+	ip -n "$CLI1" addr add 192.0.2.3/24 dev c1
+	new_ifindex=$(s1_ifindex)
+	diag "s1 was ifindex $old_ifindex, is now $new_ifindex"
+	check "the daemon re-attaches to the new s1" \
+		wait_until 10 daemon_said "attached to s1 (ifindex $new_ifindex)"
+	check "the banned client's SYNs are dropped again" times_out "$CLI1" "$SRV_IP1" 143
+	check "another address over the new s1 connects" \
+		quietly in_ns "$CLI1" socat -u "TCP4:$SRV_IP1:143,bind=192.0.2.3,connect-timeout=2" -
+	check "one link for s1 is left (the stale pin removed)" s1_attached_once
+}
+
+# --- kill -9 and the store ------------------------------------------------------------
+
+# burst N: 5 failed SSH logins from each of N addresses 2001:db8:ff::1..N,
+# appended to the log 50 addresses at a time, 20 ms apart.
+burst() {
+	perl -e '
+		use POSIX qw(strftime);
+		use IO::Handle;
+		my ($n, $log) = @ARGV;
+		open(my $fh, ">>", $log) or die "$log: $!\n";
+		$fh->autoflush(1);
+		my $ts = strftime("%b %d %H:%M:%S", localtime);
+		for my $i (1 .. $n) {
+			my $ip = sprintf("2001:db8:ff::%x", $i);
+			print $fh "$ts srv sshd[" . (1000 + $i) . "]: Failed password for root from $ip port "
+				. (40000 + $i) . " ssh2\n" for 1 .. 5;
+			select(undef, undef, undef, 0.02) if $i % 50 == 0;
+		}' "$1" "$AUTH_LOG"
+}
+
+# map_key ADDR: ADDR as the 16 bytes of an addr_key (IPv4-mapped for IPv4), for bpftool.
+map_key() {
+	python3 -c 'import ipaddress, sys
+a = ipaddress.ip_address(sys.argv[1])
+a = ipaddress.IPv6Address("::ffff:" + str(a)) if a.version == 4 else a
+print(" ".join(str(b) for b in a.packed))' "$1"
+}
+
+test_kill9_burst() {
+	local before kernel store lost unrecorded deleted now_kernel now_store
+	xb ban --for 3s "$CLI1_IP" >/dev/null # a short ban, to expire while no daemon runs
+	before=$(status .bans)
+	burst 1000 &
+	local writer=$!
+	wait_until 10 at_least_bans $((before + 50)) || true
+	kill9_daemon
+	wait "$writer"
+	kernel=$(kernel_bans | grep -c 2001:db8:ff:: || true)
+	store=$(store_live_bans | grep -c 2001:db8:ff:: || true)
+	lost=$(comm -13 <(kernel_bans) <(store_live_bans) | wc -l)
+	unrecorded=$(comm -23 <(kernel_bans) <(store_live_bans) | grep -c 2001:db8:ff:: || true)
+	diag "killed mid-burst: $kernel bans in the kernel, $store in the store," \
+		"$unrecorded in the kernel only"
+	check "the burst was cut short by the kill" test "$kernel" -lt 1000
+	check_eq "every ban the store recorded is in the kernel" 0 "$lost"
+	check "with no daemon, the banned client's SYNs are still dropped" \
+		times_out "$CLI1" "$SRV_IP1" 143
+	check "with no daemon, its 3 s ban still expires in the kernel" \
+		wait_until 10 connects "$CLI1" "$SRV_IP1" 143
+	deleted=$(store_live_bans | grep 2001:db8:ff:: | head -n 1)
+	# shellcheck disable=SC2046 # one byte per word
+	bpftool map delete pinned "$PIN/ban_addr" key $(map_key "$deleted")
+	check_not "a ban deleted from the map by hand is gone" banned "$deleted"
+	# What a kill between the map write and the store write leaves: a rule's
+	# ban (origin 1) in the kernel only. Value: expires_ns 0 (permanent),
+	# created_unix 0, prefixlen 128, origin 1.
+	# shellcheck disable=SC2046 # one byte per word
+	bpftool map update pinned "$PIN/ban_addr" key $(map_key 2001:db8:ff::ffff) \
+		value $(printf '0 %.0s' {1..16}) 128 0 0 0 1 0 0 0
+	start_daemon
+	check "the restarted daemon puts the deleted ban back" banned "$deleted"
+	check "and records the ban only the kernel had" \
+		daemon_said "recorded $((unrecorded + 1)) that only the kernel had"
+	now_kernel=$(kernel_bans | grep -c 2001:db8:ff:: || true)
+	now_store=$(store_live_bans | grep -c 2001:db8:ff:: || true)
+	check_eq "no ban lost: the kernel has what it had" "$((kernel + 1))" "$now_kernel"
+	check_eq "the store's live bans are the kernel's" "$(kernel_bans)" "$(store_live_bans)"
+	check_eq "no prefix has two live rows" "" "$(store_live_twice)"
+	diag "after the restart: $now_kernel bans in the kernel, $now_store in the store"
+}
+
+at_least_bans() {
+	[ "$(status .bans)" -ge "$1" ]
+}
+
+# restart_daemon: SIGTERM, then start again.
+restart_daemon() {
+	stop_daemon
+	start_daemon
+}
+
+test_store_garbage() {
+	local kept=192.0.2.121 new=192.0.2.122
+	fail_events "$kept"
+	wait_until 5 banned "$kept"
+	stop_daemon
+	head -c 65536 /dev/urandom >"$STATE_DIR/xdpban.db"
+	rm -f "$STATE_DIR/xdpban.db-wal" "$STATE_DIR/xdpban.db-shm"
+	: >"$DAEMON_ERR"
+	start_daemon
+	check "a store full of garbage: one clear error naming the file" \
+		daemon_said "$STATE_DIR/xdpban.db: "
+	diag "$(grep -F "$STATE_DIR/xdpban.db" "$DAEMON_ERR")"
+	check "the kernel's ban stays" banned "$kept"
+	fail_events "$new"
+	check "and the daemon goes on banning" wait_until 5 banned "$new"
+	stop_daemon
+	rm -f "$STATE_DIR"/xdpban.db*
+	start_daemon
+}
+
+test_store_unwritable() {
+	local kept=192.0.2.131 new=192.0.2.132 cut=192.0.2.133
+	fail_events "$kept"
+	wait_until 5 banned "$kept"
+	stop_daemon
+	rm -f "$STATE_DIR"/xdpban.db*
+	chattr +i "$STATE_DIR" # not even root may create a file in it
+	: >"$DAEMON_ERR"
+	start_daemon
+	check "a state directory nobody may write: one clear error" \
+		daemon_said "bans will not survive a reboot"
+	diag "$(grep -F "bans will not survive" "$DAEMON_ERR")"
+	check "the kernel's ban stays" banned "$kept"
+	fail_events "$new"
+	check "and the daemon goes on banning" wait_until 5 banned "$new"
+	stop_daemon
+	chattr -i "$STATE_DIR"
+	start_daemon
+	# The store made unwritable under a running daemon.
+	chattr +i "$STATE_DIR/xdpban.db" "$STATE_DIR/xdpban.db-wal" 2>/dev/null || true
+	fail_events "$cut"
+	check "with the store's files made immutable while it runs, it goes on banning" \
+		wait_until 5 banned "$cut"
+	chattr -i "$STATE_DIR/xdpban.db" "$STATE_DIR/xdpban.db-wal" 2>/dev/null || true
+	diag "store errors logged: $(grep -c 'store: ' "$DAEMON_ERR" || true)"
+}
+
+e2e_main test_capabilities test_control_socket test_link_down_up test_link_recreate \
+	test_kill9_burst test_store_garbage test_store_unwritable

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The kernel's bans and the store's live bans made to agree when the daemon
+ * starts. Either side can hold what the other lacks: a reboot or a lost
+ * bpffs empties the maps, an operator or an eviction deletes an entry, and
+ * a daemon killed between its map write and its store write (kill -9, a
+ * crash) leaves a ban only in the kernel. A ban still live in the map keeps
+ * its kernel deadline (monotonic, unlike the store's wall-clock one), even
+ * one the kernel holds expired.
+ */
+#ifndef XDPBAN_RECONCILE_H
+#define XDPBAN_RECONCILE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include "errmsg.h"
+#include "pins.h"
+#include "store.h"
+
+struct reconcile_counts {
+	size_t kept;	 /* in both (the map's entry is left as it is) */
+	size_t restored; /* live in the store only: put back into the maps */
+	size_t adopted;	 /* a rule's live ban in the maps only: recorded in the store */
+};
+
+/*
+ * live: the store's live bans at now (store_live_bans). Bans the operator
+ * made by hand (origin manual) are not the store's business and are left
+ * alone. Hold the writer lock.
+ */
+int reconcile_bans(const struct maps *maps, struct store *store, const struct store_ban *live,
+		   size_t live_count, int64_t now, struct reconcile_counts *counts,
+		   char why[ERRMSG_LEN]);
+
+#endif
