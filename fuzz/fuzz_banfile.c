@@ -18,9 +18,9 @@ static void check_request(const struct ban_request *request)
 	cidr_format(&request->key, text);
 	FUZZ_CHECK(cidr_parse(text, &again, why) == 0);
 	FUZZ_CHECK(!memcmp(&again, &request->key, sizeof(again)));
-	FUZZ_CHECK(request->permanent ? request->seconds == 0
-				      : request->seconds > 0 &&
-					    request->seconds <= DURATION_MAX_SECONDS);
+	FUZZ_CHECK(request->permanent
+		       ? request->seconds == 0
+		       : request->seconds > 0 && request->seconds <= DURATION_MAX_SECONDS);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)

@@ -41,7 +41,8 @@ static void check_reads_back(const struct xdpban_conf *conf)
 	}
 	second = dump_text(again, &second_len);
 	if (first_len != second_len || memcmp(first, second, first_len)) {
-		fprintf(stderr, "the printout reads back differently:\n%s\n----\n%s", first, second);
+		fprintf(stderr, "the printout reads back differently:\n%s\n----\n%s", first,
+			second);
 		abort();
 	}
 	conffile_free(again);

@@ -21,8 +21,8 @@
 #include "addr.h"
 #include "policy.h"
 
-#define FUZZ_API_KEY "sekrit"
-#define FUZZ_TARPIT  60
+#define FUZZ_API_KEY	  "sekrit"
+#define FUZZ_TARPIT	  60
 #define FUZZ_REQUESTS_MAX 16
 #define FUZZ_NSEC_PER_SEC 1000000000ULL
 
@@ -42,7 +42,8 @@ static bool fake_banned(void *ctx, const struct addr_key *ip)
 /* The body's top-level "remote" as cidr_parse reads it: the only source of an event's address. */
 static bool remote_of(const struct fuzz_part *body, struct addr_key *ip)
 {
-	json_t *doc = json_loadb((const char *)body->data, body->size, JSON_REJECT_DUPLICATES, NULL);
+	json_t *doc =
+	    json_loadb((const char *)body->data, body->size, JSON_REJECT_DUPLICATES, NULL);
 	const char *text = json_string_value(json_object_get(doc, "remote"));
 	char why[ERRMSG_LEN];
 	struct lpm_key key;

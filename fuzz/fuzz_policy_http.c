@@ -5,9 +5,9 @@
  * it, and a /metrics page), on 127.0.0.1 and a free port. Each input is one connection: the
  * bytes are sent, the client half-closes, and the server runs until it
  * closes the connection. What xdpban parses here is the method, the
- * Content-Length check, the path (/metrics or the policy), the gathered body, the "command" argument and the
- * key header; libmicrohttpd does the HTTP framing (it is not instrumented,
- * so coverage guidance comes from xdpban's side).
+ * Content-Length check, the path (/metrics or the policy), the gathered body, the "command"
+ * argument and the key header; libmicrohttpd does the HTTP framing (it is not instrumented, so
+ * coverage guidance comes from xdpban's side).
  *
  * Checked: an answer, when there is one, is an HTTP response; a request
  * never makes the server block (libFuzzer's -timeout catches that).
@@ -101,11 +101,11 @@ static struct server *server_start(void)
 	cfg.api_key = "sekrit";
 	server.policy = policy_new(&cfg, &checks, why);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
-	handlers = (struct policy_http_handlers){ .policy = server.policy,
-						  .on_result = on_result,
-						  .metrics = metrics,
-						  .ctx = &server };
-	server.http = server.policy ? policy_http_new(listen, FUZZ_API_HEADER, &handlers, why) : NULL;
+	handlers = (struct policy_http_handlers){
+		.policy = server.policy, .on_result = on_result, .metrics = metrics, .ctx = &server
+	};
+	server.http =
+	    server.policy ? policy_http_new(listen, FUZZ_API_HEADER, &handlers, why) : NULL;
 	if (!server.http) {
 		fprintf(stderr, "fuzz_policy_http: %s\n", why);
 		abort();

@@ -59,18 +59,12 @@ static const struct {
 	const char *name;
 	fuzz_one_fn one;
 } targets[] = {
-	{ "fuzz_banfile", fuzz_banfile_one },
-	{ "fuzz_cidr", fuzz_cidr_one },
-	{ "fuzz_conffile", fuzz_conffile_one },
-	{ "fuzz_duration", fuzz_duration_one },
-	{ "fuzz_geo_cidr", fuzz_geo_cidr_one },
-	{ "fuzz_geo_maxmind", fuzz_geo_maxmind_one },
-	{ "fuzz_geo_rir", fuzz_geo_rir_one },
-	{ "fuzz_geo_tor", fuzz_geo_tor_one },
-	{ "fuzz_logparse", fuzz_logparse_one },
-	{ "fuzz_portset", fuzz_portset_one },
-	{ "fuzz_policy", fuzz_policy_one },
-	{ "fuzz_policy_http", fuzz_policy_http_one },
+	{ "fuzz_banfile", fuzz_banfile_one },	{ "fuzz_cidr", fuzz_cidr_one },
+	{ "fuzz_conffile", fuzz_conffile_one }, { "fuzz_duration", fuzz_duration_one },
+	{ "fuzz_geo_cidr", fuzz_geo_cidr_one }, { "fuzz_geo_maxmind", fuzz_geo_maxmind_one },
+	{ "fuzz_geo_rir", fuzz_geo_rir_one },	{ "fuzz_geo_tor", fuzz_geo_tor_one },
+	{ "fuzz_logparse", fuzz_logparse_one }, { "fuzz_portset", fuzz_portset_one },
+	{ "fuzz_policy", fuzz_policy_one },	{ "fuzz_policy_http", fuzz_policy_http_one },
 };
 
 /* The input being replayed, for the message when it aborts. */
