@@ -14,6 +14,8 @@ PACKAGES="
 "
 # Only the tests need a real mail server (scripts/check.sh passes --tests).
 TEST_PACKAGES="dovecot-imapd dovecot-pop3d"
+# The fault tests move the daemon's wall clock alone (libfaketime).
+TEST_PACKAGES="$TEST_PACKAGES faketime"
 [ "${1:-}" = --tests ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
 # `make fuzz` needs libFuzzer and the sanitizer runtimes for clang.
 [ "${1:-}" = --fuzz ] && PACKAGES="$PACKAGES libclang-rt-14-dev"

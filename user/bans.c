@@ -113,8 +113,118 @@ static int apply_pair(const struct maps *maps, const struct batch *hosts, const 
 	return err;
 }
 
+static int compare_keys(const void *a, const void *b)
+{
+	return cidr_compare(a, b);
+}
+
+static int compare_deadlines(const void *a, const void *b)
+{
+	uint64_t x = ((const struct ban_record *)a)->entry.expires_ns;
+	uint64_t y = ((const struct ban_record *)b)->entry.expires_ns;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Every ban of the CIDR trie, and how many of them a batch of new prefixes
+ * may push out: not permanent and not one of the batch's own. The
+ * candidates come sorted by deadline, expired ones (the least useful) first.
+ */
+static int cidr_candidates(const struct maps *maps, const struct batch *cidrs,
+			   struct ban_record **out, size_t *candidates, size_t *in_map,
+			   size_t *fresh, char why[ERRMSG_LEN])
+{
+	struct lpm_key *wanted = calloc(cidrs->count + 1, sizeof(*wanted));
+	void *keys = NULL, *values = NULL;
+	struct ban_record *records = NULL;
+	size_t count = 0, n = 0;
+	int err = wanted ? map_dump(maps->ban_cidr, sizeof(struct lpm_key),
+				    sizeof(struct ban_entry), &keys, &values, &count, why)
+			 : -ENOMEM;
+
+	if (!err) {
+		records = calloc(count + 1, sizeof(*records));
+		err = records ? 0 : -ENOMEM;
+	}
+	if (err == -ENOMEM)
+		errmsg(why, "out of memory making room in the CIDR ban map");
+	if (!err) {
+		memcpy(wanted, cidrs->keys, cidrs->count * sizeof(*wanted));
+		qsort(wanted, cidrs->count, sizeof(*wanted), compare_keys);
+		*fresh = cidrs->count;
+	}
+	for (size_t i = 0; !err && i < count; i++) {
+		const struct lpm_key *key = (const struct lpm_key *)keys + i;
+		const struct ban_entry *entry = (const struct ban_entry *)values + i;
+
+		if (bsearch(key, wanted, cidrs->count, sizeof(*wanted), compare_keys)) {
+			(*fresh)--; /* replaced in place: takes no new room */
+			continue;
+		}
+		if (ban_is_permanent(entry))
+			continue;
+		records[n].key = *key;
+		records[n++].entry = *entry;
+	}
+	if (!err)
+		qsort(records, n, sizeof(*records), compare_deadlines);
+	free(wanted);
+	free(keys);
+	free(values);
+	*out = records;
+	*candidates = n;
+	*in_map = count;
+	return err;
+}
+
+/*
+ * The CIDR trie is not an LRU: when it is full, the bans closest to their
+ * end make room (expired ones first); permanent ones never go.
+ */
+static int evict_cidr(const struct maps *maps, const struct batch *cidrs,
+		      struct ban_evictions *evicted, char why[ERRMSG_LEN])
+{
+	struct ban_record *candidates = NULL;
+	size_t count = 0, in_map = 0, fresh = 0, needed, done = 0;
+	int err = cidr_candidates(maps, cidrs, &candidates, &count, &in_map, &fresh, why);
+
+	needed = in_map + fresh > BAN_CIDR_CAPACITY ? in_map + fresh - BAN_CIDR_CAPACITY : 0;
+	if (!err && needed > count) {
+		errmsg(why,
+		       "the CIDR ban map is full (%d entries) and only %zu of them may make room "
+		       "for %zu (the rest are permanent): lift some with 'xdpban unban'",
+		       BAN_CIDR_CAPACITY, count, needed);
+		err = -ENOSPC;
+	}
+	for (; !err && done < needed; done++) {
+		if (bpf_map_delete_elem(maps->ban_cidr, &candidates[done].key))
+			break;
+	}
+	if (!err && evicted) {
+		evicted->records = candidates;
+		evicted->count = done;
+		candidates = NULL;
+	}
+	free(candidates);
+	return err;
+}
+
+void ban_evictions_free(struct ban_evictions *evicted)
+{
+	free(evicted->records);
+	evicted->records = NULL;
+	evicted->count = 0;
+}
+
 int bans_add(const struct maps *maps, const struct ban_request *requests, size_t n,
 	     enum ban_origin origin, char why[ERRMSG_LEN])
+{
+	return bans_add_evicting(maps, requests, n, origin, NULL, why);
+}
+
+int bans_add_evicting(const struct maps *maps, const struct ban_request *requests, size_t n,
+		      enum ban_origin origin, struct ban_evictions *evicted, char why[ERRMSG_LEN])
 {
 	struct batch hosts, cidrs;
 	uint64_t now_ns = ban_clock_now_ns();
@@ -143,6 +253,11 @@ int bans_add(const struct maps *maps, const struct ban_request *requests, size_t
 	err = ban_filter_add(maps->ban_filter, hosts.keys, hosts.count, why);
 	if (!err)
 		err = apply_pair(maps, &hosts, &cidrs, false, why);
+	if (err == -ENOSPC && cidrs.count) {
+		err = evict_cidr(maps, &cidrs, evicted, why);
+		if (!err)
+			err = apply_pair(maps, &hosts, &cidrs, false, why);
+	}
 	batch_free(&hosts);
 	batch_free(&cidrs);
 	return err;

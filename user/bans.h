@@ -31,9 +31,25 @@ struct allow_record {
 	struct allow_entry entry;
 };
 
-/* Bans every request from now on, replacing existing bans of the same prefix. */
+/* Bans the map pushed out to make room for new ones. */
+struct ban_evictions {
+	struct ban_record *records;
+	size_t count;
+};
+
+/*
+ * Bans every request from now on, replacing existing bans of the same
+ * prefix. A full map is no error: the exact-address map is an LRU hash and
+ * drops the entry least recently hit by traffic; the CIDR trie drops the
+ * bans closest to their end (expired ones first, permanent ones never) and
+ * only when every entry is permanent is the batch refused.
+ */
 int bans_add(const struct maps *maps, const struct ban_request *requests, size_t n,
 	     enum ban_origin origin, char why[ERRMSG_LEN]);
+/* The same, saying which CIDR bans made room (evicted may be NULL). */
+int bans_add_evicting(const struct maps *maps, const struct ban_request *requests, size_t n,
+		      enum ban_origin origin, struct ban_evictions *evicted, char why[ERRMSG_LEN]);
+void ban_evictions_free(struct ban_evictions *evicted);
 /* Lifts the bans of exactly these prefixes; fails, changing nothing, if one is not banned. */
 int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
 		char why[ERRMSG_LEN]);

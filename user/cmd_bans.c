@@ -92,6 +92,37 @@ static int refuse_lockout(const struct maps *maps, const struct ban_request *req
 	return status;
 }
 
+/* A full CIDR map made room: says which bans went, and closes them in the store. */
+static void report_evictions(const struct cli *cli, const struct ban_evictions *evicted)
+{
+	char prefix[CIDR_TEXT_LEN], ignored[ERRMSG_LEN];
+	struct lpm_key *keys;
+	struct store *store;
+
+	if (!evicted->count)
+		return;
+	fprintf(stderr, "xdpban: the CIDR ban map is full: evicted %zu ban%s closest to %s end:",
+		evicted->count, evicted->count == 1 ? "" : "s",
+		evicted->count == 1 ? "its" : "their");
+	for (size_t i = 0; i < evicted->count; i++) {
+		cidr_format(&evicted->records[i].key, prefix);
+		fprintf(stderr, " %s", prefix);
+	}
+	fputc('\n', stderr);
+	keys = calloc(evicted->count, sizeof(*keys));
+	if (!keys || store_open(cli->state_dir, false, &store, ignored)) {
+		free(keys);
+		return;
+	}
+	for (size_t i = 0; i < evicted->count; i++)
+		keys[i] = evicted->records[i].key;
+	if (store_lift_bans(store, keys, evicted->count, (int64_t)time(NULL), "evicted", NULL,
+			    ignored))
+		fprintf(stderr, "xdpban: warning: the store keeps the evicted bans: %s\n", ignored);
+	store_close(store);
+	free(keys);
+}
+
 static int run_ban(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -102,6 +133,7 @@ static int run_ban(struct cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	struct ban_request *requests = NULL;
+	struct ban_evictions evicted = { 0 };
 	const char *file = NULL;
 	bool permanent = true, force = false;
 	uint64_t seconds = 0;
@@ -134,11 +166,13 @@ static int run_ban(struct cli *cli, int argc, char **argv)
 		goto out;
 	if (!force)
 		status = refuse_lockout(&maps, requests, count);
-	if (!status && bans_add(&maps, requests, count, BAN_ORIGIN_MANUAL, why))
+	if (!status && bans_add_evicting(&maps, requests, count, BAN_ORIGIN_MANUAL, &evicted, why))
 		status = cli_fail("%s", why);
-	else if (!cli->json)
+	else if (!status && !cli->json)
 		printf("banned %zu %s\n", count, count == 1 ? "prefix" : "prefixes");
 	cli_close(&maps, lock_fd);
+	report_evictions(cli, &evicted);
+	ban_evictions_free(&evicted);
 out:
 	free(requests);
 	return status;

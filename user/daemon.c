@@ -100,6 +100,7 @@ struct daemon {
 	size_t ssh_login_next;
 	unsigned long refused_lockout; /* bans not applied: they would lock the operator out */
 	unsigned long control_refused; /* control connections from neither root nor the group */
+	unsigned long ban_evictions;   /* CIDR bans pushed out of a full map */
 	unsigned long ticks;
 	uint64_t last_sweep_ns;
 	bool stopping;
@@ -162,17 +163,41 @@ static bool allowlisted(const struct daemon *d, const struct addr_key *ip)
 
 /* ---- decisions into the maps and the store ---- */
 
+/* A full CIDR map made room: each ban that went is logged, counted and closed in the store. */
+static void record_evictions(struct daemon *d, const struct ban_evictions *evicted)
+{
+	uint64_t now_ns = ban_clock_now_ns();
+	char prefix[CIDR_TEXT_LEN], left[DURATION_TEXT_LEN], why[ERRMSG_LEN];
+
+	for (size_t i = 0; i < evicted->count; i++) {
+		const struct ban_record *ban = &evicted->records[i];
+
+		cidr_format(&ban->key, prefix);
+		duration_format(ban_seconds_left(&ban->entry, now_ns), left);
+		say(d, CONF_LOG_WARNING,
+		    "the CIDR ban map is full: evicted %s, the ban closest to its end (%s left)",
+		    prefix, left);
+		d->ban_evictions++;
+		if (d->store && store_lift_bans(d->store, &ban->key, 1, wall_now(), "evicted", NULL,
+						why))
+			say(d, CONF_LOG_WARNING, "store: %s", why);
+	}
+}
+
 static int apply_ban(struct daemon *d, const struct rules_decision *decision, const char *source,
 		     char why[ERRMSG_LEN])
 {
 	struct ban_request request = { .key = decision->ip_key, .seconds = decision->ban_seconds };
+	struct ban_evictions evicted = { 0 };
 	int lock = pins_lock(d->conf->daemon.pin_dir, why);
 	int err;
 
 	if (lock < 0)
 		return lock;
-	err = bans_add(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, why);
+	err = bans_add_evicting(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, &evicted, why);
 	close(lock);
+	record_evictions(d, &evicted);
+	ban_evictions_free(&evicted);
 	if (!err && d->store) {
 		int64_t now = wall_now();
 		struct store_ban row = {
@@ -688,6 +713,17 @@ static void on_tick(struct daemon *d)
 
 /* ---- the control socket ---- */
 
+/* What the hardening counts: faults met and refusals made. */
+static json_t *faults_json(const struct daemon *d)
+{
+	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "refused_lockout",
+			 (json_int_t)d->refused_lockout, "control_refused",
+			 (json_int_t)d->control_refused, "ban_evictions",
+			 (json_int_t)d->ban_evictions, "reattached",
+			 (json_int_t)d->ifwatch.reattached, "attach_failures",
+			 (json_int_t)d->ifwatch.failures);
+}
+
 static json_t *status_json(const struct daemon *d)
 {
 	struct rules_counters counters;
@@ -702,12 +738,13 @@ static json_t *status_json(const struct daemon *d)
 				       (json_int_t)d->sources[i].events, "rotations",
 				       (json_int_t)(d->sources[i].tail.rotations +
 						    d->sources[i].tail.truncations)));
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "ok", 1, "events",
+	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", 1, "events",
 			 (json_int_t)d->events, "ignored_allowlisted",
 			 (json_int_t)d->ignored_allowlisted, "bans", (json_int_t)d->bans, "blocks",
 			 (json_int_t)d->blocks, "apply_errors", (json_int_t)d->apply_errors,
 			 "tracked_ips", (json_int_t)counters.ips, "evictions",
-			 (json_int_t)counters.evictions, "sources", sources);
+			 (json_int_t)counters.evictions, "sources", sources, "faults",
+			 faults_json(d));
 }
 
 static json_t *control_event(struct daemon *d, json_t *request)
@@ -748,6 +785,8 @@ static void serve_control(struct daemon *d)
 			d->control_refused++;
 			say(d, CONF_LOG_WARNING, "control socket: %s", why);
 			reply = json_pack("{s:b, s:s}", "ok", 0, "error", "permission denied");
+			/* Read, not obeyed: a peer whose request is unread may miss the answer. */
+			ctl_read_request(conn, &request, why);
 		} else if (ctl_read_request(conn, &request, why)) {
 			reply = json_pack("{s:b, s:s}", "ok", 0, "error", why);
 		} else {

@@ -332,5 +332,83 @@ test_store_unwritable() {
 	diag "store errors logged: $(grep -c 'store: ' "$DAEMON_ERR" || true)"
 }
 
+# --- the wall clock --------------------------------------------------------------------
+
+# created_at WALL_OFFSET_S ADDR: the store's creation time of ADDR's newest ban, minus now.
+store_created_offset() {
+	echo $(($(sqlite3 "$STATE_DIR/xdpban.db" \
+		"SELECT max(created_at) FROM bans WHERE prefix = '$1'") - $(date +%s)))
+}
+
+# jumped_ban OFFSET NS ADDR DST: with the daemon's wall clock at OFFSET, a 4 s
+# rule ban of ADDR is still in force 2 s on and over some seconds later.
+jumped_ban() {
+	local offset=$1 ns=$2 addr=$3 dst=$4 created
+	echo "$offset" >"$WORK/faketime"
+	sleep 0.2
+	fail_events "$addr"
+	wait_until 5 banned "$addr"
+	created=$(store_created_offset "$addr")
+	diag "wall clock $offset: the store dates the ban ${created} s from the real now"
+	check "the daemon's wall clock is off by $offset" test "${created#-}" -gt 80000
+	sleep 2
+	check "with the clock $offset, the 4 s ban still drops 2 s on" times_out "$ns" "$dst" 143
+	check "and it ends on time (the kernel's monotonic deadline)" \
+		wait_until 10 connects "$ns" "$dst" 143
+}
+
+test_wall_clock_jump() {
+	if [ ! -e "$FAKETIME_LIB" ]; then
+		pass "# SKIP Debian's faketime is not installed"
+		return
+	fi
+	stop_daemon
+	sed -i 's/^ip_bantime = 600s$/ip_bantime = 4s/' "$CONF"
+	echo "+0" >"$WORK/faketime"
+	# The wall clock (time(), CLOCK_REALTIME) follows the file; CLOCK_MONOTONIC,
+	# which a real `date -s` does not move either, is left alone.
+	DAEMON_PREFIX=("LD_PRELOAD=$FAKETIME_LIB" "FAKETIME_TIMESTAMP_FILE=$WORK/faketime"
+		FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1)
+	start_faulty_daemon
+	jumped_ban +1d "$CLI1" "$CLI1_IP" "$SRV_IP1"
+	jumped_ban -1d "$CLI2" "$CLI2_IP" "$SRV_IP2"
+	stop_daemon
+	DAEMON_PREFIX=()
+	sed -i 's/^ip_bantime = 4s$/ip_bantime = 600s/' "$CONF"
+	rm -f "$STATE_DIR"/xdpban.db* # rows dated a day off
+	start_daemon
+}
+
+# --- a full map ------------------------------------------------------------------------
+
+cidr_bans() {
+	xb --json list | jq '[.bans[] | select(.kind == "cidr")] | length'
+}
+
+test_full_cidr_map() {
+	local file=$WORK/cidrs.txt status=0
+	# 65,536 /64s fill the trie; three end in 2 minutes, the rest in an hour.
+	awk 'BEGIN { for (i = 0; i < 65536; i++)
+		printf "2001:db8:0:%x::/64 %s\n", i, i < 3 ? "2m" : "1h" }' >"$file"
+	xb ban --file "$file" >/dev/null
+	check_eq "the CIDR map is full" 65536 "$(cidr_bans)"
+	xb ban --for 1h 2001:db8:1:1::/64 >/dev/null 2>"$WORK/stderr" || status=$?
+	check_eq "a ban into the full map succeeds" 0 "$status"
+	check "it evicts a ban closest to its end and says which" \
+		grep -qE "evicted 1 ban closest to its end: 2001:db8:(|0:1:|0:2:):/64$" "$WORK/stderr"
+	check_eq "the map stays full" 65536 "$(cidr_bans)"
+	# The daemon, banning per /64, meets the full map too.
+	sed -i 's/^repeat_multiplier = 0$/&\nipv6_prefix = 64/' "$CONF"
+	kill -HUP "$DAEMON_PID"
+	wait_until 5 daemon_said "reloaded $CONF"
+	fail_events 2001:db8:fe::1
+	check "the daemon's /64 ban goes in" wait_until 5 banned 2001:db8:fe::/64
+	check "the eviction is logged" daemon_said "the CIDR ban map is full: evicted 2001:db8:0:"
+	check_eq "and counted" 1 "$(status .faults.ban_evictions)"
+	sed -i '/^ipv6_prefix = 64$/d' "$CONF"
+	kill -HUP "$DAEMON_PID"
+}
+
 e2e_main test_capabilities test_control_socket test_link_down_up test_link_recreate \
-	test_kill9_burst test_store_garbage test_store_unwritable
+	test_kill9_burst test_store_garbage test_store_unwritable test_wall_clock_jump \
+	test_full_cidr_map
