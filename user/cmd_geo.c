@@ -457,9 +457,8 @@ static int run_geo(struct cli *cli, int argc, char **argv)
 const struct command cmd_geo = {
 	"geo",
 	run_geo,
-	"geo load [--format F] [--country CC] [--skip-bad] [FILE...] |\n"
-	"       geo block [--force] CC... | geo unblock CC... | geo list [--all] | geo lookup "
-	"ADDR\n"
+	"geo load [--format F] [--country CC] [--skip-bad] [FILE...] | geo block|unblock CC... |\n"
+	"       geo list [--all] | geo lookup ADDR\n"
 	"Blocks whole countries, IPv4 and IPv6. The allowlist still wins.\n"
 	"  load     reads a country database (default: Debian's tor-geoipdb) and keeps\n"
 	"           it in the state directory; the kernel gets the blocked countries'\n"
