@@ -18,6 +18,7 @@ LDLIBS   := $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -
 LDLIBS   += -lcsv # libcsv has no pkg-config file
 LDLIBS   += -linih -lsqlite3 # config file (libinih-dev) and the ban store (libsqlite3-dev)
 LDLIBS   += -lmicrohttpd # the Dovecot policy endpoint (libmicrohttpd-dev)
+LDLIBS   += -lhiredis # the fleet's shared state in Redis (libhiredis-dev)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Imaps -Ibpf
 
 ifeq ($(V),1)

@@ -9,13 +9,15 @@ PACKAGES="
     make gcc clang llvm pkg-config
     libbpf-dev libelf-dev zlib1g-dev bpftool
     libjansson-dev libcmocka-dev libcsv-dev libinih-dev libsqlite3-dev sqlite3
-    libmicrohttpd-dev
+    libmicrohttpd-dev libhiredis-dev
     iproute2 socat procps util-linux jq iputils-ping curl
 "
 # Only the tests need a real mail server (scripts/check.sh passes --tests).
 TEST_PACKAGES="dovecot-imapd dovecot-pop3d"
 # The fault tests move the daemon's wall clock alone (libfaketime).
 TEST_PACKAGES="$TEST_PACKAGES faketime"
+# The fleet's end-to-end test: a real Redis, rbldnsd and a DNS client (dig).
+TEST_PACKAGES="$TEST_PACKAGES redis-server rbldnsd bind9-dnsutils"
 [ "${1:-}" = --tests ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
 # `make fuzz` needs libFuzzer and the sanitizer runtimes for clang.
 [ "${1:-}" = --fuzz ] && PACKAGES="$PACKAGES libclang-rt-14-dev"
@@ -54,19 +56,26 @@ install_packages() {
     apt-get install -y -qq --no-install-recommends $missing >/dev/null
 }
 
-# Dovecot is there for the daemon's end-to-end test, which runs a private
-# instance from its own config. Installing the package enables and starts the
-# system service: when this script installed it, that service is stopped and
-# disabled again. A Dovecot installed before is left as the operator has it.
-quiet_new_dovecot() {
-    [ "$dovecot_was_installed" = no ] || return 0
-    dpkg-query -W -f='${Status}' dovecot-core 2>/dev/null | grep -q "install ok installed" || return 0
+installed() {
+    dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q "install ok installed"
+}
+
+# Dovecot, Redis and rbldnsd are there for end-to-end tests, which run private
+# instances from their own configs. Installing a package enables and starts
+# its system service: when this script installed it, that service is stopped
+# and disabled again. One installed before is left as the operator has it.
+# quiet_new_service PACKAGE WAS_INSTALLED SERVICE [UNIT...]
+quiet_new_service() {
+    package=$1 was_installed=$2 service=$3
+    shift 3
+    [ "$was_installed" = no ] || return 0
+    installed "$package" || return 0
     if [ -d /run/systemd/system ]; then
-        systemctl disable --now dovecot.service dovecot.socket >/dev/null 2>&1 || true
+        systemctl disable --now "$service.service" "$@" >/dev/null 2>&1 || true
     else
-        invoke-rc.d dovecot stop >/dev/null 2>&1 || true
-        update-rc.d dovecot disable >/dev/null 2>&1 || true
-        systemctl disable dovecot.service dovecot.socket >/dev/null 2>&1 || true
+        invoke-rc.d "$service" stop >/dev/null 2>&1 || true
+        update-rc.d "$service" disable >/dev/null 2>&1 || true
+        systemctl disable "$service.service" "$@" >/dev/null 2>&1 || true
     fi
 }
 
@@ -84,9 +93,12 @@ install_geoip_data() {
     rm -rf "$work"
 }
 
-dovecot_was_installed=no
-dpkg-query -W -f='${Status}' dovecot-core 2>/dev/null | grep -q "install ok installed" &&
-    dovecot_was_installed=yes
+dovecot_was_installed=no redis_was_installed=no rbldnsd_was_installed=no
+installed dovecot-core && dovecot_was_installed=yes
+installed redis-server && redis_was_installed=yes
+installed rbldnsd && rbldnsd_was_installed=yes
 install_packages
-quiet_new_dovecot
+quiet_new_service dovecot-core "$dovecot_was_installed" dovecot dovecot.socket
+quiet_new_service redis-server "$redis_was_installed" redis-server
+quiet_new_service rbldnsd "$rbldnsd_was_installed" rbldnsd
 install_geoip_data

@@ -42,6 +42,7 @@ enum value_kind {
 	V_TEXT,	     /* printable text without spaces, may be empty */
 	V_HEADER,    /* an HTTP header name */
 	V_IFNAMES,   /* interface names, separated by spaces or commas; may be empty */
+	V_REDIS,     /* ADDR:PORT, [IPV6]:PORT, unix:/PATH or off */
 };
 
 struct key_spec {
@@ -55,6 +56,7 @@ struct key_spec {
 #define RULES(field)  offsetof(struct conf_rules, field)
 #define SOURCE(field) offsetof(struct conf_source, field)
 #define POLICY(field) offsetof(struct conf_policy, field)
+#define FLEET(field)  offsetof(struct conf_fleet, field)
 #define DAY	      86400ULL
 
 static const struct key_spec daemon_keys[] = {
@@ -96,6 +98,14 @@ static const struct key_spec policy_keys[] = {
 	{ "api_header", V_HEADER, POLICY(api_header) },
 };
 
+static const struct key_spec fleet_keys[] = {
+	{ "redis", V_REDIS, FLEET(redis) },
+	{ "redis_user", V_TEXT, FLEET(redis_user) },
+	{ "redis_password", V_TEXT, FLEET(redis_password) },
+	{ "node", V_TEXT, FLEET(node) },
+	{ "key_prefix", V_TEXT, FLEET(key_prefix) },
+};
+
 static const struct key_spec source_keys[] = {
 	{ "type", V_SOURCE_TYPE, SOURCE(type) },
 	{ "path", V_PATH, SOURCE(path) },
@@ -108,6 +118,7 @@ static const struct key_spec source_keys[] = {
 #define RULES_KEY_COUNT	  COUNT(rules_keys)
 #define SOURCE_KEY_COUNT  COUNT(source_keys)
 #define POLICY_KEY_COUNT  COUNT(policy_keys)
+#define FLEET_KEY_COUNT	  COUNT(fleet_keys)
 #define CONF_MAX_SOURCES  256
 #define CONF_MAX_ALLOW	  ALLOW_CIDR_CAPACITY
 #define SOURCE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
@@ -126,7 +137,7 @@ const char *conf_log_level_name(enum conf_log_level level)
 	return (unsigned int)level < COUNT(log_level_names) ? log_level_names[level] : "?";
 }
 
-enum section_id { SEC_NONE, SEC_DAEMON, SEC_RULES, SEC_POLICY, SEC_SOURCE };
+enum section_id { SEC_NONE, SEC_DAEMON, SEC_RULES, SEC_POLICY, SEC_SOURCE, SEC_FLEET };
 
 struct source_lines {
 	unsigned int key[SOURCE_KEY_COUNT]; /* line each key was set on, 0 if not */
@@ -141,6 +152,7 @@ struct parse_ctx {
 	unsigned int daemon_line, rules_line, policy_line; /* lines of their headers */
 	unsigned int daemon_set[DAEMON_KEY_COUNT], rules_set[RULES_KEY_COUNT];
 	unsigned int policy_set[POLICY_KEY_COUNT];
+	unsigned int fleet_line, fleet_set[FLEET_KEY_COUNT];
 	struct source_lines *source_set; /* parallel to conf->sources */
 	size_t allow_capacity;
 	struct xdpban_conf *conf;
@@ -198,6 +210,8 @@ static struct xdpban_conf *new_conf(void)
 	copy_text(conf->daemon.metrics_listen, CONF_POLICY_TEXT_LEN, "off");
 	copy_text(conf->policy.listen, CONF_POLICY_TEXT_LEN, "127.0.0.1:8643");
 	copy_text(conf->policy.api_header, CONF_POLICY_TEXT_LEN, "X-API-Key");
+	copy_text(conf->fleet.redis, CONF_POLICY_TEXT_LEN, "off");
+	copy_text(conf->fleet.key_prefix, CONF_POLICY_TEXT_LEN, "xdpban");
 
 	conf->rules = (struct conf_rules){
 		.ip_failures = 5,
@@ -330,11 +344,14 @@ static int start_section(struct parse_ctx *ctx, char *line)
 		return start_single_section(ctx, title, SEC_RULES, &ctx->rules_line);
 	if (strcmp(title, "policy") == 0)
 		return start_single_section(ctx, title, SEC_POLICY, &ctx->policy_line);
+	if (strcmp(title, "fleet") == 0)
+		return start_single_section(ctx, title, SEC_FLEET, &ctx->fleet_line);
 	word_end = title + strcspn(title, " \t");
 	if (word_end - title == 6 && strncmp(title, "source", 6) == 0)
 		return start_source(ctx, trim(word_end));
 	return fail(ctx, -EINVAL,
-		    "unknown section [%s] (sections: [daemon], [rules], [policy], [source NAME])",
+		    "unknown section [%s] (sections: [daemon], [rules], [policy], [fleet], "
+		    "[source NAME])",
 		    title);
 }
 
@@ -593,6 +610,30 @@ static int parse_listen(struct parse_ctx *ctx, const struct key_spec *spec, cons
 	return 0;
 }
 
+const char *conf_redis_unix_path(const char *redis)
+{
+	return strncmp(redis, "unix:", 5) == 0 ? redis + 5 : NULL;
+}
+
+static int parse_redis(struct parse_ctx *ctx, const struct key_spec *spec, const char *value,
+		       char *out)
+{
+	const char *path = conf_redis_unix_path(value);
+	char host[CONF_POLICY_TEXT_LEN];
+	unsigned int port;
+
+	if (path && (path[0] != '/' || strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path)))
+		return fail(ctx, -EINVAL,
+			    "%s = '%s': expected unix:/ABSOLUTE/PATH (at most %zu bytes)",
+			    spec->name, value, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+	if (!path && strcmp(value, "off") != 0 && conf_listen_split(value, host, &port))
+		return fail(ctx, -EINVAL,
+			    "%s = '%s': expected ADDRESS:PORT ([IPV6]:PORT), unix:/PATH or off",
+			    spec->name, value);
+	copy_text(out, CONF_POLICY_TEXT_LEN, value);
+	return 0;
+}
+
 /* api_key: printable, no spaces; api_header: an HTTP token, not empty. */
 static int parse_text(struct parse_ctx *ctx, const struct key_spec *spec, const char *value,
 		      char *out)
@@ -682,6 +723,8 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 		return parse_cidr_list(ctx, spec, value, base);
 	case V_LISTEN:
 		return parse_listen(ctx, spec, value, field);
+	case V_REDIS:
+		return parse_redis(ctx, spec, value, field);
 	case V_TEXT:
 	case V_HEADER:
 		return parse_text(ctx, spec, value, field);
@@ -793,6 +836,11 @@ static int handle_key(void *user, const char *section, const char *name, const c
 		set_lines = ctx->policy_set;
 		copy_text(section_name, sizeof(section_name), "policy");
 		break;
+	case SEC_FLEET:
+		keys = fleet_keys, count = FLEET_KEY_COUNT, base = &ctx->conf->fleet;
+		set_lines = ctx->fleet_set;
+		copy_text(section_name, sizeof(section_name), "fleet");
+		break;
 	case SEC_SOURCE:
 		keys = source_keys, count = SOURCE_KEY_COUNT;
 		base = &ctx->conf->sources[ctx->conf->source_count - 1];
@@ -802,7 +850,8 @@ static int handle_key(void *user, const char *section, const char *name, const c
 		break;
 	default:
 		fail(ctx, -EINVAL,
-		     "key '%s' before any section ([daemon], [rules], [policy], [source NAME])",
+		     "key '%s' before any section ([daemon], [rules], [policy], [fleet], "
+		     "[source NAME])",
 		     name);
 		return 0;
 	}
@@ -978,6 +1027,7 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 		case V_SOCKET:
 		case V_GROUP:
 		case V_LISTEN:
+		case V_REDIS:
 		case V_TEXT:
 		case V_HEADER:
 		case V_IFNAMES:
@@ -1031,6 +1081,8 @@ void conffile_dump(const struct xdpban_conf *conf, FILE *out)
 	dump_keys(rules_keys, RULES_KEY_COUNT, &conf->rules, out);
 	fprintf(out, "\n[policy]\n");
 	dump_keys(policy_keys, POLICY_KEY_COUNT, &conf->policy, out);
+	fprintf(out, "\n[fleet]\n");
+	dump_keys(fleet_keys, FLEET_KEY_COUNT, &conf->fleet, out);
 	for (size_t i = 0; i < conf->source_count; i++) {
 		fprintf(out, "\n[source %s]\n", conf->sources[i].name);
 		dump_keys(source_keys, SOURCE_KEY_COUNT, &conf->sources[i], out);

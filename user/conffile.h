@@ -100,10 +100,23 @@ struct conf_policy {
 	char api_header[CONF_POLICY_TEXT_LEN]; /* the header carrying the key */
 };
 
+/*
+ * [fleet]: bans, account blocks and failure counts shared by several
+ * daemons through one Redis server; off unless redis is set.
+ */
+struct conf_fleet {
+	char redis[CONF_POLICY_TEXT_LEN]; /* "off", "ADDRESS:PORT", "[IPV6]:PORT" or "unix:/PATH" */
+	char redis_user[CONF_POLICY_TEXT_LEN];	   /* ACL user; "": Redis' default user */
+	char redis_password[CONF_POLICY_TEXT_LEN]; /* "": no AUTH */
+	char node[CONF_POLICY_TEXT_LEN];	   /* this daemon's name in the fleet; "": host name */
+	char key_prefix[CONF_POLICY_TEXT_LEN];	   /* Redis keys and channel start with it */
+};
+
 struct xdpban_conf {
 	char path[PATH_MAX]; /* the file it came from; "" for pure defaults */
 	struct conf_daemon daemon;
 	struct conf_policy policy;
+	struct conf_fleet fleet;
 	struct conf_rules rules;
 	struct conf_source *sources; /* in file order; the default "mail" one if none given */
 	size_t source_count;
@@ -130,6 +143,9 @@ void conffile_free(struct xdpban_conf *conf);
 
 /* Prints the effective configuration as a complete INI file that reads back the same. */
 void conffile_dump(const struct xdpban_conf *conf, FILE *out);
+
+/* The path of a [fleet] redis value "unix:/PATH"; NULL when it is an address or off. */
+const char *conf_redis_unix_path(const char *redis);
 
 /* Splits a [policy] listen value "A.B.C.D:PORT" or "[IPV6]:PORT"; -EINVAL if it is neither. */
 int conf_listen_split(const char *value, char host[CONF_POLICY_TEXT_LEN], unsigned int *port);

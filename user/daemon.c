@@ -26,6 +26,7 @@
 #include "bans.h"
 #include "ctlsock.h"
 #include "duration.h"
+#include "fleet.h"
 #include "ifwatch.h"
 #include "loader.h"
 #include "lockout.h"
@@ -56,7 +57,8 @@ enum wake {
 	WAKE_SIGNAL,
 	WAKE_POLICY,
 	WAKE_METRICS,
-	WAKE_LINKS
+	WAKE_LINKS,
+	WAKE_FLEET
 };
 
 struct source {
@@ -87,6 +89,7 @@ struct daemon {
 	struct protected_set own; /* loopback and the host's addresses: never banned */
 	/* Re-attaches to interfaces that come back. */
 	struct ifwatch ifwatch;
+	struct fleet *fleet;   /* bans and counts shared through Redis; NULL when off */
 	struct policy *policy; /* the Dovecot auth policy endpoint; NULL when off */
 	struct policy_http *policy_http;
 	struct policy_http *metrics_http; /* /metrics on its own address; NULL when off */
@@ -393,6 +396,8 @@ static void handle_event(struct daemon *d, const struct auth_event *event, const
 	remember_failure(d, event);
 	remember_ssh_login(d, event);
 	rules_feed(d->rules, event, ban_clock_now_ns(), &decision);
+	if (d->fleet)
+		fleet_report(d->fleet, event, &decision);
 	if (decision.block_started)
 		record_block(d, &decision, source);
 	if (!decision.ban) {
@@ -986,6 +991,54 @@ static int open_http(struct daemon *d, char why[ERRMSG_LEN])
 			  &handlers, WAKE_METRICS, why);
 }
 
+/* ---- the fleet (fleet.h) ---- */
+
+static void fleet_log(void *ctx, enum conf_log_level level, const char *message)
+{
+	say(ctx, level, "%s", message);
+}
+
+/* Other nodes' bans obey this node's allowlist, own addresses and operator's SSH session. */
+static bool fleet_may_ban(void *ctx, const struct lpm_key *prefix)
+{
+	struct daemon *d = ctx;
+	char victim[PROTECTED_TEXT_LEN];
+	struct addr_key first;
+
+	addr_key_from_lpm(&first, prefix);
+	if (allowlisted(d, &first))
+		return false;
+	if (d->conf->rules.allow_own_addresses && protected_within(&d->own, NULL, prefix))
+		return false;
+	return !ssh_operator_within(d, prefix, victim);
+}
+
+#define FLEET_START_WAIT_MS 2000 /* for Redis' bans before answering anyone */
+
+/* [fleet]: connects and, before the daemon answers anyone, loads the fleet's bans and blocks. */
+static void open_fleet(struct daemon *d)
+{
+	struct fleet_target target = { .maps = &d->maps,
+				       .pin_dir = d->conf->daemon.pin_dir,
+				       .rules = &d->rules,
+				       .rules_cfg = &d->rules_cfg };
+	struct fleet_hooks hooks = { .ctx = d, .log = fleet_log, .may_ban = fleet_may_ban };
+	char why[ERRMSG_LEN];
+
+	if (is_off(d->conf->fleet.redis))
+		return;
+	d->fleet = fleet_open(&d->conf->fleet, &target, &hooks, why);
+	if (d->fleet && add_to_epoll(d, fleet_fd(d->fleet), WAKE_FLEET)) {
+		errmsg(why, "fleet: cannot set up the event loop: %s", strerror(errno));
+		fleet_close(d->fleet);
+		d->fleet = NULL;
+	}
+	if (!d->fleet)
+		say(d, CONF_LOG_ERROR, "%s; deciding alone", why);
+	else
+		fleet_wait_synced(d->fleet, FLEET_START_WAIT_MS);
+}
+
 /* ---- setup, reload, the loop ---- */
 
 static int add_to_epoll(struct daemon *d, int fd, enum wake tag)
@@ -1204,6 +1257,9 @@ static void loop(struct daemon *d)
 			case WAKE_METRICS:
 				run_metrics = true;
 				break;
+			case WAKE_FLEET:
+				fleet_handle(d->fleet);
+				break;
 			case WAKE_LINKS:
 				on_links(d);
 				break;
@@ -1263,6 +1319,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	}
 	restore_from_store(&d);
 	sweep(&d); /* also counts the bans for /metrics */
+	open_fleet(&d);
 	open_ifwatch(&d);
 	drop_privileges(&d);
 	d.last_sweep_ns = ban_clock_now_ns();
@@ -1273,6 +1330,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	say(&d, CONF_LOG_INFO, "stopping; the XDP program and every ban stay in place");
 	status = EXIT_SUCCESS;
 out:
+	fleet_close(d.fleet);
 	close_sources(&d);
 	close_policy(&d);
 	policy_http_free(d.metrics_http);

@@ -1,0 +1,280 @@
+#!/bin/bash
+# A fleet of three daemons sharing bans, blocks and failure counts through a
+# real redis-server (Debian's), end to end. Each node is a network namespace
+# with xdpban attached to its link to an attacker namespace of its own (all
+# three attackers have the same address, 192.0.2.66: one botnet host trying
+# every server behind one name), its own pins, store, control socket and
+# policy endpoint. Redis listens only on a Unix socket in the run's
+# directory, which every namespace reaches.
+# Checked: 5 failures spread 2+2+1 over the three nodes (no node alone sees
+# 5) ban the attacker on all three (its SYNs time out at each); 3 failures of
+# one account from 2 addresses over 3 nodes block it on every node's policy
+# endpoint; Redis stopped mid-attack: every node keeps deciding locally, says
+# so once, and when a new, empty Redis starts, the nodes push their bans
+# back and receive what was decided meanwhile; nothing banned is lifted.
+# Propagation latency (decision to the ban in the other nodes' maps) over 100
+# bans is printed (median, p99), never asserted.
+# shellcheck source=tests/e2e/lib.sh
+# shellcheck disable=SC2317 # functions are called indirectly
+. "$(dirname "$0")/lib.sh"
+
+NODES=(1 2 3)
+ATTACKER=192.0.2.66
+NODE_IP=192.0.2.1
+POLICY_PORT=18650
+REDIS_PID=""
+
+node_ns() { echo "xb-fleet$1-$$"; }
+attacker_ns() { echo "xb-fleetatk$1-$$"; }
+node_pin() { echo "/sys/fs/bpf/xdpban-fleet$1-$$"; }
+node_ctl() { echo "$WORK/node$1/ctl.sock"; }
+node_log() { echo "$WORK/node$1/daemon.err"; }
+
+# xn N ARGS...: xdpban in node N's namespace, on its pins and store.
+xn() {
+	local n=$1
+	shift
+	nsenter --net="/run/netns/$(node_ns "$n")" "$XDPBAN" --pin-dir "$(node_pin "$n")" \
+		--state-dir "$WORK/node$n/state" "$@"
+}
+
+ctl_n() { # ctl_n N JSON
+	printf '%s\n' "$2" | socat -t 30 - "UNIX-CONNECT:$(node_ctl "$1")"
+}
+
+fail_on() { # fail_on N IP [USER]
+	ctl_n "$1" "{\"cmd\":\"event\",\"outcome\":\"fail\",\"ip\":\"$2\",\"user\":\"${3:-}\"}" \
+		>/dev/null
+}
+
+banned_on() { # banned_on N IP
+	xn "$1" --json list | jq -e --arg ip "$2" '.bans[] | select(.prefix | startswith($ip))' \
+		>/dev/null
+}
+
+banned_everywhere() {
+	local n
+	for n in "${NODES[@]}"; do banned_on "$n" "$1" || return 1; done
+}
+
+said() { # said N TEXT
+	grep -qF -- "$2" "$(node_log "$1")"
+}
+
+redis_cli() {
+	redis-cli -s "$WORK/redis.sock" "$@"
+}
+
+redis_up() {
+	[ "$(redis_cli ping 2>/dev/null)" = PONG ]
+}
+
+start_redis() {
+	redis-server --port 0 --unixsocket "$WORK/redis.sock" --unixsocketperm 777 --save '' \
+		--appendonly no --dir "$WORK" --logfile "$WORK/redis.log" </dev/null &
+	REDIS_PID=$!
+	BG_PIDS+=("$REDIS_PID")
+	wait_until 10 redis_up
+}
+
+stop_redis() {
+	kill -TERM "$REDIS_PID" 2>/dev/null || true
+	wait "$REDIS_PID" 2>/dev/null || true
+	REDIS_PID=""
+}
+
+write_config() { # write_config N
+	local dir=$WORK/node$1
+	mkdir -p "$dir/state"
+	: >"$dir/empty.log"
+	cat >"$dir/xdpban.conf" <<-EOF
+		[daemon]
+		pin_dir = $(node_pin "$1")
+		state_dir = $dir/state
+		control_socket = $(node_ctl "$1")
+		log_level = info
+		sweep_interval = 1s
+
+		[rules]
+		ip_failures = 5
+		account_failures = 3
+		account_min_ips = 2
+		tarpit = 7s
+
+		[policy]
+		listen = 127.0.0.1:$POLICY_PORT
+
+		[fleet]
+		redis = unix:$WORK/redis.sock
+		node = node$1
+
+		[source empty]
+		path = $dir/empty.log
+	EOF
+}
+
+node_answers() {
+	[ "$(ctl_n "$1" '{"cmd":"status"}' 2>/dev/null | jq -r .ok)" = true ]
+}
+
+start_node() {
+	local n=$1 pid
+	nsenter --net="/run/netns/$(node_ns "$n")" "$XDPBAN" run -c "$WORK/node$n/xdpban.conf" \
+		</dev/null 2>>"$(node_log "$n")" &
+	pid=$!
+	BG_PIDS+=("$pid")
+	eval "NODE_PID_$n=$pid"
+	wait_until 10 node_answers "$n"
+}
+
+setup_fleet() {
+	local n ns atk
+	start_redis
+	for n in "${NODES[@]}"; do
+		ns=$(node_ns "$n") atk=$(attacker_ns "$n")
+		ip netns add "$ns"
+		ip netns add "$atk"
+		ip -n "$ns" link set lo up
+		ip -n "$ns" link add s1 type veth peer name a1 netns "$atk"
+		ip -n "$ns" addr add "$NODE_IP/24" dev s1
+		ip -n "$atk" addr add "$ATTACKER/24" dev a1
+		ip -n "$ns" link set s1 up
+		ip -n "$atk" link set a1 up
+		spawn "$ns" socat "TCP4-LISTEN:143,fork,reuseaddr" "SYSTEM:echo hi"
+		wait_until 5 listening "$ns" "0.0.0.0:143"
+		xn "$n" attach s1 >/dev/null
+		write_config "$n"
+		start_node "$n"
+	done
+}
+
+e2e_teardown() {
+	local n ns
+	for n in "${NODES[@]}"; do
+		for ns in "$(node_ns "$n")" "$(attacker_ns "$n")"; do
+			kill_ns_processes "$ns"
+		done
+		if [ -d "$(node_pin "$n")" ] && ns_exists "$(node_ns "$n")"; then
+			xn "$n" detach --all >/dev/null 2>&1
+		fi
+		for ns in "$(node_ns "$n")" "$(attacker_ns "$n")"; do
+			ns_exists "$ns" && ip netns del "$ns"
+		done
+		rm -rf "$(node_pin "$n")"
+	done
+	[ -z "$REDIS_PID" ] || stop_redis
+}
+
+test_failures_spread_over_the_fleet_ban_everywhere() {
+	local n
+	fail_on 1 "$ATTACKER"
+	fail_on 2 "$ATTACKER"
+	fail_on 3 "$ATTACKER"
+	fail_on 1 "$ATTACKER"
+	check_not "4 failures over 3 nodes: not banned yet" banned_on 2 "$ATTACKER"
+	fail_on 2 "$ATTACKER"
+	check "the 5th failure (on node 2) bans $ATTACKER on all three nodes" \
+		wait_until 5 banned_everywhere "$ATTACKER"
+	for n in "${NODES[@]}"; do
+		check "node $n drops the attacker's SYNs" \
+			times_out "$(attacker_ns "$n")" "$NODE_IP" 143
+	done
+	check_eq "Redis holds the ban" 1 \
+		"$(redis_cli zcount xdpban:bans "($(now_ms)" +inf)"
+}
+
+policy_allow() { # policy_allow N LOGIN REMOTE: the status answered
+	nsenter --net="/run/netns/$(node_ns "$1")" curl -s -m 10 \
+		-H 'Content-Type: application/json' --data-binary \
+		"{\"login\": \"$2\", \"pwhash\": \"ab\", \"remote\": \"$3\", \"device_id\": \"\", \"protocol\": \"imap\", \"session_id\": \"s$RANDOM\"}" \
+		"http://127.0.0.1:$POLICY_PORT/?command=allow" | jq -r .status
+}
+
+test_account_block_is_fleet_wide() {
+	fail_on 1 203.0.113.10 carol
+	fail_on 2 203.0.113.11 carol
+	fail_on 3 203.0.113.10 carol
+	check "the 3rd failure of carol (2 addresses, 3 nodes) blocks her" \
+		wait_until 5 said 3 "fleet: block account carol"
+	check_eq "node 1's policy endpoint tarpits carol" 7 "$(policy_allow 1 carol 203.0.113.50)"
+	check_eq "node 2's policy endpoint tarpits carol" 7 "$(policy_allow 2 carol 203.0.113.51)"
+	check_eq "node 3's policy endpoint tarpits carol" 7 "$(policy_allow 3 carol 203.0.113.52)"
+}
+
+outage_lines() { # outage_lines N: how often node N said Redis was unavailable
+	grep -cF "fleet: Redis at unix:$WORK/redis.sock unavailable" "$(node_log "$1")" || true
+}
+
+test_redis_restart_mid_attack_loses_nothing() {
+	local n i during=198.51.100.77
+	stop_redis
+	for i in 1 2 3 4 5; do fail_on 1 "$during"; done
+	check "without Redis, node 1 still bans by its own count" banned_on 1 "$during"
+	check_not "node 2 does not know that ban yet" banned_on 2 "$during"
+	sleep 2 # several reconnection attempts
+	for n in "${NODES[@]}"; do
+		check_eq "node $n said once that Redis is unavailable" 1 "$(outage_lines "$n")"
+		check "node $n still enforces the ban from before the outage" \
+			banned_on "$n" "$ATTACKER"
+	done
+	start_redis # a new, empty Redis: no persistence
+	check "back: node 2 gets the ban node 1 decided during the outage" \
+		wait_until 15 banned_on 2 "$during"
+	check "back: node 3 too" wait_until 5 banned_on 3 "$during"
+	check "the nodes pushed the earlier ban back into the empty Redis" \
+		wait_until 5 sh -c "[ \"\$(redis-cli -s '$WORK/redis.sock' zscore xdpban:bans '$ATTACKER')\" != '' ]"
+	check "and node 1's ban of $during" \
+		wait_until 5 sh -c "[ \"\$(redis-cli -s '$WORK/redis.sock' zscore xdpban:bans '$during')\" != '' ]"
+	for n in "${NODES[@]}"; do
+		check "node $n logged the return" said "$n" "is back after"
+	done
+}
+
+arrived() { # arrived COUNT: nodes 2 and 3 logged COUNT bans of the latency run
+	[ "$(latencies | wc -l)" -ge "$1" ]
+}
+
+# The latency each receiving node logged: "(N.NNN ms after the decision)".
+latencies() {
+	grep -h "fleet: ban 198.51.100.1[0-9][0-9] .*from node" "$(node_log 2)" "$(node_log 3)" |
+		sed -n 's/.*(\([0-9.]*\) ms after the decision).*/\1/p'
+}
+
+test_propagation_latency() {
+	local i count median p99
+	for i in $(seq 100 199); do
+		for _ in 1 2 3 4 5; do fail_on 1 "198.51.100.$i"; done
+	done
+	check "100 bans decided on node 1 reach nodes 2 and 3" wait_until 20 arrived 200
+	count=$(latencies | wc -l)
+	median=$(latencies | sort -n | awk -v n="$count" 'NR == int((n + 1) / 2)')
+	p99=$(latencies | sort -n | awk -v n="$count" 'NR == int(n * 0.99 + 0.999)')
+	diag "propagation over $count arrivals (2 nodes x 100 bans): median $median ms, p99 $p99 ms"
+}
+
+main() {
+	if [ "$(id -u)" -ne 0 ]; then
+		echo "1..0 # SKIP: needs root (BPF, netns)"
+		exit 0
+	fi
+	if ! command -v redis-server >/dev/null; then
+		echo "1..0 # SKIP: redis-server is not installed (scripts/install-deps.sh --tests)"
+		exit 0
+	fi
+	install_traps
+	WORK=$(mktemp -d /tmp/xdpban-e2e.XXXXXX)
+	mount_bpffs
+	setup_fleet
+	for test in test_failures_spread_over_the_fleet_ban_everywhere \
+		test_account_block_is_fleet_wide test_redis_restart_mid_attack_loses_nothing \
+		test_propagation_latency; do
+		if [ -n "${E2E_ONLY:-}" ] && [ "$E2E_ONLY" != "$test" ]; then
+			continue
+		fi
+		diag "$test"
+		"$test"
+	done
+	tap_finish
+}
+
+main
