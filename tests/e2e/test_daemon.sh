@@ -11,20 +11,13 @@
 # the ban being in the kernel map, and the daemon's throughput in log lines
 # per second (1,000,000 generated Dovecot lines appended to the log).
 #
-# Dovecot runs as a private instance from a config in the run's directory
-# (its own base_dir, state_dir, passwd-file and log_path) in the server's
-# namespace: never the system's /etc/dovecot or its service. Its auth penalty
-# (anvil delays the next login of an address by up to 15 s after failures)
-# is switched off, so a failed login takes about half a second (the auth
-# process flushes failures every 500 ms).
+# Dovecot is lib.sh's private instance (write_dovecot_config).
 # shellcheck source=tests/e2e/lib.sh
 # shellcheck disable=SC2317 # the test functions are called through e2e_main
 . "$(dirname "$0")/lib.sh"
 
 E2E_GREETER=no # Dovecot listens on port 143, not lib.sh's greeter
 
-BOB_PW=bob-Secret-7
-CAROL_PW=carol-Secret-8
 BANTIME=4 # seconds: [rules] ip_bantime, short for the test
 
 # Extra addresses of the clients, so that each test starts from a clean slate
@@ -39,9 +32,6 @@ ALLOW_ADDR=192.0.2.50    # allowlisted in the config
 RST_ADDR=192.0.2.60      # the restart test
 EVENT_ADDR=198.51.100.20 # banned through `xdpban event`
 
-DOVE=""       # Dovecot's directory
-DOVE_CONF=""  # its config
-LOG=""        # the log Dovecot writes and the daemon follows
 HELP="" # helper programs (Perl)
 
 # --- helper programs ---------------------------------------------------------------
@@ -49,53 +39,6 @@ HELP="" # helper programs (Perl)
 write_helpers() {
 	HELP=$WORK/helpers
 	mkdir -p "$HELP"
-	# mail.pl PROTO ACTION DST SRC [USER PASS]: one IMAP or POP3 connection
-	# from SRC. ACTION greet: read the greeting and log out; login: log in.
-	# Exit status: 0 greeted / logged in, 1 login refused, 2 the connect timed
-	# out (no answer to the SYN), 3 it failed otherwise, 4 protocol trouble.
-	cat >"$HELP/mail.pl" <<-'EOF'
-		use strict;
-		use warnings;
-		use IO::Socket::IP;
-		my ($proto, $action, $dst, $src, $user, $pass) = @ARGV;
-		my $timeout = $ENV{CONNECT_TIMEOUT} || 1;
-		$SIG{ALRM} = sub { print "no answer in the dialogue\n"; exit 4 };
-		alarm 20;
-		my $s = IO::Socket::IP->new(PeerHost => $dst, PeerPort => $proto eq 'pop3' ? 110 : 143,
-			LocalHost => $src, Timeout => $timeout);
-		if (!$s) {
-			my $timed_out = $!{ETIMEDOUT} || ($@ // '') =~ /timed out/i;
-			print "connect: $@\n";
-			exit($timed_out ? 2 : 3);
-		}
-		$s->autoflush(1);
-		sub answer { my $re = shift; while (defined(my $l = <$s>)) { return $l if $l =~ $re } return "EOF" }
-		my $greeting = <$s> // "EOF";
-		my $result;
-		if ($proto eq 'pop3') {
-			exit 4 unless $greeting =~ /^\+OK/;
-			if ($action eq 'login') {
-				print $s "USER $user\r\n";
-				answer(qr/^[+-]/);
-				print $s "PASS $pass\r\n";
-				$result = answer(qr/^[+-]/);
-			}
-			print $s "QUIT\r\n";
-			answer(qr/^[+-]/);
-		} else {
-			exit 4 unless $greeting =~ /^\* OK/;
-			if ($action eq 'login') {
-				print $s "a LOGIN $user $pass\r\n";
-				$result = answer(qr/^a /);
-			}
-			print $s "b LOGOUT\r\n";
-			answer(qr/^b /);
-		}
-		exit 0 unless defined $result;
-		$result =~ s/\r?\n$//;
-		print "$result\n";
-		exit($result =~ /^(a OK|\+OK)/ ? 0 : $result =~ /^(a NO|-ERR)/ ? 1 : 4);
-	EOF
 	# latency.pl LOG OFFSET ADDR USER MAP: waits for the auth failure line of
 	# USER from ADDR in LOG after byte OFFSET, then for ADDR's key in the
 	# pinned BPF hash MAP; prints the milliseconds from the one to the other.
@@ -194,130 +137,27 @@ write_helpers() {
 	EOF
 }
 
-# --- Dovecot -----------------------------------------------------------------------
-
-write_dovecot_config() {
-	DOVE=$WORK/dovecot
-	LOG=$WORK/log/dovecot.log
-	DOVE_CONF=$DOVE/dovecot.conf
-	mkdir -p "$DOVE/run" "$DOVE/state" "$DOVE/mail" "$WORK/log"
-	# The auth process (user dovecot) reads the passwd-file, the mail
-	# processes (uid 65534) their home: both need the way in.
-	chmod 755 "$WORK" "$DOVE"
-	chmod 1777 "$DOVE/mail"
-	cat >"$DOVE/users" <<-EOF
-		bob:{PLAIN}$BOB_PW:65534:65534::$DOVE/mail/bob::
-		carol:{PLAIN}$CAROL_PW:65534:65534::$DOVE/mail/carol::
-	EOF
-	chmod 644 "$DOVE/users"
-	cat >"$DOVE_CONF" <<-EOF
-		protocols = imap pop3
-		listen = $SRV_IP1, $SRV_IP2, $SRV_IP6_1, $SRV_IP6_2
-		base_dir = $DOVE/run
-		state_dir = $DOVE/state
-		ssl = no
-		disable_plaintext_auth = no
-		auth_mechanisms = plain login
-		auth_verbose = yes
-		auth_failure_delay = 0
-		log_path = $LOG
-		mail_location = maildir:$DOVE/mail/%n
-		passdb {
-		  driver = passwd-file
-		  args = $DOVE/users
-		}
-		userdb {
-		  driver = passwd-file
-		  args = $DOVE/users
-		}
-		# No auth penalty: without the listener, the auth process has no anvil.
-		service anvil {
-		  unix_listener anvil-auth-penalty {
-		    mode = 0
-		  }
-		}
-	EOF
-}
-
-start_dovecot() {
-	in_ns "$SRV" dovecot -c "$DOVE_CONF"
-	if ! wait_until 10 listening "$SRV" "$SRV_IP1:143" ||
-		! wait_until 5 listening "$SRV" "$SRV_IP2:110"; then
-		diag "Dovecot did not start listening; its log:"
-		sed 's/^/#   /' "$LOG" 2>/dev/null
-		return 1
-	fi
-}
-
-stop_dovecot() {
-	[ -n "$DOVE" ] && [ -e "$DOVE/run/master.pid" ] || return 0
-	doveadm -c "$DOVE_CONF" stop >/dev/null 2>&1
-	wait_until 5 test ! -e "$DOVE/run/master.pid"
-}
-
-# mail PROTO ACTION NS DST SRC [USER PASS]: mail.pl in NS; its answer in $WORK/mail.out.
-mail() {
-	local proto=$1 action=$2 ns=$3
-	shift 3
-	in_ns "$ns" perl "$HELP/mail.pl" "$proto" "$action" "$@" >"$WORK/mail.out" 2>&1
-}
-
-logs_in() { # logs_in NS DST SRC USER PASS
-	mail imap login "$@"
-}
-
-greets() { # greets NS DST SRC: Dovecot's IMAP greeting arrives
-	mail imap greet "$@"
-}
-
-# syn_dropped NS DST SRC: a connection to port 143 gets no answer within 1 s.
-syn_dropped() {
-	local status=0
-	mail imap greet "$@" || status=$?
-	[ "$status" -eq 2 ]
-}
-
-# fail_logins N NS DST SRC USER [PROTO]: N failed logins (wrong password), one
-# connection each, all at once; every one must be refused.
-fail_logins() {
-	local n=$1 ns=$2 dst=$3 src=$4 user=$5 proto=${6:-imap} i pids=() bad=0 pid
-	for ((i = 0; i < n; i++)); do
-		in_ns "$ns" perl "$HELP/mail.pl" "$proto" login "$dst" "$src" "$user" wrong \
-			>"$WORK/fail.$i" 2>&1 </dev/null &
-		pids+=("$!")
-	done
-	for pid in "${pids[@]}"; do
-		wait "$pid" || [ "$?" -eq 1 ] || bad=1
-	done
-	if [ "$bad" -ne 0 ]; then
-		diag "a login that should fail did not fail as expected:" "$(cat "$WORK"/fail.*)"
-		return 1
-	fi
-}
-
 # --- the daemon ----------------------------------------------------------------------
 
 write_daemon_config() {
 	daemon_files
-	cat >"$CONF" <<-EOF
-		# xdpban daemon under test (tests/e2e/test_daemon.sh)
-		[daemon]
-		pin_dir = $PIN
-		state_dir = $STATE_DIR
-		control_socket = $CTL
-		sweep_interval = 1s
-		log_level = info
+	{
+		daemon_conf_start
+		cat <<-EOF
+			sweep_interval = 1s
+			log_level = info
 
-		[rules]
-		ip_failures = 5
-		ip_window = 60s
-		ip_bantime = ${BANTIME}s
-		allow = $ALLOW_ADDR
+			[rules]
+			ip_failures = 5
+			ip_window = 60s
+			ip_bantime = ${BANTIME}s
+			allow = $ALLOW_ADDR
 
-		[source dovecot]
-		type = dovecot
-		path = $LOG
-	EOF
+			[source dovecot]
+			type = dovecot
+			path = $DOVE_LOG
+		EOF
+	} >"$CONF"
 }
 
 # ctl JSON: one request on the control socket, the reply on stdout.
@@ -346,16 +186,12 @@ e2e_setup() {
 		ip -n "$CLI2" addr add "$a/24" dev c2
 	done
 	write_helpers
-	write_dovecot_config
+	write_dovecot_config "" # nothing added to lib.sh's config
 	write_daemon_config
 	start_dovecot
 }
 
 # --- state of the daemon and the maps ----------------------------------------------
-
-banned() { # banned ADDR: in the kernel's ban map
-	xb --json list | jq -e --arg p "$1" 'any(.bans[]; .prefix == $p)' >/dev/null
-}
 
 src_lines() { status '.sources[0].lines'; }
 src_events() { status '.sources[0].events'; }
@@ -371,10 +207,10 @@ at_least() { # at_least MINIMUM CMD...: CMD prints an integer >= MINIMUM
 settle() {
 	local size lines
 	for _ in $(seq 50); do
-		size=$(stat -c %s "$LOG" 2>/dev/null || echo 0)
+		size=$(stat -c %s "$DOVE_LOG" 2>/dev/null || echo 0)
 		lines=$(src_lines)
 		sleep 0.2
-		if [ "$size" = "$(stat -c %s "$LOG" 2>/dev/null || echo 0)" ] &&
+		if [ "$size" = "$(stat -c %s "$DOVE_LOG" 2>/dev/null || echo 0)" ] &&
 			[ "$lines" = "$(src_lines)" ]; then
 			return 0
 		fi
@@ -393,10 +229,6 @@ one_line_naming() { # one_line_naming TEXT: stderr is one line that names TEXT
 	[ "$(wc -l <"$WORK/stderr")" -eq 1 ] && grep -qF -- "$1" "$WORK/stderr"
 }
 
-daemon_said() {
-	grep -qF -- "$1" "$DAEMON_ERR"
-}
-
 # --- the tests ---------------------------------------------------------------------
 
 test_config_and_start() {
@@ -407,7 +239,7 @@ test_config_and_start() {
 	check "the effective config has the file's pin_dir, bantime and source path" \
 		eval "grep -Eq '^pin_dir *= *$PIN\$' '$WORK/effective.conf' &&
 			grep -Eq '^ip_bantime *= *${BANTIME}s?\$' '$WORK/effective.conf' &&
-			grep -Eq '^path *= *$LOG\$' '$WORK/effective.conf'"
+			grep -Eq '^path *= *$DOVE_LOG\$' '$WORK/effective.conf'"
 	check "the effective config reads back the same (but for its comment)" \
 		eval "diff <(in_ns '$SRV' '$XDPBAN' run -c '$WORK/effective.conf' --check-config |
 			grep -v '^#') <(grep -v '^#' '$WORK/effective.conf') >/dev/null"
@@ -417,7 +249,7 @@ test_config_and_start() {
 			one_line_naming '$bad:$(grep -n '^ip_bantime' "$bad" | cut -d: -f1):'"
 	start_daemon
 	check_eq "the daemon answers status on its control socket, following Dovecot's log" \
-		"true dovecot $LOG" "$(status '"\(.ok) \(.sources[0].name) \(.sources[0].path)"')"
+		"true dovecot $DOVE_LOG" "$(status '"\(.ok) \(.sources[0].name) \(.sources[0].path)"')"
 	check "a second daemon on the same control socket is refused" \
 		eval "refused timeout 10 nsenter --net=/run/netns/$SRV '$XDPBAN' run -c '$CONF' &&
 			grep -q 'another xdpban daemon' '$WORK/stderr'"
@@ -425,7 +257,7 @@ test_config_and_start() {
 }
 
 test_imap_failures_ban() {
-	local events drops started elapsed
+	local events started elapsed
 	check "client 2 logs in to Dovecot over IMAP with the right password" \
 		logs_in "$CLI2" "$SRV_IP2" "$CLI2_IP" bob "$BOB_PW"
 	settle
@@ -444,10 +276,7 @@ test_imap_failures_ban() {
 	started=$(now_ms)
 	check "the daemon logs the ban in one line" \
 		daemon_said "ban $CLI1_IP for ${BANTIME}s: 5 failures in 60 s (source dovecot)"
-	drops=$(stat_packets drop_ban)
-	check "client 1's next connection to port 143 times out (SYN dropped)" \
-		syn_dropped "$CLI1" "$SRV_IP1" "$CLI1_IP"
-	check_ge "drop_ban counted client 1's SYNs" $(($(stat_packets drop_ban) - drops)) 1
+	check_xdp_drops "client 1" "$CLI1" "$SRV_IP1" "$CLI1_IP"
 	check "client 2 still logs in with the right password" \
 		logs_in "$CLI2" "$SRV_IP2" "$CLI2_IP" bob "$BOB_PW"
 	# Connection attempts only, no xdpban command: the kernel ends the ban.
@@ -473,9 +302,9 @@ test_latency() {
 		events=$(src_events)
 		fail_logins 4 "$CLI1" "$dst" "$addr" "$user"
 		wait_until 5 at_least $((events + 4)) src_events || true
-		offset=$(stat -c %s "$LOG")
+		offset=$(stat -c %s "$DOVE_LOG")
 		# The 5th failure comes as an unknown user: its auth line is unique.
-		perl "$HELP/latency.pl" "$LOG" "$offset" "$addr" "${user}x" "$PIN/ban_addr" \
+		perl "$HELP/latency.pl" "$DOVE_LOG" "$offset" "$addr" "${user}x" "$PIN/ban_addr" \
 			>"$WORK/latency.out" 2>&1 &
 		probe=$!
 		sleep 0.1
@@ -509,10 +338,10 @@ lines_add_up() {
 test_rotation_rename() {
 	local lines events rotations w0 old new
 	settle
-	lines=$(src_lines) events=$(src_events) rotations=$(src_rotations) w0=$(wc -l <"$LOG")
+	lines=$(src_lines) events=$(src_events) rotations=$(src_rotations) w0=$(wc -l <"$DOVE_LOG")
 	fail_logins 3 "$CLI1" "$SRV_IP1" "$ROT_ADDR" rot
 	wait_until 5 at_least $((events + 3)) src_events || true
-	mv "$LOG" "$LOG.1"
+	mv "$DOVE_LOG" "$DOVE_LOG.1"
 	doveadm -c "$DOVE_CONF" log reopen
 	fail_logins 1 "$CLI1" "$SRV_IP1" "$ROT_ADDR" rot
 	wait_until 5 at_least $((events + 4)) src_events || true
@@ -520,8 +349,8 @@ test_rotation_rename() {
 	fail_logins 1 "$CLI1" "$SRV_IP1" "$ROT_ADDR" rot
 	check "rename: the 5th failure, the 2nd in the new file, bans" wait_until 3 banned "$ROT_ADDR"
 	settle
-	old=$(($(wc -l <"$LOG.1") - w0))
-	new=$(wc -l <"$LOG")
+	old=$(($(wc -l <"$DOVE_LOG.1") - w0))
+	new=$(wc -l <"$DOVE_LOG")
 	check "rename: the daemon read every line of both files once ($old + $new)" \
 		lines_add_up "$lines" "$old" "$new"
 	check_eq "rename: 5 failures counted, 1 rotation seen" "5 1" \
@@ -531,20 +360,20 @@ test_rotation_rename() {
 test_rotation_copytruncate() {
 	local lines events rotations w0 copied new
 	settle
-	lines=$(src_lines) events=$(src_events) rotations=$(src_rotations) w0=$(wc -l <"$LOG")
+	lines=$(src_lines) events=$(src_events) rotations=$(src_rotations) w0=$(wc -l <"$DOVE_LOG")
 	fail_logins 3 "$CLI1" "$SRV_IP1" "$TRUNC_ADDR" trunc
 	wait_until 5 at_least $((events + 3)) src_events || true
 	settle
-	cp "$LOG" "$LOG.2"
-	truncate -s 0 "$LOG"
-	copied=$(($(wc -l <"$LOG.2") - w0))
+	cp "$DOVE_LOG" "$DOVE_LOG.2"
+	truncate -s 0 "$DOVE_LOG"
+	copied=$(($(wc -l <"$DOVE_LOG.2") - w0))
 	fail_logins 1 "$CLI1" "$SRV_IP1" "$TRUNC_ADDR" trunc
 	wait_until 5 at_least $((events + 4)) src_events || true
 	check_not "copytruncate: 3 failures before and 1 after do not ban" banned "$TRUNC_ADDR"
 	fail_logins 1 "$CLI1" "$SRV_IP1" "$TRUNC_ADDR" trunc
 	check "copytruncate: the 5th failure bans" wait_until 3 banned "$TRUNC_ADDR"
 	settle
-	new=$(wc -l <"$LOG")
+	new=$(wc -l <"$DOVE_LOG")
 	check "copytruncate: the daemon read every line once ($copied + $new)" \
 		lines_add_up "$lines" "$copied" "$new"
 	check_eq "copytruncate: 5 failures counted, 1 truncation seen" "5 1" \
@@ -703,7 +532,7 @@ test_throughput() {
 	settle
 	lines=$(src_lines) events=$(src_events) bans=$(status .bans) blocks=$(status .blocks)
 	started=$(now_ms)
-	cat "$WORK/flood.log" >>"$LOG"
+	cat "$WORK/flood.log" >>"$DOVE_LOG"
 	if ! wait_until 120 at_least $((lines + 1000000)) src_lines; then
 		fail "the daemon reads 1,000,000 appended lines" "read $(($(src_lines) - lines))"
 		return 0
@@ -719,7 +548,7 @@ test_throughput() {
 	check_eq "no address banned by 4 failures each" 0 $(($(status .bans) - bans))
 	check_eq "1,000 accounts blocked" 1000 $(($(status .blocks) - blocks))
 	started=$(now_ms)
-	cat "$WORK/burst.log" >>"$LOG"
+	cat "$WORK/burst.log" >>"$DOVE_LOG"
 	wait_until 60 at_least $((lines + 1001200)) src_lines || true
 	ms=$(($(now_ms) - started))
 	bans=$(($(status .bans) - bans))
