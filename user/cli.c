@@ -7,6 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 #include "loader.h"
+#include "lockout.h"
 
 int cli_fail(const char *fmt, ...)
 {
@@ -110,6 +111,16 @@ void cli_close(struct maps *maps, int lock_fd)
 	maps_close(maps);
 	if (lock_fd >= 0)
 		close(lock_fd);
+}
+
+int cli_collect_protected(struct protected_set *set)
+{
+	char why[ERRMSG_LEN];
+
+	if (protected_collect(set, why) == 0)
+		return 0;
+	protected_free(set);
+	return cli_fail("cannot check for self-lockout: %s (--force skips the check)", why);
 }
 
 void cli_print_json(json_t *doc)

@@ -50,6 +50,10 @@ int cli_open_for_write(struct cli *cli, struct maps *maps, int *lock_fd);
 int cli_open_for_read(struct cli *cli, struct maps *maps);
 void cli_close(struct maps *maps, int lock_fd);
 
+struct protected_set;
+/* The self-lockout guard's addresses (lockout.h), or the failure exit status, reported. */
+int cli_collect_protected(struct protected_set *set);
+
 /* Prints a JSON document on one line and frees it. */
 void cli_print_json(json_t *doc);
 

@@ -70,13 +70,11 @@ static int requests_from_args(int argc, char **argv, bool permanent, uint64_t se
 static int refuse_lockout(const struct maps *maps, const struct ban_request *requests, size_t count)
 {
 	struct protected_set protected = { 0 };
-	char why[ERRMSG_LEN], prefix[CIDR_TEXT_LEN], victim[PROTECTED_TEXT_LEN];
-	int status = 0;
+	char prefix[CIDR_TEXT_LEN], victim[PROTECTED_TEXT_LEN];
+	int status = cli_collect_protected(&protected);
 
-	if (protected_collect(&protected, why)) {
-		protected_free(&protected);
-		return cli_fail("cannot check for self-lockout: %s (--force skips the check)", why);
-	}
+	if (status)
+		return status;
 	for (size_t i = 0; i < count && !status; i++) {
 		const struct protected_addr *hit =
 		    protected_within(&protected, maps, &requests[i].key);

@@ -208,13 +208,11 @@ static int refuse_lockout(const struct maps *maps, const struct geo_db *db, cons
 			  size_t count)
 {
 	struct protected_set protected = { 0 };
-	char why[ERRMSG_LEN], code[COUNTRY_CODE_LEN], victim[PROTECTED_TEXT_LEN];
-	int status = 0;
+	char code[COUNTRY_CODE_LEN], victim[PROTECTED_TEXT_LEN];
+	int status = cli_collect_protected(&protected);
 
-	if (protected_collect(&protected, why)) {
-		protected_free(&protected);
-		return cli_fail("cannot check for self-lockout: %s (--force skips the check)", why);
-	}
+	if (status)
+		return status;
 	for (size_t i = 0; i < protected.count && !status; i++) {
 		const struct protected_addr *item = &protected.items[i];
 		const struct geo_prefix *found;

@@ -28,7 +28,6 @@ AUTH_LOG="" # the sshd log the daemon follows
 # CAP_BPF (39), CAP_PERFMON (38), CAP_NET_ADMIN (12), CAP_DAC_READ_SEARCH (2)
 KEEP_CAPS=000000c000001004
 FAKETIME_LIB=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1
-DAEMON_PREFIX=() # a command the daemon runs under (unshare, faketime's env)
 
 write_daemon_config() {
 	daemon_files
@@ -55,19 +54,6 @@ write_daemon_config() {
 		type = sshd
 		path = $AUTH_LOG
 	EOF
-}
-
-# Starts the daemon like lib.sh's start_daemon, under DAEMON_PREFIX.
-start_faulty_daemon() {
-	env "${DAEMON_PREFIX[@]}" nsenter --net="/run/netns/$SRV" "$XDPBAN" run -c "$CONF" \
-		</dev/null 2>>"$DAEMON_ERR" &
-	DAEMON_PID=$!
-	BG_PIDS+=("$DAEMON_PID")
-	if ! wait_until 10 daemon_answers; then
-		diag "the daemon did not answer on $CTL; its stderr:"
-		sed 's/^/#   /' "$DAEMON_ERR"
-		return 1
-	fi
 }
 
 kill9_daemon() {
@@ -367,13 +353,16 @@ test_wall_clock_jump() {
 	echo "+0" >"$WORK/faketime"
 	# The wall clock (time(), CLOCK_REALTIME) follows the file; CLOCK_MONOTONIC,
 	# which a real `date -s` does not move either, is left alone.
-	DAEMON_PREFIX=("LD_PRELOAD=$FAKETIME_LIB" "FAKETIME_TIMESTAMP_FILE=$WORK/faketime"
-		FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1)
-	start_faulty_daemon
+	cat >"$WORK/xdpban-faketime" <<-EOF
+		#!/bin/sh
+		LD_PRELOAD=$FAKETIME_LIB FAKETIME_TIMESTAMP_FILE=$WORK/faketime \\
+			FAKETIME_NO_CACHE=1 FAKETIME_DONT_FAKE_MONOTONIC=1 exec $XDPBAN "\$@"
+	EOF
+	chmod +x "$WORK/xdpban-faketime"
+	XDPBAN=$WORK/xdpban-faketime start_daemon
 	jumped_ban +1d "$CLI1" "$CLI1_IP" "$SRV_IP1"
 	jumped_ban -1d "$CLI2" "$CLI2_IP" "$SRV_IP2"
 	stop_daemon
-	DAEMON_PREFIX=()
 	sed -i 's/^ip_bantime = 4s$/ip_bantime = 600s/' "$CONF"
 	rm -f "$STATE_DIR"/xdpban.db* # rows dated a day off
 	start_daemon
