@@ -43,6 +43,7 @@ enum value_kind {
 	V_HEADER,    /* an HTTP header name */
 	V_IFNAMES,   /* interface names, separated by spaces or commas; may be empty */
 	V_REDIS,     /* ADDR:PORT, [IPV6]:PORT, unix:/PATH or off */
+	V_OPT_PATH,  /* absolute path, or empty for none */
 };
 
 struct key_spec {
@@ -57,6 +58,7 @@ struct key_spec {
 #define SOURCE(field) offsetof(struct conf_source, field)
 #define POLICY(field) offsetof(struct conf_policy, field)
 #define FLEET(field)  offsetof(struct conf_fleet, field)
+#define DNSBL(field)  offsetof(struct conf_dnsbl, field)
 #define DAY	      86400ULL
 
 static const struct key_spec daemon_keys[] = {
@@ -106,6 +108,11 @@ static const struct key_spec fleet_keys[] = {
 	{ "key_prefix", V_TEXT, FLEET(key_prefix) },
 };
 
+static const struct key_spec dnsbl_keys[] = {
+	{ "zone_ip4set", V_OPT_PATH, DNSBL(zone_ip4set) },
+	{ "zone_ip6trie", V_OPT_PATH, DNSBL(zone_ip6trie) },
+};
+
 static const struct key_spec source_keys[] = {
 	{ "type", V_SOURCE_TYPE, SOURCE(type) },
 	{ "path", V_PATH, SOURCE(path) },
@@ -119,6 +126,7 @@ static const struct key_spec source_keys[] = {
 #define SOURCE_KEY_COUNT  COUNT(source_keys)
 #define POLICY_KEY_COUNT  COUNT(policy_keys)
 #define FLEET_KEY_COUNT	  COUNT(fleet_keys)
+#define DNSBL_KEY_COUNT	  COUNT(dnsbl_keys)
 #define CONF_MAX_SOURCES  256
 #define CONF_MAX_ALLOW	  ALLOW_CIDR_CAPACITY
 #define SOURCE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
@@ -137,7 +145,7 @@ const char *conf_log_level_name(enum conf_log_level level)
 	return (unsigned int)level < COUNT(log_level_names) ? log_level_names[level] : "?";
 }
 
-enum section_id { SEC_NONE, SEC_DAEMON, SEC_RULES, SEC_POLICY, SEC_SOURCE, SEC_FLEET };
+enum section_id { SEC_NONE, SEC_DAEMON, SEC_RULES, SEC_POLICY, SEC_SOURCE, SEC_FLEET, SEC_DNSBL };
 
 struct source_lines {
 	unsigned int key[SOURCE_KEY_COUNT]; /* line each key was set on, 0 if not */
@@ -153,6 +161,7 @@ struct parse_ctx {
 	unsigned int daemon_set[DAEMON_KEY_COUNT], rules_set[RULES_KEY_COUNT];
 	unsigned int policy_set[POLICY_KEY_COUNT];
 	unsigned int fleet_line, fleet_set[FLEET_KEY_COUNT];
+	unsigned int dnsbl_line, dnsbl_set[DNSBL_KEY_COUNT];
 	struct source_lines *source_set; /* parallel to conf->sources */
 	size_t allow_capacity;
 	struct xdpban_conf *conf;
@@ -346,12 +355,14 @@ static int start_section(struct parse_ctx *ctx, char *line)
 		return start_single_section(ctx, title, SEC_POLICY, &ctx->policy_line);
 	if (strcmp(title, "fleet") == 0)
 		return start_single_section(ctx, title, SEC_FLEET, &ctx->fleet_line);
+	if (strcmp(title, "dnsbl") == 0)
+		return start_single_section(ctx, title, SEC_DNSBL, &ctx->dnsbl_line);
 	word_end = title + strcspn(title, " \t");
 	if (word_end - title == 6 && strncmp(title, "source", 6) == 0)
 		return start_source(ctx, trim(word_end));
 	return fail(ctx, -EINVAL,
 		    "unknown section [%s] (sections: [daemon], [rules], [policy], [fleet], "
-		    "[source NAME])",
+		    "[dnsbl], [source NAME])",
 		    title);
 }
 
@@ -485,6 +496,10 @@ static int parse_path(struct parse_ctx *ctx, const struct key_spec *spec, const 
 	size_t max =
 	    spec->kind == V_SOCKET ? sizeof(((struct sockaddr_un *)0)->sun_path) : PATH_MAX;
 
+	if (spec->kind == V_OPT_PATH && !*value) {
+		out[0] = '\0';
+		return 0;
+	}
 	if (*value != '/')
 		return fail(ctx, -EINVAL, "%s = '%s': expected an absolute path", spec->name,
 			    value);
@@ -688,6 +703,7 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 
 	switch (spec->kind) {
 	case V_PATH:
+	case V_OPT_PATH:
 	case V_SOCKET:
 		return parse_path(ctx, spec, value, field);
 	case V_GROUP:
@@ -841,6 +857,11 @@ static int handle_key(void *user, const char *section, const char *name, const c
 		set_lines = ctx->fleet_set;
 		copy_text(section_name, sizeof(section_name), "fleet");
 		break;
+	case SEC_DNSBL:
+		keys = dnsbl_keys, count = DNSBL_KEY_COUNT, base = &ctx->conf->dnsbl;
+		set_lines = ctx->dnsbl_set;
+		copy_text(section_name, sizeof(section_name), "dnsbl");
+		break;
 	case SEC_SOURCE:
 		keys = source_keys, count = SOURCE_KEY_COUNT;
 		base = &ctx->conf->sources[ctx->conf->source_count - 1];
@@ -851,7 +872,7 @@ static int handle_key(void *user, const char *section, const char *name, const c
 	default:
 		fail(ctx, -EINVAL,
 		     "key '%s' before any section ([daemon], [rules], [policy], [fleet], "
-		     "[source NAME])",
+		     "[dnsbl], [source NAME])",
 		     name);
 		return 0;
 	}
@@ -1024,6 +1045,7 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 
 		switch (keys[i].kind) {
 		case V_PATH:
+		case V_OPT_PATH:
 		case V_SOCKET:
 		case V_GROUP:
 		case V_LISTEN:
@@ -1083,6 +1105,8 @@ void conffile_dump(const struct xdpban_conf *conf, FILE *out)
 	dump_keys(policy_keys, POLICY_KEY_COUNT, &conf->policy, out);
 	fprintf(out, "\n[fleet]\n");
 	dump_keys(fleet_keys, FLEET_KEY_COUNT, &conf->fleet, out);
+	fprintf(out, "\n[dnsbl]\n");
+	dump_keys(dnsbl_keys, DNSBL_KEY_COUNT, &conf->dnsbl, out);
 	for (size_t i = 0; i < conf->source_count; i++) {
 		fprintf(out, "\n[source %s]\n", conf->sources[i].name);
 		dump_keys(source_keys, SOURCE_KEY_COUNT, &conf->sources[i], out);

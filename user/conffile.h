@@ -112,11 +112,18 @@ struct conf_fleet {
 	char key_prefix[CONF_POLICY_TEXT_LEN];	   /* Redis keys and channel start with it */
 };
 
+/* [dnsbl]: the live bans published as rbldnsd datasets. */
+struct conf_dnsbl {
+	char zone_ip4set[PATH_MAX];  /* "": not written */
+	char zone_ip6trie[PATH_MAX]; /* "": not written */
+};
+
 struct xdpban_conf {
 	char path[PATH_MAX]; /* the file it came from; "" for pure defaults */
 	struct conf_daemon daemon;
 	struct conf_policy policy;
 	struct conf_fleet fleet;
+	struct conf_dnsbl dnsbl;
 	struct conf_rules rules;
 	struct conf_source *sources; /* in file order; the default "mail" one if none given */
 	size_t source_count;

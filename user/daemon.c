@@ -40,6 +40,7 @@
 #include "rules.h"
 #include "store.h"
 #include "verdict.h"
+#include "zone.h"
 
 #define TICK_SECONDS	   1
 #define RULES_EXPIRE_TICKS 10
@@ -90,6 +91,8 @@ struct daemon {
 	/* Re-attaches to interfaces that come back. */
 	struct ifwatch ifwatch;
 	struct fleet *fleet;   /* bans and counts shared through Redis; NULL when off */
+	struct zone_publisher zone; /* [dnsbl]: the live bans as rbldnsd datasets */
+	bool zone_failing;	    /* its last write failed (said once) */
 	struct policy *policy; /* the Dovecot auth policy endpoint; NULL when off */
 	struct policy_http *policy_http;
 	struct policy_http *metrics_http; /* /metrics on its own address; NULL when off */
@@ -702,12 +705,29 @@ static void sweep(struct daemon *d)
 		say(d, CONF_LOG_INFO, "%zu account block%s ended", blocks, blocks == 1 ? "" : "s");
 }
 
+/* [dnsbl] zone_*: rewritten when the live bans changed; a failure said once until it works. */
+static void publish_zone(struct daemon *d)
+{
+	char why[ERRMSG_LEN];
+	int err;
+
+	d->zone.ip4_path = d->conf->dnsbl.zone_ip4set; /* the conf changes on SIGHUP */
+	d->zone.ip6_path = d->conf->dnsbl.zone_ip6trie;
+	if (!d->zone.ip4_path[0] && !d->zone.ip6_path[0])
+		return;
+	err = zone_publish(&d->zone, &d->maps, why);
+	if (err < 0 && !d->zone_failing)
+		say(d, CONF_LOG_ERROR, "DNSBL zone: %s", why);
+	d->zone_failing = err < 0;
+}
+
 static void on_tick(struct daemon *d)
 {
 	uint64_t now_ns = ban_clock_now_ns();
 
 	d->ticks++;
 	poll_sources(d); /* a safety net under inotify */
+	publish_zone(d);
 	if (d->ticks % RULES_EXPIRE_TICKS == 0)
 		rules_expire(d->rules, now_ns);
 	if (now_ns - d->last_sweep_ns >= d->conf->daemon.sweep_interval * NSEC_PER_SEC) {
@@ -1331,6 +1351,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	status = EXIT_SUCCESS;
 out:
 	fleet_close(d.fleet);
+	zone_publisher_free(&d.zone);
 	close_sources(&d);
 	close_policy(&d);
 	policy_http_free(d.metrics_http);

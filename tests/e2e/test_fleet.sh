@@ -12,6 +12,8 @@
 # endpoint; Redis stopped mid-attack: every node keeps deciding locally, says
 # so once, and when a new, empty Redis starts, the nodes push their bans
 # back and receive what was decided meanwhile; nothing banned is lifted.
+# Node 1 publishes its bans (its own and the fleet's) as a DNSBL served by a
+# real rbldnsd, which lists the attacker.
 # Propagation latency (decision to the ban in the other nodes' maps) over 100
 # bans is printed (median, p99), never asserted.
 # shellcheck source=tests/e2e/lib.sh
@@ -108,9 +110,15 @@ write_config() { # write_config N
 		redis = unix:$WORK/redis.sock
 		node = node$1
 
+		[dnsbl]
+		zone_ip4set = $dir/zone/dnsbl.ip4
+		zone_ip6trie = $dir/zone/dnsbl.ip6
+
 		[source empty]
 		path = $dir/empty.log
 	EOF
+	mkdir -p "$dir/zone"
+	chmod 755 "$dir" "$dir/zone" # rbldnsd reads the zone as nobody
 }
 
 node_answers() {
@@ -149,7 +157,11 @@ setup_fleet() {
 }
 
 e2e_teardown() {
-	local n ns
+	local n ns pid
+	for n in "${NODES[@]}"; do
+		pid=$(eval "echo \${NODE_PID_$n:-}")
+		[ -z "$pid" ] || { kill -TERM "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; }
+	done
 	for n in "${NODES[@]}"; do
 		for ns in "$(node_ns "$n")" "$(attacker_ns "$n")"; do
 			kill_ns_processes "$ns"
@@ -181,6 +193,16 @@ test_failures_spread_over_the_fleet_ban_everywhere() {
 	done
 	check_eq "Redis holds the ban" 1 \
 		"$(redis_cli zcount xdpban:bans "($(now_ms)" +inf)"
+	spawn "$(node_ns 1)" sh -c "exec rbldnsd -n -u nobody:nogroup -r '$WORK/node1/zone' \
+		-b 127.0.0.1/15353 -c 1 bl.test:ip4set:dnsbl.ip4 bl.test:ip6trie:dnsbl.ip6 \
+		>>'$WORK/rbldnsd.log' 2>&1"
+	check "node 1's DNSBL zone, served by rbldnsd, lists the attacker" \
+		wait_until 10 dnsbl_lists_attacker
+}
+
+dnsbl_lists_attacker() {
+	[ "$(nsenter --net="/run/netns/$(node_ns 1)" dig +short +tries=1 +time=1 -p 15353 \
+		@127.0.0.1 66.2.0.192.bl.test A)" = 127.0.0.2 ]
 }
 
 policy_allow() { # policy_allow N LOGIN REMOTE: the status answered
@@ -263,6 +285,7 @@ main() {
 	fi
 	install_traps
 	WORK=$(mktemp -d /tmp/xdpban-e2e.XXXXXX)
+	chmod 711 "$WORK"
 	mount_bpffs
 	setup_fleet
 	for test in test_failures_spread_over_the_fleet_ban_everywhere \
