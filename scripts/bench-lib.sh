@@ -45,13 +45,15 @@ bench_cleanup() {
 	for pid in "${BENCH_PIDS[@]}"; do
 		kill "$pid" 2>/dev/null
 	done
-	wait 2>/dev/null
 	for ns in "${BENCH_NETNS[@]}"; do
 		[ -e "/run/netns/$ns" ] || continue
 		pid=$(ip netns pids "$ns" 2>/dev/null)
 		# shellcheck disable=SC2086 # one PID per word
 		[ -z "$pid" ] || kill -KILL $pid 2>/dev/null
-		ip netns del "$ns"
+	done
+	wait 2>/dev/null
+	for ns in "${BENCH_NETNS[@]}"; do
+		[ -e "/run/netns/$ns" ] && ip netns del "$ns"
 	done
 	for pid in "${BENCH_PINS[@]}"; do
 		rm -rf "$pid"
