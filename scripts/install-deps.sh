@@ -21,6 +21,9 @@ TEST_PACKAGES="$TEST_PACKAGES redis-server rbldnsd bind9-dnsutils"
 [ "${1:-}" = --tests ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
 # `make fuzz` needs libFuzzer and the sanitizer runtimes for clang.
 [ "${1:-}" = --fuzz ] && PACKAGES="$PACKAGES libclang-rt-14-dev"
+# `make bench` runs xdpban beside what users run today (scripts/bench.sh).
+BENCH_PACKAGES="nftables ipset iptables fail2ban python3-pyinotify gnuplot-nox ethtool bc"
+[ "${1:-}" = --bench ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
 
 # Debian's tor-geoipdb is the default country database. Installing the
 # package would pull in the tor daemon (and enable its service) on a mail
@@ -97,8 +100,13 @@ dovecot_was_installed=no redis_was_installed=no rbldnsd_was_installed=no
 installed dovecot-core && dovecot_was_installed=yes
 installed redis-server && redis_was_installed=yes
 installed rbldnsd && rbldnsd_was_installed=yes
+# A started fail2ban would ban on the host's own firewall: the benchmark runs
+# a private one inside a namespace.
+fail2ban_was_installed=no
+installed fail2ban && fail2ban_was_installed=yes
 install_packages
 quiet_new_service dovecot-core "$dovecot_was_installed" dovecot dovecot.socket
 quiet_new_service redis-server "$redis_was_installed" redis-server
 quiet_new_service rbldnsd "$rbldnsd_was_installed" rbldnsd
+quiet_new_service fail2ban "$fail2ban_was_installed" fail2ban
 install_geoip_data
