@@ -19,6 +19,7 @@ LDLIBS   += -lcsv # libcsv has no pkg-config file
 LDLIBS   += -linih -lsqlite3 # config file (libinih-dev) and the ban store (libsqlite3-dev)
 LDLIBS   += -lmicrohttpd # the Dovecot policy endpoint (libmicrohttpd-dev)
 LDLIBS   += -lhiredis # the fleet's shared state in Redis (libhiredis-dev)
+LDLIBS   += -lcares # DNSBL lookups (libc-ares-dev)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Imaps -Ibpf
 
 ifeq ($(V),1)

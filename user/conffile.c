@@ -44,6 +44,7 @@ enum value_kind {
 	V_IFNAMES,   /* interface names, separated by spaces or commas; may be empty */
 	V_REDIS,     /* ADDR:PORT, [IPV6]:PORT, unix:/PATH or off */
 	V_OPT_PATH,  /* absolute path, or empty for none */
+	V_DNSNAMES,  /* DNS names separated by commas, or empty */
 };
 
 struct key_spec {
@@ -111,6 +112,10 @@ static const struct key_spec fleet_keys[] = {
 static const struct key_spec dnsbl_keys[] = {
 	{ "zone_ip4set", V_OPT_PATH, DNSBL(zone_ip4set) },
 	{ "zone_ip6trie", V_OPT_PATH, DNSBL(zone_ip6trie) },
+	{ "zones", V_DNSNAMES, DNSBL(zones) },
+	{ "resolver", V_LISTEN, DNSBL(resolver) },
+	{ "lookup_timeout", V_DURATION, DNSBL(lookup_timeout), 1, 60 },
+	{ "bantime", V_DURATION, DNSBL(bantime), 1, DURATION_MAX_SECONDS },
 };
 
 static const struct key_spec source_keys[] = {
@@ -221,6 +226,9 @@ static struct xdpban_conf *new_conf(void)
 	copy_text(conf->policy.api_header, CONF_POLICY_TEXT_LEN, "X-API-Key");
 	copy_text(conf->fleet.redis, CONF_POLICY_TEXT_LEN, "off");
 	copy_text(conf->fleet.key_prefix, CONF_POLICY_TEXT_LEN, "xdpban");
+	copy_text(conf->dnsbl.resolver, CONF_POLICY_TEXT_LEN, "off");
+	conf->dnsbl.lookup_timeout = 2;
+	conf->dnsbl.bantime = 3600;
 
 	conf->rules = (struct conf_rules){
 		.ip_failures = 5,
@@ -630,6 +638,26 @@ const char *conf_redis_unix_path(const char *redis)
 	return strncmp(redis, "unix:", 5) == 0 ? redis + 5 : NULL;
 }
 
+/* "bl.example.org,dnsbl.example.net": letters, digits, '-' and '.', no empty name. */
+static int parse_dns_names(struct parse_ctx *ctx, const struct key_spec *spec, const char *value,
+			   char *out)
+{
+	static const char name_chars[] = "abcdefghijklmnopqrstuvwxyz"
+					 "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.,";
+	bool empty_name = *value && (value[0] == ',' || value[strlen(value) - 1] == ',' ||
+				     strstr(value, ",,") || value[0] == '.' || strstr(value, ".."));
+
+	if (strlen(value) >= CONF_POLICY_TEXT_LEN)
+		return fail(ctx, -EINVAL, "%s = '%.40s...': longer than %d bytes", spec->name,
+			    value, CONF_POLICY_TEXT_LEN - 1);
+	if (value[strspn(value, name_chars)] || empty_name)
+		return fail(ctx, -EINVAL,
+			    "%s = '%s': expected DNS names separated by commas (no spaces)",
+			    spec->name, value);
+	copy_text(out, CONF_POLICY_TEXT_LEN, value);
+	return 0;
+}
+
 static int parse_redis(struct parse_ctx *ctx, const struct key_spec *spec, const char *value,
 		       char *out)
 {
@@ -741,6 +769,8 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 		return parse_listen(ctx, spec, value, field);
 	case V_REDIS:
 		return parse_redis(ctx, spec, value, field);
+	case V_DNSNAMES:
+		return parse_dns_names(ctx, spec, value, field);
 	case V_TEXT:
 	case V_HEADER:
 		return parse_text(ctx, spec, value, field);
@@ -1050,6 +1080,7 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 		case V_GROUP:
 		case V_LISTEN:
 		case V_REDIS:
+		case V_DNSNAMES:
 		case V_TEXT:
 		case V_HEADER:
 		case V_IFNAMES:

@@ -112,10 +112,14 @@ struct conf_fleet {
 	char key_prefix[CONF_POLICY_TEXT_LEN];	   /* Redis keys and channel start with it */
 };
 
-/* [dnsbl]: the live bans published as rbldnsd datasets. */
+/* [dnsbl]: the live bans published as rbldnsd datasets; DNSBLs asked about logins. */
 struct conf_dnsbl {
-	char zone_ip4set[PATH_MAX];  /* "": not written */
-	char zone_ip6trie[PATH_MAX]; /* "": not written */
+	char zone_ip4set[PATH_MAX];	     /* "": not written */
+	char zone_ip6trie[PATH_MAX];	     /* "": not written */
+	char zones[CONF_POLICY_TEXT_LEN];    /* DNSBL zones to ask, comma-separated; "": none */
+	char resolver[CONF_POLICY_TEXT_LEN]; /* "ADDRESS:PORT" of the DNS server; "off": system's */
+	uint64_t lookup_timeout;	     /* seconds a lookup may take */
+	uint64_t bantime;		     /* a listed address is banned this long */
 };
 
 struct xdpban_conf {

@@ -25,6 +25,7 @@
 #include "ban_filter.h"
 #include "bans.h"
 #include "ctlsock.h"
+#include "dnsbl.h"
 #include "duration.h"
 #include "fleet.h"
 #include "ifwatch.h"
@@ -59,7 +60,8 @@ enum wake {
 	WAKE_POLICY,
 	WAKE_METRICS,
 	WAKE_LINKS,
-	WAKE_FLEET
+	WAKE_FLEET,
+	WAKE_DNSBL
 };
 
 struct source {
@@ -91,6 +93,7 @@ struct daemon {
 	/* Re-attaches to interfaces that come back. */
 	struct ifwatch ifwatch;
 	struct fleet *fleet;   /* bans and counts shared through Redis; NULL when off */
+	struct dnsbl *dnsbl;   /* [dnsbl] zones asked about logins; NULL when none */
 	struct zone_publisher zone; /* [dnsbl]: the live bans as rbldnsd datasets */
 	bool zone_failing;	    /* its last write failed (said once) */
 	struct policy *policy; /* the Dovecot auth policy endpoint; NULL when off */
@@ -842,14 +845,18 @@ static bool policy_account_blocked(void *ctx, const char *login, uint64_t *deadl
 	return rules_account_blocked(d->rules, login, ban_clock_now_ns(), deadline_ns);
 }
 
-/* What the XDP program would do with a SYN from ip: an exact or CIDR ban means banned. */
+/*
+ * What the XDP program would do with a SYN from ip: an exact or CIDR ban
+ * means banned; so does a DNSBL listing in the cache (a miss starts a lookup).
+ */
 static bool policy_ip_banned(void *ctx, const struct addr_key *ip)
 {
-	const struct daemon *d = ctx;
+	struct daemon *d = ctx;
 	struct verdict_explanation verdict;
 
 	verdict_explain(&d->maps, ip, &verdict);
-	return verdict.reason == REASON_DROP_BAN || verdict.reason == REASON_DROP_CIDR;
+	return verdict.reason == REASON_DROP_BAN || verdict.reason == REASON_DROP_CIDR ||
+	       (d->dnsbl && !allowlisted(d, ip) && dnsbl_check(d->dnsbl, ip));
 }
 
 static void policy_result(void *ctx, const struct policy_result *result)
@@ -1057,6 +1064,51 @@ static void open_fleet(struct daemon *d)
 		say(d, CONF_LOG_ERROR, "%s; deciding alone", why);
 	else
 		fleet_wait_synced(d->fleet, FLEET_START_WAIT_MS);
+}
+
+/* ---- DNSBL lookups (dnsbl.h) ---- */
+
+/* A zone lists ip: banned for [dnsbl] bantime, through the guards a fleet ban goes through. */
+static void dnsbl_listed(void *ctx, const struct addr_key *ip, const char *zone, uint32_t ttl)
+{
+	struct daemon *d = ctx;
+	struct ban_request request = { .seconds = d->conf->dnsbl.bantime };
+	char prefix[CIDR_TEXT_LEN], length[DURATION_TEXT_LEN], why[ERRMSG_LEN];
+	int lock;
+
+	lpm_from_addr_key(&request.key, ip);
+	cidr_format(&request.key, prefix);
+	if (!fleet_may_ban(d, &request.key))
+		return;
+	lock = pins_lock(d->conf->daemon.pin_dir, why);
+	if (lock < 0 || bans_add(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, why)) {
+		d->apply_errors++;
+		say(d, CONF_LOG_ERROR, "cannot ban %s (listed in %s): %s", prefix, zone, why);
+	} else {
+		d->bans++;
+		duration_format(request.seconds, length);
+		say(d, CONF_LOG_INFO, "ban %s for %s: listed in DNSBL %s (TTL %u s)", prefix,
+		    length, zone, ttl);
+	}
+	if (lock >= 0)
+		close(lock);
+}
+
+static void open_dnsbl(struct daemon *d)
+{
+	struct dnsbl_hooks hooks = { .ctx = d, .log = fleet_log, .listed = dnsbl_listed };
+	char why[ERRMSG_LEN];
+
+	if (!d->conf->dnsbl.zones[0])
+		return;
+	d->dnsbl = dnsbl_open(&d->conf->dnsbl, &hooks, why);
+	if (d->dnsbl && add_to_epoll(d, dnsbl_fd(d->dnsbl), WAKE_DNSBL)) {
+		errmsg(why, "DNSBL: cannot set up the event loop: %s", strerror(errno));
+		dnsbl_close(d->dnsbl);
+		d->dnsbl = NULL;
+	}
+	if (!d->dnsbl)
+		say(d, CONF_LOG_ERROR, "%s; no DNSBL lookups", why);
 }
 
 /* ---- setup, reload, the loop ---- */
@@ -1280,6 +1332,9 @@ static void loop(struct daemon *d)
 			case WAKE_FLEET:
 				fleet_handle(d->fleet);
 				break;
+			case WAKE_DNSBL:
+				dnsbl_handle(d->dnsbl);
+				break;
 			case WAKE_LINKS:
 				on_links(d);
 				break;
@@ -1340,6 +1395,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	restore_from_store(&d);
 	sweep(&d); /* also counts the bans for /metrics */
 	open_fleet(&d);
+	open_dnsbl(&d);
 	open_ifwatch(&d);
 	drop_privileges(&d);
 	d.last_sweep_ns = ban_clock_now_ns();
@@ -1351,6 +1407,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	status = EXIT_SUCCESS;
 out:
 	fleet_close(d.fleet);
+	dnsbl_close(d.dnsbl);
 	zone_publisher_free(&d.zone);
 	close_sources(&d);
 	close_policy(&d);
