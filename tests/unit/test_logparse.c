@@ -996,6 +996,103 @@ static void fixture_sshd(void **state)
 	assert_totals(t, 83, 19, 2, 19);
 }
 
+/* ---- log injection: fixtures from real servers given attacker-shaped names
+ * ------------------------------------------------------------------ */
+
+/* The namespace clients of fixtures/logs/injection/generate.sh: the only addresses a line may
+ * yield. */
+static bool real_client(const char *ip)
+{
+	static const char *const clients[] = { "198.51.100.5", "198.51.100.6", "2001:db8:1::5" };
+
+	for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++)
+		if (strcmp(ip, clients[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Every line of injection/NAME, whole and (but for sshd, see run_fixture)
+ * cut at every byte: whatever a record says, its address is a real client's.
+ */
+static struct totals run_injection_fixture(const char *name, enum log_source source)
+{
+	char path[600];
+	struct totals t = { 0 };
+	struct log_parser *p = log_parser_new(source);
+	struct log_record r;
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/injection/%s", fixture_dir, name);
+	f = fopen(path, "r");
+	if (!f)
+		fail_msg("cannot open %s (run from the repository root or set XDPBAN_FIXTURES)",
+			 path);
+	while ((len = getline(&line, &cap, f)) > 0) {
+		t.lines++;
+		for (ssize_t cut = 0; cut < len && source != LOG_SOURCE_SSHD; cut++) {
+			struct log_parser *q = log_parser_new(source);
+			struct log_record s;
+
+			if (log_parser_line(q, line, (size_t)cut, &s) == 1 &&
+			    !real_client(ip_text(&s)))
+				fail_msg("%s:%u cut at %zd yields %s", name, t.lines, cut,
+					 ip_text(&s));
+			log_parser_free(q);
+		}
+		if (log_parser_line(p, line, (size_t)len, &r) != 1)
+			continue;
+		if (!real_client(ip_text(&r)))
+			fail_msg("%s:%u yields %s, not the client's address: %s", name, t.lines,
+				 ip_text(&r), line);
+		if (r.event.outcome == AUTH_OK) {
+			t.successes++;
+		} else {
+			t.failures++;
+			t.attempts += r.event.attempts;
+		}
+	}
+	free(line);
+	fclose(f);
+	log_parser_free(p);
+	return t;
+}
+
+static void injection_dovecot(void **state)
+{
+	struct totals t = run_injection_fixture("dovecot.log", LOG_SOURCE_AUTO);
+
+	(void)state;
+	assert_totals(t, 114, 40, 0, 40);
+}
+
+static void injection_dovecot_logpath(void **state)
+{
+	struct totals t = run_injection_fixture("dovecot-logpath.log", LOG_SOURCE_DOVECOT);
+
+	(void)state;
+	assert_totals(t, 57, 21, 0, 21);
+}
+
+static void injection_postfix(void **state)
+{
+	struct totals t = run_injection_fixture("postfix.log", LOG_SOURCE_AUTO);
+
+	(void)state;
+	assert_totals(t, 110, 35, 0, 35);
+}
+
+static void injection_sshd(void **state)
+{
+	struct totals t = run_injection_fixture("sshd.log", LOG_SOURCE_SSHD);
+
+	(void)state;
+	assert_totals(t, 111, 21, 0, 21);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1019,6 +1116,10 @@ int main(void)
 		cmocka_unit_test(fixture_dovecot_logpath),
 		cmocka_unit_test(fixture_postfix),
 		cmocka_unit_test(fixture_sshd),
+		cmocka_unit_test(injection_dovecot),
+		cmocka_unit_test(injection_dovecot_logpath),
+		cmocka_unit_test(injection_postfix),
+		cmocka_unit_test(injection_sshd),
 	};
 
 	return cmocka_run_group_tests(tests, find_fixtures, NULL);
