@@ -14,7 +14,7 @@
 #     over POP3 and IMAP, after being held for the tarpit; failures go on
 #     during the block and it still ends at its first deadline, after which
 #     the right password works again.
-# Times are scaled down by the config: tarpit 2 s, account block 8 s.
+# Times are scaled down by the config: tarpit 2 s, account block 10 s.
 # shellcheck source=tests/e2e/lib.sh
 # shellcheck disable=SC2317 # the test functions are called through e2e_main
 . "$(dirname "$0")/lib.sh"
@@ -23,7 +23,7 @@ E2E_GREETER=no # Dovecot listens on port 143, not lib.sh's greeter
 
 SNIPPET=$REPO/docs/dovecot-policy.conf
 TARPIT=2    # seconds: [rules] tarpit
-BLOCKTIME=8 # seconds: [rules] account_blocktime
+BLOCKTIME=10 # seconds: [rules] account_blocktime
 ACCT_ADDR1=192.0.2.40 # the account rule: client 1 (and client 2's IPv6 address)
 ACCT_ADDR2=192.0.2.41 # client 1, failing on during the block
 
@@ -168,7 +168,7 @@ block_count() { # block_count ACCOUNT: blocks of ACCOUNT in the store
 }
 
 test_account_rule_pop3() {
-	local blocked_at deadline ms pid
+	local blocked_at deadline ms pids
 	fail_logins 2 "$CLI1" "$SRV_IP1" "$ACCT_ADDR1" carol pop3
 	fail_logins 1 "$CLI2" "$SRV_IP6_2" "$CLI2_IP6" carol pop3
 	check "3 wrong POP3 passwords for carol from 2 addresses (IPv4, IPv6) block the account" \
@@ -177,19 +177,23 @@ test_account_rule_pop3() {
 	deadline=$(($(now_ms) + BLOCKTIME * 1000))
 	blocked_at=$(now_ms)
 
+	# The right password over POP3 and IMAP; meanwhile more wrong passwords
+	# from 2 addresses: enough for a new block, which a running block must
+	# not turn into a later deadline.
 	timed_login "$WORK/pop3" pop3 "$CLI1" "$SRV_IP1" "$ACCT_ADDR1" carol "$CAROL_PW" &
-	pid=$!
+	pids=("$!")
+	timed_login "$WORK/wrong1" imap "$CLI1" "$SRV_IP1" "$ACCT_ADDR1" carol wrong &
+	pids+=("$!")
+	timed_login "$WORK/wrong2" pop3 "$CLI1" "$SRV_IP1" "$ACCT_ADDR2" carol wrong &
+	pids+=("$!")
+	timed_login "$WORK/wrong3" pop3 "$CLI1" "$SRV_IP1" "$ACCT_ADDR2" carol wrong-again &
+	pids+=("$!")
 	timed_login "$WORK/imap" imap "$CLI2" "$SRV_IP2" "$CLI2_IP" carol "$CAROL_PW"
-	wait "$pid"
+	wait "${pids[@]}"
 	check_held "POP3 from a failing address" "$WORK/pop3"
 	check_held "IMAP from an address that never failed" "$WORK/imap"
-
-	# More wrong passwords from 2 addresses: enough for a new block, which a
-	# running block must not turn into a later deadline.
-	fail_logins 1 "$CLI1" "$SRV_IP1" "$ACCT_ADDR1" carol imap &
-	pid=$!
-	fail_logins 2 "$CLI1" "$SRV_IP1" "$ACCT_ADDR2" carol pop3
-	wait "$pid"
+	check_eq "3 more wrong passwords during the block are refused" "1 1 1" \
+		"$(cut -d' ' -f1 "$WORK/wrong1" "$WORK/wrong2" "$WORK/wrong3" | xargs)"
 	diag "3 more failures reported $(($(now_ms) - blocked_at)) ms into the ${BLOCKTIME} s block"
 	timed_login "$WORK/late" pop3 "$CLI1" "$SRV_IP1" "$ACCT_ADDR2" carol "$CAROL_PW"
 	check_held "POP3 after the further failures" "$WORK/late"
