@@ -193,7 +193,7 @@ test_link_recreate() {
 # --- kill -9 and the store ------------------------------------------------------------
 
 # burst N: 5 failed SSH logins from each of N addresses 2001:db8:ff::1..N,
-# appended to the log 50 addresses at a time, 20 ms apart.
+# appended to the log 25 addresses at a time, 50 ms apart (1,000: 2 s).
 burst() {
 	perl -e '
 		use POSIX qw(strftime);
@@ -206,7 +206,7 @@ burst() {
 			my $ip = sprintf("2001:db8:ff::%x", $i);
 			print $fh "$ts srv sshd[" . (1000 + $i) . "]: Failed password for root from $ip port "
 				. (40000 + $i) . " ssh2\n" for 1 .. 5;
-			select(undef, undef, undef, 0.02) if $i % 50 == 0;
+			select(undef, undef, undef, 0.05) if $i % 25 == 0;
 		}' "$1" "$AUTH_LOG"
 }
 
