@@ -113,6 +113,9 @@ static void write_daemon(FILE *out, const struct metrics_snapshot *s)
 	family(out, "xdpban_ignored_allowlisted_total", "counter",
 	       "Failures from allowlisted or own addresses, not counted.");
 	sample(out, "xdpban_ignored_allowlisted_total", s->ignored_allowlisted);
+	family(out, "xdpban_log_echoes_total", "counter",
+	       "Log failures not counted: the policy endpoint had reported them.");
+	sample(out, "xdpban_log_echoes_total", s->log_echoes);
 	family(out, "xdpban_rule_bans_total", "counter", "Bans the IP rule applied.");
 	sample(out, "xdpban_rule_bans_total", s->daemon_bans);
 	family(out, "xdpban_account_blocks_total", "counter",

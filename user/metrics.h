@@ -41,6 +41,7 @@ struct metrics_snapshot {
 	size_t source_count;
 	struct rules_counters rules;
 	uint64_t daemon_bans, daemon_blocks, apply_errors, ignored_allowlisted;
+	uint64_t log_echoes; /* log failures already counted through the policy endpoint */
 
 	bool have_policy; /* the policy endpoint is on */
 	struct policy_counters policy;
