@@ -27,6 +27,8 @@ series detect '[(.parts.detect.sides // [])[] | select(.side != "fail2ban_filter
 
 gnuplot <<-PLOT
 	set terminal png size 1400,1000 font ",10"
+	set datafile separator "\t"
+	set termoption noenhanced
 	set output "$PNG"
 	set multiplot layout 2,2 title "xdpban benchmarks, one run ($(jq -r '.date' "$JSON"))"
 	set style data histogram
