@@ -22,7 +22,7 @@ TEST_PACKAGES="$TEST_PACKAGES redis-server rbldnsd bind9-dnsutils"
 # `make fuzz` needs libFuzzer and the sanitizer runtimes for clang.
 [ "${1:-}" = --fuzz ] && PACKAGES="$PACKAGES libclang-rt-14-dev"
 # `make bench` runs xdpban beside what users run today (scripts/bench.sh).
-BENCH_PACKAGES="nftables ipset iptables fail2ban python3-pyinotify gnuplot-nox ethtool bc"
+BENCH_PACKAGES="nftables ipset iptables fail2ban python3-pyinotify gnuplot-nox ethtool bc wrk"
 [ "${1:-}" = --bench ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
 
 # Debian's tor-geoipdb is the default country database. Installing the
