@@ -44,8 +44,7 @@ URL=http://127.0.0.1:8643/
 DAEMON_PID=""
 
 need_root "$PART"
-command -v wrk >/dev/null || skip_part "$PART" "wrk is missing (Debian's package: apt-get install wrk)"
-need_commands "$PART" jq perl curl nsenter
+need_commands "$PART" wrk jq perl curl nsenter
 [ -x "$XDPBAN" ] || skip_part "$PART" "$XDPBAN is not built"
 
 # The requests, as Dovecot's auth process builds them; wrk runs it with the
