@@ -22,7 +22,7 @@
 E2E_GREETER=no # Dovecot listens on port 143, not lib.sh's greeter
 
 SNIPPET=$REPO/docs/dovecot-policy.conf
-TARPIT=2    # seconds: [rules] tarpit
+TARPIT=2     # seconds: [rules] tarpit
 BLOCKTIME=10 # seconds: [rules] account_blocktime
 ACCT_ADDR1=192.0.2.40 # the account rule: client 1 (and client 2's IPv6 address)
 ACCT_ADDR2=192.0.2.41 # client 1, failing on during the block
