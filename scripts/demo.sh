@@ -1,178 +1,185 @@
 #!/bin/bash
-# A two-minute tour of xdpban, safe to run on any Linux host as root: it
-# builds xdpban, makes two network namespaces joined by a veth pair
-# (documentation addresses 203.0.113.1 and .2), runs a greeter on the IMAP
-# port in one, and shows a client in the other being banned and unbanned.
-# It uses its own pin directory, so it never touches a real installation, and
-# it removes everything it made when it ends, however it ends.
+# The whole product in about two minutes, safe to run on any Linux host as
+# root: a real Dovecot (IMAP and POP3) behind xdpban in a server namespace, an
+# attacker namespace guessing passwords, a user namespace logging in, the
+# default country database with one country blocked, and a live line of
+# events, bans and drops while it happens. It ends by printing what happened.
+#
+# It stands on the end-to-end tests' frame (tests/e2e/lib.sh): its own
+# namespaces, pin directory, state directory and Dovecot instance (never the
+# system's /etc/dovecot or a real xdpban installation), all removed when it
+# ends, however it ends. Documentation addresses only:
+#
+#   attacker  192.0.2.2, 192.0.2.3, 2001:db8:1::2 ---+
+#             203.0.113.50 (a bot in the blocked country)  +-- server: Dovecot, xdpban
+#   user      198.51.100.2 ---------------------------+
+#
+# Times are scaled down for a demo in the daemon's config: tarpit 3 s.
 set -eu
 
 cd "$(dirname "$0")/.."
-
-XDPBAN=$PWD/build/xdpban
-PIN=/sys/fs/bpf/xdpban-demo
-STATE=$(mktemp -d /tmp/xdpban-demo.XXXXXX) # the loaded country database lives here
-SRV=xbdemo-srv-$$
-CLI=xbdemo-cli-$$
-SRV_IP=203.0.113.1
-CLI_IP=203.0.113.2
-PORT=143
-
-step() {
-	printf '\n==> %s\n' "$*"
-}
-
-in_ns() {
-	local ns=$1
-	shift
-	nsenter --net="/run/netns/$ns" "$@"
-}
-
-# xdpban ARGS...: shows the command, runs it in the server namespace.
-xdpban() {
-	printf '[server]# xdpban %s\n' "$*"
-	in_ns "$SRV" "$XDPBAN" --pin-dir "$PIN" --state-dir "$STATE" "$@"
-}
-
-# The client connects to the greeter and shows what happened.
-client_connects() {
-	local started reply
-	printf '[client]$ socat -u TCP:%s:%s,connect-timeout=2 -\n' "$SRV_IP" "$PORT"
-	started=$(date +%s%N)
-	if reply=$(in_ns "$CLI" socat -u "TCP4:$SRV_IP:$PORT,connect-timeout=2" - 2>/dev/null); then
-		echo "connected; the server said: $reply"
-	else
-		echo "no answer: timed out after $((($(date +%s%N) - started) / 1000000)) ms"
-	fi
-}
-
-# Dovecot's session ID: base64 of 6 bytes of time, 2 of port and the client's
-# IPv4 address. xdpban trusts a login line's address only when the session
-# carries it, so the demo's lines are shaped like the real thing.
-dovecot_session() {
-	local a b c d
-	IFS=. read -r a b c d <<<"$1"
-	# shellcheck disable=SC2059 # the format is built on purpose
-	printf "$(printf '\\x00\\x00\\x00\\x00\\x00\\x%02x\\x9c\\x40\\x%02x\\x%02x\\x%02x\\x%02x' \
-		"$2" "$a" "$b" "$c" "$d")" | base64
-}
-
-# One line as Dovecot writes it for a failed IMAP login.
-dovecot_failure() {
-	printf '%s mail dovecot: imap-login: Disconnected (auth failed, 1 attempts in 2 secs): ' \
-		"$(date '+%b %e %H:%M:%S')"
-	printf 'user=<bob>, method=PLAIN, rip=%s, lip=%s, session=<%s>\n' "$1" "$SRV_IP" \
-		"$(dovecot_session "$1" "$2")"
-}
-
-cleanup() {
-	local status=$? ns pids
-	trap - EXIT INT TERM HUP
-	set +e
-	step "Cleaning up: detaching, removing $PIN and the namespaces"
-	[ -d "$PIN" ] && [ -e "/run/netns/$SRV" ] && in_ns "$SRV" "$XDPBAN" --pin-dir "$PIN" detach --all
-	for ns in "$CLI" "$SRV"; do
-		[ -e "/run/netns/$ns" ] || continue
-		pids=$(ip netns pids "$ns")
-		# shellcheck disable=SC2086 # one PID per word
-		[ -z "$pids" ] || kill $pids
-		ip netns del "$ns"
-	done
-	wait 2>/dev/null
-	[ "$CREATED_PIN" = no ] || rm -rf "$PIN"
-	rm -rf "$STATE"
-	exit "$status"
-}
+REPO=$PWD
 
 if [ "$(id -u)" -ne 0 ]; then
 	echo "demo: run as root (it attaches XDP programs and creates network namespaces)" >&2
 	exit 1
 fi
-if [ -e "$PIN" ]; then
-	echo "demo: $PIN exists (another demo running, or one that was killed?); remove it first" >&2
-	exit 1
-fi
-CREATED_PIN=no
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
 
-step "Installing the Debian packages xdpban needs (scripts/install-deps.sh)"
-scripts/install-deps.sh
+step() {
+	printf '\n==> %s\n' "$*"
+}
+
+step "Installing the Debian packages the demo needs (scripts/install-deps.sh --tests: Dovecot too)"
+scripts/install-deps.sh --tests
 step "Building build/xdpban"
-make
-mount | grep -q ' /sys/fs/bpf ' || mount -t bpf bpf /sys/fs/bpf
+make --no-print-directory
 
-step "Creating namespaces $SRV ($SRV_IP) and $CLI ($CLI_IP), joined by a veth pair"
-CREATED_PIN=yes
-ip netns add "$SRV"
-ip netns add "$CLI"
-ip -n "$SRV" link add veth-srv type veth peer name veth-cli netns "$CLI"
-ip -n "$SRV" addr add "$SRV_IP/24" dev veth-srv
-ip -n "$CLI" addr add "$CLI_IP/24" dev veth-cli
-ip -n "$SRV" link set veth-srv up
-ip -n "$CLI" link set veth-cli up
+# shellcheck source=tests/e2e/lib.sh
+. tests/e2e/lib.sh
+PIN=/sys/fs/bpf/xdpban-demo-$$
+BOT2_IP=192.0.2.3
+BOT6_IP=$CLI1_IP6
+GEO_BOT_IP=203.0.113.50
+TARPIT=3
+LIVE_PID=""
 
-step "Starting a greeter on port $PORT (IMAP) in the server namespace"
-# EXEC, not SYSTEM: no shell, so the '*' reaches the client unglobbed.
-in_ns "$SRV" socat "TCP4-LISTEN:$PORT,fork,reuseaddr" EXEC:'echo * OK demo IMAP server ready' &
-until in_ns "$SRV" ss -Hltn | grep -q ":$PORT "; do sleep 0.1; done
+# demo_xb ARGS...: shows the command, then runs it on the server.
+demo_xb() {
+	printf '[server]# xdpban %s\n' "$*"
+	xb "$@"
+}
 
-step "Attaching xdpban to the server's side of the veth pair"
-xdpban attach veth-srv
-xdpban status
+# attempt WHO PROTO SRC USER PASS: one login from the attacker's or the user's
+# namespace, with what happened and how long it took.
+attempt() {
+	local who=$1 proto=$2 src=$3 user=$4 pass=$5 ns=$CLI1 dst=$SRV_IP1 status=0 started
+	if [ "$who" = user ]; then
+		ns=$CLI2 dst=$SRV_IP2
+	fi
+	case $src in *:*) dst=$SRV_IP6_1 ;; esac
+	started=$(now_ms)
+	mail "$proto" login "$ns" "$dst" "$src" "$user" "$pass" || status=$?
+	printf '  %-8s %-4s %-15s %-6s %-14s -> ' "$who" "$proto" "$src" "$user" "$pass"
+	case $status in
+	0) printf 'logged in' ;;
+	1) printf 'refused: %s' "$(tr -d '\r' <"$WORK/mail.out")" ;;
+	2) printf 'no answer to the SYN (dropped by XDP)' ;;
+	*) printf 'failed (%s)' "$(tr -d '\r' <"$WORK/mail.out")" ;;
+	esac
+	printf ' [%d ms]\n' $(($(now_ms) - started))
+}
 
-step "The client connects"
-client_connects
+# The daemon's /metrics page, one sample's value.
+metric() {
+	awk -v name="$1" '$1 == name { print $2; found = 1 } END { if (!found) print 0 }' "$2"
+}
 
-step "Banning the client: its SYNs to the mail ports are now dropped in XDP"
-xdpban ban "$CLI_IP"
-client_connects
+# A line every second: what the daemon took in and what the XDP program dropped.
+live_view() {
+	local page=$WORK/live.prom started
+	started=$(now_ms)
+	while sleep 1; do
+		in_ns "$SRV" curl -sf -m 1 http://127.0.0.1:8643/metrics >"$page" || continue
+		printf '  [live %3ds] failures %s  bans %s  blocked accounts %s  tarpits %s  dropped: ban %s geo %s\n' \
+			$((($(now_ms) - started) / 1000)) \
+			"$(metric xdpban_failures_total "$page")" \
+			"$(metric 'xdpban_bans_active{kind="address"}' "$page")" \
+			"$(metric xdpban_account_blocks_active "$page")" \
+			"$(metric 'xdpban_policy_answers_total{answer="tarpit"}' "$page")" \
+			"$(metric 'xdpban_packets_total{verdict="drop_ban"}' "$page")" \
+			"$(metric 'xdpban_packets_total{verdict="drop_geo"}' "$page")"
+	done
+}
 
-step "What xdpban knows: the ban list and the verdict counters"
-xdpban list
-xdpban stats
+# lib.sh's cleanup calls this first, however the demo ends.
+e2e_teardown() {
+	[ -z "$LIVE_PID" ] || kill "$LIVE_PID" 2>/dev/null || true
+	stop_dovecot
+	[ -z "$DAEMON_PID" ] || stop_daemon >/dev/null 2>&1 || true
+	echo
+	echo "==> Cleaned up: namespaces, pins ($PIN), Dovecot, the daemon and $WORK are gone"
+}
 
-step "The same ban as the kernel holds it (bpftool reads the map's BTF)"
-printf '# bpftool map dump pinned %s/ban_addr\n' "$PIN"
-bpftool map dump pinned "$PIN/ban_addr"
+step "Namespaces: server $SRV, attacker $CLI1, user $CLI2; xdpban attached to the server's veths"
+lab_up
+ip -n "$CLI1" addr add "$BOT2_IP/24" dev c1
+ip -n "$CLI1" addr add "$GEO_BOT_IP/32" dev c1
+ip -n "$SRV" route add "$GEO_BOT_IP/32" dev s1
+demo_xb status
 
-step "Unbanning the client"
-xdpban unban "$CLI_IP"
-client_connects
-
-step "Loading the world's country database (Debian's tor-geoipdb)"
-xdpban geo load
-step "The same database plus a list of our own: the client's network is 'FR' in this demo"
-printf '# the demo network\n203.0.113.0/25\n' >"$STATE/FR.zone"
+step "The default country database (Debian's tor-geoipdb), and the demo's own range as 'FR'"
 tor=/usr/share/tor
 [ -s $tor/geoip ] || tor=/var/lib/xdpban/tor-geoipdb
-xdpban geo load "$tor/geoip" "$tor/geoip6" "$STATE/FR.zone"
-xdpban geo block --force FR # this host is in the demo's "FR" too: --force past the self-lockout guard
-xdpban geo lookup "$CLI_IP"
-client_connects
-xdpban geo list
+printf '# the demo network: documentation addresses are in no real country\n203.0.113.0/24\n' \
+	>"$WORK/FR.zone"
+demo_xb geo load "$tor/geoip" "$tor/geoip6" "$WORK/FR.zone"
+demo_xb geo block FR
+demo_xb geo lookup "$GEO_BOT_IP"
 
-step "Allowlisting the client: the allowlist beats every ban and country block"
-xdpban allow "$CLI_IP"
-client_connects
-xdpban unallow "$CLI_IP"
-xdpban geo unblock FR
-xdpban stats
+step "The daemon: Dovecot's log and its auth policy requests (docs/dovecot-policy.conf)"
+daemon_files
+cat >"$CONF" <<EOF
+$(daemon_conf_start)
+sweep_interval = 1s
 
-step "The daemon: it follows Dovecot's log; 5 failed logins in 60 s ban the address for 5 minutes"
-printf '[daemon]\ncontrol_socket = %s\n\n[source dovecot]\ntype = dovecot\npath = %s\n' \
-	"$STATE/control.sock" "$STATE/dovecot.log" >"$STATE/xdpban.conf"
-: >"$STATE/dovecot.log"
-printf '[server]# xdpban run -c %s &\n' "$STATE/xdpban.conf"
-in_ns "$SRV" "$XDPBAN" --pin-dir "$PIN" --state-dir "$STATE" run -c "$STATE/xdpban.conf" 2>&1 |
-	sed 's/^/    /' &
-until [ -S "$STATE/control.sock" ]; do sleep 0.1; done
-for n in 1 2 3 4 5; do
-	dovecot_failure "$CLI_IP" "$n" | tee -a "$STATE/dovecot.log"
+[rules]
+# The defaults (5 failures in 60 s ban an address 5 minutes; 3 failures on one
+# account from 2 addresses in 60 s block it 10 minutes), but a demo's tarpit.
+tarpit = ${TARPIT}s
+
+[source dovecot]
+type = dovecot
+path = $WORK/log/dovecot.log
+EOF
+sed 's/^/    /' "$CONF"
+nonce=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
+sed "s/^auth_policy_hash_nonce = .*/auth_policy_hash_nonce = $nonce/" \
+	"$REPO/docs/dovecot-policy.conf" >"$WORK/dovecot-policy.conf"
+write_dovecot_config "!include $WORK/dovecot-policy.conf"
+: >"$WORK/log/dovecot.log"
+start_daemon
+start_dovecot
+echo "Dovecot $(dovecot --version | cut -d' ' -f1) listening on $SRV_IP1 and $SRV_IP2, ports 143 and 110"
+
+step "The user logs in; the attacker starts guessing bob's password over IMAP"
+live_view &
+LIVE_PID=$!
+BG_PIDS+=("$LIVE_PID")
+attempt user imap "$CLI2_IP" bob "$BOB_PW"
+for guess in 123456 password qwerty letmein dragon; do
+	attempt attacker imap "$CLI1_IP" bob "$guess"
 done
-sleep 0.5
-client_connects
-xdpban list
-xdpban history
+wait_until 5 banned "$CLI1_IP"
+echo "The 5th failure banned $CLI1_IP: its next SYNs never reach Dovecot"
+attempt attacker imap "$CLI1_IP" bob monkey
+attempt user pop3 "$CLI2_IP" bob "$BOB_PW"
+
+step "A botnet spreads guesses for carol over two addresses: 3 failures block the account"
+attempt attacker pop3 "$BOT2_IP" carol 111111
+attempt attacker imap "$BOT6_IP" carol sunshine
+attempt attacker pop3 "$BOT2_IP" carol iloveyou
+wait_until 5 daemon_said "block account carol"
+echo "Now even the right password is held ${TARPIT} s (the tarpit) and refused, from anywhere:"
+attempt user imap "$CLI2_IP" carol "$CAROL_PW"
+attempt user pop3 "$CLI2_IP" bob "$BOB_PW"
+
+step "A bot in the blocked country: dropped by the geo index before any login"
+attempt attacker imap "$GEO_BOT_IP" bob abc123
+sleep 1.5
+kill "$LIVE_PID" 2>/dev/null || true
+wait "$LIVE_PID" 2>/dev/null || true
+LIVE_PID=""
+
+step "What happened"
+demo_xb list
+demo_xb history
+demo_xb stats
+demo_xb geo list
+printf '[server]# bpftool map dump pinned %s/ban_addr\n' "$PIN"
+bpftool map dump pinned "$PIN/ban_addr"
+printf '[server]# curl -s http://127.0.0.1:8643/metrics | grep -E "answers|events|echoes"\n'
+in_ns "$SRV" curl -sf http://127.0.0.1:8643/metrics |
+	grep -E '^xdpban_(policy_answers|events|log_echoes)_total' | grep -v ' 0$'
+echo
+echo "Every failure reached the daemon twice (a policy report, then Dovecot's log"
+echo "line) and counted once (xdpban_log_echoes_total): the ban came at the 5th."

@@ -8,12 +8,14 @@
 
 #define WAYS	     8U
 #define NSEC_PER_SEC 1000000000ULL
-#define TTL_NS	     ((uint64_t)ECHO_CREDIT_TTL_S * NSEC_PER_SEC)
+#define TTL_NS	     ((uint64_t)ECHO_TTL_S * NSEC_PER_SEC)
 
+/* What one address has on one side and not yet on the other (at most one is non-zero). */
 struct credit {
 	struct addr_key ip;
-	uint32_t count;	  /* 0: a free slot */
-	uint64_t seen_ns; /* the latest report */
+	uint32_t reported; /* by the policy endpoint */
+	uint32_t logged;   /* by a log */
+	uint64_t seen_ns;  /* the latest of either; both 0: a free slot */
 };
 
 struct echo_filter {
@@ -54,7 +56,7 @@ static struct credit *set_of(const struct echo_filter *filter, const struct addr
 
 static bool live(const struct credit *c, uint64_t now_ns)
 {
-	return c->count && now_ns - c->seen_ns < TTL_NS;
+	return (c->reported || c->logged) && now_ns - c->seen_ns < TTL_NS;
 }
 
 /* ip's live entry in its set, or NULL. */
@@ -80,7 +82,8 @@ static struct credit *victim(struct credit *set, uint64_t now_ns)
 	return stalest;
 }
 
-void echo_filter_note(struct echo_filter *filter, const struct addr_key *ip, uint64_t now_ns)
+/* ip's live entry, made (empty) when it has none. */
+static struct credit *entry(struct echo_filter *filter, const struct addr_key *ip, uint64_t now_ns)
 {
 	struct credit *set = set_of(filter, ip);
 	struct credit *c = find(set, ip, now_ns);
@@ -89,20 +92,35 @@ void echo_filter_note(struct echo_filter *filter, const struct addr_key *ip, uin
 		c = victim(set, now_ns);
 		*c = (struct credit){ .ip = *ip };
 	}
-	if (c->count < UINT32_MAX)
-		c->count++;
 	c->seen_ns = now_ns;
+	return c;
 }
 
-unsigned int echo_filter_absorb(struct echo_filter *filter, const struct addr_key *ip,
-				unsigned int attempts, uint64_t now_ns)
+static void add(uint32_t *count, unsigned int n)
 {
-	struct credit *c = find(set_of(filter, ip), ip, now_ns);
-	unsigned int used;
+	*count = n > UINT32_MAX - *count ? UINT32_MAX : *count + n;
+}
 
-	if (!c)
-		return 0;
-	used = attempts < c->count ? attempts : c->count;
-	c->count -= used;
-	return used;
+bool echo_filter_from_policy(struct echo_filter *filter, const struct addr_key *ip,
+			     uint64_t now_ns)
+{
+	struct credit *c = entry(filter, ip, now_ns);
+
+	if (c->logged) {
+		c->logged--;
+		return true;
+	}
+	add(&c->reported, 1);
+	return false;
+}
+
+unsigned int echo_filter_from_log(struct echo_filter *filter, const struct addr_key *ip,
+				  unsigned int attempts, uint64_t now_ns)
+{
+	struct credit *c = entry(filter, ip, now_ns);
+	unsigned int seen = attempts < c->reported ? attempts : c->reported;
+
+	c->reported -= seen;
+	add(&c->logged, attempts - seen);
+	return seen;
 }

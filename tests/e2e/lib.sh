@@ -315,6 +315,19 @@ tap_finish() {
 	exit 0
 }
 
+# lab_up: what every script (and scripts/demo.sh) stands on: traps that clean
+# everything up however the script ends, a work directory, bpffs, the
+# namespaces, and xdpban attached to the server's side of both pairs.
+lab_up() {
+	install_traps
+	WORK=$(mktemp -d /tmp/xdpban-e2e.XXXXXX)
+	STATE_DIR=$WORK/state
+	mount_bpffs
+	setup_topology
+	xb attach s1 >/dev/null
+	xb attach s2 >/dev/null
+}
+
 # e2e_main TEST_FUNCTION...: sets up, runs each test on clean maps, reports.
 # E2E_ONLY=NAME runs one of them: `E2E_ONLY=test_unban bash tests/e2e/test_ban.sh`.
 e2e_main() {
@@ -327,17 +340,11 @@ e2e_main() {
 		echo "Bail out! $XDPBAN is not built (run make)"
 		exit 1
 	fi
-	install_traps
-	WORK=$(mktemp -d /tmp/xdpban-e2e.XXXXXX)
-	STATE_DIR=$WORK/state
-	mount_bpffs
-	setup_topology
+	lab_up
 	# E2E_GREETER=no: the script puts its own server on port 143.
 	if [ "${E2E_GREETER:-yes}" = yes ]; then
 		listen "$SRV" 143
 	fi
-	xb attach s1 >/dev/null
-	xb attach s2 >/dev/null
 	# A script may define e2e_setup for listeners of its own.
 	if declare -F e2e_setup >/dev/null; then
 		e2e_setup

@@ -26,6 +26,7 @@ TARPIT=2     # seconds: [rules] tarpit
 BLOCKTIME=10 # seconds: [rules] account_blocktime
 ACCT_ADDR1=192.0.2.40 # the account rule: client 1 (and client 2's IPv6 address)
 ACCT_ADDR2=192.0.2.41 # client 1, failing on during the block
+ECHO_ADDR=192.0.2.42  # client 1, with Dovecot's log followed too
 
 write_daemon_config() {
 	daemon_files
@@ -65,6 +66,7 @@ write_policy_snippet() {
 e2e_setup() {
 	ip -n "$CLI1" addr add "$ACCT_ADDR1/24" dev c1
 	ip -n "$CLI1" addr add "$ACCT_ADDR2/24" dev c1
+	ip -n "$CLI1" addr add "$ECHO_ADDR/24" dev c1
 	write_daemon_config
 	write_policy_snippet
 	write_dovecot_config "!include $WORK/dovecot-policy.conf"
@@ -212,6 +214,29 @@ test_account_rule_pop3() {
 	check "the daemon logs the block's end" wait_until 5 daemon_said "1 account block ended"
 }
 
+reloaded() {
+	daemon_said "reloaded $CONF"
+}
+
+# The usual setup: Dovecot's log followed too (the default [source mail]
+# reads mail.log), so each failure arrives twice, as a policy report and as a
+# log line, in either order. It must still count once: 4 are no ban.
+test_log_and_policy_count_once() {
+	local echoes
+	printf '\n[source dovecot]\ntype = dovecot\npath = %s\n' "$DOVE_LOG" >>"$CONF"
+	kill -HUP "$DAEMON_PID"
+	check "SIGHUP: the daemon follows Dovecot's log as well" wait_until 5 reloaded
+	fail_logins 4 "$CLI1" "$SRV_IP1" "$ECHO_ADDR" bob
+	sleep 1 # the log lines of the 4th arrive after its report, or before
+	check_not "4 wrong passwords, each reported and logged: not banned" banned "$ECHO_ADDR"
+	fail_logins 1 "$CLI1" "$SRV_IP1" "$ECHO_ADDR" bob
+	check "the 5th bans" wait_until 5 banned "$ECHO_ADDR"
+	echoes=$(in_ns "$SRV" curl -sf http://127.0.0.1:8643/metrics |
+		awk '$1 == "xdpban_log_echoes_total" { print $2 }')
+	check_ge "the pairs counted once are in /metrics (xdpban_log_echoes_total)" \
+		"${echoes:-0}" 4
+}
+
 test_quiet_daemon() {
 	check "the daemon logged no error or warning" \
 		eval "! grep -E 'xdpban\\[(error|warning)\\]' '$DAEMON_ERR'"
@@ -219,4 +244,5 @@ test_quiet_daemon() {
 		eval "! grep -E 'auth: (Error|Warning|Fatal):' '$DOVE_LOG'"
 }
 
-e2e_main test_config_is_the_snippet test_ip_rule_imap test_account_rule_pop3 test_quiet_daemon
+e2e_main test_config_is_the_snippet test_ip_rule_imap test_account_rule_pop3 \
+	test_log_and_policy_count_once test_quiet_daemon

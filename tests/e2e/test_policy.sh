@@ -106,15 +106,6 @@ answer_code() { # answer_code "JSON CODE": the HTTP code
 	printf '%s' "${1##* }"
 }
 
-daemon_said() {
-	grep -qF -- "$1" "$DAEMON_ERR"
-}
-
-banned() {
-	ban_list_json | jq -e --arg ip "$1" '.bans[] | select(.prefix | startswith($ip))' \
-		>/dev/null
-}
-
 test_account_block_and_tarpit() {
 	local out addr i=0
 	out=$(policy allow "$(request alice "$ACCT_ADDR1" s0)")

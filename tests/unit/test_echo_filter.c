@@ -22,7 +22,7 @@ static struct addr_key ip_of(const char *text)
 	return ip;
 }
 
-static void reported_failures_absorb_log_attempts(void **state)
+static void reported_first_then_logged(void **state)
 {
 	struct echo_filter *f = echo_filter_new(64);
 	struct addr_key a = ip_of("192.0.2.9"), b = ip_of("2001:db8::9");
@@ -30,25 +30,42 @@ static void reported_failures_absorb_log_attempts(void **state)
 	(void)state;
 	assert_non_null(f);
 	for (int i = 0; i < 3; i++)
-		echo_filter_note(f, &a, i * SEC);
-	/* "auth failed, 1 attempts", then a line summing 5 attempts: 2 of them are new */
-	assert_int_equal(echo_filter_absorb(f, &a, 1, 10 * SEC), 1);
-	assert_int_equal(echo_filter_absorb(f, &a, 5, 11 * SEC), 2);
-	assert_int_equal(echo_filter_absorb(f, &a, 1, 12 * SEC), 0);
-	assert_int_equal(echo_filter_absorb(f, &b, 1, 12 * SEC), 0); /* another address */
+		assert_false(echo_filter_from_policy(f, &a, i * SEC));
+	/* "auth failed, 1 attempts", then a line summing 5 attempts: 3 of them are new */
+	assert_int_equal(echo_filter_from_log(f, &a, 1, 10 * SEC), 1);
+	assert_int_equal(echo_filter_from_log(f, &a, 5, 11 * SEC), 2);
+	assert_int_equal(echo_filter_from_log(f, &b, 1, 12 * SEC), 0); /* another address */
+	/* the 3 new ones are remembered: their reports, late, are not counted again */
+	for (int i = 0; i < 3; i++)
+		assert_true(echo_filter_from_policy(f, &a, 13 * SEC));
+	assert_false(echo_filter_from_policy(f, &a, 14 * SEC));
 	echo_filter_free(f);
 }
 
-static void credits_expire(void **state)
+static void logged_first_then_reported(void **state)
+{
+	struct echo_filter *f = echo_filter_new(64);
+	struct addr_key a = ip_of("198.51.100.7");
+
+	(void)state;
+	assert_int_equal(echo_filter_from_log(f, &a, 2, 0), 0);
+	assert_true(echo_filter_from_policy(f, &a, SEC));
+	assert_true(echo_filter_from_policy(f, &a, SEC));
+	assert_false(echo_filter_from_policy(f, &a, 2 * SEC));
+	assert_int_equal(echo_filter_from_log(f, &a, 1, 3 * SEC), 1);
+	echo_filter_free(f);
+}
+
+static void entries_expire(void **state)
 {
 	struct echo_filter *f = echo_filter_new(64);
 	struct addr_key a = ip_of("198.51.100.4");
 
 	(void)state;
-	echo_filter_note(f, &a, 0);
-	echo_filter_note(f, &a, 5 * SEC); /* the latest report keeps both alive */
-	assert_int_equal(echo_filter_absorb(f, &a, 1, (5 + ECHO_CREDIT_TTL_S - 1) * SEC), 1);
-	assert_int_equal(echo_filter_absorb(f, &a, 1, (5 + ECHO_CREDIT_TTL_S) * SEC), 0);
+	echo_filter_from_policy(f, &a, 0);
+	echo_filter_from_policy(f, &a, 5 * SEC); /* the latest sighting keeps both alive */
+	assert_int_equal(echo_filter_from_log(f, &a, 1, (5 + ECHO_TTL_S - 1) * SEC), 1);
+	assert_int_equal(echo_filter_from_log(f, &a, 1, (5 + 2 * ECHO_TTL_S) * SEC), 0);
 	echo_filter_free(f);
 }
 
@@ -65,30 +82,25 @@ static void bounded_by_capacity(void **state)
 
 		snprintf(text, sizeof(text), "203.0.113.%d", i);
 		ip = ip_of(text);
-		echo_filter_note(f, &ip, (uint64_t)i * SEC);
+		echo_filter_from_policy(f, &ip, (uint64_t)i * SEC);
 	}
-	for (int i = 0; i < 100; i++) {
+	for (int i = 99; i >= 0; i--) { /* newest first: a miss takes a slot of its own */
 		struct addr_key ip;
 
 		snprintf(text, sizeof(text), "203.0.113.%d", i);
 		ip = ip_of(text);
-		kept += echo_filter_absorb(f, &ip, 1, 200 * SEC);
+		kept += echo_filter_from_log(f, &ip, 1, 200 * SEC);
 	}
 	assert_int_equal(kept, 8);
-	{
-		struct addr_key last = ip_of("203.0.113.99");
-
-		echo_filter_note(f, &last, 201 * SEC);
-		assert_int_equal(echo_filter_absorb(f, &last, 1, 202 * SEC), 1);
-	}
 	echo_filter_free(f);
 }
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(reported_failures_absorb_log_attempts),
-		cmocka_unit_test(credits_expire),
+		cmocka_unit_test(reported_first_then_logged),
+		cmocka_unit_test(logged_first_then_reported),
+		cmocka_unit_test(entries_expire),
 		cmocka_unit_test(bounded_by_capacity),
 	};
 
