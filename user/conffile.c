@@ -710,7 +710,8 @@ static int parse_ifnames(struct parse_ctx *ctx, const struct key_spec *spec, cha
 	     name = strtok_r(NULL, ", \t", &save)) {
 		size_t len = strlen(name);
 
-		if (len >= IF_NAMESIZE || strpbrk(name, "/:") || !strcmp(name, ".") ||
+		/* '#' and ';' would start a comment where --check-config prints the name. */
+		if (len >= IF_NAMESIZE || strpbrk(name, "/:#;") || !strcmp(name, ".") ||
 		    !strcmp(name, ".."))
 			return fail(ctx, -EINVAL, "%s: '%s' is not an interface name", spec->name,
 				    name);

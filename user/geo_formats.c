@@ -812,6 +812,8 @@ static int index_locations(struct geo_locations *locations, const char *name, ch
 {
 	size_t kept = 0;
 
+	if (!locations->count) /* items is NULL, which qsort() must not be given */
+		return 0;
 	qsort(locations->items, locations->count, sizeof(*locations->items), compare_locations);
 	for (size_t i = 0; i < locations->count; i++) {
 		const struct geo_location *item = &locations->items[i];
