@@ -4,6 +4,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -129,10 +131,20 @@ static const char *const statements[ST_COUNT] = {
 	    " ORDER BY started_at DESC, type, id DESC",
 };
 
+/* store_checkpoint_in_background()'s thread and what it shares with the owner. */
+struct checkpointer {
+	sqlite3 *db; /* its own connection */
+	pthread_t thread;
+	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	bool stop;
+};
+
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	char path[PATH_MAX];
+	struct checkpointer *checkpointer; /* NULL: SQLite checkpoints in the writer */
 };
 
 const char *store_path(const struct store *store)
@@ -440,10 +452,99 @@ fail:
 	return err;
 }
 
+/* ---- checkpoints off the writer's thread ---- */
+
+#define CHECKPOINT_PERIOD_S 1
+
+static void *checkpoint_loop(void *arg)
+{
+	struct checkpointer *cp = arg;
+	struct timespec until;
+
+	pthread_mutex_lock(&cp->lock);
+	while (!cp->stop) {
+		clock_gettime(CLOCK_MONOTONIC, &until);
+		until.tv_sec += CHECKPOINT_PERIOD_S;
+		pthread_cond_timedwait(&cp->wake, &cp->lock, &until);
+		if (cp->stop)
+			break;
+		pthread_mutex_unlock(&cp->lock);
+		/* PASSIVE: never waits for the writer; what it cannot copy now, it copies next time. */
+		sqlite3_wal_checkpoint_v2(cp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		pthread_mutex_lock(&cp->lock);
+	}
+	pthread_mutex_unlock(&cp->lock);
+	return NULL;
+}
+
+static void checkpointer_free(struct checkpointer *cp)
+{
+	pthread_cond_destroy(&cp->wake);
+	pthread_mutex_destroy(&cp->lock);
+	sqlite3_close(cp->db);
+	free(cp);
+}
+
+int store_checkpoint_in_background(struct store *store, char why[ERRMSG_LEN])
+{
+	struct checkpointer *cp = calloc(1, sizeof(*cp));
+	pthread_condattr_t attr;
+	int err;
+
+	if (!cp) {
+		errmsg(why, "out of memory");
+		return -ENOMEM;
+	}
+	pthread_mutex_init(&cp->lock, NULL);
+	pthread_condattr_init(&attr);
+	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+	pthread_cond_init(&cp->wake, &attr);
+	pthread_condattr_destroy(&attr);
+	/* A connection learns the file is in WAL mode by reading it: until then it cannot checkpoint. */
+	if (sqlite3_open_v2(store->path, &cp->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
+	    sqlite3_exec(cp->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
+		SQLITE_OK) {
+		errmsg(why, "%s: cannot open for checkpoints: %s", store->path,
+		       cp->db ? sqlite3_errmsg(cp->db) : "out of memory");
+		checkpointer_free(cp);
+		return -EIO;
+	}
+	err = simple_exec(store, "PRAGMA wal_autocheckpoint = 0", "stop checkpoints in the writer",
+			  why);
+	if (!err) {
+		err = -pthread_create(&cp->thread, NULL, checkpoint_loop, cp);
+		if (err) {
+			char ignored[ERRMSG_LEN];
+
+			errmsg(why, "cannot start the checkpoint thread: %s", strerror(-err));
+			simple_exec(store, "PRAGMA wal_autocheckpoint = 1000", "restore checkpoints",
+				    ignored);
+		}
+	}
+	if (err) {
+		checkpointer_free(cp);
+		return err;
+	}
+	store->checkpointer = cp;
+	return 0;
+}
+
+static void checkpointer_stop(struct checkpointer *cp)
+{
+	pthread_mutex_lock(&cp->lock);
+	cp->stop = true;
+	pthread_cond_signal(&cp->wake);
+	pthread_mutex_unlock(&cp->lock);
+	pthread_join(cp->thread, NULL);
+	checkpointer_free(cp);
+}
+
 void store_close(struct store *store)
 {
 	if (!store)
 		return;
+	if (store->checkpointer)
+		checkpointer_stop(store->checkpointer);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(store->stmt[i]);
 	sqlite3_close(store->db);

@@ -66,6 +66,15 @@ struct store_block {
  */
 int store_open(const char *state_dir, bool create, struct store **store, char why[ERRMSG_LEN]);
 void store_close(struct store *store);
+
+/*
+ * For the daemon, whose event loop must not wait for the disk: WAL
+ * checkpoints (two fdatasync calls each, up to hundreds of ms under a burst
+ * of bans) move from the writing connection to a thread of their own with
+ * its own connection, every second. Writes stay where they were. 0, or
+ * -errno with the reason in why (checkpoints then stay in the writer).
+ */
+int store_checkpoint_in_background(struct store *store, char why[ERRMSG_LEN]);
 /* The database file's path (for messages). */
 const char *store_path(const struct store *store);
 /* PRAGMA quick_check: a full read of the file; -EIO with the first problem. */
