@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -512,7 +513,13 @@ int store_checkpoint_in_background(struct store *store, char why[ERRMSG_LEN])
 	err = simple_exec(store, "PRAGMA wal_autocheckpoint = 0", "stop checkpoints in the writer",
 			  why);
 	if (!err) {
+		/* The thread takes no signal: the owner's signalfd must get them all. */
+		sigset_t all, owner;
+
+		sigfillset(&all);
+		pthread_sigmask(SIG_BLOCK, &all, &owner);
 		err = -pthread_create(&cp->thread, NULL, checkpoint_loop, cp);
+		pthread_sigmask(SIG_SETMASK, &owner, NULL);
 		if (err) {
 			char ignored[ERRMSG_LEN];
 
