@@ -37,8 +37,7 @@ static bool country_blocked(const struct maps *maps, int country)
 	return bpf_map_lookup_elem(maps->geo_blocked, &slot, &policy) == 0 && policy.blocked;
 }
 
-void verdict_explain(const struct maps *maps, const struct addr_key *addr,
-		     struct verdict_explanation *out)
+enum verdict_reason verdict_of_bans(const struct maps *maps, const struct addr_key *addr)
 {
 	__u64 now_ns = ban_clock_now_ns();
 	struct allow_entry allowed;
@@ -46,15 +45,23 @@ void verdict_explain(const struct maps *maps, const struct addr_key *addr,
 	struct lpm_key host;
 
 	lpm_from_addr_key(&host, addr);
-	out->kernel_country = geo_index_country(maps, &host);
 	if (bpf_map_lookup_elem(maps->allow_cidr, &host, &allowed) == 0)
-		out->reason = REASON_PASS_ALLOW;
-	else if (bpf_map_lookup_elem(maps->ban_addr, addr, &ban) == 0 && live(&ban, now_ns))
-		out->reason = REASON_DROP_BAN;
-	else if (cidr_banned(maps->ban_cidr, &host, now_ns))
-		out->reason = REASON_DROP_CIDR;
-	else if (country_blocked(maps, out->kernel_country))
+		return REASON_PASS_ALLOW;
+	if (bpf_map_lookup_elem(maps->ban_addr, addr, &ban) == 0 && live(&ban, now_ns))
+		return REASON_DROP_BAN;
+	if (cidr_banned(maps->ban_cidr, &host, now_ns))
+		return REASON_DROP_CIDR;
+	return REASON_PASS;
+}
+
+void verdict_explain(const struct maps *maps, const struct addr_key *addr,
+		     struct verdict_explanation *out)
+{
+	struct lpm_key host;
+
+	lpm_from_addr_key(&host, addr);
+	out->kernel_country = geo_index_country(maps, &host);
+	out->reason = verdict_of_bans(maps, addr);
+	if (out->reason == REASON_PASS && country_blocked(maps, out->kernel_country))
 		out->reason = REASON_DROP_GEO;
-	else
-		out->reason = REASON_PASS;
 }

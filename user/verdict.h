@@ -14,6 +14,13 @@ struct verdict_explanation {
 	int kernel_country;	    /* the country slot the kernel's geo maps give, or -1 */
 };
 
+/*
+ * The allowlist and the bans alone (no country): REASON_PASS_ALLOW,
+ * _DROP_BAN, _DROP_CIDR or _PASS. Three map lookups, for the policy
+ * endpoint's every request.
+ */
+enum verdict_reason verdict_of_bans(const struct maps *maps, const struct addr_key *addr);
+
 void verdict_explain(const struct maps *maps, const struct addr_key *addr,
 		     struct verdict_explanation *out);
 
