@@ -36,7 +36,7 @@ USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/*.c))
 BPF_TESTS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.c))
 
-.PHONY: all check bench docs clean vmlinux format lint
+.PHONY: all check demo bench docs clean vmlinux format lint
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -128,6 +128,10 @@ fuzz: fuzz-build
 
 $(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
+
+# The README's first command: the whole product in namespaces it removes after.
+demo:
+	$(Q)scripts/demo.sh
 
 check: $(OUTPUT)/xdpban $(UNIT_TESTS) $(BPF_TESTS)
 	$(Q)tests/run-all.sh
