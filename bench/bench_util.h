@@ -18,7 +18,7 @@ struct bench_syn_frame {
 struct bench_syn_frame bench_syn_frame(__be32 source, __be32 dest, unsigned short dport);
 
 /* Prints "PROGRAM: WHAT: WHY" and exits non-zero. */
-_Noreturn void bench_die(const char *what, const char *why);
+__attribute__((noreturn)) void bench_die(const char *what, const char *why);
 /* The median of n values (sorts them in place). */
 double bench_median(double *values, size_t n);
 /* CLOCK_MONOTONIC in seconds. */

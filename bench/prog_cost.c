@@ -67,8 +67,8 @@ struct bench {
 	struct maps maps;
 	struct geo_db db;
 	bool blocked[COUNTRY_SLOTS];
-	__u32 *bans;	    /* MAX_BANS addresses, host order, in insertion order */
-	__u32 *sorted_bans; /* the same, sorted, to keep other pools clear of them */
+	__u32 *bans;		/* MAX_BANS addresses, host order, in insertion order */
+	__u32 *sorted_bans;	/* the same, sorted, to keep other pools clear of them */
 	__u32 cidrs[CIDR_BANS]; /* /24 networks, host order, sorted */
 	size_t bans_loaded;
 	__u32 pool[SOURCE_POOL];
@@ -147,8 +147,8 @@ static void load_bans(struct bench *b, size_t count)
 		requests[i] = (struct ban_request){ .key = ipv4_key(b->bans[first + i], 32),
 						    .permanent = true };
 	for (size_t i = 0; i < extra; i++)
-		requests[n + i] = (struct ban_request){ .key = ipv4_key(b->cidrs[i], 24),
-							.permanent = true };
+		requests[n + i] =
+		    (struct ban_request){ .key = ipv4_key(b->cidrs[i], 24), .permanent = true };
 	if (bans_add(&b->maps, requests, n + extra, BAN_ORIGIN_MANUAL, why))
 		bench_die("load the bans", why);
 	free(requests);
@@ -301,10 +301,9 @@ static struct measurement measure(struct bench *b, enum verdict_kind kind)
 		if (reason_packets(b, reason) - before != b->repeat)
 			bench_die(kinds[kind].name, "a random source got another verdict");
 	}
-	return (struct measurement){ bench_median(one, b->rounds),
-				     bench_median(one_floor, b->rounds),
-				     bench_median(rnd, b->rounds),
-				     bench_median(rnd_floor, b->rounds) };
+	return (
+	    struct measurement){ bench_median(one, b->rounds), bench_median(one_floor, b->rounds),
+				 bench_median(rnd, b->rounds), bench_median(rnd_floor, b->rounds) };
 }
 
 static void block_all_but_home(struct bench *b)
@@ -322,8 +321,8 @@ static void block_all_but_home(struct bench *b)
 	if (geo_install_countries(&b->maps, &b->db, b->blocked, &report, why) ||
 	    geo_set_blocked(&b->maps, slots, count, true, why))
 		bench_die("block the countries", why);
-	fprintf(stderr, "prog_cost: world database, %zu prefixes in the kernel (all but " HOME
-			")\n",
+	fprintf(stderr,
+		"prog_cost: world database, %zu prefixes in the kernel (all but " HOME ")\n",
 		report.written + report.unchanged);
 }
 
@@ -406,8 +405,9 @@ int main(int argc, char **argv)
 	       "| draw + XDP_DROP | ratio | xdpban's own ns |\n");
 	printf("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
 	if (json)
-		fprintf(json, "{\"part\": \"prog_cost\", \"repeat\": %u, \"rounds\": %u, "
-			      "\"cidr_bans\": %d, \"rows\": [",
+		fprintf(json,
+			"{\"part\": \"prog_cost\", \"repeat\": %u, \"rounds\": %u, "
+			"\"cidr_bans\": %d, \"rows\": [",
 			b.repeat, b.rounds, CIDR_BANS);
 	for (size_t c = 0; c < sizeof(ban_counts) / sizeof(ban_counts[0]); c++) {
 		if (ban_counts[c] > b.bans_loaded)
