@@ -19,8 +19,11 @@ static void family(FILE *out, const char *name, const char *type, const char *he
 	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
 }
 
-static void sample(FILE *out, const char *name, uint64_t value)
+/* A metric of one unlabelled sample, with its HELP and TYPE lines. */
+static void single(FILE *out, const char *name, const char *type, const char *help,
+		   uint64_t value)
 {
+	family(out, name, type, help);
 	fprintf(out, "%s %" PRIu64 "\n", name, value);
 }
 
@@ -88,16 +91,14 @@ static void write_bans(FILE *out, const struct metrics_snapshot *s)
 	       "Bans in the kernel maps at the last sweep, by kind (address or cidr).");
 	labelled(out, "xdpban_bans_active", "kind", "address", s->bans_address);
 	labelled(out, "xdpban_bans_active", "kind", "cidr", s->bans_cidr);
-	family(out, "xdpban_bans_counted_timestamp_seconds", "gauge",
-	       "When the last sweep counted the bans (Unix time).");
-	fprintf(out, "xdpban_bans_counted_timestamp_seconds %" PRId64 "\n", s->bans_counted_at);
+	single(out, "xdpban_bans_counted_timestamp_seconds", "gauge",
+	       "When the last sweep counted the bans (Unix time).", (uint64_t)s->bans_counted_at);
 }
 
 static void write_daemon(FILE *out, const struct metrics_snapshot *s)
 {
-	family(out, "xdpban_account_blocks_active", "gauge",
-	       "Accounts blocked now by the account rule.");
-	sample(out, "xdpban_account_blocks_active", s->rules.blocks_held);
+	single(out, "xdpban_account_blocks_active", "gauge",
+	       "Accounts blocked now by the account rule.", s->rules.blocks_held);
 	family(out, "xdpban_events_total", "counter",
 	       "Authentication outcomes taken in, by source.");
 	for (size_t i = 0; i < s->source_count; i++)
@@ -108,28 +109,24 @@ static void write_daemon(FILE *out, const struct metrics_snapshot *s)
 		if (s->sources[i].lines)
 			labelled(out, "xdpban_log_lines_total", "source", s->sources[i].name,
 				 s->sources[i].lines);
-	family(out, "xdpban_failures_total", "counter", "Failed logins the rules counted.");
-	sample(out, "xdpban_failures_total", s->rules.failures);
-	family(out, "xdpban_ignored_allowlisted_total", "counter",
-	       "Failures from allowlisted or own addresses, not counted.");
-	sample(out, "xdpban_ignored_allowlisted_total", s->ignored_allowlisted);
-	family(out, "xdpban_log_echoes_total", "counter",
-	       "Log failures not counted: the policy endpoint had reported them.");
-	sample(out, "xdpban_log_echoes_total", s->log_echoes);
-	family(out, "xdpban_rule_bans_total", "counter", "Bans the IP rule applied.");
-	sample(out, "xdpban_rule_bans_total", s->daemon_bans);
-	family(out, "xdpban_account_blocks_total", "counter",
-	       "Account blocks the account rule started.");
-	sample(out, "xdpban_account_blocks_total", s->daemon_blocks);
-	family(out, "xdpban_ban_errors_total", "counter",
-	       "Bans the rules decided that could not be written to the maps.");
-	sample(out, "xdpban_ban_errors_total", s->apply_errors);
-	family(out, "xdpban_rules_tracked_addresses", "gauge",
-	       "Addresses whose recent failures the IP rule holds.");
-	sample(out, "xdpban_rules_tracked_addresses", s->rules.ips);
-	family(out, "xdpban_rules_evictions_total", "counter",
-	       "Live rule entries pushed out of the bounded tables by newer ones.");
-	sample(out, "xdpban_rules_evictions_total", s->rules.evictions);
+	single(out, "xdpban_failures_total", "counter", "Failed logins the rules counted.",
+	       s->rules.failures);
+	single(out, "xdpban_ignored_allowlisted_total", "counter",
+	       "Failures from allowlisted or own addresses, not counted.",
+	       s->ignored_allowlisted);
+	single(out, "xdpban_log_echoes_total", "counter",
+	       "Log failures not counted: the policy endpoint had reported them.", s->log_echoes);
+	single(out, "xdpban_rule_bans_total", "counter", "Bans the IP rule applied.",
+	       s->daemon_bans);
+	single(out, "xdpban_account_blocks_total", "counter",
+	       "Account blocks the account rule started.", s->daemon_blocks);
+	single(out, "xdpban_ban_errors_total", "counter",
+	       "Bans the rules decided that could not be written to the maps.", s->apply_errors);
+	single(out, "xdpban_rules_tracked_addresses", "gauge",
+	       "Addresses whose recent failures the IP rule holds.", s->rules.ips);
+	single(out, "xdpban_rules_evictions_total", "counter",
+	       "Live rule entries pushed out of the bounded tables by newer ones.",
+	       s->rules.evictions);
 }
 
 static void write_policy(FILE *out, const struct metrics_snapshot *s)

@@ -28,29 +28,27 @@ BAN_ADDR=192.0.2.80      # the IP rule
 write_daemon_config() {
 	daemon_files
 	: >"$WORK/empty.log"
-	cat >"$CONF" <<-EOF
-		# xdpban daemon under test (tests/e2e/test_policy.sh)
-		[daemon]
-		pin_dir = $PIN
-		state_dir = $STATE_DIR
-		control_socket = $CTL
-		log_level = info
-		sweep_interval = 1s
-		metrics_listen = ${3:-off}
+	{
+		daemon_conf_start
+		cat <<-EOF
+			log_level = info
+			sweep_interval = 1s
+			metrics_listen = ${3:-off}
 
-		[rules]
-		ip_failures = 5
-		account_failures = 3
-		account_min_ips = 2
-		tarpit = ${1}s
+			[rules]
+			ip_failures = 5
+			account_failures = 3
+			account_min_ips = 2
+			tarpit = ${1}s
 
-		[policy]
-		listen = 127.0.0.1:$2
-		api_key = ${4:-}
+			[policy]
+			listen = 127.0.0.1:$2
+			api_key = ${4:-}
 
-		[source empty]
-		path = $WORK/empty.log
-	EOF
+			[source empty]
+			path = $WORK/empty.log
+		EOF
+	} >"$CONF"
 }
 
 e2e_setup() {
@@ -135,6 +133,8 @@ test_malformed() {
 	out=$(policy report "$out")
 	check_eq "a body over 64 KiB is a 413" 413 "$(answer_code "$out")"
 	check_not "none of them banned anything" banned "$BAN_ADDR"
+	check "the refusal is logged with its reason" \
+		daemon_said "policy: refused (400): body is not a JSON object"
 }
 
 test_ip_ban() {
