@@ -731,6 +731,8 @@ static void on_tick(struct daemon *d)
 	d->ticks++;
 	poll_sources(d); /* a safety net under inotify */
 	publish_zone(d);
+	if (d->fleet) /* the operator's unbans and allowlist changes, to the fleet */
+		fleet_tick(d->fleet);
 	if (d->ticks % RULES_EXPIRE_TICKS == 0)
 		rules_expire(d->rules, now_ns);
 	if (now_ns - d->last_sweep_ns >= d->conf->daemon.sweep_interval * NSEC_PER_SEC) {
@@ -1042,6 +1044,16 @@ static bool fleet_may_ban(void *ctx, const struct lpm_key *prefix)
 
 #define FLEET_START_WAIT_MS 2000 /* for Redis' bans before answering anyone */
 
+/* Another node's operator lifted this ban: lifted in the store too, or a restart would restore it. */
+static void fleet_unbanned(void *ctx, const struct lpm_key *prefix)
+{
+	struct daemon *d = ctx;
+	char why[ERRMSG_LEN];
+
+	if (d->store && store_lift_bans(d->store, prefix, 1, wall_now(), "unban", NULL, why))
+		say(d, CONF_LOG_WARNING, "store: %s", why);
+}
+
 /* [fleet]: connects and, before the daemon answers anyone, loads the fleet's bans and blocks. */
 static void open_fleet(struct daemon *d)
 {
@@ -1049,7 +1061,9 @@ static void open_fleet(struct daemon *d)
 				       .pin_dir = d->conf->daemon.pin_dir,
 				       .rules = &d->rules,
 				       .rules_cfg = &d->rules_cfg };
-	struct fleet_hooks hooks = { .ctx = d, .log = fleet_log, .may_ban = fleet_may_ban };
+	struct fleet_hooks hooks = {
+		.ctx = d, .log = fleet_log, .may_ban = fleet_may_ban, .unbanned = fleet_unbanned
+	};
 	char why[ERRMSG_LEN];
 
 	if (is_off(d->conf->fleet.redis))

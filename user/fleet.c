@@ -22,11 +22,15 @@
 #define BACKOFF_MAX_MS	   10000
 #define SYNC_DEADLINE_MS   5000	  /* connected but not synced by then: start over */
 #define MAX_IN_FLIGHT	   100000 /* commands awaiting a reply; failures beyond are not sent */
-#define MAX_PENDING_BLOCKS 4096	  /* blocks decided while Redis was away, pushed on return */
-#define KEY_LEN		   (CONF_POLICY_TEXT_LEN + 32)
-#define NODE_LEN	   CONF_POLICY_TEXT_LEN
-#define MS_PER_SEC	   1000LL
-#define NSEC_PER_MS	   1000000LL
+#define MAX_PENDING_BLOCKS 4096
+#define MAX_REMOTE_KEYS                                                                            \
+	1024 /* remote changes told apart from the operator's per tick */ /* blocks decided while  \
+									     Redis was away,       \
+									     pushed on return */
+#define KEY_LEN	    (CONF_POLICY_TEXT_LEN + 32)
+#define NODE_LEN    CONF_POLICY_TEXT_LEN
+#define MS_PER_SEC  1000LL
+#define NSEC_PER_MS 1000000LL
 
 /*
  * One failure. KEYS: fail:ip:CIDR, bans, fail:acct:A, fail:acctip:A, blocks.
@@ -116,7 +120,7 @@ struct fleet {
 	struct fleet_target target;
 	struct fleet_hooks hooks;
 	char node[NODE_LEN];
-	char bans_key[KEY_LEN], blocks_key[KEY_LEN], channel[KEY_LEN];
+	char bans_key[KEY_LEN], blocks_key[KEY_LEN], allow_key[KEY_LEN], channel[KEY_LEN];
 	int epoll_fd, timer_fd;
 	struct fleet_io io[2]; /* IO_CMD: commands; IO_SUB: the subscription */
 	enum fleet_state state;
@@ -133,6 +137,16 @@ struct fleet {
 	unsigned long in_flight;
 	struct pending_block pending[MAX_PENDING_BLOCKS];
 	size_t pending_count;
+	/* The maps at the last scan, to tell what the operator changed since. */
+	struct ban_record *seen_bans;
+	size_t seen_ban_count;
+	struct allow_record *seen_allows;
+	size_t seen_allow_count;
+	bool have_seen;
+	/* Prefixes other nodes changed here since the last scan: not the operator's doing. */
+	struct lpm_key remote_keys[MAX_REMOTE_KEYS];
+	size_t remote_key_count;
+	bool rebaseline; /* too many of them (a sync): the next scan only takes stock */
 	struct fleet_counters counters;
 };
 
@@ -500,6 +514,64 @@ static void say_decision(struct fleet *f, const char *kind, const char *what, lo
 	    what, length, node, (double)(wall_now_us() - stamp_us) / 1000.0);
 }
 
+/* A change another node made, so that the next scan does not publish it as this node's. */
+static void note_remote(struct fleet *f, const struct lpm_key *key)
+{
+	if (f->remote_key_count < MAX_REMOTE_KEYS)
+		f->remote_keys[f->remote_key_count++] = *key;
+	else
+		f->rebaseline = true;
+}
+
+static bool noted_remote(const struct fleet *f, const struct lpm_key *key)
+{
+	for (size_t i = 0; i < f->remote_key_count; i++) {
+		if (cidr_compare(&f->remote_keys[i], key) == 0)
+			return true;
+	}
+	return false;
+}
+
+/* An operator's unban or allowlist change on another node, made here too. */
+static void apply_change(struct fleet *f, const char *kind, const char *cidr, const char *node,
+			 long long stamp_us)
+{
+	char why[ERRMSG_LEN];
+	struct lpm_key key;
+	int lock, err;
+
+	if (cidr_parse(cidr, &key, why)) {
+		say(f, CONF_LOG_WARNING, "fleet: ignoring %s of '%s': %s", kind, cidr, why);
+		return;
+	}
+	lock = pins_lock(f->target.pin_dir, why);
+	if (lock < 0) {
+		say(f, CONF_LOG_ERROR, "fleet: cannot %s %s: %s", kind, cidr, why);
+		return;
+	}
+	if (strcmp(kind, "unban") == 0)
+		err = bans_remove(f->target.maps, &key, 1, why);
+	else if (strcmp(kind, "allow") == 0)
+		err = allow_add(f->target.maps, &key, 1, why);
+	else
+		err = allow_remove(f->target.maps, &key, 1, why);
+	close(lock);
+	note_remote(f, &key);
+	if (err == -ENOENT)
+		return; /* nothing of it here */
+	if (err) {
+		say(f, CONF_LOG_ERROR, "fleet: cannot %s %s: %s", kind, cidr, why);
+		return;
+	}
+	if (strcmp(kind, "unban") == 0) {
+		rules_unban(*f->target.rules, &key, ban_clock_now_ns());
+		f->hooks.unbanned(f->hooks.ctx, &key);
+	}
+	f->counters.remote_changes++;
+	say(f, CONF_LOG_INFO, "fleet: %s %s from node %s (%.3f ms after it was made)", kind, cidr,
+	    node, (double)(wall_now_us() - stamp_us) / 1000.0);
+}
+
 /* "ban DEADLINE NODE STAMP_US CIDR" or "block DEADLINE NODE STAMP_US ACCOUNT". */
 static void apply_message(struct fleet *f, const char *text)
 {
@@ -521,8 +593,12 @@ static void apply_message(struct fleet *f, const char *text)
 		    apply_bans(f, &request, 1))
 			return;
 		f->counters.remote_bans++;
+		note_remote(f, &request.key);
 		parse_deadline(deadline, &permanent, &deadline_ms);
 		say_decision(f, "ban", text + used, permanent ? 0 : deadline_ms, node, stamp_us);
+	} else if (strcmp(kind, "unban") == 0 || strcmp(kind, "allow") == 0 ||
+		   strcmp(kind, "unallow") == 0) {
+		apply_change(f, kind, text + used, node, stamp_us);
 	} else if (strcmp(kind, "block") == 0 &&
 		   parse_deadline(deadline, &permanent, &deadline_ms) && !permanent) {
 		apply_block(f, text + used, deadline_ms);
@@ -676,6 +752,35 @@ static void on_loaded_bans(redisAsyncContext *ac, void *r, void *privdata)
 		synced(f);
 }
 
+static void on_loaded_allows(redisAsyncContext *ac, void *r, void *privdata)
+{
+	struct fleet *f = ac->data;
+	redisReply *reply = r;
+	struct lpm_key *keys;
+	char why[ERRMSG_LEN];
+	size_t n = 0;
+	int lock;
+
+	(void)privdata;
+	if (reply_failed(f, reply, "SMEMBERS") || reply->type != REDIS_REPLY_ARRAY)
+		return;
+	keys = calloc(reply->elements + 1, sizeof(*keys));
+	for (size_t i = 0; keys && i < reply->elements; i++) {
+		if (!cidr_parse(reply->element[i]->str, &keys[n], why))
+			n++;
+	}
+	lock = n ? pins_lock(f->target.pin_dir, why) : -1;
+	if (lock >= 0 && allow_add(f->target.maps, keys, n, why))
+		say(f, CONF_LOG_ERROR, "fleet: cannot allow the fleet's %zu prefixes: %s", n, why);
+	if (lock >= 0)
+		close(lock);
+	for (size_t i = 0; i < n; i++)
+		note_remote(f, &keys[i]);
+	free(keys);
+	if (--f->sync_pending == 0)
+		synced(f);
+}
+
 static void on_loaded_blocks(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct fleet *f = ac->data;
@@ -713,11 +818,12 @@ static void start_sync(struct fleet *f)
 	push_local_bans(f);
 	push_pending_blocks(f);
 	snprintf(now, sizeof(now), "(%lld", (long long)wall_now_ms());
-	f->sync_pending = 2;
+	f->sync_pending = 3;
 	redisAsyncCommand(f->io[IO_CMD].ac, on_loaded_bans, NULL,
 			  "ZRANGEBYSCORE %s %s +inf WITHSCORES", f->bans_key, now);
 	redisAsyncCommand(f->io[IO_CMD].ac, on_loaded_blocks, NULL,
 			  "ZRANGEBYSCORE %s %s +inf WITHSCORES", f->blocks_key, now);
+	redisAsyncCommand(f->io[IO_CMD].ac, on_loaded_allows, NULL, "SMEMBERS %s", f->allow_key);
 }
 
 /* ---- failures counted fleet-wide ---- */
@@ -814,6 +920,132 @@ void fleet_report(struct fleet *f, const struct auth_event *event,
 	if (block_deadline)
 		publish_block(f, decision->account, block_deadline);
 	count_failure(f, event, decision);
+}
+
+/* ---- what the operator changes by hand: unbans, bans, the allowlist ---- */
+
+/* "unban", "allow" or "unallow" of key: into Redis' state, then to every node. */
+static void publish_change(struct fleet *f, const char *kind, const struct lpm_key *key)
+{
+	char cidr[CIDR_TEXT_LEN], message[NODE_LEN + CIDR_TEXT_LEN + 64];
+
+	if (!may_send(f))
+		return;
+	cidr_format(key, cidr);
+	snprintf(message, sizeof(message), "%s 0 %s %lld %s", kind, f->node,
+		 (long long)wall_now_us(), cidr);
+	f->in_flight += 2;
+	f->counters.published++;
+	if (strcmp(kind, "unban") == 0)
+		redisAsyncCommand(f->io[IO_CMD].ac, on_published, NULL, "ZREM %s %s", f->bans_key,
+				  cidr);
+	else
+		redisAsyncCommand(f->io[IO_CMD].ac, on_published, NULL, "%s %s %s",
+				  strcmp(kind, "allow") == 0 ? "SADD" : "SREM", f->allow_key, cidr);
+	redisAsyncCommand(f->io[IO_CMD].ac, on_published, NULL, "PUBLISH %s %s", f->channel,
+			  message);
+}
+
+static int compare_bans(const void *a, const void *b)
+{
+	return cidr_compare(&((const struct ban_record *)a)->key,
+			    &((const struct ban_record *)b)->key);
+}
+
+static int compare_allows(const void *a, const void *b)
+{
+	return cidr_compare(&((const struct allow_record *)a)->key,
+			    &((const struct allow_record *)b)->key);
+}
+
+/*
+ * Two sorted lists walked together (NULL: that list is done): -1 only in
+ * the old one, 1 only in the new one, 0 in both.
+ */
+static int merge_step(const struct lpm_key *old, const struct lpm_key *new)
+{
+	int order;
+
+	if (!old)
+		return 1;
+	if (!new)
+		return -1;
+	order = cidr_compare(old, new);
+	return (order > 0) - (order < 0);
+}
+
+/* Bans gone before their end (xdpban unban) and new bans by hand (xdpban ban). */
+static void publish_ban_changes(struct fleet *f, const struct ban_record *bans, size_t count)
+{
+	const struct ban_record *seen = f->seen_bans;
+	uint64_t now_ns = ban_clock_now_ns();
+	size_t i = 0, j = 0;
+
+	while (i < f->seen_ban_count || j < count) {
+		int step = merge_step(i < f->seen_ban_count ? &seen[i].key : NULL,
+				      j < count ? &bans[j].key : NULL);
+
+		if (step < 0 && !noted_remote(f, &seen[i].key) &&
+		    (ban_is_permanent(&seen[i].entry) ||
+		     seen[i].entry.expires_ns > now_ns + NSEC_PER_SEC))
+			publish_change(f, "unban", &seen[i].key);
+		if (step > 0 && bans[j].entry.origin == BAN_ORIGIN_MANUAL)
+			publish_ban(f, &bans[j].key, ban_is_permanent(&bans[j].entry),
+				    bans[j].entry.expires_ns);
+		i += step <= 0;
+		j += step >= 0;
+	}
+}
+
+static void publish_allow_changes(struct fleet *f, const struct allow_record *allows, size_t count)
+{
+	const struct allow_record *seen = f->seen_allows;
+	size_t i = 0, j = 0;
+
+	while (i < f->seen_allow_count || j < count) {
+		int step = merge_step(i < f->seen_allow_count ? &seen[i].key : NULL,
+				      j < count ? &allows[j].key : NULL);
+
+		if (step < 0 && !noted_remote(f, &seen[i].key))
+			publish_change(f, "unallow", &seen[i].key);
+		if (step > 0 && !noted_remote(f, &allows[j].key))
+			publish_change(f, "allow", &allows[j].key);
+		i += step <= 0;
+		j += step >= 0;
+	}
+}
+
+void fleet_tick(struct fleet *f)
+{
+	struct ban_record *bans = NULL;
+	struct allow_record *allows = NULL;
+	size_t ban_count = 0, allow_count = 0;
+	char why[ERRMSG_LEN];
+
+	if (f->have_seen && f->state != FLEET_SYNCED)
+		return; /* the stock taken before Redis went away stays, to compare with once back
+			 */
+	if (bans_list(f->target.maps, &bans, &ban_count, why) ||
+	    allow_list(f->target.maps, &allows, &allow_count, why)) {
+		say(f, CONF_LOG_WARNING, "fleet: cannot read the maps: %s", why);
+		free(bans);
+		return;
+	}
+	qsort(bans, ban_count, sizeof(*bans), compare_bans);
+	qsort(allows, allow_count, sizeof(*allows), compare_allows);
+	if (f->have_seen && !f->rebaseline) {
+		publish_ban_changes(f, bans, ban_count);
+		publish_allow_changes(f, allows, allow_count);
+	}
+	free(f->seen_bans);
+	free(f->seen_allows);
+	f->seen_bans = bans;
+	f->seen_ban_count = ban_count;
+	f->seen_allows = allows;
+	f->seen_allow_count = allow_count;
+	f->have_seen = true;
+	f->rebaseline = false;
+	f->remote_key_count = 0;
 }
 
 /* ---- the fleet's own events ---- */
@@ -914,6 +1146,7 @@ struct fleet *fleet_open(const struct conf_fleet *conf, const struct fleet_targe
 	name_node(f);
 	snprintf(f->bans_key, sizeof(f->bans_key), "%s:bans", conf->key_prefix);
 	snprintf(f->blocks_key, sizeof(f->blocks_key), "%s:blocks", conf->key_prefix);
+	snprintf(f->allow_key, sizeof(f->allow_key), "%s:allow", conf->key_prefix);
 	snprintf(f->channel, sizeof(f->channel), "%s:events", conf->key_prefix);
 	f->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
 	f->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
@@ -939,5 +1172,7 @@ void fleet_close(struct fleet *f)
 		close(f->timer_fd);
 	if (f->epoll_fd >= 0)
 		close(f->epoll_fd);
+	free(f->seen_bans);
+	free(f->seen_allows);
 	free(f);
 }

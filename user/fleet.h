@@ -10,6 +10,7 @@
  *   P:blocks          sorted set: account (ASCII lower case) -> wall deadline (ms)
  *   P:fail:ip:CIDR    sorted set: one member per failure -> Redis' time (ms)
  *   P:fail:acct:A, P:fail:acctip:A  failures and distinct sources of account A
+ *   P:allow           set: the fleet's allowlist (CIDR text)
  *   P:events          pub/sub channel: "ban DEADLINE NODE STAMP_US CIDR",
  *                     "block DEADLINE NODE STAMP_US ACCOUNT" (DEADLINE "inf": permanent)
  * Failures are counted by one Lua script per failure that trims the window,
@@ -45,6 +46,8 @@ struct fleet_hooks {
 	void (*log)(void *ctx, enum conf_log_level level, const char *message);
 	/* False when prefix must not be banned here (allowlisted, own address). */
 	bool (*may_ban)(void *ctx, const struct lpm_key *prefix);
+	/* Another node's operator lifted the ban of prefix; it is out of the maps here. */
+	void (*unbanned)(void *ctx, const struct lpm_key *prefix);
 };
 
 /* Where remote decisions go: the daemon's maps, pin dir, and its rules (replaced on SIGHUP). */
@@ -83,9 +86,21 @@ bool fleet_wait_synced(struct fleet *fleet, unsigned int timeout_ms);
 void fleet_report(struct fleet *fleet, const struct auth_event *event,
 		  const struct rules_decision *decision);
 
+/*
+ * Every tick: compares the maps with the last tick's and publishes what the
+ * operator changed by hand (xdpban unban, ban, allow, unallow) to the
+ * fleet. A ban gone more than 1 s before its end counts as unbanned (so
+ * does one the full exact-address map evicted). Changes applied from other
+ * nodes are not published again; changes made while Redis is away are
+ * published once it is back (an unban made then is undone by the fleet's
+ * copy of the ban that the sync loads: nothing is lifted by an outage).
+ */
+void fleet_tick(struct fleet *fleet);
+
 struct fleet_counters {
 	bool synced;
 	uint64_t remote_bans, remote_blocks;   /* applied from other nodes */
+	uint64_t remote_changes;	       /* unbans and allowlist changes from them */
 	uint64_t fleet_bans, fleet_blocks;     /* decided by the fleet's counts on our failure */
 	uint64_t published, reported, dropped; /* decisions sent, failures sent, not sent */
 	uint64_t outages;

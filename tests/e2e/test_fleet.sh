@@ -11,7 +11,43 @@
 # one account from 2 addresses over 3 nodes block it on every node's policy
 # endpoint; Redis stopped mid-attack: every node keeps deciding locally, says
 # so once, and when a new, empty Redis starts, the nodes push their bans
-# back and receive what was decided meanwhile; nothing banned is lifted.
+# back and receive what was decided meanwhile; nothing banned is lifted;
+# xdpban unban, ban, allow and unallow on one node reach the other two.
+allowed_on() { # allowed_on N PREFIX
+	xn "$1" --json list | jq -e --arg p "$2" '.allowlist[] | select(.prefix == $p)' >/dev/null
+}
+
+nowhere_but() { # nowhere_but N CHECK ARG: CHECK fails on every other node
+	local n
+	for n in "${NODES[@]}"; do
+		[ "$n" = "$1" ] || ! "$2" "$n" "$3" || return 1
+	done
+}
+
+everywhere() { # everywhere CHECK ARG
+	local n
+	for n in "${NODES[@]}"; do "$1" "$n" "$2" || return 1; done
+}
+
+# What an operator does by hand with the CLI on one node reaches the others.
+test_operator_changes_propagate() {
+	local manual=198.51.100.250 range=203.0.113.200/29
+	xn 3 ban "$manual" --for 10m >/dev/null
+	check "xdpban ban on node 3 bans on nodes 1 and 2" wait_until 10 everywhere banned_on "$manual"
+	xn 1 unban "$manual" >/dev/null
+	check "xdpban unban on node 1 lifts it on nodes 2 and 3" \
+		wait_until 10 nowhere_but 1 banned_on "$manual"
+	check_eq "and in Redis" "" "$(redis_cli zscore xdpban:bans "$manual")"
+	check "node 2 logged where the unban came from" said 2 "fleet: unban $manual from node node1"
+	xn 2 allow "$range" >/dev/null
+	check "xdpban allow on node 2 allowlists $range on every node" \
+		wait_until 10 everywhere allowed_on "$range"
+	check_eq "Redis holds the fleet's allowlist" "$range" "$(redis_cli smembers xdpban:allow)"
+	xn 2 unallow "$range" >/dev/null
+	check "xdpban unallow on node 2 takes it off every node" \
+		wait_until 10 nowhere_but 2 allowed_on "$range"
+}
+
 # Node 1 publishes its bans (its own and the fleet's) as a DNSBL served by a
 # real rbldnsd, which lists the attacker.
 # Propagation latency (decision to the ban in the other nodes' maps) over 100
@@ -290,7 +326,7 @@ main() {
 	setup_fleet
 	for test in test_failures_spread_over_the_fleet_ban_everywhere \
 		test_account_block_is_fleet_wide test_redis_restart_mid_attack_loses_nothing \
-		test_propagation_latency; do
+		test_operator_changes_propagate test_propagation_latency; do
 		if [ -n "${E2E_ONLY:-}" ] && [ "$E2E_ONLY" != "$test" ]; then
 			continue
 		fi
