@@ -22,15 +22,12 @@
 #define BACKOFF_MAX_MS	   10000
 #define SYNC_DEADLINE_MS   5000	  /* connected but not synced by then: start over */
 #define MAX_IN_FLIGHT	   100000 /* commands awaiting a reply; failures beyond are not sent */
-#define MAX_PENDING_BLOCKS 4096
-#define MAX_REMOTE_KEYS                                                                            \
-	1024 /* remote changes told apart from the operator's per tick */ /* blocks decided while  \
-									     Redis was away,       \
-									     pushed on return */
-#define KEY_LEN	    (CONF_POLICY_TEXT_LEN + 32)
-#define NODE_LEN    CONF_POLICY_TEXT_LEN
-#define MS_PER_SEC  1000LL
-#define NSEC_PER_MS 1000000LL
+#define MAX_PENDING_BLOCKS 4096	  /* blocks decided while Redis was away, pushed on return */
+#define MAX_REMOTE_NOTES   1024	  /* remote changes told apart from the operator's, per tick */
+#define KEY_LEN		   (CONF_POLICY_TEXT_LEN + 32)
+#define NODE_LEN	   CONF_POLICY_TEXT_LEN
+#define MS_PER_SEC	   1000LL
+#define NSEC_PER_MS	   1000000LL
 
 /*
  * One failure. KEYS: fail:ip:CIDR, bans, fail:acct:A, fail:acctip:A, blocks.
@@ -115,6 +112,13 @@ struct pending_block {
 	long long deadline_ms;
 };
 
+enum note_kind { NOTE_BANNED, NOTE_UNBANNED, NOTE_ALLOWED, NOTE_UNALLOWED };
+
+struct remote_note {
+	struct lpm_key key;
+	enum note_kind kind;
+};
+
 struct fleet {
 	struct conf_fleet conf;
 	struct fleet_target target;
@@ -143,9 +147,9 @@ struct fleet {
 	struct allow_record *seen_allows;
 	size_t seen_allow_count;
 	bool have_seen;
-	/* Prefixes other nodes changed here since the last scan: not the operator's doing. */
-	struct lpm_key remote_keys[MAX_REMOTE_KEYS];
-	size_t remote_key_count;
+	/* What other nodes changed here since the last scan: not the operator's doing. */
+	struct remote_note notes[MAX_REMOTE_NOTES];
+	size_t note_count;
 	bool rebaseline; /* too many of them (a sync): the next scan only takes stock */
 	struct fleet_counters counters;
 };
@@ -515,18 +519,18 @@ static void say_decision(struct fleet *f, const char *kind, const char *what, lo
 }
 
 /* A change another node made, so that the next scan does not publish it as this node's. */
-static void note_remote(struct fleet *f, const struct lpm_key *key)
+static void note_remote(struct fleet *f, const struct lpm_key *key, enum note_kind kind)
 {
-	if (f->remote_key_count < MAX_REMOTE_KEYS)
-		f->remote_keys[f->remote_key_count++] = *key;
+	if (f->note_count < MAX_REMOTE_NOTES)
+		f->notes[f->note_count++] = (struct remote_note){ *key, kind };
 	else
 		f->rebaseline = true;
 }
 
-static bool noted_remote(const struct fleet *f, const struct lpm_key *key)
+static bool noted_remote(const struct fleet *f, const struct lpm_key *key, enum note_kind kind)
 {
-	for (size_t i = 0; i < f->remote_key_count; i++) {
-		if (cidr_compare(&f->remote_keys[i], key) == 0)
+	for (size_t i = 0; i < f->note_count; i++) {
+		if (f->notes[i].kind == kind && cidr_compare(&f->notes[i].key, key) == 0)
 			return true;
 	}
 	return false;
@@ -556,7 +560,10 @@ static void apply_change(struct fleet *f, const char *kind, const char *cidr, co
 	else
 		err = allow_remove(f->target.maps, &key, 1, why);
 	close(lock);
-	note_remote(f, &key);
+	note_remote(f, &key,
+		    strcmp(kind, "unban") == 0	 ? NOTE_UNBANNED
+		    : strcmp(kind, "allow") == 0 ? NOTE_ALLOWED
+						 : NOTE_UNALLOWED);
 	if (err == -ENOENT)
 		return; /* nothing of it here */
 	if (err) {
@@ -593,7 +600,7 @@ static void apply_message(struct fleet *f, const char *text)
 		    apply_bans(f, &request, 1))
 			return;
 		f->counters.remote_bans++;
-		note_remote(f, &request.key);
+		note_remote(f, &request.key, NOTE_BANNED);
 		parse_deadline(deadline, &permanent, &deadline_ms);
 		say_decision(f, "ban", text + used, permanent ? 0 : deadline_ms, node, stamp_us);
 	} else if (strcmp(kind, "unban") == 0 || strcmp(kind, "allow") == 0 ||
@@ -775,7 +782,7 @@ static void on_loaded_allows(redisAsyncContext *ac, void *r, void *privdata)
 	if (lock >= 0)
 		close(lock);
 	for (size_t i = 0; i < n; i++)
-		note_remote(f, &keys[i]);
+		note_remote(f, &keys[i], NOTE_ALLOWED);
 	free(keys);
 	if (--f->sync_pending == 0)
 		synced(f);
@@ -985,7 +992,7 @@ static void publish_ban_changes(struct fleet *f, const struct ban_record *bans, 
 		int step = merge_step(i < f->seen_ban_count ? &seen[i].key : NULL,
 				      j < count ? &bans[j].key : NULL);
 
-		if (step < 0 && !noted_remote(f, &seen[i].key) &&
+		if (step < 0 && !noted_remote(f, &seen[i].key, NOTE_UNBANNED) &&
 		    (ban_is_permanent(&seen[i].entry) ||
 		     seen[i].entry.expires_ns > now_ns + NSEC_PER_SEC))
 			publish_change(f, "unban", &seen[i].key);
@@ -1006,12 +1013,47 @@ static void publish_allow_changes(struct fleet *f, const struct allow_record *al
 		int step = merge_step(i < f->seen_allow_count ? &seen[i].key : NULL,
 				      j < count ? &allows[j].key : NULL);
 
-		if (step < 0 && !noted_remote(f, &seen[i].key))
+		if (step < 0 && !noted_remote(f, &seen[i].key, NOTE_UNALLOWED))
 			publish_change(f, "unallow", &seen[i].key);
-		if (step > 0 && !noted_remote(f, &allows[j].key))
+		if (step > 0 && !noted_remote(f, &allows[j].key, NOTE_ALLOWED))
 			publish_change(f, "allow", &allows[j].key);
 		i += step <= 0;
 		j += step >= 0;
+	}
+}
+
+static bool listed_ban(const struct lpm_key *key, const struct ban_record *bans, size_t count)
+{
+	struct ban_record wanted = { .key = *key };
+
+	return count && bsearch(&wanted, bans, count, sizeof(*bans), compare_bans);
+}
+
+static bool listed_allow(const struct lpm_key *key, const struct allow_record *allows, size_t count)
+{
+	struct allow_record wanted = { .key = *key };
+
+	return count && bsearch(&wanted, allows, count, sizeof(*allows), compare_allows);
+}
+
+/*
+ * What another node put here since the last scan and the operator took
+ * away before this one: neither scan saw it, the notes did.
+ */
+static void publish_vanished(struct fleet *f, const struct ban_record *bans, size_t ban_count,
+			     const struct allow_record *allows, size_t allow_count)
+{
+	for (size_t i = 0; i < f->note_count; i++) {
+		const struct lpm_key *key = &f->notes[i].key;
+
+		if (f->notes[i].kind == NOTE_BANNED && !noted_remote(f, key, NOTE_UNBANNED) &&
+		    !listed_ban(key, bans, ban_count) &&
+		    !listed_ban(key, f->seen_bans, f->seen_ban_count))
+			publish_change(f, "unban", key);
+		if (f->notes[i].kind == NOTE_ALLOWED && !noted_remote(f, key, NOTE_UNALLOWED) &&
+		    !listed_allow(key, allows, allow_count) &&
+		    !listed_allow(key, f->seen_allows, f->seen_allow_count))
+			publish_change(f, "unallow", key);
 	}
 }
 
@@ -1023,8 +1065,7 @@ void fleet_tick(struct fleet *f)
 	char why[ERRMSG_LEN];
 
 	if (f->have_seen && f->state != FLEET_SYNCED)
-		return; /* the stock taken before Redis went away stays, to compare with once back
-			 */
+		return; /* the stock from before the outage stays, to compare with once back */
 	if (bans_list(f->target.maps, &bans, &ban_count, why) ||
 	    allow_list(f->target.maps, &allows, &allow_count, why)) {
 		say(f, CONF_LOG_WARNING, "fleet: cannot read the maps: %s", why);
@@ -1036,6 +1077,7 @@ void fleet_tick(struct fleet *f)
 	if (f->have_seen && !f->rebaseline) {
 		publish_ban_changes(f, bans, ban_count);
 		publish_allow_changes(f, allows, allow_count);
+		publish_vanished(f, bans, ban_count, allows, allow_count);
 	}
 	free(f->seen_bans);
 	free(f->seen_allows);
@@ -1045,7 +1087,7 @@ void fleet_tick(struct fleet *f)
 	f->seen_allow_count = allow_count;
 	f->have_seen = true;
 	f->rebaseline = false;
-	f->remote_key_count = 0;
+	f->note_count = 0;
 }
 
 /* ---- the fleet's own events ---- */

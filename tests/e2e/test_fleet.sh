@@ -29,16 +29,22 @@ everywhere() { # everywhere CHECK ARG
 	for n in "${NODES[@]}"; do "$1" "$n" "$2" || return 1; done
 }
 
-# What an operator does by hand with the CLI on one node reaches the others.
+# What an operator does by hand with the CLI on one node reaches the others,
+# even a ban that another node decided a moment before.
 test_operator_changes_propagate() {
-	local manual=198.51.100.250 range=203.0.113.200/29
+	local manual=198.51.100.250 ruled=198.51.100.240 range=203.0.113.200/29 i
 	xn 3 ban "$manual" --for 10m >/dev/null
 	check "xdpban ban on node 3 bans on nodes 1 and 2" wait_until 10 everywhere banned_on "$manual"
-	xn 1 unban "$manual" >/dev/null
-	check "xdpban unban on node 1 lifts it on nodes 2 and 3" \
-		wait_until 10 nowhere_but 1 banned_on "$manual"
+	xn 2 unban "$manual" >/dev/null
+	check "xdpban unban on node 2 lifts it on nodes 1 and 3" \
+		wait_until 10 nowhere_but 2 banned_on "$manual"
 	check_eq "and in Redis" "" "$(redis_cli zscore xdpban:bans "$manual")"
-	check "node 2 logged where the unban came from" said 2 "fleet: unban $manual from node node1"
+	check "node 1 logged where the unban came from" said 1 "fleet: unban $manual from node node2"
+	for i in 1 2 3 4 5; do fail_on 2 "$ruled"; done
+	check "a rule's ban on node 2 reaches every node" wait_until 10 everywhere banned_on "$ruled"
+	xn 1 unban "$ruled" >/dev/null
+	check "unbanned on node 1 at once, it is lifted on nodes 2 and 3" \
+		wait_until 10 nowhere_but 1 banned_on "$ruled"
 	xn 2 allow "$range" >/dev/null
 	check "xdpban allow on node 2 allowlists $range on every node" \
 		wait_until 10 everywhere allowed_on "$range"
