@@ -7,13 +7,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include <unistd.h>
 #include <arpa/inet.h>
 #include <arpa/nameser.h>
 #include <ares.h>
 #include "duration.h"
 #include "siphash.h"
+#include "subloop.h"
 
 #define TIMER_TAG    (-1) /* epoll data of the timer; sockets carry their descriptor */
 #define EPOLL_BATCH  16
@@ -46,7 +46,7 @@ struct dnsbl {
 	uint64_t timeout_ns;
 	ares_channel channel;
 	bool channel_ready;
-	int epoll_fd, timer_fd;
+	struct subloop loop; /* c-ares' sockets and its timeouts */
 	struct siphash_key key;
 	struct cache_slot *cache;
 	unsigned int in_flight;
@@ -197,41 +197,34 @@ static void on_socket_state(void *data, ares_socket_t fd, int readable, int writ
 				  .data.fd = fd };
 
 	if (!ev.events) {
-		epoll_ctl(d->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+		epoll_ctl(d->loop.epoll_fd, EPOLL_CTL_DEL, fd, NULL);
 		return;
 	}
-	if (epoll_ctl(d->epoll_fd, EPOLL_CTL_MOD, fd, &ev) && errno == ENOENT)
-		epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, fd, &ev);
+	if (epoll_ctl(d->loop.epoll_fd, EPOLL_CTL_MOD, fd, &ev) && errno == ENOENT)
+		epoll_ctl(d->loop.epoll_fd, EPOLL_CTL_ADD, fd, &ev);
 }
 
 /* The timer follows c-ares' next timeout (or is disarmed when nothing is pending). */
 static void rearm(struct dnsbl *d)
 {
 	struct timeval tv, *next = ares_timeout(d->channel, NULL, &tv);
-	struct itimerspec when = { 0 };
+	uint64_t ns =
+	    next ? (uint64_t)next->tv_sec * NSEC_PER_SEC + (uint64_t)next->tv_usec * 1000 : 0;
 
-	if (next) {
-		when.it_value.tv_sec = next->tv_sec;
-		when.it_value.tv_nsec = next->tv_usec * 1000L;
-		if (!when.it_value.tv_sec && !when.it_value.tv_nsec)
-			when.it_value.tv_nsec = 1; /* due now; zero would disarm */
-	}
-	timerfd_settime(d->timer_fd, 0, &when, NULL);
+	subloop_arm(&d->loop, next && !ns ? 1 : ns); /* due now: 1 ns, as 0 would disarm */
 }
 
 void dnsbl_handle(struct dnsbl *d)
 {
 	struct epoll_event ready[EPOLL_BATCH];
-	int n = epoll_wait(d->epoll_fd, ready, EPOLL_BATCH, 0);
+	int n = epoll_wait(d->loop.epoll_fd, ready, EPOLL_BATCH, 0);
 
 	for (int i = 0; i < n; i++) {
 		int fd = ready[i].data.fd;
-		uint64_t expirations;
 
 		if (fd == TIMER_TAG) {
-			if (read(d->timer_fd, &expirations, sizeof(expirations)) < 0)
-				continue;
-			ares_process_fd(d->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
+			if (subloop_timer_fired(&d->loop))
+				ares_process_fd(d->channel, ARES_SOCKET_BAD, ARES_SOCKET_BAD);
 			continue;
 		}
 		ares_process_fd(d->channel,
@@ -244,7 +237,7 @@ void dnsbl_handle(struct dnsbl *d)
 
 int dnsbl_fd(const struct dnsbl *d)
 {
-	return d->epoll_fd;
+	return d->loop.epoll_fd;
 }
 
 /* ---- checks ---- */
@@ -348,8 +341,6 @@ struct dnsbl *dnsbl_open(const struct conf_dnsbl *conf, const struct dnsbl_hooks
 			 char why[ERRMSG_LEN])
 {
 	struct dnsbl *d = calloc(1, sizeof(*d));
-	struct epoll_event timer = { .events = EPOLLIN, .data.fd = TIMER_TAG };
-
 	why[0] = '\0';
 	if (!d || !(d->cache = calloc(DNSBL_CACHE_SLOTS, sizeof(*d->cache)))) {
 		free(d);
@@ -358,11 +349,7 @@ struct dnsbl *dnsbl_open(const struct conf_dnsbl *conf, const struct dnsbl_hooks
 	}
 	d->hooks = *hooks;
 	d->timeout_ns = conf->lookup_timeout * NSEC_PER_SEC;
-	d->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	d->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (d->epoll_fd < 0 || d->timer_fd < 0 ||
-	    epoll_ctl(d->epoll_fd, EPOLL_CTL_ADD, d->timer_fd, &timer)) {
-		errmsg(why, "DNSBL: cannot set up its events: %s", strerror(errno));
+	if (subloop_open(&d->loop, (uint32_t)TIMER_TAG, "DNSBL", why)) {
 		dnsbl_close(d);
 		return NULL;
 	}
@@ -385,10 +372,7 @@ void dnsbl_close(struct dnsbl *d)
 		ares_destroy(d->channel);
 		ares_library_cleanup();
 	}
-	if (d->timer_fd >= 0)
-		close(d->timer_fd);
-	if (d->epoll_fd >= 0)
-		close(d->epoll_fd);
+	subloop_close(&d->loop);
 	free(d->cache);
 	free(d);
 }

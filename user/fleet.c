@@ -9,7 +9,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
-#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <hiredis/async.h>
@@ -17,6 +16,7 @@
 #include "addr.h"
 #include "bans.h"
 #include "duration.h"
+#include "subloop.h"
 
 #define BACKOFF_MIN_MS	   100
 #define BACKOFF_MAX_MS	   10000
@@ -125,7 +125,7 @@ struct fleet {
 	struct fleet_hooks hooks;
 	char node[NODE_LEN];
 	char bans_key[KEY_LEN], blocks_key[KEY_LEN], allow_key[KEY_LEN], channel[KEY_LEN];
-	int epoll_fd, timer_fd;
+	struct subloop loop;   /* the two connections and the reconnection timer */
 	struct fleet_io io[2]; /* IO_CMD: commands; IO_SUB: the subscription */
 	enum fleet_state state;
 	bool teardown;	  /* a connection failed inside a callback: close both after it */
@@ -217,37 +217,37 @@ static void io_update(struct fleet_io *io, uint32_t events)
 
 	if (events == io->events)
 		return;
-	if (epoll_ctl(io->fleet->epoll_fd, op, io->ac->c.fd, &ev) && errno != ENOENT)
+	if (epoll_ctl(io->fleet->loop.epoll_fd, op, io->ac->c.fd, &ev) && errno != ENOENT)
 		say(io->fleet, CONF_LOG_ERROR, "fleet: epoll: %s", strerror(errno));
 	io->events = events;
 }
 
-static void io_add_read(void *data)
+/* hiredis asks for one direction at a time. */
+static void io_want(void *data, uint32_t direction, bool wanted)
 {
 	struct fleet_io *io = data;
 
-	io_update(io, io->events | EPOLLIN);
+	io_update(io, wanted ? io->events | direction : io->events & ~direction);
+}
+
+static void io_add_read(void *data)
+{
+	io_want(data, EPOLLIN, true);
 }
 
 static void io_del_read(void *data)
 {
-	struct fleet_io *io = data;
-
-	io_update(io, io->events & ~(uint32_t)EPOLLIN);
+	io_want(data, EPOLLIN, false);
 }
 
 static void io_add_write(void *data)
 {
-	struct fleet_io *io = data;
-
-	io_update(io, io->events | EPOLLOUT);
+	io_want(data, EPOLLOUT, true);
 }
 
 static void io_del_write(void *data)
 {
-	struct fleet_io *io = data;
-
-	io_update(io, io->events & ~(uint32_t)EPOLLOUT);
+	io_want(data, EPOLLOUT, false);
 }
 
 static void io_cleanup(void *data)
@@ -276,9 +276,7 @@ static void io_attach(struct fleet *f, enum io_tag tag, redisAsyncContext *ac)
 
 static void arm_timer(struct fleet *f, unsigned int ms)
 {
-	struct itimerspec when = { .it_value = { ms / 1000, (long)(ms % 1000) * 1000000L } };
-
-	timerfd_settime(f->timer_fd, 0, &when, NULL);
+	subloop_arm(&f->loop, (uint64_t)ms * NSEC_PER_MS);
 }
 
 static const char *redis_address(const struct fleet *f)
@@ -1094,14 +1092,12 @@ void fleet_tick(struct fleet *f)
 
 int fleet_fd(const struct fleet *f)
 {
-	return f->epoll_fd;
+	return f->loop.epoll_fd;
 }
 
 static void on_timer(struct fleet *f)
 {
-	uint64_t expirations;
-
-	if (read(f->timer_fd, &expirations, sizeof(expirations)) != sizeof(expirations))
+	if (!subloop_timer_fired(&f->loop))
 		return;
 	if (f->state == FLEET_DOWN)
 		connect_now(f);
@@ -1112,7 +1108,7 @@ static void on_timer(struct fleet *f)
 void fleet_handle(struct fleet *f)
 {
 	struct epoll_event ready[8];
-	int n = epoll_wait(f->epoll_fd, ready, 8, 0);
+	int n = epoll_wait(f->loop.epoll_fd, ready, 8, 0);
 
 	for (int i = 0; i < n && !f->teardown; i++) {
 		uint32_t tag = ready[i].data.u32, events = ready[i].events;
@@ -1142,8 +1138,8 @@ bool fleet_wait_synced(struct fleet *f, unsigned int timeout_ms)
 
 		if (now >= until)
 			return false;
-		if (epoll_wait(f->epoll_fd, &ignored, 1, (int)((until - now) / NSEC_PER_MS) + 1) >
-		    0)
+		if (epoll_wait(f->loop.epoll_fd, &ignored, 1,
+			       (int)((until - now) / NSEC_PER_MS) + 1) > 0)
 			fleet_handle(f);
 	}
 	return true;
@@ -1174,7 +1170,6 @@ struct fleet *fleet_open(const struct conf_fleet *conf, const struct fleet_targe
 			 const struct fleet_hooks *hooks, char why[ERRMSG_LEN])
 {
 	struct fleet *f = calloc(1, sizeof(*f));
-	struct epoll_event timer = { .events = EPOLLIN, .data.u32 = IO_TIMER };
 
 	if (!f) {
 		errmsg(why, "out of memory");
@@ -1190,11 +1185,7 @@ struct fleet *fleet_open(const struct conf_fleet *conf, const struct fleet_targe
 	snprintf(f->blocks_key, sizeof(f->blocks_key), "%s:blocks", conf->key_prefix);
 	snprintf(f->allow_key, sizeof(f->allow_key), "%s:allow", conf->key_prefix);
 	snprintf(f->channel, sizeof(f->channel), "%s:events", conf->key_prefix);
-	f->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
-	f->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (f->epoll_fd < 0 || f->timer_fd < 0 ||
-	    epoll_ctl(f->epoll_fd, EPOLL_CTL_ADD, f->timer_fd, &timer)) {
-		errmsg(why, "fleet: cannot set up its events: %s", strerror(errno));
+	if (subloop_open(&f->loop, IO_TIMER, "fleet", why)) {
 		fleet_close(f);
 		return NULL;
 	}
@@ -1210,10 +1201,7 @@ void fleet_close(struct fleet *f)
 		if (f->io[tag].ac)
 			redisAsyncFree(f->io[tag].ac);
 	}
-	if (f->timer_fd >= 0)
-		close(f->timer_fd);
-	if (f->epoll_fd >= 0)
-		close(f->epoll_fd);
+	subloop_close(&f->loop);
 	free(f->seen_bans);
 	free(f->seen_allows);
 	free(f);

@@ -87,25 +87,11 @@ void zone_text_free(struct zone_text *text)
 	text->ip4 = text->ip6 = NULL;
 }
 
-static int write_all(int fd, const char *content, size_t len)
-{
-	while (len) {
-		ssize_t done = write(fd, content, len);
-
-		if (done < 0 && errno == EINTR)
-			continue;
-		if (done < 0)
-			return -errno;
-		content += done;
-		len -= (size_t)done;
-	}
-	return 0;
-}
-
 int zone_replace(const char *path, const char *content, char why[ERRMSG_LEN])
 {
 	char temp[PATH_MAX];
-	int fd, err;
+	int fd, err = 0;
+	FILE *out;
 
 	if (snprintf(temp, sizeof(temp), "%s.XXXXXX", path) >= (int)sizeof(temp)) {
 		errmsg(why, "%s: path too long", path);
@@ -117,10 +103,10 @@ int zone_replace(const char *path, const char *content, char why[ERRMSG_LEN])
 		errmsg(why, "cannot create a file next to %s: %s", path, strerror(errno));
 		return err;
 	}
-	err = write_all(fd, content, strlen(content));
-	if (!err && (fchmod(fd, 0644) || fsync(fd)))
+	out = fdopen(fd, "w");
+	if (!out || fputs(content, out) == EOF || fflush(out) || fchmod(fd, 0644) || fsync(fd))
 		err = -errno;
-	if (close(fd) && !err)
+	if ((out ? fclose(out) : close(fd)) && !err)
 		err = -errno;
 	if (!err && rename(temp, path))
 		err = -errno;

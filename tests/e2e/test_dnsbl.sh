@@ -30,11 +30,9 @@ V6_ADDR=2001:db8:1::5
 write_config() {
 	daemon_files
 	: >"$WORK/empty.log"
-	cat >"$CONF" <<-EOF
-		[daemon]
-		pin_dir = $PIN
-		state_dir = $STATE_DIR
-		control_socket = $CTL
+	{
+		daemon_conf_start
+		cat <<-EOF
 		sweep_interval = 1s
 
 		[policy]
@@ -50,7 +48,8 @@ write_config() {
 
 		[source empty]
 		path = $WORK/empty.log
-	EOF
+		EOF
+	} >"$CONF"
 }
 
 e2e_setup() {
