@@ -174,6 +174,25 @@ static void hang_up(struct server *server, int fd)
 		policy_http_run(server->http);
 }
 
+/*
+ * A socket bound to the next of 2^24 loopback addresses: connections the
+ * server closes first wait in TIME_WAIT, and from one source address they
+ * would use up the ephemeral ports within seconds.
+ */
+static int client_socket(void)
+{
+	static uint32_t next;
+	struct sockaddr_in src = { .sin_family = AF_INET };
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	src.sin_addr.s_addr = htonl(0x7f000000 | (++next & 0xffffff));
+	if (fd < 0 || bind(fd, (struct sockaddr *)&src, sizeof(src))) {
+		fprintf(stderr, "fuzz_policy_http: no client socket: %s\n", strerror(errno));
+		abort();
+	}
+	return fd;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct server *server;
@@ -183,9 +202,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!server)
 		server = server_start();
-	fd = socket(AF_INET, SOCK_STREAM, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&server->addr, sizeof(server->addr)))
+	fd = client_socket();
+	if (connect(fd, (struct sockaddr *)&server->addr, sizeof(server->addr))) {
+		fprintf(stderr, "fuzz_policy_http: cannot connect: %s\n", strerror(errno));
 		abort();
+	}
 	if (!size)
 		shutdown(fd, SHUT_WR);
 	got = exchange(server, fd, data, size, answer, sizeof(answer));
