@@ -915,6 +915,12 @@ static int handle_key(void *user, const char *section, const char *name, const c
 			     name, set_lines[i]);
 			return 0;
 		}
+		/* "key=#x" reads, but --check-config's "key = #x" would read back as a comment. */
+		if (value[0] == '#' || value[0] == ';') {
+			fail(ctx, -EINVAL, "%s = '%s': a value may not start with '%c'", name, value,
+			     value[0]);
+			return 0;
+		}
 		set_lines[i] = ctx->line;
 		copy = strdup(value); /* strtok_r writes to it */
 		if (!copy) {

@@ -7,6 +7,7 @@
 #include <string.h>
 #include "addr.h"
 #include "siphash.h"
+#include "text.h"
 
 #define NSEC_PER_SEC 1000000000ULL
 
@@ -439,11 +440,15 @@ void policy_handle(struct policy *p, const char *command, const char *body, size
 		refuse(p, r, 400);
 		return;
 	}
-	snprintf(r->event.user, sizeof(r->event.user), "%s", login);
-	snprintf(r->event.service, sizeof(r->event.service), "%s", protocol);
-	snprintf(r->event.pwhash, sizeof(r->event.pwhash), "%s", pwhash);
+	/*
+	 * Attacker-chosen text, made safe for logs and terminals; the allow check
+	 * asks for the very name the rules block, cut and cleaned the same way.
+	 */
+	text_copy_clean(r->event.user, sizeof(r->event.user), login, strlen(login));
+	text_copy_clean(r->event.service, sizeof(r->event.service), protocol, strlen(protocol));
+	text_copy_clean(r->event.pwhash, sizeof(r->event.pwhash), pwhash, strlen(pwhash));
 	if (allow)
-		handle_allow(p, login, &r->event.ip, session, pwhash, now_ns, r);
+		handle_allow(p, r->event.user, &r->event.ip, session, pwhash, now_ns, r);
 	else if (!handle_report(p, doc, r))
 		refuse(p, r, 400);
 	json_decref(doc);

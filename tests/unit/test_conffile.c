@@ -464,6 +464,9 @@ static void unknown_keys_and_sections_are_errors(void **state)
 	rejected("[source a/b]\n", "test.conf:1:", "source a/b");
 	rejected("[rules\nip_failures = 5\n", "test.conf:1:", "without ']'");
 	rejected("[rules] junk\n", "test.conf:1:", "'junk'");
+	/* --check-config would print them as "key = #k", a comment (found by fuzz_conffile) */
+	rejected("[policy]\napi_key=#k\n", "test.conf:2:", "api_key = '#k'", "may not start");
+	rejected("[policy]\napi_header=;X\n", "test.conf:2:", "api_header", "may not start");
 }
 
 static void repeats_and_contradictions_are_errors(void **state)

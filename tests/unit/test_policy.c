@@ -632,6 +632,40 @@ static void long_values_truncated_and_escaped(void **state)
 	unmake(fx);
 }
 
+/* Attacker-chosen names cannot forge log lines or drive a terminal. */
+static void control_bytes_masked(void **state)
+{
+	struct fixture *fx = make(NULL);
+
+	(void)state;
+	run(fx, "report",
+	    "{\"login\":\"bob\\nxdpban[info]: ban 198.51.100.1\\u001b[2J\",\"remote\":"
+	    "\"192.0.2.7\",\"protocol\":\"imap\\r\",\"success\":false}",
+	    0);
+	assert_true(fx->r.has_event);
+	assert_string_equal(fx->r.event.user, "bob?xdpban[info]: ban 198.51.100.1?[2J");
+	assert_string_equal(fx->r.event.service, "imap?");
+	unmake(fx);
+}
+
+/* A blocked name longer than an event holds: the allow check asks for the same cut name. */
+static void long_blocked_login_is_enforced(void **state)
+{
+	struct fixture *fx = make(NULL);
+	char body[1024], login[300], blocked[EVENT_USER_LEN];
+
+	(void)state;
+	memset(login, 'y', sizeof(login) - 1);
+	login[sizeof(login) - 1] = '\0';
+	snprintf(blocked, sizeof(blocked), "%s", login);
+	fx->fake.blocked = blocked;
+	snprintf(body, sizeof(body),
+		 "{\"login\":\"%s\",\"remote\":\"192.0.2.7\",\"session_id\":\"s1\"}", login);
+	run(fx, "allow", body, 0);
+	assert_int_equal(fx->r.verdict, POLICY_TARPIT);
+	unmake(fx);
+}
+
 static void config_checked(void **state)
 {
 	struct policy_checks checks = { .account_blocked = fake_blocked, .ip_banned = fake_banned };
@@ -690,6 +724,8 @@ int main(void)
 		cmocka_unit_test(commands),
 		cmocka_unit_test(api_key),
 		cmocka_unit_test(long_values_truncated_and_escaped),
+		cmocka_unit_test(control_bytes_masked),
+		cmocka_unit_test(long_blocked_login_is_enforced),
 		cmocka_unit_test(config_checked),
 	};
 
