@@ -13,11 +13,11 @@ PACKAGES="
     iproute2 socat procps util-linux jq iputils-ping curl
 "
 # Only the tests need a real mail server (scripts/check.sh passes --tests).
-TEST_PACKAGES="dovecot-imapd dovecot-pop3d"
-# The fault tests move the daemon's wall clock alone (libfaketime).
-TEST_PACKAGES="$TEST_PACKAGES faketime"
+TEST_PACKAGES="dovecot-imapd dovecot-pop3d python3-prometheus-client"
 # The fleet's end-to-end test: a real Redis, rbldnsd and a DNS client (dig).
 TEST_PACKAGES="$TEST_PACKAGES redis-server rbldnsd bind9-dnsutils"
+# The fault tests move the daemon's wall clock alone (libfaketime).
+TEST_PACKAGES="$TEST_PACKAGES faketime"
 [ "${1:-}" = --tests ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
 # `make fuzz` needs libFuzzer and the sanitizer runtimes for clang.
 [ "${1:-}" = --fuzz ] && PACKAGES="$PACKAGES libclang-rt-14-dev"

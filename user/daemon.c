@@ -25,6 +25,7 @@
 #include "ban_filter.h"
 #include "bans.h"
 #include "ctlsock.h"
+#include "echo_filter.h"
 #include "dnsbl.h"
 #include "duration.h"
 #include "fleet.h"
@@ -40,6 +41,7 @@
 #include "reconcile.h"
 #include "rules.h"
 #include "store.h"
+#include "text.h"
 #include "verdict.h"
 #include "zone.h"
 
@@ -50,6 +52,7 @@
 #define RECENT_FAILURES	   4096 /* remembered to name a blocked account's addresses */
 #define SSH_LOGINS	   64	/* recent SSH logins, never banned while their session lasts */
 #define POLICY_SOURCE_NAME "dovecot-policy"
+#define ECHO_ADDRESSES	   65536 /* addresses whose policy-reported failures are remembered */
 
 /* epoll tags: which descriptor woke the loop. */
 enum wake {
@@ -110,11 +113,17 @@ struct daemon {
 	unsigned long refused_lockout; /* bans not applied: they would lock the operator out */
 	unsigned long control_refused; /* control connections from neither root nor the group */
 	unsigned long ban_evictions;   /* CIDR bans pushed out of a full map */
+	bool address_map_full;	       /* at the last sweep: the LRU map evicts */
+	unsigned long address_map_full_events; /* times it became full */
 	unsigned long ticks;
 	uint64_t last_sweep_ns;
 	bool stopping;
 	unsigned long events, ignored_allowlisted, bans, blocks, apply_errors;
 	unsigned long policy_events, control_events; /* log sources count their own */
+	struct echo_filter *echo; /* policy-reported failures a log line may repeat */
+	unsigned long echoed;	  /* log failures not counted again for that reason */
+	uint64_t refusal_logged_ns;    /* when a refused policy request was last logged */
+	unsigned long refusals_unlogged; /* refused since, not logged */
 };
 
 static void say(const struct daemon *d, enum conf_log_level level, const char *fmt, ...)
@@ -437,6 +446,24 @@ struct line_context {
 	struct source *source;
 };
 
+/*
+ * Whether a log failure was already reported through the policy endpoint
+ * (echo_filter.h); a line summing more attempts than that counts the rest.
+ */
+static bool absorb_echo(struct daemon *d, struct log_record *record)
+{
+	struct auth_event *event = &record->event;
+	unsigned int seen;
+
+	if (event->outcome != AUTH_FAIL ||
+	    (record->source != LOG_SOURCE_DOVECOT && record->source != LOG_SOURCE_POSTFIX))
+		return false;
+	seen = echo_filter_from_log(d->echo, &event->ip, event->attempts, ban_clock_now_ns());
+	d->echoed += seen;
+	event->attempts -= seen;
+	return event->attempts == 0;
+}
+
 static void on_line(void *ctx, const char *line, size_t len)
 {
 	struct line_context *lc = ctx;
@@ -446,7 +473,8 @@ static void on_line(void *ctx, const char *line, size_t len)
 	if (log_parser_line(lc->source->parser, line, len, &record) != 1)
 		return;
 	lc->source->events++;
-	handle_event(lc->daemon, &record.event, lc->source->conf.name, result);
+	if (!absorb_echo(lc->daemon, &record))
+		handle_event(lc->daemon, &record.event, lc->source->conf.name, result);
 }
 
 static void poll_source(struct daemon *d, struct source *source)
@@ -681,6 +709,31 @@ static void on_ban_expired(void *ctx, const struct ban_record *ban)
 		say(d, CONF_LOG_WARNING, "store: %s", why);
 }
 
+/*
+ * The exact-address map is an LRU hash: when it is full, the kernel makes
+ * room for a new ban by dropping the one least recently matched, silently.
+ * The sweep's count says when that starts (and stops); the store still has
+ * every ban, so a restart puts evicted ones back while they last.
+ */
+static void note_address_map_fill(struct daemon *d)
+{
+	bool full = d->ban_count.live_addr >= BAN_ADDR_CAPACITY - BAN_ADDR_CAPACITY / 100;
+
+	if (full == d->address_map_full)
+		return;
+	d->address_map_full = full;
+	if (!full) {
+		say(d, CONF_LOG_INFO, "the address ban map has room again (%zu of %u)",
+		    d->ban_count.live_addr, BAN_ADDR_CAPACITY);
+		return;
+	}
+	d->address_map_full_events++;
+	say(d, CONF_LOG_WARNING,
+	    "the address ban map is full (%zu of %u): new bans now push out the least "
+	    "recently matched ones",
+	    d->ban_count.live_addr, BAN_ADDR_CAPACITY);
+}
+
 /* Expired entries out of the maps (unless renewed meanwhile) and out of the store. */
 static void sweep(struct daemon *d)
 {
@@ -698,6 +751,7 @@ static void sweep(struct daemon *d)
 	} else {
 		d->ban_count = counts;
 		d->ban_counted_at = wall_now();
+		note_address_map_fill(d);
 	}
 	if (counts.swept && ban_filter_rebuild(&d->maps, why))
 		say(d, CONF_LOG_WARNING, "sweep: %s", why);
@@ -746,10 +800,11 @@ static void on_tick(struct daemon *d)
 /* What the hardening counts: faults met and refusals made. */
 static json_t *faults_json(const struct daemon *d)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I}", "refused_lockout",
+	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "refused_lockout",
 			 (json_int_t)d->refused_lockout, "control_refused",
 			 (json_int_t)d->control_refused, "ban_evictions",
-			 (json_int_t)d->ban_evictions, "reattached",
+			 (json_int_t)d->ban_evictions, "address_map_full",
+			 (json_int_t)d->address_map_full_events, "reattached",
 			 (json_int_t)d->ifwatch.reattached, "attach_failures",
 			 (json_int_t)d->ifwatch.failures);
 }
@@ -793,8 +848,9 @@ static json_t *control_event(struct daemon *d, json_t *request)
 		return json_pack("{s:b, s:s}", "ok", 0, "error", "ip must be one address");
 	event.outcome = strcmp(outcome, "fail") ? AUTH_OK : AUTH_FAIL;
 	addr_key_from_lpm(&event.ip, &key);
-	snprintf(event.user, sizeof(event.user), "%s", user ? user : "");
-	snprintf(event.service, sizeof(event.service), "%s", service ? service : "");
+	text_copy_clean(event.user, sizeof(event.user), user ? user : "", user ? strlen(user) : 0);
+	text_copy_clean(event.service, sizeof(event.service), service ? service : "",
+			service ? strlen(service) : 0);
 	d->control_events++;
 	handle_event(d, &event, "control", result);
 	return json_pack("{s:b, s:s}", "ok", 1, "result", result);
@@ -854,11 +910,35 @@ static bool policy_account_blocked(void *ctx, const char *login, uint64_t *deadl
 static bool policy_ip_banned(void *ctx, const struct addr_key *ip)
 {
 	struct daemon *d = ctx;
-	struct verdict_explanation verdict;
+	enum verdict_reason reason = verdict_of_bans(&d->maps, ip);
 
-	verdict_explain(&d->maps, ip, &verdict);
-	return verdict.reason == REASON_DROP_BAN || verdict.reason == REASON_DROP_CIDR ||
+	return reason == REASON_DROP_BAN || reason == REASON_DROP_CIDR ||
 	       (d->dnsbl && !allowlisted(d, ip) && dnsbl_check(d->dnsbl, ip));
+}
+
+/*
+ * Every refused request is logged (a wrong API key may be someone probing),
+ * at most one line a second so that a flood cannot fill the disk; the next
+ * line says how many were left out. The reason may quote the request: its
+ * control bytes are masked so that it cannot forge log lines.
+ */
+static void log_refusal(struct daemon *d, const struct policy_result *result)
+{
+	uint64_t now_ns = ban_clock_now_ns();
+	char reason[ERRMSG_LEN];
+
+	if (d->refusal_logged_ns && now_ns - d->refusal_logged_ns < NSEC_PER_SEC) {
+		d->refusals_unlogged++;
+		return;
+	}
+	text_copy_clean(reason, sizeof(reason), result->reason, strlen(result->reason));
+	if (d->refusals_unlogged)
+		say(d, CONF_LOG_WARNING, "policy: refused (%u): %s (and %lu more since the last such line)",
+		    result->http_status, reason, d->refusals_unlogged);
+	else
+		say(d, CONF_LOG_WARNING, "policy: refused (%u): %s", result->http_status, reason);
+	d->refusal_logged_ns = now_ns;
+	d->refusals_unlogged = 0;
 }
 
 static void policy_result(void *ctx, const struct policy_result *result)
@@ -867,8 +947,13 @@ static void policy_result(void *ctx, const struct policy_result *result)
 	char text[ERRMSG_LEN];
 
 	if (result->http_status != 200)
-		say(d, CONF_LOG_DEBUG, "policy: refused (%u): %s", result->http_status,
-		    result->reason);
+		log_refusal(d, result);
+	/* A failure report, or our own rejection's: Dovecot logs both as failures. */
+	if (result->verdict == POLICY_REPORTED && result->event.outcome == AUTH_FAIL &&
+	    echo_filter_from_policy(d->echo, &result->event.ip, ban_clock_now_ns())) {
+		d->echoed++;
+		return;
+	}
 	if (!result->has_event)
 		return;
 	d->policy_events++;
@@ -911,6 +996,7 @@ static char *metrics_page(void *ctx, size_t *len)
 	snap->daemon_blocks = d->blocks;
 	snap->apply_errors = d->apply_errors;
 	snap->ignored_allowlisted = d->ignored_allowlisted;
+	snap->log_echoes = d->echoed;
 	snap->have_policy = d->policy != NULL;
 	if (d->policy)
 		policy_get_counters(d->policy, &snap->policy);
@@ -1187,8 +1273,15 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 		/* Enforcement does not need the store: say so once and go on. */
 		say(d, CONF_LOG_ERROR, "%s; bans will not survive a reboot", why);
 		d->store = NULL;
+	} else if (store_checkpoint_in_background(d->store, why)) {
+		say(d, CONF_LOG_WARNING, "store: %s; checkpoints stay in the event loop", why);
 	}
 	d->recent = calloc(RECENT_FAILURES, sizeof(*d->recent));
+	d->echo = echo_filter_new(ECHO_ADDRESSES);
+	if (!d->recent || !d->echo) {
+		errmsg(why, "out of memory");
+		return -ENOMEM;
+	}
 	if (collect_own_addresses(d, why))
 		say(d, CONF_LOG_WARNING, "%s", why);
 	return 0;
@@ -1435,6 +1528,7 @@ out:
 	maps_close(&d.maps);
 	protected_free(&d.own);
 	free(d.recent);
+	echo_filter_free(d.echo);
 	conffile_free(d.conf);
 	return status;
 }

@@ -398,6 +398,18 @@ test_full_cidr_map() {
 	kill -HUP "$DAEMON_PID"
 }
 
+# The exact-address map is an LRU hash: full, the kernel evicts silently. The
+# daemon's sweep sees it, says so once and counts it.
+test_full_address_map() {
+	local file=$WORK/addresses.txt
+	awk 'BEGIN { for (i = 0; i < 1048576; i++)
+		printf "10.%d.%d.%d 1h\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$file"
+	xb ban --force --file "$file" >/dev/null
+	check "a full address map is reported once by the sweep" \
+		wait_until 15 daemon_said "the address ban map is full (1048576 of 1048576)"
+	check_eq "and counted in status .faults" 1 "$(status .faults.address_map_full)"
+}
+
 e2e_main test_capabilities test_control_socket test_link_down_up test_link_recreate \
 	test_kill9_burst test_store_garbage test_store_unwritable test_wall_clock_jump \
-	test_full_cidr_map
+	test_full_cidr_map test_full_address_map
