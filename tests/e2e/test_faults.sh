@@ -406,7 +406,7 @@ test_full_address_map() {
 		printf "10.%d.%d.%d 1h\n", int(i / 65536), int(i / 256) % 256, i % 256 }' >"$file"
 	xb ban --force --file "$file" >/dev/null
 	check "a full address map is reported once by the sweep" \
-		wait_until 15 daemon_said "the address ban map is full (1048576 of 1048576)"
+		wait_until 15 daemon_said "the address ban map is full ("
 	check_eq "and counted in status .faults" 1 "$(status .faults.address_map_full)"
 }
 
