@@ -143,7 +143,8 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
 format:
-	clang-format -i bpf/*.c bpf/*.h maps/*.h user/*.c user/*.h tests/unit/*.c tests/bpf/*.c tests/bpf/*.h
+	clang-format -i bpf/*.c bpf/*.h maps/*.h user/*.c user/*.h tests/unit/*.c tests/bpf/*.c tests/bpf/*.h \
+	    bench/*.c bench/*.h fuzz/*.c fuzz/*.h
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \

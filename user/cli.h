@@ -35,7 +35,7 @@ void cli_print_usage(const struct command *cmd);
  */
 int cli_getopt(const struct command *cmd, int argc, char **argv, const char *shortopts,
 	       const struct option *longopts);
-#define CLI_HELP 'h'
+#define CLI_HELP  'h'
 #define CLI_FORCE 0x100 /* --force, which has no short form */
 
 /*

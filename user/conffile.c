@@ -917,8 +917,8 @@ static int handle_key(void *user, const char *section, const char *name, const c
 		}
 		/* "key=#x" reads, but --check-config's "key = #x" would read back as a comment. */
 		if (value[0] == '#' || value[0] == ';') {
-			fail(ctx, -EINVAL, "%s = '%s': a value may not start with '%c'", name, value,
-			     value[0]);
+			fail(ctx, -EINVAL, "%s = '%s': a value may not start with '%c'", name,
+			     value, value[0]);
 			return 0;
 		}
 		set_lines[i] = ctx->line;

@@ -108,8 +108,8 @@ struct conf_fleet {
 	char redis[CONF_POLICY_TEXT_LEN]; /* "off", "ADDRESS:PORT", "[IPV6]:PORT" or "unix:/PATH" */
 	char redis_user[CONF_POLICY_TEXT_LEN];	   /* ACL user; "": Redis' default user */
 	char redis_password[CONF_POLICY_TEXT_LEN]; /* "": no AUTH */
-	char node[CONF_POLICY_TEXT_LEN];	   /* this daemon's name in the fleet; "": host name */
-	char key_prefix[CONF_POLICY_TEXT_LEN];	   /* Redis keys and channel start with it */
+	char node[CONF_POLICY_TEXT_LEN];       /* this daemon's name in the fleet; "": host name */
+	char key_prefix[CONF_POLICY_TEXT_LEN]; /* Redis keys and channel start with it */
 };
 
 /* [dnsbl]: the live bans published as rbldnsd datasets; DNSBLs asked about logins. */

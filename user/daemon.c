@@ -95,18 +95,18 @@ struct daemon {
 	struct protected_set own; /* loopback and the host's addresses: never banned */
 	/* Re-attaches to interfaces that come back. */
 	struct ifwatch ifwatch;
-	struct fleet *fleet;   /* bans and counts shared through Redis; NULL when off */
-	struct dnsbl *dnsbl;   /* [dnsbl] zones asked about logins; NULL when none */
+	struct fleet *fleet;	    /* bans and counts shared through Redis; NULL when off */
+	struct dnsbl *dnsbl;	    /* [dnsbl] zones asked about logins; NULL when none */
 	struct zone_publisher zone; /* [dnsbl]: the live bans as rbldnsd datasets */
 	bool zone_failing;	    /* its last write failed (said once) */
-	struct policy *policy; /* the Dovecot auth policy endpoint; NULL when off */
+	struct policy *policy;	    /* the Dovecot auth policy endpoint; NULL when off */
 	struct policy_http *policy_http;
-	struct policy_http *metrics_http; /* /metrics on its own address; NULL when off */
+	struct policy_http *metrics_http;	   /* /metrics on its own address; NULL when off */
 	char policy_listen[CONF_POLICY_TEXT_LEN];  /* where policy_http runs ("off") */
 	char metrics_listen[CONF_POLICY_TEXT_LEN]; /* where metrics_http runs ("off") */
-	struct ban_sweep_counts ban_count; /* what the last sweep left in the maps */
-	int64_t ban_counted_at;		   /* its wall time; 0: no sweep yet */
-	struct recent_failure *recent; /* a ring of RECENT_FAILURES */
+	struct ban_sweep_counts ban_count;	   /* what the last sweep left in the maps */
+	int64_t ban_counted_at;			   /* its wall time; 0: no sweep yet */
+	struct recent_failure *recent;		   /* a ring of RECENT_FAILURES */
 	size_t recent_next;
 	struct addr_key ssh_logins[SSH_LOGINS]; /* a ring of addresses that logged in over SSH */
 	size_t ssh_login_next;
@@ -120,9 +120,9 @@ struct daemon {
 	bool stopping;
 	unsigned long events, ignored_allowlisted, bans, blocks, apply_errors;
 	unsigned long policy_events, control_events; /* log sources count their own */
-	struct echo_filter *echo; /* policy-reported failures a log line may repeat */
-	unsigned long echoed;	  /* log failures not counted again for that reason */
-	uint64_t refusal_logged_ns;    /* when a refused policy request was last logged */
+	struct echo_filter *echo;	 /* policy-reported failures a log line may repeat */
+	unsigned long echoed;		 /* log failures not counted again for that reason */
+	uint64_t refusal_logged_ns;	 /* when a refused policy request was last logged */
 	unsigned long refusals_unlogged; /* refused since, not logged */
 };
 
@@ -196,8 +196,8 @@ static void record_evictions(struct daemon *d, const struct ban_evictions *evict
 		    "the CIDR ban map is full: evicted %s, the ban closest to its end (%s left)",
 		    prefix, left);
 		d->ban_evictions++;
-		if (d->store && store_lift_bans(d->store, &ban->key, 1, wall_now(), "evicted", NULL,
-						why))
+		if (d->store &&
+		    store_lift_bans(d->store, &ban->key, 1, wall_now(), "evicted", NULL, why))
 			say(d, CONF_LOG_WARNING, "store: %s", why);
 	}
 }
@@ -639,8 +639,8 @@ static void teach_rules(struct daemon *d, const struct store_ban *bans, size_t b
 	uint64_t now_ns = ban_clock_now_ns();
 
 	for (size_t i = 0; i < ban_count; i++)
-		rules_restore_ban(d->rules, &bans[i].key, restored_deadline_ns(&bans[i], now_ns),
-				  1, now_ns);
+		rules_restore_ban(d->rules, &bans[i].key, restored_deadline_ns(&bans[i], now_ns), 1,
+				  now_ns);
 	for (size_t i = 0; i < block_count; i++)
 		rules_restore_block(d->rules, blocks[i].account,
 				    now_ns + blocks[i].seconds_left * NSEC_PER_SEC, now_ns);
@@ -800,13 +800,12 @@ static void on_tick(struct daemon *d)
 /* What the hardening counts: faults met and refusals made. */
 static json_t *faults_json(const struct daemon *d)
 {
-	return json_pack("{s:I, s:I, s:I, s:I, s:I, s:I}", "refused_lockout",
-			 (json_int_t)d->refused_lockout, "control_refused",
-			 (json_int_t)d->control_refused, "ban_evictions",
-			 (json_int_t)d->ban_evictions, "address_map_full",
-			 (json_int_t)d->address_map_full_events, "reattached",
-			 (json_int_t)d->ifwatch.reattached, "attach_failures",
-			 (json_int_t)d->ifwatch.failures);
+	return json_pack(
+	    "{s:I, s:I, s:I, s:I, s:I, s:I}", "refused_lockout", (json_int_t)d->refused_lockout,
+	    "control_refused", (json_int_t)d->control_refused, "ban_evictions",
+	    (json_int_t)d->ban_evictions, "address_map_full",
+	    (json_int_t)d->address_map_full_events, "reattached", (json_int_t)d->ifwatch.reattached,
+	    "attach_failures", (json_int_t)d->ifwatch.failures);
 }
 
 static json_t *status_json(const struct daemon *d)
@@ -823,13 +822,12 @@ static json_t *status_json(const struct daemon *d)
 				       (json_int_t)d->sources[i].events, "rotations",
 				       (json_int_t)(d->sources[i].tail.rotations +
 						    d->sources[i].tail.truncations)));
-	return json_pack("{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", 1, "events",
-			 (json_int_t)d->events, "ignored_allowlisted",
-			 (json_int_t)d->ignored_allowlisted, "bans", (json_int_t)d->bans, "blocks",
-			 (json_int_t)d->blocks, "apply_errors", (json_int_t)d->apply_errors,
-			 "tracked_ips", (json_int_t)counters.ips, "evictions",
-			 (json_int_t)counters.evictions, "sources", sources, "faults",
-			 faults_json(d));
+	return json_pack(
+	    "{s:b, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "ok", 1, "events",
+	    (json_int_t)d->events, "ignored_allowlisted", (json_int_t)d->ignored_allowlisted,
+	    "bans", (json_int_t)d->bans, "blocks", (json_int_t)d->blocks, "apply_errors",
+	    (json_int_t)d->apply_errors, "tracked_ips", (json_int_t)counters.ips, "evictions",
+	    (json_int_t)counters.evictions, "sources", sources, "faults", faults_json(d));
 }
 
 static json_t *control_event(struct daemon *d, json_t *request)
@@ -933,7 +931,8 @@ static void log_refusal(struct daemon *d, const struct policy_result *result)
 	}
 	text_copy_clean(reason, sizeof(reason), result->reason, strlen(result->reason));
 	if (d->refusals_unlogged)
-		say(d, CONF_LOG_WARNING, "policy: refused (%u): %s (and %lu more since the last such line)",
+		say(d, CONF_LOG_WARNING,
+		    "policy: refused (%u): %s (and %lu more since the last such line)",
 		    result->http_status, reason, d->refusals_unlogged);
 	else
 		say(d, CONF_LOG_WARNING, "policy: refused (%u): %s", result->http_status, reason);
@@ -984,9 +983,9 @@ static char *metrics_page(void *ctx, size_t *len)
 	snap->bans_cidr = d->ban_count.live_cidr;
 	snap->bans_counted_at = d->ban_counted_at;
 	for (size_t i = 0; i < d->source_count; i++)
-		sources[n++] = (struct metrics_source){ d->sources[i].conf.name,
-							d->sources[i].tail.lines,
-							d->sources[i].events };
+		sources[n++] =
+		    (struct metrics_source){ d->sources[i].conf.name, d->sources[i].tail.lines,
+					     d->sources[i].events };
 	sources[n++] = (struct metrics_source){ POLICY_SOURCE_NAME, 0, d->policy_events };
 	sources[n++] = (struct metrics_source){ "control", 0, d->control_events };
 	snap->sources = sources;
@@ -1130,7 +1129,8 @@ static bool fleet_may_ban(void *ctx, const struct lpm_key *prefix)
 
 #define FLEET_START_WAIT_MS 2000 /* for Redis' bans before answering anyone */
 
-/* Another node's operator lifted this ban: lifted in the store too, or a restart would restore it. */
+/* Another node's operator lifted this ban: lifted in the store too, or a restart would restore it.
+ */
 static void fleet_unbanned(void *ctx, const struct lpm_key *prefix)
 {
 	struct daemon *d = ctx;

@@ -101,8 +101,7 @@ static void add(uint32_t *count, unsigned int n)
 	*count = n > UINT32_MAX - *count ? UINT32_MAX : *count + n;
 }
 
-bool echo_filter_from_policy(struct echo_filter *filter, const struct addr_key *ip,
-			     uint64_t now_ns)
+bool echo_filter_from_policy(struct echo_filter *filter, const struct addr_key *ip, uint64_t now_ns)
 {
 	struct credit *c = entry(filter, ip, now_ns);
 

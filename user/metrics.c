@@ -20,8 +20,7 @@ static void family(FILE *out, const char *name, const char *type, const char *he
 }
 
 /* A metric of one unlabelled sample, with its HELP and TYPE lines. */
-static void single(FILE *out, const char *name, const char *type, const char *help,
-		   uint64_t value)
+static void single(FILE *out, const char *name, const char *type, const char *help, uint64_t value)
 {
 	family(out, name, type, help);
 	fprintf(out, "%s %" PRIu64 "\n", name, value);
@@ -61,8 +60,7 @@ static void write_xdp(FILE *out, const struct metrics_snapshot *s)
 	for (int r = 0; r < REASON_COUNT; r++)
 		labelled(out, "xdpban_packets_total", "verdict", verdict_reason_name(r),
 			 s->verdicts.reason[r].packets);
-	family(out, "xdpban_bytes_total", "counter",
-	       "Bytes of those packets, by verdict.");
+	family(out, "xdpban_bytes_total", "counter", "Bytes of those packets, by verdict.");
 	for (int r = 0; r < REASON_COUNT; r++)
 		labelled(out, "xdpban_bytes_total", "verdict", verdict_reason_name(r),
 			 s->verdicts.reason[r].bytes);
@@ -112,8 +110,7 @@ static void write_daemon(FILE *out, const struct metrics_snapshot *s)
 	single(out, "xdpban_failures_total", "counter", "Failed logins the rules counted.",
 	       s->rules.failures);
 	single(out, "xdpban_ignored_allowlisted_total", "counter",
-	       "Failures from allowlisted or own addresses, not counted.",
-	       s->ignored_allowlisted);
+	       "Failures from allowlisted or own addresses, not counted.", s->ignored_allowlisted);
 	single(out, "xdpban_log_echoes_total", "counter",
 	       "Log failures not counted: the policy endpoint had reported them.", s->log_echoes);
 	single(out, "xdpban_rule_bans_total", "counter", "Bans the IP rule applied.",

@@ -17,10 +17,10 @@
 #define HTTP_CONNECTION_TIMEOUT 30 /* seconds an idle connection is kept */
 #define HTTP_NOT_ALLOWED	405
 
-#define HTTP_NOT_FOUND		404
-#define HTTP_UNAVAILABLE	503
-#define METRICS_PATH		"/metrics"
-#define METRICS_CONTENT_TYPE	"text/plain; version=0.0.4; charset=utf-8"
+#define HTTP_NOT_FOUND	     404
+#define HTTP_UNAVAILABLE     503
+#define METRICS_PATH	     "/metrics"
+#define METRICS_CONTENT_TYPE "text/plain; version=0.0.4; charset=utf-8"
 
 struct policy_http {
 	struct MHD_Daemon *mhd;
@@ -82,8 +82,8 @@ static enum MHD_Result answer_metrics(struct policy_http *http, struct MHD_Conne
  * What a request's first call decides before any body arrives: the metrics
  * page, a refusal, or MHD_YES to go on gathering a policy request's body.
  */
-static enum MHD_Result route(struct policy_http *http, struct MHD_Connection *conn,
-			     const char *url, const char *method, bool *is_policy)
+static enum MHD_Result route(struct policy_http *http, struct MHD_Connection *conn, const char *url,
+			     const char *method, bool *is_policy)
 {
 	bool is_get = !strcmp(method, MHD_HTTP_METHOD_GET) || !strcmp(method, MHD_HTTP_METHOD_HEAD);
 

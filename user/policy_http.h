@@ -30,7 +30,8 @@ typedef void (*policy_http_result_fn)(void *ctx, const struct policy_result *res
 typedef char *(*policy_http_metrics_fn)(void *ctx, size_t *len);
 
 struct policy_http_handlers {
-	struct policy *policy; /* NULL: no policy requests; else the caller's, outliving the server */
+	struct policy
+	    *policy; /* NULL: no policy requests; else the caller's, outliving the server */
 	policy_http_result_fn on_result;
 	policy_http_metrics_fn metrics; /* NULL: no /metrics */
 	void *ctx;

@@ -470,7 +470,8 @@ static void *checkpoint_loop(void *arg)
 		if (cp->stop)
 			break;
 		pthread_mutex_unlock(&cp->lock);
-		/* PASSIVE: never waits for the writer; what it cannot copy now, it copies next time. */
+		/* PASSIVE: never waits for the writer; what it cannot copy now, it copies next
+		 * time. */
 		sqlite3_wal_checkpoint_v2(cp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 		pthread_mutex_lock(&cp->lock);
 	}
@@ -501,7 +502,8 @@ int store_checkpoint_in_background(struct store *store, char why[ERRMSG_LEN])
 	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
 	pthread_cond_init(&cp->wake, &attr);
 	pthread_condattr_destroy(&attr);
-	/* A connection learns the file is in WAL mode by reading it: until then it cannot checkpoint. */
+	/* A connection learns the file is in WAL mode by reading it: until then it cannot
+	 * checkpoint. */
 	if (sqlite3_open_v2(store->path, &cp->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
 	    sqlite3_exec(cp->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
 		SQLITE_OK) {
@@ -524,8 +526,8 @@ int store_checkpoint_in_background(struct store *store, char why[ERRMSG_LEN])
 			char ignored[ERRMSG_LEN];
 
 			errmsg(why, "cannot start the checkpoint thread: %s", strerror(-err));
-			simple_exec(store, "PRAGMA wal_autocheckpoint = 1000", "restore checkpoints",
-				    ignored);
+			simple_exec(store, "PRAGMA wal_autocheckpoint = 1000",
+				    "restore checkpoints", ignored);
 		}
 	}
 	if (err) {

@@ -37,8 +37,7 @@ static int setup(void **state)
 	}
 	f->skel = xdpban_bpf__open();
 	assert_non_null(f->skel);
-	bpf_object__for_each_map(map, f->skel->obj)
-		bpf_map__set_pin_path(map, NULL);
+	bpf_object__for_each_map(map, f->skel->obj) bpf_map__set_pin_path(map, NULL);
 	assert_int_equal(xdpban_bpf__load(f->skel), 0);
 	assert_int_equal(maps_from_object(f->skel->obj, &f->maps, why), 0);
 	assert_int_equal(settings_init(f->maps.config, why), 0);

@@ -59,8 +59,7 @@ static void xdp_counters_by_verdict_and_country(void **state)
 static void daemon_policy_and_bans(void **state)
 {
 	struct metrics_snapshot *snap = calloc(1, sizeof(*snap));
-	const struct metrics_source sources[] = { { "mail", 1000, 7 },
-						  { "dovecot-policy", 0, 3 } };
+	const struct metrics_source sources[] = { { "mail", 1000, 7 }, { "dovecot-policy", 0, 3 } };
 	char *page;
 
 	(void)state;

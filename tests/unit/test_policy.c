@@ -218,7 +218,8 @@ static void update_keeps_pending_attempts(void **state)
 	assert_non_null(strstr(why, "3601"));
 	policy_handle(fx->policy, "allow", DEFAULT_BODY, strlen(DEFAULT_BODY), "s3cret", 3 * SEC,
 		      &fx->r);
-	/* The pending attempt was answered above; a new one gets the tarpit of the last good update. */
+	/* The pending attempt was answered above; a new one gets the tarpit of the last good
+	 * update. */
 	assert_int_equal(body_status(&fx->r), 7);
 	unmake(fx);
 }
