@@ -999,6 +999,12 @@ static char *metrics_page(void *ctx, size_t *len)
 	snap->have_policy = d->policy != NULL;
 	if (d->policy)
 		policy_get_counters(d->policy, &snap->policy);
+	snap->have_fleet = d->fleet != NULL;
+	if (d->fleet)
+		fleet_get_counters(d->fleet, &snap->fleet);
+	snap->have_dnsbl = d->dnsbl != NULL;
+	if (d->dnsbl)
+		dnsbl_get_counters(d->dnsbl, &snap->dnsbl);
 	page = metrics_format(snap, len);
 out:
 	free(sources);

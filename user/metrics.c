@@ -135,6 +135,62 @@ static void write_policy(FILE *out, const struct metrics_snapshot *s)
 			 s->policy.verdicts[v]);
 }
 
+struct label_value {
+	const char *label;
+	uint64_t value;
+};
+
+/* A metric of one sample per label value. */
+static void labelled_set(FILE *out, const char *name, const char *type, const char *help,
+			 const char *label, const struct label_value *values, size_t count)
+{
+	family(out, name, type, help);
+	for (size_t i = 0; i < count; i++)
+		labelled(out, name, label, values[i].label, values[i].value);
+}
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+static void write_fleet(FILE *out, const struct fleet_counters *c)
+{
+	const struct label_value remote[] = { { "ban", c->remote_bans },
+					      { "block", c->remote_blocks },
+					      { "change", c->remote_changes } };
+	const struct label_value decided[] = { { "ban", c->fleet_bans },
+					       { "block", c->fleet_blocks } };
+	const struct label_value sent[] = { { "published", c->published },
+					    { "reported", c->reported },
+					    { "dropped", c->dropped } };
+
+	single(out, "xdpban_fleet_synced", "gauge",
+	       "1 while connected to Redis and in step with the fleet.", c->synced);
+	labelled_set(out, "xdpban_fleet_remote_total", "counter",
+		     "Bans, account blocks and operator changes applied from other nodes.", "kind",
+		     remote, ARRAY_LEN(remote));
+	labelled_set(out, "xdpban_fleet_decisions_total", "counter",
+		     "Bans and blocks the fleet-wide counts decided on this node's failures.",
+		     "kind", decided, ARRAY_LEN(decided));
+	labelled_set(out, "xdpban_fleet_messages_total", "counter",
+		     "Decisions published, failures reported, and those not sent (Redis away).",
+		     "kind", sent, ARRAY_LEN(sent));
+	single(out, "xdpban_fleet_outages_total", "counter", "Times Redis went away.", c->outages);
+}
+
+static void write_dnsbl(FILE *out, const struct dnsbl_counters *c)
+{
+	const struct label_value results[] = { { "listed", c->listed },
+					       { "not_listed", c->not_listed },
+					       { "error", c->errors } };
+
+	single(out, "xdpban_dnsbl_lookups_total", "counter", "DNSBL lookups started.", c->lookups);
+	labelled_set(out, "xdpban_dnsbl_answers_total", "counter",
+		     "DNSBL lookups answered, by result.", "result", results, ARRAY_LEN(results));
+	single(out, "xdpban_dnsbl_cache_hits_total", "counter",
+	       "Policy checks answered from the DNSBL cache.", c->cache_hits);
+	single(out, "xdpban_dnsbl_skipped_total", "counter",
+	       "DNSBL lookups not started: too many already under way.", c->skipped);
+}
+
 int metrics_write(FILE *out, const struct metrics_snapshot *snapshot)
 {
 	if (snapshot->have_xdp)
@@ -144,6 +200,10 @@ int metrics_write(FILE *out, const struct metrics_snapshot *snapshot)
 	write_daemon(out, snapshot);
 	if (snapshot->have_policy)
 		write_policy(out, snapshot);
+	if (snapshot->have_fleet)
+		write_fleet(out, &snapshot->fleet);
+	if (snapshot->have_dnsbl)
+		write_dnsbl(out, &snapshot->dnsbl);
 	return ferror(out) ? -1 : 0;
 }
 

@@ -16,6 +16,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
+#include "dnsbl.h"
+#include "fleet.h"
 #include "geo.h"
 #include "policy.h"
 #include "rules.h"
@@ -45,6 +47,11 @@ struct metrics_snapshot {
 
 	bool have_policy; /* the policy endpoint is on */
 	struct policy_counters policy;
+
+	bool have_fleet; /* [fleet] is on */
+	struct fleet_counters fleet;
+	bool have_dnsbl; /* [dnsbl] zones are asked */
+	struct dnsbl_counters dnsbl;
 };
 
 /* Writes the whole page; 0, or -1 when out has an error. */

@@ -142,6 +142,11 @@ test_lookup() {
 	sleep 1 # its lookup's answer
 	check_not "and not banned" banned 203.0.113.98
 	check_eq "and still accepted (the negative answer is cached)" 0 "$(allow 203.0.113.98)"
+	check_eq "/metrics counts 2 listed answers and 1 not listed" "2 1" \
+		"$(in_ns "$SRV" curl -sf "http://127.0.0.1:$POLICY_PORT/metrics" | awk '
+			$1 == "xdpban_dnsbl_answers_total{result=\"listed\"}" { l = $2 }
+			$1 == "xdpban_dnsbl_answers_total{result=\"not_listed\"}" { n = $2 }
+			END { print l + 0, n + 0 }')"
 }
 
 # DNS that never answers: every check is still answered at once (curl gives it 1 s).

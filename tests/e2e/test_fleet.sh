@@ -235,11 +235,20 @@ test_failures_spread_over_the_fleet_ban_everywhere() {
 	done
 	check_eq "Redis holds the ban" 1 \
 		"$(redis_cli zcount xdpban:bans "($(now_ms)" +inf)"
+	check_eq "node 3's /metrics: in step with the fleet, the ban applied from another node" \
+		"1 1" "$(node_metrics 3 | awk '
+			$1 == "xdpban_fleet_synced" { s = $2 }
+			$1 == "xdpban_fleet_remote_total{kind=\"ban\"}" { b = $2 }
+			END { print s + 0, (b >= 1) }')"
 	spawn "$(node_ns 1)" sh -c "exec rbldnsd -n -u nobody:nogroup -r '$WORK/node1/zone' \
 		-b 127.0.0.1/15353 -c 1 bl.test:ip4set:dnsbl.ip4 bl.test:ip6trie:dnsbl.ip6 \
 		>>'$WORK/rbldnsd.log' 2>&1"
 	check "node 1's DNSBL zone, served by rbldnsd, lists the attacker" \
 		wait_until 10 dnsbl_lists_attacker
+}
+
+node_metrics() { # node_metrics N: node N's /metrics page
+	nsenter --net="/run/netns/$(node_ns "$1")" curl -sf -m 5 "http://127.0.0.1:$POLICY_PORT/metrics"
 }
 
 dnsbl_lists_attacker() {

@@ -22,10 +22,10 @@ static char *page_of(const struct metrics_snapshot *snap)
 
 static void assert_line(const char *page, const char *line)
 {
-	const char *at = strstr(page, line);
-
-	if (!at || (at != page && at[-1] != '\n') || at[strlen(line)] != '\n')
-		fail_msg("no line '%s' in:\n%s", line, page);
+	for (const char *at = strstr(page, line); at; at = strstr(at + 1, line))
+		if ((at == page || at[-1] == '\n') && at[strlen(line)] == '\n')
+			return;
+	fail_msg("no line '%s' in:\n%s", line, page);
 }
 
 static void xdp_counters_by_verdict_and_country(void **state)
@@ -108,12 +108,38 @@ static void label_values_escaped(void **state)
 	free(snap);
 }
 
+static void fleet_and_dnsbl_when_on(void **state)
+{
+	struct metrics_snapshot *snap = calloc(1, sizeof(*snap));
+	char *page;
+
+	(void)state;
+	page = page_of(snap);
+	assert_null(strstr(page, "xdpban_fleet_"));
+	assert_null(strstr(page, "xdpban_dnsbl_"));
+	free(page);
+	snap->have_fleet = true;
+	snap->fleet.synced = true;
+	snap->fleet.remote_bans = 4;
+	snap->fleet.dropped = 2;
+	snap->have_dnsbl = true;
+	snap->dnsbl.listed = 3;
+	page = page_of(snap);
+	assert_line(page, "xdpban_fleet_synced 1");
+	assert_line(page, "xdpban_fleet_remote_total{kind=\"ban\"} 4");
+	assert_line(page, "xdpban_fleet_messages_total{kind=\"dropped\"} 2");
+	assert_line(page, "xdpban_dnsbl_answers_total{result=\"listed\"} 3");
+	free(page);
+	free(snap);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(xdp_counters_by_verdict_and_country),
 		cmocka_unit_test(daemon_policy_and_bans),
 		cmocka_unit_test(label_values_escaped),
+		cmocka_unit_test(fleet_and_dnsbl_when_on),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
