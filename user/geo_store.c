@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "file_swap.h"
 
 #define GEO_STORE_MAGIC	  "XDPBGEO"
 #define GEO_STORE_VERSION 1
@@ -21,23 +22,6 @@ struct geo_store_header {
 	uint64_t prefix_count;
 	uint64_t ipv4_prefix_count;
 };
-
-static int write_all(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t done = write(fd, p, len);
-
-		if (done < 0 && errno == EINTR)
-			continue;
-		if (done < 0)
-			return -errno;
-		p += done;
-		len -= (size_t)done;
-	}
-	return 0;
-}
 
 static int read_all(int fd, void *buf, size_t len)
 {
@@ -67,8 +51,9 @@ int geo_store_save(const char *state_dir, const struct geo_db *db, char why[ERRM
 		.prefix_count = db->prefix_count,
 		.ipv4_prefix_count = db->ipv4_prefix_count,
 	};
-	char path[PATH_MAX], temp[PATH_MAX];
-	int fd, err;
+	struct file_swap swap;
+	char path[PATH_MAX];
+	int err;
 
 	if (mkdir(state_dir, 0755) && errno != EEXIST) {
 		err = -errno;
@@ -76,27 +61,12 @@ int geo_store_save(const char *state_dir, const struct geo_db *db, char why[ERRM
 		return err;
 	}
 	snprintf(path, sizeof(path), "%s/%s", state_dir, GEO_STORE_FILE);
-	snprintf(temp, sizeof(temp), "%s.tmp.%d", path, (int)getpid());
-	fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		err = -errno;
-		errmsg(why, "cannot create %s: %s", temp, strerror(errno));
+	err = file_swap_begin(&swap, path, 0644, why);
+	if (err)
 		return err;
-	}
-	err = write_all(fd, &header, sizeof(header));
-	if (!err)
-		err = write_all(fd, db->prefixes, db->prefix_count * sizeof(*db->prefixes));
-	if (!err && fsync(fd))
-		err = -errno;
-	if (close(fd) && !err)
-		err = -errno;
-	if (!err && rename(temp, path))
-		err = -errno;
-	if (err) {
-		errmsg(why, "cannot write %s: %s", path, strerror(-err));
-		unlink(temp);
-	}
-	return err;
+	file_swap_write(&swap, &header, sizeof(header));
+	file_swap_write(&swap, db->prefixes, db->prefix_count * sizeof(*db->prefixes));
+	return file_swap_end(&swap, why);
 }
 
 static int check_header(const struct geo_store_header *header, off_t file_size, const char *path,

@@ -13,6 +13,7 @@
 #include <arpa/inet.h>
 #include "addr.h"
 #include "duration.h"
+#include "file_swap.h"
 
 #define V4_MAPPED_BITS 96
 
@@ -89,32 +90,13 @@ void zone_text_free(struct zone_text *text)
 
 int zone_replace(const char *path, const char *content, char why[ERRMSG_LEN])
 {
-	char temp[PATH_MAX];
-	int fd, err = 0;
-	FILE *out;
+	struct file_swap swap;
+	int err = file_swap_begin(&swap, path, 0644, why);
 
-	if (snprintf(temp, sizeof(temp), "%s.XXXXXX", path) >= (int)sizeof(temp)) {
-		errmsg(why, "%s: path too long", path);
-		return -ENAMETOOLONG;
-	}
-	fd = mkostemp(temp, O_CLOEXEC);
-	if (fd < 0) {
-		err = -errno;
-		errmsg(why, "cannot create a file next to %s: %s", path, strerror(errno));
+	if (err)
 		return err;
-	}
-	out = fdopen(fd, "w");
-	if (!out || fputs(content, out) == EOF || fflush(out) || fchmod(fd, 0644) || fsync(fd))
-		err = -errno;
-	if ((out ? fclose(out) : close(fd)) && !err)
-		err = -errno;
-	if (!err && rename(temp, path))
-		err = -errno;
-	if (err) {
-		errmsg(why, "cannot write %s: %s", path, strerror(-err));
-		unlink(temp);
-	}
-	return err;
+	file_swap_write(&swap, content, strlen(content));
+	return file_swap_end(&swap, why);
 }
 
 /* Writes content to path unless it is what *written holds; then *written is content. */
