@@ -25,6 +25,8 @@
 #include <linux/udp.h>
 #include <linux/icmp.h>
 #include <linux/icmpv6.h>
+#include <linux/bpf.h>
+#include <bpf/bpf.h>
 
 #define PKT_MAX 512
 
@@ -274,6 +276,32 @@ static inline void pkt_tcp_frame(struct pkt *p, int tags, const char *src, __u16
 	pkt_ip(p, tags, src, IPPROTO_TCP);
 	pkt_tcp(p, dport, flags);
 	pkt_finish(p);
+}
+
+/*
+ * Runs one frame through the program; 0 and *action, or -errno. The kernel
+ * refuses test frames shorter than an Ethernet header. Those are sent as
+ * ETH_HLEN bytes with ctx.data_end cut to len: the program then sees exactly
+ * len bytes in its linear data, as a driver would hand it a runt frame, and
+ * the rest goes to a fragment it never reads. (This needs a kernel that
+ * accepts ctx.data_end below data_size_in; 6.18 does.)
+ */
+static inline int pkt_run(int prog_fd, const __u8 *frame, size_t len, __u32 *action)
+{
+	__u8 buf[PKT_MAX] = { 0 };
+	struct xdp_md ctx = { .data_end = (__u32)len };
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
+		    .data_size_in = (__u32)(len < ETH_HLEN ? ETH_HLEN : len), .repeat = 1);
+	int err;
+
+	memcpy(buf, frame, len);
+	if (len < ETH_HLEN) {
+		opts.ctx_in = &ctx;
+		opts.ctx_size_in = sizeof(ctx);
+	}
+	err = bpf_prog_test_run_opts(prog_fd, &opts);
+	*action = opts.retval;
+	return err;
 }
 
 #endif /* XDPBAN_TEST_PACKETS_H */

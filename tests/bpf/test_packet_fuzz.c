@@ -515,24 +515,15 @@ static void mutate(struct pkt *p)
 
 /* ---- running ---- */
 
-/* As test_xdp.c: runts are sent as ETH_HLEN bytes with ctx.data_end cut to len. */
+/* The frame's verdict (runts as packets.h's pkt_run sends them). */
 static __u32 run_frame(struct fixture *f, const __u8 *frame, size_t len)
 {
-	__u8 buf[PKT_MAX] = { 0 };
-	struct xdp_md ctx = { .data_end = len };
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = buf,
-		    .data_size_in = len < ETH_HLEN ? ETH_HLEN : len, .repeat = 1);
-	int err;
+	__u32 action;
+	int err = pkt_run(bpf_program__fd(f->skel->progs.xdpban), frame, len, &action);
 
-	memcpy(buf, frame, len);
-	if (len < ETH_HLEN) {
-		opts.ctx_in = &ctx;
-		opts.ctx_size_in = sizeof(ctx);
-	}
-	err = bpf_prog_test_run_opts(bpf_program__fd(f->skel->progs.xdpban), &opts);
 	if (err)
 		fail_msg("test run of %zu bytes: %s", len, strerror(-err));
-	return opts.retval;
+	return action;
 }
 
 struct tally {
