@@ -63,7 +63,7 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
 
-$(OUTPUT)/tests/%: tests/bpf/%.c tests/bpf/packets.h $(USER_OBJS) $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(USER_OBJS) $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) $(LDLIBS) -lcmocka -o $@
 

@@ -18,7 +18,7 @@
 #include "addr.h"
 #include "bans.h"
 #include "settings.h"
-#include "xdpban.skel.h"
+#include "xdp_fixture.h"
 
 struct fixture {
 	struct xdpban_bpf *skel;
@@ -28,17 +28,14 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct bpf_map *map;
 	char why[ERRMSG_LEN];
 
 	if (geteuid() != 0) {
 		fprintf(stderr, "test_bans: skipped: needs root to create BPF maps\n");
 		exit(77);
 	}
-	f->skel = xdpban_bpf__open();
+	f->skel = xdpban_load_private();
 	assert_non_null(f->skel);
-	bpf_object__for_each_map(map, f->skel->obj) bpf_map__set_pin_path(map, NULL);
-	assert_int_equal(xdpban_bpf__load(f->skel), 0);
 	assert_int_equal(maps_from_object(f->skel->obj, &f->maps, why), 0);
 	assert_int_equal(settings_init(f->maps.config, why), 0);
 	*state = f;
@@ -54,18 +51,9 @@ static int teardown(void **state)
 	return 0;
 }
 
-static struct lpm_key prefix(const char *text)
-{
-	struct lpm_key key;
-	char why[ERRMSG_LEN];
-
-	assert_int_equal(cidr_parse(text, &key, why), 0);
-	return key;
-}
-
 static void ban(struct fixture *f, const char *text)
 {
-	struct ban_request req = { .key = prefix(text), .permanent = true };
+	struct ban_request req = { .key = test_cidr(text), .permanent = true };
 	char why[ERRMSG_LEN];
 
 	assert_int_equal(bans_add(&f->maps, &req, 1, BAN_ORIGIN_MANUAL, why), 0);
@@ -85,7 +73,7 @@ static size_t ban_count(struct fixture *f)
 static void unbanning_a_prefix_inside_a_ban_changes_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct lpm_key inner = prefix("198.51.100.0/25");
+	struct lpm_key inner = test_cidr("198.51.100.0/25");
 	char why[ERRMSG_LEN];
 
 	ban(f, "198.51.100.0/24");
@@ -97,7 +85,7 @@ static void unbanning_a_prefix_inside_a_ban_changes_nothing(void **state)
 static void unallowing_a_prefix_inside_an_allowed_one_changes_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct lpm_key outer = prefix("203.0.113.0/24"), inner = prefix("203.0.113.0/25");
+	struct lpm_key outer = test_cidr("203.0.113.0/24"), inner = test_cidr("203.0.113.0/25");
 	struct allow_record *records;
 	size_t count;
 	char why[ERRMSG_LEN];
@@ -113,7 +101,7 @@ static void unallowing_a_prefix_inside_an_allowed_one_changes_nothing(void **sta
 static void a_ban_inside_a_wider_ban_is_its_own_entry(void **state)
 {
 	struct fixture *f = *state;
-	struct lpm_key inner = prefix("198.51.100.0/25");
+	struct lpm_key inner = test_cidr("198.51.100.0/25");
 	char why[ERRMSG_LEN];
 
 	ban(f, "198.51.100.0/24");
@@ -126,7 +114,7 @@ static void a_ban_inside_a_wider_ban_is_its_own_entry(void **state)
 static void one_missing_prefix_unbans_nothing(void **state)
 {
 	struct fixture *f = *state;
-	struct lpm_key keys[2] = { prefix("192.0.2.1"), prefix("192.0.2.2") };
+	struct lpm_key keys[2] = { test_cidr("192.0.2.1"), test_cidr("192.0.2.2") };
 	char why[ERRMSG_LEN];
 
 	ban(f, "192.0.2.1");

@@ -25,7 +25,7 @@
 #include "geo.h"
 #include "geo_formats.h"
 #include "settings.h"
-#include "xdpban.skel.h"
+#include "xdp_fixture.h"
 
 #define SAMPLES_PER_FAMILY 50000
 
@@ -42,7 +42,6 @@ static int load_world(void **state)
 	const struct geo_load_options automatic = { 0 };
 	struct geo_load_report report = { 0 };
 	const char *paths[2];
-	struct bpf_map *map;
 	char why[ERRMSG_LEN];
 
 	(void)state;
@@ -59,10 +58,8 @@ static int load_world(void **state)
 	    geo_db_finish(&world.db, why))
 		fail_msg("%s", why);
 
-	world.skel = xdpban_bpf__open();
+	world.skel = xdpban_load_private();
 	assert_non_null(world.skel);
-	bpf_object__for_each_map(map, world.skel->obj) bpf_map__set_pin_path(map, NULL);
-	assert_int_equal(xdpban_bpf__load(world.skel), 0);
 	assert_int_equal(maps_from_object(world.skel->obj, &world.maps, why), 0);
 	assert_int_equal(settings_init(world.maps.config, why), 0);
 	return 0;

@@ -51,6 +51,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "packets.h"
+#include "xdp_fixture.h"
 #include "addr.h"
 #include "ban_filter.h"
 #include "duration.h"
@@ -113,16 +114,6 @@ struct fixture {
 	int ncpus;
 };
 
-static struct lpm_key parse_cidr(const char *text)
-{
-	struct lpm_key key;
-	char why[ERRMSG_LEN];
-
-	if (cidr_parse(text, &key, why))
-		fail_msg("%s: %s", text, why);
-	return key;
-}
-
 /*
  * An hour ahead, or a minute past: the program reads the coarse clock, up
  * to a tick behind, so a ban that ended a nanosecond ago still holds.
@@ -147,7 +138,7 @@ static void install_rule(struct fixture *f, struct rule *rule)
 	struct addr_key host;
 	char why[ERRMSG_LEN];
 
-	rule->key = parse_cidr(rule->cidr);
+	rule->key = test_cidr(rule->cidr);
 	ban.prefixlen = rule->key.prefixlen;
 	switch (rule->kind) {
 	case RULE_ALLOW:
@@ -638,23 +629,16 @@ static void frames_match_the_oracle(void **state)
 	assert_int_equal(t.syn_scope_violations, 0);
 }
 
-/* Fresh, unpinned maps, as test_xdp.c: a running xdpban is neither seen nor touched. */
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	struct bpf_map *map;
 
 	if (!f)
 		return -1;
 	*state = f;
 	f->ncpus = libbpf_num_possible_cpus();
-	f->skel = xdpban_bpf__open();
-	if (!f->skel || f->ncpus <= 0)
-		return -1;
-	for (map = bpf_object__next_map(f->skel->obj, NULL); map;
-	     map = bpf_object__next_map(f->skel->obj, map))
-		bpf_map__set_pin_path(map, NULL);
-	return xdpban_bpf__load(f->skel) ? -1 : 0;
+	f->skel = xdpban_load_private();
+	return f->skel && f->ncpus > 0 ? 0 : -1;
 }
 
 static int teardown(void **state)

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "packets.h"
+#include "xdp_fixture.h"
 #include "addr.h"
 #include "ban_filter.h"
 #include "duration.h"
@@ -68,16 +69,6 @@ static void set_ports(struct fixture *f, const char *text)
 	push_config(f);
 }
 
-static struct lpm_key parse_cidr(const char *text)
-{
-	struct lpm_key key;
-	char why[ERRMSG_LEN];
-
-	if (cidr_parse(text, &key, why))
-		fail_msg("%s: %s", text, why);
-	return key;
-}
-
 /* A deadline relative to now; seconds < 0 gives one already past. */
 static __u64 deadline_in(__s64 seconds)
 {
@@ -104,7 +95,7 @@ static struct ban_entry ban_value(__u64 expires_ns, __u32 prefixlen)
 /* An exact-address ban in ban_addr alone, without its filter bit. */
 static void ban_host_unfiltered(struct fixture *f, const char *addr, __u64 expires_ns)
 {
-	struct lpm_key key = parse_cidr(addr);
+	struct lpm_key key = test_cidr(addr);
 	struct ban_entry ban = ban_value(expires_ns, key.prefixlen);
 	struct addr_key host;
 
@@ -118,7 +109,7 @@ static void ban_host_unfiltered(struct fixture *f, const char *addr, __u64 expir
 /* Sets an address's bit in the ban filter, as user space does before banning it. */
 static void filter_host(struct fixture *f, const char *addr)
 {
-	struct lpm_key key = parse_cidr(addr);
+	struct lpm_key key = test_cidr(addr);
 	struct addr_key host;
 	char why[ERRMSG_LEN];
 
@@ -136,7 +127,7 @@ static void ban_host(struct fixture *f, const char *addr, __u64 expires_ns)
 /* A prefix ban (ban_cidr), remembering its length for the expired-entry retry. */
 static void ban_cidr(struct fixture *f, const char *cidr, __u64 expires_ns)
 {
-	struct lpm_key key = parse_cidr(cidr);
+	struct lpm_key key = test_cidr(cidr);
 	struct ban_entry ban = ban_value(expires_ns, key.prefixlen);
 
 	assert_int_equal(bpf_map__update_elem(f->skel->maps.ban_cidr, &key, sizeof(key), &ban,
@@ -146,7 +137,7 @@ static void ban_cidr(struct fixture *f, const char *cidr, __u64 expires_ns)
 
 static void allow(struct fixture *f, const char *cidr)
 {
-	struct lpm_key key = parse_cidr(cidr);
+	struct lpm_key key = test_cidr(cidr);
 	struct allow_entry entry = { 0 };
 
 	assert_int_equal(bpf_map__update_elem(f->skel->maps.allow_cidr, &key, sizeof(key), &entry,
@@ -157,7 +148,7 @@ static void allow(struct fixture *f, const char *cidr)
 /* Sets the geo index entry of the /16 block holding addr (IPv4 or IPv6). */
 static void geo_index_set(struct fixture *f, const char *addr, __u32 value)
 {
-	struct lpm_key key = parse_cidr(addr);
+	struct lpm_key key = test_cidr(addr);
 	bool ipv4 = addr_is_ipv4(key.addr);
 	__u32 bucket =
 	    ipv4 ? (__u32)key.addr[12] << 8 | key.addr[13] : (__u32)key.addr[0] << 8 | key.addr[1];
@@ -175,7 +166,7 @@ static void geo_index_set(struct fixture *f, const char *addr, __u32 value)
  */
 static void geo_assign(struct fixture *f, const char *cidr, const char *country)
 {
-	struct lpm_key key = parse_cidr(cidr);
+	struct lpm_key key = test_cidr(cidr);
 	struct geo_entry geo = { 0 };
 
 	strncpy(geo.country, country, sizeof(geo.country) - 1);
@@ -289,14 +280,6 @@ static void expect_no_prefix_dropped(struct fixture *f, const struct pkt *p)
  * Fresh, unpinned maps: the test must not see or disturb a running xdpban.
  * (bpf_object__for_each_map() spelled out, which clang-format can lay out.)
  */
-static void unpin_maps(struct bpf_object *obj)
-{
-	struct bpf_map *map;
-
-	for (map = bpf_object__next_map(obj, NULL); map; map = bpf_object__next_map(obj, map))
-		bpf_map__set_pin_path(map, NULL);
-}
-
 static int load(void **state, bool configure)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
@@ -305,11 +288,8 @@ static int load(void **state, bool configure)
 		return -1;
 	*state = f;
 	f->ncpus = libbpf_num_possible_cpus();
-	f->skel = xdpban_bpf__open();
+	f->skel = xdpban_load_private();
 	if (!f->skel || f->ncpus <= 0)
-		return -1;
-	unpin_maps(f->skel->obj);
-	if (xdpban_bpf__load(f->skel))
 		return -1;
 	if (configure) {
 		struct portset defaults;
