@@ -697,53 +697,75 @@ static uint64_t seconds_left(int64_t expires_at, int64_t now)
 	return expires_at && expires_at > now ? (uint64_t)(expires_at - now) : 0;
 }
 
-int store_live_bans(struct store *store, int64_t now, struct store_ban **out, size_t *count,
-		    char why[ERRMSG_LEN])
+/* Fills element from the statement's current row; 0, or -errno with why. */
+typedef int (*read_row_fn)(const struct store *store, sqlite3_stmt *stmt, void *element,
+			   int64_t now, char why[ERRMSG_LEN]);
+
+/* Every row of a statement bound to now, each read into an element of a grown array. */
+static int read_rows(struct store *store, enum stmt_id which, int64_t now, size_t size,
+		     read_row_fn read_row, const char *what, void **out, size_t *count,
+		     char why[ERRMSG_LEN])
 {
-	sqlite3_stmt *stmt = store->stmt[ST_BANS_LIVE];
-	struct store_ban *bans = NULL;
+	sqlite3_stmt *stmt = store->stmt[which];
 	size_t used = 0, capacity = 0;
-	char prefix[CIDR_TEXT_LEN], reason[ERRMSG_LEN];
+	void *rows = NULL;
 	int rc, err = 0;
 
 	sqlite3_bind_int64(stmt, 1, now);
 	while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_ban *ban;
+		void *row;
 
-		if (grow((void **)&bans, &capacity, used, sizeof(*bans))) {
+		if (grow(&rows, &capacity, used, size)) {
 			errmsg(why, "out of memory");
 			err = -ENOMEM;
 			break;
 		}
-		ban = &bans[used];
-		memset(ban, 0, sizeof(*ban));
-		column_text(stmt, 0, prefix, sizeof(prefix));
-		if (cidr_parse(prefix, &ban->key, reason)) {
-			errmsg(why, "%s: damaged ban row: %s", store->path, reason);
-			err = -EIO;
-			break;
-		}
-		column_text(stmt, 1, ban->reason, sizeof(ban->reason));
-		column_text(stmt, 2, ban->source, sizeof(ban->source));
-		ban->first_event = column_time(stmt, 3);
-		ban->last_event = column_time(stmt, 4);
-		ban->count = (uint64_t)sqlite3_column_int64(stmt, 5);
-		ban->created_at = column_time(stmt, 6);
-		ban->expires_at = column_time(stmt, 7);
-		ban->seconds_left = seconds_left(ban->expires_at, now);
-		used++;
+		row = (char *)rows + used * size;
+		memset(row, 0, size);
+		err = read_row(store, stmt, row, now, why);
+		if (!err)
+			used++;
 	}
 	if (!err && rc != SQLITE_DONE)
-		err = fail(store, "list live bans", why);
+		err = fail(store, what, why);
 	sqlite3_reset(stmt);
 	sqlite3_clear_bindings(stmt);
 	if (err) {
-		free(bans);
+		free(rows);
 		return err;
 	}
-	*out = bans;
+	*out = rows;
 	*count = used;
 	return 0;
+}
+
+static int read_live_ban(const struct store *store, sqlite3_stmt *stmt, void *element, int64_t now,
+			 char why[ERRMSG_LEN])
+{
+	struct store_ban *ban = element;
+	char prefix[CIDR_TEXT_LEN], reason[ERRMSG_LEN];
+
+	column_text(stmt, 0, prefix, sizeof(prefix));
+	if (cidr_parse(prefix, &ban->key, reason)) {
+		errmsg(why, "%s: damaged ban row: %s", store->path, reason);
+		return -EIO;
+	}
+	column_text(stmt, 1, ban->reason, sizeof(ban->reason));
+	column_text(stmt, 2, ban->source, sizeof(ban->source));
+	ban->first_event = column_time(stmt, 3);
+	ban->last_event = column_time(stmt, 4);
+	ban->count = (uint64_t)sqlite3_column_int64(stmt, 5);
+	ban->created_at = column_time(stmt, 6);
+	ban->expires_at = column_time(stmt, 7);
+	ban->seconds_left = seconds_left(ban->expires_at, now);
+	return 0;
+}
+
+int store_live_bans(struct store *store, int64_t now, struct store_ban **out, size_t *count,
+		    char why[ERRMSG_LEN])
+{
+	return read_rows(store, ST_BANS_LIVE, now, sizeof(**out), read_live_ban, "list live bans",
+			 (void **)out, count, why);
 }
 
 int store_record_block(struct store *store, const struct store_block *block, int64_t now,
@@ -785,44 +807,28 @@ int store_lift_block(struct store *store, const char *account, int64_t now, cons
 	return 0;
 }
 
+static int read_live_block(const struct store *store, sqlite3_stmt *stmt, void *element,
+			   int64_t now, char why[ERRMSG_LEN])
+{
+	struct store_block *block = element;
+
+	(void)store;
+	(void)why;
+	column_text(stmt, 0, block->account, sizeof(block->account));
+	column_text(stmt, 1, block->source, sizeof(block->source));
+	column_text(stmt, 2, block->ips, sizeof(block->ips));
+	block->count = (uint64_t)sqlite3_column_int64(stmt, 3);
+	block->started_at = column_time(stmt, 4);
+	block->expires_at = column_time(stmt, 5);
+	block->seconds_left = seconds_left(block->expires_at, now);
+	return 0;
+}
+
 int store_live_blocks(struct store *store, int64_t now, struct store_block **out, size_t *count,
 		      char why[ERRMSG_LEN])
 {
-	sqlite3_stmt *stmt = store->stmt[ST_BLOCKS_LIVE];
-	struct store_block *blocks = NULL;
-	size_t used = 0, capacity = 0;
-	int rc, err = 0;
-
-	sqlite3_bind_int64(stmt, 1, now);
-	while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-		struct store_block *block;
-
-		if (grow((void **)&blocks, &capacity, used, sizeof(*blocks))) {
-			errmsg(why, "out of memory");
-			err = -ENOMEM;
-			break;
-		}
-		block = &blocks[used++];
-		memset(block, 0, sizeof(*block));
-		column_text(stmt, 0, block->account, sizeof(block->account));
-		column_text(stmt, 1, block->source, sizeof(block->source));
-		column_text(stmt, 2, block->ips, sizeof(block->ips));
-		block->count = (uint64_t)sqlite3_column_int64(stmt, 3);
-		block->started_at = column_time(stmt, 4);
-		block->expires_at = column_time(stmt, 5);
-		block->seconds_left = seconds_left(block->expires_at, now);
-	}
-	if (!err && rc != SQLITE_DONE)
-		err = fail(store, "list live blocks", why);
-	sqlite3_reset(stmt);
-	sqlite3_clear_bindings(stmt);
-	if (err) {
-		free(blocks);
-		return err;
-	}
-	*out = blocks;
-	*count = used;
-	return 0;
+	return read_rows(store, ST_BLOCKS_LIVE, now, sizeof(**out), read_live_block,
+			 "list live blocks", (void **)out, count, why);
 }
 
 int store_prune(struct store *store, int64_t before, size_t *bans, size_t *blocks,
