@@ -104,14 +104,15 @@ test_timed_ban_expires_in_kernel() {
 	started=$(now_ms)
 	check "a 2 s ban drops at first" times_out "$CLI1" "$SRV_IP1" 143 0.5
 	check "no xdpban process runs while the ban expires" no_xdpban_running
-	# Short attempts, polled: the ban should lift 2 s after it was set.
+	# Short attempts, polled: the ban should lift 2 s after it was set. The
+	# upper bound is loose: on a loaded machine a poll round can take long.
 	if wait_until 8 connects "$CLI1" "$SRV_IP1" 143 0.3; then
 		elapsed=$(($(now_ms) - started))
 		diag "the client connected again ${elapsed} ms after 'ban --for 2s'"
-		check "ban --for 2s lifts after 1.5-3.5 s with no process running" \
-			between "$elapsed" 1500 3500
+		check "ban --for 2s lifts after 1.5-6 s with no process running" \
+			between "$elapsed" 1500 6000
 	else
-		fail "ban --for 2s lifts after 1.5-3.5 s with no process running" \
+		fail "ban --for 2s lifts after 1.5-6 s with no process running" \
 			"still dropped 8 s after the ban"
 	fi
 	check_eq "list --json marks the ban expired" true \

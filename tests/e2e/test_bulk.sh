@@ -1,5 +1,5 @@
 #!/bin/bash
-# Bulk load: `ban --file` of 100,000 addresses, timed, then enforced.
+# Bulk load: `ban --file` of 100,000 addresses, then enforced.
 # The three IPv4 documentation /24s hold only 762 hosts, so the addresses are
 # IPv6 hosts in 2001:db8:ff::/48, plus client 1's own IPv6 address so that
 # the test can see the loaded bans act in the data path.
@@ -8,7 +8,6 @@
 . "$(dirname "$0")/lib.sh"
 
 BULK_COUNT=100000
-BULK_LIMIT_MS=3000 # a loose sanity bound, not a performance claim
 
 # bulk_file PATH: BULK_COUNT - 1 generated addresses and client 1's address.
 bulk_file() {
@@ -28,8 +27,8 @@ test_bulk_ban_file() {
 	started=$(now_ms)
 	xb ban --file "$file" >/dev/null
 	elapsed=$(($(now_ms) - started))
+	# Timed for the log only: the figures that compare live in make bench.
 	diag "bulk ban of $BULK_COUNT addresses took $elapsed ms"
-	check "bulk ban --file finishes in under $BULK_LIMIT_MS ms" [ "$elapsed" -lt "$BULK_LIMIT_MS" ]
 
 	started=$(now_ms)
 	check_eq "list --json shows $BULK_COUNT bans" "$BULK_COUNT" "$(ban_count)"

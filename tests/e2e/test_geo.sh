@@ -419,7 +419,6 @@ test_geo_default_database() {
 	check_ge "it has more than 1,000,000 prefixes" "$(jq -r .prefixes <<<"$out")" 1000001
 	check_ge "IPv4 prefixes" "$(jq -r .ipv4_prefixes <<<"$out")" 100000
 	check_ge "IPv6 prefixes" "$(jq -r .ipv6_prefixes <<<"$out")" 10000
-	check_ge "loading takes less than 60 s (a loose bound)" 60000 "$((parse_ms + install_ms))"
 
 	started=$(now_ms)
 	xb geo block --force CN RU US DE FR >/dev/null
@@ -428,7 +427,6 @@ test_geo_default_database() {
 		"their prefixes: $(xb --json geo list |
 			jq -r '[.countries[] | select(.blocked) | "\(.country) \(.prefixes)"] | join(", ")')"
 	check_eq "the five countries are blocked" "CN DE FR RU US" "$(blocked_countries)"
-	check_ge "blocking them takes less than 60 s (a loose bound)" 60000 "$block_ms"
 	check_eq "documentation addresses are in no country" "null pass" \
 		"$(lookup "$CLI1_IP" country verdict)"
 	check "client 1 connects" connects "$CLI1" "$SRV_IP1" 143

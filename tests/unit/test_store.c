@@ -595,7 +595,7 @@ static double seconds_since(const struct timespec *start)
 	return (double)(now.tv_sec - start->tv_sec) + (double)(now.tv_nsec - start->tv_nsec) / 1e9;
 }
 
-static void restoring_100k_bans_is_fast(void **state)
+static void restoring_100k_bans_keeps_every_one(void **state)
 {
 	struct fixture *f = *state;
 	enum { BANS = 100000, SINGLES = 2000 };
@@ -701,7 +701,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(committed_bans_survive_a_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_errors_say_why, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_pages_are_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(restoring_100k_bans_is_fast, setup, teardown),
+		cmocka_unit_test_setup_teardown(restoring_100k_bans_keeps_every_one, setup, teardown),
 		cmocka_unit_test_setup_teardown(checkpoints_run_in_the_background, setup, teardown),
 	};
 
