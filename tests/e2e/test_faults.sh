@@ -7,6 +7,11 @@
 #   - the protected interface taken down and up, then deleted and created
 #     again (a new ifindex): the daemon re-attaches (rtnetlink), the banned
 #     client's SYNs are dropped again, the stale link pin is gone;
+#   - s2 taken out of [daemon] interfaces by a reload: detached and logged, no
+#     longer re-attached when made again, attached once more when put back; an
+#     interface attached by hand stays through reloads; a detach that fails
+#     (a pin directory the daemon may not write) is logged with its cause,
+#     leaves s2 attached, and the next reload detaches it;
 #   - kill -9 in the middle of a burst of sshd failure lines: the bans go on
 #     being enforced, a short ban still expires in the kernel while no daemon
 #     runs; the kernel's bans and the store's live bans agree after the
@@ -165,22 +170,31 @@ test_link_down_up() {
 	check "and the other client still connects" connects "$CLI2" "$SRV_IP2" 143
 }
 
-s1_ifindex() {
-	ip -n "$SRV" -j link show s1 | jq '.[0].ifindex'
+link_ifindex() { # link_ifindex IF: the ifindex of the server's IF
+	ip -n "$SRV" -j link show "$1" | jq '.[0].ifindex'
 }
 
 s1_attached_once() {
 	[ "$(xb --json status | jq '[.interfaces[] | select(.interface == "s1")] | length')" = 1 ]
 }
 
+# recreate IF: deletes the server's s1 or s2 (its client end goes with it)
+# and makes the pair again, under a new ifindex.
+recreate() {
+	ip -n "$SRV" link del "$1"
+	case $1 in
+	s1) link_pair s1 "$CLI1" c1 "$SRV_IP1" "$CLI1_IP" "$SRV_IP6_1" "$CLI1_IP6" ;;
+	s2) link_pair s2 "$CLI2" c2 "$SRV_IP2" "$CLI2_IP" "$SRV_IP6_2" "$CLI2_IP6" ;;
+	esac
+}
+
 test_link_recreate() {
 	local old_ifindex new_ifindex
 	xb ban "$CLI1_IP" >/dev/null
-	old_ifindex=$(s1_ifindex)
-	ip -n "$SRV" link del s1 # its peer c1 goes with it
-	link_pair s1 "$CLI1" c1 "$SRV_IP1" "$CLI1_IP" "$SRV_IP6_1" "$CLI1_IP6"
+	old_ifindex=$(link_ifindex s1)
+	recreate s1
 	ip -n "$CLI1" addr add 192.0.2.3/24 dev c1
-	new_ifindex=$(s1_ifindex)
+	new_ifindex=$(link_ifindex s1)
 	diag "s1 was ifindex $old_ifindex, is now $new_ifindex"
 	check "the daemon re-attaches to the new s1" \
 		wait_until 10 daemon_said "attached to s1 (ifindex $new_ifindex)"
@@ -188,6 +202,108 @@ test_link_recreate() {
 	check "another address over the new s1 connects" \
 		quietly in_ns "$CLI1" socat -u "TCP4:$SRV_IP1:143,bind=192.0.2.3,connect-timeout=2" -
 	check "one link for s1 is left (the stale pin removed)" s1_attached_once
+}
+
+# --- [daemon] interfaces changed by a reload -------------------------------------------
+
+attached() { # attached IF: `xdpban status` lists IF
+	xb --json status | jq -e --arg i "$1" 'any(.interfaces[]; .interface == $i)' >/dev/null
+}
+
+said_more() { # said_more TEXT N: the daemon's stderr has TEXT more than N times
+	[ "$(daemon_said_count "$1")" -gt "$2" ]
+}
+
+# reload: SIGHUP, then waits until the daemon says it reloaded.
+reload() {
+	local reloads
+	reloads=$(daemon_said_count "reloaded $CONF")
+	kill -HUP "$DAEMON_PID"
+	wait_until 10 said_more "reloaded $CONF" "$reloads"
+}
+
+# reload_interfaces LIST: [daemon] interfaces = LIST, then a reload.
+reload_interfaces() {
+	sed -i "s/^interfaces = .*/interfaces = $1/" "$CONF"
+	reload
+}
+
+test_reload_removes_interface() {
+	xb ban "$CLI1_IP" >/dev/null
+	xb ban "$CLI2_IP" >/dev/null
+	check "banned, client 2's SYNs over s2 are dropped" times_out "$CLI2" "$SRV_IP2" 143
+	reload_interfaces s1
+	check "a reload without s2 logs that the daemon left it" \
+		daemon_said "detached from s2: no longer in [daemon] interfaces"
+	check_not "xdpban status no longer lists s2" attached s2
+	check "it still lists s1" attached s1
+	check "the banned client 2 connects over s2" wait_until 10 connects "$CLI2" "$SRV_IP2" 143
+	check "the banned client 1's SYNs over s1 are still dropped" times_out "$CLI1" "$SRV_IP1" 143
+	# The daemon reads link messages in order: once it has re-attached to
+	# the new s1, it has seen the new s2 as well.
+	recreate s2
+	recreate s1
+	check "s2 and s1 deleted and made again: the daemon re-attaches to s1" \
+		wait_until 10 daemon_said "attached to s1 (ifindex $(link_ifindex s1))"
+	check_not "but not to s2" daemon_said "attached to s2"
+	check_not "status does not list s2" attached s2
+	check "the banned client 2 connects over the new s2" \
+		wait_until 10 connects "$CLI2" "$SRV_IP2" 143
+	reload_interfaces "s1, s2"
+	check "s2 back in the config: a reload attaches to it" \
+		daemon_said "attached to s2 (ifindex $(link_ifindex s2))"
+	check "status lists s2 again" attached s2
+	check "client 2's SYNs over s2 are dropped again" times_out "$CLI2" "$SRV_IP2" 143
+}
+
+# s3: a third veth, its other end c3 with client 2.
+add_s3() {
+	ip -n "$SRV" link add s3 type veth peer name c3 netns "$CLI2"
+}
+
+test_reload_keeps_hand_attached() {
+	add_s3
+	xb attach s3 >/dev/null
+	# Started again, the daemon finds xdpban on s3 and keeps it, unnamed by the config.
+	restart_daemon
+	reload_interfaces s1
+	check_not "a reload without s2 detaches s2" attached s2
+	check "it leaves the hand-attached s3 attached" attached s3
+	check_not "and says nothing of detaching it" daemon_said "detached from s3"
+	ip -n "$SRV" link del s3
+	add_s3
+	check "s3 made again: the daemon still keeps it" \
+		wait_until 10 daemon_said "attached to s3 (ifindex $(link_ifindex s3))"
+	reload_interfaces "s1, s2"
+	check "s2 back in the config: attached again" attached s2
+	check "s3 still attached" attached s3
+	xb detach s3
+	ip -n "$SRV" link del s3
+}
+
+# The daemon has no CAP_DAC_OVERRIDE: a pin directory it may not write keeps
+# it from removing s2's pin, so the detach fails and nothing changes.
+test_reload_detach_fails() {
+	local mode failures detached
+	xb ban "$CLI2_IP" >/dev/null
+	failures=$(status .faults.detach_failures)
+	detached=$(daemon_said_count "detached from s2")
+	mode=$(stat -c %a "$PIN")
+	chmod 0500 "$PIN"
+	reload_interfaces s1
+	chmod "$mode" "$PIN"
+	check "a detach that fails is logged with its cause" \
+		daemon_said "s2 is no longer in [daemon] interfaces, but xdpban stays on it: cannot remove $PIN/"
+	diag "$(grep -F "s2 is no longer in [daemon] interfaces, but" "$DAEMON_ERR" | tail -n 1)"
+	check_eq "and counted" $((failures + 1)) "$(status .faults.detach_failures)"
+	check "the rest of the reload is applied" daemon_said "reloaded $CONF"
+	check "s2 stays attached" attached s2
+	check "client 2's SYNs over s2 are still dropped" times_out "$CLI2" "$SRV_IP2" 143
+	reload
+	check "the next reload detaches s2" said_more "detached from s2" "$detached"
+	check_not "status no longer lists s2" attached s2
+	reload_interfaces "s1, s2"
+	check "s2 back in the config: attached again" attached s2
 }
 
 # --- kill -9 and the store ------------------------------------------------------------
@@ -329,8 +445,9 @@ store_created_offset() {
 		"SELECT max(created_at) FROM bans WHERE prefix = '$1'") - $(date +%s)))
 }
 
-# jumped_ban OFFSET NS ADDR DST: with the daemon's wall clock at OFFSET, a 4 s
-# rule ban of ADDR is still in force 2 s on and over some seconds later.
+# jumped_ban OFFSET NS ADDR DST: with the daemon's wall clock at OFFSET, a 6 s
+# rule ban of ADDR is still in force 2 s on and over some seconds later. (6 s,
+# not 4: the check runs 2 s on plus the store query, slower on a busy machine.)
 jumped_ban() {
 	local offset=$1 ns=$2 addr=$3 dst=$4 created
 	echo "$offset" >"$WORK/faketime"
@@ -341,7 +458,7 @@ jumped_ban() {
 	diag "wall clock $offset: the store dates the ban ${created} s from the real now"
 	check "the daemon's wall clock is off by $offset" test "${created#-}" -gt 80000
 	sleep 2
-	check "with the clock $offset, the 4 s ban still drops 2 s on" times_out "$ns" "$dst" 143
+	check "with the clock $offset, the 6 s ban still drops 2 s on" times_out "$ns" "$dst" 143
 	check "and it ends on time (the kernel's monotonic deadline)" \
 		wait_until 10 connects "$ns" "$dst" 143
 }
@@ -352,7 +469,7 @@ test_wall_clock_jump() {
 		return
 	fi
 	stop_daemon
-	sed -i 's/^ip_bantime = 600s$/ip_bantime = 4s/' "$CONF"
+	sed -i 's/^ip_bantime = 600s$/ip_bantime = 6s/' "$CONF"
 	echo "+0" >"$WORK/faketime"
 	# The wall clock (time(), CLOCK_REALTIME) follows the file; CLOCK_MONOTONIC,
 	# which a real `date -s` does not move either, is left alone.
@@ -366,7 +483,7 @@ test_wall_clock_jump() {
 	jumped_ban +1d "$CLI1" "$CLI1_IP" "$SRV_IP1"
 	jumped_ban -1d "$CLI2" "$CLI2_IP" "$SRV_IP2"
 	stop_daemon
-	sed -i 's/^ip_bantime = 4s$/ip_bantime = 600s/' "$CONF"
+	sed -i 's/^ip_bantime = 6s$/ip_bantime = 600s/' "$CONF"
 	rm -f "$STATE_DIR"/xdpban.db* # rows dated a day off
 	start_daemon
 }
@@ -391,14 +508,13 @@ test_full_cidr_map() {
 	check_eq "the map stays full" 65536 "$(cidr_bans)"
 	# The daemon, banning per /64, meets the full map too.
 	sed -i 's/^repeat_multiplier = 0$/&\nipv6_prefix = 64/' "$CONF"
-	kill -HUP "$DAEMON_PID"
-	wait_until 5 daemon_said "reloaded $CONF"
+	reload
 	fail_events 2001:db8:fe::1
 	check "the daemon's /64 ban goes in" wait_until 5 banned 2001:db8:fe::/64
 	check "the eviction is logged" daemon_said "the CIDR ban map is full: evicted 2001:db8:0:"
 	check_eq "and counted" 1 "$(status .faults.ban_evictions)"
 	sed -i '/^ipv6_prefix = 64$/d' "$CONF"
-	kill -HUP "$DAEMON_PID"
+	reload
 }
 
 # The exact-address map is an LRU hash: full, the kernel evicts silently. The
@@ -414,5 +530,6 @@ test_full_address_map() {
 }
 
 e2e_main test_capabilities test_control_socket test_link_down_up test_link_recreate \
+	test_reload_removes_interface test_reload_keeps_hand_attached test_reload_detach_fails \
 	test_kill9_burst test_store_garbage test_store_unwritable test_wall_clock_jump \
 	test_full_cidr_map test_full_address_map
