@@ -801,11 +801,12 @@ static void on_tick(struct daemon *d)
 static json_t *faults_json(const struct daemon *d)
 {
 	return json_pack(
-	    "{s:I, s:I, s:I, s:I, s:I, s:I}", "refused_lockout", (json_int_t)d->refused_lockout,
-	    "control_refused", (json_int_t)d->control_refused, "ban_evictions",
-	    (json_int_t)d->ban_evictions, "address_map_full",
+	    "{s:I, s:I, s:I, s:I, s:I, s:I, s:I}", "refused_lockout",
+	    (json_int_t)d->refused_lockout, "control_refused", (json_int_t)d->control_refused,
+	    "ban_evictions", (json_int_t)d->ban_evictions, "address_map_full",
 	    (json_int_t)d->address_map_full_events, "reattached", (json_int_t)d->ifwatch.reattached,
-	    "attach_failures", (json_int_t)d->ifwatch.failures);
+	    "attach_failures", (json_int_t)d->ifwatch.failures, "detach_failures",
+	    (json_int_t)d->ifwatch.detach_failures);
 }
 
 static json_t *status_json(const struct daemon *d)
@@ -1327,9 +1328,11 @@ static void reload(struct daemon *d)
 	}
 	if (open_sources(d, why))
 		say(d, CONF_LOG_ERROR, "reload: %s", why);
-	ifwatch_add_names(&d->ifwatch, d->conf->daemon.interfaces);
-	if (d->ifwatch.fd >= 0)
+	/* Without the watch, no interface was attached from the config: none to take away. */
+	if (d->ifwatch.fd >= 0) {
+		ifwatch_configure(&d->ifwatch, d->conf->daemon.interfaces, on_ifwatch_report, d);
 		ifwatch_ensure(&d->ifwatch, on_ifwatch_report, d);
+	}
 	say(d, CONF_LOG_INFO, "reloaded %s", d->conf_path);
 }
 

@@ -14,29 +14,69 @@
 
 #define NETLINK_BUFFER 65536
 
-static bool watched(const struct ifwatch *watch, const char *name)
+static struct ifwatch_name *find(struct ifwatch *watch, const char *name)
 {
 	for (size_t i = 0; i < watch->count; i++) {
-		if (strcmp(watch->names[i], name) == 0)
+		if (strcmp(watch->names[i].name, name) == 0)
+			return &watch->names[i];
+	}
+	return NULL;
+}
+
+static void watch_name(struct ifwatch *watch, const char *name, bool configured)
+{
+	struct ifwatch_name *entry = find(watch, name);
+
+	if (entry) {
+		/* Named by the config now: the config's to take away, even if found attached. */
+		if (configured)
+			entry->configured = true;
+		return;
+	}
+	if (!*name || watch->count == IFWATCH_MAX)
+		return;
+	entry = &watch->names[watch->count++];
+	snprintf(entry->name, sizeof(entry->name), "%s", name);
+	entry->configured = configured;
+}
+
+static void forget(struct ifwatch *watch, size_t i)
+{
+	memmove(&watch->names[i], &watch->names[i + 1],
+		(watch->count - i - 1) * sizeof(watch->names[0]));
+	watch->count--;
+}
+
+/* The next name of a space-separated list, into name; NULL after the last. */
+static const char *next_name(const char *list, char name[IF_NAMESIZE])
+{
+	size_t len;
+
+	list += strspn(list, " ");
+	len = strcspn(list, " ");
+	if (!len)
+		return NULL;
+	snprintf(name, IF_NAMESIZE, "%.*s", (int)len, list);
+	return list + len;
+}
+
+static bool listed(const char *list, const char *name)
+{
+	char each[IF_NAMESIZE];
+
+	for (const char *rest = list; (rest = next_name(rest, each));) {
+		if (strcmp(each, name) == 0)
 			return true;
 	}
 	return false;
 }
 
-static void watch_name(struct ifwatch *watch, const char *name)
+static void watch_configured(struct ifwatch *watch, const char *list)
 {
-	if (!*name || watched(watch, name) || watch->count == IFWATCH_MAX)
-		return;
-	snprintf(watch->names[watch->count++], IF_NAMESIZE, "%s", name);
-}
+	char name[IF_NAMESIZE];
 
-void ifwatch_add_names(struct ifwatch *watch, const char *names)
-{
-	char copy[IFWATCH_MAX * IF_NAMESIZE], *save = NULL;
-
-	snprintf(copy, sizeof(copy), "%s", names);
-	for (char *name = strtok_r(copy, " ", &save); name; name = strtok_r(NULL, " ", &save))
-		watch_name(watch, name);
+	for (const char *rest = list; (rest = next_name(rest, name));)
+		watch_name(watch, name, true);
 }
 
 static void watch_attached(struct ifwatch *watch)
@@ -49,7 +89,7 @@ static void watch_attached(struct ifwatch *watch)
 		return;
 	for (size_t i = 0; i < count; i++) {
 		if (!links[i].other_netns && !links[i].stale)
-			watch_name(watch, links[i].ifname);
+			watch_name(watch, links[i].ifname, false);
 	}
 	free(links);
 }
@@ -73,7 +113,7 @@ int ifwatch_open(struct ifwatch *watch, const char *pin_dir, const char *configu
 		watch->fd = -1;
 		return err;
 	}
-	ifwatch_add_names(watch, configured);
+	watch_configured(watch, configured);
 	watch_attached(watch);
 	return 0;
 }
@@ -85,14 +125,27 @@ void ifwatch_close(struct ifwatch *watch)
 	watch->fd = -1;
 }
 
+typedef int (*link_op_fn)(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN]);
+
+/* Under the writer lock, so that no CLI command changes the pins in between. */
+static int locked(const struct ifwatch *watch, link_op_fn op, const char *name,
+		  char why[ERRMSG_LEN])
+{
+	int lock = pins_lock(watch->pin_dir, why);
+	int done;
+
+	if (lock < 0)
+		return lock;
+	done = op(watch->pin_dir, name, why);
+	close(lock);
+	return done;
+}
+
 static void reattach(struct ifwatch *watch, const char *name, ifwatch_report_fn report, void *ctx)
 {
 	char why[ERRMSG_LEN], message[ERRMSG_LEN + 64];
-	int lock = pins_lock(watch->pin_dir, why);
-	int done = lock < 0 ? lock : link_reattach(watch->pin_dir, name, why);
+	int done = locked(watch, link_reattach, name, why);
 
-	if (lock >= 0)
-		close(lock);
 	if (done == 0)
 		return;
 	if (done < 0) {
@@ -106,11 +159,63 @@ static void reattach(struct ifwatch *watch, const char *name, ifwatch_report_fn 
 	report(ctx, done < 0, message);
 }
 
+/* As 'xdpban detach' does; an interface deleted meanwhile left only a stale pin behind. */
+static int detach(const char *pin_dir, const char *name, char why[ERRMSG_LEN])
+{
+	int err = link_detach(pin_dir, name, why);
+
+	if (err == -ENODEV)
+		links_remove_stale(pin_dir);
+	return err;
+}
+
+/* Returns false when xdpban stays on name: then it is still the config's to detach. */
+static bool release(struct ifwatch *watch, const char *name, ifwatch_report_fn report, void *ctx)
+{
+	char why[ERRMSG_LEN], message[ERRMSG_LEN + 128];
+	int err = locked(watch, detach, name, why);
+	bool off = !err || err == -ENOENT || err == -ENODEV;
+
+	if (!off) {
+		watch->detach_failures++;
+		snprintf(message, sizeof(message),
+			 "%s is no longer in [daemon] interfaces, but xdpban stays on it: %s; "
+			 "the next reload tries again",
+			 name, why);
+	} else if (err) {
+		snprintf(
+		    message, sizeof(message), "%s is no longer in [daemon] interfaces (%s)", name,
+		    err == -ENODEV ? "it does not exist now" : "xdpban was not attached to it");
+	} else {
+		snprintf(message, sizeof(message),
+			 "detached from %s: no longer in [daemon] interfaces", name);
+	}
+	report(ctx, !off, message);
+	return off;
+}
+
+void ifwatch_configure(struct ifwatch *watch, const char *configured, ifwatch_report_fn report,
+		       void *ctx)
+{
+	size_t i = 0;
+
+	while (i < watch->count) {
+		const struct ifwatch_name *entry = &watch->names[i];
+
+		if (entry->configured && !listed(configured, entry->name) &&
+		    release(watch, entry->name, report, ctx))
+			forget(watch, i);
+		else
+			i++;
+	}
+	watch_configured(watch, configured);
+}
+
 void ifwatch_ensure(struct ifwatch *watch, ifwatch_report_fn report, void *ctx)
 {
 	for (size_t i = 0; i < watch->count; i++) {
-		if (if_nametoindex(watch->names[i]))
-			reattach(watch, watch->names[i], report, ctx);
+		if (if_nametoindex(watch->names[i].name))
+			reattach(watch, watch->names[i].name, report, ctx);
 	}
 }
 
@@ -138,8 +243,8 @@ static void on_link(struct ifwatch *watch, const struct nlmsghdr *msg, ifwatch_r
 		return;
 	/* A change of an interface xdpban is on (by whoever attached it) makes it watched. */
 	if (link_is_attached(watch->pin_dir, (unsigned int)info->ifi_index))
-		watch_name(watch, name);
-	if (!watched(watch, name))
+		watch_name(watch, name, false);
+	if (!find(watch, name))
 		return;
 	if (msg->nlmsg_type == RTM_NEWLINK && if_nametoindex(name) != (unsigned int)info->ifi_index)
 		return; /* the last word of an interface that is going away */

@@ -221,8 +221,7 @@ bool link_is_attached(const char *pin_dir, unsigned int ifindex)
 	return linked_ifindex == ifindex;
 }
 
-/* Pins of this namespace's links whose interface went away. */
-static void remove_stale_links(const char *pin_dir)
+void links_remove_stale(const char *pin_dir)
 {
 	struct attached_link *links = NULL;
 	char ignored[ERRMSG_LEN];
@@ -250,7 +249,7 @@ int link_reattach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN])
 	err = link_attach(pin_dir, ifname, ATTACH_AUTO, &replaced, why);
 	if (err)
 		return err;
-	remove_stale_links(pin_dir);
+	links_remove_stale(pin_dir);
 	return 1;
 }
 
@@ -272,15 +271,18 @@ int link_detach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN])
 			errmsg(why, "cannot open %s: %s", path, strerror(errno));
 		return err;
 	}
-	if (bpf_link_detach(link_fd) && errno != ENOLINK) {
+	/*
+	 * The pin goes first: a pin that cannot be removed then leaves the
+	 * program on, as it was, instead of a pin of a link that is off.
+	 */
+	if (unlink(path)) {
+		err = -errno;
+		errmsg(why, "cannot remove %s: %s", path, strerror(errno));
+	} else if (bpf_link_detach(link_fd) && errno != ENOLINK) {
 		err = -errno;
 		errmsg(why, "cannot detach from %s: %s", ifname, strerror(errno));
 	}
 	close(link_fd);
-	if (!err && unlink(path)) {
-		err = -errno;
-		errmsg(why, "cannot remove %s: %s", path, strerror(errno));
-	}
 	return err;
 }
 

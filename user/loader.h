@@ -60,6 +60,9 @@ bool link_is_attached(const char *pin_dir, unsigned int ifindex);
  */
 int link_reattach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN]);
 
+/* Removes the pins of this namespace's links whose interface went away. */
+void links_remove_stale(const char *pin_dir);
+
 /* Removes the pin of a link whose interface has gone. */
 int link_remove_stale(const char *pin_dir, const struct attached_link *link, char why[ERRMSG_LEN]);
 
