@@ -202,6 +202,15 @@ static void record_evictions(struct daemon *d, const struct ban_evictions *evict
 	}
 }
 
+/* Rows for bans already in the maps: one transaction; a failure leaves the kernel's bans alone. */
+static void record_bans(struct daemon *d, const struct store_ban *rows, size_t count, int64_t now)
+{
+	char why[ERRMSG_LEN];
+
+	if (d->store && store_record_bans(d->store, rows, count, now, why))
+		say(d, CONF_LOG_WARNING, "store: %s", why);
+}
+
 static int apply_ban(struct daemon *d, const struct rules_decision *decision, const char *source,
 		     char why[ERRMSG_LEN])
 {
@@ -225,13 +234,11 @@ static int apply_ban(struct daemon *d, const struct rules_decision *decision, co
 			.count = d->rules_cfg.ip_threshold,
 			.expires_at = now + (int64_t)decision->ban_seconds,
 		};
-		char ignored[ERRMSG_LEN];
 
 		snprintf(row.reason, sizeof(row.reason), "%s",
 			 decision->repeat ? "repeat" : "ip_rule");
 		snprintf(row.source, sizeof(row.source), "%s", source);
-		if (store_record_bans(d->store, &row, 1, now, ignored))
-			say(d, CONF_LOG_WARNING, "store: %s", ignored);
+		record_bans(d, &row, 1, now);
 	}
 	return err;
 }
@@ -1147,6 +1154,37 @@ static void fleet_unbanned(void *ctx, const struct lpm_key *prefix)
 		say(d, CONF_LOG_WARNING, "store: %s", why);
 }
 
+/*
+ * Bans from the fleet are recorded like the rules' (history, restore after
+ * a reboot): reason "fleet", source the deciding node ("redis" when loaded
+ * from its list at a sync, which does not say who decided). The failures
+ * were counted elsewhere: count 0, no event times.
+ */
+static void fleet_banned(void *ctx, const struct fleet_ban *bans, size_t count)
+{
+	struct daemon *d = ctx;
+	struct store_ban *rows;
+
+	if (!d->store)
+		return;
+	rows = calloc(count, sizeof(*rows));
+	if (!rows) {
+		say(d, CONF_LOG_WARNING, "store: out of memory: %zu fleet bans not recorded",
+		    count);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		rows[i].key = bans[i].key;
+		/* Rounded up: the store's row must not end before the kernel's ban. */
+		rows[i].expires_at = bans[i].permanent ? 0 : (bans[i].deadline_ms + 999) / 1000;
+		snprintf(rows[i].reason, sizeof(rows[i].reason), "fleet");
+		snprintf(rows[i].source, sizeof(rows[i].source), "%s",
+			 bans[i].node ? bans[i].node : "redis");
+	}
+	record_bans(d, rows, count, wall_now());
+	free(rows);
+}
+
 /* [fleet]: connects and, before the daemon answers anyone, loads the fleet's bans and blocks. */
 static void open_fleet(struct daemon *d)
 {
@@ -1154,9 +1192,11 @@ static void open_fleet(struct daemon *d)
 				       .pin_dir = d->conf->daemon.pin_dir,
 				       .rules = &d->rules,
 				       .rules_cfg = &d->rules_cfg };
-	struct fleet_hooks hooks = {
-		.ctx = d, .log = fleet_log, .may_ban = fleet_may_ban, .unbanned = fleet_unbanned
-	};
+	struct fleet_hooks hooks = { .ctx = d,
+				     .log = fleet_log,
+				     .may_ban = fleet_may_ban,
+				     .unbanned = fleet_unbanned,
+				     .banned = fleet_banned };
 	char why[ERRMSG_LEN];
 
 	if (is_off(d->conf->fleet.redis))
@@ -1174,6 +1214,17 @@ static void open_fleet(struct daemon *d)
 }
 
 /* ---- DNSBL lookups (dnsbl.h) ---- */
+
+/* Recorded like a rule's ban; no failure led to it (count 0), the zone's listing did. */
+static void record_dnsbl_ban(struct daemon *d, const struct lpm_key *key, const char *zone)
+{
+	int64_t now = wall_now();
+	struct store_ban row = { .key = *key, .expires_at = now + (int64_t)d->conf->dnsbl.bantime };
+
+	snprintf(row.reason, sizeof(row.reason), "dnsbl");
+	snprintf(row.source, sizeof(row.source), "%s", zone);
+	record_bans(d, &row, 1, now);
+}
 
 /* A zone lists ip: banned for [dnsbl] bantime, through the guards a fleet ban goes through. */
 static void dnsbl_listed(void *ctx, const struct addr_key *ip, const char *zone, uint32_t ttl)
@@ -1196,6 +1247,7 @@ static void dnsbl_listed(void *ctx, const struct addr_key *ip, const char *zone,
 		duration_format(request.seconds, length);
 		say(d, CONF_LOG_INFO, "ban %s for %s: listed in DNSBL %s (TTL %u s)", prefix,
 		    length, zone, ttl);
+		record_dnsbl_ban(d, &request.key, zone);
 	}
 	if (lock >= 0)
 		close(lock);

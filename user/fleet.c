@@ -471,11 +471,62 @@ static bool ban_request_for(struct fleet *f, const char *cidr, const char *deadl
 	return true;
 }
 
-/* Into the maps, and the rules told (failures during the ban are ignored). */
-static int apply_bans(struct fleet *f, const struct ban_request *requests, size_t n)
+bool fleet_ban_is_news(const struct ban_entry *old, const struct ban_request *request,
+		       uint64_t now_ns)
+{
+	uint64_t was, will;
+
+	if (!old || (!ban_is_permanent(old) && old->expires_ns <= now_ns))
+		return true;
+	if (ban_is_permanent(old) || request->permanent)
+		return ban_is_permanent(old) != request->permanent;
+	was = old->expires_ns;
+	will =
+	    request->deadline_ns ? request->deadline_ns : now_ns + request->seconds * NSEC_PER_SEC;
+	return (was > will ? was - will : will - was) > FLEET_SAME_DEADLINE_NS;
+}
+
+/*
+ * The requests that change what the maps enforce, read before they are
+ * replaced (hold the writer lock): the banned hook records only those, so a
+ * ban delivered again is not recorded again. NULL when out of memory.
+ */
+static struct fleet_ban *news_of(const struct fleet *f, const struct ban_request *requests,
+				 size_t n, const char *node, size_t *count)
+{
+	struct fleet_ban *news = calloc(n, sizeof(*news));
+	uint64_t now_ns = ban_clock_now_ns();
+	struct ban_entry old;
+
+	*count = 0;
+	for (size_t i = 0; news && i < n; i++) {
+		const struct ban_request *r = &requests[i];
+		struct fleet_ban *ban = &news[*count];
+
+		if (!fleet_ban_is_news(bans_lookup(f->target.maps, &r->key, &old) ? NULL : &old, r,
+				       now_ns))
+			continue;
+		ban->key = r->key;
+		ban->permanent = r->permanent;
+		ban->deadline_ms = r->permanent ? 0 : wall_deadline(r->deadline_ns);
+		ban->node = node;
+		(*count)++;
+	}
+	return news;
+}
+
+/*
+ * Into the maps, the rules told (failures during the ban are ignored), and
+ * what changed here handed to the banned hook as decided by node (NULL:
+ * unknown).
+ */
+static int apply_bans(struct fleet *f, const struct ban_request *requests, size_t n,
+		      const char *node)
 {
 	uint64_t now_ns = ban_clock_now_ns();
+	struct fleet_ban *news;
 	char why[ERRMSG_LEN];
+	size_t news_count;
 	int lock, err;
 
 	if (!n)
@@ -485,15 +536,22 @@ static int apply_bans(struct fleet *f, const struct ban_request *requests, size_
 		say(f, CONF_LOG_ERROR, "fleet: cannot ban: %s", why);
 		return lock;
 	}
+	news = news_of(f, requests, n, node, &news_count);
 	err = bans_add(f->target.maps, requests, n, BAN_ORIGIN_IP_RULE, why);
 	close(lock);
 	if (err) {
 		say(f, CONF_LOG_ERROR, "fleet: cannot ban %zu from Redis: %s", n, why);
+		free(news);
 		return err;
 	}
 	for (size_t i = 0; i < n; i++)
 		rules_restore_ban(*f->target.rules, &requests[i].key,
 				  requests[i].permanent ? 0 : requests[i].deadline_ns, 1, now_ns);
+	if (!news)
+		say(f, CONF_LOG_WARNING, "fleet: out of memory: %zu bans not recorded", n);
+	else if (news_count)
+		f->hooks.banned(f->hooks.ctx, news, news_count);
+	free(news);
 	return 0;
 }
 
@@ -595,7 +653,7 @@ static void apply_message(struct fleet *f, const char *text)
 		return; /* ours: applied when decided */
 	if (strcmp(kind, "ban") == 0) {
 		if (!ban_request_for(f, text + used, deadline, &request) ||
-		    apply_bans(f, &request, 1))
+		    apply_bans(f, &request, 1, node))
 			return;
 		f->counters.remote_bans++;
 		note_remote(f, &request.key, NOTE_BANNED);
@@ -750,7 +808,7 @@ static void on_loaded_bans(redisAsyncContext *ac, void *r, void *privdata)
 				    &requests[n]))
 			n++;
 	}
-	if (!requests || apply_bans(f, requests, n) == 0)
+	if (!requests || apply_bans(f, requests, n, NULL) == 0)
 		f->synced_bans = n;
 	free(requests);
 	if (--f->sync_pending == 0)
@@ -858,7 +916,7 @@ static void on_counted(redisAsyncContext *ac, void *r, void *privdata)
 	if (reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer > 0) {
 		snprintf(deadline, sizeof(deadline), "%lld", reply->element[0]->integer);
 		if (ban_request_for(f, reply->element[1]->str, deadline, &request) &&
-		    !apply_bans(f, &request, 1)) {
+		    !apply_bans(f, &request, 1, f->node)) {
 			f->counters.fleet_bans++;
 			say(f, CONF_LOG_INFO,
 			    "fleet: ban %s for %u s: %u failures across the fleet in %u s",

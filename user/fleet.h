@@ -31,7 +31,9 @@
 #define XDPBAN_FLEET_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+#include "bans.h"
 #include "conffile.h"
 #include "errmsg.h"
 #include "event.h"
@@ -39,6 +41,14 @@
 #include "rules.h"
 
 struct fleet;
+
+/* A ban the fleet put into the maps here: another node's decision, or the fleet's counts'. */
+struct fleet_ban {
+	struct lpm_key key;
+	bool permanent;
+	long long deadline_ms; /* wall clock, unix ms; unused when permanent */
+	const char *node; /* the deciding node; NULL: unknown (Redis' list, loaded at a sync) */
+};
 
 /* What the fleet needs from the daemon. */
 struct fleet_hooks {
@@ -48,6 +58,14 @@ struct fleet_hooks {
 	bool (*may_ban)(void *ctx, const struct lpm_key *prefix);
 	/* Another node's operator lifted the ban of prefix; it is out of the maps here. */
 	void (*unbanned)(void *ctx, const struct lpm_key *prefix);
+	/*
+	 * Bans from the fleet now in the maps here that changed what this node
+	 * enforced: a new ban, or a new deadline. A ban already in force with
+	 * the same deadline (a sync, another node's push after an outage, the
+	 * same decision made here) is left out. One call per batch: a sync can
+	 * load thousands.
+	 */
+	void (*banned)(void *ctx, const struct fleet_ban *bans, size_t count);
 };
 
 /* Where remote decisions go: the daemon's maps, pin dir, and its rules (replaced on SIGHUP). */
@@ -96,6 +114,21 @@ void fleet_report(struct fleet *fleet, const struct auth_event *event,
  * copy of the ban that the sync loads: nothing is lifted by an outage).
  */
 void fleet_tick(struct fleet *fleet);
+
+/*
+ * Deadlines this close are one decision: each node moves a deadline
+ * between the wall and monotonic clocks (ms apart), and the store keeps
+ * whole seconds, so a ban restored from it ends up to a second either side.
+ */
+#define FLEET_SAME_DEADLINE_NS (2ULL * 1000000000ULL)
+
+/*
+ * Whether a ban of request changes what old (NULL: no ban) enforces at
+ * now_ns: none or an expired one before, permanence changed, or a deadline
+ * more than FLEET_SAME_DEADLINE_NS away. For the banned hook; pure.
+ */
+bool fleet_ban_is_news(const struct ban_entry *old, const struct ban_request *request,
+		       uint64_t now_ns);
 
 struct fleet_counters {
 	bool synced;

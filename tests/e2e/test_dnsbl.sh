@@ -10,8 +10,9 @@
 # Consume ([dnsbl] zones, resolver): the same rbldnsd serves a static test
 # zone, test.dnsbl; the policy endpoint's allow check of a listed address
 # (IPv4 and IPv6) is answered at once and the lookup it starts bans the
-# address, so the next check is refused; an unlisted one stays unbanned; with
-# a DNS server that never answers, allow still answers at once.
+# address, so the next check is refused, and the store records the ban
+# (xdpban history: reason "dnsbl", source the zone); an unlisted one stays
+# unbanned; with a DNS server that never answers, allow still answers at once.
 # shellcheck source=tests/e2e/lib.sh
 # shellcheck disable=SC2317 # the test functions are called through e2e_main
 . "$(dirname "$0")/lib.sh"
@@ -132,6 +133,12 @@ banned() {
 	xb --json list | jq -e --arg ip "$1" '.bans[] | select(.prefix == $ip)' >/dev/null
 }
 
+# history_row ADDR: its number of history rows, then "type reason source count state length".
+history_row() {
+	xb --json history "$1" | jq -r --arg s "$1" '[.history[] | select(.subject == $s)] |
+		"\(length) " + (first | "\(.type) \(.reason) \(.source) \(.count) \(.state) \(.expires_at - .started_at)")'
+}
+
 test_lookup() {
 	local page
 	check_eq "a listed address's first check is answered at once (0)" 0 "$(allow "$LISTED_V4")"
@@ -139,8 +146,12 @@ test_lookup() {
 	check "the daemon says which DNSBL lists it" \
 		grep -qF "ban $LISTED_V4 for 30m: listed in DNSBL $TEST_ZONE" "$DAEMON_ERR"
 	check_eq "its next check is refused" -1 "$(allow "$LISTED_V4")"
+	check_eq "history: the ban, from the zone, live, for bantime" \
+		"1 ban dnsbl $TEST_ZONE 0 live 1800" "$(history_row "$LISTED_V4")"
 	check_eq "an IPv6 address of a listed /48: answered at once" 0 "$(allow "$LISTED_V6")"
 	check "and banned" wait_until 5 banned "$LISTED_V6"
+	check_eq "and in the history" "1 ban dnsbl $TEST_ZONE 0 live 1800" \
+		"$(history_row "$LISTED_V6")"
 	check_eq "an unlisted address is accepted" 0 "$(allow 203.0.113.98)"
 	sleep 1 # its lookup's answer
 	check_not "and not banned" banned 203.0.113.98

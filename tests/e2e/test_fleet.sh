@@ -13,6 +13,29 @@
 # so once, and when a new, empty Redis starts, the nodes push their bans
 # back and receive what was decided meanwhile; nothing banned is lifted;
 # xdpban unban, ban, allow and unallow on one node reach the other two.
+# Every node's store records the fleet's bans it enforces (xdpban history:
+# reason "fleet", source the deciding node, or "redis" when a sync loaded
+# it), once however often they arrive, ended when they expire; in the end
+# each node's store holds exactly the live bans of its kernel maps.
+
+# history_of N SUBJECT JQ: JQ over node N's history rows of exactly SUBJECT (newest first).
+history_of() {
+	xn "$1" --json history "$2" | jq -r --arg s "$2" "[.history[] | select(.subject == \$s)] | $3"
+}
+
+# newest N SUBJECT: "type reason source count state" of the newest row.
+newest() {
+	history_of "$1" "$2" 'first | "\(.type) \(.reason) \(.source) \(.count) \(.state)"'
+}
+
+rows_of() { # rows_of N SUBJECT: how many history rows SUBJECT has on node N
+	history_of "$1" "$2" length
+}
+
+ended_on() { # ended_on N SUBJECT: the newest row expired and the sweep closed it
+	[ "$(history_of "$1" "$2" 'first | "\(.state) \(.lift_reason)"')" = "expired expired" ]
+}
+
 allowed_on() { # allowed_on N PREFIX
 	xn "$1" --json list | jq -e --arg p "$2" '.allowlist[] | select(.prefix == $p)' >/dev/null
 }
@@ -240,6 +263,10 @@ test_failures_spread_over_the_fleet_ban_everywhere() {
 		"$(sample_value xdpban_fleet_synced <<<"$page")"
 	check_ge "node 3's /metrics: the ban applied from another node" \
 		"$(sample_value 'xdpban_fleet_remote_total{kind="ban"}' <<<"$page")" 1
+	for n in "${NODES[@]}"; do
+		check_eq "node $n's history: the fleet's ban, decided on node 2's failure, live" \
+			"ban fleet node2 0 live" "$(newest "$n" "$ATTACKER")"
+	done
 	spawn "$(node_ns 1)" sh -c "exec rbldnsd -n -u nobody:nogroup -r '$WORK/node1/zone' \
 		-b 127.0.0.1/15353 -c 1 bl.test:ip4set:dnsbl.ip4 bl.test:ip6trie:dnsbl.ip6 \
 		>>'$WORK/rbldnsd.log' 2>&1"
@@ -300,6 +327,59 @@ test_redis_restart_mid_attack_loses_nothing() {
 		wait_until 5 sh -c "[ \"\$(redis-cli -s '$WORK/redis.sock' zscore xdpban:bans '$during')\" != '' ]"
 	for n in "${NODES[@]}"; do
 		check "node $n logged the return" said "$n" "is back after"
+		check_eq "node $n: the ban pushed again after the outage is still one row" \
+			"1 ban fleet node2 0 live" "$(rows_of "$n" "$ATTACKER") $(newest "$n" "$ATTACKER")"
+	done
+	check_eq "node 1 recorded its own ban of $during as its rule's" "ban ip_rule" \
+		"$(history_of 1 "$during" 'first | "\(.type) \(.reason)"')"
+	# Pushed by node 1 or loaded by the sync, whichever reached the new Redis first.
+	for n in 2 3; do
+		check "node $n recorded it as the fleet's, from node 1 or Redis' list" \
+			grep -qxE "ban fleet (node1|redis) 0 live" <<<"$(newest "$n" "$during")"
+	done
+}
+
+# A ban another node made is recorded where it is enforced, and ended there
+# when its deadline passes (the receiving node's sweep, every second here).
+test_remote_bans_are_recorded_and_end() {
+	local short=198.51.100.231 n
+	xn 3 ban "$short" --for 15s >/dev/null
+	check "xdpban ban --for 15s on node 3 reaches nodes 1 and 2" \
+		wait_until 10 everywhere banned_on "$short"
+	for n in 1 2; do
+		check_eq "node $n's history: the ban from node 3, live, one row" \
+			"1 ban fleet node3 0 live" "$(rows_of "$n" "$short") $(newest "$n" "$short")"
+	done
+	for n in 1 2; do
+		check "node $n's history: ended when its deadline passed" \
+			wait_until 40 ended_on "$n" "$short"
+	done
+}
+
+# kernel_live N: node N's live bans, sorted; xdpban ban's own are not the daemon's to record.
+kernel_live() {
+	xn "$1" --json list |
+		jq -r '.bans[] | select((.expired | not) and .origin != "manual") | .prefix' | sort
+}
+
+store_live() { # store_live N: the prefixes of node N's live store rows, sorted
+	xn "$1" --json history --limit 0 | jq -r '.history[] | select(.type == "ban" and
+		.state == "live") | .subject' | sort
+}
+
+store_matches_kernel() { # store_matches_kernel N
+	[ "$(kernel_live "$1")" = "$(store_live "$1")" ]
+}
+
+# After everything above (rule bans, the fleet's, an outage, hand-made
+# changes, the latency run's 100 bans): each node's store holds exactly what
+# its maps enforce, and no store write failed.
+test_every_node_records_what_it_enforces() {
+	local n
+	for n in "${NODES[@]}"; do
+		check "node $n: the store's live bans are the kernel's ($(kernel_live "$n" | wc -l))" \
+			wait_until 10 store_matches_kernel "$n"
+		check_not "node $n: no store write failed" said "$n" "store:"
 	done
 }
 
@@ -341,7 +421,8 @@ main() {
 	setup_fleet
 	for test in test_failures_spread_over_the_fleet_ban_everywhere \
 		test_account_block_is_fleet_wide test_redis_restart_mid_attack_loses_nothing \
-		test_operator_changes_propagate test_propagation_latency; do
+		test_operator_changes_propagate test_remote_bans_are_recorded_and_end \
+		test_propagation_latency test_every_node_records_what_it_enforces; do
 		if [ -n "${E2E_ONLY:-}" ] && [ "$E2E_ONLY" != "$test" ]; then
 			continue
 		fi

@@ -280,6 +280,54 @@ static void a_reban_after_expiry_starts_a_new_row(void **state)
 	assert_string_equal(c.entries[1].kind, "cidr");
 }
 
+/*
+ * Bans from the fleet or a DNSBL come without failures (count 0, no event
+ * times), in batches, and may arrive again: one live row each, the local
+ * story of a prefix banned here too kept, and the sweep ends them all.
+ */
+static struct store_ban remote_ban(const char *prefix, int64_t expires_at, const char *source)
+{
+	struct store_ban ban = make_ban(prefix, expires_at, 0);
+
+	ban.first_event = ban.last_event = 0;
+	snprintf(ban.reason, sizeof(ban.reason), "fleet");
+	snprintf(ban.source, sizeof(ban.source), "%s", source);
+	return ban;
+}
+
+static void remote_bans_arriving_again_keep_one_live_row(void **state)
+{
+	struct fixture *f = *state;
+	struct store_ban local = make_ban("192.0.2.7", NOW + 300, 5);
+	struct store_ban batch[3] = { remote_ban("192.0.2.8", NOW + 300, "node2"),
+				      remote_ban("2001:db8::/48", NOW + 300, "node2"),
+				      remote_ban("192.0.2.7", NOW + 300, "redis") };
+	char why[ERRMSG_LEN];
+	size_t bans, blocks;
+	struct collected c;
+
+	record(f->store, &local, NOW);
+	assert_int_equal(store_record_bans(f->store, batch, 3, NOW + 1, why), 0);
+	assert_int_equal(store_record_bans(f->store, batch, 3, NOW + 2, why), 0);
+	c = history(f->store, 0, 0, NULL);
+	assert_int_equal(c.count, 3);
+	c = history(f->store, 0, 0, "192.0.2.7");
+	assert_int_equal(c.count, 1);
+	assert_int_equal(c.entries[0].count, 5);
+	assert_int_equal(c.entries[0].first_event, NOW - 50);
+	c = history(f->store, 0, 0, "192.0.2.8");
+	assert_string_equal(c.entries[0].reason, "fleet");
+	assert_string_equal(c.entries[0].source, "node2");
+	assert_int_equal(c.entries[0].count, 0);
+	assert_int_equal(c.entries[0].first_event, 0);
+
+	assert_int_equal(store_expire(f->store, NOW + 300, &bans, &blocks, why), 0);
+	assert_int_equal(bans, 3);
+	c = history(f->store, 0, 0, "2001:db8::/48");
+	assert_int_equal(c.entries[0].lifted_at, NOW + 300);
+	assert_string_equal(c.entries[0].lift_reason, "expired");
+}
+
 static void restore_excludes_expired_and_lifted(void **state)
 {
 	struct fixture *f = *state;
@@ -692,6 +740,8 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(a_reban_after_expiry_starts_a_new_row, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(remote_bans_arriving_again_keep_one_live_row, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(restore_excludes_expired_and_lifted, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(a_failed_batch_records_nothing, setup, teardown),
@@ -701,7 +751,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(committed_bans_survive_a_crash, setup, teardown),
 		cmocka_unit_test_setup_teardown(open_errors_say_why, setup, teardown),
 		cmocka_unit_test_setup_teardown(damaged_pages_are_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(restoring_100k_bans_keeps_every_one, setup, teardown),
+		cmocka_unit_test_setup_teardown(restoring_100k_bans_keeps_every_one, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(checkpoints_run_in_the_background, setup, teardown),
 	};
 
