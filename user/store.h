@@ -35,8 +35,8 @@ struct store;
 
 struct store_ban {
 	struct lpm_key key;		  /* stored as cidr_format's text */
-	char reason[STORE_WORD_LEN];	  /* "ip_rule", "repeat", "manual", ... */
-	char source[STORE_SOURCE_LEN];	  /* "[source NAME]" of the daemon, or "manual" */
+	char reason[STORE_WORD_LEN];	  /* "ip_rule", "repeat", "fleet", "dnsbl", ... */
+	char source[STORE_SOURCE_LEN];	  /* "[source NAME]", the fleet node, the DNSBL zone */
 	int64_t first_event, last_event;  /* the failures that led to it */
 	uint64_t count;			  /* failures that led to it */
 	int64_t created_at;		  /* set by store_record_bans */
