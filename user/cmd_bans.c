@@ -90,12 +90,10 @@ static int refuse_lockout(const struct maps *maps, const struct ban_request *req
 	return status;
 }
 
-/* A full CIDR map made room: says which bans went, and closes them in the store. */
-static void report_evictions(const struct cli *cli, const struct ban_evictions *evicted)
+/* A full CIDR map made room: says which bans went. */
+static void report_evictions(const struct ban_evictions *evicted)
 {
-	char prefix[CIDR_TEXT_LEN], ignored[ERRMSG_LEN];
-	struct lpm_key *keys;
-	struct store *store;
+	char prefix[CIDR_TEXT_LEN];
 
 	if (!evicted->count)
 		return;
@@ -107,18 +105,79 @@ static void report_evictions(const struct cli *cli, const struct ban_evictions *
 		fprintf(stderr, " %s", prefix);
 	}
 	fputc('\n', stderr);
+}
+
+static int record_manual_bans(struct store *store, const struct ban_request *requests, size_t count,
+			      int64_t now, char why[ERRMSG_LEN])
+{
+	struct store_ban *rows = calloc(count ? count : 1, sizeof(*rows));
+	int err;
+
+	if (!rows) {
+		errmsg(why, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++) {
+		rows[i].key = requests[i].key;
+		rows[i].expires_at = requests[i].permanent ? 0 : now + (int64_t)requests[i].seconds;
+		snprintf(rows[i].reason, sizeof(rows[i].reason), "manual");
+		snprintf(rows[i].source, sizeof(rows[i].source), "cli");
+	}
+	err = store_record_bans(store, rows, count, now, why);
+	free(rows);
+	return err;
+}
+
+static int lift_evicted(struct store *store, const struct ban_evictions *evicted, int64_t now,
+			char why[ERRMSG_LEN])
+{
+	struct lpm_key *keys;
+	int err;
+
+	if (!evicted->count)
+		return 0;
 	keys = calloc(evicted->count, sizeof(*keys));
-	if (!keys || store_open(cli->state_dir, false, &store, ignored)) {
-		free(keys);
-		return;
+	if (!keys) {
+		errmsg(why, "out of memory");
+		return -ENOMEM;
 	}
 	for (size_t i = 0; i < evicted->count; i++)
 		keys[i] = evicted->records[i].key;
-	if (store_lift_bans(store, keys, evicted->count, (int64_t)time(NULL), "evicted", NULL,
-			    ignored))
-		fprintf(stderr, "xdpban: warning: the store keeps the evicted bans: %s\n", ignored);
-	store_close(store);
+	err = store_lift_bans(store, keys, evicted->count, now, "evicted", NULL, why);
 	free(keys);
+	return err;
+}
+
+/*
+ * The daemon's store, when there is one, learns the new bans (restored after
+ * a reboot, shown by history) and the evicted ones' end. The maps already
+ * hold the bans, so a store that cannot take them is a warning: without a
+ * store, the daemon records them at its next start.
+ */
+static void store_ban_changes(const struct cli *cli, const struct ban_request *requests,
+			      size_t count, const struct ban_evictions *evicted)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct store *store = NULL;
+	char why[ERRMSG_LEN];
+	int err;
+
+	if (!count && !evicted->count)
+		return;
+	err = store_open(cli->state_dir, false, &store, why);
+	if (err == -ENOENT)
+		return;
+	if (!err && count)
+		err = record_manual_bans(store, requests, count, now, why);
+	if (err)
+		fprintf(stderr,
+			"xdpban: warning: the bans are in force but not in the store, so a "
+			"reboot before the daemon records them loses them: %s\n",
+			why);
+	else if (lift_evicted(store, evicted, now, why))
+		fprintf(stderr, "xdpban: warning: the store keeps the evicted bans: %s\n", why);
+	if (store)
+		store_close(store);
 }
 
 static int run_ban(struct cli *cli, int argc, char **argv)
@@ -169,7 +228,9 @@ static int run_ban(struct cli *cli, int argc, char **argv)
 	else if (!status && !cli->json)
 		printf("banned %zu %s\n", count, count == 1 ? "prefix" : "prefixes");
 	cli_close(&maps, lock_fd);
-	report_evictions(cli, &evicted);
+	/* Evicted bans are gone from the maps even when the new ones then failed. */
+	store_ban_changes(cli, requests, status ? 0 : count, &evicted);
+	report_evictions(&evicted);
 	ban_evictions_free(&evicted);
 out:
 	free(requests);
@@ -185,6 +246,7 @@ const struct command cmd_ban = {
 	"A ban that would cover loopback, an address of this host (in this network\n"
 	"namespace) or the client of an established SSH session to this host is\n"
 	"refused, naming the address, unless the allowlist already covers it.\n"
+	"The daemon's store, when there is one, records the bans: a reboot keeps them.\n"
 	"  -f, --for DURATION  300, 90s, 5m, 2h, 1d, 1w, 1h30m or permanent\n"
 	"  -F, --file FILE     one 'ADDR[/LEN] [DURATION]' per line, '#' comments; '-' is\n"
 	"                      stdin. A file with any bad line is rejected whole.\n"

@@ -48,14 +48,15 @@ static int restore_missing(const struct maps *maps, const struct store_ban *live
 	return err;
 }
 
-static bool rule_ban(const struct ban_record *ban, uint64_t now_ns)
+static bool ban_is_live(const struct ban_record *ban, uint64_t now_ns)
 {
-	if (ban->entry.origin != BAN_ORIGIN_IP_RULE && ban->entry.origin != BAN_ORIGIN_RESTORED)
-		return false;
 	return ban_is_permanent(&ban->entry) || ban->entry.expires_ns > now_ns;
 }
 
-/* A rule's live bans the store lacks get a row. */
+/*
+ * Live bans the store lacks get a row: a rule's ban when the daemon was killed
+ * between its two writes, an operator's made while there was no store yet.
+ */
 static int adopt_unrecorded(const struct maps *maps, struct store *store,
 			    const struct store_ban *live, size_t count, int64_t now,
 			    struct reconcile_counts *counts, char why[ERRMSG_LEN])
@@ -80,7 +81,7 @@ static int adopt_unrecorded(const struct maps *maps, struct store *store,
 	for (size_t i = 0; !err && i < ban_count; i++) {
 		struct store_ban *row = &rows[n];
 
-		if (!rule_ban(&bans[i], now_ns) ||
+		if (!ban_is_live(&bans[i], now_ns) ||
 		    bsearch(&bans[i].key, known, count, sizeof(*known), compare_keys))
 			continue;
 		row->key = bans[i].key;
@@ -88,7 +89,8 @@ static int adopt_unrecorded(const struct maps *maps, struct store *store,
 		row->expires_at = ban_is_permanent(&bans[i].entry)
 				      ? 0
 				      : now + (int64_t)ban_seconds_left(&bans[i].entry, now_ns);
-		snprintf(row->reason, sizeof(row->reason), "adopted");
+		snprintf(row->reason, sizeof(row->reason), "%s",
+			 bans[i].entry.origin == BAN_ORIGIN_MANUAL ? "manual" : "adopted");
 		snprintf(row->source, sizeof(row->source), "kernel");
 		n++;
 	}

@@ -20,13 +20,13 @@
 struct reconcile_counts {
 	size_t kept;	 /* in both (the map's entry is left as it is) */
 	size_t restored; /* live in the store only: put back into the maps */
-	size_t adopted;	 /* a rule's live ban in the maps only: recorded in the store */
+	size_t adopted;	 /* a live ban in the maps only: recorded in the store */
 };
 
 /*
- * live: the store's live bans at now (store_live_bans). Bans the operator
- * made by hand (origin manual) are not the store's business and are left
- * alone. Hold the writer lock.
+ * live: the store's live bans at now (store_live_bans). Every live ban of the
+ * maps ends up in the store, the operator's too (reason "manual"): a ban must
+ * survive a reboot whoever made it. Hold the writer lock.
  */
 int reconcile_bans(const struct maps *maps, struct store *store, const struct store_ban *live,
 		   size_t live_count, int64_t now, struct reconcile_counts *counts,

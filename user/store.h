@@ -28,14 +28,14 @@
 #define STORE_FILE	     "xdpban.db"
 #define STORE_SCHEMA_VERSION 1
 #define STORE_WORD_LEN	     32	  /* reason, lift reason */
-#define STORE_SOURCE_LEN     64	  /* log source name, or "manual" */
+#define STORE_SOURCE_LEN     64	  /* log source name, fleet node, zone, "cli" */
 #define STORE_IPS_LEN	     1024 /* a block's addresses, longer lists are cut */
 
 struct store;
 
 struct store_ban {
 	struct lpm_key key;		  /* stored as cidr_format's text */
-	char reason[STORE_WORD_LEN];	  /* "ip_rule", "repeat", "fleet", "dnsbl", ... */
+	char reason[STORE_WORD_LEN];	  /* "ip_rule", "repeat", "fleet", "dnsbl", "manual", ... */
 	char source[STORE_SOURCE_LEN];	  /* "[source NAME]", the fleet node, the DNSBL zone */
 	int64_t first_event, last_event;  /* the failures that led to it */
 	uint64_t count;			  /* failures that led to it */

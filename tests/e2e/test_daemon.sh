@@ -30,6 +30,7 @@ ACCT_ADDR2=198.51.100.40 # ... and client 2
 ONEIP_ADDR=192.0.2.41    # an account failing from one address only
 ALLOW_ADDR=192.0.2.50    # allowlisted in the config
 RST_ADDR=192.0.2.60      # the restart test
+HAND_ADDR=203.0.113.60   # ... and its operator's ban
 EVENT_ADDR=198.51.100.20 # banned through `xdpban event`
 
 HELP="" # helper programs (Perl)
@@ -458,6 +459,8 @@ test_restart() {
 		event fail --ip 198.51.100.31 >/dev/null
 	done
 	xb unban 198.51.100.31 >/dev/null
+	# An operator's ban must come back too: the CLI records it in the store.
+	xb ban --for 10m "$HAND_ADDR" >/dev/null
 
 	stop_daemon || status=$?
 	check_eq "SIGTERM: the daemon exits with status 0" 0 "$status"
@@ -479,7 +482,11 @@ test_restart() {
 
 	start_daemon
 	check "the restarted daemon restores the live ban from its store" banned "$RST_ADDR"
-	check "it logs what it restored" daemon_said "restored 1 bans"
+	check "it logs what it restored" daemon_said "restored 2 bans"
+	check "the operator's ban is restored as well" banned "$HAND_ADDR"
+	check_eq "history --json: the operator's ban, live, manual, from the CLI, 10 minutes" \
+		"ban manual cli live 600" \
+		"$(history_entry "$HAND_ADDR" '"\(.type) \(.reason) \(.source) \(.state) \(.expires_at - .started_at)"')"
 	check_not "a ban lifted with xdpban unban is not restored" banned 198.51.100.31
 	left=$(xb --json list | jq --arg p "$RST_ADDR" '.bans[] | select(.prefix == $p) | .seconds_left')
 	check "the restored ban keeps its deadline (${left} s left)" \

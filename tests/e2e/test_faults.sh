@@ -391,7 +391,7 @@ restart_daemon() {
 }
 
 test_store_garbage() {
-	local kept=192.0.2.121 new=192.0.2.122
+	local kept=192.0.2.121 new=192.0.2.122 hand=203.0.113.121
 	fail_events "$kept"
 	wait_until 5 banned "$kept"
 	stop_daemon
@@ -406,8 +406,16 @@ test_store_garbage() {
 	fail_events "$new"
 	check "and the daemon goes on banning" wait_until 5 banned "$new"
 	stop_daemon
+	check "xdpban ban with the damaged store still bans" \
+		eval "xb ban --for 10m $hand 2>'$WORK/ban.err' >/dev/null && banned $hand"
+	check "and warns that the store lacks the ban" \
+		grep -q "xdpban: warning: the bans are in force but not in the store" "$WORK/ban.err"
 	rm -f "$STATE_DIR"/xdpban.db*
 	start_daemon
+	check_eq "a new store: the daemon records the operator's ban found in the maps only" \
+		"ban manual kernel live" \
+		"$(xb --json history "$hand" | jq -r '.history[0] | "\(.type) \(.reason) \(.source) \(.state)"')"
+	xb unban "$hand" >/dev/null
 }
 
 test_store_unwritable() {

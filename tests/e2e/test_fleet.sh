@@ -356,10 +356,9 @@ test_remote_bans_are_recorded_and_end() {
 	done
 }
 
-# kernel_live N: node N's live bans, sorted; xdpban ban's own are not the daemon's to record.
+# kernel_live N: node N's live bans, sorted (xdpban ban's too: the CLI records them).
 kernel_live() {
-	xn "$1" --json list |
-		jq -r '.bans[] | select((.expired | not) and .origin != "manual") | .prefix' | sort
+	xn "$1" --json list | jq -r '.bans[] | select(.expired | not) | .prefix' | sort
 }
 
 store_live() { # store_live N: the prefixes of node N's live store rows, sorted
