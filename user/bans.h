@@ -55,6 +55,14 @@ int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n,
 		char why[ERRMSG_LEN]);
 /* Reads the ban stored under exactly this prefix; -ENOENT when there is none. */
 int bans_lookup(const struct maps *maps, const struct lpm_key *key, struct ban_entry *entry);
+/*
+ * Whether a live ban of exactly request's prefix ends no earlier than request
+ * would (permanent outlasts everything). A decision the daemon takes for
+ * itself (a rule, the fleet, a DNSBL) must not replace it: that would cut
+ * short, say, an operator's permanent ban of an address whose open connection
+ * goes on failing.
+ */
+bool bans_outlasted(const struct maps *maps, const struct ban_request *request, uint64_t now_ns);
 /* All bans, expired ones included, sorted by address. The caller frees *records. */
 int bans_list(const struct maps *maps, struct ban_record **records, size_t *count,
 	      char why[ERRMSG_LEN]);

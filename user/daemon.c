@@ -211,8 +211,9 @@ static void record_bans(struct daemon *d, const struct store_ban *rows, size_t c
 		say(d, CONF_LOG_WARNING, "store: %s", why);
 }
 
+/* *outlasted: a ban in force already ends later (bans_outlasted); nothing is changed. */
 static int apply_ban(struct daemon *d, const struct rules_decision *decision, const char *source,
-		     char why[ERRMSG_LEN])
+		     bool *outlasted, char why[ERRMSG_LEN])
 {
 	struct ban_request request = { .key = decision->ip_key, .seconds = decision->ban_seconds };
 	struct ban_evictions evicted = { 0 };
@@ -221,6 +222,11 @@ static int apply_ban(struct daemon *d, const struct rules_decision *decision, co
 
 	if (lock < 0)
 		return lock;
+	*outlasted = bans_outlasted(&d->maps, &request, ban_clock_now_ns());
+	if (*outlasted) {
+		close(lock);
+		return 0;
+	}
 	err = bans_add_evicting(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, &evicted, why);
 	close(lock);
 	record_evictions(d, &evicted);
@@ -406,6 +412,7 @@ static void handle_event(struct daemon *d, const struct auth_event *event, const
 	struct rules_decision decision;
 	char prefix[CIDR_TEXT_LEN], length[DURATION_TEXT_LEN], why[ERRMSG_LEN];
 	struct lpm_key host;
+	bool outlasted = false;
 
 	d->events++;
 	lpm_from_addr_key(&host, &event->ip);
@@ -433,10 +440,18 @@ static void handle_event(struct daemon *d, const struct auth_event *event, const
 	}
 	cidr_format(&decision.ip_key, prefix);
 	duration_format(decision.ban_seconds, length);
-	if (apply_ban(d, &decision, source, why)) {
+	if (apply_ban(d, &decision, source, &outlasted, why)) {
 		d->apply_errors++;
 		say(d, CONF_LOG_ERROR, "cannot ban %s: %s", prefix, why);
 		errmsg(result, "cannot ban %s: %s", prefix, why);
+		return;
+	}
+	if (outlasted) {
+		say(d, CONF_LOG_INFO,
+		    "not banning %s for %s: a ban of it in force ends later (source %s)", prefix,
+		    length, source);
+		errmsg(result, "%s stays banned: its ban ends later than %s from now", prefix,
+		       length);
 		return;
 	}
 	d->bans++;
@@ -1239,7 +1254,11 @@ static void dnsbl_listed(void *ctx, const struct addr_key *ip, const char *zone,
 	if (!fleet_may_ban(d, &request.key))
 		return;
 	lock = pins_lock(d->conf->daemon.pin_dir, why);
-	if (lock < 0 || bans_add(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, why)) {
+	if (lock >= 0 && bans_outlasted(&d->maps, &request, ban_clock_now_ns())) {
+		say(d, CONF_LOG_DEBUG,
+		    "%s is listed in DNSBL %s, and a ban of it ending later is in force", prefix,
+		    zone);
+	} else if (lock < 0 || bans_add(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, why)) {
 		d->apply_errors++;
 		say(d, CONF_LOG_ERROR, "cannot ban %s (listed in %s): %s", prefix, zone, why);
 	} else {

@@ -515,18 +515,34 @@ static struct fleet_ban *news_of(const struct fleet *f, const struct ban_request
 	return news;
 }
 
+/* The requests that cut short no ban in force here (bans_outlasted). NULL when out of memory. */
+static struct ban_request *not_outlasted(const struct fleet *f, const struct ban_request *requests,
+					 size_t n, uint64_t now_ns, size_t *count)
+{
+	struct ban_request *kept = calloc(n, sizeof(*kept));
+
+	*count = 0;
+	for (size_t i = 0; kept && i < n; i++) {
+		if (!bans_outlasted(f->target.maps, &requests[i], now_ns))
+			kept[(*count)++] = requests[i];
+	}
+	return kept;
+}
+
 /*
- * Into the maps, the rules told (failures during the ban are ignored), and
- * what changed here handed to the banned hook as decided by node (NULL:
- * unknown).
+ * Into the maps, unless a ban in force here ends later; the rules told
+ * (failures during the ban are ignored), and what changed here handed to
+ * the banned hook as decided by node (NULL: unknown). Returns how many went
+ * into the maps, or a negative errno.
  */
 static int apply_bans(struct fleet *f, const struct ban_request *requests, size_t n,
 		      const char *node)
 {
 	uint64_t now_ns = ban_clock_now_ns();
-	struct fleet_ban *news;
+	struct ban_request *kept = NULL;
+	struct fleet_ban *news = NULL;
 	char why[ERRMSG_LEN];
-	size_t news_count;
+	size_t kept_count = 0, news_count = 0;
 	int lock, err;
 
 	if (!n)
@@ -536,23 +552,42 @@ static int apply_bans(struct fleet *f, const struct ban_request *requests, size_
 		say(f, CONF_LOG_ERROR, "fleet: cannot ban: %s", why);
 		return lock;
 	}
-	news = news_of(f, requests, n, node, &news_count);
-	err = bans_add(f->target.maps, requests, n, BAN_ORIGIN_IP_RULE, why);
+	kept = not_outlasted(f, requests, n, now_ns, &kept_count);
+	if (kept && kept_count)
+		news = news_of(f, kept, kept_count, node, &news_count);
+	if (!kept) {
+		err = -ENOMEM;
+		errmsg(why, "out of memory");
+	} else {
+		err = kept_count
+			  ? bans_add(f->target.maps, kept, kept_count, BAN_ORIGIN_IP_RULE, why)
+			  : 0;
+	}
 	close(lock);
 	if (err) {
 		say(f, CONF_LOG_ERROR, "fleet: cannot ban %zu from Redis: %s", n, why);
+		free(kept);
 		free(news);
 		return err;
 	}
-	for (size_t i = 0; i < n; i++)
-		rules_restore_ban(*f->target.rules, &requests[i].key,
-				  requests[i].permanent ? 0 : requests[i].deadline_ns, 1, now_ns);
-	if (!news)
-		say(f, CONF_LOG_WARNING, "fleet: out of memory: %zu bans not recorded", n);
+	for (size_t i = 0; i < kept_count; i++)
+		rules_restore_ban(*f->target.rules, &kept[i].key,
+				  kept[i].permanent ? 0 : kept[i].deadline_ns, 1, now_ns);
+	if (kept_count && !news)
+		say(f, CONF_LOG_WARNING, "fleet: out of memory: %zu bans not recorded", kept_count);
 	else if (news_count)
 		f->hooks.banned(f->hooks.ctx, news, news_count);
+	free(kept);
 	free(news);
-	return 0;
+	return (int)kept_count;
+}
+
+static void say_outlasted(struct fleet *f, const char *cidr, const char *node)
+{
+	say(f, CONF_LOG_INFO,
+	    "fleet: not banning %s as node %s decided: a ban of it in force here "
+	    "ends later",
+	    cidr, node);
 }
 
 static void apply_block(struct fleet *f, const char *account, long long deadline_ms)
@@ -642,7 +677,7 @@ static void apply_message(struct fleet *f, const char *text)
 	long long stamp_us, deadline_ms = 0;
 	struct ban_request request;
 	bool permanent;
-	int used = 0;
+	int used = 0, applied;
 
 	if (sscanf(text, "%7s %31s %255s %lld %n", kind, deadline, node, &stamp_us, &used) != 4 ||
 	    !used || !text[used]) {
@@ -652,8 +687,12 @@ static void apply_message(struct fleet *f, const char *text)
 	if (strcmp(node, f->node) == 0)
 		return; /* ours: applied when decided */
 	if (strcmp(kind, "ban") == 0) {
-		if (!ban_request_for(f, text + used, deadline, &request) ||
-		    apply_bans(f, &request, 1, node))
+		if (!ban_request_for(f, text + used, deadline, &request))
+			return;
+		applied = apply_bans(f, &request, 1, node);
+		if (applied == 0)
+			say_outlasted(f, text + used, node);
+		if (applied <= 0)
 			return;
 		f->counters.remote_bans++;
 		note_remote(f, &request.key, NOTE_BANNED);
@@ -808,7 +847,7 @@ static void on_loaded_bans(redisAsyncContext *ac, void *r, void *privdata)
 				    &requests[n]))
 			n++;
 	}
-	if (!requests || apply_bans(f, requests, n, NULL) == 0)
+	if (!requests || apply_bans(f, requests, n, NULL) >= 0)
 		f->synced_bans = n;
 	free(requests);
 	if (--f->sync_pending == 0)
@@ -907,6 +946,7 @@ static void on_counted(redisAsyncContext *ac, void *r, void *privdata)
 	redisReply *reply = r;
 	struct ban_request request;
 	char deadline[32];
+	int applied;
 
 	(void)privdata;
 	f->in_flight--;
@@ -915,8 +955,13 @@ static void on_counted(redisAsyncContext *ac, void *r, void *privdata)
 		return;
 	if (reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[0]->integer > 0) {
 		snprintf(deadline, sizeof(deadline), "%lld", reply->element[0]->integer);
-		if (ban_request_for(f, reply->element[1]->str, deadline, &request) &&
-		    !apply_bans(f, &request, 1, f->node)) {
+		if (!ban_request_for(f, reply->element[1]->str, deadline, &request))
+			applied = -EINVAL;
+		else
+			applied = apply_bans(f, &request, 1, f->node);
+		if (applied == 0)
+			say_outlasted(f, reply->element[1]->str, f->node);
+		if (applied > 0) {
 			f->counters.fleet_bans++;
 			say(f, CONF_LOG_INFO,
 			    "fleet: ban %s for %u s: %u failures across the fleet in %u s",

@@ -17,6 +17,7 @@
 #include <bpf/libbpf.h>
 #include "addr.h"
 #include "bans.h"
+#include "duration.h"
 #include "settings.h"
 #include "xdp_fixture.h"
 
@@ -123,6 +124,47 @@ static void one_missing_prefix_unbans_nothing(void **state)
 	assert_int_equal(ban_count(f), 1);
 }
 
+static struct ban_request timed(const char *text, uint64_t seconds)
+{
+	struct ban_request req = { .key = test_cidr(text), .seconds = seconds };
+
+	return req;
+}
+
+static void add(struct fixture *f, const struct ban_request *req)
+{
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(bans_add(&f->maps, req, 1, BAN_ORIGIN_MANUAL, why), 0);
+}
+
+/* A decision the daemon takes for itself must not cut short a ban in force. */
+static void a_ban_in_force_that_ends_later_outlasts_a_new_one(void **state)
+{
+	struct fixture *f = *state;
+	struct ban_request five_min = timed("192.0.2.7", 300), hour = timed("192.0.2.7", 3600);
+	struct ban_request forever = { .key = test_cidr("192.0.2.7"), .permanent = true };
+	struct ban_request wide = timed("198.51.100.0/24", 300);
+	uint64_t now_ns = ban_clock_now_ns();
+
+	assert_false(bans_outlasted(&f->maps, &five_min, now_ns)); /* none yet */
+	add(f, &hour);
+	assert_true(bans_outlasted(&f->maps, &five_min, now_ns));
+	assert_true(bans_outlasted(&f->maps, &hour, now_ns)); /* the same end: nothing to gain */
+	assert_false(bans_outlasted(&f->maps, &forever, now_ns));
+	/* An hour from now, the hour's ban has ended: anything new is longer. */
+	assert_false(bans_outlasted(&f->maps, &five_min, now_ns + 3601 * NSEC_PER_SEC));
+	add(f, &forever);
+	assert_true(bans_outlasted(&f->maps, &hour, now_ns));
+	assert_true(bans_outlasted(&f->maps, &forever, now_ns));
+	/* Exactly the prefix: the /24's ban is not the address's. */
+	ban(f, "198.51.100.0/25");
+	assert_false(bans_outlasted(&f->maps, &wide, now_ns));
+	add(f, &wide);
+	wide.seconds = 60;
+	assert_true(bans_outlasted(&f->maps, &wide, now_ns));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -133,6 +175,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_ban_inside_a_wider_ban_is_its_own_entry, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(one_missing_prefix_unbans_nothing, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_ban_in_force_that_ends_later_outlasts_a_new_one,
+						setup, teardown),
 	};
 
 	return cmocka_run_group_tests_name("bans", tests, NULL, NULL);

@@ -31,6 +31,7 @@ ONEIP_ADDR=192.0.2.41    # an account failing from one address only
 ALLOW_ADDR=192.0.2.50    # allowlisted in the config
 RST_ADDR=192.0.2.60      # the restart test
 HAND_ADDR=203.0.113.60   # ... and its operator's ban
+KEEP_ADDR=203.0.113.70   # an operator's permanent ban that the IP rule must not shorten
 EVENT_ADDR=198.51.100.20 # banned through `xdpban event`
 
 HELP="" # helper programs (Perl)
@@ -567,6 +568,25 @@ test_throughput() {
 	check_eq "no ban failed to apply" 0 "$(status .apply_errors)"
 }
 
+# An address banned by hand keeps failing over a connection it opened before
+# the ban: the IP rule's shorter ban must not replace the operator's.
+test_rule_keeps_longer_ban() {
+	local out
+	xb ban "$KEEP_ADDR" >/dev/null
+	for _ in 1 2 3 4 5; do
+		out=$(event fail --ip "$KEEP_ADDR" --user bob --service imap)
+	done
+	# (The rule's ban time is test_restart's reloaded one.)
+	check_eq "the 5th failure of a permanently banned address bans nothing new" \
+		"$KEEP_ADDR stays banned: its ban ends later than" "${out% *s from now}"
+	check_eq "the operator's ban is still permanent, made by hand" "true manual" \
+		"$(xb --json list | jq -r --arg p "$KEEP_ADDR" \
+			'.bans[] | select(.prefix == $p) | "\(.permanent) \(.origin)"')"
+	check "the daemon says why it did not ban" \
+		daemon_said "not banning $KEEP_ADDR for 10s: a ban of it in force ends later"
+	xb unban "$KEEP_ADDR" >/dev/null
+}
+
 test_quiet_daemon() {
 	check "the daemon logged no error or warning" \
 		eval "! grep -E 'xdpban\\[(error|warning)\\]' '$DAEMON_ERR'"
@@ -574,4 +594,4 @@ test_quiet_daemon() {
 
 e2e_main test_config_and_start test_imap_failures_ban test_latency test_rotation_rename \
 	test_rotation_copytruncate test_event test_allowlist test_restart test_account_rule \
-	test_throughput test_quiet_daemon
+	test_rule_keeps_longer_ban test_throughput test_quiet_daemon

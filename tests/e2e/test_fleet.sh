@@ -77,6 +77,31 @@ test_operator_changes_propagate() {
 		wait_until 10 nowhere_but 2 allowed_on "$range"
 }
 
+permanent_on() { # permanent_on N IP: node N holds a permanent ban of exactly IP
+	xn "$1" --json list |
+		jq -e --arg ip "$2" '.bans[] | select(.prefix == $ip and .permanent)' >/dev/null
+}
+
+# The operator's permanent ban of an address whose open connections go on
+# failing, on the node where it was made: the IP rule's shorter ban must not
+# cut it short there, nor anywhere (Redis counts nothing for a banned
+# address; the other nodes' rules know of the ban from the fleet).
+test_fleet_ban_keeps_a_longer_one() {
+	local kept=198.51.100.230 n
+	xn 1 ban "$kept" >/dev/null
+	check "a permanent ban by hand on node 1 reaches every node" \
+		wait_until 10 everywhere permanent_on "$kept"
+	for _ in 1 2 3 4 5; do fail_on 1 "$kept"; done
+	check "5 failures on node 1: its rule keeps the longer ban" \
+		wait_until 10 said 1 "not banning $kept for "
+	for n in "${NODES[@]}"; do
+		check "node $n: the ban of $kept is still permanent" permanent_on "$n" "$kept"
+	done
+	xn 1 unban "$kept" >/dev/null
+	check "unbanned on node 1, it is lifted everywhere" \
+		wait_until 10 nowhere_but 1 banned_on "$kept"
+}
+
 # Node 1 publishes its bans (its own and the fleet's) as a DNSBL served by a
 # real rbldnsd, which lists the attacker.
 # Propagation latency (decision to the ban in the other nodes' maps) over 100
@@ -420,7 +445,8 @@ main() {
 	setup_fleet
 	for test in test_failures_spread_over_the_fleet_ban_everywhere \
 		test_account_block_is_fleet_wide test_redis_restart_mid_attack_loses_nothing \
-		test_operator_changes_propagate test_remote_bans_are_recorded_and_end \
+		test_operator_changes_propagate test_fleet_ban_keeps_a_longer_one \
+		test_remote_bans_are_recorded_and_end \
 		test_propagation_latency test_every_node_records_what_it_enforces; do
 		if [ -n "${E2E_ONLY:-}" ] && [ "$E2E_ONLY" != "$test" ]; then
 			continue
