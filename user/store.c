@@ -59,6 +59,16 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  UNION ALL"
 	"  SELECT 'block', id, account, 'account', 'account_rule', source, ips, count,"
 	"         NULL, NULL, started_at, expires_at, lifted_at, lift_reason FROM blocks;",
+	/*
+	 * 1 -> 2: the operator's allowlist (xdpban allow), which the pinned map
+	 * alone loses with the pins. One row per prefix, no history: an
+	 * unallowed prefix's row is deleted.
+	 */
+	"CREATE TABLE allowlist ("
+	"  prefix TEXT PRIMARY KEY," /* cidr_format */
+	"  created_at INTEGER NOT NULL,"
+	"  source TEXT NOT NULL" /* cli, kernel, a fleet node, redis */
+	");",
 };
 
 enum stmt_id {
@@ -78,6 +88,9 @@ enum stmt_id {
 	ST_BANS_PRUNE,
 	ST_BLOCKS_PRUNE,
 	ST_HISTORY,
+	ST_ALLOW_ADD,
+	ST_ALLOW_REMOVE,
+	ST_ALLOWLIST,
 	ST_COUNT,
 };
 
@@ -130,6 +143,11 @@ static const char *const statements[ST_COUNT] = {
 	    " WHERE (?1 = 0 OR coalesce(lifted_at, expires_at, ?1) >= ?1)"
 	    "  AND (?2 IS NULL OR (type = 'block' AND subject = ?2) OR (type = 'ban' AND ?3))"
 	    " ORDER BY started_at DESC, type, id DESC",
+	/* As the map's: allowing an allowed prefix again is no error. The first row stays. */
+	[ST_ALLOW_ADD] = "INSERT INTO allowlist (prefix, created_at, source) VALUES (?1, ?2, ?3)"
+			 " ON CONFLICT (prefix) DO NOTHING",
+	[ST_ALLOW_REMOVE] = "DELETE FROM allowlist WHERE prefix = ?1",
+	[ST_ALLOWLIST] = "SELECT prefix, created_at, source FROM allowlist ORDER BY prefix",
 };
 
 /* store_checkpoint_in_background()'s thread and what it shares with the owner. */
@@ -617,30 +635,65 @@ int store_record_bans(struct store *store, const struct store_ban *bans, size_t 
 	return commit(store, why);
 }
 
-int store_lift_bans(struct store *store, const struct lpm_key *keys, size_t count, int64_t now,
-		    const char *reason, size_t *lifted, char why[ERRMSG_LEN])
+/* Binds a statement's parameters for item i of a batch. */
+typedef void (*bind_item_fn)(sqlite3_stmt *stmt, const void *batch, size_t i);
+
+/*
+ * One statement per item of a batch, in one transaction (all or none);
+ * *changed counts the rows changed (may be NULL).
+ */
+static int run_batch(struct store *store, enum stmt_id id, const void *batch, size_t count,
+		     bind_item_fn bind, const char *what, size_t *changed, char why[ERRMSG_LEN])
 {
-	sqlite3_stmt *lift = store->stmt[ST_BAN_LIFT];
-	char prefix[CIDR_TEXT_LEN];
-	size_t changed = 0;
+	sqlite3_stmt *stmt = store->stmt[id];
+	size_t rows = 0;
 	int err = begin(store, why);
 
 	for (size_t i = 0; !err && i < count; i++) {
-		cidr_format(&keys[i], prefix);
-		bind_text(lift, 1, prefix);
-		sqlite3_bind_int64(lift, 2, now);
-		bind_text(lift, 3, reason);
-		if (step_done(lift) != SQLITE_DONE)
-			err = fail(store, "record unban", why);
+		bind(stmt, batch, i);
+		if (step_done(stmt) != SQLITE_DONE)
+			err = fail(store, what, why);
 		else
-			changed += (size_t)sqlite3_changes(store->db);
+			rows += (size_t)sqlite3_changes(store->db);
 	}
 	if (err)
 		return rollback(store, err);
 	err = commit(store, why);
-	if (!err && lifted)
-		*lifted = changed;
+	if (!err && changed)
+		*changed = rows;
 	return err;
+}
+
+/* The prefix as cidr_format writes it, the text form every table keeps. */
+static void bind_prefix(sqlite3_stmt *stmt, int index, const struct lpm_key *key)
+{
+	char prefix[CIDR_TEXT_LEN];
+
+	cidr_format(key, prefix);
+	sqlite3_bind_text(stmt, index, prefix, -1, SQLITE_TRANSIENT);
+}
+
+struct lift_batch {
+	const struct lpm_key *keys;
+	int64_t now;
+	const char *reason;
+};
+
+static void bind_lift(sqlite3_stmt *stmt, const void *batch, size_t i)
+{
+	const struct lift_batch *lift = batch;
+
+	bind_prefix(stmt, 1, &lift->keys[i]);
+	sqlite3_bind_int64(stmt, 2, lift->now);
+	bind_text(stmt, 3, lift->reason);
+}
+
+int store_lift_bans(struct store *store, const struct lpm_key *keys, size_t count, int64_t now,
+		    const char *reason, size_t *lifted, char why[ERRMSG_LEN])
+{
+	struct lift_batch batch = { keys, now, reason };
+
+	return run_batch(store, ST_BAN_LIFT, &batch, count, bind_lift, "record unban", lifted, why);
 }
 
 /*
@@ -701,7 +754,8 @@ static uint64_t seconds_left(int64_t expires_at, int64_t now)
 typedef int (*read_row_fn)(const struct store *store, sqlite3_stmt *stmt, void *element,
 			   int64_t now, char why[ERRMSG_LEN]);
 
-/* Every row of a statement bound to now, each read into an element of a grown array. */
+/* Every row of a statement (bound to now if it takes a parameter), each read into an element of a
+ * grown array. */
 static int read_rows(struct store *store, enum stmt_id which, int64_t now, size_t size,
 		     read_row_fn read_row, const char *what, void **out, size_t *count,
 		     char why[ERRMSG_LEN])
@@ -711,7 +765,8 @@ static int read_rows(struct store *store, enum stmt_id which, int64_t now, size_
 	void *rows = NULL;
 	int rc, err = 0;
 
-	sqlite3_bind_int64(stmt, 1, now);
+	if (sqlite3_bind_parameter_count(stmt)) /* the allowlist has no deadline to compare */
+		sqlite3_bind_int64(stmt, 1, now);
 	while (!err && (rc = sqlite3_step(stmt)) == SQLITE_ROW) {
 		void *row;
 
@@ -739,17 +794,28 @@ static int read_rows(struct store *store, enum stmt_id which, int64_t now, size_
 	return 0;
 }
 
+/* A prefix column read back into a key; a row that does not parse is damage. */
+static int column_prefix(const struct store *store, sqlite3_stmt *stmt, int col,
+			 struct lpm_key *key, const char *table, char why[ERRMSG_LEN])
+{
+	char prefix[CIDR_TEXT_LEN], reason[ERRMSG_LEN];
+
+	column_text(stmt, col, prefix, sizeof(prefix));
+	if (cidr_parse(prefix, key, reason)) {
+		errmsg(why, "%s: damaged %s row: %s", store->path, table, reason);
+		return -EIO;
+	}
+	return 0;
+}
+
 static int read_live_ban(const struct store *store, sqlite3_stmt *stmt, void *element, int64_t now,
 			 char why[ERRMSG_LEN])
 {
 	struct store_ban *ban = element;
-	char prefix[CIDR_TEXT_LEN], reason[ERRMSG_LEN];
+	int err = column_prefix(store, stmt, 0, &ban->key, "ban", why);
 
-	column_text(stmt, 0, prefix, sizeof(prefix));
-	if (cidr_parse(prefix, &ban->key, reason)) {
-		errmsg(why, "%s: damaged ban row: %s", store->path, reason);
-		return -EIO;
-	}
+	if (err)
+		return err;
 	column_text(stmt, 1, ban->reason, sizeof(ban->reason));
 	column_text(stmt, 2, ban->source, sizeof(ban->source));
 	ban->first_event = column_time(stmt, 3);
@@ -829,6 +895,55 @@ int store_live_blocks(struct store *store, int64_t now, struct store_block **out
 {
 	return read_rows(store, ST_BLOCKS_LIVE, now, sizeof(**out), read_live_block,
 			 "list live blocks", (void **)out, count, why);
+}
+
+static void bind_allow(sqlite3_stmt *stmt, const void *batch, size_t i)
+{
+	const struct store_allow *allow = &((const struct store_allow *)batch)[i];
+
+	bind_prefix(stmt, 1, &allow->key);
+	sqlite3_bind_int64(stmt, 2, allow->created_at);
+	bind_text(stmt, 3, allow->source);
+}
+
+int store_allow_add(struct store *store, const struct store_allow *allows, size_t count,
+		    size_t *added, char why[ERRMSG_LEN])
+{
+	return run_batch(store, ST_ALLOW_ADD, allows, count, bind_allow, "record allow", added,
+			 why);
+}
+
+static void bind_key(sqlite3_stmt *stmt, const void *batch, size_t i)
+{
+	bind_prefix(stmt, 1, &((const struct lpm_key *)batch)[i]);
+}
+
+int store_allow_remove(struct store *store, const struct lpm_key *keys, size_t count,
+		       size_t *removed, char why[ERRMSG_LEN])
+{
+	return run_batch(store, ST_ALLOW_REMOVE, keys, count, bind_key, "record unallow", removed,
+			 why);
+}
+
+static int read_allow(const struct store *store, sqlite3_stmt *stmt, void *element, int64_t now,
+		      char why[ERRMSG_LEN])
+{
+	struct store_allow *allow = element;
+	int err = column_prefix(store, stmt, 0, &allow->key, "allowlist", why);
+
+	(void)now;
+	if (err)
+		return err;
+	allow->created_at = column_time(stmt, 1);
+	column_text(stmt, 2, allow->source, sizeof(allow->source));
+	return 0;
+}
+
+int store_allowlist(struct store *store, struct store_allow **allows, size_t *count,
+		    char why[ERRMSG_LEN])
+{
+	return read_rows(store, ST_ALLOWLIST, 0, sizeof(**allows), read_allow, "list the allowlist",
+			 (void **)allows, count, why);
 }
 
 int store_prune(struct store *store, int64_t before, size_t *bans, size_t *blocks,

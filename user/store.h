@@ -4,7 +4,8 @@
  * and account block with its story (reason, source, first and last event,
  * failure count), kept after it ends as history. The daemon restores live
  * bans from it into the kernel after a reboot or a lost bpffs; expired and
- * lifted ones are not restored.
+ * lifted ones are not restored. It also keeps the operator's allowlist
+ * (xdpban allow), restored the same way, before the bans.
  *
  * Durability: WAL journal with synchronous=NORMAL. A committed transaction
  * survives a crash of xdpban (the WAL is written before commit returns); a
@@ -26,7 +27,7 @@
 #include "xdpban_maps.h"
 
 #define STORE_FILE	     "xdpban.db"
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 #define STORE_WORD_LEN	     32	  /* reason, lift reason */
 #define STORE_SOURCE_LEN     64	  /* log source name, fleet node, zone, "cli" */
 #define STORE_IPS_LEN	     1024 /* a block's addresses, longer lists are cut */
@@ -56,6 +57,13 @@ struct store_block {
 	int64_t lifted_at;  /* 0: live */
 	char lift_reason[STORE_WORD_LEN];
 	uint64_t seconds_left; /* store_live_blocks only */
+};
+
+/* A prefix of the operator's allowlist (xdpban allow). */
+struct store_allow {
+	struct lpm_key key;
+	int64_t created_at;
+	char source[STORE_SOURCE_LEN]; /* "cli", "kernel", the fleet node, "redis" */
 };
 
 /*
@@ -123,6 +131,24 @@ int store_lift_block(struct store *store, const char *account, int64_t now, cons
 		     bool *lifted, char why[ERRMSG_LEN]);
 int store_live_blocks(struct store *store, int64_t now, struct store_block **blocks, size_t *count,
 		      char why[ERRMSG_LEN]);
+
+/*
+ * Records allowlisted prefixes in one transaction (all or none). A prefix
+ * already recorded is no error and keeps its row (when and by whom it was
+ * first allowed), as allowing it again in the map is no error. *added counts
+ * the new rows; added may be NULL.
+ */
+int store_allow_add(struct store *store, const struct store_allow *allows, size_t count,
+		    size_t *added, char why[ERRMSG_LEN]);
+/*
+ * Deletes the rows of these prefixes in one transaction; a prefix without
+ * one is skipped (allowed while there was no store). removed may be NULL.
+ */
+int store_allow_remove(struct store *store, const struct lpm_key *keys, size_t count,
+		       size_t *removed, char why[ERRMSG_LEN]);
+/* The whole allowlist, sorted by prefix text. *allows is malloc'ed (NULL when *count is 0). */
+int store_allowlist(struct store *store, struct store_allow **allows, size_t *count,
+		    char why[ERRMSG_LEN]);
 
 /* Deletes lifted bans and blocks that ended before before; counts may be NULL. */
 int store_prune(struct store *store, int64_t before, size_t *bans, size_t *blocks,

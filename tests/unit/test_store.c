@@ -730,6 +730,133 @@ static void checkpoints_run_in_the_background(void **state)
 	assert_int_equal(sql_int(f->db_path, "SELECT count(*) FROM bans"), 2000);
 }
 
+static struct store_allow make_allow(const char *prefix, int64_t created_at, const char *source)
+{
+	struct store_allow allow = { .created_at = created_at };
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(cidr_parse(prefix, &allow.key, why), 0);
+	snprintf(allow.source, sizeof(allow.source), "%s", source);
+	return allow;
+}
+
+static struct store_allow *allowlist(struct store *store, size_t *count)
+{
+	struct store_allow *allows = NULL;
+	char why[ERRMSG_LEN];
+
+	if (store_allowlist(store, &allows, count, why))
+		fail_msg("%s", why);
+	return allows;
+}
+
+static void assert_allow(const struct store_allow *allow, const char *prefix, int64_t created_at,
+			 const char *source)
+{
+	char text[CIDR_TEXT_LEN];
+
+	cidr_format(&allow->key, text);
+	assert_string_equal(text, prefix);
+	assert_int_equal(allow->created_at, created_at);
+	assert_string_equal(allow->source, source);
+}
+
+static void allowlist_add_remove_list(void **state)
+{
+	struct fixture *f = *state;
+	struct store_allow allows[2] = { make_allow("203.0.113.0/24", NOW, "cli"),
+					 make_allow("2001:db8::7", NOW, "kernel") };
+	struct store_allow again = make_allow("203.0.113.0/24", NOW + 60, "node2");
+	struct lpm_key gone[2] = { allows[1].key, { 0 } };
+	struct store_allow *list;
+	char why[ERRMSG_LEN];
+	size_t count, added, removed;
+
+	assert_int_equal(store_allow_add(f->store, allows, 2, &added, why), 0);
+	assert_int_equal(added, 2);
+	/* Allowed again: no error, and the first row stays (as the map takes it again). */
+	assert_int_equal(store_allow_add(f->store, &again, 1, &added, why), 0);
+	assert_int_equal(added, 0);
+	store_close(f->store);
+	assert_int_equal(store_open(f->dir, false, &f->store, why), 0);
+	list = allowlist(f->store, &count);
+	assert_int_equal(count, 2);
+	assert_allow(&list[0], "2001:db8::7", NOW, "kernel");
+	assert_allow(&list[1], "203.0.113.0/24", NOW, "cli");
+	free(list);
+
+	/* One recorded, one never recorded (allowed while there was no store). */
+	assert_int_equal(cidr_parse("198.51.100.0/24", &gone[1], why), 0);
+	assert_int_equal(store_allow_remove(f->store, gone, 2, &removed, why), 0);
+	assert_int_equal(removed, 1);
+	list = allowlist(f->store, &count);
+	assert_int_equal(count, 1);
+	assert_allow(&list[0], "203.0.113.0/24", NOW, "cli");
+	free(list);
+	assert_int_equal(store_allow_remove(f->store, &allows[0].key, 1, NULL, why), 0);
+	list = allowlist(f->store, &count);
+	assert_int_equal(count, 0);
+	assert_null(list);
+}
+
+/*
+ * A store written by an xdpban of schema version 1 (no allowlist table),
+ * holding bans, a block and history: opened, it is migrated in place and
+ * keeps every row. The version 1 file is this store with the later
+ * migrations taken back out, which is what version 1 made: migrations are
+ * only ever appended.
+ */
+static void a_version_1_store_is_migrated_with_its_data(void **state)
+{
+	struct fixture *f = *state;
+	struct store_ban bans[2] = { make_ban("192.0.2.1", NOW + 300, 5),
+				     make_ban("198.51.100.0/24", 0, 0) };
+	struct store_block block = { .account = "carol",
+				     .source = "imap",
+				     .ips = "192.0.2.9",
+				     .count = 3,
+				     .expires_at = NOW + 600 };
+	struct store_allow allow = make_allow("203.0.113.0/24", NOW, "cli");
+	struct store_ban *live_bans;
+	struct store_block *blocks = NULL;
+	struct store_allow *list;
+	char why[ERRMSG_LEN];
+	size_t count;
+
+	assert_int_equal(store_record_bans(f->store, bans, 2, NOW - 10, why), 0);
+	assert_int_equal(store_lift_bans(f->store, &bans[0].key, 1, NOW - 5, "unban", NULL, why),
+			 0);
+	record(f->store, &bans[0], NOW);
+	assert_int_equal(store_record_block(f->store, &block, NOW, why), 0);
+	store_close(f->store);
+	f->store = NULL;
+	sql_exec(f->db_path, "DROP TABLE allowlist; DELETE FROM schema_version WHERE version > 1");
+	assert_int_equal(sql_int(f->db_path, "SELECT max(version) FROM schema_version"), 1);
+
+	assert_int_equal(store_open(f->dir, false, &f->store, why), 0);
+	assert_int_equal(sql_int(f->db_path, "SELECT max(version) FROM schema_version"),
+			 STORE_SCHEMA_VERSION);
+	assert_int_equal(sql_int(f->db_path, "SELECT count(*) FROM schema_version"),
+			 STORE_SCHEMA_VERSION);
+	live_bans = live(f->store, NOW, &count);
+	assert_int_equal(count, 2);
+	assert_non_null(find(live_bans, count, "192.0.2.1"));
+	assert_non_null(find(live_bans, count, "198.51.100.0/24"));
+	free(live_bans);
+	assert_int_equal(history(f->store, 0, 0, NULL).count, 4); /* 3 ban rows, 1 block */
+	assert_int_equal(store_live_blocks(f->store, NOW, &blocks, &count, why), 0);
+	assert_int_equal(count, 1);
+	free(blocks);
+	/* The new table is empty and in use. */
+	list = allowlist(f->store, &count);
+	assert_int_equal(count, 0);
+	assert_int_equal(store_allow_add(f->store, &allow, 1, NULL, why), 0);
+	list = allowlist(f->store, &count);
+	assert_int_equal(count, 1);
+	assert_allow(&list[0], "203.0.113.0/24", NOW, "cli");
+	free(list);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -754,6 +881,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(restoring_100k_bans_keeps_every_one, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(checkpoints_run_in_the_background, setup, teardown),
+		cmocka_unit_test_setup_teardown(allowlist_add_remove_list, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_version_1_store_is_migrated_with_its_data, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
