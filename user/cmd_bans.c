@@ -107,10 +107,62 @@ static void report_evictions(const struct ban_evictions *evicted)
 	fputc('\n', stderr);
 }
 
-static int record_manual_bans(struct store *store, const struct ban_request *requests, size_t count,
-			      int64_t now, char why[ERRMSG_LEN])
+/*
+ * A change the maps already hold, for the daemon's store too. write gets
+ * items (count of them, never 0) and returns 0 or -errno with why.
+ */
+struct store_change {
+	int (*write)(struct store *store, const void *items, size_t count, int64_t now,
+		     char why[ERRMSG_LEN]);
+	const void *items;
+	size_t count;
+	const char *warning; /* what the store then lacks, and what that costs */
+};
+
+static void warn_store(const struct store_change *change, const char *why)
 {
-	struct store_ban *rows = calloc(count ? count : 1, sizeof(*rows));
+	fprintf(stderr, "xdpban: warning: %s: %s\n", change->warning, why);
+}
+
+/*
+ * The daemon's store, when there is one, learns changes the maps already
+ * hold, in order, in one open. The maps are what is enforced, so a store
+ * that cannot take a change is a one-line warning and the later changes are
+ * not tried; without a store there is nothing to tell (the daemon records
+ * what the maps hold when it first starts).
+ */
+static void store_changes(const struct cli *cli, const struct store_change *changes, size_t n)
+{
+	int64_t now = (int64_t)time(NULL);
+	struct store *store = NULL;
+	char why[ERRMSG_LEN];
+	size_t i = 0;
+	int err;
+
+	while (i < n && !changes[i].count)
+		i++;
+	if (i == n)
+		return;
+	err = store_open(cli->state_dir, false, &store, why);
+	if (err == -ENOENT)
+		return;
+	if (err)
+		warn_store(&changes[i], why);
+	for (; !err && i < n; i++) {
+		if (changes[i].count &&
+		    changes[i].write(store, changes[i].items, changes[i].count, now, why)) {
+			warn_store(&changes[i], why);
+			break;
+		}
+	}
+	store_close(store);
+}
+
+static int record_manual_bans(struct store *store, const void *items, size_t count, int64_t now,
+			      char why[ERRMSG_LEN])
+{
+	const struct ban_request *requests = items;
+	struct store_ban *rows = calloc(count, sizeof(*rows));
 	int err;
 
 	if (!rows) {
@@ -128,56 +180,37 @@ static int record_manual_bans(struct store *store, const struct ban_request *req
 	return err;
 }
 
-static int lift_evicted(struct store *store, const struct ban_evictions *evicted, int64_t now,
+static int lift_evicted(struct store *store, const void *items, size_t count, int64_t now,
 			char why[ERRMSG_LEN])
 {
-	struct lpm_key *keys;
+	const struct ban_record *evicted = items;
+	struct lpm_key *keys = calloc(count, sizeof(*keys));
 	int err;
 
-	if (!evicted->count)
-		return 0;
-	keys = calloc(evicted->count, sizeof(*keys));
 	if (!keys) {
 		errmsg(why, "out of memory");
 		return -ENOMEM;
 	}
-	for (size_t i = 0; i < evicted->count; i++)
-		keys[i] = evicted->records[i].key;
-	err = store_lift_bans(store, keys, evicted->count, now, "evicted", NULL, why);
+	for (size_t i = 0; i < count; i++)
+		keys[i] = evicted[i].key;
+	err = store_lift_bans(store, keys, count, now, "evicted", NULL, why);
 	free(keys);
 	return err;
 }
 
-/*
- * The daemon's store, when there is one, learns the new bans (restored after
- * a reboot, shown by history) and the evicted ones' end. The maps already
- * hold the bans, so a store that cannot take them is a warning: without a
- * store, the daemon records them at its next start.
- */
+/* The new bans are restored after a reboot and shown by history; evicted ones end there. */
 static void store_ban_changes(const struct cli *cli, const struct ban_request *requests,
 			      size_t count, const struct ban_evictions *evicted)
 {
-	int64_t now = (int64_t)time(NULL);
-	struct store *store = NULL;
-	char why[ERRMSG_LEN];
-	int err;
+	const struct store_change changes[] = {
+		{ record_manual_bans, requests, count,
+		  "the bans are in force but not in the store, so a reboot before the daemon "
+		  "records them loses them" },
+		{ lift_evicted, evicted->records, evicted->count,
+		  "the store keeps the evicted bans" },
+	};
 
-	if (!count && !evicted->count)
-		return;
-	err = store_open(cli->state_dir, false, &store, why);
-	if (err == -ENOENT)
-		return;
-	if (!err && count)
-		err = record_manual_bans(store, requests, count, now, why);
-	if (err)
-		fprintf(stderr,
-			"xdpban: warning: the bans are in force but not in the store, so a "
-			"reboot before the daemon records them loses them: %s\n",
-			why);
-	else if (lift_evicted(store, evicted, now, why))
-		fprintf(stderr, "xdpban: warning: the store keeps the evicted bans: %s\n", why);
-	if (store)
-		store_close(store);
+	store_changes(cli, changes, sizeof(changes) / sizeof(changes[0]));
 }
 
 static int run_ban(struct cli *cli, int argc, char **argv)
@@ -288,6 +321,12 @@ out:
 	return status;
 }
 
+static int lift_unbanned(struct store *store, const void *keys, size_t count, int64_t now,
+			 char why[ERRMSG_LEN])
+{
+	return store_lift_bans(store, keys, count, now, "unban", NULL, why);
+}
+
 /*
  * Also marks the bans lifted in the daemon's store, when there is one, so a
  * daemon restart does not restore what the operator lifted.
@@ -295,31 +334,78 @@ out:
 static int unban(const struct cli *cli, const struct maps *maps, const struct lpm_key *keys,
 		 size_t count, char why[ERRMSG_LEN])
 {
-	struct store *store;
-	char ignored[ERRMSG_LEN];
-	size_t lifted;
+	const struct store_change change = { lift_unbanned, keys, count,
+					     "the store keeps the ban" };
 	int err = bans_remove(maps, keys, count, why);
 
-	if (err || store_open(cli->state_dir, false, &store, ignored))
-		return err;
-	if (store_lift_bans(store, keys, count, (int64_t)time(NULL), "unban", &lifted, ignored))
-		fprintf(stderr, "xdpban: warning: the store keeps the ban: %s\n", ignored);
-	store_close(store);
-	return 0;
+	if (!err)
+		store_changes(cli, &change, 1);
+	return err;
 }
 
+static int record_allows(struct store *store, const void *items, size_t count, int64_t now,
+			 char why[ERRMSG_LEN])
+{
+	const struct lpm_key *keys = items;
+	struct store_allow *rows = calloc(count, sizeof(*rows));
+	int err;
+
+	if (!rows) {
+		errmsg(why, "out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++) {
+		rows[i].key = keys[i];
+		rows[i].created_at = now;
+		snprintf(rows[i].source, sizeof(rows[i].source), "cli");
+	}
+	err = store_allow_add(store, rows, count, NULL, why);
+	free(rows);
+	return err;
+}
+
+static int forget_allows(struct store *store, const void *keys, size_t count, int64_t now,
+			 char why[ERRMSG_LEN])
+{
+	(void)now;
+	return store_allow_remove(store, keys, count, NULL, why);
+}
+
+/*
+ * The pinned map alone loses the allowlist with the pins (a reboot), while
+ * the store's bans come back: the store keeps it too, or an operator who
+ * allowlisted their own network could be banned after a reboot. Written
+ * under the writer lock, like unban's: a daemon starting in between would
+ * otherwise put an unallowed prefix back from the store.
+ */
 static int allow(const struct cli *cli, const struct maps *maps, const struct lpm_key *keys,
 		 size_t count, char why[ERRMSG_LEN])
 {
-	(void)cli;
-	return allow_add(maps, keys, count, why);
+	const struct store_change change = {
+		record_allows, keys, count,
+		"the prefixes are allowlisted but not in the store, so a reboot before the "
+		"daemon records them loses them"
+	};
+	int err = allow_add(maps, keys, count, why);
+
+	if (!err)
+		store_changes(cli, &change, 1);
+	return err;
 }
 
 static int unallow(const struct cli *cli, const struct maps *maps, const struct lpm_key *keys,
 		   size_t count, char why[ERRMSG_LEN])
 {
-	(void)cli;
-	return allow_remove(maps, keys, count, why);
+	const struct store_change change = {
+		forget_allows, keys, count,
+		"the prefixes are off the allowlist but may still be in the store, and the "
+		"daemon's next start would allowlist them again"
+	};
+	int err = allow_remove(maps, keys, count, why);
+
+	if (!err)
+		store_changes(cli, &change, 1);
+	return err;
 }
 
 static int run_unban(struct cli *cli, int argc, char **argv)
@@ -345,7 +431,8 @@ const struct command cmd_allow = {
 	run_allow,
 	"allow ADDR[/LEN]...\n"
 	"Adds prefixes to the allowlist. An allowlisted source is never dropped, by\n"
-	"any ban or country block.\n",
+	"any ban or country block. Allowing a listed prefix again is no error.\n"
+	"The daemon's store, when there is one, records them: a reboot keeps them.\n",
 };
 
 static int run_unallow(struct cli *cli, int argc, char **argv)
@@ -357,7 +444,8 @@ const struct command cmd_unallow = {
 	"unallow",
 	run_unallow,
 	"unallow ADDR[/LEN]...\n"
-	"Removes prefixes from the allowlist.\n",
+	"Removes prefixes from the allowlist, and from the daemon's store. If one is\n"
+	"not on the allowlist, nothing is changed.\n",
 };
 
 static json_t *ban_json(const struct ban_record *rec, uint64_t now_ns)
