@@ -343,25 +343,10 @@ static int unban(const struct cli *cli, const struct maps *maps, const struct lp
 	return err;
 }
 
-static int record_allows(struct store *store, const void *items, size_t count, int64_t now,
+static int record_allows(struct store *store, const void *keys, size_t count, int64_t now,
 			 char why[ERRMSG_LEN])
 {
-	const struct lpm_key *keys = items;
-	struct store_allow *rows = calloc(count, sizeof(*rows));
-	int err;
-
-	if (!rows) {
-		errmsg(why, "out of memory");
-		return -ENOMEM;
-	}
-	for (size_t i = 0; i < count; i++) {
-		rows[i].key = keys[i];
-		rows[i].created_at = now;
-		snprintf(rows[i].source, sizeof(rows[i].source), "cli");
-	}
-	err = store_allow_add(store, rows, count, NULL, why);
-	free(rows);
-	return err;
+	return store_allow_add(store, keys, count, now, "cli", NULL, why);
 }
 
 static int forget_allows(struct store *store, const void *keys, size_t count, int64_t now,

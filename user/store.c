@@ -897,19 +897,27 @@ int store_live_blocks(struct store *store, int64_t now, struct store_block **out
 			 "list live blocks", (void **)out, count, why);
 }
 
+struct allow_batch {
+	const struct lpm_key *keys;
+	int64_t created_at;
+	const char *source;
+};
+
 static void bind_allow(sqlite3_stmt *stmt, const void *batch, size_t i)
 {
-	const struct store_allow *allow = &((const struct store_allow *)batch)[i];
+	const struct allow_batch *allow = batch;
 
-	bind_prefix(stmt, 1, &allow->key);
+	bind_prefix(stmt, 1, &allow->keys[i]);
 	sqlite3_bind_int64(stmt, 2, allow->created_at);
 	bind_text(stmt, 3, allow->source);
 }
 
-int store_allow_add(struct store *store, const struct store_allow *allows, size_t count,
-		    size_t *added, char why[ERRMSG_LEN])
+int store_allow_add(struct store *store, const struct lpm_key *keys, size_t count,
+		    int64_t created_at, const char *source, size_t *added, char why[ERRMSG_LEN])
 {
-	return run_batch(store, ST_ALLOW_ADD, allows, count, bind_allow, "record allow", added,
+	struct allow_batch batch = { keys, created_at, source };
+
+	return run_batch(store, ST_ALLOW_ADD, &batch, count, bind_allow, "record allow", added,
 			 why);
 }
 

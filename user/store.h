@@ -133,13 +133,13 @@ int store_live_blocks(struct store *store, int64_t now, struct store_block **blo
 		      char why[ERRMSG_LEN]);
 
 /*
- * Records allowlisted prefixes in one transaction (all or none). A prefix
- * already recorded is no error and keeps its row (when and by whom it was
- * first allowed), as allowing it again in the map is no error. *added counts
- * the new rows; added may be NULL.
+ * Records allowlisted prefixes, allowed at created_at by source, in one
+ * transaction (all or none). A prefix already recorded is no error and keeps
+ * its row (when and by whom it was first allowed), as allowing it again in
+ * the map is no error. *added counts the new rows; added may be NULL.
  */
-int store_allow_add(struct store *store, const struct store_allow *allows, size_t count,
-		    size_t *added, char why[ERRMSG_LEN]);
+int store_allow_add(struct store *store, const struct lpm_key *keys, size_t count,
+		    int64_t created_at, const char *source, size_t *added, char why[ERRMSG_LEN]);
 /*
  * Deletes the rows of these prefixes in one transaction; a prefix without
  * one is skipped (allowed while there was no store). removed may be NULL.

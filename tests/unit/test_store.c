@@ -730,14 +730,13 @@ static void checkpoints_run_in_the_background(void **state)
 	assert_int_equal(sql_int(f->db_path, "SELECT count(*) FROM bans"), 2000);
 }
 
-static struct store_allow make_allow(const char *prefix, int64_t created_at, const char *source)
+static struct lpm_key prefix_key(const char *prefix)
 {
-	struct store_allow allow = { .created_at = created_at };
+	struct lpm_key key;
 	char why[ERRMSG_LEN];
 
-	assert_int_equal(cidr_parse(prefix, &allow.key, why), 0);
-	snprintf(allow.source, sizeof(allow.source), "%s", source);
-	return allow;
+	assert_int_equal(cidr_parse(prefix, &key, why), 0);
+	return key;
 }
 
 static struct store_allow *allowlist(struct store *store, size_t *count)
@@ -764,36 +763,33 @@ static void assert_allow(const struct store_allow *allow, const char *prefix, in
 static void allowlist_add_remove_list(void **state)
 {
 	struct fixture *f = *state;
-	struct store_allow allows[2] = { make_allow("203.0.113.0/24", NOW, "cli"),
-					 make_allow("2001:db8::7", NOW, "kernel") };
-	struct store_allow again = make_allow("203.0.113.0/24", NOW + 60, "node2");
-	struct lpm_key gone[2] = { allows[1].key, { 0 } };
+	struct lpm_key keys[2] = { prefix_key("203.0.113.0/24"), prefix_key("2001:db8::7") };
+	struct lpm_key gone[2] = { keys[1], prefix_key("198.51.100.0/24") };
 	struct store_allow *list;
 	char why[ERRMSG_LEN];
 	size_t count, added, removed;
 
-	assert_int_equal(store_allow_add(f->store, allows, 2, &added, why), 0);
-	assert_int_equal(added, 2);
+	assert_int_equal(store_allow_add(f->store, &keys[0], 1, NOW, "cli", &added, why), 0);
+	assert_int_equal(added, 1);
 	/* Allowed again: no error, and the first row stays (as the map takes it again). */
-	assert_int_equal(store_allow_add(f->store, &again, 1, &added, why), 0);
-	assert_int_equal(added, 0);
+	assert_int_equal(store_allow_add(f->store, keys, 2, NOW + 60, "kernel", &added, why), 0);
+	assert_int_equal(added, 1);
 	store_close(f->store);
 	assert_int_equal(store_open(f->dir, false, &f->store, why), 0);
 	list = allowlist(f->store, &count);
 	assert_int_equal(count, 2);
-	assert_allow(&list[0], "2001:db8::7", NOW, "kernel");
+	assert_allow(&list[0], "2001:db8::7", NOW + 60, "kernel");
 	assert_allow(&list[1], "203.0.113.0/24", NOW, "cli");
 	free(list);
 
 	/* One recorded, one never recorded (allowed while there was no store). */
-	assert_int_equal(cidr_parse("198.51.100.0/24", &gone[1], why), 0);
 	assert_int_equal(store_allow_remove(f->store, gone, 2, &removed, why), 0);
 	assert_int_equal(removed, 1);
 	list = allowlist(f->store, &count);
 	assert_int_equal(count, 1);
 	assert_allow(&list[0], "203.0.113.0/24", NOW, "cli");
 	free(list);
-	assert_int_equal(store_allow_remove(f->store, &allows[0].key, 1, NULL, why), 0);
+	assert_int_equal(store_allow_remove(f->store, &keys[0], 1, NULL, why), 0);
 	list = allowlist(f->store, &count);
 	assert_int_equal(count, 0);
 	assert_null(list);
@@ -816,7 +812,7 @@ static void a_version_1_store_is_migrated_with_its_data(void **state)
 				     .ips = "192.0.2.9",
 				     .count = 3,
 				     .expires_at = NOW + 600 };
-	struct store_allow allow = make_allow("203.0.113.0/24", NOW, "cli");
+	struct lpm_key allowed = prefix_key("203.0.113.0/24");
 	struct store_ban *live_bans;
 	struct store_block *blocks = NULL;
 	struct store_allow *list;
@@ -850,7 +846,7 @@ static void a_version_1_store_is_migrated_with_its_data(void **state)
 	/* The new table is empty and in use. */
 	list = allowlist(f->store, &count);
 	assert_int_equal(count, 0);
-	assert_int_equal(store_allow_add(f->store, &allow, 1, NULL, why), 0);
+	assert_int_equal(store_allow_add(f->store, &allowed, 1, NOW, "cli", NULL, why), 0);
 	list = allowlist(f->store, &count);
 	assert_int_equal(count, 1);
 	assert_allow(&list[0], "203.0.113.0/24", NOW, "cli");
