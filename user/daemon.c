@@ -685,14 +685,56 @@ static void reteach_rules(struct daemon *d)
 }
 
 /*
+ * The operator's allowlist back into the maps (and the map's own into the
+ * store), one line saying what moved. False, said why, when the maps may
+ * lack some of it. Hold the writer lock.
+ */
+static bool restore_allowlist(struct daemon *d)
+{
+	struct reconcile_counts counts;
+	char why[ERRMSG_LEN];
+
+	if (reconcile_allowlist(&d->maps, d->store, wall_now(), &counts, why)) {
+		say(d, CONF_LOG_ERROR,
+		    "restoring the allowlist: %s; the store's bans are not restored either, so "
+		    "that none drops an allowlisted address",
+		    why);
+		return false;
+	}
+	if (counts.kept || counts.restored || counts.adopted)
+		say(d, CONF_LOG_INFO,
+		    "restored %zu allowlisted prefixes from %s (%zu were still in the kernel), "
+		    "recorded %zu that only the kernel had",
+		    counts.restored, store_path(d->store), counts.kept, counts.adopted);
+	return true;
+}
+
+/* The store's live bans back into the maps (and the maps' own into the store). Hold the lock. */
+static void restore_bans(struct daemon *d, const struct store_ban *bans, size_t ban_count,
+			 size_t block_count)
+{
+	struct reconcile_counts counts;
+	char why[ERRMSG_LEN];
+
+	if (reconcile_bans(&d->maps, d->store, bans, ban_count, wall_now(), &counts, why))
+		say(d, CONF_LOG_ERROR, "restoring %zu bans: %s", ban_count, why);
+	else if (ban_count || block_count || counts.adopted)
+		say(d, CONF_LOG_INFO,
+		    "restored %zu bans from %s (%zu were still in the kernel), recorded %zu that "
+		    "only the kernel had; %zu account blocks",
+		    counts.restored, store_path(d->store), counts.kept, counts.adopted,
+		    block_count);
+}
+
+/*
  * After a restart or a lost bpffs: the maps and the store made to agree
- * (reconcile.h), the rules told of the live bans and blocks.
+ * (reconcile.h), the allowlist before the bans, and the rules told of the
+ * live bans and blocks.
  */
 static void restore_from_store(struct daemon *d)
 {
 	struct store_ban *bans;
 	struct store_block *blocks;
-	struct reconcile_counts counts;
 	size_t ban_count = 0, block_count = 0;
 	char why[ERRMSG_LEN];
 	int lock;
@@ -701,17 +743,13 @@ static void restore_from_store(struct daemon *d)
 		return;
 	teach_rules(d, bans, ban_count, blocks, block_count);
 	lock = pins_lock(d->conf->daemon.pin_dir, why);
-	if (lock < 0 ||
-	    reconcile_bans(&d->maps, d->store, bans, ban_count, wall_now(), &counts, why))
-		say(d, CONF_LOG_ERROR, "restoring %zu bans: %s", ban_count, why);
-	else if (ban_count || block_count || counts.adopted)
-		say(d, CONF_LOG_INFO,
-		    "restored %zu bans from %s (%zu were still in the kernel), recorded %zu that "
-		    "only the kernel had; %zu account blocks",
-		    counts.restored, store_path(d->store), counts.kept, counts.adopted,
-		    block_count);
-	if (lock >= 0)
+	if (lock < 0) {
+		say(d, CONF_LOG_ERROR, "restoring the allowlist and %zu bans: %s", ban_count, why);
+	} else {
+		if (restore_allowlist(d))
+			restore_bans(d, bans, ban_count, block_count);
 		close(lock);
+	}
 	free(bans);
 	free(blocks);
 }
@@ -1200,6 +1238,33 @@ static void fleet_banned(void *ctx, const struct fleet_ban *bans, size_t count)
 	free(rows);
 }
 
+/*
+ * The fleet's allowlist is recorded like the operator's (xdpban allow), so
+ * this node's reboot keeps it: source the node whose operator allowed it,
+ * "redis" when loaded from its set at a sync. A prefix already recorded
+ * keeps its row, so a sync rewrites nothing.
+ */
+static void fleet_allowed(void *ctx, const struct lpm_key *prefixes, size_t count, const char *node)
+{
+	struct daemon *d = ctx;
+	char why[ERRMSG_LEN];
+
+	if (d->store && store_allow_add(d->store, prefixes, count, wall_now(),
+					node ? node : "redis", NULL, why))
+		say(d, CONF_LOG_WARNING, "store: %s", why);
+}
+
+/* Another node's operator unallowed prefix: out of the store too, or a restart would put it back.
+ */
+static void fleet_unallowed(void *ctx, const struct lpm_key *prefix)
+{
+	struct daemon *d = ctx;
+	char why[ERRMSG_LEN];
+
+	if (d->store && store_allow_remove(d->store, prefix, 1, NULL, why))
+		say(d, CONF_LOG_WARNING, "store: %s", why);
+}
+
 /* [fleet]: connects and, before the daemon answers anyone, loads the fleet's bans and blocks. */
 static void open_fleet(struct daemon *d)
 {
@@ -1211,7 +1276,9 @@ static void open_fleet(struct daemon *d)
 				     .log = fleet_log,
 				     .may_ban = fleet_may_ban,
 				     .unbanned = fleet_unbanned,
-				     .banned = fleet_banned };
+				     .banned = fleet_banned,
+				     .allowed = fleet_allowed,
+				     .unallowed = fleet_unallowed };
 	char why[ERRMSG_LEN];
 
 	if (is_off(d->conf->fleet.redis))

@@ -664,6 +664,10 @@ static void apply_change(struct fleet *f, const char *kind, const char *cidr, co
 	if (strcmp(kind, "unban") == 0) {
 		rules_unban(*f->target.rules, &key, ban_clock_now_ns());
 		f->hooks.unbanned(f->hooks.ctx, &key);
+	} else if (strcmp(kind, "allow") == 0) {
+		f->hooks.allowed(f->hooks.ctx, &key, 1, node);
+	} else {
+		f->hooks.unallowed(f->hooks.ctx, &key);
 	}
 	f->counters.remote_changes++;
 	say(f, CONF_LOG_INFO, "fleet: %s %s from node %s (%.3f ms after it was made)", kind, cidr,
@@ -874,6 +878,8 @@ static void on_loaded_allows(redisAsyncContext *ac, void *r, void *privdata)
 	lock = n ? pins_lock(f->target.pin_dir, why) : -1;
 	if (lock >= 0 && allow_add(f->target.maps, keys, n, why))
 		say(f, CONF_LOG_ERROR, "fleet: cannot allow the fleet's %zu prefixes: %s", n, why);
+	else if (lock >= 0)
+		f->hooks.allowed(f->hooks.ctx, keys, n, NULL);
 	if (lock >= 0)
 		close(lock);
 	for (size_t i = 0; i < n; i++)

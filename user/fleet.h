@@ -66,6 +66,14 @@ struct fleet_hooks {
 	 * load thousands.
 	 */
 	void (*banned)(void *ctx, const struct fleet_ban *bans, size_t count);
+	/*
+	 * Prefixes now on the allowlist here: another node's operator allowed
+	 * them (node), or the fleet's allowlist was loaded at a sync (node NULL:
+	 * Redis' set does not say who). Already listed ones may be among them.
+	 */
+	void (*allowed)(void *ctx, const struct lpm_key *prefixes, size_t count, const char *node);
+	/* Another node's operator took prefix off the allowlist; it is out of the map here. */
+	void (*unallowed)(void *ctx, const struct lpm_key *prefix);
 };
 
 /* Where remote decisions go: the daemon's maps, pin dir, and its rules (replaced on SIGHUP). */

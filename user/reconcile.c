@@ -2,6 +2,7 @@
 #include "reconcile.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include "addr.h"
@@ -11,6 +12,31 @@
 static int compare_keys(const void *a, const void *b)
 {
 	return cidr_compare(a, b);
+}
+
+_Static_assert(offsetof(struct store_ban, key) == 0, "sorted_keys reads the key first");
+_Static_assert(offsetof(struct store_allow, key) == 0, "sorted_keys reads the key first");
+_Static_assert(offsetof(struct allow_record, key) == 0, "sorted_keys reads the key first");
+
+/*
+ * The keys of count items of size bytes (each starting with its key), sorted
+ * for has_key: one side's list, to look the other side's entries up in.
+ */
+static struct lpm_key *sorted_keys(const void *items, size_t count, size_t size)
+{
+	struct lpm_key *keys = calloc(count + 1, sizeof(*keys));
+
+	if (!keys)
+		return NULL;
+	for (size_t i = 0; i < count; i++)
+		keys[i] = *(const struct lpm_key *)((const char *)items + i * size);
+	qsort(keys, count, sizeof(*keys), compare_keys);
+	return keys;
+}
+
+static bool has_key(const struct lpm_key *sorted, size_t count, const struct lpm_key *key)
+{
+	return count && bsearch(key, sorted, count, sizeof(*sorted), compare_keys);
 }
 
 /*
@@ -61,7 +87,7 @@ static int adopt_unrecorded(const struct maps *maps, struct store *store,
 			    const struct store_ban *live, size_t count, int64_t now,
 			    struct reconcile_counts *counts, char why[ERRMSG_LEN])
 {
-	struct lpm_key *known = calloc(count + 1, sizeof(*known));
+	struct lpm_key *known = sorted_keys(live, count, sizeof(*live));
 	struct ban_record *bans = NULL;
 	struct store_ban *rows = NULL;
 	uint64_t now_ns = ban_clock_now_ns();
@@ -74,15 +100,10 @@ static int adopt_unrecorded(const struct maps *maps, struct store *store,
 	}
 	if (err == -ENOMEM)
 		errmsg(why, "out of memory comparing the maps with the store");
-	for (size_t i = 0; !err && i < count; i++)
-		known[i] = live[i].key;
-	if (!err)
-		qsort(known, count, sizeof(*known), compare_keys);
 	for (size_t i = 0; !err && i < ban_count; i++) {
 		struct store_ban *row = &rows[n];
 
-		if (!ban_is_live(&bans[i], now_ns) ||
-		    bsearch(&bans[i].key, known, count, sizeof(*known), compare_keys))
+		if (!ban_is_live(&bans[i], now_ns) || has_key(known, count, &bans[i].key))
 			continue;
 		row->key = bans[i].key;
 		row->first_event = row->last_event = now;
@@ -114,5 +135,90 @@ int reconcile_bans(const struct maps *maps, struct store *store, const struct st
 	err = restore_missing(maps, live, live_count, counts, why);
 	if (!err)
 		err = adopt_unrecorded(maps, store, live, live_count, now, counts, why);
+	return err;
+}
+
+/* Store rows the maps lack go back in; kept and restored are counted. */
+static int restore_allows(const struct maps *maps, const struct store_allow *stored,
+			  size_t stored_count, const struct lpm_key *mapped, size_t mapped_count,
+			  struct reconcile_counts *counts, char why[ERRMSG_LEN])
+{
+	struct lpm_key *missing = calloc(stored_count + 1, sizeof(*missing));
+	size_t n = 0;
+	int err;
+
+	if (!missing) {
+		errmsg(why, "out of memory restoring %zu allowlisted prefixes", stored_count);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < stored_count; i++) {
+		if (has_key(mapped, mapped_count, &stored[i].key))
+			counts->kept++;
+		else
+			missing[n++] = stored[i].key;
+	}
+	err = n ? allow_add(maps, missing, n, why) : 0;
+	if (!err)
+		counts->restored = n;
+	free(missing);
+	return err;
+}
+
+/* Map entries the store lacks get a row: allowlisted while there was no store. */
+static int adopt_allows(struct store *store, const struct allow_record *mapped, size_t mapped_count,
+			const struct lpm_key *known, size_t known_count, int64_t now,
+			struct reconcile_counts *counts, char why[ERRMSG_LEN])
+{
+	struct lpm_key *unknown = calloc(mapped_count + 1, sizeof(*unknown));
+	size_t n = 0;
+	int err;
+
+	if (!unknown) {
+		errmsg(why, "out of memory recording %zu allowlisted prefixes", mapped_count);
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < mapped_count; i++) {
+		if (!has_key(known, known_count, &mapped[i].key))
+			unknown[n++] = mapped[i].key;
+	}
+	err = n ? store_allow_add(store, unknown, n, now, "kernel", NULL, why) : 0;
+	if (!err)
+		counts->adopted = n;
+	free(unknown);
+	return err;
+}
+
+int reconcile_allowlist(const struct maps *maps, struct store *store, int64_t now,
+			struct reconcile_counts *counts, char why[ERRMSG_LEN])
+{
+	struct store_allow *stored = NULL;
+	struct allow_record *mapped = NULL;
+	struct lpm_key *stored_keys = NULL, *mapped_keys = NULL;
+	size_t stored_count = 0, mapped_count = 0;
+	int err;
+
+	*counts = (struct reconcile_counts){ 0 };
+	err = store_allowlist(store, &stored, &stored_count, why);
+	if (!err)
+		err = allow_list(maps, &mapped, &mapped_count, why);
+	if (!err) {
+		stored_keys = sorted_keys(stored, stored_count, sizeof(*stored));
+		mapped_keys = sorted_keys(mapped, mapped_count, sizeof(*mapped));
+		if (!stored_keys || !mapped_keys) {
+			errmsg(why, "out of memory comparing the allowlist with the store");
+			err = -ENOMEM;
+		}
+	}
+	/* Into the maps first: that is what keeps the operator's network from being dropped. */
+	if (!err)
+		err = restore_allows(maps, stored, stored_count, mapped_keys, mapped_count, counts,
+				     why);
+	if (!err)
+		err = adopt_allows(store, mapped, mapped_count, stored_keys, stored_count, now,
+				   counts, why);
+	free(stored);
+	free(mapped);
+	free(stored_keys);
+	free(mapped_keys);
 	return err;
 }

@@ -19,8 +19,8 @@
 
 struct reconcile_counts {
 	size_t kept;	 /* in both (the map's entry is left as it is) */
-	size_t restored; /* live in the store only: put back into the maps */
-	size_t adopted;	 /* a live ban in the maps only: recorded in the store */
+	size_t restored; /* (live) in the store only: put back into the maps */
+	size_t adopted;	 /* (live) in the maps only: recorded in the store */
 };
 
 /*
@@ -31,5 +31,15 @@ struct reconcile_counts {
 int reconcile_bans(const struct maps *maps, struct store *store, const struct store_ban *live,
 		   size_t live_count, int64_t now, struct reconcile_counts *counts,
 		   char why[ERRMSG_LEN]);
+
+/*
+ * The operator's allowlist (xdpban allow) made to agree the same way: the
+ * store's prefixes the map lacks go back in first, then the map's prefixes
+ * the store lacks (allowed while there was no store) are recorded (source
+ * "kernel"). Run it before reconcile_bans, so that no restored ban drops an
+ * allowlisted address even for a moment. Hold the writer lock.
+ */
+int reconcile_allowlist(const struct maps *maps, struct store *store, int64_t now,
+			struct reconcile_counts *counts, char why[ERRMSG_LEN]);
 
 #endif

@@ -597,6 +597,10 @@ banned() { # banned ADDR: in the kernel's ban map
 	xb --json list | jq -e --arg p "$1" 'any(.bans[]; .prefix == $p)' >/dev/null
 }
 
+allowlisted() { # allowlisted PREFIX: in the kernel's allowlist map
+	xb --json list | jq -e --arg p "$1" 'any(.allowlist[]; .prefix == $p)' >/dev/null
+}
+
 # sample_value NAME: the value of sample NAME (labels as printed, e.g.
 # 'xdpban_bans_active{kind="address"}') in a /metrics page on stdin; nothing
 # when the page lacks it.

@@ -31,6 +31,9 @@ ONEIP_ADDR=192.0.2.41    # an account failing from one address only
 ALLOW_ADDR=192.0.2.50    # allowlisted in the config
 RST_ADDR=192.0.2.60      # the restart test
 HAND_ADDR=203.0.113.60   # ... and its operator's ban
+OFFICE_NET=192.0.2.64/28   # ... the operator's network, allowlisted with xdpban allow
+OFFICE_ADDR=192.0.2.66     # ... a client in it
+OFFICE_BAN=192.0.2.64/27   # ... and a ban covering it
 KEEP_ADDR=203.0.113.70   # an operator's permanent ban that the IP rule must not shorten
 EVENT_ADDR=198.51.100.20 # banned through `xdpban event`
 
@@ -178,7 +181,7 @@ e2e_teardown() {
 e2e_setup() {
 	local a
 	for a in "${LAT_ADDRS[@]}" "$ROT_ADDR" "$TRUNC_ADDR" "$ACCT_ADDR1" "$ONEIP_ADDR" \
-		"$ALLOW_ADDR" "$RST_ADDR"; do
+		"$ALLOW_ADDR" "$RST_ADDR" "$OFFICE_ADDR"; do
 		case $a in
 		*:*) ip -n "$CLI1" addr add "$a/64" dev c1 nodad ;;
 		*) ip -n "$CLI1" addr add "$a/24" dev c1 ;;
@@ -445,7 +448,7 @@ history_entry() { # history_entry SUBJECT JQ: JQ of the newest history row of SU
 }
 
 test_restart() {
-	local status=0 started left
+	local status=0 started left ignored
 	# SIGHUP: a longer ban for this test, so it outlasts the restart.
 	sed -i "s/^ip_bantime = .*/ip_bantime = 10s/" "$CONF"
 	kill -HUP "$DAEMON_PID"
@@ -462,6 +465,14 @@ test_restart() {
 	xb unban 198.51.100.31 >/dev/null
 	# An operator's ban must come back too: the CLI records it in the store.
 	xb ban --for 10m "$HAND_ADDR" >/dev/null
+	# So must the operator's allowlist, or a ban restored from the store (here
+	# one covering the operator's network) drops the operator after a reboot.
+	xb allow "$OFFICE_NET" >/dev/null
+	check_eq "xdpban allow records the prefix in the store, from the CLI" cli \
+		"$(sqlite3 "$STATE_DIR/xdpban.db" "SELECT source FROM allowlist WHERE prefix = '$OFFICE_NET'")"
+	xb ban --for 10m "$OFFICE_BAN" >/dev/null
+	check "an allowlisted client connects through a ban covering it" \
+		greets "$CLI1" "$SRV_IP1" "$OFFICE_ADDR"
 
 	stop_daemon || status=$?
 	check_eq "SIGTERM: the daemon exits with status 0" 0 "$status"
@@ -483,8 +494,18 @@ test_restart() {
 
 	start_daemon
 	check "the restarted daemon restores the live ban from its store" banned "$RST_ADDR"
-	check "it logs what it restored" daemon_said "restored 2 bans"
+	check "it logs what it restored" daemon_said "restored 3 bans"
 	check "the operator's ban is restored as well" banned "$HAND_ADDR"
+	check "xdpban allow's prefix is back on the allowlist" allowlisted "$OFFICE_NET"
+	check "it logs the allowlist it restored" \
+		daemon_said "restored 1 allowlisted prefixes from $STATE_DIR/xdpban.db (0 were still in the kernel)"
+	check "the ban covering the operator's network is restored" banned "$OFFICE_BAN"
+	check "and the allowlisted client still connects" greets "$CLI1" "$SRV_IP1" "$OFFICE_ADDR"
+	ignored=$(status .ignored_allowlisted)
+	fail_logins 5 "$CLI1" "$SRV_IP1" "$OFFICE_ADDR" office
+	check "its 5 failures are not counted: the rules see the restored allowlist" \
+		wait_until 5 at_least $((ignored + 5)) status .ignored_allowlisted
+	check_not "and it is not banned" banned "$OFFICE_ADDR"
 	check_eq "history --json: the operator's ban, live, manual, from the CLI, 10 minutes" \
 		"ban manual cli live 600" \
 		"$(history_entry "$HAND_ADDR" '"\(.type) \(.reason) \(.source) \(.state) \(.expires_at - .started_at)"')"
@@ -509,6 +530,16 @@ test_restart() {
 	check "history --json: the ban ended by expiry" \
 		wait_until 5 eval "history_entry '$RST_ADDR' '\"\\(.state) \\(.lift_reason)\"' |
 			grep -Eqx 'expired (null|expired)|lifted expired'"
+
+	# xdpban unallow takes the prefix out of the store: a restart does not put it back.
+	xb unallow "$OFFICE_NET" >/dev/null
+	check_eq "xdpban unallow takes the prefix out of the store" 0 \
+		"$(sqlite3 "$STATE_DIR/xdpban.db" "SELECT count(*) FROM allowlist WHERE prefix = '$OFFICE_NET'")"
+	stop_daemon || true
+	start_daemon
+	check_not "after another restart the unallowed prefix stays off the allowlist" \
+		allowlisted "$OFFICE_NET"
+	check "and the ban covering it drops the client" syn_dropped "$CLI1" "$SRV_IP1" "$OFFICE_ADDR"
 }
 
 test_account_rule() {
