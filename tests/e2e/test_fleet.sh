@@ -47,6 +47,18 @@ nowhere_but() { # nowhere_but N CHECK ARG: CHECK fails on every other node
 	done
 }
 
+# allow_sources_are PREFIX WORDS: each node's allowlist row of PREFIX has
+# that source, in node order ('-': no row).
+allow_sources_are() {
+	local n source sources=()
+	for n in "${NODES[@]}"; do
+		source=$(sqlite3 "$WORK/node$n/state/xdpban.db" \
+			"SELECT source FROM allowlist WHERE prefix = '$1'")
+		sources+=("${source:--}")
+	done
+	[ "${sources[*]}" = "$2" ]
+}
+
 everywhere() { # everywhere CHECK ARG
 	local n
 	for n in "${NODES[@]}"; do "$1" "$n" "$2" || return 1; done
@@ -72,9 +84,14 @@ test_operator_changes_propagate() {
 	check "xdpban allow on node 2 allowlists $range on every node" \
 		wait_until 10 everywhere allowed_on "$range"
 	check_eq "Redis holds the fleet's allowlist" "$range" "$(redis_cli smembers xdpban:allow)"
+	# Each node's store keeps it, so that node's reboot does not lose it.
+	check "every node's store records it: node 2's from its CLI, the others' from node 2" \
+		wait_until 5 allow_sources_are "$range" "node2 cli node2"
 	xn 2 unallow "$range" >/dev/null
 	check "xdpban unallow on node 2 takes it off every node" \
 		wait_until 10 nowhere_but 2 allowed_on "$range"
+	check "and out of every node's store" \
+		wait_until 5 allow_sources_are "$range" "- - -"
 }
 
 permanent_on() { # permanent_on N IP: node N holds a permanent ban of exactly IP
