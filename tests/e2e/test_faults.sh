@@ -391,7 +391,7 @@ restart_daemon() {
 }
 
 test_store_garbage() {
-	local kept=192.0.2.121 new=192.0.2.122 hand=203.0.113.121
+	local kept=192.0.2.121 new=192.0.2.122 hand=203.0.113.121 office=198.51.100.128/28
 	fail_events "$kept"
 	wait_until 5 banned "$kept"
 	stop_daemon
@@ -410,12 +410,22 @@ test_store_garbage() {
 		eval "xb ban --for 10m $hand 2>'$WORK/ban.err' >/dev/null && banned $hand"
 	check "and warns that the store lacks the ban" \
 		grep -q "xdpban: warning: the bans are in force but not in the store" "$WORK/ban.err"
+	check "xdpban allow with the damaged store still allowlists, exit status 0" \
+		eval "xb allow $office 2>'$WORK/allow.err' >/dev/null && allowlisted $office"
+	check "and warns, in one line, that the store lacks it" \
+		eval "grep -q 'xdpban: warning: the prefixes are allowlisted but not in the store' \
+			'$WORK/allow.err' && [ \"\$(wc -l <'$WORK/allow.err')\" -eq 1 ]"
 	rm -f "$STATE_DIR"/xdpban.db*
 	start_daemon
 	check_eq "a new store: the daemon records the operator's ban found in the maps only" \
 		"ban manual kernel live" \
 		"$(xb --json history "$hand" | jq -r '.history[0] | "\(.type) \(.reason) \(.source) \(.state)"')"
+	check_eq "and the allowlisted prefix found in the map only (source kernel)" kernel \
+		"$(sqlite3 "$STATE_DIR/xdpban.db" "SELECT source FROM allowlist WHERE prefix = '$office'")"
+	check "it logs what it recorded" \
+		daemon_said "restored 0 allowlisted prefixes from $STATE_DIR/xdpban.db (0 were still in the kernel), recorded 1 that only the kernel had"
 	xb unban "$hand" >/dev/null
+	xb unallow "$office" >/dev/null
 }
 
 test_store_unwritable() {
