@@ -286,12 +286,24 @@ const struct command cmd_ban = {
 	"      --force         ban even what would lock this host's operator out\n",
 };
 
-/* Shared shape of unban, allow and unallow: a list of prefixes, one map operation. */
-typedef int (*prefix_action)(const struct cli *cli, const struct maps *maps,
-			     const struct lpm_key *keys, size_t count, char why[ERRMSG_LEN]);
+/*
+ * unban, allow and unallow: one map operation on a list of prefixes, then
+ * the same change in the daemon's store, when there is one, so that a
+ * daemon start (after a reboot) puts back what the operator wants: no ban
+ * lifted by unban, every prefix allowed and none unallowed.
+ */
+struct prefix_command {
+	const struct command *cmd;
+	int (*apply)(const struct maps *maps, const struct lpm_key *keys, size_t n,
+		     char why[ERRMSG_LEN]);
+	int (*write)(struct store *store, const void *keys, size_t count, int64_t now,
+		     char why[ERRMSG_LEN]);
+	const char *warning; /* when the store cannot take it */
+	const char *done;
+};
 
-static int run_prefix_command(struct cli *cli, const struct command *cmd, int argc, char **argv,
-			      prefix_action apply, const char *done)
+static int run_prefix_command(struct cli *cli, const struct prefix_command *spec, int argc,
+			      char **argv)
 {
 	struct lpm_key *keys = NULL;
 	char why[ERRMSG_LEN];
@@ -299,10 +311,10 @@ static int run_prefix_command(struct cli *cli, const struct command *cmd, int ar
 	size_t count;
 	int lock_fd, status;
 
-	if (cli_parse_no_options(cmd, argc, argv))
+	if (cli_parse_no_options(spec->cmd, argc, argv))
 		return EXIT_FAILURE;
 	if (optind == argc)
-		return cli_usage_error(cmd, "expected at least one address or prefix");
+		return cli_usage_error(spec->cmd, "expected at least one address or prefix");
 	count = argc - optind;
 	status = parse_prefixes(argc - optind, argv + optind, &keys);
 	if (status)
@@ -311,10 +323,20 @@ static int run_prefix_command(struct cli *cli, const struct command *cmd, int ar
 	status = cli_open_for_write(cli, &maps, &lock_fd);
 	if (status)
 		goto out;
-	if (apply(cli, &maps, keys, count, why))
+	if (spec->apply(&maps, keys, count, why)) {
 		status = cli_fail("%s", why);
-	else if (!cli->json)
-		printf("%s %zu %s\n", done, count, count == 1 ? "prefix" : "prefixes");
+	} else {
+		/*
+		 * Under the writer lock: a daemon starting in between would put an
+		 * unallowed prefix back, or a lifted ban, from the store.
+		 */
+		const struct store_change change = { spec->write, keys, count, spec->warning };
+
+		store_changes(cli, &change, 1);
+		if (!cli->json)
+			printf("%s %zu %s\n", spec->done, count,
+			       count == 1 ? "prefix" : "prefixes");
+	}
 	cli_close(&maps, lock_fd);
 out:
 	free(keys);
@@ -327,22 +349,7 @@ static int lift_unbanned(struct store *store, const void *keys, size_t count, in
 	return store_lift_bans(store, keys, count, now, "unban", NULL, why);
 }
 
-/*
- * Also marks the bans lifted in the daemon's store, when there is one, so a
- * daemon restart does not restore what the operator lifted.
- */
-static int unban(const struct cli *cli, const struct maps *maps, const struct lpm_key *keys,
-		 size_t count, char why[ERRMSG_LEN])
-{
-	const struct store_change change = { lift_unbanned, keys, count,
-					     "the store keeps the ban" };
-	int err = bans_remove(maps, keys, count, why);
-
-	if (!err)
-		store_changes(cli, &change, 1);
-	return err;
-}
-
+/* The store keeps the allowlist too: the pinned map alone loses it with the pins. */
 static int record_allows(struct store *store, const void *keys, size_t count, int64_t now,
 			 char why[ERRMSG_LEN])
 {
@@ -356,46 +363,12 @@ static int forget_allows(struct store *store, const void *keys, size_t count, in
 	return store_allow_remove(store, keys, count, NULL, why);
 }
 
-/*
- * The pinned map alone loses the allowlist with the pins (a reboot), while
- * the store's bans come back: the store keeps it too, or an operator who
- * allowlisted their own network could be banned after a reboot. Written
- * under the writer lock, like unban's: a daemon starting in between would
- * otherwise put an unallowed prefix back from the store.
- */
-static int allow(const struct cli *cli, const struct maps *maps, const struct lpm_key *keys,
-		 size_t count, char why[ERRMSG_LEN])
-{
-	const struct store_change change = {
-		record_allows, keys, count,
-		"the prefixes are allowlisted but not in the store, so a reboot before the "
-		"daemon records them loses them"
-	};
-	int err = allow_add(maps, keys, count, why);
-
-	if (!err)
-		store_changes(cli, &change, 1);
-	return err;
-}
-
-static int unallow(const struct cli *cli, const struct maps *maps, const struct lpm_key *keys,
-		   size_t count, char why[ERRMSG_LEN])
-{
-	const struct store_change change = {
-		forget_allows, keys, count,
-		"the prefixes are off the allowlist but may still be in the store, and the "
-		"daemon's next start would allowlist them again"
-	};
-	int err = allow_remove(maps, keys, count, why);
-
-	if (!err)
-		store_changes(cli, &change, 1);
-	return err;
-}
-
 static int run_unban(struct cli *cli, int argc, char **argv)
 {
-	return run_prefix_command(cli, &cmd_unban, argc, argv, unban, "unbanned");
+	static const struct prefix_command unban = { &cmd_unban, bans_remove, lift_unbanned,
+						     "the store keeps the ban", "unbanned" };
+
+	return run_prefix_command(cli, &unban, argc, argv);
 }
 
 const struct command cmd_unban = {
@@ -408,7 +381,14 @@ const struct command cmd_unban = {
 
 static int run_allow(struct cli *cli, int argc, char **argv)
 {
-	return run_prefix_command(cli, &cmd_allow, argc, argv, allow, "allowlisted");
+	static const struct prefix_command allow = {
+		&cmd_allow, allow_add, record_allows,
+		"the prefixes are allowlisted but not in the store, so a reboot before the daemon "
+		"records them loses them",
+		"allowlisted"
+	};
+
+	return run_prefix_command(cli, &allow, argc, argv);
 }
 
 const struct command cmd_allow = {
@@ -422,7 +402,14 @@ const struct command cmd_allow = {
 
 static int run_unallow(struct cli *cli, int argc, char **argv)
 {
-	return run_prefix_command(cli, &cmd_unallow, argc, argv, unallow, "removed");
+	static const struct prefix_command unallow = {
+		&cmd_unallow, allow_remove, forget_allows,
+		"the prefixes are off the allowlist but may still be in the store, and the "
+		"daemon's next start would allowlist them again",
+		"removed"
+	};
+
+	return run_prefix_command(cli, &unallow, argc, argv);
 }
 
 const struct command cmd_unallow = {

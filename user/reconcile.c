@@ -138,53 +138,62 @@ int reconcile_bans(const struct maps *maps, struct store *store, const struct st
 	return err;
 }
 
-/* Store rows the maps lack go back in; kept and restored are counted. */
-static int restore_allows(const struct maps *maps, const struct store_allow *stored,
-			  size_t stored_count, const struct lpm_key *mapped, size_t mapped_count,
-			  struct reconcile_counts *counts, char why[ERRMSG_LEN])
+/*
+ * The keys of count items of size bytes (each starting with its key) that
+ * sorted lacks; *n of them.
+ */
+static struct lpm_key *keys_missing(const void *items, size_t count, size_t size,
+				    const struct lpm_key *sorted, size_t sorted_count, size_t *n)
 {
-	struct lpm_key *missing = calloc(stored_count + 1, sizeof(*missing));
-	size_t n = 0;
-	int err;
+	struct lpm_key *missing = calloc(count + 1, sizeof(*missing));
 
-	if (!missing) {
-		errmsg(why, "out of memory restoring %zu allowlisted prefixes", stored_count);
-		return -ENOMEM;
+	*n = 0;
+	for (size_t i = 0; missing && i < count; i++) {
+		const struct lpm_key *key = (const void *)((const char *)items + i * size);
+
+		if (!has_key(sorted, sorted_count, key))
+			missing[(*n)++] = *key;
 	}
-	for (size_t i = 0; i < stored_count; i++) {
-		if (has_key(mapped, mapped_count, &stored[i].key))
-			counts->kept++;
-		else
-			missing[n++] = stored[i].key;
-	}
-	err = n ? allow_add(maps, missing, n, why) : 0;
-	if (!err)
-		counts->restored = n;
-	free(missing);
-	return err;
+	return missing;
 }
 
-/* Map entries the store lacks get a row: allowlisted while there was no store. */
-static int adopt_allows(struct store *store, const struct allow_record *mapped, size_t mapped_count,
-			const struct lpm_key *known, size_t known_count, int64_t now,
-			struct reconcile_counts *counts, char why[ERRMSG_LEN])
+/*
+ * stored and mapped, each with the other's sorted keys: what only the store
+ * has goes into the map, then what only the map has into the store.
+ */
+static int restore_allows(const struct maps *maps, struct store *store,
+			  const struct store_allow *stored, size_t stored_count,
+			  const struct allow_record *mapped, size_t mapped_count, int64_t now,
+			  struct reconcile_counts *counts, char why[ERRMSG_LEN])
 {
-	struct lpm_key *unknown = calloc(mapped_count + 1, sizeof(*unknown));
-	size_t n = 0;
-	int err;
+	struct lpm_key *stored_keys = sorted_keys(stored, stored_count, sizeof(*stored));
+	struct lpm_key *mapped_keys = sorted_keys(mapped, mapped_count, sizeof(*mapped));
+	struct lpm_key *to_map = NULL, *to_store = NULL;
+	size_t map_n = 0, store_n = 0;
+	int err = 0;
 
-	if (!unknown) {
-		errmsg(why, "out of memory recording %zu allowlisted prefixes", mapped_count);
-		return -ENOMEM;
+	if (stored_keys && mapped_keys) {
+		to_map = keys_missing(stored, stored_count, sizeof(*stored), mapped_keys,
+				      mapped_count, &map_n);
+		to_store = keys_missing(mapped, mapped_count, sizeof(*mapped), stored_keys,
+					stored_count, &store_n);
 	}
-	for (size_t i = 0; i < mapped_count; i++) {
-		if (!has_key(known, known_count, &mapped[i].key))
-			unknown[n++] = mapped[i].key;
+	if (!to_map || !to_store) {
+		errmsg(why, "out of memory comparing the allowlist with the store");
+		err = -ENOMEM;
 	}
-	err = n ? store_allow_add(store, unknown, n, now, "kernel", NULL, why) : 0;
+	if (!err && map_n)
+		err = allow_add(maps, to_map, map_n, why);
+	if (!err && store_n)
+		err = store_allow_add(store, to_store, store_n, now, "kernel", NULL, why);
 	if (!err)
-		counts->adopted = n;
-	free(unknown);
+		*counts = (struct reconcile_counts){ .kept = stored_count - map_n,
+						     .restored = map_n,
+						     .adopted = store_n };
+	free(stored_keys);
+	free(mapped_keys);
+	free(to_map);
+	free(to_store);
 	return err;
 }
 
@@ -193,7 +202,6 @@ int reconcile_allowlist(const struct maps *maps, struct store *store, int64_t no
 {
 	struct store_allow *stored = NULL;
 	struct allow_record *mapped = NULL;
-	struct lpm_key *stored_keys = NULL, *mapped_keys = NULL;
 	size_t stored_count = 0, mapped_count = 0;
 	int err;
 
@@ -201,24 +209,11 @@ int reconcile_allowlist(const struct maps *maps, struct store *store, int64_t no
 	err = store_allowlist(store, &stored, &stored_count, why);
 	if (!err)
 		err = allow_list(maps, &mapped, &mapped_count, why);
-	if (!err) {
-		stored_keys = sorted_keys(stored, stored_count, sizeof(*stored));
-		mapped_keys = sorted_keys(mapped, mapped_count, sizeof(*mapped));
-		if (!stored_keys || !mapped_keys) {
-			errmsg(why, "out of memory comparing the allowlist with the store");
-			err = -ENOMEM;
-		}
-	}
 	/* Into the maps first: that is what keeps the operator's network from being dropped. */
 	if (!err)
-		err = restore_allows(maps, stored, stored_count, mapped_keys, mapped_count, counts,
-				     why);
-	if (!err)
-		err = adopt_allows(store, mapped, mapped_count, stored_keys, stored_count, now,
-				   counts, why);
+		err = restore_allows(maps, store, stored, stored_count, mapped, mapped_count, now,
+				     counts, why);
 	free(stored);
 	free(mapped);
-	free(stored_keys);
-	free(mapped_keys);
 	return err;
 }

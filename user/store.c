@@ -673,27 +673,34 @@ static void bind_prefix(sqlite3_stmt *stmt, int index, const struct lpm_key *key
 	sqlite3_bind_text(stmt, index, prefix, -1, SQLITE_TRANSIENT);
 }
 
-struct lift_batch {
+/*
+ * Prefixes bound as ?1, each with the same time ?2 and word ?3 when the
+ * statement takes them: a lift's time and reason, an allow's time and source.
+ */
+struct prefix_batch {
 	const struct lpm_key *keys;
-	int64_t now;
-	const char *reason;
+	int64_t at;
+	const char *word;
 };
 
-static void bind_lift(sqlite3_stmt *stmt, const void *batch, size_t i)
+static void bind_prefix_batch(sqlite3_stmt *stmt, const void *batch, size_t i)
 {
-	const struct lift_batch *lift = batch;
+	const struct prefix_batch *prefixes = batch;
 
-	bind_prefix(stmt, 1, &lift->keys[i]);
-	sqlite3_bind_int64(stmt, 2, lift->now);
-	bind_text(stmt, 3, lift->reason);
+	bind_prefix(stmt, 1, &prefixes->keys[i]);
+	if (sqlite3_bind_parameter_count(stmt) < 3)
+		return;
+	sqlite3_bind_int64(stmt, 2, prefixes->at);
+	bind_text(stmt, 3, prefixes->word);
 }
 
 int store_lift_bans(struct store *store, const struct lpm_key *keys, size_t count, int64_t now,
 		    const char *reason, size_t *lifted, char why[ERRMSG_LEN])
 {
-	struct lift_batch batch = { keys, now, reason };
+	struct prefix_batch batch = { keys, now, reason };
 
-	return run_batch(store, ST_BAN_LIFT, &batch, count, bind_lift, "record unban", lifted, why);
+	return run_batch(store, ST_BAN_LIFT, &batch, count, bind_prefix_batch, "record unban",
+			 lifted, why);
 }
 
 /*
@@ -897,40 +904,22 @@ int store_live_blocks(struct store *store, int64_t now, struct store_block **out
 			 "list live blocks", (void **)out, count, why);
 }
 
-struct allow_batch {
-	const struct lpm_key *keys;
-	int64_t created_at;
-	const char *source;
-};
-
-static void bind_allow(sqlite3_stmt *stmt, const void *batch, size_t i)
-{
-	const struct allow_batch *allow = batch;
-
-	bind_prefix(stmt, 1, &allow->keys[i]);
-	sqlite3_bind_int64(stmt, 2, allow->created_at);
-	bind_text(stmt, 3, allow->source);
-}
-
 int store_allow_add(struct store *store, const struct lpm_key *keys, size_t count,
 		    int64_t created_at, const char *source, size_t *added, char why[ERRMSG_LEN])
 {
-	struct allow_batch batch = { keys, created_at, source };
+	struct prefix_batch batch = { keys, created_at, source };
 
-	return run_batch(store, ST_ALLOW_ADD, &batch, count, bind_allow, "record allow", added,
-			 why);
-}
-
-static void bind_key(sqlite3_stmt *stmt, const void *batch, size_t i)
-{
-	bind_prefix(stmt, 1, &((const struct lpm_key *)batch)[i]);
+	return run_batch(store, ST_ALLOW_ADD, &batch, count, bind_prefix_batch, "record allow",
+			 added, why);
 }
 
 int store_allow_remove(struct store *store, const struct lpm_key *keys, size_t count,
 		       size_t *removed, char why[ERRMSG_LEN])
 {
-	return run_batch(store, ST_ALLOW_REMOVE, keys, count, bind_key, "record unallow", removed,
-			 why);
+	struct prefix_batch batch = { keys, 0, NULL };
+
+	return run_batch(store, ST_ALLOW_REMOVE, &batch, count, bind_prefix_batch, "record unallow",
+			 removed, why);
 }
 
 static int read_allow(const struct store *store, sqlite3_stmt *stmt, void *element, int64_t now,
