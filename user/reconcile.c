@@ -158,8 +158,8 @@ static struct lpm_key *keys_missing(const void *items, size_t count, size_t size
 }
 
 /*
- * stored and mapped, each with the other's sorted keys: what only the store
- * has goes into the map, then what only the map has into the store.
+ * What only the store's allowlist has goes into the map, then what only the
+ * map has into the store; counts says how much moved each way.
  */
 static int restore_allows(const struct maps *maps, struct store *store,
 			  const struct store_allow *stored, size_t stored_count,
