@@ -260,9 +260,13 @@ static int run_ban(struct cli *cli, int argc, char **argv)
 		status = cli_fail("%s", why);
 	else if (!status && !cli->json)
 		printf("banned %zu %s\n", count, count == 1 ? "prefix" : "prefixes");
-	cli_close(&maps, lock_fd);
-	/* Evicted bans are gone from the maps even when the new ones then failed. */
+	/*
+	 * Under the writer lock, as for unban: a daemon starting in between would
+	 * restore an evicted ban from the store. Evicted bans are gone from the
+	 * maps even when the new ones then failed.
+	 */
 	store_ban_changes(cli, requests, status ? 0 : count, &evicted);
+	cli_close(&maps, lock_fd);
 	report_evictions(&evicted);
 	ban_evictions_free(&evicted);
 out:
