@@ -102,16 +102,17 @@ static int adopt_unrecorded(const struct maps *maps, struct store *store,
 		errmsg(why, "out of memory comparing the maps with the store");
 	for (size_t i = 0; !err && i < ban_count; i++) {
 		struct store_ban *row = &rows[n];
+		bool manual = bans[i].entry.origin == BAN_ORIGIN_MANUAL;
 
 		if (!ban_is_live(&bans[i], now_ns) || has_key(known, count, &bans[i].key))
 			continue;
 		row->key = bans[i].key;
-		row->first_event = row->last_event = now;
+		if (!manual) /* a rule's: its failures were just before the kill */
+			row->first_event = row->last_event = now;
 		row->expires_at = ban_is_permanent(&bans[i].entry)
 				      ? 0
 				      : now + (int64_t)ban_seconds_left(&bans[i].entry, now_ns);
-		snprintf(row->reason, sizeof(row->reason), "%s",
-			 bans[i].entry.origin == BAN_ORIGIN_MANUAL ? "manual" : "adopted");
+		snprintf(row->reason, sizeof(row->reason), "%s", manual ? "manual" : "adopted");
 		snprintf(row->source, sizeof(row->source), "kernel");
 		n++;
 	}
