@@ -294,16 +294,21 @@ int bans_lookup(const struct maps *maps, const struct lpm_key *key, struct ban_e
 	return map_lookup_exact(&host_map, &host, entry);
 }
 
+bool ban_outlasts(const struct ban_entry *old, const struct ban_request *request, uint64_t now_ns)
+{
+	struct ban_entry wanted = ban_entry_for(request, BAN_ORIGIN_IP_RULE, now_ns);
+
+	if (ban_is_permanent(old))
+		return true;
+	return old->expires_ns > now_ns && !ban_is_permanent(&wanted) &&
+	       old->expires_ns >= wanted.expires_ns;
+}
+
 bool bans_outlasted(const struct maps *maps, const struct ban_request *request, uint64_t now_ns)
 {
-	struct ban_entry old, wanted = ban_entry_for(request, BAN_ORIGIN_IP_RULE, now_ns);
+	struct ban_entry old;
 
-	if (bans_lookup(maps, &request->key, &old))
-		return false;
-	if (ban_is_permanent(&old))
-		return true;
-	return old.expires_ns > now_ns && !ban_is_permanent(&wanted) &&
-	       old.expires_ns >= wanted.expires_ns;
+	return bans_lookup(maps, &request->key, &old) == 0 && ban_outlasts(&old, request, now_ns);
 }
 
 int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n, char why[ERRMSG_LEN])

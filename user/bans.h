@@ -63,6 +63,8 @@ int bans_lookup(const struct maps *maps, const struct lpm_key *key, struct ban_e
  * goes on failing.
  */
 bool bans_outlasted(const struct maps *maps, const struct ban_request *request, uint64_t now_ns);
+/* The same, given the entry stored under request's prefix. */
+bool ban_outlasts(const struct ban_entry *old, const struct ban_request *request, uint64_t now_ns);
 /* All bans, expired ones included, sorted by address. The caller frees *records. */
 int bans_list(const struct maps *maps, struct ban_record **records, size_t *count,
 	      char why[ERRMSG_LEN]);

@@ -487,46 +487,36 @@ bool fleet_ban_is_news(const struct ban_entry *old, const struct ban_request *re
 }
 
 /*
- * The requests that change what the maps enforce, read before they are
- * replaced (hold the writer lock): the banned hook records only those, so a
- * ban delivered again is not recorded again. NULL when out of memory.
+ * Sorts requests with one look at the maps each (hold the writer lock):
+ * into kept, those that cut short no ban in force here (ban_outlasts); of
+ * those, into news (when it could be allocated), those that change what the
+ * maps enforce, for the banned hook, so that a ban delivered again is not
+ * recorded again. kept has room for n, and so has news unless it is NULL.
  */
-static struct fleet_ban *news_of(const struct fleet *f, const struct ban_request *requests,
-				 size_t n, const char *node, size_t *count)
+static void sort_requests(const struct fleet *f, const struct ban_request *requests, size_t n,
+			  const char *node, uint64_t now_ns, struct ban_request *kept,
+			  size_t *kept_count, struct fleet_ban *news, size_t *news_count)
 {
-	struct fleet_ban *news = calloc(n, sizeof(*news));
-	uint64_t now_ns = ban_clock_now_ns();
-	struct ban_entry old;
+	struct ban_entry entry;
 
-	*count = 0;
-	for (size_t i = 0; news && i < n; i++) {
+	*kept_count = *news_count = 0;
+	for (size_t i = 0; i < n; i++) {
 		const struct ban_request *r = &requests[i];
-		struct fleet_ban *ban = &news[*count];
+		const struct ban_entry *old =
+		    bans_lookup(f->target.maps, &r->key, &entry) ? NULL : &entry;
+		struct fleet_ban *ban;
 
-		if (!fleet_ban_is_news(bans_lookup(f->target.maps, &r->key, &old) ? NULL : &old, r,
-				       now_ns))
+		if (old && ban_outlasts(old, r, now_ns))
 			continue;
+		kept[(*kept_count)++] = *r;
+		if (!news || !fleet_ban_is_news(old, r, now_ns))
+			continue;
+		ban = &news[(*news_count)++];
 		ban->key = r->key;
 		ban->permanent = r->permanent;
 		ban->deadline_ms = r->permanent ? 0 : wall_deadline(r->deadline_ns);
 		ban->node = node;
-		(*count)++;
 	}
-	return news;
-}
-
-/* The requests that cut short no ban in force here (bans_outlasted). NULL when out of memory. */
-static struct ban_request *not_outlasted(const struct fleet *f, const struct ban_request *requests,
-					 size_t n, uint64_t now_ns, size_t *count)
-{
-	struct ban_request *kept = calloc(n, sizeof(*kept));
-
-	*count = 0;
-	for (size_t i = 0; kept && i < n; i++) {
-		if (!bans_outlasted(f->target.maps, &requests[i], now_ns))
-			kept[(*count)++] = requests[i];
-	}
-	return kept;
 }
 
 /*
@@ -539,47 +529,47 @@ static int apply_bans(struct fleet *f, const struct ban_request *requests, size_
 		      const char *node)
 {
 	uint64_t now_ns = ban_clock_now_ns();
-	struct ban_request *kept = NULL;
-	struct fleet_ban *news = NULL;
+	struct ban_request *kept;
+	struct fleet_ban *news;
 	char why[ERRMSG_LEN];
 	size_t kept_count = 0, news_count = 0;
-	int lock, err;
+	int lock, err = 0;
 
 	if (!n)
 		return 0;
-	lock = pins_lock(f->target.pin_dir, why);
+	kept = calloc(n, sizeof(*kept));
+	news = calloc(n, sizeof(*news)); /* without it the bans still apply, unrecorded */
+	if (kept) {
+		lock = pins_lock(f->target.pin_dir, why);
+	} else {
+		lock = -ENOMEM;
+		errmsg(why, "out of memory");
+	}
 	if (lock < 0) {
 		say(f, CONF_LOG_ERROR, "fleet: cannot ban: %s", why);
+		free(kept);
+		free(news);
 		return lock;
 	}
-	kept = not_outlasted(f, requests, n, now_ns, &kept_count);
-	if (kept && kept_count)
-		news = news_of(f, kept, kept_count, node, &news_count);
-	if (!kept) {
-		err = -ENOMEM;
-		errmsg(why, "out of memory");
-	} else {
-		err = kept_count
-			  ? bans_add(f->target.maps, kept, kept_count, BAN_ORIGIN_IP_RULE, why)
-			  : 0;
-	}
+	sort_requests(f, requests, n, node, now_ns, kept, &kept_count, news, &news_count);
+	if (kept_count)
+		err = bans_add(f->target.maps, kept, kept_count, BAN_ORIGIN_IP_RULE, why);
 	close(lock);
 	if (err) {
 		say(f, CONF_LOG_ERROR, "fleet: cannot ban %zu from Redis: %s", n, why);
-		free(kept);
-		free(news);
-		return err;
+	} else {
+		for (size_t i = 0; i < kept_count; i++)
+			rules_restore_ban(*f->target.rules, &kept[i].key,
+					  kept[i].permanent ? 0 : kept[i].deadline_ns, 1, now_ns);
+		if (!news && kept_count)
+			say(f, CONF_LOG_WARNING, "fleet: out of memory: %zu bans not recorded",
+			    kept_count);
+		else if (news_count)
+			f->hooks.banned(f->hooks.ctx, news, news_count);
 	}
-	for (size_t i = 0; i < kept_count; i++)
-		rules_restore_ban(*f->target.rules, &kept[i].key,
-				  kept[i].permanent ? 0 : kept[i].deadline_ns, 1, now_ns);
-	if (kept_count && !news)
-		say(f, CONF_LOG_WARNING, "fleet: out of memory: %zu bans not recorded", kept_count);
-	else if (news_count)
-		f->hooks.banned(f->hooks.ctx, news, news_count);
 	free(kept);
 	free(news);
-	return (int)kept_count;
+	return err ? err : (int)kept_count;
 }
 
 static void say_outlasted(struct fleet *f, const char *cidr, const char *node)
