@@ -12,8 +12,8 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=gnu11 -Wall -Wextra -Wshadow -Wformat=2 -Wno-missing-field-initializers \
-            -Wno-format-truncation \
             -I$(OUTPUT) -Imaps -Iuser
+DEPFLAGS  = -MMD -MP
 LDLIBS   := $(shell pkg-config --libs libbpf jansson 2>/dev/null || echo -lbpf -lelf -lz -ljansson)
 LDLIBS   += -lcsv # libcsv has no pkg-config file
 LDLIBS   += -linih -lsqlite3 # config file (libinih-dev) and the ban store (libsqlite3-dev)
@@ -31,12 +31,21 @@ Q = @
 msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
-USER_SRCS := $(filter-out user/main.c,$(wildcard user/*.c))
-USER_OBJS := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(USER_SRCS))
+# user/ is one folder per subsystem (README "Layout"); every object but main's
+# goes into one static library that the binary, the tests, the benchmarks and
+# the fuzzers link, so each takes only what it uses.
+USER_SRCS  := $(filter-out user/cli/main.c,$(wildcard user/*/*.c))
+USER_OBJS  := $(patsubst %.c,$(OUTPUT)/%.o,$(USER_SRCS))
+USER_LIB   := $(OUTPUT)/libxdpban.a
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/*.c))
-BPF_TESTS := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.c))
+BPF_TESTS  := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.c))
 
-.PHONY: all check demo bench docs clean vmlinux format lint
+# The version is git's description of the tree (scripts/version.sh), or the
+# VERSION file's in a tarball; only main.o sees it, through a header that is
+# rewritten when the version changes.
+VERSION_H  := $(OUTPUT)/version.h
+
+.PHONY: all check check-layers demo bench docs clean vmlinux format lint FORCE
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -51,21 +60,35 @@ $(OUTPUT)/xdpban.skel.h: $(OUTPUT)/xdpban.bpf.o
 	$(call msg,GEN-SKEL,$@)
 	$(Q)$(BPFTOOL) gen skeleton $< name xdpban_bpf > $@
 
-$(OUTPUT)/user/%.o: user/%.c $(wildcard user/*.h) maps/xdpban_maps.h $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/user
-	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -c $< -o $@
+$(VERSION_H): FORCE | $(OUTPUT)
+	$(Q)v=$$(scripts/version.sh); line="#define XDPBAN_VERSION \"$$v\""; \
+	    [ "$$(cat $@ 2>/dev/null)" = "$$line" ] || echo "$$line" > $@
 
-$(OUTPUT)/xdpban: $(OUTPUT)/user/main.o $(USER_OBJS)
+# The skeleton is generated before any object compiles (order-only); from then
+# on the -MMD files say which objects include it, and which headers each uses.
+$(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/xdpban.skel.h
+	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+
+$(OUTPUT)/user/cli/main.o: $(VERSION_H)
+
+$(USER_LIB): $(USER_OBJS)
+	$(call msg,AR,$@)
+	$(Q)rm -f $@
+	$(Q)ar rcs $@ $^
+
+$(OUTPUT)/xdpban: $(OUTPUT)/user/cli/main.o $(USER_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
 
-$(OUTPUT)/tests/%: tests/unit/%.c $(USER_OBJS) | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/unit/%.c $(USER_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/unit $^ $(LDLIBS) -lcmocka -o $@
 
-$(OUTPUT)/tests/%: tests/bpf/%.c $(wildcard tests/bpf/*.h) $(USER_OBJS) $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/tests
+$(OUTPUT)/tests/%: tests/bpf/%.c $(USER_LIB) $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Itests/bpf $(filter %.c %.o,$^) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/bpf $(filter %.c %.a,$^) $(LDLIBS) -lcmocka -o $@
 
 # Benchmark programs: bench/NAME.bpf.c -> build/NAME.skel.h (they may include bpf/*.c).
 $(OUTPUT)/%.bpf.o: bench/%.bpf.c bpf/xdpban.bpf.c bpf/parsing.h maps/xdpban_maps.h vmlinux/vmlinux.h | $(OUTPUT)
@@ -79,9 +102,9 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 BENCH_SKELS := $(OUTPUT)/xdp_drop.skel.h $(OUTPUT)/xdpban_random.skel.h $(OUTPUT)/flood_gen.skel.h
 BENCH_PROGS := $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/flood
 
-$(OUTPUT)/bench/%: bench/%.c bench/bench_util.c bench/bench_util.h $(USER_OBJS) $(BENCH_SKELS) | $(OUTPUT)/bench
+$(OUTPUT)/bench/%: bench/%.c bench/bench_util.c $(USER_LIB) $(BENCH_SKELS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) -Ibench $(filter %.c %.o,$^) $(LDLIBS) -lm -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Ibench $(filter %.c %.a,$^) $(LDLIBS) -lm -o $@
 
 # Benchmarks are not tests: side by side in one run, printed as ratios, with
 # the results written to bench/results/ (scripts/bench.sh; BENCH_ARGS=--quick
@@ -101,22 +124,22 @@ FUZZ_TARGETS ?= $(FUZZ_ALL)
 FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
 FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -std=gnu11 -Wall -Wextra \
                 -Wno-missing-field-initializers -I$(OUTPUT) -Imaps -Iuser -Ifuzz
-FUZZ_OBJS    := $(patsubst user/%.c,$(FUZZ_DIR)/user/%.o,$(USER_SRCS))
+FUZZ_OBJS    := $(patsubst %.c,$(FUZZ_DIR)/%.o,$(USER_SRCS))
 
 .PHONY: fuzz fuzz-build
 
-$(FUZZ_DIR)/user/%.o: user/%.c $(wildcard user/*.h) maps/xdpban_maps.h $(OUTPUT)/xdpban.skel.h
+$(FUZZ_DIR)/user/%.o: user/%.c | $(OUTPUT)/xdpban.skel.h
 	$(call msg,CC-FUZZ,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_DIR)/libxdpban.a: $(FUZZ_OBJS)
 	$(Q)rm -f $@
 	$(Q)ar rcs $@ $^
 
-$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(wildcard fuzz/*.h) $(FUZZ_DIR)/libxdpban.a
+$(FUZZ_DIR)/fuzz_%: fuzz/fuzz_%.c $(FUZZ_DIR)/libxdpban.a
 	$(call msg,LINK-FUZZ,$@)
-	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) -fsanitize=fuzzer $< $(FUZZ_DIR)/libxdpban.a \
+	$(Q)$(CLANG) $(FUZZ_CFLAGS) $(FUZZ_SAN) $(DEPFLAGS) -MF $@.d -MT $@ -fsanitize=fuzzer $< $(FUZZ_DIR)/libxdpban.a \
 	    $(LDLIBS) -o $@
 
 fuzz-build:
@@ -126,15 +149,19 @@ fuzz-build:
 fuzz: fuzz-build
 	$(Q)fuzz/run.sh $(FUZZ_SECONDS) $(FUZZ_TARGETS)
 
-$(OUTPUT) $(OUTPUT)/user $(OUTPUT)/tests $(OUTPUT)/bench:
+$(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/bench:
 	$(Q)mkdir -p $@
 
 # The README's first command: the whole product in namespaces it removes after.
 demo:
 	$(Q)scripts/demo.sh
 
-check: $(OUTPUT)/xdpban $(UNIT_TESTS) $(BPF_TESTS)
+check: check-layers $(OUTPUT)/xdpban $(UNIT_TESTS) $(BPF_TESTS)
 	$(Q)tests/run-all.sh
+
+# Which subsystem folder may include which (the table in scripts/check-layers.sh).
+check-layers:
+	$(Q)scripts/check-layers.sh
 
 docs: $(OUTPUT)/xdpban
 	$(Q)scripts/gen-cli-doc.sh $<
@@ -143,13 +170,17 @@ vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
 
 format:
-	clang-format -i bpf/*.c bpf/*.h maps/*.h user/*.c user/*.h tests/unit/*.c tests/bpf/*.c tests/bpf/*.h \
+	clang-format -i bpf/*.c bpf/*.h maps/*.h user/*/*.c user/*/*.h tests/unit/*.c tests/bpf/*.c tests/bpf/*.h \
 	    bench/*.c bench/*.h fuzz/*.c fuzz/*.h
 
 lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	    --suppress=missingIncludeSystem --library=scripts/libbpf.cfg \
 	    -Imaps -Iuser user tests/unit $(filter-out %.bpf.c,$(wildcard bench/*.c tests/bpf/*.c))
+	shellcheck -x scripts/*.sh tests/run-all.sh tests/e2e/*.sh tests/fixtures/logs/*.sh \
+	    tests/fixtures/logs/injection/*.sh fuzz/run.sh .ci/run
 
 clean:
 	rm -rf $(OUTPUT)
+
+-include $(shell find $(OUTPUT) -name '*.d' 2>/dev/null)

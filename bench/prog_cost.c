@@ -32,12 +32,12 @@
 #include <string.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
-#include "bans.h"
+#include "bans/bans.h"
 #include "bench_util.h"
-#include "country.h"
-#include "geo.h"
-#include "geo_formats.h"
-#include "settings.h"
+#include "geo/country.h"
+#include "geo/geo.h"
+#include "geo/geo_formats.h"
+#include "kernel/settings.h"
 #include "xdp_drop.skel.h"
 #include "xdpban_random.skel.h"
 
@@ -347,7 +347,7 @@ static void open_bench(struct bench *b)
 	    bpf_map__set_pin_path(map, NULL); /* private maps: never touch a real install */
 	if (xdpban_random_bpf__load(b->skel))
 		bench_die("load xdpban_random (root needed)", strerror(errno));
-	if (maps_from_object(b->skel->obj, &b->maps, why) || settings_init(b->maps.config, why))
+	if (pins_from_object(b->skel->obj, &b->maps, why) || settings_init(b->maps.config, why))
 		bench_die("set up the maps", why);
 	b->floor = xdp_drop_bpf__open_and_load();
 	if (!b->floor)

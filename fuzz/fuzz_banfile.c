@@ -6,9 +6,9 @@
  * duration within bounds.
  */
 #include "fuzz.h"
-#include "addr.h"
-#include "banfile.h"
-#include "duration.h"
+#include "lib/cidr.h"
+#include "bans/banfile.h"
+#include "lib/duration.h"
 
 static void check_request(const struct ban_request *request)
 {

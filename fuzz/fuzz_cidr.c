@@ -5,7 +5,7 @@
  * that parses back to the same key, and is not a prefix covering all of IPv4.
  */
 #include "fuzz.h"
-#include "addr.h"
+#include "lib/cidr.h"
 
 static void check_roundtrip(const struct lpm_key *key)
 {
@@ -26,10 +26,10 @@ static void check_key(const struct lpm_key *key)
 	struct lpm_key as_host;
 
 	FUZZ_CHECK(key->prefixlen <= ADDR_LEN * 8);
-	FUZZ_CHECK(addr_is_ipv4(key->addr) ? key->prefixlen >= 96 : key->prefixlen > 0);
+	FUZZ_CHECK(cidr_is_ipv4(key->addr) ? key->prefixlen >= 96 : key->prefixlen > 0);
 	/* The prefix holds its own first address, and only a full-length key is a host. */
-	addr_key_from_lpm(&host, key);
-	lpm_from_addr_key(&as_host, &host);
+	cidr_to_addr_key(&host, key);
+	cidr_from_addr_key(&as_host, &host);
 	FUZZ_CHECK(cidr_contains(key, &as_host));
 	FUZZ_CHECK(cidr_is_host(key) == (key->prefixlen == ADDR_LEN * 8));
 	check_roundtrip(key);

@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * The daemon's config file (conffile_parse: libinih and every key's value
+ * The daemon's config file (conf_parse: libinih and every key's value
  * parser). Checked: a rejected file says why, and an accepted one prints
- * (conffile_dump, `xdpban run --check-config`) as a file that reads back to
- * the same printout, as conffile.h promises.
+ * (conf_dump, `xdpban run --check-config`) as a file that reads back to
+ * the same printout, as conf/conf.h promises.
  */
 #include "fuzz.h"
-#include "conffile.h"
+#include "conf/conf.h"
 
 #define FUZZ_CONF_NAME "fuzz.conf"
 
@@ -18,7 +18,7 @@ static char *dump_text(const struct xdpban_conf *conf, size_t *len)
 
 	if (!out)
 		abort();
-	conffile_dump(conf, out);
+	conf_dump(conf, out);
 	fclose(out);
 	return text;
 }
@@ -33,7 +33,7 @@ static void check_reads_back(const struct xdpban_conf *conf)
 
 	first = dump_text(conf, &first_len);
 	file = fuzz_stream((const uint8_t *)first, first_len);
-	err = conffile_parse(file, FUZZ_CONF_NAME, &again, why);
+	err = conf_parse(file, FUZZ_CONF_NAME, &again, why);
 	fclose(file);
 	if (err) {
 		fprintf(stderr, "the printout does not read back: %s\n%s", why, first);
@@ -45,7 +45,7 @@ static void check_reads_back(const struct xdpban_conf *conf)
 			second);
 		abort();
 	}
-	conffile_free(again);
+	conf_free(again);
 	free(first);
 	free(second);
 }
@@ -56,9 +56,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char why[ERRMSG_LEN] = "";
 	FILE *file = fuzz_stream(data, size);
 
-	if (conffile_parse(file, FUZZ_CONF_NAME, &conf, why) == 0) {
+	if (conf_parse(file, FUZZ_CONF_NAME, &conf, why) == 0) {
 		check_reads_back(conf);
-		conffile_free(conf);
+		conf_free(conf);
 	} else {
 		FUZZ_CHECK(why[0] && memchr(why, '\0', sizeof(why)));
 		FUZZ_CHECK(!conf);

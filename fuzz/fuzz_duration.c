@@ -7,7 +7,7 @@
  * the same number of seconds.
  */
 #include "fuzz.h"
-#include "duration.h"
+#include "lib/duration.h"
 
 static void check_duration(uint64_t seconds, bool permanent)
 {

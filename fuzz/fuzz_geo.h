@@ -7,9 +7,9 @@
 #define XDPBAN_FUZZ_GEO_H
 
 #include "fuzz.h"
-#include "addr.h"
-#include "geo_db.h"
-#include "geo_formats.h"
+#include "lib/cidr.h"
+#include "geo/geo_db.h"
+#include "geo/geo_formats.h"
 
 /* Bit 0 of the first byte: skip bad lines instead of failing the file. */
 static inline void fuzz_geo_options(uint8_t flags, struct geo_load_options *options)
@@ -39,8 +39,8 @@ static inline void fuzz_geo_check_db(const struct geo_db *db)
 		const struct geo_prefix *p = &db->prefixes[i];
 		struct addr_key first;
 
-		FUZZ_CHECK(addr_is_ipv4(p->key.addr) == (i < db->ipv4_prefix_count));
-		FUZZ_CHECK(!addr_is_ipv4(p->key.addr) || p->key.prefixlen >= 96);
+		FUZZ_CHECK(cidr_is_ipv4(p->key.addr) == (i < db->ipv4_prefix_count));
+		FUZZ_CHECK(!cidr_is_ipv4(p->key.addr) || p->key.prefixlen >= 96);
 		FUZZ_CHECK(country_slot_of_code(p->country) >= 0);
 		if (i > 0) {
 			const struct geo_prefix *prev = &db->prefixes[i - 1];
@@ -48,7 +48,7 @@ static inline void fuzz_geo_check_db(const struct geo_db *db)
 			FUZZ_CHECK(cidr_compare(&prev->key, &p->key) < 0);
 			FUZZ_CHECK(!cidr_contains(&prev->key, &p->key));
 		}
-		addr_key_from_lpm(&first, &p->key);
+		cidr_to_addr_key(&first, &p->key);
 		FUZZ_CHECK(geo_db_lookup(db, &first) == p);
 	}
 	for (int slot = 0; slot < COUNTRY_SLOTS; slot++)

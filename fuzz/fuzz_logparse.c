@@ -2,13 +2,13 @@
 /*
  * Log lines: the first byte picks the parser (auto, dovecot, postfix, sshd),
  * the rest is a log, fed line by line to one parser so its session tables
- * see sequences. Checked: what a record promises in logparse.h (a user name
+ * see sequences. Checked: what a record promises in detect/parser.h (a user name
  * without control bytes, valid UTF-8 and NUL-terminated; at least one
  * attempt; a known source and outcome).
  */
 #include "fuzz.h"
 #include <stdbool.h>
-#include "logparse.h"
+#include "detect/parser.h"
 
 /* Strict UTF-8: no overlongs, no surrogates, nothing past U+10FFFF. */
 static bool utf8_valid(const unsigned char *s)
@@ -63,7 +63,7 @@ static void check_record(const struct log_record *r)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct log_parser *parsers[LOG_SOURCE_COUNT];
+	static struct parser *parsers[LOG_SOURCE_COUNT];
 	struct log_record record;
 	enum log_source source;
 
@@ -71,7 +71,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	source = (enum log_source)(data[0] % LOG_SOURCE_COUNT);
 	/* One parser per source for the whole run: its tables fill and wrap as in a daemon. */
-	if (!parsers[source] && !(parsers[source] = log_parser_new(source)))
+	if (!parsers[source] && !(parsers[source] = parser_new(source)))
 		abort();
 	data++;
 	size--;
@@ -84,7 +84,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!line)
 			abort();
 		memcpy(line, data, len);
-		if (log_parser_line(parsers[source], line, len, &record) == 1)
+		if (parser_line(parsers[source], line, len, &record) == 1)
 			check_record(&record);
 		free(line);
 		data += len;

@@ -18,8 +18,8 @@
  */
 #include "fuzz.h"
 #include <jansson.h>
-#include "addr.h"
-#include "policy.h"
+#include "lib/cidr.h"
+#include "serve/policy.h"
 
 #define FUZZ_API_KEY	  "sekrit"
 #define FUZZ_TARPIT	  60
@@ -50,7 +50,7 @@ static bool remote_of(const struct fuzz_part *body, struct addr_key *ip)
 	bool ok = text && cidr_parse(text, &key, why) == 0;
 
 	if (ok)
-		addr_key_from_lpm(ip, &key);
+		cidr_to_addr_key(ip, &key);
 	json_decref(doc);
 	return ok;
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The policy endpoint as a client reaches it: raw bytes on a TCP connection
- * to the real server (policy_http.c on libmicrohttpd, with policy.c behind
+ * to the real server (http_server.c on libmicrohttpd, with policy.c behind
  * it, and a /metrics page), on 127.0.0.1 and a free port. Each input is one connection: the
  * bytes are sent, the client half-closes, and the server runs until it
  * closes the connection. What xdpban parses here is the method, the
@@ -19,9 +19,9 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
-#include "addr.h"
-#include "policy.h"
-#include "policy_http.h"
+#include "lib/cidr.h"
+#include "serve/policy.h"
+#include "serve/http_server.h"
 
 #define FUZZ_API_HEADER "X-API-Key"
 /*
@@ -32,7 +32,7 @@
 
 struct server {
 	struct policy *policy;
-	struct policy_http *http;
+	struct http_server *http;
 	struct sockaddr_in addr;
 	unsigned long results;
 };
@@ -95,7 +95,7 @@ static struct server *server_start(void)
 	struct policy_checks checks = { .account_blocked = http_fake_blocked,
 					.ip_banned = http_fake_banned,
 					.ctx = &server };
-	struct policy_http_handlers handlers;
+	struct http_server_handlers handlers;
 	struct policy_config cfg;
 	char listen[32], why[ERRMSG_LEN];
 	unsigned int port = free_port();
@@ -104,11 +104,11 @@ static struct server *server_start(void)
 	cfg.api_key = "sekrit";
 	server.policy = policy_new(&cfg, &checks, why);
 	snprintf(listen, sizeof(listen), "127.0.0.1:%u", port);
-	handlers = (struct policy_http_handlers){
+	handlers = (struct http_server_handlers){
 		.policy = server.policy, .on_result = on_result, .metrics = metrics, .ctx = &server
 	};
 	server.http =
-	    server.policy ? policy_http_new(listen, FUZZ_API_HEADER, &handlers, why) : NULL;
+	    server.policy ? http_server_new(listen, FUZZ_API_HEADER, &handlers, why) : NULL;
 	if (!server.http) {
 		fprintf(stderr, "fuzz_policy_http: %s\n", why);
 		abort();
@@ -136,7 +136,7 @@ static size_t exchange(struct server *server, int fd, const uint8_t *data, size_
 		struct pollfd pfd = { .fd = fd, .events = POLLIN | (sent < size ? POLLOUT : 0) };
 		ssize_t n;
 
-		policy_http_run(server->http);
+		http_server_run(server->http);
 		if (poll(&pfd, 1, 0) < 0 && errno != EINTR)
 			abort();
 		idle++;
@@ -171,7 +171,7 @@ static void hang_up(struct server *server, int fd)
 	setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
 	close(fd);
 	for (int i = 0; i < 3; i++)
-		policy_http_run(server->http);
+		http_server_run(server->http);
 }
 
 /*

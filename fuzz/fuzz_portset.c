@@ -5,7 +5,7 @@
  * back to the same bitmap.
  */
 #include "fuzz.h"
-#include "portset.h"
+#include "lib/portset.h"
 
 /* "1,3,5,...,65535": every other port, the longest text a set formats to. */
 #define PORTSET_TEXT_MAX (65536 / 2 * 7)

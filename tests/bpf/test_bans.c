@@ -15,10 +15,10 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <bpf/libbpf.h>
-#include "addr.h"
-#include "bans.h"
-#include "duration.h"
-#include "settings.h"
+#include "lib/cidr.h"
+#include "bans/bans.h"
+#include "lib/duration.h"
+#include "kernel/settings.h"
 #include "xdp_fixture.h"
 
 struct fixture {
@@ -37,7 +37,7 @@ static int setup(void **state)
 	}
 	f->skel = xdpban_load_private();
 	assert_non_null(f->skel);
-	assert_int_equal(maps_from_object(f->skel->obj, &f->maps, why), 0);
+	assert_int_equal(pins_from_object(f->skel->obj, &f->maps, why), 0);
 	assert_int_equal(settings_init(f->maps.config, why), 0);
 	*state = f;
 	return 0;
@@ -91,10 +91,10 @@ static void unallowing_a_prefix_inside_an_allowed_one_changes_nothing(void **sta
 	size_t count;
 	char why[ERRMSG_LEN];
 
-	assert_int_equal(allow_add(&f->maps, &outer, 1, why), 0);
-	assert_int_equal(allow_remove(&f->maps, &inner, 1, why), -ENOENT);
-	assert_int_equal(allow_remove(&f->maps, &outer, 1, why), 0);
-	assert_int_equal(allow_list(&f->maps, &records, &count, why), 0);
+	assert_int_equal(bans_allow_add(&f->maps, &outer, 1, why), 0);
+	assert_int_equal(bans_allow_remove(&f->maps, &inner, 1, why), -ENOENT);
+	assert_int_equal(bans_allow_remove(&f->maps, &outer, 1, why), 0);
+	assert_int_equal(bans_allow_list(&f->maps, &records, &count, why), 0);
 	assert_int_equal(count, 0);
 	free(records);
 }

@@ -21,10 +21,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "packets.h"
-#include "country.h"
-#include "geo.h"
-#include "geo_formats.h"
-#include "settings.h"
+#include "geo/country.h"
+#include "geo/geo.h"
+#include "geo/geo_formats.h"
+#include "kernel/settings.h"
 #include "xdp_fixture.h"
 
 #define SAMPLES_PER_FAMILY 50000
@@ -60,7 +60,7 @@ static int load_world(void **state)
 
 	world.skel = xdpban_load_private();
 	assert_non_null(world.skel);
-	assert_int_equal(maps_from_object(world.skel->obj, &world.maps, why), 0);
+	assert_int_equal(pins_from_object(world.skel->obj, &world.maps, why), 0);
 	assert_int_equal(settings_init(world.maps.config, why), 0);
 	return 0;
 }
@@ -116,7 +116,7 @@ static void random_address(int family, char text[INET6_ADDRSTRLEN], struct addr_
 		bytes[0] = 0x20 | (bytes[0] & 0x1f);
 	inet_ntop(family, bytes, text, INET6_ADDRSTRLEN);
 	assert_int_equal(cidr_parse(text, &lpm, why), 0);
-	addr_key_from_lpm(key, &lpm);
+	cidr_to_addr_key(key, &lpm);
 }
 
 /* Runs random SYNs through the program; every verdict must match the database. */

@@ -52,11 +52,11 @@
 #include <bpf/libbpf.h>
 #include "packets.h"
 #include "xdp_fixture.h"
-#include "addr.h"
-#include "ban_filter.h"
-#include "duration.h"
-#include "portset.h"
-#include "stats.h"
+#include "lib/cidr.h"
+#include "bans/ban_filter.h"
+#include "lib/duration.h"
+#include "lib/portset.h"
+#include "kernel/stats.h"
 #include "xdpban_maps.h"
 #include "xdpban.skel.h"
 
@@ -146,7 +146,7 @@ static void install_rule(struct fixture *f, struct rule *rule)
 		       sizeof(allowed));
 		break;
 	case RULE_BAN_HOST:
-		addr_key_from_lpm(&host, &rule->key);
+		cidr_to_addr_key(&host, &rule->key);
 		assert_int_equal(
 		    ban_filter_add(bpf_map__fd(f->skel->maps.ban_filter), &host, 1, why), 0);
 		update(f->skel->maps.ban_addr, &host, sizeof(host), &ban, sizeof(ban));
@@ -155,7 +155,7 @@ static void install_rule(struct fixture *f, struct rule *rule)
 		update(f->skel->maps.ban_cidr, &rule->key, sizeof(rule->key), &ban, sizeof(ban));
 		break;
 	case RULE_GEO: {
-		bool ipv4 = addr_is_ipv4(rule->key.addr);
+		bool ipv4 = cidr_is_ipv4(rule->key.addr);
 		const __u8 *bytes = ipv4 ? &rule->key.addr[12] : rule->key.addr;
 		__u32 bucket = (__u32)bytes[0] << 8 | bytes[1];
 		__u32 slot = (__u32)(BLOCKED_COUNTRY[0] - 'A') * 26 + (BLOCKED_COUNTRY[1] - 'A');
@@ -528,7 +528,7 @@ static void show_frame(const char *what, const struct fixture *f, const __u8 *fr
 {
 	fprintf(stderr, "%s: scope %s, %zu bytes, XDP action %u, oracle %s (%s)\n  ", what,
 		f->cfg.scope == SCOPE_ALL ? "all" : "syn", len, action,
-		reason_drops(o->reason) ? "drop" : "pass", verdict_reason_name(o->reason));
+		reason_drops(o->reason) ? "drop" : "pass", stats_reason_name(o->reason));
 	for (size_t i = 0; i < len; i++)
 		fprintf(stderr, "%02x%s", frame[i], i % 32 == 31 ? "\n  " : "");
 	fprintf(stderr, "\n");
@@ -616,7 +616,7 @@ static void frames_match_the_oracle(void **state)
 
 		if (got != t.reasons[r])
 			fail_msg("%s: the program counted %llu, the oracle %llu",
-				 verdict_reason_name(r), (unsigned long long)got,
+				 stats_reason_name(r), (unsigned long long)got,
 				 (unsigned long long)t.reasons[r]);
 	}
 	printf("packet fuzz: %lu frames (seed %#llx), %lu dropped, %llu judged, %lu SYNs to a "

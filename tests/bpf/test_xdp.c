@@ -20,11 +20,11 @@
 #include <bpf/libbpf.h>
 #include "packets.h"
 #include "xdp_fixture.h"
-#include "addr.h"
-#include "ban_filter.h"
-#include "duration.h"
-#include "portset.h"
-#include "stats.h"
+#include "lib/cidr.h"
+#include "bans/ban_filter.h"
+#include "lib/duration.h"
+#include "lib/portset.h"
+#include "kernel/stats.h"
 #include "xdpban_maps.h"
 #include "xdpban.skel.h"
 
@@ -100,7 +100,7 @@ static void ban_host_unfiltered(struct fixture *f, const char *addr, __u64 expir
 	struct addr_key host;
 
 	assert_true(cidr_is_host(&key));
-	addr_key_from_lpm(&host, &key);
+	cidr_to_addr_key(&host, &key);
 	assert_int_equal(bpf_map__update_elem(f->skel->maps.ban_addr, &host, sizeof(host), &ban,
 					      sizeof(ban), BPF_ANY),
 			 0);
@@ -113,7 +113,7 @@ static void filter_host(struct fixture *f, const char *addr)
 	struct addr_key host;
 	char why[ERRMSG_LEN];
 
-	addr_key_from_lpm(&host, &key);
+	cidr_to_addr_key(&host, &key);
 	assert_int_equal(ban_filter_add(bpf_map__fd(f->skel->maps.ban_filter), &host, 1, why), 0);
 }
 
@@ -149,7 +149,7 @@ static void allow(struct fixture *f, const char *cidr)
 static void geo_index_set(struct fixture *f, const char *addr, __u32 value)
 {
 	struct lpm_key key = test_cidr(addr);
-	bool ipv4 = addr_is_ipv4(key.addr);
+	bool ipv4 = cidr_is_ipv4(key.addr);
 	__u32 bucket =
 	    ipv4 ? (__u32)key.addr[12] << 8 | key.addr[13] : (__u32)key.addr[0] << 8 | key.addr[1];
 	struct geo_index_entry entry = { .country = value };
@@ -192,7 +192,7 @@ static void geo_block(struct fixture *f, const char *country)
 }
 
 /* Sums one per-CPU verdict_counter slot over every possible CPU. */
-static struct verdict_counter percpu_sum(struct fixture *f, struct bpf_map *map, __u32 key)
+static struct verdict_counter map_percpu_sum(struct fixture *f, struct bpf_map *map, __u32 key)
 {
 	struct verdict_counter per_cpu[f->ncpus], sum = { 0 };
 
@@ -207,7 +207,7 @@ static struct verdict_counter percpu_sum(struct fixture *f, struct bpf_map *map,
 
 static __u64 geo_drop_packets(struct fixture *f, const char *country)
 {
-	return percpu_sum(f, f->skel->maps.geo_drops, country_slot(country)).packets;
+	return map_percpu_sum(f, f->skel->maps.geo_drops, country_slot(country)).packets;
 }
 
 /* ---- running frames ---- */
@@ -234,18 +234,18 @@ static void expect_bytes(struct fixture *f, const __u8 *frame, size_t len, __u32
 	__u32 retval;
 
 	for (__u32 r = 0; r < REASON_COUNT; r++)
-		before[r] = percpu_sum(f, f->skel->maps.verdict_stats, r);
+		before[r] = map_percpu_sum(f, f->skel->maps.verdict_stats, r);
 	retval = run_frame(f, frame, len);
 	if (retval != action)
 		fail_msg("%zu-byte frame: XDP action %u, want %u", len, retval, action);
 	for (__u32 r = 0; r < REASON_COUNT; r++) {
 		__u64 want = r == reason;
 
-		after = percpu_sum(f, f->skel->maps.verdict_stats, r);
+		after = map_percpu_sum(f, f->skel->maps.verdict_stats, r);
 		if (after.packets - before[r].packets != want ||
 		    after.bytes - before[r].bytes != want * len)
 			fail_msg("%zu-byte frame: %s counted %llu packets, %llu bytes; want %llu",
-				 len, verdict_reason_name(r),
+				 len, stats_reason_name(r),
 				 (unsigned long long)(after.packets - before[r].packets),
 				 (unsigned long long)(after.bytes - before[r].bytes),
 				 (unsigned long long)want);

@@ -8,7 +8,7 @@
 #define XDPBAN_TEST_XDP_FIXTURE_H
 
 #include <bpf/libbpf.h>
-#include "addr.h"
+#include "lib/cidr.h"
 #include "xdpban.skel.h"
 
 /* The program and maps of this test alone; NULL when it cannot be loaded. */

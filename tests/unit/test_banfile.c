@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "addr.h"
-#include "banfile.h"
+#include "lib/cidr.h"
+#include "bans/banfile.h"
 
 struct parsed {
 	struct ban_request *requests;

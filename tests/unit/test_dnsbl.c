@@ -6,8 +6,8 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "addr.h"
-#include "dnsbl.h"
+#include "lib/cidr.h"
+#include "peers/dnsbl.h"
 
 static const char *name_of(const char *address, const char *zone)
 {
@@ -17,7 +17,7 @@ static const char *name_of(const char *address, const char *zone)
 	char why[ERRMSG_LEN];
 
 	assert_int_equal(cidr_parse(address, &key, why), 0);
-	addr_key_from_lpm(&ip, &key);
+	cidr_to_addr_key(&ip, &key);
 	assert_true(dnsbl_query_name(&ip, zone, name));
 	return name;
 }

@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "duration.h"
+#include "lib/duration.h"
 
 static uint64_t seconds_of(const char *text)
 {

@@ -6,8 +6,8 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <cmocka.h>
-#include "addr.h"
-#include "echo_filter.h"
+#include "lib/cidr.h"
+#include "detect/echo_filter.h"
 
 #define SEC 1000000000ULL
 
@@ -18,7 +18,7 @@ static struct addr_key ip_of(const char *text)
 	char why[ERRMSG_LEN];
 
 	assert_int_equal(cidr_parse(text, &key, why), 0);
-	addr_key_from_lpm(&ip, &key);
+	cidr_to_addr_key(&ip, &key);
 	return ip;
 }
 

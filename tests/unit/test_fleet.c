@@ -10,7 +10,7 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include "fleet.h"
+#include "peers/fleet.h"
 
 #define NOW   (1000ULL * 1000000000ULL)
 #define SEC   1000000000ULL

@@ -13,9 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "addr.h"
-#include "country.h"
-#include "geo_db.h"
+#include "lib/cidr.h"
+#include "geo/country.h"
+#include "geo/geo_db.h"
 
 static int slot(const char *code)
 {
@@ -33,7 +33,7 @@ static struct addr_key address(const char *text)
 	struct addr_key addr;
 
 	assert_int_equal(cidr_parse(text, &key, why), 0);
-	addr_key_from_lpm(&addr, &key);
+	cidr_to_addr_key(&addr, &key);
 	return addr;
 }
 

@@ -16,10 +16,10 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "addr.h"
-#include "country.h"
-#include "geo_db.h"
-#include "geo_formats.h"
+#include "lib/cidr.h"
+#include "geo/country.h"
+#include "geo/geo_db.h"
+#include "geo/geo_formats.h"
 
 #define FIXTURES "tests/fixtures/geo/"
 
@@ -90,7 +90,7 @@ static const char *country_of(const struct loaded *out, const char *addr_text)
 	const struct geo_prefix *found;
 
 	assert_int_equal(cidr_parse(addr_text, &key, why), 0);
-	addr_key_from_lpm(&addr, &key);
+	cidr_to_addr_key(&addr, &key);
 	found = geo_db_lookup(&out->db, &addr);
 	return found ? found->country : "none";
 }

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "logtail.h"
+#include "detect/logtail.h"
 
 struct seen {
 	char text[65536]; /* every line received, each followed by '|' */

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
-#include "country.h"
-#include "metrics.h"
+#include "geo/country.h"
+#include "daemon/metrics.h"
 
 static char *page_of(const struct metrics_snapshot *snap)
 {

@@ -7,7 +7,7 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
-#include "portset.h"
+#include "lib/portset.h"
 
 static const char *formatted(const char *text)
 {

@@ -15,9 +15,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "addr.h"
-#include "rules.h"
-#include "siphash.h"
+#include "lib/cidr.h"
+#include "detect/rules.h"
+#include "lib/siphash.h"
 
 #define S  1000000000ULL /* ns per second */
 #define MS 1000000ULL

@@ -14,8 +14,8 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include <sqlite3.h>
-#include "addr.h"
-#include "store.h"
+#include "lib/cidr.h"
+#include "bans/store.h"
 
 #define NOW ((int64_t)1700000000)
 

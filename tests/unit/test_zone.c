@@ -11,8 +11,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
-#include "addr.h"
-#include "zone.h"
+#include "lib/cidr.h"
+#include "peers/zone.h"
 
 #define NOW_NS 1000000000000ULL
 

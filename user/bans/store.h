@@ -1,0 +1,191 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The persistent store: STATE_DIR/xdpban.db, an SQLite database of every ban
+ * and account block with its story (reason, source, first and last event,
+ * failure count), kept after it ends as history. The daemon restores live
+ * bans from it into the kernel after a reboot or a lost bpffs; expired and
+ * lifted ones are not restored. It also keeps the operator's allowlist
+ * (xdpban allow), restored the same way, before the bans.
+ *
+ * Durability: WAL journal with synchronous=NORMAL. A committed transaction
+ * survives a crash of xdpban (the WAL is written before commit returns); a
+ * power loss may roll back the last transactions since the previous WAL
+ * checkpoint sync, never corrupt the file.
+ *
+ * Times are wall-clock unix seconds (bans outlive reboots, monotonic clocks
+ * do not). In these structs 0 means SQL NULL: expires_at 0 is permanent,
+ * lifted_at 0 is live, first_event/last_event 0 is unknown.
+ */
+#ifndef XDPBAN_STORE_H
+#define XDPBAN_STORE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "lib/errmsg.h"
+#include "lib/event.h"
+#include "xdpban_maps.h"
+
+#define STORE_FILE	     "xdpban.db"
+#define STORE_SCHEMA_VERSION 2
+#define STORE_WORD_LEN	     32	  /* reason, lift reason */
+#define STORE_SOURCE_LEN     64	  /* log source name, fleet node, zone, "cli" */
+#define STORE_IPS_LEN	     1024 /* a block's addresses, longer lists are cut */
+
+struct store;
+
+struct store_ban {
+	struct lpm_key key;		  /* stored as cidr_format's text */
+	char reason[STORE_WORD_LEN];	  /* "ip_rule", "repeat", "fleet", "dnsbl", "manual", ... */
+	char source[STORE_SOURCE_LEN];	  /* "[source NAME]", the fleet node, the DNSBL zone */
+	int64_t first_event, last_event;  /* the failures that led to it */
+	uint64_t count;			  /* failures that led to it */
+	int64_t created_at;		  /* set by store_record_bans */
+	int64_t expires_at;		  /* 0: permanent */
+	int64_t lifted_at;		  /* 0: live */
+	char lift_reason[STORE_WORD_LEN]; /* "unban", "expired", "" while live */
+	uint64_t seconds_left;		  /* store_live_bans only; 0 for permanent */
+};
+
+struct store_block {
+	char account[EVENT_USER_LEN];
+	char source[STORE_SOURCE_LEN];
+	char ips[STORE_IPS_LEN]; /* the distinct addresses, comma-separated */
+	uint64_t count;		 /* failures that led to it */
+	int64_t started_at;
+	int64_t expires_at; /* fixed when it starts, never extended */
+	int64_t lifted_at;  /* 0: live */
+	char lift_reason[STORE_WORD_LEN];
+	uint64_t seconds_left; /* store_live_blocks only */
+};
+
+/* A prefix of the operator's allowlist (xdpban allow). */
+struct store_allow {
+	struct lpm_key key;
+	int64_t created_at;
+	char source[STORE_SOURCE_LEN]; /* "cli", "kernel", the fleet node, "redis" */
+};
+
+/*
+ * Opens STATE_DIR/xdpban.db, creating the directory and the database when
+ * create is set, and migrating an older schema. Errors say why: a missing
+ * store (-ENOENT, create unset), an unwritable directory, a file that is not
+ * an SQLite database or is corrupt (-EIO), a newer schema (-EPROTO).
+ */
+int store_open(const char *state_dir, bool create, struct store **store, char why[ERRMSG_LEN]);
+void store_close(struct store *store);
+
+/*
+ * For the daemon, whose event loop must not wait for the disk: WAL
+ * checkpoints (two fdatasync calls each, up to hundreds of ms under a burst
+ * of bans) move from the writing connection to a thread of their own with
+ * its own connection, every second. Writes stay where they were. 0, or
+ * -errno with the reason in why (checkpoints then stay in the writer).
+ */
+int store_checkpoint_in_background(struct store *store, char why[ERRMSG_LEN]);
+/* The database file's path (for messages). */
+const char *store_path(const struct store *store);
+/* PRAGMA quick_check: a full read of the file; -EIO with the first problem. */
+int store_check(struct store *store, char why[ERRMSG_LEN]);
+
+/*
+ * Records bans in one transaction (all or none). A ban of a prefix that has
+ * a live row updates that row: expires_at, reason and source become the new
+ * ones, last_event the later one, first_event the earlier one, and count
+ * adds up. A row that had expired by now is closed ("expired") first, so
+ * the re-ban starts a new history row. created_at is set to now.
+ */
+int store_record_bans(struct store *store, const struct store_ban *bans, size_t count, int64_t now,
+		      char why[ERRMSG_LEN]);
+
+/*
+ * Marks the live row of each prefix lifted at now with reason ("unban",
+ * "expired", ...), in one transaction. *lifted counts rows changed
+ * (prefixes without a live row are skipped). lifted may be NULL.
+ */
+int store_lift_bans(struct store *store, const struct lpm_key *keys, size_t count, int64_t now,
+		    const char *reason, size_t *lifted, char why[ERRMSG_LEN]);
+
+/*
+ * The expiry sweep: closes every ban and block whose expires_at <= now,
+ * with lifted_at = its expires_at and reason "expired". Counts may be NULL.
+ */
+int store_expire(struct store *store, int64_t now, size_t *bans, size_t *blocks,
+		 char why[ERRMSG_LEN]);
+
+/*
+ * Bans to put back into the kernel: not lifted and not expired at now,
+ * with seconds_left. *bans is malloc'ed (NULL when *count is 0).
+ */
+int store_live_bans(struct store *store, int64_t now, struct store_ban **bans, size_t *count,
+		    char why[ERRMSG_LEN]);
+
+/*
+ * Records an account block. If the account already has a live block, its
+ * deadline stays (a block is never extended): only count and ips are
+ * updated. An expired live row is closed first. started_at is set to now.
+ */
+int store_record_block(struct store *store, const struct store_block *block, int64_t now,
+		       char why[ERRMSG_LEN]);
+int store_lift_block(struct store *store, const char *account, int64_t now, const char *reason,
+		     bool *lifted, char why[ERRMSG_LEN]);
+int store_live_blocks(struct store *store, int64_t now, struct store_block **blocks, size_t *count,
+		      char why[ERRMSG_LEN]);
+
+/*
+ * Records allowlisted prefixes, allowed at created_at by source, in one
+ * transaction (all or none). A prefix already recorded is no error and keeps
+ * its row (when and by whom it was first allowed), as allowing it again in
+ * the map is no error. *added counts the new rows; added may be NULL.
+ */
+int store_allow_add(struct store *store, const struct lpm_key *keys, size_t count,
+		    int64_t created_at, const char *source, size_t *added, char why[ERRMSG_LEN]);
+/*
+ * Deletes the rows of these prefixes in one transaction; a prefix without
+ * one is skipped (allowed while there was no store). removed may be NULL.
+ */
+int store_allow_remove(struct store *store, const struct lpm_key *keys, size_t count,
+		       size_t *removed, char why[ERRMSG_LEN]);
+/* The whole allowlist, sorted by prefix text. *allows is malloc'ed (NULL when *count is 0). */
+int store_allowlist(struct store *store, struct store_allow **allows, size_t *count,
+		    char why[ERRMSG_LEN]);
+
+/* Deletes lifted bans and blocks that ended before before; counts may be NULL. */
+int store_prune(struct store *store, int64_t before, size_t *bans, size_t *blocks,
+		char why[ERRMSG_LEN]);
+
+/* One row of the history view: a ban or a block. */
+enum store_entry_type { STORE_ENTRY_BAN, STORE_ENTRY_BLOCK };
+
+struct store_history_entry {
+	enum store_entry_type type;
+	char subject[EVENT_USER_LEN]; /* the prefix text, or the account */
+	char kind[16];		      /* "address", "cidr" or "account" */
+	char reason[STORE_WORD_LEN];
+	char source[STORE_SOURCE_LEN];
+	char ips[STORE_IPS_LEN]; /* blocks only */
+	uint64_t count;
+	int64_t first_event, last_event;
+	int64_t started_at, expires_at, lifted_at;
+	char lift_reason[STORE_WORD_LEN];
+};
+
+struct store_history_query {
+	size_t limit;  /* 0: no limit */
+	int64_t since; /* entries in force at any time since then (not ended before); 0: all */
+	/*
+	 * NULL, or an account name or an ADDR[/LEN]: then only blocks of that
+	 * account and bans of prefixes equal to or containing the prefix.
+	 */
+	const char *match;
+};
+
+/*
+ * Calls fn for each matching entry, newest first, until fn returns
+ * nonzero (then returns that value).
+ */
+int store_history(struct store *store, const struct store_history_query *query,
+		  int (*fn)(const struct store_history_entry *entry, void *arg), void *arg,
+		  char why[ERRMSG_LEN]);
+
+#endif

@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+/* attach, detach, status: the program's presence on interfaces. */
+#include <errno.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "bans/ban_filter.h"
+#include "cli/cli.h"
+#include "kernel/link.h"
+#include "kernel/settings.h"
+
+/*
+ * Attaches under the writer lock, with the ban filter rebuilt first: a
+ * program reading a filter that lacks a live ban's bit would let it through
+ * (pins from before the filter existed have an empty one). It is also a
+ * quiet moment to drop stale bits.
+ */
+static int attach_with_fresh_filter(struct cli *cli, const char *ifname, enum attach_mode mode,
+				    bool *replaced)
+{
+	char why[ERRMSG_LEN];
+	struct maps maps;
+	int lock_fd, status = cli_open_for_write(cli, &maps, &lock_fd);
+
+	if (status)
+		return status;
+	if (ban_filter_rebuild(&maps, why) ||
+	    link_attach(cli->pin_dir, ifname, mode, replaced, why))
+		status = cli_fail("%s", why);
+	cli_close(&maps, lock_fd);
+	return status;
+}
+
+static int run_attach(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "mode", required_argument, NULL, 'm' },
+		{ "help", no_argument, NULL, CLI_HELP },
+		{ 0 },
+	};
+	enum attach_mode mode = ATTACH_AUTO;
+	char why[ERRMSG_LEN];
+	bool replaced;
+	int opt;
+
+	while ((opt = cli_getopt(&cmd_attach, argc, argv, "m:h", options)) != -1) {
+		if (opt == 'm' && link_mode_parse(optarg, &mode, why))
+			return cli_fail("%s", why);
+		if (opt == '?')
+			return cli_usage_error(&cmd_attach, "bad option");
+	}
+	if (argc - optind != 1)
+		return cli_usage_error(&cmd_attach, "expected one interface");
+	if (!if_nametoindex(argv[optind]))
+		return cli_fail("unknown interface '%s'", argv[optind]);
+	if (cli_require_root() || attach_with_fresh_filter(cli, argv[optind], mode, &replaced))
+		return EXIT_FAILURE;
+	if (!cli->json)
+		printf("%s %s\n", replaced ? "replaced the program on" : "attached to",
+		       argv[optind]);
+	return EXIT_SUCCESS;
+}
+
+const struct command cmd_attach = {
+	"attach",
+	run_attach,
+	"attach IFACE [--mode auto|native|generic]\n"
+	"Attaches the XDP program to IFACE through a pinned link that stays after\n"
+	"xdpban exits. Run again to upgrade the program in place: the link is\n"
+	"switched atomically and the pinned maps (every ban) are kept.\n"
+	"  -m, --mode MODE   auto (default: native when the driver has it), native, generic\n",
+};
+
+static int run_detach(struct cli *cli, int argc, char **argv)
+{
+	static const struct option options[] = {
+		{ "all", no_argument, NULL, 'a' },
+		{ "help", no_argument, NULL, CLI_HELP },
+		{ 0 },
+	};
+	struct attached_link *links = NULL;
+	bool all = false;
+	char why[ERRMSG_LEN];
+	size_t count;
+	int opt, status = EXIT_SUCCESS;
+
+	while ((opt = cli_getopt(&cmd_detach, argc, argv, "ah", options)) != -1) {
+		if (opt == 'a')
+			all = true;
+		if (opt == '?')
+			return cli_usage_error(&cmd_detach, "bad option");
+	}
+	if (all == (argc - optind == 1) || argc - optind > 1)
+		return cli_usage_error(&cmd_detach, "expected one interface, or --all");
+	if (cli_require_root())
+		return EXIT_FAILURE;
+	if (!all) {
+		if (link_detach(cli->pin_dir, argv[optind], why))
+			return cli_fail("%s", why);
+		return EXIT_SUCCESS;
+	}
+	if (link_list(cli->pin_dir, &links, &count, why))
+		return cli_fail("%s", why);
+	for (size_t i = 0; i < count; i++) {
+		if (links[i].other_netns && !links[i].stale)
+			continue; /* another namespace's interface: detach it from there */
+		if (links[i].stale ? link_remove_stale(cli->pin_dir, &links[i], why)
+				   : link_detach(cli->pin_dir, links[i].ifname, why))
+			status = cli_fail("%s", why);
+	}
+	free(links);
+	return status;
+}
+
+const struct command cmd_detach = {
+	"detach",
+	run_detach,
+	"detach IFACE | --all\n"
+	"Detaches the XDP program. The maps stay pinned: bans survive and apply again\n"
+	"on the next attach.\n"
+	"  -a, --all   detach from every interface\n",
+};
+
+static json_t *links_json(const struct attached_link *links, size_t count)
+{
+	json_t *array = json_array();
+
+	for (size_t i = 0; i < count; i++) {
+		const struct attached_link *link = &links[i];
+
+		json_array_append_new(
+		    array, json_pack("{s:s, s:I, s:I, s:b, s:s, s:I, s:I}", "interface",
+				     link->ifname, "ifindex", (json_int_t)link->ifindex, "netns",
+				     (json_int_t)link->netns, "this_netns", !link->other_netns,
+				     "mode", link->mode, "prog_id", (json_int_t)link->prog_id,
+				     "link_id", (json_int_t)link->link_id));
+	}
+	return array;
+}
+
+static void print_status_table(const char *pin_dir, const struct attached_link *links, size_t count,
+			       const struct settings *settings, bool loaded)
+{
+	char ports[512];
+
+	printf("pins:       %s (%s)\n", pin_dir, loaded ? "loaded" : "not loaded");
+	if (!loaded)
+		return;
+	portset_format(&settings->ports, ports, sizeof(ports));
+	printf("scope:      %s\n", settings_scope_name(settings->scope));
+	printf("ports:      %s\n", ports);
+	if (count == 0) {
+		printf("interfaces: none attached\n");
+		return;
+	}
+	printf("\n%-16s %8s %-9s %8s %8s  %s\n", "INTERFACE", "IFINDEX", "MODE", "PROG_ID",
+	       "LINK_ID", "NETNS");
+	for (size_t i = 0; i < count; i++)
+		printf("%-16s %8u %-9s %8u %8u  %lu%s\n", links[i].ifname, links[i].ifindex,
+		       links[i].mode, links[i].prog_id, links[i].link_id, links[i].netns,
+		       links[i].other_netns ? " (another namespace)" : "");
+}
+
+static int run_status(struct cli *cli, int argc, char **argv)
+{
+	struct attached_link *links = NULL;
+	struct settings settings = {};
+	struct maps maps;
+	char why[ERRMSG_LEN];
+	bool loaded;
+	size_t count = 0;
+
+	if (cli_parse_no_options(&cmd_status, argc, argv))
+		return EXIT_FAILURE;
+	if (optind != argc)
+		return cli_usage_error(&cmd_status, "unexpected argument '%s'", argv[optind]);
+	if (cli_require_root())
+		return EXIT_FAILURE;
+
+	loaded = pins_open(cli->pin_dir, &maps, why) == 0;
+	if (loaded) {
+		int err = settings_read(maps.config, &settings, why);
+
+		pins_close(&maps);
+		if (err)
+			return cli_fail("%s", why);
+	}
+	if (link_list(cli->pin_dir, &links, &count, why))
+		return cli_fail("%s", why);
+
+	if (cli->json) {
+		char ports[512];
+
+		portset_format(&settings.ports, ports, sizeof(ports));
+		cli_print_json(json_pack("{s:s, s:b, s:s, s:s, s:o}", "pin_dir", cli->pin_dir,
+					 "loaded", loaded, "scope",
+					 settings_scope_name(settings.scope), "ports", ports,
+					 "interfaces", links_json(links, count)));
+	} else {
+		print_status_table(cli->pin_dir, links, count, &settings, loaded);
+	}
+	free(links);
+	return EXIT_SUCCESS;
+}
+
+const struct command cmd_status = {
+	"status",
+	run_status,
+	"status [--json]\n"
+	"Shows whether the maps are loaded, the judging scope and protected ports,\n"
+	"and the interfaces the program is attached to.\n",
+};

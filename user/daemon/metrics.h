@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The daemon's GET /metrics page in the Prometheus text exposition format
+ * (version 0.0.4). Pure formatting of a snapshot the daemon takes: the XDP
+ * program's counters (read from the maps at each scrape: about 1,360
+ * lookups, two per country slot, under 2 ms), the bans the last sweep saw (counting a million-entry
+ * map at each scrape would stall the event loop; the sweep reads every
+ * entry anyway, every sweep_interval), and the daemon's own counters.
+ *
+ * Counters end in _total and only grow while the daemon runs, except the XDP
+ * ones, which live in the pinned maps and so survive daemon restarts.
+ */
+#ifndef XDPBAN_METRICS_H
+#define XDPBAN_METRICS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include "peers/dnsbl.h"
+#include "peers/fleet.h"
+#include "geo/geo.h"
+#include "serve/policy.h"
+#include "detect/rules.h"
+#include "kernel/stats.h"
+
+/* Events and lines by where they came from: a log source, "dovecot-policy", "control". */
+struct metrics_source {
+	const char *name;
+	uint64_t lines; /* log lines read; 0 for the other kinds */
+	uint64_t events;
+};
+
+struct metrics_snapshot {
+	bool have_xdp; /* the counters below were read from the maps */
+	struct verdict_totals verdicts;
+	struct geo_country_state countries[COUNTRY_SLOTS];
+
+	bool have_ban_count; /* a sweep has counted the bans */
+	uint64_t bans_address, bans_cidr;
+	int64_t bans_counted_at; /* wall-clock seconds of that sweep */
+
+	const struct metrics_source *sources;
+	size_t source_count;
+	struct rules_counters rules;
+	uint64_t daemon_bans, daemon_blocks, apply_errors, ignored_allowlisted;
+	uint64_t log_echoes; /* log failures already counted through the policy endpoint */
+
+	bool have_policy; /* the policy endpoint is on */
+	struct policy_counters policy;
+
+	bool have_fleet; /* [fleet] is on */
+	struct fleet_counters fleet;
+	bool have_dnsbl; /* [dnsbl] zones are asked */
+	struct dnsbl_counters dnsbl;
+};
+
+/* Writes the whole page; 0, or -1 when out has an error. */
+int metrics_write(FILE *out, const struct metrics_snapshot *snapshot);
+
+/* The page as a malloc'd NUL-terminated string (free() it), or NULL on ENOMEM. */
+char *metrics_format(const struct metrics_snapshot *snapshot, size_t *len);
+
+#endif

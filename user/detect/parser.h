@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * Authentication outcomes from Dovecot, Postfix (SMTP AUTH) and sshd log
+ * lines, as syslog (traditional or RFC 3339 timestamps), journald and
+ * Dovecot's own log_path write them.
+ *
+ * The client address is taken only from the field the server itself wrote,
+ * found from the line's fixed structure, never by searching text an attacker
+ * controls (user names, SASL methods, passwords): a user name such as
+ * "x rip=203.0.113.9" never yields 203.0.113.9. A line whose structure is
+ * ambiguous yields nothing.
+ *
+ * The parser keeps a little state, bounded in size:
+ * - Dovecot: failures already counted from auth lines (auth_verbose=yes),
+ *   by login session, so that the login process's "(auth failed, N
+ *   attempts)" line adds only the attempts not yet counted. An entry lives
+ *   from the first auth line of a session to its disconnect or login line.
+ * - sshd: per connection (address and port), whether a failure was counted,
+ *   so that "Connection closed by authenticating user ... [preauth]" and
+ *   "maximum authentication attempts exceeded" count only for connections
+ *   that logged no "Failed password" line.
+ * Each table holds LOG_PARSER_SLOTS entries; when full, the oldest entry in
+ * the probed range is forgotten (its connection may then count once more).
+ * Feed one parser the lines of one log, in order.
+ */
+#ifndef XDPBAN_LOGPARSE_H
+#define XDPBAN_LOGPARSE_H
+
+#include <stddef.h>
+#include "lib/event.h"
+
+enum log_source {
+	LOG_SOURCE_AUTO, /* any of the below, recognised per line by program name */
+	LOG_SOURCE_DOVECOT,
+	LOG_SOURCE_POSTFIX,
+	LOG_SOURCE_SSHD,
+};
+
+#define LOG_SOURCE_COUNT 4
+#define LOG_TIME_LEN	 48   /* "2026-11-27T12:00:00.123456789+00:00" and more */
+#define LOG_PARSER_SLOTS 8192 /* entries of each state table */
+
+/* "auto", "dovecot", "postfix", "sshd". Returns 0, or -EINVAL for another name. */
+int parser_source_parse(const char *name, enum log_source *source);
+const char *parser_source_name(enum log_source source);
+
+struct log_record {
+	enum log_source source;	      /* the parser that recognised the line, never AUTO */
+	char timestamp[LOG_TIME_LEN]; /* as written in the line; "" when it has none */
+	struct auth_event event;      /* user: control bytes and invalid UTF-8 become '?' */
+};
+
+struct parser;
+
+/* A parser for one log; AUTO recognises each line's program. NULL: out of memory. */
+struct parser *parser_new(enum log_source source);
+void parser_free(struct parser *parser);
+
+/*
+ * Parses one line (a trailing "\n" or "\r\n" is ignored; the line need not be
+ * NUL-terminated). Returns 1 and fills out when the line is an
+ * authentication outcome, 0 otherwise (out is then unspecified).
+ */
+int parser_line(struct parser *parser, const char *line, size_t len, struct log_record *out);
+
+#endif

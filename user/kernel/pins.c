@@ -1,0 +1,231 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "kernel/pins.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <unistd.h>
+#include <linux/magic.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include "kernel/settings.h"
+#include "xdpban_maps.h"
+
+#define BPFFS_ROOT "/sys/fs/bpf"
+
+struct map_spec {
+	const char *name;
+	size_t offset; /* of the descriptor in struct maps */
+	__u32 key_size;
+	__u32 value_size;
+};
+
+static const struct map_spec map_specs[] = {
+	{ MAP_ALLOW_CIDR, offsetof(struct maps, allow_cidr), sizeof(struct lpm_key),
+	  sizeof(struct allow_entry) },
+	{ MAP_BAN_ADDR, offsetof(struct maps, ban_addr), sizeof(struct addr_key),
+	  sizeof(struct ban_entry) },
+	{ MAP_BAN_CIDR, offsetof(struct maps, ban_cidr), sizeof(struct lpm_key),
+	  sizeof(struct ban_entry) },
+	{ MAP_BAN_FILTER, offsetof(struct maps, ban_filter), sizeof(__u32), sizeof(__u64) },
+	{ MAP_GEO_PREFIX, offsetof(struct maps, geo_prefix), sizeof(struct lpm_key),
+	  sizeof(struct geo_entry) },
+	{ MAP_GEO_BLOCKED, offsetof(struct maps, geo_blocked), sizeof(__u32),
+	  sizeof(struct geo_policy) },
+	{ MAP_GEO_DROPS, offsetof(struct maps, geo_drops), sizeof(__u32),
+	  sizeof(struct verdict_counter) },
+	{ MAP_GEO_INDEX4, offsetof(struct maps, geo_index4), sizeof(__u32),
+	  sizeof(struct geo_index_entry) },
+	{ MAP_GEO_INDEX6, offsetof(struct maps, geo_index6), sizeof(__u32),
+	  sizeof(struct geo_index_entry) },
+	{ MAP_GEO_BLOCKS, offsetof(struct maps, geo_blocks), sizeof(__u32),
+	  sizeof(struct geo_index_block) },
+	{ MAP_VERDICT_STATS, offsetof(struct maps, verdict_stats), sizeof(__u32),
+	  sizeof(struct verdict_counter) },
+	{ MAP_CONFIG, offsetof(struct maps, config), sizeof(__u32), sizeof(struct xdpban_config) },
+};
+
+#define MAP_COUNT (sizeof(map_specs) / sizeof(map_specs[0]))
+
+static int *map_fd_slot(struct maps *maps, const struct map_spec *spec)
+{
+	return (int *)((char *)maps + spec->offset);
+}
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs fs;
+
+	return statfs(path, &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
+}
+
+static int mount_bpffs_if_needed(const char *pin_dir, char why[ERRMSG_LEN])
+{
+	if (strncmp(pin_dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1) != 0)
+		return 0; /* a custom location: the operator mounted it */
+	if (on_bpffs(BPFFS_ROOT))
+		return 0;
+	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
+		int err = -errno;
+
+		errmsg(why, "cannot mount bpffs at %s: %s", BPFFS_ROOT, strerror(errno));
+		return err;
+	}
+	return 0;
+}
+
+int pins_prepare(const char *pin_dir, char why[ERRMSG_LEN])
+{
+	int err = mount_bpffs_if_needed(pin_dir, why);
+
+	if (err)
+		return err;
+	if (mkdir(pin_dir, 0700) && errno != EEXIST) {
+		err = -errno;
+		errmsg(why, "cannot create pin directory %s: %s", pin_dir, strerror(errno));
+		return err;
+	}
+	if (!on_bpffs(pin_dir)) {
+		errmsg(why, "pin directory %s is not on a bpf filesystem", pin_dir);
+		return -ENOTDIR;
+	}
+	return 0;
+}
+
+bool pins_maps_present(const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	for (size_t i = 0; i < MAP_COUNT; i++) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, map_specs[i].name);
+		if (access(path, F_OK))
+			return false;
+	}
+	return true;
+}
+
+static int open_map(const char *pin_dir, const struct map_spec *spec, char why[ERRMSG_LEN])
+{
+	struct bpf_map_info info = {};
+	__u32 info_len = sizeof(info);
+	char path[PATH_MAX];
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, spec->name);
+	fd = bpf_obj_get(path);
+	if (fd < 0) {
+		err = -errno;
+		if (errno == ENOENT)
+			errmsg(why,
+			       "xdpban is not loaded: %s does not exist "
+			       "(run 'xdpban attach IFACE' first)",
+			       path);
+		else
+			errmsg(why, "cannot open pinned map %s: %s", path, strerror(errno));
+		return err;
+	}
+	if (bpf_obj_get_info_by_fd(fd, &info, &info_len)) {
+		err = -errno;
+		errmsg(why, "cannot query pinned map %s: %s", path, strerror(errno));
+		close(fd);
+		return err;
+	}
+	if (info.key_size != spec->key_size || info.value_size != spec->value_size) {
+		errmsg(why,
+		       "pinned map %s has key/value size %u/%u, this xdpban expects %u/%u "
+		       "(made by another version: detach and remove %s)",
+		       path, info.key_size, info.value_size, spec->key_size, spec->value_size,
+		       pin_dir);
+		close(fd);
+		return -EPROTO;
+	}
+	return fd;
+}
+
+static int check_abi(struct maps *maps, char why[ERRMSG_LEN])
+{
+	struct xdpban_config cfg;
+	__u32 zero = 0;
+	int err;
+
+	if (bpf_map_lookup_elem(maps->config, &zero, &cfg)) {
+		err = -errno;
+		errmsg(why, "cannot read the config map: %s", strerror(errno));
+	} else {
+		err = settings_check_abi(&cfg, why);
+	}
+	if (err)
+		pins_close(maps);
+	return err;
+}
+
+void pins_init(struct maps *maps)
+{
+	for (size_t i = 0; i < MAP_COUNT; i++)
+		*map_fd_slot(maps, &map_specs[i]) = -1;
+}
+
+int pins_open(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN])
+{
+	pins_init(maps);
+
+	for (size_t i = 0; i < MAP_COUNT; i++) {
+		int fd = open_map(pin_dir, &map_specs[i], why);
+
+		if (fd < 0) {
+			pins_close(maps);
+			return fd;
+		}
+		*map_fd_slot(maps, &map_specs[i]) = fd;
+	}
+	return check_abi(maps, why);
+}
+
+void pins_close(struct maps *maps)
+{
+	for (size_t i = 0; i < MAP_COUNT; i++) {
+		int *fd = map_fd_slot(maps, &map_specs[i]);
+
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+	}
+}
+
+int pins_from_object(struct bpf_object *obj, struct maps *maps, char why[ERRMSG_LEN])
+{
+	for (size_t i = 0; i < MAP_COUNT; i++) {
+		struct bpf_map *map = bpf_object__find_map_by_name(obj, map_specs[i].name);
+
+		if (!map) {
+			errmsg(why, "the BPF object has no map %s", map_specs[i].name);
+			return -ENOENT;
+		}
+		*map_fd_slot(maps, &map_specs[i]) = bpf_map__fd(map);
+	}
+	return 0;
+}
+
+int pins_lock(const char *pin_dir, char why[ERRMSG_LEN])
+{
+	int fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	int err;
+
+	if (fd < 0) {
+		err = -errno;
+		errmsg(why, "cannot open pin directory %s: %s", pin_dir, strerror(errno));
+		return err;
+	}
+	if (flock(fd, LOCK_EX)) {
+		err = -errno;
+		errmsg(why, "cannot lock pin directory %s: %s", pin_dir, strerror(errno));
+		close(fd);
+		return err;
+	}
+	return fd;
+}
