@@ -69,8 +69,8 @@ static void daemon_policy_and_bans(void **state)
 	snap->bans_counted_at = 1795792735;
 	snap->sources = sources;
 	snap->source_count = 2;
-	snap->rules.blocks_held = 4;
-	snap->daemon_bans = 5;
+	snap->counters.rules.blocks_held = 4;
+	snap->counters.daemon.bans = 5;
 	snap->have_policy = true;
 	snap->policy.verdicts[POLICY_TARPIT] = 6;
 	snap->policy.verdicts[POLICY_REJECT_BLOCKED] = 2;

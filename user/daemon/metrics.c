@@ -95,8 +95,10 @@ static void write_bans(FILE *out, const struct metrics_snapshot *s)
 
 static void write_daemon(FILE *out, const struct metrics_snapshot *s)
 {
-	single(out, "xdpban_account_blocks_active", "gauge",
-	       "Accounts blocked now by the account rule.", s->rules.blocks_held);
+	static const char *const kinds[] = {
+		[COUNTER_TOTAL] = "counter", [COUNTER_GAUGE] = "gauge"
+	};
+
 	family(out, "xdpban_events_total", "counter",
 	       "Authentication outcomes taken in, by source.");
 	for (size_t i = 0; i < s->source_count; i++)
@@ -107,23 +109,13 @@ static void write_daemon(FILE *out, const struct metrics_snapshot *s)
 		if (s->sources[i].lines)
 			labelled(out, "xdpban_log_lines_total", "source", s->sources[i].name,
 				 s->sources[i].lines);
-	single(out, "xdpban_failures_total", "counter", "Failed logins the rules counted.",
-	       s->rules.failures);
-	single(out, "xdpban_ignored_allowlisted_total", "counter",
-	       "Failures from allowlisted or own addresses, not counted.", s->ignored_allowlisted);
-	single(out, "xdpban_log_echoes_total", "counter",
-	       "Log failures not counted: the policy endpoint had reported them.", s->log_echoes);
-	single(out, "xdpban_rule_bans_total", "counter", "Bans the IP rule applied.",
-	       s->daemon_bans);
-	single(out, "xdpban_account_blocks_total", "counter",
-	       "Account blocks the account rule started.", s->daemon_blocks);
-	single(out, "xdpban_ban_errors_total", "counter",
-	       "Bans the rules decided that could not be written to the maps.", s->apply_errors);
-	single(out, "xdpban_rules_tracked_addresses", "gauge",
-	       "Addresses whose recent failures the IP rule holds.", s->rules.ips);
-	single(out, "xdpban_rules_evictions_total", "counter",
-	       "Live rule entries pushed out of the bounded tables by newer ones.",
-	       s->rules.evictions);
+	for (size_t i = 0; i < counter_table_len; i++) {
+		const struct counter_def *def = &counter_table[i];
+
+		if (def->metric)
+			single(out, def->metric, kinds[def->kind], def->help,
+			       counter_value(&s->counters, def));
+	}
 }
 
 static void write_policy(FILE *out, const struct metrics_snapshot *s)

@@ -8,7 +8,9 @@
  * entry anyway, every sweep_interval), and the daemon's own counters.
  *
  * Counters end in _total and only grow while the daemon runs, except the XDP
- * ones, which live in the pinned maps and so survive daemon restarts.
+ * ones, which live in the pinned maps and so survive daemon restarts. The
+ * daemon's own are named in counter_table (counters.h), which the control
+ * socket's status reply reads too.
  */
 #ifndef XDPBAN_METRICS_H
 #define XDPBAN_METRICS_H
@@ -20,7 +22,7 @@
 #include "peers/fleet.h"
 #include "geo/geo.h"
 #include "serve/policy.h"
-#include "detect/rules.h"
+#include "daemon/counters.h"
 #include "kernel/stats.h"
 
 /* Events and lines by where they came from: a log source, "dovecot-policy", "control". */
@@ -41,9 +43,7 @@ struct metrics_snapshot {
 
 	const struct metrics_source *sources;
 	size_t source_count;
-	struct rules_counters rules;
-	uint64_t daemon_bans, daemon_blocks, apply_errors, ignored_allowlisted;
-	uint64_t log_echoes; /* log failures already counted through the policy endpoint */
+	struct counter_readings counters; /* those of counter_table with a metric name */
 
 	bool have_policy; /* the policy endpoint is on */
 	struct policy_counters policy;

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "daemon/counters.h"
+
+#include <string.h>
+
+#define DAEMON(field) offsetof(struct counter_readings, daemon.field)
+#define RULES(field)  offsetof(struct counter_readings, rules.field)
+#define LINKS(field)  offsetof(struct counter_readings, links.field)
+
+const struct counter_def counter_table[] = {
+	{ "events", false, NULL, COUNTER_TOTAL, NULL, DAEMON(events) },
+	{ NULL, false, "xdpban_account_blocks_active", COUNTER_GAUGE,
+	  "Accounts blocked now by the account rule.", RULES(blocks_held) },
+	{ NULL, false, "xdpban_failures_total", COUNTER_TOTAL, "Failed logins the rules counted.",
+	  RULES(failures) },
+	{ "ignored_allowlisted", false, "xdpban_ignored_allowlisted_total", COUNTER_TOTAL,
+	  "Failures from allowlisted or own addresses, not counted.", DAEMON(ignored_allowlisted) },
+	{ NULL, false, "xdpban_log_echoes_total", COUNTER_TOTAL,
+	  "Log failures not counted: the policy endpoint had reported them.", DAEMON(log_echoes) },
+	{ "bans", false, "xdpban_rule_bans_total", COUNTER_TOTAL, "Bans the IP rule applied.",
+	  DAEMON(bans) },
+	{ "blocks", false, "xdpban_account_blocks_total", COUNTER_TOTAL,
+	  "Account blocks the account rule started.", DAEMON(blocks) },
+	{ "apply_errors", false, "xdpban_ban_errors_total", COUNTER_TOTAL,
+	  "Bans the rules decided that could not be written to the maps.", DAEMON(apply_errors) },
+	{ "tracked_ips", false, "xdpban_rules_tracked_addresses", COUNTER_GAUGE,
+	  "Addresses whose recent failures the IP rule holds.", RULES(ips) },
+	{ "evictions", false, "xdpban_rules_evictions_total", COUNTER_TOTAL,
+	  "Live rule entries pushed out of the bounded tables by newer ones.", RULES(evictions) },
+	{ "refused_lockout", true, "xdpban_refused_lockout_total", COUNTER_TOTAL,
+	  "Bans not applied: they would have locked the operator out.", DAEMON(refused_lockout) },
+	{ "control_refused", true, "xdpban_control_refused_total", COUNTER_TOTAL,
+	  "Control socket connections refused: neither root nor the control group.",
+	  DAEMON(control_refused) },
+	{ "ban_evictions", true, "xdpban_ban_evictions_total", COUNTER_TOTAL,
+	  "CIDR bans pushed out of the full CIDR map.", DAEMON(ban_evictions) },
+	{ "address_map_full", true, "xdpban_address_map_full_total", COUNTER_TOTAL,
+	  "Times the address ban map became full.", DAEMON(address_map_full) },
+	{ "reattached", true, "xdpban_reattached_total", COUNTER_TOTAL,
+	  "Times the XDP program was attached again to an interface that came back.",
+	  LINKS(reattached) },
+	{ "attach_failures", true, "xdpban_attach_failures_total", COUNTER_TOTAL,
+	  "Attaches to watched interfaces that failed.", LINKS(attach_failures) },
+	{ "detach_failures", true, "xdpban_detach_failures_total", COUNTER_TOTAL,
+	  "Detaches from interfaces taken out of the config that failed.", LINKS(detach_failures) },
+};
+
+const size_t counter_table_len = sizeof(counter_table) / sizeof(counter_table[0]);
+
+uint64_t counter_value(const struct counter_readings *readings, const struct counter_def *def)
+{
+	uint64_t value;
+
+	memcpy(&value, (const char *)readings + def->offset, sizeof(value));
+	return value;
+}

@@ -1,0 +1,57 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * What the daemon counts, and the one table through which the control
+ * socket's status reply and the /metrics page both read it: a counter is
+ * named once, here, for both.
+ */
+#ifndef XDPBAN_COUNTERS_H
+#define XDPBAN_COUNTERS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "detect/rules.h"
+
+/* Counted where it happens; only grows while the daemon runs. */
+struct daemon_counters {
+	uint64_t events;			/* taken in, from every source */
+	uint64_t policy_events, control_events; /* log sources count their own */
+	uint64_t ignored_allowlisted;
+	uint64_t log_echoes; /* log failures not counted: the policy endpoint had reported them */
+	uint64_t bans, blocks, apply_errors;
+	/* Faults met and refusals made. */
+	uint64_t refused_lockout;  /* bans not applied: they would lock the operator out */
+	uint64_t control_refused;  /* control connections from neither root nor the group */
+	uint64_t ban_evictions;	   /* CIDR bans pushed out of a full map */
+	uint64_t address_map_full; /* times the LRU address map became full */
+};
+
+/* The interface watch's counts (ifwatch.h). */
+struct link_counters {
+	uint64_t reattached, attach_failures, detach_failures;
+};
+
+/* Everything counter_table reads, taken at one moment. */
+struct counter_readings {
+	struct daemon_counters daemon;
+	struct rules_counters rules;
+	struct link_counters links;
+};
+
+enum counter_kind { COUNTER_TOTAL, COUNTER_GAUGE };
+
+struct counter_def {
+	const char *status; /* its key in the status reply; NULL: not there */
+	bool fault;	    /* under the reply's "faults" */
+	const char *metric; /* its /metrics name; NULL: not there */
+	enum counter_kind kind;
+	const char *help;
+	size_t offset; /* of a uint64_t in struct counter_readings */
+};
+
+extern const struct counter_def counter_table[];
+extern const size_t counter_table_len;
+
+uint64_t counter_value(const struct counter_readings *readings, const struct counter_def *def);
+
+#endif

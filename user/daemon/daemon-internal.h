@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
+/*
+ * The daemon's private header: struct daemon and what its files (one per
+ * section of the daemon) call of each other. Nothing outside daemon/
+ * includes it.
+ *
+ *   daemon.c   setup, reload (SIGHUP), signals, interfaces, privileges
+ *   decide.c   the one path of every event: allowlist, rules, guard, maps, store
+ *   sources.c  the followed log files
+ *   restore.c  the store's bans and blocks back into the maps and the rules
+ *   tick.c     the one-second tick: sweeps and expiry
+ *   control.c  the control socket
+ *   http.c     the Dovecot policy endpoint and /metrics
+ *   peers.c    the fleet (Redis) and DNSBL lookups and zones
+ *
+ * Each registers its descriptors with the event loop (lib/loop.h) itself.
+ */
+#ifndef XDPBAN_DAEMON_INTERNAL_H
+#define XDPBAN_DAEMON_INTERNAL_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+#include "daemon/counters.h"
+#include "daemon/daemon.h"
+#include "bans/bans.h"
+#include "bans/protected.h"
+#include "bans/store.h"
+#include "detect/echo_filter.h"
+#include "detect/logtail.h"
+#include "detect/parser.h"
+#include "detect/rules.h"
+#include "kernel/ifwatch.h"
+#include "kernel/pins.h"
+#include "lib/duration.h"
+#include "lib/loop.h"
+#include "peers/dnsbl.h"
+#include "peers/fleet.h"
+#include "peers/zone.h"
+#include "serve/http_server.h"
+#include "serve/policy.h"
+
+#define RECENT_FAILURES	   4096 /* remembered to name a blocked account's addresses */
+#define SSH_LOGINS	   64	/* recent SSH logins, never banned while their session lasts */
+#define POLICY_SOURCE_NAME "dovecot-policy"
+#define ECHO_ADDRESSES	   65536 /* addresses whose policy-reported failures are remembered */
+
+struct source {
+	struct conf_source conf;
+	struct logtail tail;
+	struct parser *parser;
+	unsigned long events;
+};
+
+/* One failure, kept only to say which addresses an account block came from. */
+struct recent_failure {
+	char user[EVENT_USER_LEN];
+	struct addr_key ip;
+	uint64_t at_ns;
+};
+
+struct daemon {
+	/* ---- configuration ---- */
+	struct xdpban_conf *conf; /* replaced whole by a reload */
+	const char *conf_path;
+	const struct daemon_overrides *overrides;
+
+	/* ---- the event loop and the descriptors daemon.c owns ---- */
+	struct loop loop;
+	int signal_fd;
+
+	/* ---- enforcement: the maps, the store, the rules ---- */
+	struct maps maps;
+	struct store *store; /* NULL when the store cannot be used: enforcing goes on */
+	struct rules_config rules_cfg;
+	struct rules *rules;
+
+	/* ---- log sources (sources.c) ---- */
+	int inotify_fd; /* on the followed files' directories */
+	struct source *sources;
+	size_t source_count;
+	struct echo_filter *echo; /* policy-reported failures a log line may repeat */
+
+	/* ---- who is never banned, and what a block names (decide.c) ---- */
+	struct protected_set own;      /* loopback and the host's addresses: never banned */
+	struct recent_failure *recent; /* a ring of RECENT_FAILURES */
+	size_t recent_next;
+	struct addr_key ssh_logins[SSH_LOGINS]; /* a ring of addresses that logged in over SSH */
+	size_t ssh_login_next;
+
+	/* ---- periodic work (tick.c) ---- */
+	unsigned long ticks;
+	uint64_t last_sweep_ns;
+	struct ban_sweep_counts ban_count; /* what the last sweep left in the maps */
+	int64_t ban_counted_at;		   /* its wall time; 0: no sweep yet */
+	bool address_map_full;		   /* at the last sweep: the LRU map evicts */
+
+	/* ---- the control socket (control.c) ---- */
+	int control_fd;
+
+	/* ---- the HTTP servers (http.c) ---- */
+	struct policy *policy; /* the Dovecot auth policy endpoint; NULL when off */
+	struct http_server *http_server;
+	struct http_server *metrics_http;	   /* /metrics on its own address; NULL when off */
+	char policy_listen[CONF_POLICY_TEXT_LEN];  /* where http_server runs ("off") */
+	char metrics_listen[CONF_POLICY_TEXT_LEN]; /* where metrics_http runs ("off") */
+	uint64_t refusal_logged_ns;	 /* when a refused policy request was last logged */
+	unsigned long refusals_unlogged; /* refused since, not logged */
+
+	/* ---- peers (peers.c) ---- */
+	struct fleet *fleet;	    /* bans and counts shared through Redis; NULL when off */
+	struct dnsbl *dnsbl;	    /* [dnsbl] zones asked about logins; NULL when none */
+	struct zone_publisher zone; /* [dnsbl]: the live bans as rbldnsd datasets */
+	bool zone_failing;	    /* its last write failed (said once) */
+
+	/* ---- interfaces (daemon.c): re-attaches to those that come back ---- */
+	struct ifwatch ifwatch;
+
+	/* ---- what the status reply and /metrics report (counters.h) ---- */
+	struct daemon_counters counters;
+};
+
+void daemon_say(const struct daemon *d, enum conf_log_level level, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* The counters of every part, taken now, for counter_table. */
+void daemon_read_counters(const struct daemon *d, struct counter_readings *out);
+
+/* A listen address or [fleet] redis that turns its part off. */
+static inline bool is_off(const char *setting)
+{
+	return strcmp(setting, "off") == 0;
+}
+
+static inline int64_t wall_now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+/* decide.c */
+int decide_collect_own(struct daemon *d, char why[ERRMSG_LEN]);
+bool decide_allowlisted(const struct daemon *d, const struct addr_key *ip);
+/* Whether a ban decided elsewhere (another node, a DNSBL) may cover prefix here. */
+bool decide_may_ban(struct daemon *d, const struct lpm_key *prefix);
+void decide_record_bans(struct daemon *d, const struct store_ban *rows, size_t count, int64_t now);
+void decide_event(struct daemon *d, const struct auth_event *event, const char *source,
+		  char result[ERRMSG_LEN]);
+
+/* sources.c */
+int sources_watch(struct daemon *d, char why[ERRMSG_LEN]);
+int sources_open(struct daemon *d, char why[ERRMSG_LEN]);
+void sources_poll(struct daemon *d);
+void sources_close(struct daemon *d);
+
+/* restore.c */
+void restore_rules_config(const struct conf_rules *from, struct rules_config *to);
+void restore_from_store(struct daemon *d);
+void restore_rules(struct daemon *d);
+
+/* tick.c */
+int tick_open(struct daemon *d, char why[ERRMSG_LEN]);
+void tick_sweep(struct daemon *d);
+
+/* control.c */
+int control_open(struct daemon *d, char why[ERRMSG_LEN]);
+void control_close(struct daemon *d);
+
+/* http.c */
+int http_open(struct daemon *d, char why[ERRMSG_LEN]);
+void http_close(struct daemon *d);
+
+/* peers.c */
+void peers_open(struct daemon *d);
+void peers_tick(struct daemon *d);
+void peers_close(struct daemon *d);
+
+#endif

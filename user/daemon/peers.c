@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "daemon/daemon-internal.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+#include "lib/cidr.h"
+#include "lib/duration.h"
+
+/* ---- the fleet (fleet.h) ---- */
+
+static void fleet_log(void *ctx, enum conf_log_level level, const char *message)
+{
+	daemon_say(ctx, level, "%s", message);
+}
+
+/* Other nodes' bans obey this node's allowlist, own addresses and operator's SSH session. */
+static bool fleet_may_ban(void *ctx, const struct lpm_key *prefix)
+{
+	return decide_may_ban(ctx, prefix);
+}
+
+#define FLEET_START_WAIT_MS 2000 /* for Redis' bans before answering anyone */
+
+/* Another node's operator lifted this ban: lifted in the store too, or a restart would restore it.
+ */
+static void fleet_unbanned(void *ctx, const struct lpm_key *prefix)
+{
+	struct daemon *d = ctx;
+	char why[ERRMSG_LEN];
+
+	if (d->store && store_lift_bans(d->store, prefix, 1, wall_now(), "unban", NULL, why))
+		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+}
+
+/*
+ * Bans from the fleet are recorded like the rules' (history, restore after
+ * a reboot): reason "fleet", source the deciding node ("redis" when loaded
+ * from its list at a sync, which does not say who decided). The failures
+ * were counted elsewhere: count 0, no event times.
+ */
+static void fleet_banned(void *ctx, const struct fleet_ban *bans, size_t count)
+{
+	struct daemon *d = ctx;
+	struct store_ban *rows;
+
+	if (!d->store)
+		return;
+	rows = calloc(count, sizeof(*rows));
+	if (!rows) {
+		daemon_say(d, CONF_LOG_WARNING, "store: out of memory: %zu fleet bans not recorded",
+			   count);
+		return;
+	}
+	for (size_t i = 0; i < count; i++) {
+		rows[i].key = bans[i].key;
+		/* Rounded up: the store's row must not end before the kernel's ban. */
+		rows[i].expires_at = bans[i].permanent ? 0 : (bans[i].deadline_ms + 999) / 1000;
+		snprintf(rows[i].reason, sizeof(rows[i].reason), "fleet");
+		snprintf(rows[i].source, sizeof(rows[i].source), "%s",
+			 bans[i].node ? bans[i].node : "redis");
+	}
+	decide_record_bans(d, rows, count, wall_now());
+	free(rows);
+}
+
+/*
+ * The fleet's allowlist is recorded like the operator's (xdpban allow), so
+ * this node's reboot keeps it: source the node whose operator allowed it,
+ * "redis" when loaded from its set at a sync. A prefix already recorded
+ * keeps its row, so a sync rewrites nothing.
+ */
+static void fleet_allowed(void *ctx, const struct lpm_key *prefixes, size_t count, const char *node)
+{
+	struct daemon *d = ctx;
+	char why[ERRMSG_LEN];
+
+	if (d->store && store_allow_add(d->store, prefixes, count, wall_now(),
+					node ? node : "redis", NULL, why))
+		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+}
+
+/* Another node's operator unallowed prefix: out of the store too, or a restart would put it back.
+ */
+static void fleet_unallowed(void *ctx, const struct lpm_key *prefix)
+{
+	struct daemon *d = ctx;
+	char why[ERRMSG_LEN];
+
+	if (d->store && store_allow_remove(d->store, prefix, 1, NULL, why))
+		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+}
+
+static void on_fleet(void *ctx, uint32_t events)
+{
+	(void)events;
+	fleet_handle(ctx);
+}
+
+/* [fleet]: connects and, before the daemon answers anyone, loads the fleet's bans and blocks. */
+static void open_fleet(struct daemon *d)
+{
+	struct fleet_target target = { .maps = &d->maps,
+				       .pin_dir = d->conf->daemon.pin_dir,
+				       .rules = &d->rules,
+				       .rules_cfg = &d->rules_cfg };
+	struct fleet_hooks hooks = { .ctx = d,
+				     .log = fleet_log,
+				     .may_ban = fleet_may_ban,
+				     .unbanned = fleet_unbanned,
+				     .banned = fleet_banned,
+				     .allowed = fleet_allowed,
+				     .unallowed = fleet_unallowed };
+	char why[ERRMSG_LEN];
+
+	if (is_off(d->conf->fleet.redis))
+		return;
+	d->fleet = fleet_open(&d->conf->fleet, &target, &hooks, why);
+	if (d->fleet &&
+	    loop_watch(&d->loop, fleet_fd(d->fleet), EPOLLIN, on_fleet, d->fleet, "fleet", why)) {
+		fleet_close(d->fleet);
+		d->fleet = NULL;
+	}
+	if (!d->fleet)
+		daemon_say(d, CONF_LOG_ERROR, "%s; deciding alone", why);
+	else
+		fleet_wait_synced(d->fleet, FLEET_START_WAIT_MS);
+}
+
+/* ---- DNSBL lookups (dnsbl.h) ---- */
+
+/* Recorded like a rule's ban; no failure led to it (count 0), the zone's listing did. */
+static void record_dnsbl_ban(struct daemon *d, const struct lpm_key *key, const char *zone)
+{
+	int64_t now = wall_now();
+	struct store_ban row = { .key = *key, .expires_at = now + (int64_t)d->conf->dnsbl.bantime };
+
+	snprintf(row.reason, sizeof(row.reason), "dnsbl");
+	snprintf(row.source, sizeof(row.source), "%s", zone);
+	decide_record_bans(d, &row, 1, now);
+}
+
+/* A zone lists ip: banned for [dnsbl] bantime, through the guards a fleet ban goes through. */
+static void dnsbl_listed(void *ctx, const struct addr_key *ip, const char *zone, uint32_t ttl)
+{
+	struct daemon *d = ctx;
+	struct ban_request request = { .seconds = d->conf->dnsbl.bantime };
+	char prefix[CIDR_TEXT_LEN], length[DURATION_TEXT_LEN], why[ERRMSG_LEN];
+	int lock;
+
+	cidr_from_addr_key(&request.key, ip);
+	cidr_format(&request.key, prefix);
+	if (!decide_may_ban(d, &request.key))
+		return;
+	lock = pins_lock(d->conf->daemon.pin_dir, why);
+	if (lock >= 0 && bans_outlasted(&d->maps, &request, ban_clock_now_ns())) {
+		daemon_say(d, CONF_LOG_DEBUG,
+			   "%s is listed in DNSBL %s, and a ban of it ending later is in force",
+			   prefix, zone);
+	} else if (lock < 0 || bans_add(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, why)) {
+		d->counters.apply_errors++;
+		daemon_say(d, CONF_LOG_ERROR, "cannot ban %s (listed in %s): %s", prefix, zone,
+			   why);
+	} else {
+		d->counters.bans++;
+		duration_format(request.seconds, length);
+		daemon_say(d, CONF_LOG_INFO, "ban %s for %s: listed in DNSBL %s (TTL %u s)", prefix,
+			   length, zone, ttl);
+		record_dnsbl_ban(d, &request.key, zone);
+	}
+	if (lock >= 0)
+		close(lock);
+}
+
+static void on_dnsbl(void *ctx, uint32_t events)
+{
+	(void)events;
+	dnsbl_handle(ctx);
+}
+
+static void open_dnsbl(struct daemon *d)
+{
+	struct dnsbl_hooks hooks = { .ctx = d, .log = fleet_log, .listed = dnsbl_listed };
+	char why[ERRMSG_LEN];
+
+	if (!d->conf->dnsbl.zones[0])
+		return;
+	d->dnsbl = dnsbl_open(&d->conf->dnsbl, &hooks, why);
+	if (d->dnsbl &&
+	    loop_watch(&d->loop, dnsbl_fd(d->dnsbl), EPOLLIN, on_dnsbl, d->dnsbl, "DNSBL", why)) {
+		dnsbl_close(d->dnsbl);
+		d->dnsbl = NULL;
+	}
+	if (!d->dnsbl)
+		daemon_say(d, CONF_LOG_ERROR, "%s; no DNSBL lookups", why);
+}
+static void publish_zone(struct daemon *d)
+{
+	char why[ERRMSG_LEN];
+	int err;
+
+	d->zone.ip4_path = d->conf->dnsbl.zone_ip4set; /* the conf changes on SIGHUP */
+	d->zone.ip6_path = d->conf->dnsbl.zone_ip6trie;
+	if (!d->zone.ip4_path[0] && !d->zone.ip6_path[0])
+		return;
+	err = zone_publish(&d->zone, &d->maps, why);
+	if (err < 0 && !d->zone_failing)
+		daemon_say(d, CONF_LOG_ERROR, "DNSBL zone: %s", why);
+	d->zone_failing = err < 0;
+}
+
+/* ---- the rest of the daemon's view of its peers ---- */
+
+void peers_open(struct daemon *d)
+{
+	open_fleet(d);
+	open_dnsbl(d);
+}
+
+void peers_tick(struct daemon *d)
+{
+	publish_zone(d);
+	if (d->fleet) /* the operator's unbans and allowlist changes, to the fleet */
+		fleet_tick(d->fleet);
+}
+
+/* Their descriptors close with them; the loop forgets them first. */
+void peers_close(struct daemon *d)
+{
+	if (d->fleet)
+		loop_unwatch(&d->loop, fleet_fd(d->fleet));
+	fleet_close(d->fleet);
+	d->fleet = NULL;
+	if (d->dnsbl)
+		loop_unwatch(&d->loop, dnsbl_fd(d->dnsbl));
+	dnsbl_close(d->dnsbl);
+	d->dnsbl = NULL;
+	zone_publisher_free(&d->zone);
+}

@@ -1,0 +1,161 @@
+// SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#include "daemon/daemon-internal.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+#include "bans/reconcile.h"
+
+/* ---- the rules ---- */
+
+void restore_rules_config(const struct conf_rules *from, struct rules_config *to)
+{
+	rules_config_default(to);
+	to->ip_threshold = from->ip_failures;
+	to->ip_window_s = (unsigned int)from->ip_window;
+	to->ip_ban_s = (unsigned int)from->ip_bantime;
+	to->ipv6_prefixlen = from->ipv6_prefix;
+	to->account_threshold = from->account_failures;
+	to->account_window_s = (unsigned int)from->account_window;
+	to->account_min_ips = from->account_min_ips;
+	to->account_block_s = (unsigned int)from->account_blocktime;
+	to->repeat_enabled = from->repeat_multiplier > 0;
+	if (to->repeat_enabled)
+		to->repeat_multiplier = from->repeat_multiplier;
+	to->repeat_max_ban_s = (unsigned int)from->repeat_max;
+	to->repeat_forget_s = (unsigned int)from->repeat_forget;
+	to->distinct_hashes = from->distinct_passwords;
+	to->max_ips = (unsigned int)from->max_tracked_ips;
+	to->max_accounts = (unsigned int)from->max_tracked_accounts;
+}
+
+/* The store's live bans and account blocks; false (said why) when there is none to read. */
+static bool read_live_state(struct daemon *d, struct store_ban **bans, size_t *ban_count,
+			    struct store_block **blocks, size_t *block_count)
+{
+	char why[ERRMSG_LEN];
+
+	*bans = NULL;
+	*blocks = NULL;
+	if (!d->store)
+		return false;
+	if (store_live_bans(d->store, wall_now(), bans, ban_count, why) ||
+	    store_live_blocks(d->store, wall_now(), blocks, block_count, why)) {
+		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+		free(*bans);
+		*bans = NULL;
+		return false;
+	}
+	return true;
+}
+
+static uint64_t restored_deadline_ns(const struct store_ban *ban, uint64_t now_ns)
+{
+	if (ban->expires_at == 0)
+		return 0;
+	return now_ns + (ban->seconds_left ? ban->seconds_left : 1) * NSEC_PER_SEC;
+}
+
+/* Tells the rules of live bans (no ban twice, repeat offenders) and account blocks. */
+static void teach_rules(struct daemon *d, const struct store_ban *bans, size_t ban_count,
+			const struct store_block *blocks, size_t block_count)
+{
+	uint64_t now_ns = ban_clock_now_ns();
+
+	for (size_t i = 0; i < ban_count; i++)
+		rules_restore_ban(d->rules, &bans[i].key, restored_deadline_ns(&bans[i], now_ns), 1,
+				  now_ns);
+	for (size_t i = 0; i < block_count; i++)
+		rules_restore_block(d->rules, blocks[i].account,
+				    now_ns + blocks[i].seconds_left * NSEC_PER_SEC, now_ns);
+}
+
+/* New rules (SIGHUP) start empty: the blocks and bans they must know come from the store. */
+void restore_rules(struct daemon *d)
+{
+	struct store_ban *bans;
+	struct store_block *blocks;
+	size_t ban_count = 0, block_count = 0;
+
+	if (!read_live_state(d, &bans, &ban_count, &blocks, &block_count)) {
+		daemon_say(d, CONF_LOG_WARNING,
+			   "new rules start without the account blocks in force");
+		return;
+	}
+	teach_rules(d, bans, ban_count, blocks, block_count);
+	free(bans);
+	free(blocks);
+}
+
+/*
+ * The operator's allowlist back into the maps (and the map's own into the
+ * store), one line saying what moved. False, said why, when the maps may
+ * lack some of it. Hold the writer lock.
+ */
+static bool restore_allowlist(struct daemon *d)
+{
+	struct reconcile_counts counts;
+	char why[ERRMSG_LEN];
+
+	if (reconcile_allowlist(&d->maps, d->store, wall_now(), &counts, why)) {
+		daemon_say(
+		    d, CONF_LOG_ERROR,
+		    "restoring the allowlist: %s; the store's bans are not restored either, so "
+		    "that none drops an allowlisted address",
+		    why);
+		return false;
+	}
+	if (counts.kept || counts.restored || counts.adopted)
+		daemon_say(
+		    d, CONF_LOG_INFO,
+		    "restored %zu allowlisted prefixes from %s (%zu were still in the kernel), "
+		    "recorded %zu that only the kernel had",
+		    counts.restored, store_path(d->store), counts.kept, counts.adopted);
+	return true;
+}
+
+/* The store's live bans back into the maps (and the maps' own into the store). Hold the lock. */
+static void restore_bans(struct daemon *d, const struct store_ban *bans, size_t ban_count,
+			 size_t block_count)
+{
+	struct reconcile_counts counts;
+	char why[ERRMSG_LEN];
+
+	if (reconcile_bans(&d->maps, d->store, bans, ban_count, wall_now(), &counts, why))
+		daemon_say(d, CONF_LOG_ERROR, "restoring %zu bans: %s", ban_count, why);
+	else if (ban_count || block_count || counts.adopted)
+		daemon_say(
+		    d, CONF_LOG_INFO,
+		    "restored %zu bans from %s (%zu were still in the kernel), recorded %zu that "
+		    "only the kernel had; %zu account blocks",
+		    counts.restored, store_path(d->store), counts.kept, counts.adopted,
+		    block_count);
+}
+
+/*
+ * After a restart or a lost bpffs: the maps and the store made to agree
+ * (reconcile.h), the allowlist before the bans, and the rules told of the
+ * live bans and blocks.
+ */
+void restore_from_store(struct daemon *d)
+{
+	struct store_ban *bans;
+	struct store_block *blocks;
+	size_t ban_count = 0, block_count = 0;
+	char why[ERRMSG_LEN];
+	int lock;
+
+	if (!read_live_state(d, &bans, &ban_count, &blocks, &block_count))
+		return;
+	teach_rules(d, bans, ban_count, blocks, block_count);
+	lock = pins_lock(d->conf->daemon.pin_dir, why);
+	if (lock < 0) {
+		daemon_say(d, CONF_LOG_ERROR, "restoring the allowlist and %zu bans: %s", ban_count,
+			   why);
+	} else {
+		if (restore_allowlist(d))
+			restore_bans(d, bans, ban_count, block_count);
+		close(lock);
+	}
+	free(bans);
+	free(blocks);
+}
