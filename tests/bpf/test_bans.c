@@ -145,7 +145,7 @@ static void a_ban_in_force_that_ends_later_outlasts_a_new_one(void **state)
 	struct ban_request five_min = timed("192.0.2.7", 300), hour = timed("192.0.2.7", 3600);
 	struct ban_request forever = { .key = test_cidr("192.0.2.7"), .permanent = true };
 	struct ban_request wide = timed("198.51.100.0/24", 300);
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 
 	assert_false(bans_outlasted(&f->maps, &five_min, now_ns)); /* none yet */
 	add(f, &hour);

@@ -120,7 +120,7 @@ struct fixture {
  */
 static __u64 deadline(bool live)
 {
-	__s64 now = (__s64)ban_clock_now_ns();
+	__s64 now = (__s64)clock_now_ns();
 
 	return (__u64)(now + (live ? 3600 : -60) * (__s64)NSEC_PER_SEC);
 }

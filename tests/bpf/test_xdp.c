@@ -72,7 +72,7 @@ static void set_ports(struct fixture *f, const char *text)
 /* A deadline relative to now; seconds < 0 gives one already past. */
 static __u64 deadline_in(__s64 seconds)
 {
-	__s64 deadline = (__s64)ban_clock_now_ns() + seconds * (__s64)NSEC_PER_SEC;
+	__s64 deadline = (__s64)clock_now_ns() + seconds * (__s64)NSEC_PER_SEC;
 
 	/* 0 would read as permanent: the machine must be up longer than the past we ask for. */
 	assert_true(deadline > 0);

@@ -62,7 +62,7 @@ static void check_defaults(const struct xdpban_conf *conf)
 	assert_int_equal(conf->daemon.sweep_interval, 10);
 	assert_int_equal(conf->daemon.snapshot_interval, 300);
 	assert_int_equal(conf->daemon.history_keep, 90 * 86400);
-	assert_int_equal(conf->daemon.log_level, CONF_LOG_INFO);
+	assert_int_equal(conf->daemon.log_level, LOG_LEVEL_INFO);
 
 	assert_int_equal(r->ip_failures, 5);
 	assert_int_equal(r->ip_window, 60);
@@ -169,7 +169,7 @@ static void every_key_is_read(void **state)
 	assert_int_equal(conf->daemon.sweep_interval, 2);
 	assert_int_equal(conf->daemon.snapshot_interval, 90);
 	assert_int_equal(conf->daemon.history_keep, 7 * 86400);
-	assert_int_equal(conf->daemon.log_level, CONF_LOG_DEBUG);
+	assert_int_equal(conf->daemon.log_level, LOG_LEVEL_DEBUG);
 
 	assert_int_equal(r->ip_failures, 10);
 	assert_int_equal(r->ip_window, 120);

@@ -104,11 +104,11 @@ static void time_left_shows_two_units(void **state)
 
 static void ban_clock_moves_forward(void **state)
 {
-	uint64_t before = ban_clock_now_ns();
+	uint64_t before = clock_now_ns();
 
 	(void)state;
 	assert_true(before > 0);
-	assert_true(ban_clock_now_ns() >= before);
+	assert_true(clock_now_ns() >= before);
 }
 
 int main(void)

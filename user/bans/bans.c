@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include <bpf/bpf.h>
+#include "lib/clock.h"
 #include "lib/cidr.h"
 #include "bans/ban_filter.h"
 #include "lib/duration.h"
@@ -48,7 +49,7 @@ static struct ban_entry ban_entry_for(const struct ban_request *req, enum ban_or
 		.expires_ns = req->permanent	 ? 0
 			      : req->deadline_ns ? req->deadline_ns
 						 : now_ns + req->seconds * NSEC_PER_SEC,
-		.created_unix = (uint64_t)time(NULL),
+		.created_unix = (uint64_t)clock_wall_s(),
 		.prefixlen = req->key.prefixlen,
 		.origin = origin,
 	};
@@ -228,7 +229,7 @@ int bans_add_evicting(const struct maps *maps, const struct ban_request *request
 		      enum ban_origin origin, struct ban_evictions *evicted, char why[ERRMSG_LEN])
 {
 	struct batch hosts, cidrs;
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 	int err = batch_alloc(&hosts, n, sizeof(struct addr_key), sizeof(struct ban_entry));
 
 	if (!err)
@@ -399,7 +400,7 @@ int bans_allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < n; i++) {
-		values[i].created_unix = (uint64_t)time(NULL);
+		values[i].created_unix = (uint64_t)clock_wall_s();
 		values[i].prefixlen = keys[i].prefixlen;
 	}
 	err = map_txn_update(&txn, &allow_map, keys, values, n, why);

@@ -91,7 +91,7 @@ static int adopt_unrecorded(const struct maps *maps, struct store *store,
 	struct lpm_key *known = sorted_keys(live, count, sizeof(*live));
 	struct ban_record *bans = NULL;
 	struct store_ban *rows = NULL;
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 	size_t ban_count = 0, n = 0;
 	int err = known ? bans_list(maps, &bans, &ban_count, why) : -ENOMEM;
 

@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <sqlite3.h>
+#include "lib/clock.h"
 #include "lib/cidr.h"
 
 /*
@@ -362,7 +363,7 @@ static int migrate(struct store *store, char why[ERRMSG_LEN])
 	for (; !err && version < STORE_SCHEMA_VERSION; version++) {
 		err = simple_exec(store, migrations[version], "migrate the schema", why);
 		snprintf(sql, sizeof(sql), "INSERT INTO schema_version VALUES (%lld, %lld)",
-			 (long long)version + 1, (long long)time(NULL));
+			 (long long)version + 1, (long long)clock_wall_s());
 		if (!err)
 			err = simple_exec(store, sql, "record the schema version", why);
 	}

@@ -39,7 +39,7 @@ static bool country_blocked(const struct maps *maps, int country)
 
 enum verdict_reason verdict_of_bans(const struct maps *maps, const struct addr_key *addr)
 {
-	__u64 now_ns = ban_clock_now_ns();
+	__u64 now_ns = clock_now_ns();
 	struct allow_entry allowed;
 	struct ban_entry ban;
 	struct lpm_key host;

@@ -6,12 +6,14 @@
 #include <string.h>
 #include <time.h>
 #include "lib/cidr.h"
+#include "lib/clock.h"
 #include "bans/banfile.h"
 #include "bans/bans.h"
 #include "cli/cli.h"
 #include "lib/duration.h"
 #include "bans/protected.h"
 #include "bans/store.h"
+#include "lib/util.h"
 
 /* Parses every argument as a prefix; reports the first bad one. */
 static int parse_prefixes(int argc, char **argv, struct lpm_key **keys_out)
@@ -133,7 +135,7 @@ static void warn_store(const struct store_change *change, const char *why)
  */
 static void store_changes(const struct cli *cli, const struct store_change *changes, size_t n)
 {
-	int64_t now = (int64_t)time(NULL);
+	int64_t now = clock_wall_s();
 	struct store *store = NULL;
 	char why[ERRMSG_LEN];
 	size_t i = 0;
@@ -210,7 +212,7 @@ static void store_ban_changes(const struct cli *cli, const struct ban_request *r
 		  "the store keeps the evicted bans" },
 	};
 
-	store_changes(cli, changes, sizeof(changes) / sizeof(changes[0]));
+	store_changes(cli, changes, ARRAY_SIZE(changes));
 }
 
 static int run_ban(struct cli *cli, int argc, char **argv)
@@ -508,7 +510,7 @@ static int run_list(struct cli *cli, int argc, char **argv)
 	    bans_allow_list(&maps, &allowed, &allow_count, why))
 		status = cli_fail("%s", why);
 	pins_close(&maps);
-	now_ns = ban_clock_now_ns();
+	now_ns = clock_now_ns();
 	if (!status && cli->json)
 		cli_print_json(lists_json(bans, ban_count, allowed, allow_count, now_ns));
 	else if (!status)

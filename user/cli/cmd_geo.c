@@ -17,7 +17,7 @@
 
 static double elapsed_ms(uint64_t since_ns)
 {
-	return (double)(ban_clock_now_ns() - since_ns) / 1e6;
+	return (double)(clock_now_ns() - since_ns) / 1e6;
 }
 
 /* Parses country codes into slots; prints the valid codes after an unknown one. */
@@ -116,7 +116,7 @@ static int geo_load(struct cli *cli, int argc, char **argv)
 	char why[ERRMSG_LEN];
 	struct geo_db db;
 	struct maps maps;
-	uint64_t start = ban_clock_now_ns();
+	uint64_t start = clock_now_ns();
 	double parse_ms;
 	int opt, lock_fd, status;
 
@@ -136,7 +136,7 @@ static int geo_load(struct cli *cli, int argc, char **argv)
 	parse_ms = elapsed_ms(start);
 	status = cli_open_for_write(cli, &maps, &lock_fd);
 	if (!status) {
-		start = ban_clock_now_ns();
+		start = clock_now_ns();
 		status = install_and_store(cli, &maps, &db, &installed);
 		cli_close(&maps, lock_fd);
 	}

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 #include "cli/cli.h"
+#include "lib/clock.h"
 #include "lib/duration.h"
 #include "bans/store.h"
 
@@ -180,7 +181,7 @@ static int run_history(struct cli *cli, int argc, char **argv)
 		{ 0 },
 	};
 	struct store_history_query query = { .limit = DEFAULT_LIMIT };
-	struct history_output out = { .now = (int64_t)time(NULL) };
+	struct history_output out = { .now = clock_wall_s() };
 	char why[ERRMSG_LEN];
 	struct store *store;
 	uint64_t seconds;

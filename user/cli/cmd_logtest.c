@@ -6,20 +6,13 @@
 #include <string.h>
 #include <time.h>
 #include "lib/cidr.h"
+#include "lib/clock.h"
 #include "cli/cli.h"
 #include "detect/parser.h"
 
 struct tally {
 	unsigned long long failures, successes, attempts;
 };
-
-static double now_seconds(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 /*
  * A JSON string, as jansson's JSON_ENSURE_ASCII writes it. The parsers hand
@@ -153,7 +146,7 @@ static int run_logtest(struct cli *cli, int argc, char **argv)
 		return cli_fail("out of memory");
 	}
 
-	started = now_seconds();
+	started = (double)clock_now_ns() / 1e9;
 	while ((len = getline(&line, &cap, in)) > 0) {
 		lines++;
 		if (parser_line(parser, line, (size_t)len, &record) != 1)
@@ -165,7 +158,7 @@ static int run_logtest(struct cli *cli, int argc, char **argv)
 	}
 	if (ferror(in))
 		status = cli_fail("reading %s: %s", argv[optind], strerror(errno));
-	seconds = now_seconds() - started;
+	seconds = (double)clock_now_ns() / 1e9 - started;
 
 	sources = json_object();
 	for (int s = LOG_SOURCE_DOVECOT; s < LOG_SOURCE_COUNT; s++)

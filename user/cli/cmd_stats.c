@@ -67,7 +67,7 @@ static int watch(struct cli *cli, const struct maps *maps, unsigned int interval
 {
 	struct verdict_totals before, now;
 	char why[ERRMSG_LEN];
-	uint64_t then_ns = ban_clock_now_ns();
+	uint64_t then_ns = clock_now_ns();
 
 	if (stats_read(maps, &before, why))
 		return cli_fail("%s", why);
@@ -82,7 +82,7 @@ static int watch(struct cli *cli, const struct maps *maps, unsigned int interval
 			break;
 		if (stats_read(maps, &now, why))
 			return cli_fail("%s", why);
-		now_ns = ban_clock_now_ns();
+		now_ns = clock_now_ns();
 		seconds = (double)(now_ns - then_ns) / NSEC_PER_SEC;
 		if (cli->json)
 			cli_print_json(rates_json(&now, &before, seconds));

@@ -10,6 +10,7 @@
 #include "lib/paths.h"
 
 #include "version.h" /* XDPBAN_VERSION, made by the Makefile */
+#include "lib/util.h"
 
 static const struct command *const commands[] = {
 	&cmd_attach, &cmd_detach,  &cmd_status,	 &cmd_stats,   &cmd_ban,   &cmd_unban,
@@ -17,7 +18,7 @@ static const struct command *const commands[] = {
 	&cmd_event,  &cmd_history, &cmd_run,	 &cmd_logtest,
 };
 
-#define COMMAND_COUNT (sizeof(commands) / sizeof(commands[0]))
+#define COMMAND_COUNT ARRAY_SIZE(commands)
 
 static bool verbose;
 

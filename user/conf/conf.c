@@ -16,6 +16,7 @@
 #include "lib/cidr.h"
 #include "lib/duration.h"
 #include "detect/rules.h"
+#include "lib/util.h"
 
 /*
  * Debian's libinih is built without INI_HANDLER_LINENO and without the
@@ -125,29 +126,22 @@ static const struct key_spec source_keys[] = {
 	{ "enabled", V_BOOL, SOURCE(enabled) },
 };
 
-#define COUNT(a)	  (sizeof(a) / sizeof((a)[0]))
-#define DAEMON_KEY_COUNT  COUNT(daemon_keys)
-#define RULES_KEY_COUNT	  COUNT(rules_keys)
-#define SOURCE_KEY_COUNT  COUNT(source_keys)
-#define POLICY_KEY_COUNT  COUNT(policy_keys)
-#define FLEET_KEY_COUNT	  COUNT(fleet_keys)
-#define DNSBL_KEY_COUNT	  COUNT(dnsbl_keys)
+#define DAEMON_KEY_COUNT  ARRAY_SIZE(daemon_keys)
+#define RULES_KEY_COUNT	  ARRAY_SIZE(rules_keys)
+#define SOURCE_KEY_COUNT  ARRAY_SIZE(source_keys)
+#define POLICY_KEY_COUNT  ARRAY_SIZE(policy_keys)
+#define FLEET_KEY_COUNT	  ARRAY_SIZE(fleet_keys)
+#define DNSBL_KEY_COUNT	  ARRAY_SIZE(dnsbl_keys)
 #define CONF_MAX_SOURCES  256
 #define CONF_MAX_ALLOW	  ALLOW_CIDR_CAPACITY
 #define SOURCE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 #define LEADING_SPACE	  " \t\r\n"
 
-static const char *const log_level_names[] = { "error", "warning", "info", "debug" };
 static const char *const source_type_names[] = { "auto", "dovecot", "postfix", "sshd" };
 
 const char *conf_source_type_name(enum conf_source_type type)
 {
-	return (unsigned int)type < COUNT(source_type_names) ? source_type_names[type] : "?";
-}
-
-const char *conf_log_level_name(enum conf_log_level level)
-{
-	return (unsigned int)level < COUNT(log_level_names) ? log_level_names[level] : "?";
+	return (unsigned int)type < ARRAY_SIZE(source_type_names) ? source_type_names[type] : "?";
 }
 
 enum section_id { SEC_NONE, SEC_DAEMON, SEC_RULES, SEC_POLICY, SEC_SOURCE, SEC_FLEET, SEC_DNSBL };
@@ -220,7 +214,7 @@ static struct xdpban_conf *new_conf(void)
 	conf->daemon.sweep_interval = 10;
 	conf->daemon.snapshot_interval = 300;
 	conf->daemon.history_keep = 90 * DAY;
-	conf->daemon.log_level = CONF_LOG_INFO;
+	conf->daemon.log_level = LOG_LEVEL_INFO;
 	copy_text(conf->daemon.metrics_listen, CONF_POLICY_TEXT_LEN, "off");
 	copy_text(conf->policy.listen, CONF_POLICY_TEXT_LEN, "127.0.0.1:8643");
 	copy_text(conf->policy.api_header, CONF_POLICY_TEXT_LEN, "X-API-Key");
@@ -468,7 +462,7 @@ static int parse_bool(struct parse_ctx *ctx, const struct key_spec *spec, const 
 	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
 
-	for (size_t i = 0; i < COUNT(yes); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(yes); i++) {
 		if (strcasecmp(value, yes[i]) == 0) {
 			*out = true;
 			return 0;
@@ -753,13 +747,12 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 	case V_BOOL:
 		return parse_bool(ctx, spec, value, (bool *)field);
 	case V_LOG_LEVEL:
-		err =
-		    parse_name(ctx, spec, value, log_level_names, COUNT(log_level_names), &choice);
+		err = parse_name(ctx, spec, value, log_level_names, LOG_LEVELS, &choice);
 		if (!err)
-			*(enum conf_log_level *)field = (enum conf_log_level)choice;
+			*(enum log_level *)field = (enum log_level)choice;
 		return err;
 	case V_SOURCE_TYPE:
-		err = parse_name(ctx, spec, value, source_type_names, COUNT(source_type_names),
+		err = parse_name(ctx, spec, value, source_type_names, ARRAY_SIZE(source_type_names),
 				 &choice);
 		if (!err)
 			*(enum conf_source_type *)field = (enum conf_source_type)choice;
@@ -786,7 +779,7 @@ static size_t distance(const char *a, const char *b)
 {
 	size_t row[64], la = strlen(a), lb = strlen(b);
 
-	if (la >= COUNT(row) || lb >= COUNT(row))
+	if (la >= ARRAY_SIZE(row) || lb >= ARRAY_SIZE(row))
 		return SIZE_MAX;
 	for (size_t j = 0; j <= lb; j++)
 		row[j] = j;
@@ -821,7 +814,7 @@ static int unknown_key(struct parse_ctx *ctx, const char *section, const char *n
 	char list[200] = "";
 	size_t used = 0, best = SIZE_MAX, closest = 0;
 
-	for (size_t i = 0; i < COUNT(fail2ban_names); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(fail2ban_names); i++) {
 		if (strcmp(name, fail2ban_names[i][0]) == 0)
 			return fail(ctx, -EINVAL,
 				    "unknown key '%s' in [%s]; fail2ban's %s is xdpban's '%s'%s",
@@ -1061,7 +1054,7 @@ static void format_exact(uint64_t seconds, char buf[DURATION_TEXT_LEN])
 		snprintf(buf, DURATION_TEXT_LEN, "off");
 		return;
 	}
-	for (size_t i = 0; i < COUNT(units); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		uint64_t count = seconds / units[i].seconds;
 
 		if (count == 0)
@@ -1110,7 +1103,7 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 			break;
 		case V_LOG_LEVEL:
 			fprintf(out, "%s = %s\n", keys[i].name,
-				conf_log_level_name(*(const enum conf_log_level *)field));
+				log_level_name(*(const enum log_level *)field));
 			break;
 		case V_SOURCE_TYPE:
 			fprintf(out, "%s = %s\n", keys[i].name,

@@ -17,18 +17,12 @@
 #include <stdio.h>
 #include <sys/types.h>
 #include "lib/errmsg.h"
+#include "lib/log.h"
 #include "xdpban_maps.h"
 
 #define CONF_DEFAULT_SOURCE "mail" /* the source used when the file names none */
 #define CONF_NAME_LEN	    64	   /* source and group names */
 #define CONF_IFNAMES_LEN    256	   /* [daemon] interfaces */
-
-enum conf_log_level {
-	CONF_LOG_ERROR,
-	CONF_LOG_WARNING,
-	CONF_LOG_INFO, /* default: one line per decision (ban, unban, block, expiry) */
-	CONF_LOG_DEBUG,
-};
 
 enum conf_source_type {
 	CONF_SOURCE_AUTO, /* default: every parser, per line */
@@ -85,7 +79,7 @@ struct conf_daemon {
 	uint64_t sweep_interval;	   /* seconds between expired-entry sweeps */
 	uint64_t snapshot_interval;	   /* seconds between state snapshots */
 	uint64_t history_keep;		   /* lifted bans and blocks older than this are pruned */
-	enum conf_log_level log_level;
+	enum log_level log_level;
 	char interfaces[CONF_IFNAMES_LEN]; /* kept attached (re-attached): names, space-separated */
 	char metrics_listen[CONF_POLICY_TEXT_LEN]; /* /metrics on its own "ADDR:PORT", or "off" */
 };
@@ -159,6 +153,5 @@ const char *conf_redis_unix_path(const char *redis);
 int conf_listen_split(const char *value, char host[CONF_POLICY_TEXT_LEN], unsigned int *port);
 
 const char *conf_source_type_name(enum conf_source_type type);
-const char *conf_log_level_name(enum conf_log_level level);
 
 #endif

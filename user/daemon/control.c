@@ -81,7 +81,7 @@ static void serve_control(void *ctx, uint32_t events)
 		if (ctl_peer_allowed(conn, d->conf->daemon.control_group,
 				     d->conf->daemon.control_gid, why)) {
 			d->counters.control_refused++;
-			daemon_say(d, CONF_LOG_WARNING, "control socket: %s", why);
+			log_say(LOG_LEVEL_WARNING, "control socket: %s", why);
 			reply = json_pack("{s:b, s:s}", "ok", 0, "error", "permission denied");
 			/* Read, not obeyed: a peer whose request is unread may miss the answer. */
 			ctl_read_request(conn, &request, why);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "daemon/counters.h"
+#include "lib/util.h"
 
 #include <string.h>
 
@@ -45,7 +46,7 @@ const struct counter_def counter_table[] = {
 	  "Detaches from interfaces taken out of the config that failed.", LINKS(detach_failures) },
 };
 
-const size_t counter_table_len = sizeof(counter_table) / sizeof(counter_table[0]);
+const size_t counter_table_len = ARRAY_SIZE(counter_table);
 
 uint64_t counter_value(const struct counter_readings *readings, const struct counter_def *def)
 {

@@ -21,8 +21,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <string.h>
-#include <time.h>
 #include "daemon/counters.h"
+#include "lib/clock.h"
 #include "daemon/daemon.h"
 #include "bans/bans.h"
 #include "bans/protected.h"
@@ -121,9 +121,6 @@ struct daemon {
 	struct daemon_counters counters;
 };
 
-void daemon_say(const struct daemon *d, enum conf_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* The counters of every part, taken now, for counter_table. */
 void daemon_read_counters(const struct daemon *d, struct counter_readings *out);
 
@@ -131,11 +128,6 @@ void daemon_read_counters(const struct daemon *d, struct counter_readings *out);
 static inline bool is_off(const char *setting)
 {
 	return strcmp(setting, "off") == 0;
-}
-
-static inline int64_t wall_now(void)
-{
-	return (int64_t)time(NULL);
 }
 
 /* decide.c */

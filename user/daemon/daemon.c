@@ -3,7 +3,6 @@
 
 #include <errno.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,20 +11,6 @@
 #include <unistd.h>
 #include "kernel/link.h"
 #include "lib/privs.h"
-
-void daemon_say(const struct daemon *d, enum conf_log_level level, const char *fmt, ...)
-{
-	static const char *const names[] = { "error", "warning", "info", "debug" };
-	va_list args;
-
-	if (level > d->conf->daemon.log_level)
-		return;
-	fprintf(stderr, "xdpban[%s]: ", names[level]);
-	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
-	va_end(args);
-	fputc('\n', stderr);
-}
 
 void daemon_read_counters(const struct daemon *d, struct counter_readings *out)
 {
@@ -53,11 +38,10 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 		return -EINVAL;
 	if (store_open(conf->state_dir, true, &d->store, why)) {
 		/* Enforcement does not need the store: say so once and go on. */
-		daemon_say(d, CONF_LOG_ERROR, "%s; bans will not survive a reboot", why);
+		log_say(LOG_LEVEL_ERROR, "%s; bans will not survive a reboot", why);
 		d->store = NULL;
 	} else if (store_checkpoint_in_background(d->store, why)) {
-		daemon_say(d, CONF_LOG_WARNING, "store: %s; checkpoints stay in the event loop",
-			   why);
+		log_say(LOG_LEVEL_WARNING, "store: %s; checkpoints stay in the event loop", why);
 	}
 	d->recent = calloc(RECENT_FAILURES, sizeof(*d->recent));
 	d->echo = echo_filter_new(ECHO_ADDRESSES);
@@ -66,11 +50,9 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 		return -ENOMEM;
 	}
 	if (decide_collect_own(d, why))
-		daemon_say(d, CONF_LOG_WARNING, "%s", why);
+		log_say(LOG_LEVEL_WARNING, "%s", why);
 	return 0;
 }
-
-static void on_ifwatch_report(void *ctx, bool failed, const char *message);
 
 /* SIGHUP: a new config, applied only if it is whole; the rules keep their state if unchanged. */
 static void reload(struct daemon *d)
@@ -80,17 +62,17 @@ static void reload(struct daemon *d)
 	char why[ERRMSG_LEN];
 
 	if (conf_load(d->conf_path, &conf, why)) {
-		daemon_say(d, CONF_LOG_ERROR, "reload refused, keeping the running config: %s",
-			   why);
+		log_say(LOG_LEVEL_ERROR, "reload refused, keeping the running config: %s", why);
 		return;
 	}
 	daemon_apply_overrides(d->overrides, conf);
 	restore_rules_config(&conf->rules, &cfg);
 	sources_close(d);
 	d->conf = conf;
+	log_set_level(conf->daemon.log_level);
 	conf_free(was);
 	if (http_open(d, why))
-		daemon_say(d, CONF_LOG_ERROR, "reload: %s; that server stays where it was", why);
+		log_say(LOG_LEVEL_ERROR, "reload: %s; that server stays where it was", why);
 	if (memcmp(&cfg, &d->rules_cfg, sizeof(cfg)) != 0) {
 		struct rules *rules = rules_new(&cfg, why);
 
@@ -100,17 +82,17 @@ static void reload(struct daemon *d)
 			d->rules_cfg = cfg;
 			restore_rules(d);
 		} else {
-			daemon_say(d, CONF_LOG_ERROR, "new rules refused: %s", why);
+			log_say(LOG_LEVEL_ERROR, "new rules refused: %s", why);
 		}
 	}
 	if (sources_open(d, why))
-		daemon_say(d, CONF_LOG_ERROR, "reload: %s", why);
+		log_say(LOG_LEVEL_ERROR, "reload: %s", why);
 	/* Without the watch, no interface was attached from the config: none to take away. */
 	if (d->ifwatch.fd >= 0) {
-		ifwatch_configure(&d->ifwatch, d->conf->daemon.interfaces, on_ifwatch_report, d);
-		ifwatch_ensure(&d->ifwatch, on_ifwatch_report, d);
+		ifwatch_configure(&d->ifwatch, d->conf->daemon.interfaces);
+		ifwatch_ensure(&d->ifwatch);
 	}
-	daemon_say(d, CONF_LOG_INFO, "reloaded %s", d->conf_path);
+	log_say(LOG_LEVEL_INFO, "reloaded %s", d->conf_path);
 }
 
 static void on_signal(void *ctx, uint32_t events)
@@ -166,19 +148,14 @@ static int open_loop(struct daemon *d, char why[ERRMSG_LEN])
 
 /* ---- interfaces and privileges ---- */
 
-static void on_ifwatch_report(void *ctx, bool failed, const char *message)
-{
-	daemon_say(ctx, failed ? CONF_LOG_ERROR : CONF_LOG_INFO, "%s", message);
-}
-
 static void on_links(void *ctx, uint32_t events)
 {
 	struct daemon *d = ctx;
 	char why[ERRMSG_LEN];
 
 	(void)events;
-	if (ifwatch_handle(&d->ifwatch, on_ifwatch_report, d) && decide_collect_own(d, why))
-		daemon_say(d, CONF_LOG_WARNING, "%s", why);
+	if (ifwatch_handle(&d->ifwatch) && decide_collect_own(d, why))
+		log_say(LOG_LEVEL_WARNING, "%s", why);
 }
 
 /* Attaches to [daemon] interfaces, then watches them and those xdpban is on. */
@@ -192,24 +169,24 @@ static void open_ifwatch(struct daemon *d)
 		err = loop_watch(&d->loop, d->ifwatch.fd, EPOLLIN, on_links, d, "interface watch",
 				 why);
 	if (err) {
-		daemon_say(d, CONF_LOG_ERROR,
-			   "%s; an interface deleted and created again stays without xdpban until "
-			   "'xdpban attach'",
-			   why);
+		log_say(LOG_LEVEL_ERROR,
+			"%s; an interface deleted and created again stays without xdpban until "
+			"'xdpban attach'",
+			why);
 		return;
 	}
-	ifwatch_ensure(&d->ifwatch, on_ifwatch_report, d);
+	ifwatch_ensure(&d->ifwatch);
 }
 
 /* Everything that needs more than map access and re-attaching is done by now. */
-static void drop_privileges(struct daemon *d)
+static void drop_privileges(void)
 {
 	char why[ERRMSG_LEN];
 
 	if (privs_drop(why))
-		daemon_say(d, CONF_LOG_ERROR, "%s; running with every capability", why);
+		log_say(LOG_LEVEL_ERROR, "%s; running with every capability", why);
 	else
-		daemon_say(d, CONF_LOG_DEBUG, "capabilities dropped to %s", PRIVS_KEPT_NAMES);
+		log_say(LOG_LEVEL_DEBUG, "capabilities dropped to %s", PRIVS_KEPT_NAMES);
 }
 
 void daemon_apply_overrides(const struct daemon_overrides *overrides, struct xdpban_conf *conf)
@@ -238,23 +215,24 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	char why[ERRMSG_LEN];
 	int status = EXIT_FAILURE;
 
+	log_set_level(conf->daemon.log_level);
 	pins_init(&d.maps);
 	if (open_state(&d, why) || open_loop(&d, why) || http_open(&d, why) ||
 	    sources_open(&d, why)) {
-		daemon_say(&d, CONF_LOG_ERROR, "%s", why);
+		log_say(LOG_LEVEL_ERROR, "%s", why);
 		goto out;
 	}
 	restore_from_store(&d);
 	tick_sweep(&d); /* also counts the bans for /metrics */
 	peers_open(&d);
 	open_ifwatch(&d);
-	drop_privileges(&d);
-	d.last_sweep_ns = ban_clock_now_ns();
-	daemon_say(&d, CONF_LOG_INFO, "running: %zu sources, control socket %s", d.source_count,
-		   conf->daemon.control_socket);
+	drop_privileges();
+	d.last_sweep_ns = clock_now_ns();
+	log_say(LOG_LEVEL_INFO, "running: %zu sources, control socket %s", d.source_count,
+		conf->daemon.control_socket);
 	sources_poll(&d);
 	loop_run(&d.loop);
-	daemon_say(&d, CONF_LOG_INFO, "stopping; the XDP program and every ban stay in place");
+	log_say(LOG_LEVEL_INFO, "stopping; the XDP program and every ban stay in place");
 	status = EXIT_SUCCESS;
 out:
 	peers_close(&d);

@@ -9,6 +9,7 @@
 #include "lib/cidr.h"
 #include "lib/duration.h"
 #include "lib/paths.h"
+#include "lib/util.h"
 
 /* ---- who is never banned ---- */
 
@@ -46,7 +47,7 @@ bool decide_allowlisted(const struct daemon *d, const struct addr_key *ip)
 /* A full CIDR map made room: each ban that went is logged, counted and closed in the store. */
 static void record_evictions(struct daemon *d, const struct ban_evictions *evicted)
 {
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 	char prefix[CIDR_TEXT_LEN], left[DURATION_TEXT_LEN], why[ERRMSG_LEN];
 
 	for (size_t i = 0; i < evicted->count; i++) {
@@ -54,14 +55,14 @@ static void record_evictions(struct daemon *d, const struct ban_evictions *evict
 
 		cidr_format(&ban->key, prefix);
 		duration_format(ban_seconds_left(&ban->entry, now_ns), left);
-		daemon_say(
-		    d, CONF_LOG_WARNING,
+		log_say(
+		    LOG_LEVEL_WARNING,
 		    "the CIDR ban map is full: evicted %s, the ban closest to its end (%s left)",
 		    prefix, left);
 		d->counters.ban_evictions++;
 		if (d->store &&
-		    store_lift_bans(d->store, &ban->key, 1, wall_now(), "evicted", NULL, why))
-			daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+		    store_lift_bans(d->store, &ban->key, 1, clock_wall_s(), "evicted", NULL, why))
+			log_say(LOG_LEVEL_WARNING, "store: %s", why);
 	}
 }
 
@@ -71,7 +72,7 @@ void decide_record_bans(struct daemon *d, const struct store_ban *rows, size_t c
 	char why[ERRMSG_LEN];
 
 	if (d->store && store_record_bans(d->store, rows, count, now, why))
-		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+		log_say(LOG_LEVEL_WARNING, "store: %s", why);
 }
 
 /* *outlasted: a ban in force already ends later (bans_outlasted); nothing is changed. */
@@ -85,7 +86,7 @@ static int apply_ban(struct daemon *d, const struct rules_decision *decision, co
 
 	if (lock < 0)
 		return lock;
-	*outlasted = bans_outlasted(&d->maps, &request, ban_clock_now_ns());
+	*outlasted = bans_outlasted(&d->maps, &request, clock_now_ns());
 	if (*outlasted) {
 		close(lock);
 		return 0;
@@ -95,7 +96,7 @@ static int apply_ban(struct daemon *d, const struct rules_decision *decision, co
 	record_evictions(d, &evicted);
 	ban_evictions_free(&evicted);
 	if (!err && d->store) {
-		int64_t now = wall_now();
+		int64_t now = clock_wall_s();
 		struct store_ban row = {
 			.key = decision->ip_key,
 			.first_event = now - (int64_t)d->rules_cfg.ip_window_s,
@@ -121,7 +122,7 @@ static void remember_failure(struct daemon *d, const struct auth_event *event)
 	slot = &d->recent[d->recent_next++ % RECENT_FAILURES];
 	snprintf(slot->user, sizeof(slot->user), "%s", event->user);
 	slot->ip = event->ip;
-	slot->at_ns = ban_clock_now_ns();
+	slot->at_ns = clock_now_ns();
 }
 
 /*
@@ -130,7 +131,7 @@ static void remember_failure(struct daemon *d, const struct auth_event *event)
  */
 static void block_addresses(const struct daemon *d, const char *account, char *out, size_t len)
 {
-	uint64_t since = ban_clock_now_ns() - d->rules_cfg.account_window_s * NSEC_PER_SEC;
+	uint64_t since = clock_now_ns() - d->rules_cfg.account_window_s * NSEC_PER_SEC;
 	struct lpm_key seen[RULES_MAX_DISTINCT_IPS * 4];
 	size_t count = 0, used = 0;
 
@@ -141,7 +142,7 @@ static void block_addresses(const struct daemon *d, const char *account, char *o
 		struct lpm_key host;
 		bool known = false;
 
-		if (count == sizeof(seen) / sizeof(seen[0]))
+		if (count == ARRAY_SIZE(seen))
 			break;
 		if (!f->at_ns || f->at_ns < since || strcasecmp(f->user, account) != 0)
 			continue;
@@ -160,7 +161,7 @@ static void block_addresses(const struct daemon *d, const char *account, char *o
 static void record_block(struct daemon *d, const struct rules_decision *decision,
 			 const char *source)
 {
-	int64_t now = wall_now();
+	int64_t now = clock_wall_s();
 	uint64_t seconds = d->rules_cfg.account_block_s;
 	struct store_block row = {
 		.count = decision->account_failures,
@@ -170,11 +171,11 @@ static void record_block(struct daemon *d, const struct rules_decision *decision
 	char why[ERRMSG_LEN], length[DURATION_TEXT_LEN];
 
 	duration_format(seconds, length);
-	daemon_say(d, CONF_LOG_INFO,
-		   "block account %s for %s: %u failures from %u or more addresses "
-		   "(source %s)",
-		   decision->account, length, decision->account_failures,
-		   d->rules_cfg.account_min_ips, source);
+	log_say(LOG_LEVEL_INFO,
+		"block account %s for %s: %u failures from %u or more addresses "
+		"(source %s)",
+		decision->account, length, decision->account_failures, d->rules_cfg.account_min_ips,
+		source);
 	d->counters.blocks++;
 	if (!d->store)
 		return;
@@ -182,7 +183,7 @@ static void record_block(struct daemon *d, const struct rules_decision *decision
 	snprintf(row.source, sizeof(row.source), "%s", source);
 	block_addresses(d, decision->account, row.ips, sizeof(row.ips));
 	if (store_record_block(d->store, &row, now, why))
-		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+		log_say(LOG_LEVEL_WARNING, "store: %s", why);
 }
 
 /* ---- the self-lockout guard ---- */
@@ -231,7 +232,7 @@ static bool ssh_operator_within(struct daemon *d, const struct lpm_key *prefix,
 	found = false;
 	protected_ssh_ports_read(XDPBAN_SSHD_CONFIG, &ports);
 	if (protected_add_ssh_peers(&peers, &ports, why))
-		daemon_say(d, CONF_LOG_WARNING, "self-lockout guard: %s", why);
+		log_say(LOG_LEVEL_WARNING, "self-lockout guard: %s", why);
 	for (size_t i = 0; i < peers.count && !found; i++) {
 		found = cidr_contains(prefix, &peers.items[i].key) &&
 			logged_in_over_ssh(d, &peers.items[i].key);
@@ -256,17 +257,15 @@ static bool guard_ban(struct daemon *d, const struct auth_event *event,
 	cidr_format(&decision->ip_key, prefix);
 	if (own && d->conf->rules.allow_own_addresses) {
 		protected_describe(own, victim);
-		daemon_say(d, CONF_LOG_WARNING,
-			   "ban of %s narrowed to the failing address: it covers %s", prefix,
-			   victim);
+		log_say(LOG_LEVEL_WARNING,
+			"ban of %s narrowed to the failing address: it covers %s", prefix, victim);
 		cidr_from_addr_key(&decision->ip_key, &event->ip);
 		cidr_format(&decision->ip_key, prefix);
 	}
 	if (!ssh_operator_within(d, &decision->ip_key, victim))
 		return true;
 	d->counters.refused_lockout++;
-	daemon_say(d, CONF_LOG_WARNING, "not banning %s: it covers %s that logged in", prefix,
-		   victim);
+	log_say(LOG_LEVEL_WARNING, "not banning %s: it covers %s that logged in", prefix, victim);
 	return false;
 }
 
@@ -304,7 +303,7 @@ void decide_event(struct daemon *d, const struct auth_event *event, const char *
 	}
 	remember_failure(d, event);
 	remember_ssh_login(d, event);
-	rules_feed(d->rules, event, ban_clock_now_ns(), &decision);
+	rules_feed(d->rules, event, clock_now_ns(), &decision);
 	if (d->fleet)
 		fleet_report(d->fleet, event, &decision);
 	if (decision.block_started)
@@ -322,21 +321,21 @@ void decide_event(struct daemon *d, const struct auth_event *event, const char *
 	duration_format(decision.ban_seconds, length);
 	if (apply_ban(d, &decision, source, &outlasted, why)) {
 		d->counters.apply_errors++;
-		daemon_say(d, CONF_LOG_ERROR, "cannot ban %s: %s", prefix, why);
+		log_say(LOG_LEVEL_ERROR, "cannot ban %s: %s", prefix, why);
 		errmsg(result, "cannot ban %s: %s", prefix, why);
 		return;
 	}
 	if (outlasted) {
-		daemon_say(d, CONF_LOG_INFO,
-			   "not banning %s for %s: a ban of it in force ends later (source %s)",
-			   prefix, length, source);
+		log_say(LOG_LEVEL_INFO,
+			"not banning %s for %s: a ban of it in force ends later (source %s)",
+			prefix, length, source);
 		errmsg(result, "%s stays banned: its ban ends later than %s from now", prefix,
 		       length);
 		return;
 	}
 	d->counters.bans++;
-	daemon_say(d, CONF_LOG_INFO, "ban %s for %s: %u failures in %u s (source %s%s)", prefix,
-		   length, d->rules_cfg.ip_threshold, d->rules_cfg.ip_window_s, source,
-		   decision.repeat ? ", repeat offender" : "");
+	log_say(LOG_LEVEL_INFO, "ban %s for %s: %u failures in %u s (source %s%s)", prefix, length,
+		d->rules_cfg.ip_threshold, d->rules_cfg.ip_window_s, source,
+		decision.repeat ? ", repeat offender" : "");
 	errmsg(result, "banned %s for %s", prefix, length);
 }

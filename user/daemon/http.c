@@ -18,7 +18,7 @@ static bool policy_account_blocked(void *ctx, const char *login, uint64_t *deadl
 {
 	const struct daemon *d = ctx;
 
-	return rules_account_blocked(d->rules, login, ban_clock_now_ns(), deadline_ns);
+	return rules_account_blocked(d->rules, login, clock_now_ns(), deadline_ns);
 }
 
 /*
@@ -42,7 +42,7 @@ static bool policy_ip_banned(void *ctx, const struct addr_key *ip)
  */
 static void log_refusal(struct daemon *d, const struct policy_result *result)
 {
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 	char reason[ERRMSG_LEN];
 
 	if (d->refusal_logged_ns && now_ns - d->refusal_logged_ns < NSEC_PER_SEC) {
@@ -51,12 +51,11 @@ static void log_refusal(struct daemon *d, const struct policy_result *result)
 	}
 	text_copy_clean(reason, sizeof(reason), result->reason, strlen(result->reason));
 	if (d->refusals_unlogged)
-		daemon_say(d, CONF_LOG_WARNING,
-			   "policy: refused (%u): %s (and %lu more since the last such line)",
-			   result->http_status, reason, d->refusals_unlogged);
+		log_say(LOG_LEVEL_WARNING,
+			"policy: refused (%u): %s (and %lu more since the last such line)",
+			result->http_status, reason, d->refusals_unlogged);
 	else
-		daemon_say(d, CONF_LOG_WARNING, "policy: refused (%u): %s", result->http_status,
-			   reason);
+		log_say(LOG_LEVEL_WARNING, "policy: refused (%u): %s", result->http_status, reason);
 	d->refusal_logged_ns = now_ns;
 	d->refusals_unlogged = 0;
 }
@@ -70,7 +69,7 @@ static void policy_result(void *ctx, const struct policy_result *result)
 		log_refusal(d, result);
 	/* A failure report, or our own rejection's: Dovecot logs both as failures. */
 	if (result->verdict == POLICY_REPORTED && result->event.outcome == AUTH_FAIL &&
-	    echo_filter_from_policy(d->echo, &result->event.ip, ban_clock_now_ns())) {
+	    echo_filter_from_policy(d->echo, &result->event.ip, clock_now_ns())) {
 		d->counters.log_echoes++;
 		return;
 	}
@@ -78,7 +77,7 @@ static void policy_result(void *ctx, const struct policy_result *result)
 		return;
 	d->counters.policy_events++;
 	decide_event(d, &result->event, POLICY_SOURCE_NAME, text);
-	daemon_say(d, CONF_LOG_DEBUG, "policy: %s", text);
+	log_say(LOG_LEVEL_DEBUG, "policy: %s", text);
 }
 
 /* ---- /metrics ---- */
@@ -98,7 +97,7 @@ static char *metrics_page(void *ctx, size_t *len)
 	snap->have_xdp = !stats_read(&d->maps, &snap->verdicts, why) &&
 			 !geo_read_states(&d->maps, snap->countries, why);
 	if (!snap->have_xdp)
-		daemon_say(d, CONF_LOG_WARNING, "metrics: %s", why);
+		log_say(LOG_LEVEL_WARNING, "metrics: %s", why);
 	snap->have_ban_count = d->ban_counted_at != 0;
 	snap->bans_address = d->ban_count.live_addr;
 	snap->bans_cidr = d->ban_count.live_cidr;
@@ -177,7 +176,7 @@ static int serve_http(struct daemon *d, struct http_server **slot,
 			http_server_free(http);
 			return err;
 		}
-		daemon_say(d, CONF_LOG_INFO, "%s on http://%s/", what, listen);
+		log_say(LOG_LEVEL_INFO, "%s on http://%s/", what, listen);
 	}
 	stop_server(d, slot);
 	*slot = http;

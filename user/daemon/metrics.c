@@ -4,6 +4,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include "geo/country.h"
+#include "lib/util.h"
 
 static const char *const policy_answer_names[POLICY_VERDICTS] = {
 	[POLICY_ACCEPT] = "accept",
@@ -141,8 +142,6 @@ static void labelled_set(FILE *out, const char *name, const char *type, const ch
 		labelled(out, name, label, values[i].label, values[i].value);
 }
 
-#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
-
 static void write_fleet(FILE *out, const struct fleet_counters *c)
 {
 	const struct label_value remote[] = { { "ban", c->remote_bans },
@@ -158,13 +157,13 @@ static void write_fleet(FILE *out, const struct fleet_counters *c)
 	       "1 while connected to Redis and in step with the fleet.", c->synced);
 	labelled_set(out, "xdpban_fleet_remote_total", "counter",
 		     "Bans, account blocks and operator changes applied from other nodes.", "kind",
-		     remote, ARRAY_LEN(remote));
+		     remote, ARRAY_SIZE(remote));
 	labelled_set(out, "xdpban_fleet_decisions_total", "counter",
 		     "Bans and blocks the fleet-wide counts decided on this node's failures.",
-		     "kind", decided, ARRAY_LEN(decided));
+		     "kind", decided, ARRAY_SIZE(decided));
 	labelled_set(out, "xdpban_fleet_messages_total", "counter",
 		     "Decisions published, failures reported, and those not sent (Redis away).",
-		     "kind", sent, ARRAY_LEN(sent));
+		     "kind", sent, ARRAY_SIZE(sent));
 	single(out, "xdpban_fleet_outages_total", "counter", "Times Redis went away.", c->outages);
 }
 
@@ -176,7 +175,7 @@ static void write_dnsbl(FILE *out, const struct dnsbl_counters *c)
 
 	single(out, "xdpban_dnsbl_lookups_total", "counter", "DNSBL lookups started.", c->lookups);
 	labelled_set(out, "xdpban_dnsbl_answers_total", "counter",
-		     "DNSBL lookups answered, by result.", "result", results, ARRAY_LEN(results));
+		     "DNSBL lookups answered, by result.", "result", results, ARRAY_SIZE(results));
 	single(out, "xdpban_dnsbl_cache_hits_total", "counter",
 	       "Policy checks answered from the DNSBL cache.", c->cache_hits);
 	single(out, "xdpban_dnsbl_skipped_total", "counter",

@@ -10,11 +10,6 @@
 
 /* ---- the fleet (fleet.h) ---- */
 
-static void fleet_log(void *ctx, enum conf_log_level level, const char *message)
-{
-	daemon_say(ctx, level, "%s", message);
-}
-
 /* Other nodes' bans obey this node's allowlist, own addresses and operator's SSH session. */
 static bool fleet_may_ban(void *ctx, const struct lpm_key *prefix)
 {
@@ -30,8 +25,8 @@ static void fleet_unbanned(void *ctx, const struct lpm_key *prefix)
 	struct daemon *d = ctx;
 	char why[ERRMSG_LEN];
 
-	if (d->store && store_lift_bans(d->store, prefix, 1, wall_now(), "unban", NULL, why))
-		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+	if (d->store && store_lift_bans(d->store, prefix, 1, clock_wall_s(), "unban", NULL, why))
+		log_say(LOG_LEVEL_WARNING, "store: %s", why);
 }
 
 /*
@@ -49,8 +44,8 @@ static void fleet_banned(void *ctx, const struct fleet_ban *bans, size_t count)
 		return;
 	rows = calloc(count, sizeof(*rows));
 	if (!rows) {
-		daemon_say(d, CONF_LOG_WARNING, "store: out of memory: %zu fleet bans not recorded",
-			   count);
+		log_say(LOG_LEVEL_WARNING, "store: out of memory: %zu fleet bans not recorded",
+			count);
 		return;
 	}
 	for (size_t i = 0; i < count; i++) {
@@ -61,7 +56,7 @@ static void fleet_banned(void *ctx, const struct fleet_ban *bans, size_t count)
 		snprintf(rows[i].source, sizeof(rows[i].source), "%s",
 			 bans[i].node ? bans[i].node : "redis");
 	}
-	decide_record_bans(d, rows, count, wall_now());
+	decide_record_bans(d, rows, count, clock_wall_s());
 	free(rows);
 }
 
@@ -76,9 +71,9 @@ static void fleet_allowed(void *ctx, const struct lpm_key *prefixes, size_t coun
 	struct daemon *d = ctx;
 	char why[ERRMSG_LEN];
 
-	if (d->store && store_allow_add(d->store, prefixes, count, wall_now(),
+	if (d->store && store_allow_add(d->store, prefixes, count, clock_wall_s(),
 					node ? node : "redis", NULL, why))
-		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+		log_say(LOG_LEVEL_WARNING, "store: %s", why);
 }
 
 /* Another node's operator unallowed prefix: out of the store too, or a restart would put it back.
@@ -89,7 +84,7 @@ static void fleet_unallowed(void *ctx, const struct lpm_key *prefix)
 	char why[ERRMSG_LEN];
 
 	if (d->store && store_allow_remove(d->store, prefix, 1, NULL, why))
-		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+		log_say(LOG_LEVEL_WARNING, "store: %s", why);
 }
 
 static void on_fleet(void *ctx, uint32_t events)
@@ -106,7 +101,6 @@ static void open_fleet(struct daemon *d)
 				       .rules = &d->rules,
 				       .rules_cfg = &d->rules_cfg };
 	struct fleet_hooks hooks = { .ctx = d,
-				     .log = fleet_log,
 				     .may_ban = fleet_may_ban,
 				     .unbanned = fleet_unbanned,
 				     .banned = fleet_banned,
@@ -123,7 +117,7 @@ static void open_fleet(struct daemon *d)
 		d->fleet = NULL;
 	}
 	if (!d->fleet)
-		daemon_say(d, CONF_LOG_ERROR, "%s; deciding alone", why);
+		log_say(LOG_LEVEL_ERROR, "%s; deciding alone", why);
 	else
 		fleet_wait_synced(d->fleet, FLEET_START_WAIT_MS);
 }
@@ -133,7 +127,7 @@ static void open_fleet(struct daemon *d)
 /* Recorded like a rule's ban; no failure led to it (count 0), the zone's listing did. */
 static void record_dnsbl_ban(struct daemon *d, const struct lpm_key *key, const char *zone)
 {
-	int64_t now = wall_now();
+	int64_t now = clock_wall_s();
 	struct store_ban row = { .key = *key, .expires_at = now + (int64_t)d->conf->dnsbl.bantime };
 
 	snprintf(row.reason, sizeof(row.reason), "dnsbl");
@@ -154,19 +148,18 @@ static void dnsbl_listed(void *ctx, const struct addr_key *ip, const char *zone,
 	if (!decide_may_ban(d, &request.key))
 		return;
 	lock = pins_lock(d->conf->daemon.pin_dir, why);
-	if (lock >= 0 && bans_outlasted(&d->maps, &request, ban_clock_now_ns())) {
-		daemon_say(d, CONF_LOG_DEBUG,
-			   "%s is listed in DNSBL %s, and a ban of it ending later is in force",
-			   prefix, zone);
+	if (lock >= 0 && bans_outlasted(&d->maps, &request, clock_now_ns())) {
+		log_say(LOG_LEVEL_DEBUG,
+			"%s is listed in DNSBL %s, and a ban of it ending later is in force",
+			prefix, zone);
 	} else if (lock < 0 || bans_add(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, why)) {
 		d->counters.apply_errors++;
-		daemon_say(d, CONF_LOG_ERROR, "cannot ban %s (listed in %s): %s", prefix, zone,
-			   why);
+		log_say(LOG_LEVEL_ERROR, "cannot ban %s (listed in %s): %s", prefix, zone, why);
 	} else {
 		d->counters.bans++;
 		duration_format(request.seconds, length);
-		daemon_say(d, CONF_LOG_INFO, "ban %s for %s: listed in DNSBL %s (TTL %u s)", prefix,
-			   length, zone, ttl);
+		log_say(LOG_LEVEL_INFO, "ban %s for %s: listed in DNSBL %s (TTL %u s)", prefix,
+			length, zone, ttl);
 		record_dnsbl_ban(d, &request.key, zone);
 	}
 	if (lock >= 0)
@@ -181,7 +174,7 @@ static void on_dnsbl(void *ctx, uint32_t events)
 
 static void open_dnsbl(struct daemon *d)
 {
-	struct dnsbl_hooks hooks = { .ctx = d, .log = fleet_log, .listed = dnsbl_listed };
+	struct dnsbl_hooks hooks = { .ctx = d, .listed = dnsbl_listed };
 	char why[ERRMSG_LEN];
 
 	if (!d->conf->dnsbl.zones[0])
@@ -193,7 +186,7 @@ static void open_dnsbl(struct daemon *d)
 		d->dnsbl = NULL;
 	}
 	if (!d->dnsbl)
-		daemon_say(d, CONF_LOG_ERROR, "%s; no DNSBL lookups", why);
+		log_say(LOG_LEVEL_ERROR, "%s; no DNSBL lookups", why);
 }
 static void publish_zone(struct daemon *d)
 {
@@ -206,7 +199,7 @@ static void publish_zone(struct daemon *d)
 		return;
 	err = zone_publish(&d->zone, &d->maps, why);
 	if (err < 0 && !d->zone_failing)
-		daemon_say(d, CONF_LOG_ERROR, "DNSBL zone: %s", why);
+		log_say(LOG_LEVEL_ERROR, "DNSBL zone: %s", why);
 	d->zone_failing = err < 0;
 }
 

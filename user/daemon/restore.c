@@ -38,9 +38,9 @@ static bool read_live_state(struct daemon *d, struct store_ban **bans, size_t *b
 	*blocks = NULL;
 	if (!d->store)
 		return false;
-	if (store_live_bans(d->store, wall_now(), bans, ban_count, why) ||
-	    store_live_blocks(d->store, wall_now(), blocks, block_count, why)) {
-		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+	if (store_live_bans(d->store, clock_wall_s(), bans, ban_count, why) ||
+	    store_live_blocks(d->store, clock_wall_s(), blocks, block_count, why)) {
+		log_say(LOG_LEVEL_WARNING, "store: %s", why);
 		free(*bans);
 		*bans = NULL;
 		return false;
@@ -59,7 +59,7 @@ static uint64_t restored_deadline_ns(const struct store_ban *ban, uint64_t now_n
 static void teach_rules(struct daemon *d, const struct store_ban *bans, size_t ban_count,
 			const struct store_block *blocks, size_t block_count)
 {
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 
 	for (size_t i = 0; i < ban_count; i++)
 		rules_restore_ban(d->rules, &bans[i].key, restored_deadline_ns(&bans[i], now_ns), 1,
@@ -77,8 +77,7 @@ void restore_rules(struct daemon *d)
 	size_t ban_count = 0, block_count = 0;
 
 	if (!read_live_state(d, &bans, &ban_count, &blocks, &block_count)) {
-		daemon_say(d, CONF_LOG_WARNING,
-			   "new rules start without the account blocks in force");
+		log_say(LOG_LEVEL_WARNING, "new rules start without the account blocks in force");
 		return;
 	}
 	teach_rules(d, bans, ban_count, blocks, block_count);
@@ -96,20 +95,18 @@ static bool restore_allowlist(struct daemon *d)
 	struct reconcile_counts counts;
 	char why[ERRMSG_LEN];
 
-	if (reconcile_allowlist(&d->maps, d->store, wall_now(), &counts, why)) {
-		daemon_say(
-		    d, CONF_LOG_ERROR,
-		    "restoring the allowlist: %s; the store's bans are not restored either, so "
-		    "that none drops an allowlisted address",
-		    why);
+	if (reconcile_allowlist(&d->maps, d->store, clock_wall_s(), &counts, why)) {
+		log_say(LOG_LEVEL_ERROR,
+			"restoring the allowlist: %s; the store's bans are not restored either, so "
+			"that none drops an allowlisted address",
+			why);
 		return false;
 	}
 	if (counts.kept || counts.restored || counts.adopted)
-		daemon_say(
-		    d, CONF_LOG_INFO,
-		    "restored %zu allowlisted prefixes from %s (%zu were still in the kernel), "
-		    "recorded %zu that only the kernel had",
-		    counts.restored, store_path(d->store), counts.kept, counts.adopted);
+		log_say(LOG_LEVEL_INFO,
+			"restored %zu allowlisted prefixes from %s (%zu were still in the kernel), "
+			"recorded %zu that only the kernel had",
+			counts.restored, store_path(d->store), counts.kept, counts.adopted);
 	return true;
 }
 
@@ -120,11 +117,11 @@ static void restore_bans(struct daemon *d, const struct store_ban *bans, size_t 
 	struct reconcile_counts counts;
 	char why[ERRMSG_LEN];
 
-	if (reconcile_bans(&d->maps, d->store, bans, ban_count, wall_now(), &counts, why))
-		daemon_say(d, CONF_LOG_ERROR, "restoring %zu bans: %s", ban_count, why);
+	if (reconcile_bans(&d->maps, d->store, bans, ban_count, clock_wall_s(), &counts, why))
+		log_say(LOG_LEVEL_ERROR, "restoring %zu bans: %s", ban_count, why);
 	else if (ban_count || block_count || counts.adopted)
-		daemon_say(
-		    d, CONF_LOG_INFO,
+		log_say(
+		    LOG_LEVEL_INFO,
 		    "restored %zu bans from %s (%zu were still in the kernel), recorded %zu that "
 		    "only the kernel had; %zu account blocks",
 		    counts.restored, store_path(d->store), counts.kept, counts.adopted,
@@ -149,8 +146,8 @@ void restore_from_store(struct daemon *d)
 	teach_rules(d, bans, ban_count, blocks, block_count);
 	lock = pins_lock(d->conf->daemon.pin_dir, why);
 	if (lock < 0) {
-		daemon_say(d, CONF_LOG_ERROR, "restoring the allowlist and %zu bans: %s", ban_count,
-			   why);
+		log_say(LOG_LEVEL_ERROR, "restoring the allowlist and %zu bans: %s", ban_count,
+			why);
 	} else {
 		if (restore_allowlist(d))
 			restore_bans(d, bans, ban_count, block_count);

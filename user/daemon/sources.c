@@ -29,7 +29,7 @@ static bool absorb_echo(struct daemon *d, struct log_record *record)
 	if (event->outcome != AUTH_FAIL ||
 	    (record->source != LOG_SOURCE_DOVECOT && record->source != LOG_SOURCE_POSTFIX))
 		return false;
-	seen = echo_filter_from_log(d->echo, &event->ip, event->attempts, ban_clock_now_ns());
+	seen = echo_filter_from_log(d->echo, &event->ip, event->attempts, clock_now_ns());
 	d->counters.log_echoes += seen;
 	event->attempts -= seen;
 	return event->attempts == 0;
@@ -54,7 +54,7 @@ static void poll_source(struct daemon *d, struct source *source)
 	char why[ERRMSG_LEN];
 
 	if (logtail_poll(&source->tail, on_line, &ctx, why))
-		daemon_say(d, CONF_LOG_WARNING, "%s", why);
+		log_say(LOG_LEVEL_WARNING, "%s", why);
 }
 
 void sources_poll(struct daemon *d)
@@ -146,8 +146,8 @@ int sources_open(struct daemon *d, char why[ERRMSG_LEN])
 			sources_close(d);
 			return err;
 		}
-		daemon_say(d, CONF_LOG_INFO, "following %s (%s, source %s)", conf->sources[i].path,
-			   conf_source_type_name(conf->sources[i].type), conf->sources[i].name);
+		log_say(LOG_LEVEL_INFO, "following %s (%s, source %s)", conf->sources[i].path,
+			conf_source_type_name(conf->sources[i].type), conf->sources[i].name);
 		d->source_count++;
 	}
 	return 0;

@@ -17,10 +17,10 @@ static void on_ban_expired(void *ctx, const struct ban_record *ban)
 	size_t lifted;
 
 	cidr_format(&ban->key, prefix);
-	daemon_say(d, CONF_LOG_INFO, "expired ban %s", prefix);
+	log_say(LOG_LEVEL_INFO, "expired ban %s", prefix);
 	if (d->store &&
-	    store_lift_bans(d->store, &ban->key, 1, wall_now(), "expired", &lifted, why))
-		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+	    store_lift_bans(d->store, &ban->key, 1, clock_wall_s(), "expired", &lifted, why))
+		log_say(LOG_LEVEL_WARNING, "store: %s", why);
 }
 
 /*
@@ -37,15 +37,15 @@ static void note_address_map_fill(struct daemon *d)
 		return;
 	d->address_map_full = full;
 	if (!full) {
-		daemon_say(d, CONF_LOG_INFO, "the address ban map has room again (%zu of %u)",
-			   d->ban_count.live_addr, BAN_ADDR_CAPACITY);
+		log_say(LOG_LEVEL_INFO, "the address ban map has room again (%zu of %u)",
+			d->ban_count.live_addr, BAN_ADDR_CAPACITY);
 		return;
 	}
 	d->counters.address_map_full++;
-	daemon_say(d, CONF_LOG_WARNING,
-		   "the address ban map is full (%zu of %u): new bans now push out the least "
-		   "recently matched ones",
-		   d->ban_count.live_addr, BAN_ADDR_CAPACITY);
+	log_say(LOG_LEVEL_WARNING,
+		"the address ban map is full (%zu of %u): new bans now push out the least "
+		"recently matched ones",
+		d->ban_count.live_addr, BAN_ADDR_CAPACITY);
 }
 
 /* Expired entries out of the maps (unless renewed meanwhile) and out of the store. */
@@ -57,31 +57,31 @@ void tick_sweep(struct daemon *d)
 	int lock = pins_lock(d->conf->daemon.pin_dir, why);
 
 	if (lock < 0) {
-		daemon_say(d, CONF_LOG_WARNING, "sweep: %s", why);
+		log_say(LOG_LEVEL_WARNING, "sweep: %s", why);
 		return;
 	}
-	if (bans_sweep(&d->maps, ban_clock_now_ns(), on_ban_expired, d, &counts, why)) {
-		daemon_say(d, CONF_LOG_WARNING, "sweep: %s", why);
+	if (bans_sweep(&d->maps, clock_now_ns(), on_ban_expired, d, &counts, why)) {
+		log_say(LOG_LEVEL_WARNING, "sweep: %s", why);
 	} else {
 		d->ban_count = counts;
-		d->ban_counted_at = wall_now();
+		d->ban_counted_at = clock_wall_s();
 		note_address_map_fill(d);
 	}
 	if (counts.swept && ban_filter_rebuild(&d->maps, why))
-		daemon_say(d, CONF_LOG_WARNING, "sweep: %s", why);
+		log_say(LOG_LEVEL_WARNING, "sweep: %s", why);
 	close(lock);
-	if (d->store && store_expire(d->store, wall_now(), &bans, &blocks, why))
-		daemon_say(d, CONF_LOG_WARNING, "store: %s", why);
+	if (d->store && store_expire(d->store, clock_wall_s(), &bans, &blocks, why))
+		log_say(LOG_LEVEL_WARNING, "store: %s", why);
 	else if (d->store && blocks)
-		daemon_say(d, CONF_LOG_INFO, "%zu account block%s ended", blocks,
-			   blocks == 1 ? "" : "s");
+		log_say(LOG_LEVEL_INFO, "%zu account block%s ended", blocks,
+			blocks == 1 ? "" : "s");
 }
 
 /* [dnsbl] zone_*: rewritten when the live bans changed; a failure said once until it works. */
 static void on_tick(void *ctx, uint32_t events)
 {
 	struct daemon *d = ctx;
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 
 	(void)events;
 	d->ticks++;

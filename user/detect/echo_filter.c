@@ -4,11 +4,11 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/clock.h"
 #include "lib/siphash.h"
 
-#define WAYS	     8U
-#define NSEC_PER_SEC 1000000000ULL
-#define TTL_NS	     ((uint64_t)ECHO_TTL_S * NSEC_PER_SEC)
+#define WAYS   8U
+#define TTL_NS ((uint64_t)ECHO_TTL_S * NSEC_PER_SEC)
 
 /* What one address has on one side and not yet on the other (at most one is non-zero). */
 struct credit {

@@ -56,6 +56,7 @@
 #include <string.h>
 #include "lib/text.h"
 #include "lib/cidr.h"
+#include "lib/util.h"
 
 struct span {
 	const char *p;
@@ -877,7 +878,7 @@ static int sshd_close(struct parser *parser, struct span msg, struct log_record 
 	unsigned int port;
 	struct conn_slot *slot;
 
-	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(heads); i++) {
 		if (!starts(msg, heads[i].text, heads[i].len))
 			continue;
 		if (!ssh_tail(skip(msg, heads[i].len - 1), LIT(" "), &ip, &port, &user))

@@ -4,10 +4,10 @@
 #include <errno.h>
 #include <string.h>
 #include <sys/mman.h>
+#include "lib/clock.h"
 #include "lib/cidr.h"
 #include "lib/siphash.h"
 
-#define NS_PER_S   1000000000ULL
 #define PAGE_BYTES 4096
 #define CACHELINE  64
 /* A permanent ban, restored: far enough that adding the forget time cannot wrap. */
@@ -246,9 +246,9 @@ struct rules *rules_new(const struct rules_config *cfg, char why[ERRMSG_LEN])
 		munmap(base, lay.total);
 		return NULL;
 	}
-	r->ip_window_ns = cfg->ip_window_s * NS_PER_S;
-	r->account_window_ns = cfg->account_window_s * NS_PER_S;
-	r->forget_ns = cfg->repeat_forget_s * NS_PER_S;
+	r->ip_window_ns = cfg->ip_window_s * NSEC_PER_SEC;
+	r->account_window_ns = cfg->account_window_s * NSEC_PER_SEC;
+	r->forget_ns = cfg->repeat_forget_s * NSEC_PER_SEC;
 	r->ip_k = at_least_one(cfg->ip_threshold);
 	r->acct_k = at_least_one(cfg->account_threshold);
 	r->acct_m = at_least_one(cfg->account_min_ips);
@@ -687,7 +687,7 @@ static void ban(struct rules *r, struct offender_entry *o, const struct lpm_key 
 	d->ip_banned = true;
 	d->repeat = repeat;
 	d->ban_seconds = ban_seconds(r, repeat);
-	d->ban_deadline_ns = now + d->ban_seconds * NS_PER_S;
+	d->ban_deadline_ns = now + d->ban_seconds * NSEC_PER_SEC;
 	o->banned_until_ns = d->ban_deadline_ns;
 	o->bans = repeat + 1;
 	r->counters.bans++;
@@ -786,7 +786,7 @@ static void account_failure(struct rules *r, const struct auth_event *ev,
 		return;
 	table_remove(accounts, e); /* d->account_failures keeps the count that blocked it */
 	b = table_insert(r, &r->tables[TABLE_BLOCKS], key, hash, now);
-	b->deadline_ns = now + r->cfg.account_block_s * NS_PER_S;
+	b->deadline_ns = now + r->cfg.account_block_s * NSEC_PER_SEC;
 	d->block_started = true;
 	set_blocked(d, ev, b->deadline_ns);
 	r->counters.blocks++;

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "geo/country.h"
+#include "lib/util.h"
 
 #include <errno.h>
 
@@ -272,7 +273,7 @@ static const struct country countries[] = {
 	{ "ZW", true, "Zimbabwe" },
 };
 
-#define COUNTRY_COUNT  (sizeof(countries) / sizeof(countries[0]))
+#define COUNTRY_COUNT  ARRAY_SIZE(countries)
 #define CODES_PER_LINE 20
 
 int country_slot_of_code(const char *code)

@@ -1,21 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "geo/geo_db.h"
 
-#include <endian.h>
 #include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include "lib/cidr.h"
+#include "lib/u128.h"
 
-/*
- * Ranges are kept as 128-bit integers: comparing, adding one and splitting
- * into prefixes are then single operations, which is what makes normalising
- * the world database (about 660,000 ranges) take milliseconds.
- */
-typedef unsigned __int128 u128;
-
-#define U128_MAX	 (~(u128)0)
+/* Ranges are kept as 128-bit integers (u128.h). */
 #define IPV4_BLOCK_FIRST ((u128)0xffff << 32) /* ::ffff:0.0.0.0 */
 #define IPV4_BLOCK_LAST	 (IPV4_BLOCK_FIRST | 0xffffffff)
 #define MAX_SOURCES	 UINT16_MAX
@@ -37,29 +30,6 @@ struct prefix_list {
 	size_t count;
 	size_t capacity;
 };
-
-static u128 u128_from_addr(const __u8 addr[ADDR_LEN])
-{
-	__u64 high, low;
-
-	memcpy(&high, addr, sizeof(high));
-	memcpy(&low, addr + sizeof(high), sizeof(low));
-	return (u128)be64toh(high) << 64 | be64toh(low);
-}
-
-static void u128_to_addr(u128 value, __u8 addr[ADDR_LEN])
-{
-	__u64 high = htobe64((__u64)(value >> 64)), low = htobe64((__u64)value);
-
-	memcpy(addr, &high, sizeof(high));
-	memcpy(addr + sizeof(high), &low, sizeof(low));
-}
-
-/* The host part of a prefix of this length: all ones below the network bits. */
-static u128 host_mask(unsigned int prefixlen)
-{
-	return prefixlen == 0 ? U128_MAX : ((u128)1 << (128 - prefixlen)) - 1;
-}
 
 static bool in_ipv4_block(u128 value)
 {
@@ -114,7 +84,7 @@ static void format_range(u128 first, u128 last, char text[RANGE_TEXT_LEN])
 	unsigned int bits = largest_block_bits(first, last);
 	struct lpm_key key = { .prefixlen = 128 - bits };
 
-	if (bits == 128 || first + host_mask(key.prefixlen) == last) {
+	if (bits == 128 || first + u128_host_mask(key.prefixlen) == last) {
 		u128_to_addr(first, key.addr);
 		cidr_format(&key, text);
 		return;
@@ -244,7 +214,7 @@ int geo_db_add_prefix(struct geo_db *db, const struct lpm_key *key, int country,
 		errmsg(why, "prefix length %u is longer than 128", key->prefixlen);
 		return -EINVAL;
 	}
-	mask = host_mask(key->prefixlen);
+	mask = u128_host_mask(key->prefixlen);
 	if (network & mask) {
 		char text[CIDR_TEXT_LEN];
 
@@ -261,7 +231,7 @@ bool geo_prefix_holds_ipv4_block(const struct lpm_key *key)
 
 	if (key->prefixlen >= IPV4_MAPPED_PREFIXLEN)
 		return false;
-	mask = host_mask(key->prefixlen);
+	mask = u128_host_mask(key->prefixlen);
 	return (network & mask) == 0 && (IPV4_BLOCK_FIRST & ~mask) == network;
 }
 
@@ -413,7 +383,7 @@ static int push_range_as_prefixes(struct prefix_list *out, u128 first, u128 last
 {
 	for (;;) {
 		unsigned int bits = largest_block_bits(first, last);
-		u128 block_last = first + host_mask(128 - bits);
+		u128 block_last = first + u128_host_mask(128 - bits);
 		int err = push_prefix(out, first, 128 - bits, country);
 
 		if (err || block_last == last)
@@ -584,7 +554,7 @@ int geo_db_finish(struct geo_db *db, char why[ERRMSG_LEN])
 
 static u128 prefix_last(const struct geo_prefix *prefix)
 {
-	return u128_from_addr(prefix->key.addr) | host_mask(prefix->key.prefixlen);
+	return u128_from_addr(prefix->key.addr) | u128_host_mask(prefix->key.prefixlen);
 }
 
 const struct geo_prefix *geo_db_lookup(const struct geo_db *db, const struct addr_key *addr)

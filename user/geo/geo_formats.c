@@ -10,6 +10,7 @@
 #include <strings.h>
 #include <unistd.h>
 #include "lib/cidr.h"
+#include "lib/util.h"
 
 #define READ_BLOCK  65536 /* bytes read at once; a line longer than this is skipped in pieces */
 #define FIELDS_MAX  16	  /* fields kept per line; more are counted, not kept */
@@ -550,7 +551,7 @@ static bool country_from_file_name(const char *name, char code[COUNTRY_CODE_LEN]
 	const char *base = strrchr(name, '/') ? strrchr(name, '/') + 1 : name;
 	size_t len = strlen(base);
 
-	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(suffixes); i++) {
 		size_t suffix_len = strlen(suffixes[i]);
 
 		if (len == 2 + suffix_len && strcasecmp(base + 2, suffixes[i]) == 0) {

@@ -7,9 +7,8 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lib/cidr.h"
+#include "lib/u128.h"
 #include "geo/country.h"
-
-typedef unsigned __int128 u128;
 
 #define BLOCK_HALF (GEO_BLOCK_CAPACITY / 2)
 
@@ -25,20 +24,6 @@ struct builder {
 	struct geo_index *index;
 	size_t capacity;
 };
-
-static u128 u128_of(const __u8 addr[ADDR_LEN])
-{
-	u128 value = 0;
-
-	for (int i = 0; i < ADDR_LEN; i++)
-		value = value << 8 | addr[i];
-	return value;
-}
-
-static u128 host_mask(unsigned int prefixlen)
-{
-	return prefixlen >= 128 ? 0 : ((u128)1 << (128 - prefixlen)) - 1;
-}
 
 /* First pair in [low, high) whose range ends at or after value. */
 static size_t first_ending_after(const struct ranges *r, size_t low, size_t high, u128 value)
@@ -173,12 +158,12 @@ int geo_index_build(const struct geo_pair *pairs, size_t count, const struct geo
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < count; i++) {
-		b.ranges.first[i] = u128_of(pairs[i].key.addr);
-		b.ranges.last[i] = b.ranges.first[i] | host_mask(pairs[i].key.prefixlen);
+		b.ranges.first[i] = u128_from_addr(pairs[i].key.addr);
+		b.ranges.last[i] = b.ranges.first[i] | u128_host_mask(pairs[i].key.prefixlen);
 		ipv4 += cidr_is_ipv4(pairs[i].key.addr) &&
 			pairs[i].key.prefixlen >= IPV4_MAPPED_PREFIXLEN;
 	}
-	build_first_level(&b, 0, ipv4, u128_of(mapped), IPV4_MAPPED_PREFIXLEN + 16,
+	build_first_level(&b, 0, ipv4, u128_from_addr(mapped), IPV4_MAPPED_PREFIXLEN + 16,
 			  GEO_INDEX_LEVELS4, next->first4);
 	build_first_level(&b, ipv4, count, 0, 16, GEO_INDEX_LEVELS6, next->first6);
 	free(b.ranges.first);

@@ -11,8 +11,15 @@
 #include <linux/rtnetlink.h>
 #include "kernel/link.h"
 #include "kernel/pins.h"
+#include "lib/log.h"
 
 #define NETLINK_BUFFER 65536
+
+/* One line each: a failure as an error, the rest as news. */
+static void report(bool failed, const char *message)
+{
+	log_say(failed ? LOG_LEVEL_ERROR : LOG_LEVEL_INFO, "%s", message);
+}
 
 static struct ifwatch_name *find(struct ifwatch *watch, const char *name)
 {
@@ -141,7 +148,7 @@ static int locked(const struct ifwatch *watch, link_op_fn op, const char *name,
 	return done;
 }
 
-static void reattach(struct ifwatch *watch, const char *name, ifwatch_report_fn report, void *ctx)
+static void reattach(struct ifwatch *watch, const char *name)
 {
 	char why[ERRMSG_LEN], message[ERRMSG_LEN + 64];
 	int done = locked(watch, link_reattach, name, why);
@@ -156,7 +163,7 @@ static void reattach(struct ifwatch *watch, const char *name, ifwatch_report_fn 
 		snprintf(message, sizeof(message), "attached to %s (ifindex %u)", name,
 			 if_nametoindex(name));
 	}
-	report(ctx, done < 0, message);
+	report(done < 0, message);
 }
 
 /* As 'xdpban detach' does; an interface deleted meanwhile left only a stale pin behind. */
@@ -170,7 +177,7 @@ static int detach(const char *pin_dir, const char *name, char why[ERRMSG_LEN])
 }
 
 /* Returns false when xdpban stays on name: then it is still the config's to detach. */
-static bool release(struct ifwatch *watch, const char *name, ifwatch_report_fn report, void *ctx)
+static bool release(struct ifwatch *watch, const char *name)
 {
 	char why[ERRMSG_LEN], message[ERRMSG_LEN + 128];
 	int err = locked(watch, detach, name, why);
@@ -190,12 +197,11 @@ static bool release(struct ifwatch *watch, const char *name, ifwatch_report_fn r
 		snprintf(message, sizeof(message),
 			 "detached from %s: no longer in [daemon] interfaces", name);
 	}
-	report(ctx, !off, message);
+	report(!off, message);
 	return off;
 }
 
-void ifwatch_configure(struct ifwatch *watch, const char *configured, ifwatch_report_fn report,
-		       void *ctx)
+void ifwatch_configure(struct ifwatch *watch, const char *configured)
 {
 	size_t i = 0;
 
@@ -203,7 +209,7 @@ void ifwatch_configure(struct ifwatch *watch, const char *configured, ifwatch_re
 		const struct ifwatch_name *entry = &watch->names[i];
 
 		if (entry->configured && !listed(configured, entry->name) &&
-		    release(watch, entry->name, report, ctx))
+		    release(watch, entry->name))
 			forget(watch, i);
 		else
 			i++;
@@ -211,11 +217,11 @@ void ifwatch_configure(struct ifwatch *watch, const char *configured, ifwatch_re
 	watch_configured(watch, configured);
 }
 
-void ifwatch_ensure(struct ifwatch *watch, ifwatch_report_fn report, void *ctx)
+void ifwatch_ensure(struct ifwatch *watch)
 {
 	for (size_t i = 0; i < watch->count; i++) {
 		if (if_nametoindex(watch->names[i].name))
-			reattach(watch, watch->names[i].name, report, ctx);
+			reattach(watch, watch->names[i].name);
 	}
 }
 
@@ -232,8 +238,7 @@ static const char *link_name(const struct nlmsghdr *msg)
 	return NULL;
 }
 
-static void on_link(struct ifwatch *watch, const struct nlmsghdr *msg, ifwatch_report_fn report,
-		    void *ctx)
+static void on_link(struct ifwatch *watch, const struct nlmsghdr *msg)
 {
 	const struct ifinfomsg *info = NLMSG_DATA(msg);
 	const char *name = link_name(msg);
@@ -250,13 +255,13 @@ static void on_link(struct ifwatch *watch, const struct nlmsghdr *msg, ifwatch_r
 		return; /* the last word of an interface that is going away */
 	if (msg->nlmsg_type == RTM_DELLINK) {
 		snprintf(message, sizeof(message), "%s went away; waiting for it", name);
-		report(ctx, false, message);
+		report(false, message);
 		return;
 	}
-	reattach(watch, name, report, ctx);
+	reattach(watch, name);
 }
 
-bool ifwatch_handle(struct ifwatch *watch, ifwatch_report_fn report, void *ctx)
+bool ifwatch_handle(struct ifwatch *watch)
 {
 	static char buffer[NETLINK_BUFFER] __attribute__((aligned(NLMSG_ALIGNTO)));
 	bool addresses = false;
@@ -266,7 +271,7 @@ bool ifwatch_handle(struct ifwatch *watch, ifwatch_report_fn report, void *ctx)
 
 		if (got < 0 && errno == ENOBUFS) {
 			/* Messages were lost: look at everything again. */
-			ifwatch_ensure(watch, report, ctx);
+			ifwatch_ensure(watch);
 			addresses = true;
 			continue;
 		}
@@ -275,7 +280,7 @@ bool ifwatch_handle(struct ifwatch *watch, ifwatch_report_fn report, void *ctx)
 		for (struct nlmsghdr *msg = (struct nlmsghdr *)buffer; NLMSG_OK(msg, (size_t)got);
 		     msg = NLMSG_NEXT(msg, got)) {
 			if (msg->nlmsg_type == RTM_NEWLINK || msg->nlmsg_type == RTM_DELLINK)
-				on_link(watch, msg, report, ctx);
+				on_link(watch, msg);
 			else if (msg->nlmsg_type == RTM_NEWADDR || msg->nlmsg_type == RTM_DELADDR)
 				addresses = true;
 		}

@@ -34,9 +34,6 @@ struct ifwatch {
 	unsigned long reattached, failures, detach_failures;
 };
 
-/* What happened, for the daemon's log: one line each. */
-typedef void (*ifwatch_report_fn)(void *ctx, bool failed, const char *message);
-
 /* Opens the socket; watches configured (space-separated names) and what is attached now. */
 int ifwatch_open(struct ifwatch *watch, const char *pin_dir, const char *configured,
 		 char why[ERRMSG_LEN]);
@@ -46,18 +43,18 @@ void ifwatch_close(struct ifwatch *watch);
  * A reload's [daemon] interfaces (space-separated): the configured names
  * it lacks are detached (as 'xdpban detach' does) and no longer watched,
  * and its names are watched. One that cannot be detached is reported, stays
- * attached and watched, and the next reload tries again.
+ * attached and watched, and the next reload tries again. What happens is
+ * logged (lib/log.h), one line each.
  */
-void ifwatch_configure(struct ifwatch *watch, const char *configured, ifwatch_report_fn report,
-		       void *ctx);
+void ifwatch_configure(struct ifwatch *watch, const char *configured);
 
 /* Attaches to every watched interface that exists and lacks the program. */
-void ifwatch_ensure(struct ifwatch *watch, ifwatch_report_fn report, void *ctx);
+void ifwatch_ensure(struct ifwatch *watch);
 
 /*
  * Reads what the socket has, re-attaching where needed. Returns true when
  * an address of the host changed (the caller lists them again).
  */
-bool ifwatch_handle(struct ifwatch *watch, ifwatch_report_fn report, void *ctx);
+bool ifwatch_handle(struct ifwatch *watch);
 
 #endif

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "lib/duration.h"
+#include "lib/util.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -19,7 +20,7 @@ static const struct unit units[] = {
 
 static const struct unit *find_unit(char suffix)
 {
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(units); i++) {
 		if (units[i].suffix == suffix)
 			return &units[i];
 	}
@@ -83,7 +84,7 @@ void duration_format(uint64_t seconds, char buf[DURATION_TEXT_LEN])
 	int shown = 0;
 
 	buf[0] = '\0';
-	for (size_t i = 0; i < sizeof(units) / sizeof(units[0]) && shown < 2; i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(units) && shown < 2; i++) {
 		uint64_t count = seconds / units[i].seconds;
 
 		if (count == 0 && shown)
@@ -95,12 +96,4 @@ void duration_format(uint64_t seconds, char buf[DURATION_TEXT_LEN])
 		seconds -= count * units[i].seconds;
 		shown++;
 	}
-}
-
-uint64_t ban_clock_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * NSEC_PER_SEC + (uint64_t)ts.tv_nsec;
 }

@@ -7,10 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lib/cidr.h"
+#include "lib/clock.h"
 
 #define DURATION_TEXT_LEN    32
 #define DURATION_MAX_SECONDS (100ULL * 365 * 86400)
-#define NSEC_PER_SEC	     1000000000ULL
 
 /*
  * Parses "300", "90s", "5m", "2h", "1d", "1w", combinations like "1h30m",
@@ -21,8 +21,5 @@ int duration_parse(const char *text, uint64_t *seconds, bool *permanent, char wh
 
 /* "1d2h", "4m59s", "0s": the two most significant units. */
 void duration_format(uint64_t seconds, char buf[DURATION_TEXT_LEN]);
-
-/* CLOCK_MONOTONIC in nanoseconds: the clock ban deadlines are kept in (see the map ABI). */
-uint64_t ban_clock_now_ns(void);
 
 #endif

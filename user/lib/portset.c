@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "lib/portset.h"
+#include "lib/util.h"
 
 #include <errno.h>
 #include <stdio.h>
@@ -23,7 +24,7 @@ void portset_defaults(struct portset *set)
 	static const unsigned short defaults[] = DEFAULT_PROTECTED_PORTS;
 
 	memset(set, 0, sizeof(*set));
-	for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(defaults); i++)
 		portset_add(set, defaults[i]);
 }
 

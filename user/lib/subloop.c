@@ -6,8 +6,7 @@
 #include <sys/epoll.h>
 #include <sys/timerfd.h>
 #include <unistd.h>
-
-#define NSEC_PER_S 1000000000ULL
+#include "lib/clock.h"
 
 int subloop_open(struct subloop *loop, uint64_t timer_data, const char *owner, char why[ERRMSG_LEN])
 {
@@ -27,8 +26,8 @@ int subloop_open(struct subloop *loop, uint64_t timer_data, const char *owner, c
 
 void subloop_arm(const struct subloop *loop, uint64_t ns)
 {
-	struct itimerspec when = { .it_value = { (time_t)(ns / NSEC_PER_S),
-						 (long)(ns % NSEC_PER_S) } };
+	struct itimerspec when = { .it_value = { (time_t)(ns / NSEC_PER_SEC),
+						 (long)(ns % NSEC_PER_SEC) } };
 
 	timerfd_settime(loop->timer_fd, 0, &when, NULL);
 }

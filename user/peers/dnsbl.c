@@ -54,20 +54,6 @@ struct dnsbl {
 	struct dnsbl_counters counters;
 };
 
-static void say(struct dnsbl *d, enum conf_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(struct dnsbl *d, enum conf_log_level level, const char *fmt, ...)
-{
-	char message[ERRMSG_LEN];
-	va_list args;
-
-	va_start(args, fmt);
-	vsnprintf(message, sizeof(message), fmt, args);
-	va_end(args);
-	d->hooks.log(d->hooks.ctx, level, message);
-}
-
 static bool is_v4(const struct addr_key *ip)
 {
 	static const uint8_t prefix[V4_MAPPED] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
@@ -114,7 +100,7 @@ static void remember(struct dnsbl *d, const struct lookup *lookup)
 	slot->ip = lookup->ip;
 	slot->state = lookup->listed_zone >= 0 ? CACHE_LISTED : CACHE_CLEAN;
 	slot->zone = (uint8_t)(lookup->listed_zone >= 0 ? lookup->listed_zone : 0);
-	slot->until_ns = ban_clock_now_ns() + (ttl_s ? ttl_s : 1) * NSEC_PER_SEC;
+	slot->until_ns = clock_now_ns() + (ttl_s ? ttl_s : 1) * NSEC_PER_SEC;
 }
 
 /* ---- answers ---- */
@@ -174,8 +160,8 @@ static void on_answer(void *arg, int status, int timeouts, unsigned char *answer
 	} else if (status != ARES_SUCCESS && status != ARES_ENOTFOUND && status != ARES_ENODATA) {
 		lookup->failed = true;
 		if (!d->closing)
-			say(d, CONF_LOG_DEBUG, "DNSBL %s: %s", d->zones[query->zone],
-			    ares_strerror(status));
+			log_say(LOG_LEVEL_DEBUG, "DNSBL %s: %s", d->zones[query->zone],
+				ares_strerror(status));
 	}
 	free(query);
 	if (--lookup->remaining == 0) {
@@ -254,7 +240,7 @@ static void start_lookup(struct dnsbl *d, const struct addr_key *ip, struct cach
 	*lookup = (struct lookup){ .dnsbl = d, .ip = *ip, .listed_zone = -1 };
 	*slot = (struct cache_slot){ .ip = *ip,
 				     .state = CACHE_PENDING,
-				     .until_ns = ban_clock_now_ns() + d->timeout_ns };
+				     .until_ns = clock_now_ns() + d->timeout_ns };
 	d->in_flight++;
 	d->counters.lookups++;
 	lookup->remaining = (unsigned int)d->zone_count;
@@ -278,7 +264,7 @@ bool dnsbl_check(struct dnsbl *d, const struct addr_key *ip)
 {
 	struct cache_slot *slot = slot_of(d, ip);
 	bool known = slot->state != CACHE_EMPTY && memcmp(&slot->ip, ip, sizeof(*ip)) == 0 &&
-		     slot->until_ns > ban_clock_now_ns();
+		     slot->until_ns > clock_now_ns();
 
 	if (known) {
 		d->counters.cache_hits++;

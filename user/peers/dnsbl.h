@@ -31,7 +31,6 @@
 
 struct dnsbl_hooks {
 	void *ctx;
-	void (*log)(void *ctx, enum conf_log_level level, const char *message);
 	/* ip is listed in zone for ttl seconds. */
 	void (*listed)(void *ctx, const struct addr_key *ip, const char *zone, uint32_t ttl);
 };

@@ -13,6 +13,7 @@
 #include <unistd.h>
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+#include "lib/clock.h"
 #include "lib/cidr.h"
 #include "bans/bans.h"
 #include "lib/duration.h"
@@ -27,7 +28,6 @@
 #define KEY_LEN		   (CONF_POLICY_TEXT_LEN + 32)
 #define NODE_LEN	   CONF_POLICY_TEXT_LEN
 #define MS_PER_SEC	   1000LL
-#define NSEC_PER_MS	   1000000LL
 
 /*
  * One failure. KEYS: fail:ip:CIDR, bans, fail:acct:A, fail:acctip:A, blocks.
@@ -154,31 +154,9 @@ struct fleet {
 	struct fleet_counters counters;
 };
 
-static void say(struct fleet *f, enum conf_log_level level, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-static void say(struct fleet *f, enum conf_log_level level, const char *fmt, ...)
-{
-	char message[ERRMSG_LEN * 2];
-	va_list args;
-
-	va_start(args, fmt);
-	vsnprintf(message, sizeof(message), fmt, args);
-	va_end(args);
-	f->hooks.log(f->hooks.ctx, level, message);
-}
-
-static int64_t wall_now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 static int64_t wall_now_ms(void)
 {
-	return wall_now_us() / 1000;
+	return clock_wall_us() / 1000;
 }
 
 /* A wall deadline (ms) as this host's CLOCK_MONOTONIC; 0 when it has passed. */
@@ -186,13 +164,13 @@ static uint64_t monotonic_deadline(long long deadline_ms)
 {
 	int64_t left_ms = deadline_ms - wall_now_ms();
 
-	return left_ms > 0 ? ban_clock_now_ns() + (uint64_t)left_ms * NSEC_PER_MS : 0;
+	return left_ms > 0 ? clock_now_ns() + (uint64_t)left_ms * NSEC_PER_MS : 0;
 }
 
 /* A CLOCK_MONOTONIC deadline as wall ms. */
 static long long wall_deadline(uint64_t deadline_ns)
 {
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 	int64_t left_ms =
 	    deadline_ns > now_ns ? (int64_t)((deadline_ns - now_ns) / NSEC_PER_MS) : 0;
 
@@ -218,7 +196,7 @@ static void io_update(struct fleet_io *io, uint32_t events)
 	if (events == io->events)
 		return;
 	if (epoll_ctl(io->fleet->loop.epoll_fd, op, io->ac->c.fd, &ev) && errno != ENOENT)
-		say(io->fleet, CONF_LOG_ERROR, "fleet: epoll: %s", strerror(errno));
+		log_say(LOG_LEVEL_ERROR, "fleet: epoll: %s", strerror(errno));
 	io->events = events;
 }
 
@@ -297,13 +275,13 @@ static void connection_lost(struct fleet *f, const char *reason)
 		f->counters.outages++;
 	}
 	if (!f->outage_said) {
-		say(f, CONF_LOG_WARNING,
-		    "fleet: Redis at %s unavailable (%s); deciding locally, reconnecting",
-		    redis_address(f), reason);
+		log_say(LOG_LEVEL_WARNING,
+			"fleet: Redis at %s unavailable (%s); deciding locally, reconnecting",
+			redis_address(f), reason);
 		f->outage_said = true;
 	} else {
-		say(f, CONF_LOG_DEBUG, "fleet: Redis at %s: %s; next try in %u ms",
-		    redis_address(f), reason, f->backoff_ms);
+		log_say(LOG_LEVEL_DEBUG, "fleet: Redis at %s: %s; next try in %u ms",
+			redis_address(f), reason, f->backoff_ms);
 	}
 	f->state = FLEET_DOWN;
 	f->counters.synced = false;
@@ -351,7 +329,7 @@ static bool reply_failed(struct fleet *f, const redisReply *reply, const char *w
 		return true; /* the connection is going away: said elsewhere */
 	if (reply->type != REDIS_REPLY_ERROR)
 		return false;
-	say(f, CONF_LOG_ERROR, "fleet: Redis refused %s: %s", what, reply->str);
+	log_say(LOG_LEVEL_ERROR, "fleet: Redis refused %s: %s", what, reply->str);
 	fail_later(f);
 	return true;
 }
@@ -393,7 +371,7 @@ static redisAsyncContext *connect_one(struct fleet *f, enum io_tag tag)
 		return NULL;
 	if (ac->err) {
 		f->io[tag].ac = NULL;
-		say(f, CONF_LOG_DEBUG, "fleet: connecting to %s: %s", f->conf.redis, ac->errstr);
+		log_say(LOG_LEVEL_DEBUG, "fleet: connecting to %s: %s", f->conf.redis, ac->errstr);
 		redisAsyncFree(ac);
 		return NULL;
 	}
@@ -455,8 +433,8 @@ static bool ban_request_for(struct fleet *f, const char *cidr, const char *deadl
 	memset(request, 0, sizeof(*request));
 	if (!parse_deadline(deadline, &request->permanent, &deadline_ms) ||
 	    cidr_parse(cidr, &request->key, why)) {
-		say(f, CONF_LOG_WARNING, "fleet: ignoring ban '%s' until '%s' from Redis", cidr,
-		    deadline);
+		log_say(LOG_LEVEL_WARNING, "fleet: ignoring ban '%s' until '%s' from Redis", cidr,
+			deadline);
 		return false;
 	}
 	if (!request->permanent) {
@@ -465,7 +443,7 @@ static bool ban_request_for(struct fleet *f, const char *cidr, const char *deadl
 			return false; /* ended meanwhile */
 	}
 	if (!f->hooks.may_ban(f->hooks.ctx, &request->key)) {
-		say(f, CONF_LOG_INFO, "fleet: not banning %s here: allowlisted", cidr);
+		log_say(LOG_LEVEL_INFO, "fleet: not banning %s here: allowlisted", cidr);
 		return false;
 	}
 	return true;
@@ -528,7 +506,7 @@ static void sort_requests(const struct fleet *f, const struct ban_request *reque
 static int apply_bans(struct fleet *f, const struct ban_request *requests, size_t n,
 		      const char *node)
 {
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 	struct ban_request *kept;
 	struct fleet_ban *news;
 	char why[ERRMSG_LEN];
@@ -546,7 +524,7 @@ static int apply_bans(struct fleet *f, const struct ban_request *requests, size_
 		errmsg(why, "out of memory");
 	}
 	if (lock < 0) {
-		say(f, CONF_LOG_ERROR, "fleet: cannot ban: %s", why);
+		log_say(LOG_LEVEL_ERROR, "fleet: cannot ban: %s", why);
 		free(kept);
 		free(news);
 		return lock;
@@ -556,14 +534,14 @@ static int apply_bans(struct fleet *f, const struct ban_request *requests, size_
 		err = bans_add(f->target.maps, kept, kept_count, BAN_ORIGIN_IP_RULE, why);
 	close(lock);
 	if (err) {
-		say(f, CONF_LOG_ERROR, "fleet: cannot ban %zu from Redis: %s", n, why);
+		log_say(LOG_LEVEL_ERROR, "fleet: cannot ban %zu from Redis: %s", n, why);
 	} else {
 		for (size_t i = 0; i < kept_count; i++)
 			rules_restore_ban(*f->target.rules, &kept[i].key,
 					  kept[i].permanent ? 0 : kept[i].deadline_ns, 1, now_ns);
 		if (!news && kept_count)
-			say(f, CONF_LOG_WARNING, "fleet: out of memory: %zu bans not recorded",
-			    kept_count);
+			log_say(LOG_LEVEL_WARNING, "fleet: out of memory: %zu bans not recorded",
+				kept_count);
 		else if (news_count)
 			f->hooks.banned(f->hooks.ctx, news, news_count);
 	}
@@ -572,12 +550,12 @@ static int apply_bans(struct fleet *f, const struct ban_request *requests, size_
 	return err ? err : (int)kept_count;
 }
 
-static void say_outlasted(struct fleet *f, const char *cidr, const char *node)
+static void say_outlasted(const char *cidr, const char *node)
 {
-	say(f, CONF_LOG_INFO,
-	    "fleet: not banning %s as node %s decided: a ban of it in force here "
-	    "ends later",
-	    cidr, node);
+	log_say(LOG_LEVEL_INFO,
+		"fleet: not banning %s as node %s decided: a ban of it in force here "
+		"ends later",
+		cidr, node);
 }
 
 static void apply_block(struct fleet *f, const char *account, long long deadline_ms)
@@ -585,18 +563,18 @@ static void apply_block(struct fleet *f, const char *account, long long deadline
 	uint64_t deadline_ns = monotonic_deadline(deadline_ms);
 
 	if (deadline_ns)
-		rules_restore_block(*f->target.rules, account, deadline_ns, ban_clock_now_ns());
+		rules_restore_block(*f->target.rules, account, deadline_ns, clock_now_ns());
 }
 
-static void say_decision(struct fleet *f, const char *kind, const char *what, long long deadline_ms,
+static void say_decision(const char *kind, const char *what, long long deadline_ms,
 			 const char *node, long long stamp_us)
 {
 	char length[DURATION_TEXT_LEN];
 	long long left_ms = deadline_ms - wall_now_ms();
 
 	duration_format(left_ms > 0 ? (uint64_t)(left_ms + 999) / 1000 : 0, length);
-	say(f, CONF_LOG_INFO, "fleet: %s %s for %s from node %s (%.3f ms after the decision)", kind,
-	    what, length, node, (double)(wall_now_us() - stamp_us) / 1000.0);
+	log_say(LOG_LEVEL_INFO, "fleet: %s %s for %s from node %s (%.3f ms after the decision)",
+		kind, what, length, node, (double)(clock_wall_us() - stamp_us) / 1000.0);
 }
 
 /* A change another node made, so that the next scan does not publish it as this node's. */
@@ -626,12 +604,12 @@ static void apply_change(struct fleet *f, const char *kind, const char *cidr, co
 	int lock, err;
 
 	if (cidr_parse(cidr, &key, why)) {
-		say(f, CONF_LOG_WARNING, "fleet: ignoring %s of '%s': %s", kind, cidr, why);
+		log_say(LOG_LEVEL_WARNING, "fleet: ignoring %s of '%s': %s", kind, cidr, why);
 		return;
 	}
 	lock = pins_lock(f->target.pin_dir, why);
 	if (lock < 0) {
-		say(f, CONF_LOG_ERROR, "fleet: cannot %s %s: %s", kind, cidr, why);
+		log_say(LOG_LEVEL_ERROR, "fleet: cannot %s %s: %s", kind, cidr, why);
 		return;
 	}
 	if (strcmp(kind, "unban") == 0)
@@ -648,11 +626,11 @@ static void apply_change(struct fleet *f, const char *kind, const char *cidr, co
 	if (err == -ENOENT)
 		return; /* nothing of it here */
 	if (err) {
-		say(f, CONF_LOG_ERROR, "fleet: cannot %s %s: %s", kind, cidr, why);
+		log_say(LOG_LEVEL_ERROR, "fleet: cannot %s %s: %s", kind, cidr, why);
 		return;
 	}
 	if (strcmp(kind, "unban") == 0) {
-		rules_unban(*f->target.rules, &key, ban_clock_now_ns());
+		rules_unban(*f->target.rules, &key, clock_now_ns());
 		f->hooks.unbanned(f->hooks.ctx, &key);
 	} else if (strcmp(kind, "allow") == 0) {
 		f->hooks.allowed(f->hooks.ctx, &key, 1, node);
@@ -660,8 +638,8 @@ static void apply_change(struct fleet *f, const char *kind, const char *cidr, co
 		f->hooks.unallowed(f->hooks.ctx, &key);
 	}
 	f->counters.remote_changes++;
-	say(f, CONF_LOG_INFO, "fleet: %s %s from node %s (%.3f ms after it was made)", kind, cidr,
-	    node, (double)(wall_now_us() - stamp_us) / 1000.0);
+	log_say(LOG_LEVEL_INFO, "fleet: %s %s from node %s (%.3f ms after it was made)", kind, cidr,
+		node, (double)(clock_wall_us() - stamp_us) / 1000.0);
 }
 
 /* "ban DEADLINE NODE STAMP_US CIDR" or "block DEADLINE NODE STAMP_US ACCOUNT". */
@@ -675,7 +653,7 @@ static void apply_message(struct fleet *f, const char *text)
 
 	if (sscanf(text, "%7s %31s %255s %lld %n", kind, deadline, node, &stamp_us, &used) != 4 ||
 	    !used || !text[used]) {
-		say(f, CONF_LOG_WARNING, "fleet: ignoring message '%.80s'", text);
+		log_say(LOG_LEVEL_WARNING, "fleet: ignoring message '%.80s'", text);
 		return;
 	}
 	if (strcmp(node, f->node) == 0)
@@ -685,13 +663,13 @@ static void apply_message(struct fleet *f, const char *text)
 			return;
 		applied = apply_bans(f, &request, 1, node);
 		if (applied == 0)
-			say_outlasted(f, text + used, node);
+			say_outlasted(text + used, node);
 		if (applied <= 0)
 			return;
 		f->counters.remote_bans++;
 		note_remote(f, &request.key, NOTE_BANNED);
 		parse_deadline(deadline, &permanent, &deadline_ms);
-		say_decision(f, "ban", text + used, permanent ? 0 : deadline_ms, node, stamp_us);
+		say_decision("ban", text + used, permanent ? 0 : deadline_ms, node, stamp_us);
 	} else if (strcmp(kind, "unban") == 0 || strcmp(kind, "allow") == 0 ||
 		   strcmp(kind, "unallow") == 0) {
 		apply_change(f, kind, text + used, node, stamp_us);
@@ -699,7 +677,7 @@ static void apply_message(struct fleet *f, const char *text)
 		   parse_deadline(deadline, &permanent, &deadline_ms) && !permanent) {
 		apply_block(f, text + used, deadline_ms);
 		f->counters.remote_blocks++;
-		say_decision(f, "block account", text + used, deadline_ms, node, stamp_us);
+		say_decision("block account", text + used, deadline_ms, node, stamp_us);
 	}
 }
 
@@ -749,7 +727,7 @@ static void publish(struct fleet *f, const char *kind, const char *set_key, cons
 	f->counters.published++;
 	redisAsyncCommand(f->io[IO_CMD].ac, on_published, NULL,
 			  "EVALSHA %s 1 %s %s %s %s %s %s %lld", f->sha_publish, set_key, kind,
-			  deadline, member, f->node, f->channel, (long long)wall_now_us());
+			  deadline, member, f->node, f->channel, (long long)clock_wall_us());
 }
 
 static void publish_ban(struct fleet *f, const struct lpm_key *key, bool permanent,
@@ -777,13 +755,13 @@ static void publish_block(struct fleet *f, const char *account, long long deadli
 /* This node's live rule bans (Redis may have lost them, or never seen them). */
 static void push_local_bans(struct fleet *f)
 {
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 	struct ban_record *records = NULL;
 	char why[ERRMSG_LEN];
 	size_t count = 0;
 
 	if (bans_list(f->target.maps, &records, &count, why)) {
-		say(f, CONF_LOG_WARNING, "fleet: cannot read the local bans: %s", why);
+		log_say(LOG_LEVEL_WARNING, "fleet: cannot read the local bans: %s", why);
 		return;
 	}
 	for (size_t i = 0; i < count; i++) {
@@ -812,15 +790,16 @@ static void synced(struct fleet *f)
 	f->backoff_ms = BACKOFF_MIN_MS;
 	arm_timer(f, 0);
 	if (f->outage_said && f->ever_synced)
-		say(f, CONF_LOG_WARNING,
+		log_say(
+		    LOG_LEVEL_WARNING,
 		    "fleet: Redis at %s is back after %lld s; synced: %zu live bans, %zu blocks",
 		    redis_address(f), (long long)(wall_now_ms() - f->down_since_ms) / 1000,
 		    f->synced_bans, f->synced_blocks);
 	else
-		say(f, CONF_LOG_INFO,
-		    "fleet: synced with Redis at %s as node %s: %zu live bans, %zu "
-		    "blocks",
-		    redis_address(f), f->node, f->synced_bans, f->synced_blocks);
+		log_say(LOG_LEVEL_INFO,
+			"fleet: synced with Redis at %s as node %s: %zu live bans, %zu "
+			"blocks",
+			redis_address(f), f->node, f->synced_bans, f->synced_blocks);
 	f->outage_said = false;
 	f->ever_synced = true;
 }
@@ -867,7 +846,8 @@ static void on_loaded_allows(redisAsyncContext *ac, void *r, void *privdata)
 	}
 	lock = n ? pins_lock(f->target.pin_dir, why) : -1;
 	if (lock >= 0 && bans_allow_add(f->target.maps, keys, n, why))
-		say(f, CONF_LOG_ERROR, "fleet: cannot allow the fleet's %zu prefixes: %s", n, why);
+		log_say(LOG_LEVEL_ERROR, "fleet: cannot allow the fleet's %zu prefixes: %s", n,
+			why);
 	else if (lock >= 0)
 		f->hooks.allowed(f->hooks.ctx, keys, n, NULL);
 	if (lock >= 0)
@@ -956,22 +936,24 @@ static void on_counted(redisAsyncContext *ac, void *r, void *privdata)
 		else
 			applied = apply_bans(f, &request, 1, f->node);
 		if (applied == 0)
-			say_outlasted(f, reply->element[1]->str, f->node);
+			say_outlasted(reply->element[1]->str, f->node);
 		if (applied > 0) {
 			f->counters.fleet_bans++;
-			say(f, CONF_LOG_INFO,
-			    "fleet: ban %s for %u s: %u failures across the fleet in %u s",
-			    reply->element[1]->str, f->target.rules_cfg->ip_ban_s,
-			    f->target.rules_cfg->ip_threshold, f->target.rules_cfg->ip_window_s);
+			log_say(LOG_LEVEL_INFO,
+				"fleet: ban %s for %u s: %u failures across the fleet in %u s",
+				reply->element[1]->str, f->target.rules_cfg->ip_ban_s,
+				f->target.rules_cfg->ip_threshold,
+				f->target.rules_cfg->ip_window_s);
 		}
 	}
 	if (reply->element[2]->type == REDIS_REPLY_INTEGER && reply->element[2]->integer > 0) {
 		apply_block(f, reply->element[3]->str, reply->element[2]->integer);
 		f->counters.fleet_blocks++;
-		say(f, CONF_LOG_INFO,
-		    "fleet: block account %s for %u s: %u failures across the fleet in %u s",
-		    reply->element[3]->str, f->target.rules_cfg->account_block_s,
-		    f->target.rules_cfg->account_threshold, f->target.rules_cfg->account_window_s);
+		log_say(LOG_LEVEL_INFO,
+			"fleet: block account %s for %u s: %u failures across the fleet in %u s",
+			reply->element[3]->str, f->target.rules_cfg->account_block_s,
+			f->target.rules_cfg->account_threshold,
+			f->target.rules_cfg->account_window_s);
 	}
 }
 
@@ -1037,7 +1019,7 @@ static void publish_change(struct fleet *f, const char *kind, const struct lpm_k
 		return;
 	cidr_format(key, cidr);
 	snprintf(message, sizeof(message), "%s 0 %s %lld %s", kind, f->node,
-		 (long long)wall_now_us(), cidr);
+		 (long long)clock_wall_us(), cidr);
 	f->in_flight += 2;
 	f->counters.published++;
 	if (strcmp(kind, "unban") == 0)
@@ -1082,7 +1064,7 @@ static int merge_step(const struct lpm_key *old, const struct lpm_key *new)
 static void publish_ban_changes(struct fleet *f, const struct ban_record *bans, size_t count)
 {
 	const struct ban_record *seen = f->seen_bans;
-	uint64_t now_ns = ban_clock_now_ns();
+	uint64_t now_ns = clock_now_ns();
 	size_t i = 0, j = 0;
 
 	while (i < f->seen_ban_count || j < count) {
@@ -1165,7 +1147,7 @@ void fleet_tick(struct fleet *f)
 		return; /* the stock from before the outage stays, to compare with once back */
 	if (bans_list(f->target.maps, &bans, &ban_count, why) ||
 	    bans_allow_list(f->target.maps, &allows, &allow_count, why)) {
-		say(f, CONF_LOG_WARNING, "fleet: cannot read the maps: %s", why);
+		log_say(LOG_LEVEL_WARNING, "fleet: cannot read the maps: %s", why);
 		free(bans);
 		return;
 	}
@@ -1229,10 +1211,10 @@ void fleet_handle(struct fleet *f)
 
 bool fleet_wait_synced(struct fleet *f, unsigned int timeout_ms)
 {
-	uint64_t until = ban_clock_now_ns() + (uint64_t)timeout_ms * NSEC_PER_MS;
+	uint64_t until = clock_now_ns() + (uint64_t)timeout_ms * NSEC_PER_MS;
 
 	while (f->state != FLEET_SYNCED) {
-		uint64_t now = ban_clock_now_ns();
+		uint64_t now = clock_now_ns();
 		struct epoll_event ignored;
 
 		if (now >= until)
@@ -1278,7 +1260,7 @@ struct fleet *fleet_open(const struct conf_fleet *conf, const struct fleet_targe
 	f->target = *target;
 	f->hooks = *hooks;
 	f->backoff_ms = BACKOFF_MIN_MS;
-	f->start_us = (unsigned long long)wall_now_us();
+	f->start_us = (unsigned long long)clock_wall_us();
 	name_node(f);
 	snprintf(f->bans_key, sizeof(f->bans_key), "%s:bans", conf->key_prefix);
 	snprintf(f->blocks_key, sizeof(f->blocks_key), "%s:blocks", conf->key_prefix);

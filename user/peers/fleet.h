@@ -53,7 +53,6 @@ struct fleet_ban {
 /* What the fleet needs from the daemon. */
 struct fleet_hooks {
 	void *ctx;
-	void (*log)(void *ctx, enum conf_log_level level, const char *message);
 	/* False when prefix must not be banned here (allowlisted, own address). */
 	bool (*may_ban)(void *ctx, const struct lpm_key *prefix);
 	/* Another node's operator lifted the ban of prefix; it is out of the maps here. */

@@ -130,7 +130,7 @@ int zone_publish(struct zone_publisher *publisher, const struct maps *maps, char
 
 	if (err)
 		return err;
-	err = zone_format(records, count, ban_clock_now_ns(), &text);
+	err = zone_format(records, count, clock_now_ns(), &text);
 	free(records);
 	if (err) {
 		errmsg(why, "out of memory for the DNSBL zone");

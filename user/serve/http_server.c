@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <time.h>
 #include <microhttpd.h>
+#include "lib/clock.h"
 #include "conf/conf.h"
 
 #define HTTP_CONNECTION_LIMIT	1024
@@ -35,14 +36,6 @@ struct upload {
 	size_t len;
 	bool too_large;
 };
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
-}
 
 static enum MHD_Result answer(struct MHD_Connection *conn, unsigned int status, const char *body)
 {
@@ -176,7 +169,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 		      MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "command"),
 		      upload->body ? upload->body : "", upload->len,
 		      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, http->api_header),
-		      monotonic_ns(), &result);
+		      clock_now_ns(), &result);
 	return answer_result(http, conn, &result);
 }
 

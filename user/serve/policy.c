@@ -5,11 +5,10 @@
 #include <jansson.h>
 #include <stdlib.h>
 #include <string.h>
+#include "lib/clock.h"
 #include "lib/cidr.h"
 #include "lib/siphash.h"
 #include "lib/text.h"
-
-#define NSEC_PER_SEC 1000000000ULL
 
 enum attr { ATTR_LOGIN, ATTR_REMOTE, ATTR_PROTOCOL, ATTR_PWHASH, ATTR_SESSION, ATTRS };
 
