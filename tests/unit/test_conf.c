@@ -64,27 +64,27 @@ static void check_defaults(const struct xdpban_conf *conf)
 	assert_int_equal(conf->daemon.history_keep, 90 * 86400);
 	assert_int_equal(conf->daemon.log_level, LOG_LEVEL_INFO);
 
-	assert_int_equal(r->ip_failures, 5);
-	assert_int_equal(r->ip_window, 60);
-	assert_int_equal(r->ip_bantime, 300);
-	assert_int_equal(r->account_failures, 3);
-	assert_int_equal(r->account_min_ips, 2);
-	assert_int_equal(r->account_window, 60);
-	assert_int_equal(r->account_blocktime, 600);
+	assert_int_equal(r->config.ip_failures, 5);
+	assert_int_equal(r->config.ip_window, 60);
+	assert_int_equal(r->config.ip_bantime, 300);
+	assert_int_equal(r->config.account_failures, 3);
+	assert_int_equal(r->config.account_min_ips, 2);
+	assert_int_equal(r->config.account_window, 60);
+	assert_int_equal(r->config.account_blocktime, 600);
 	assert_int_equal(r->tarpit, 60);
-	assert_int_equal(r->repeat_multiplier, 0);
-	assert_int_equal(r->repeat_max, 86400);
-	assert_int_equal(r->repeat_forget, 86400);
-	assert_int_equal(r->ipv6_prefix, 128);
-	assert_false(r->distinct_passwords);
-	assert_int_equal(r->max_tracked_ips, 262144);
-	assert_int_equal(r->max_tracked_accounts, 65536);
+	assert_int_equal(r->config.repeat_multiplier, 0);
+	assert_int_equal(r->config.repeat_max, 86400);
+	assert_int_equal(r->config.repeat_forget, 86400);
+	assert_int_equal(r->config.ipv6_prefix, 128);
+	assert_false(r->config.distinct_passwords);
+	assert_int_equal(r->config.max_tracked_ips, 262144);
+	assert_int_equal(r->config.max_tracked_accounts, 65536);
 	assert_true(r->allow_own_addresses);
 	assert_int_equal(r->allow_count, 0);
 
 	assert_int_equal(conf->source_count, 1);
 	assert_string_equal(conf->sources[0].name, "mail");
-	assert_int_equal(conf->sources[0].type, CONF_SOURCE_AUTO);
+	assert_int_equal(conf->sources[0].type, LOG_SOURCE_AUTO);
 	assert_string_equal(conf->sources[0].path, "/var/log/mail.log");
 	assert_false(conf->sources[0].from_start);
 	assert_true(conf->sources[0].enabled);
@@ -171,21 +171,21 @@ static void every_key_is_read(void **state)
 	assert_int_equal(conf->daemon.history_keep, 7 * 86400);
 	assert_int_equal(conf->daemon.log_level, LOG_LEVEL_DEBUG);
 
-	assert_int_equal(r->ip_failures, 10);
-	assert_int_equal(r->ip_window, 120);
-	assert_int_equal(r->ip_bantime, 3600);
-	assert_int_equal(r->account_failures, 6);
-	assert_int_equal(r->account_min_ips, 3);
-	assert_int_equal(r->account_window, 120);
-	assert_int_equal(r->account_blocktime, 1800);
+	assert_int_equal(r->config.ip_failures, 10);
+	assert_int_equal(r->config.ip_window, 120);
+	assert_int_equal(r->config.ip_bantime, 3600);
+	assert_int_equal(r->config.account_failures, 6);
+	assert_int_equal(r->config.account_min_ips, 3);
+	assert_int_equal(r->config.account_window, 120);
+	assert_int_equal(r->config.account_blocktime, 1800);
 	assert_int_equal(r->tarpit, 0);
-	assert_int_equal(r->repeat_multiplier, 2);
-	assert_int_equal(r->repeat_max, 7 * 86400);
-	assert_int_equal(r->repeat_forget, 2 * 86400);
-	assert_int_equal(r->ipv6_prefix, 64);
-	assert_true(r->distinct_passwords);
-	assert_int_equal(r->max_tracked_ips, 1000);
-	assert_int_equal(r->max_tracked_accounts, 500);
+	assert_int_equal(r->config.repeat_multiplier, 2);
+	assert_int_equal(r->config.repeat_max, 7 * 86400);
+	assert_int_equal(r->config.repeat_forget, 2 * 86400);
+	assert_int_equal(r->config.ipv6_prefix, 64);
+	assert_true(r->config.distinct_passwords);
+	assert_int_equal(r->config.max_tracked_ips, 1000);
+	assert_int_equal(r->config.max_tracked_accounts, 500);
 	assert_false(r->allow_own_addresses);
 	assert_int_equal(r->allow_count, 4); /* both allow lines, sorted: IPv4 first */
 	cidr_format(&r->allow[0], text);
@@ -197,15 +197,15 @@ static void every_key_is_read(void **state)
 
 	assert_int_equal(conf->source_count, 3);
 	assert_string_equal(conf->sources[0].name, "imap");
-	assert_int_equal(conf->sources[0].type, CONF_SOURCE_DOVECOT);
+	assert_int_equal(conf->sources[0].type, LOG_SOURCE_DOVECOT);
 	assert_string_equal(conf->sources[0].path, "/var/log/dovecot.log");
 	assert_true(conf->sources[0].from_start);
 	assert_true(conf->sources[0].enabled);
 	assert_int_equal(conf->sources[0].line, 31);
-	assert_int_equal(conf->sources[1].type, CONF_SOURCE_POSTFIX);
+	assert_int_equal(conf->sources[1].type, LOG_SOURCE_POSTFIX);
 	assert_false(conf->sources[1].enabled);
 	assert_false(conf->sources[1].from_start);
-	assert_int_equal(conf->sources[2].type, CONF_SOURCE_SSHD);
+	assert_int_equal(conf->sources[2].type, LOG_SOURCE_SSHD);
 	assert_string_equal(conf->sources[2].path, "/var/log/auth.log");
 	conf_free(conf);
 }
@@ -234,7 +234,7 @@ static void the_dump_reads_back_the_same(void **state)
 
 	(void)state;
 	/* Odd durations must survive exactly, not as duration_format's two units. */
-	conf->rules.ip_bantime = 86400 + 3600 + 60 + 1;
+	conf->rules.config.ip_bantime = 86400 + 3600 + 60 + 1;
 	first = dump_text(conf);
 	again = parsed(first);
 	second = dump_text(again);
@@ -242,7 +242,7 @@ static void the_dump_reads_back_the_same(void **state)
 	skip_first = strchr(first, '\n');
 	skip_second = strchr(second, '\n');
 	assert_string_equal(skip_first, skip_second);
-	assert_int_equal(again->rules.ip_bantime, 86400 + 3600 + 60 + 1);
+	assert_int_equal(again->rules.config.ip_bantime, 86400 + 3600 + 60 + 1);
 	assert_int_equal(again->rules.allow_count, 4);
 	assert_non_null(strstr(first, "[source ssh]\ntype = sshd\n"));
 	free(first);
@@ -338,9 +338,9 @@ static void comments_spacing_and_line_endings(void **state)
 					  "allow =\r\n");
 
 	(void)state;
-	assert_int_equal(conf->rules.ip_failures, 7);
-	assert_int_equal(conf->rules.ip_window, 30);
-	assert_true(conf->rules.distinct_passwords);
+	assert_int_equal(conf->rules.config.ip_failures, 7);
+	assert_int_equal(conf->rules.config.ip_window, 30);
+	assert_true(conf->rules.config.distinct_passwords);
 	assert_int_equal(conf->rules.allow_count, 0);
 	conf_free(conf);
 }
@@ -373,7 +373,7 @@ static void a_long_allow_line_is_read_whole(void **state)
 	snprintf(text + used, size - used, "\nip_failures = 9\n");
 	conf = parsed(text);
 	assert_int_equal(conf->rules.allow_count, 3000);
-	assert_int_equal(conf->rules.ip_failures, 9);
+	assert_int_equal(conf->rules.config.ip_failures, 9);
 	conf_free(conf);
 	free(text);
 }
@@ -527,7 +527,7 @@ static void files_are_opened_by_path(void **state)
 	fputs("[rules]\nip_bantime = 10m\n", file);
 	fclose(file);
 	assert_int_equal(conf_load(path, &conf, why), 0);
-	assert_int_equal(conf->rules.ip_bantime, 600);
+	assert_int_equal(conf->rules.config.ip_bantime, 600);
 	assert_string_equal(conf->path, path);
 	conf_free(conf);
 	file = fopen(path, "w");

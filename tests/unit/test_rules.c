@@ -344,7 +344,7 @@ static void account_window_is_exact(void **state)
 
 /*
  * The distinct-source condition looks at every failure in the window, not
- * only the last account_threshold: B, A, A, A, C within 60 s is 5 failures
+ * only the last account_failures: B, A, A, A, C within 60 s is 5 failures
  * from 3 sources even though no 3 consecutive ones come from 3 sources.
  */
 static void distinct_sources_count_over_the_whole_window(void **state)
@@ -448,7 +448,7 @@ static void same_password_hash_counts_once(void **state)
 
 	(void)state;
 	rules_config_default(&cfg);
-	cfg.distinct_hashes = true;
+	cfg.distinct_passwords = true;
 	r = make(&cfg);
 	for (int i = 0; i < 10; i++) {
 		d = failed_pw(r, "192.0.2.1", "bob", "5f4dcc3b", t += S);
@@ -505,7 +505,7 @@ static void ipv6_64_aggregation_bans_the_prefix(void **state)
 
 	(void)state;
 	rules_config_default(&cfg);
-	cfg.ipv6_prefixlen = 64;
+	cfg.ipv6_prefix = 64;
 	r = make(&cfg);
 	for (int i = 1; i <= 4; i++) {
 		snprintf(ip, sizeof(ip), "2001:db8:1:2:%x::%x", i * 0x1111, i);
@@ -545,7 +545,7 @@ static void distinct_sources_are_prefixes_under_aggregation(void **state)
 
 	(void)state;
 	rules_config_default(&cfg);
-	cfg.ipv6_prefixlen = 64;
+	cfg.ipv6_prefix = 64;
 	r = make(&cfg);
 	/* Three addresses of one /64 are one source for the account rule. */
 	assert_false(failed(r, "2001:db8:0:1::1", "bob", 0).block_started);
@@ -598,10 +598,9 @@ static void repeat_offenders_multiply_up_to_the_cap(void **state)
 
 	(void)state;
 	rules_config_default(&cfg);
-	cfg.repeat_enabled = true;
 	cfg.repeat_multiplier = 2;
-	cfg.repeat_max_ban_s = 2000;
-	cfg.repeat_forget_s = 3600;
+	cfg.repeat_max = 2000;
+	cfg.repeat_forget = 3600;
 	r = make(&cfg);
 	end = 0;
 	for (unsigned int i = 0; i < 5; i++) {
@@ -609,7 +608,7 @@ static void repeat_offenders_multiply_up_to_the_cap(void **state)
 		assert_int_equal(seconds, expected[i]);
 		assert_int_equal(repeat, i);
 	}
-	/* Forgotten exactly repeat_forget_s after the last ban ended. */
+	/* Forgotten exactly repeat_forget after the last ban ended. */
 	ban_once(r, "192.0.2.1", end + 3600 * S - 1, &seconds, &repeat);
 	assert_int_equal(seconds, 2000);
 	assert_int_equal(repeat, 5);
@@ -651,7 +650,7 @@ static void restored_state_is_honoured(void **state)
 
 	(void)state;
 	rules_config_default(&cfg);
-	cfg.repeat_enabled = true;
+	cfg.repeat_multiplier = 2;
 	r = make(&cfg);
 	assert_int_equal(cidr_parse("192.0.2.1", &key, why), 0);
 	assert_true(rules_restore_ban(r, &key, 100 * S, 2, 10 * S));
@@ -741,22 +740,22 @@ static void bad_settings_are_named(void **state)
 	(void)state;
 	rules_config_default(&cfg);
 	assert_int_equal(rules_config_check(&cfg, why), 0);
-	cfg.ip_threshold = RULES_MAX_THRESHOLD + 1;
+	cfg.ip_failures = RULES_MAX_THRESHOLD + 1;
 	assert_int_equal(rules_config_check(&cfg, why), -EINVAL);
-	assert_non_null(strstr(why, "ip_threshold"));
+	assert_non_null(strstr(why, "ip_failures"));
 	rules_config_default(&cfg);
-	cfg.ipv6_prefixlen = 129;
+	cfg.ipv6_prefix = 129;
 	assert_null(rules_new(&cfg, why));
-	assert_non_null(strstr(why, "ipv6_prefixlen"));
+	assert_non_null(strstr(why, "ipv6_prefix"));
 	rules_config_default(&cfg);
-	cfg.repeat_enabled = true;
-	cfg.repeat_max_ban_s = 100; /* shorter than a first ban */
+	cfg.repeat_multiplier = 2;
+	cfg.repeat_max = 100; /* shorter than a first ban */
 	assert_int_equal(rules_config_check(&cfg, why), -EINVAL);
-	assert_non_null(strstr(why, "repeat_max_ban_s"));
+	assert_non_null(strstr(why, "repeat_max"));
 	rules_config_default(&cfg);
-	cfg.max_ips = 0;
+	cfg.max_tracked_ips = 0;
 	assert_int_equal(rules_config_check(&cfg, why), -EINVAL);
-	assert_non_null(strstr(why, "max_ips"));
+	assert_non_null(strstr(why, "max_tracked_ips"));
 }
 
 static void rules_can_be_turned_off(void **state)
@@ -766,8 +765,8 @@ static void rules_can_be_turned_off(void **state)
 
 	(void)state;
 	rules_config_default(&cfg);
-	cfg.ip_threshold = 0;
-	cfg.account_threshold = 0;
+	cfg.ip_failures = 0;
+	cfg.account_failures = 0;
 	r = make(&cfg);
 	for (int i = 0; i < 50; i++) {
 		struct rules_decision d = failed(r, i % 2 ? "192.0.2.1" : "192.0.2.2", "bob", 0);
@@ -815,10 +814,10 @@ static void memory_bound_follows_the_formula(void **state)
 	rules_config_default(&cfg);
 	assert_int_equal(rules_memory_bound(&cfg), 35393536);
 	printf("  memory bound, defaults: %zu bytes\n", rules_memory_bound(&cfg));
-	cfg.distinct_hashes = true; /* sources +40 B, accounts +24 B per slot */
+	cfg.distinct_passwords = true; /* sources +40 B, accounts +24 B per slot */
 	assert_int_equal(rules_memory_bound(&cfg), 35393536 + 262144 * 40 + 65536 * 24);
 	rules_config_default(&cfg);
-	cfg.max_ips = 1000; /* 125 sets of 8 */
+	cfg.max_tracked_ips = 1000; /* 125 sets of 8 */
 	assert_true(rules_memory_bound(&cfg) < 35393536 - 261000 * 92);
 }
 
@@ -894,7 +893,7 @@ static uint64_t now_ns(void)
  *   sticky: 2 failures close together, then 3 more 1,000,000 events apart
  *           -> banned (two failures outvalue the flood's one);
  *   slow:   5 failures 1,000,000 events apart -> forgotten each time (the
- *           trade-off: a first failure survives only ~max_ips new sources);
+ *           trade-off: a first failure survives only ~max_tracked_ips new sources);
  *   an account attacked from two sources 10,000 events apart -> blocked.
  */
 static void flood_keeps_memory_flat_and_catches_real_attackers(void **state)

@@ -436,6 +436,18 @@ static int compare_allow_records(const void *a, const void *b)
 			    &((const struct allow_record *)b)->key);
 }
 
+bool bans_allow_covers(const struct maps *maps, const struct lpm_key *prefix)
+{
+	struct allow_entry entry;
+	struct lpm_key lookup = *prefix;
+
+	/* The trie's longest match for the prefix's own first address. */
+	lookup.prefixlen = ADDR_LEN * 8;
+	if (!maps || bpf_map_lookup_elem(maps->allow_cidr, &lookup, &entry))
+		return false;
+	return entry.prefixlen <= prefix->prefixlen;
+}
+
 int bans_allow_list(const struct maps *maps, struct allow_record **records_out, size_t *count,
 		    char why[ERRMSG_LEN])
 {

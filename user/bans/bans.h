@@ -75,6 +75,11 @@ int bans_allow_remove(const struct maps *maps, const struct lpm_key *keys, size_
 		      char why[ERRMSG_LEN]);
 int bans_allow_list(const struct maps *maps, struct allow_record **records, size_t *count,
 		    char why[ERRMSG_LEN]);
+/*
+ * True when the allowlist map holds a prefix covering all of prefix (a host
+ * is covered by any entry containing it). maps may be NULL: no allowlist.
+ */
+bool bans_allow_covers(const struct maps *maps, const struct lpm_key *prefix);
 
 typedef void (*ban_expired_fn)(void *ctx, const struct ban_record *ban);
 

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "bans/protected.h"
+#include "bans/bans.h"
 #include "lib/paths.h"
 
 #include <arpa/inet.h>
@@ -10,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <bpf/bpf.h>
 #include "lib/cidr.h"
 
 #define SSH_DEFAULT_PORT     22
@@ -238,28 +238,12 @@ static bool overlaps(const struct lpm_key *a, const struct lpm_key *b)
 	return a->prefixlen <= b->prefixlen ? cidr_contains(a, b) : cidr_contains(b, a);
 }
 
-static bool allowlisted(const struct maps *maps, const struct lpm_key *key)
-{
-	struct allow_entry entry;
-	struct lpm_key lookup = *key;
-
-	/* The trie's longest match for the prefix's own first address. */
-	lookup.prefixlen = ADDR_LEN * 8;
-	if (!maps || bpf_map_lookup_elem(maps->allow_cidr, &lookup, &entry))
-		return false;
-	return entry.prefixlen <= key->prefixlen;
-}
-
-bool protected_is_allowlisted(const struct maps *maps, const struct protected_addr *addr)
-{
-	return allowlisted(maps, &addr->key);
-}
-
 const struct protected_addr *protected_within(const struct protected_set *set,
 					      const struct maps *maps, const struct lpm_key *prefix)
 {
 	for (size_t i = 0; i < set->count; i++) {
-		if (overlaps(prefix, &set->items[i].key) && !allowlisted(maps, &set->items[i].key))
+		if (overlaps(prefix, &set->items[i].key) &&
+		    !bans_allow_covers(maps, &set->items[i].key))
 			return &set->items[i];
 	}
 	return NULL;

@@ -76,9 +76,6 @@ const struct protected_addr *protected_within(const struct protected_set *set,
 					      const struct maps *maps,
 					      const struct lpm_key *prefix);
 
-/* True when the allowlist map covers all of addr (maps may be NULL: no). */
-bool protected_is_allowlisted(const struct maps *maps, const struct protected_addr *addr);
-
 /* True when host lies inside one of the set's entries. */
 bool protected_covers(const struct protected_set *set, const struct lpm_key *host);
 

@@ -2,6 +2,7 @@
 #include "bans/verdict.h"
 
 #include <bpf/bpf.h>
+#include "bans/bans.h"
 #include "lib/cidr.h"
 #include "lib/duration.h"
 #include "geo/geo_index.h"
@@ -40,12 +41,11 @@ static bool country_blocked(const struct maps *maps, int country)
 enum verdict_reason verdict_of_bans(const struct maps *maps, const struct addr_key *addr)
 {
 	__u64 now_ns = clock_now_ns();
-	struct allow_entry allowed;
 	struct ban_entry ban;
 	struct lpm_key host;
 
 	cidr_from_addr_key(&host, addr);
-	if (bpf_map_lookup_elem(maps->allow_cidr, &host, &allowed) == 0)
+	if (bans_allow_covers(maps, &host))
 		return REASON_PASS_ALLOW;
 	if (bpf_map_lookup_elem(maps->ban_addr, addr, &ban) == 0 && live(&ban, now_ns))
 		return REASON_DROP_BAN;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "lib/cidr.h"
+#include "bans/bans.h"
 #include "cli/cli.h"
 #include "geo/country.h"
 #include "lib/duration.h"
@@ -220,7 +221,7 @@ static int refuse_lockout(const struct maps *maps, const struct geo_db *db, cons
 
 		cidr_to_addr_key(&addr, &item->key);
 		found = geo_db_lookup(db, &addr);
-		if (!found || protected_is_allowlisted(maps, item))
+		if (!found || bans_allow_covers(maps, &item->key))
 			continue;
 		for (size_t j = 0; j < count && !status; j++) {
 			country_code(slots[j], code);

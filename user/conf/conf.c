@@ -77,21 +77,22 @@ static const struct key_spec daemon_keys[] = {
 };
 
 static const struct key_spec rules_keys[] = {
-	{ "ip_failures", V_UINT, RULES(ip_failures), 1, RULES_MAX_THRESHOLD },
-	{ "ip_window", V_DURATION, RULES(ip_window), 1, DAY },
-	{ "ip_bantime", V_DURATION, RULES(ip_bantime), 1, DURATION_MAX_SECONDS },
-	{ "account_failures", V_UINT, RULES(account_failures), 1, RULES_MAX_THRESHOLD },
-	{ "account_min_ips", V_UINT, RULES(account_min_ips), 1, RULES_MAX_DISTINCT_IPS },
-	{ "account_window", V_DURATION, RULES(account_window), 1, DAY },
-	{ "account_blocktime", V_DURATION, RULES(account_blocktime), 1, DURATION_MAX_SECONDS },
+	{ "ip_failures", V_UINT, RULES(config.ip_failures), 1, RULES_MAX_THRESHOLD },
+	{ "ip_window", V_DURATION, RULES(config.ip_window), 1, DAY },
+	{ "ip_bantime", V_DURATION, RULES(config.ip_bantime), 1, DURATION_MAX_SECONDS },
+	{ "account_failures", V_UINT, RULES(config.account_failures), 1, RULES_MAX_THRESHOLD },
+	{ "account_min_ips", V_UINT, RULES(config.account_min_ips), 1, RULES_MAX_DISTINCT_IPS },
+	{ "account_window", V_DURATION, RULES(config.account_window), 1, DAY },
+	{ "account_blocktime", V_DURATION, RULES(config.account_blocktime), 1,
+	  DURATION_MAX_SECONDS },
 	{ "tarpit", V_DURATION_OR_OFF, RULES(tarpit), 1, 3600 },
-	{ "repeat_multiplier", V_UINT, RULES(repeat_multiplier), 0, 1000 },
-	{ "repeat_max", V_DURATION, RULES(repeat_max), 1, DURATION_MAX_SECONDS },
-	{ "repeat_forget", V_DURATION, RULES(repeat_forget), 1, DURATION_MAX_SECONDS },
-	{ "ipv6_prefix", V_UINT, RULES(ipv6_prefix), 16, 128 },
-	{ "distinct_passwords", V_BOOL, RULES(distinct_passwords) },
-	{ "max_tracked_ips", V_SIZE, RULES(max_tracked_ips), 1, NUMBER_MAX },
-	{ "max_tracked_accounts", V_SIZE, RULES(max_tracked_accounts), 1, NUMBER_MAX },
+	{ "repeat_multiplier", V_UINT, RULES(config.repeat_multiplier), 0, 1000 },
+	{ "repeat_max", V_DURATION, RULES(config.repeat_max), 1, DURATION_MAX_SECONDS },
+	{ "repeat_forget", V_DURATION, RULES(config.repeat_forget), 1, DURATION_MAX_SECONDS },
+	{ "ipv6_prefix", V_UINT, RULES(config.ipv6_prefix), 16, 128 },
+	{ "distinct_passwords", V_BOOL, RULES(config.distinct_passwords) },
+	{ "max_tracked_ips", V_SIZE, RULES(config.max_tracked_ips), 1, NUMBER_MAX },
+	{ "max_tracked_accounts", V_SIZE, RULES(config.max_tracked_accounts), 1, NUMBER_MAX },
 	{ "allow_own_addresses", V_BOOL, RULES(allow_own_addresses) },
 	{ "allow", V_CIDR_LIST, RULES(allow) },
 };
@@ -136,13 +137,6 @@ static const struct key_spec source_keys[] = {
 #define CONF_MAX_ALLOW	  ALLOW_CIDR_CAPACITY
 #define SOURCE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 #define LEADING_SPACE	  " \t\r\n"
-
-static const char *const source_type_names[] = { "auto", "dovecot", "postfix", "sshd" };
-
-const char *conf_source_type_name(enum conf_source_type type)
-{
-	return (unsigned int)type < ARRAY_SIZE(source_type_names) ? source_type_names[type] : "?";
-}
 
 enum section_id { SEC_NONE, SEC_DAEMON, SEC_RULES, SEC_POLICY, SEC_SOURCE, SEC_FLEET, SEC_DNSBL };
 
@@ -196,7 +190,7 @@ static void set_default_source(struct conf_source *src)
 {
 	memset(src, 0, sizeof(*src));
 	copy_text(src->name, sizeof(src->name), CONF_DEFAULT_SOURCE);
-	src->type = CONF_SOURCE_AUTO;
+	src->type = LOG_SOURCE_AUTO;
 	copy_text(src->path, sizeof(src->path), XDPBAN_DEFAULT_LOG);
 	src->from_start = false;
 	src->enabled = true;
@@ -224,24 +218,9 @@ static struct xdpban_conf *new_conf(void)
 	conf->dnsbl.lookup_timeout = 2;
 	conf->dnsbl.bantime = 3600;
 
-	conf->rules = (struct conf_rules){
-		.ip_failures = 5,
-		.ip_window = 60,
-		.ip_bantime = 300,
-		.account_failures = 3,
-		.account_min_ips = 2,
-		.account_window = 60,
-		.account_blocktime = 600,
-		.tarpit = 60,
-		.repeat_multiplier = 0,
-		.repeat_max = DAY,
-		.repeat_forget = DAY,
-		.ipv6_prefix = 128,
-		.distinct_passwords = false,
-		.max_tracked_ips = 262144,
-		.max_tracked_accounts = 65536,
-		.allow_own_addresses = true,
-	};
+	rules_config_default(&conf->rules.config);
+	conf->rules.tarpit = 60;
+	conf->rules.allow_own_addresses = true;
 	return conf;
 }
 
@@ -752,10 +731,9 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 			*(enum log_level *)field = (enum log_level)choice;
 		return err;
 	case V_SOURCE_TYPE:
-		err = parse_name(ctx, spec, value, source_type_names, ARRAY_SIZE(source_type_names),
-				 &choice);
+		err = parse_name(ctx, spec, value, parser_source_names, LOG_SOURCE_COUNT, &choice);
 		if (!err)
-			*(enum conf_source_type *)field = (enum conf_source_type)choice;
+			*(enum log_source *)field = (enum log_source)choice;
 		return err;
 	case V_CIDR_LIST:
 		return parse_cidr_list(ctx, spec, value, base);
@@ -940,7 +918,7 @@ static unsigned int rules_line_of(const struct parse_ctx *ctx, const char *name)
 /* Checks that span keys, once the whole file is read. */
 static int check_whole(struct parse_ctx *ctx)
 {
-	const struct conf_rules *rules = &ctx->conf->rules;
+	const struct rules_config *rules = &ctx->conf->rules.config;
 	const struct xdpban_conf *conf = ctx->conf;
 
 	if (rules->account_min_ips > rules->account_failures) {
@@ -1107,7 +1085,7 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 			break;
 		case V_SOURCE_TYPE:
 			fprintf(out, "%s = %s\n", keys[i].name,
-				conf_source_type_name(*(const enum conf_source_type *)field));
+				parser_source_name(*(const enum log_source *)field));
 			break;
 		case V_CIDR_LIST:
 			/* One line per 8 prefixes: repeated allow lines accumulate. */

@@ -18,23 +18,18 @@
 #include <sys/types.h>
 #include "lib/errmsg.h"
 #include "lib/log.h"
+#include "detect/parser.h"
+#include "detect/rules.h"
 #include "xdpban_maps.h"
 
 #define CONF_DEFAULT_SOURCE "mail" /* the source used when the file names none */
 #define CONF_NAME_LEN	    64	   /* source and group names */
 #define CONF_IFNAMES_LEN    256	   /* [daemon] interfaces */
 
-enum conf_source_type {
-	CONF_SOURCE_AUTO, /* default: every parser, per line */
-	CONF_SOURCE_DOVECOT,
-	CONF_SOURCE_POSTFIX,
-	CONF_SOURCE_SSHD,
-};
-
 /* [source NAME]: one followed log file (a fail2ban "jail"). */
 struct conf_source {
 	char name[CONF_NAME_LEN];
-	enum conf_source_type type;
+	enum log_source type; /* the parser: LOG_SOURCE_AUTO (default) tries each per line */
 	char path[PATH_MAX];
 	bool from_start; /* read the file from its beginning; default: from its end */
 	bool enabled;
@@ -47,23 +42,10 @@ struct conf_source {
  * `xdpban ban`'s business).
  */
 struct conf_rules {
-	unsigned int ip_failures;	/* failures from one IP ... */
-	uint64_t ip_window;		/* ... within this many seconds ... */
-	uint64_t ip_bantime;		/* ... ban it this long */
-	unsigned int account_failures;	/* failures for one account ... */
-	unsigned int account_min_ips;	/* ... from at least this many distinct IPs ... */
-	uint64_t account_window;	/* ... within this many seconds ... */
-	uint64_t account_blocktime;	/* ... block the account this long, never extended */
-	uint64_t tarpit;		/* delay answers for a blocked account; 0 = off */
-	unsigned int repeat_multiplier; /* each repeat ban is this many times longer; 0 = off */
-	uint64_t repeat_max;		/* cap of a repeat ban */
-	uint64_t repeat_forget;		/* an IP's repeat count resets after this long clean */
-	unsigned int ipv6_prefix;	/* count and ban IPv6 per /N (128: per address) */
-	bool distinct_passwords;	/* count a repeated password hash once */
-	size_t max_tracked_ips;		/* memory bound of the IP rule's state */
-	size_t max_tracked_accounts;	/* memory bound of the account rule's state */
-	bool allow_own_addresses;	/* loopback and the host's addresses are never banned */
-	struct lpm_key *allow;		/* never banned, in the map form (IPv4 mapped) */
+	struct rules_config config; /* the keys the rules read, written there under their names */
+	uint64_t tarpit;	    /* delay answers for a blocked account; 0 = off */
+	bool allow_own_addresses;   /* loopback and the host's addresses are never banned */
+	struct lpm_key *allow;	    /* never banned, in the map form (IPv4 mapped) */
 	size_t allow_count;
 };
 
@@ -151,7 +133,5 @@ const char *conf_redis_unix_path(const char *redis);
 
 /* Splits a [policy] listen value "A.B.C.D:PORT" or "[IPV6]:PORT"; -EINVAL if it is neither. */
 int conf_listen_split(const char *value, char host[CONF_POLICY_TEXT_LEN], unsigned int *port);
-
-const char *conf_source_type_name(enum conf_source_type type);
 
 #endif

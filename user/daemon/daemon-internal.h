@@ -146,7 +146,6 @@ void sources_poll(struct daemon *d);
 void sources_close(struct daemon *d);
 
 /* restore.c */
-void restore_rules_config(const struct conf_rules *from, struct rules_config *to);
 void restore_from_store(struct daemon *d);
 void restore_rules(struct daemon *d);
 

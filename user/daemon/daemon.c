@@ -32,7 +32,8 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 		err = pins_open(conf->pin_dir, &d->maps, why);
 	if (err)
 		return err;
-	restore_rules_config(&d->conf->rules, &d->rules_cfg);
+	/* memcpy, padding and all: reload compares configs with memcmp */
+	memcpy(&d->rules_cfg, &d->conf->rules.config, sizeof(d->rules_cfg));
 	d->rules = rules_new(&d->rules_cfg, why);
 	if (!d->rules)
 		return -EINVAL;
@@ -66,7 +67,7 @@ static void reload(struct daemon *d)
 		return;
 	}
 	daemon_apply_overrides(d->overrides, conf);
-	restore_rules_config(&conf->rules, &cfg);
+	memcpy(&cfg, &conf->rules.config, sizeof(cfg));
 	sources_close(d);
 	d->conf = conf;
 	log_set_level(conf->daemon.log_level);
@@ -79,7 +80,7 @@ static void reload(struct daemon *d)
 		if (rules) {
 			rules_free(d->rules);
 			d->rules = rules;
-			d->rules_cfg = cfg;
+			memcpy(&d->rules_cfg, &cfg, sizeof(cfg));
 			restore_rules(d);
 		} else {
 			log_say(LOG_LEVEL_ERROR, "new rules refused: %s", why);

@@ -1,11 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "daemon/daemon-internal.h"
 
+#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 #include "lib/cidr.h"
 #include "lib/duration.h"
 #include "lib/paths.h"
@@ -20,24 +20,14 @@ int decide_collect_own(struct daemon *d, char why[ERRMSG_LEN])
 	return protected_add_host(&d->own, why);
 }
 
-static bool in_any(const struct lpm_key *prefixes, size_t count, const struct lpm_key *host)
-{
-	for (size_t i = 0; i < count; i++) {
-		if (cidr_contains(&prefixes[i], host))
-			return true;
-	}
-	return false;
-}
-
 bool decide_allowlisted(const struct daemon *d, const struct addr_key *ip)
 {
-	struct allow_entry entry;
 	struct lpm_key host;
 
 	cidr_from_addr_key(&host, ip);
-	if (bpf_map_lookup_elem(d->maps.allow_cidr, &host, &entry) == 0)
+	if (bans_allow_covers(&d->maps, &host))
 		return true;
-	if (in_any(d->conf->rules.allow, d->conf->rules.allow_count, &host))
+	if (cidr_any_contains(d->conf->rules.allow, d->conf->rules.allow_count, &host))
 		return true;
 	return d->conf->rules.allow_own_addresses && protected_covers(&d->own, &host);
 }
@@ -99,9 +89,9 @@ static int apply_ban(struct daemon *d, const struct rules_decision *decision, co
 		int64_t now = clock_wall_s();
 		struct store_ban row = {
 			.key = decision->ip_key,
-			.first_event = now - (int64_t)d->rules_cfg.ip_window_s,
+			.first_event = now - (int64_t)d->rules_cfg.ip_window,
 			.last_event = now,
-			.count = d->rules_cfg.ip_threshold,
+			.count = d->rules_cfg.ip_failures,
 			.expires_at = now + (int64_t)decision->ban_seconds,
 		};
 
@@ -131,7 +121,7 @@ static void remember_failure(struct daemon *d, const struct auth_event *event)
  */
 static void block_addresses(const struct daemon *d, const char *account, char *out, size_t len)
 {
-	uint64_t since = clock_now_ns() - d->rules_cfg.account_window_s * NSEC_PER_SEC;
+	uint64_t since = clock_now_ns() - d->rules_cfg.account_window * NSEC_PER_SEC;
 	struct lpm_key seen[RULES_MAX_DISTINCT_IPS * 4];
 	size_t count = 0, used = 0;
 
@@ -162,7 +152,7 @@ static void record_block(struct daemon *d, const struct rules_decision *decision
 			 const char *source)
 {
 	int64_t now = clock_wall_s();
-	uint64_t seconds = d->rules_cfg.account_block_s;
+	uint64_t seconds = d->rules_cfg.account_blocktime;
 	struct store_block row = {
 		.count = decision->account_failures,
 		.started_at = now,
@@ -334,8 +324,8 @@ void decide_event(struct daemon *d, const struct auth_event *event, const char *
 		return;
 	}
 	d->counters.bans++;
-	log_say(LOG_LEVEL_INFO, "ban %s for %s: %u failures in %u s (source %s%s)", prefix, length,
-		d->rules_cfg.ip_threshold, d->rules_cfg.ip_window_s, source,
+	log_say(LOG_LEVEL_INFO, "ban %s for %s: %u failures in %" PRIu64 " s (source %s%s)", prefix,
+		length, d->rules_cfg.ip_failures, d->rules_cfg.ip_window, source,
 		decision.repeat ? ", repeat offender" : "");
 	errmsg(result, "banned %s for %s", prefix, length);
 }

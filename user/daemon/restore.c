@@ -7,27 +7,6 @@
 
 /* ---- the rules ---- */
 
-void restore_rules_config(const struct conf_rules *from, struct rules_config *to)
-{
-	rules_config_default(to);
-	to->ip_threshold = from->ip_failures;
-	to->ip_window_s = (unsigned int)from->ip_window;
-	to->ip_ban_s = (unsigned int)from->ip_bantime;
-	to->ipv6_prefixlen = from->ipv6_prefix;
-	to->account_threshold = from->account_failures;
-	to->account_window_s = (unsigned int)from->account_window;
-	to->account_min_ips = from->account_min_ips;
-	to->account_block_s = (unsigned int)from->account_blocktime;
-	to->repeat_enabled = from->repeat_multiplier > 0;
-	if (to->repeat_enabled)
-		to->repeat_multiplier = from->repeat_multiplier;
-	to->repeat_max_ban_s = (unsigned int)from->repeat_max;
-	to->repeat_forget_s = (unsigned int)from->repeat_forget;
-	to->distinct_hashes = from->distinct_passwords;
-	to->max_ips = (unsigned int)from->max_tracked_ips;
-	to->max_accounts = (unsigned int)from->max_tracked_accounts;
-}
-
 /* The store's live bans and account blocks; false (said why) when there is none to read. */
 static bool read_live_state(struct daemon *d, struct store_ban **bans, size_t *ban_count,
 			    struct store_block **blocks, size_t *block_count)

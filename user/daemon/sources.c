@@ -63,20 +63,6 @@ void sources_poll(struct daemon *d)
 		poll_source(d, &d->sources[i]);
 }
 
-static enum log_source parser_kind(enum conf_source_type type)
-{
-	switch (type) {
-	case CONF_SOURCE_DOVECOT:
-		return LOG_SOURCE_DOVECOT;
-	case CONF_SOURCE_POSTFIX:
-		return LOG_SOURCE_POSTFIX;
-	case CONF_SOURCE_SSHD:
-		return LOG_SOURCE_SSHD;
-	default:
-		return LOG_SOURCE_AUTO;
-	}
-}
-
 /* Watches the file's directory: that sees appends, renames and re-creations alike. */
 static int watch_directory(struct daemon *d, const char *path, char why[ERRMSG_LEN])
 {
@@ -101,7 +87,7 @@ static int open_source(struct daemon *d, const struct conf_source *conf, struct 
 
 	memset(source, 0, sizeof(*source));
 	source->conf = *conf;
-	source->parser = parser_new(parser_kind(conf->type));
+	source->parser = parser_new(conf->type);
 	if (!source->parser) {
 		errmsg(why, "out of memory");
 		return -ENOMEM;
@@ -147,7 +133,7 @@ int sources_open(struct daemon *d, char why[ERRMSG_LEN])
 			return err;
 		}
 		log_say(LOG_LEVEL_INFO, "following %s (%s, source %s)", conf->sources[i].path,
-			conf_source_type_name(conf->sources[i].type), conf->sources[i].name);
+			parser_source_name(conf->sources[i].type), conf->sources[i].name);
 		d->source_count++;
 	}
 	return 0;

@@ -1062,7 +1062,7 @@ int parser_line(struct parser *parser, const char *line, size_t len, struct log_
 
 /* ---- life cycle and names ------------------------------------------------------------------- */
 
-static const char *const source_names[LOG_SOURCE_COUNT] = {
+const char *const parser_source_names[LOG_SOURCE_COUNT] = {
 	[LOG_SOURCE_AUTO] = "auto",
 	[LOG_SOURCE_DOVECOT] = "dovecot",
 	[LOG_SOURCE_POSTFIX] = "postfix",
@@ -1072,7 +1072,7 @@ static const char *const source_names[LOG_SOURCE_COUNT] = {
 int parser_source_parse(const char *name, enum log_source *source)
 {
 	for (int i = 0; i < LOG_SOURCE_COUNT; i++) {
-		if (strcmp(name, source_names[i]) == 0) {
+		if (strcmp(name, parser_source_names[i]) == 0) {
 			*source = (enum log_source)i;
 			return 0;
 		}
@@ -1084,7 +1084,7 @@ const char *parser_source_name(enum log_source source)
 {
 	if ((unsigned int)source >= LOG_SOURCE_COUNT)
 		return "unknown";
-	return source_names[source];
+	return parser_source_names[source];
 }
 
 struct parser *parser_new(enum log_source source)

@@ -40,7 +40,10 @@ enum log_source {
 #define LOG_TIME_LEN	 48   /* "2026-11-27T12:00:00.123456789+00:00" and more */
 #define LOG_PARSER_SLOTS 8192 /* entries of each state table */
 
-/* "auto", "dovecot", "postfix", "sshd". Returns 0, or -EINVAL for another name. */
+/* "auto", "dovecot", "postfix", "sshd": also the config file's [source] type values. */
+extern const char *const parser_source_names[LOG_SOURCE_COUNT];
+
+/* One of those names: 0, or -EINVAL for another name. */
 int parser_source_parse(const char *name, enum log_source *source);
 const char *parser_source_name(enum log_source source);
 

@@ -37,9 +37,9 @@ struct table {
 };
 
 /*
- * Entry layouts. A source: ts[K] (oldest first), then pw[K] (distinct_hashes
+ * Entry layouts. A source: ts[K] (oldest first), then pw[K] (distinct_passwords
  * only), then acct[K] (32-bit account tags, 0 = no user). An account: ts[K],
- * src[K], pw[K] (distinct_hashes only), then the distinct-source tracker
+ * src[K], pw[K] (distinct_passwords only), then the distinct-source tracker
  * tsrc[M] and tts[M], most recently seen first.
  */
 struct ip_entry {
@@ -91,7 +91,7 @@ struct ring {
 	uint32_t *n;
 	unsigned int k;
 	uint64_t *ts;
-	uint64_t *pw;	 /* NULL unless distinct_hashes */
+	uint64_t *pw;	 /* NULL unless distinct_passwords */
 	uint64_t *tag64; /* accounts: source of each failure */
 	uint32_t *tag32; /* sources: account of each failure */
 };
@@ -118,18 +118,18 @@ static size_t account_stride(unsigned int k, unsigned int m, bool hashes)
 
 static void compute_layout(const struct rules_config *cfg, struct layout *lay)
 {
-	unsigned int capacity[TABLE_KINDS] = {
-		cfg->max_ips,
-		cfg->max_accounts,
+	size_t capacity[TABLE_KINDS] = {
+		cfg->max_tracked_ips,
+		cfg->max_tracked_accounts,
 		cfg->max_blocks,
 		cfg->max_offenders,
 	};
 	size_t off = round_up(sizeof(struct rules), CACHELINE);
 
-	lay->stride[TABLE_IPS] = ip_stride(at_least_one(cfg->ip_threshold), cfg->distinct_hashes);
+	lay->stride[TABLE_IPS] = ip_stride(at_least_one(cfg->ip_failures), cfg->distinct_passwords);
 	lay->stride[TABLE_ACCOUNTS] =
-	    account_stride(at_least_one(cfg->account_threshold), at_least_one(cfg->account_min_ips),
-			   cfg->distinct_hashes);
+	    account_stride(at_least_one(cfg->account_failures), at_least_one(cfg->account_min_ips),
+			   cfg->distinct_passwords);
 	lay->stride[TABLE_BLOCKS] = sizeof(struct block_entry);
 	lay->stride[TABLE_OFFENDERS] = sizeof(struct offender_entry);
 	for (int t = 0; t < TABLE_KINDS; t++) {
@@ -150,33 +150,33 @@ void rules_config_default(struct rules_config *cfg)
 {
 	/* Field by field over zeroes: padding stays zero, so configs compare with memcmp. */
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->ip_threshold = 5;
-	cfg->ip_window_s = 60;
-	cfg->ip_ban_s = 300;
+	cfg->ip_failures = 5;
+	cfg->ip_window = 60;
+	cfg->ip_bantime = 300;
 	cfg->ipv4_prefixlen = 32;
-	cfg->ipv6_prefixlen = 128;
-	cfg->account_threshold = 3;
-	cfg->account_window_s = 60;
+	cfg->ipv6_prefix = 128;
+	cfg->account_failures = 3;
+	cfg->account_window = 60;
 	cfg->account_min_ips = 2;
-	cfg->account_block_s = 600;
+	cfg->account_blocktime = 600;
 	cfg->account_fold_case = true;
-	cfg->repeat_enabled = false;
-	cfg->repeat_multiplier = 2;
-	cfg->repeat_max_ban_s = 86400;
-	cfg->repeat_forget_s = 86400;
-	cfg->distinct_hashes = false;
-	cfg->max_ips = 262144;
-	cfg->max_accounts = 65536;
+	cfg->repeat_multiplier = 0;
+	cfg->repeat_max = 86400;
+	cfg->repeat_forget = 86400;
+	cfg->distinct_passwords = false;
+	cfg->max_tracked_ips = 262144;
+	cfg->max_tracked_accounts = 65536;
 	cfg->max_blocks = 65536;
 	cfg->max_offenders = 65536;
 }
 
-static int check_range(const char *name, unsigned int value, unsigned int min, unsigned int max,
+static int check_range(const char *name, uint64_t value, uint64_t min, uint64_t max,
 		       char why[ERRMSG_LEN])
 {
 	if (value >= min && value <= max)
 		return 0;
-	errmsg(why, "rules: %s = %u is out of range (%u..%u)", name, value, min, max);
+	errmsg(why, "rules: %s = %llu is out of range (%llu..%llu)", name,
+	       (unsigned long long)value, (unsigned long long)min, (unsigned long long)max);
 	return -EINVAL;
 }
 
@@ -190,20 +190,20 @@ int rules_config_check(const struct rules_config *cfg, char why[ERRMSG_LEN])
 {
 	const unsigned int year = 366 * 86400;
 
-	CHECK(ip_threshold, 0, RULES_MAX_THRESHOLD);
-	CHECK(ip_window_s, 1, year);
-	CHECK(ip_ban_s, 1, 10 * year);
+	CHECK(ip_failures, 0, RULES_MAX_THRESHOLD);
+	CHECK(ip_window, 1, year);
+	CHECK(ip_bantime, 1, 10 * year);
 	CHECK(ipv4_prefixlen, 8, 32);
-	CHECK(ipv6_prefixlen, 16, 128);
-	CHECK(account_threshold, 0, RULES_MAX_THRESHOLD);
-	CHECK(account_window_s, 1, year);
+	CHECK(ipv6_prefix, 16, 128);
+	CHECK(account_failures, 0, RULES_MAX_THRESHOLD);
+	CHECK(account_window, 1, year);
 	CHECK(account_min_ips, 1, RULES_MAX_DISTINCT_IPS);
-	CHECK(account_block_s, 1, 10 * year);
-	CHECK(repeat_multiplier, 1, 1000);
-	CHECK(repeat_max_ban_s, cfg->repeat_enabled ? cfg->ip_ban_s : 1, 10 * year);
-	CHECK(repeat_forget_s, 0, 10 * year);
-	CHECK(max_ips, 1, RULES_MAX_CAPACITY);
-	CHECK(max_accounts, 1, RULES_MAX_CAPACITY);
+	CHECK(account_blocktime, 1, 10 * year);
+	CHECK(repeat_multiplier, 0, 1000);
+	CHECK(repeat_max, cfg->repeat_multiplier ? cfg->ip_bantime : 1, 10 * year);
+	CHECK(repeat_forget, 0, 10 * year);
+	CHECK(max_tracked_ips, 1, RULES_MAX_CAPACITY);
+	CHECK(max_tracked_accounts, 1, RULES_MAX_CAPACITY);
 	CHECK(max_blocks, 1, RULES_MAX_CAPACITY);
 	CHECK(max_offenders, 1, RULES_MAX_CAPACITY);
 	return 0;
@@ -246,13 +246,13 @@ struct rules *rules_new(const struct rules_config *cfg, char why[ERRMSG_LEN])
 		munmap(base, lay.total);
 		return NULL;
 	}
-	r->ip_window_ns = cfg->ip_window_s * NSEC_PER_SEC;
-	r->account_window_ns = cfg->account_window_s * NSEC_PER_SEC;
-	r->forget_ns = cfg->repeat_forget_s * NSEC_PER_SEC;
-	r->ip_k = at_least_one(cfg->ip_threshold);
-	r->acct_k = at_least_one(cfg->account_threshold);
+	r->ip_window_ns = cfg->ip_window * NSEC_PER_SEC;
+	r->account_window_ns = cfg->account_window * NSEC_PER_SEC;
+	r->forget_ns = cfg->repeat_forget * NSEC_PER_SEC;
+	r->ip_k = at_least_one(cfg->ip_failures);
+	r->acct_k = at_least_one(cfg->account_failures);
 	r->acct_m = at_least_one(cfg->account_min_ips);
-	r->hashes = cfg->distinct_hashes;
+	r->hashes = cfg->distinct_passwords;
 	r->mapped = lay.total;
 	for (int t = 0; t < TABLE_KINDS; t++) {
 		r->tables[t] = (struct table){
@@ -603,7 +603,7 @@ void rules_source_key(const struct rules *rules, const struct addr_key *ip, stru
 	if (cidr_is_ipv4(ip->addr)) {
 		prefixlen = IPV4_MAPPED_PREFIXLEN + rules->cfg.ipv4_prefixlen;
 	} else {
-		prefixlen = rules->cfg.ipv6_prefixlen;
+		prefixlen = rules->cfg.ipv6_prefix;
 		if (prefixlen <= IPV4_MAPPED_PREFIXLEN) {
 			/* Would the prefix hold ::ffff:0:0/96 (all of IPv4)? Then the host only. */
 			uint8_t net[ADDR_LEN], mapped[ADDR_LEN];
@@ -665,13 +665,13 @@ static uint64_t pw_digest(const struct rules *r, const char *pwhash)
 
 static unsigned int ban_seconds(const struct rules *r, unsigned int repeat)
 {
-	uint64_t seconds = r->cfg.ip_ban_s;
+	uint64_t seconds = r->cfg.ip_bantime;
 
-	if (!r->cfg.repeat_enabled)
-		return r->cfg.ip_ban_s;
-	for (unsigned int i = 0; i < repeat && seconds < r->cfg.repeat_max_ban_s; i++)
+	if (!r->cfg.repeat_multiplier)
+		return (unsigned int)r->cfg.ip_bantime;
+	for (unsigned int i = 0; i < repeat && seconds < r->cfg.repeat_max; i++)
 		seconds *= r->cfg.repeat_multiplier;
-	return seconds < r->cfg.repeat_max_ban_s ? (unsigned int)seconds : r->cfg.repeat_max_ban_s;
+	return (unsigned int)(seconds < r->cfg.repeat_max ? seconds : r->cfg.repeat_max);
 }
 
 static void ban(struct rules *r, struct offender_entry *o, const struct lpm_key *key, uint64_t hash,
@@ -707,7 +707,7 @@ static void ip_failure(struct rules *r, const struct lpm_key *key, uint64_t hash
 		r->counters.ignored_banned++;
 		return;
 	}
-	if (!r->cfg.ip_threshold)
+	if (!r->cfg.ip_failures)
 		return;
 	e = table_find(ips, key->addr, hash);
 	if (!e)
@@ -765,7 +765,7 @@ static void account_failure(struct rules *r, const struct auth_event *ev,
 		r->counters.ignored_blocked++;
 		return;
 	}
-	if (!r->cfg.account_threshold)
+	if (!r->cfg.account_failures)
 		return;
 	e = table_find(accounts, key, hash);
 	if (!e)
@@ -786,7 +786,7 @@ static void account_failure(struct rules *r, const struct auth_event *ev,
 		return;
 	table_remove(accounts, e); /* d->account_failures keeps the count that blocked it */
 	b = table_insert(r, &r->tables[TABLE_BLOCKS], key, hash, now);
-	b->deadline_ns = now + r->cfg.account_block_s * NSEC_PER_SEC;
+	b->deadline_ns = now + r->cfg.account_blocktime * NSEC_PER_SEC;
 	d->block_started = true;
 	set_blocked(d, ev, b->deadline_ns);
 	r->counters.blocks++;

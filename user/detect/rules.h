@@ -8,23 +8,23 @@
  * addresses before feeding them, and turns decisions into map entries, store
  * rows and log lines. Not thread-safe; one daemon thread owns an instance.
  *
- * IP rule: ip_threshold failures within ip_window_s from one source -> ban
- * the source for ip_ban_s. "Within" is exact and inclusive: the rule fires
- * when the ip_threshold-th most recent failure is at most ip_window_s old
- * (each source keeps the times of its last ip_threshold failures, so no fixed
+ * IP rule: ip_failures failures within ip_window from one source -> ban
+ * the source for ip_bantime. "Within" is exact and inclusive: the rule fires
+ * when the ip_failures-th most recent failure is at most ip_window old
+ * (each source keeps the times of its last ip_failures failures, so no fixed
  * buckets exist and no burst can straddle one). After a ban the source's
  * failures are forgotten; failures that still arrive while the ban the rules
  * decided runs (log lag, unprotected ports) are ignored, so one burst is one
  * ban. A "source" is the address, or its prefix when aggregation is on
- * (ipv4_prefixlen < 32, ipv6_prefixlen < 128): it is then counted and banned
+ * (ipv4_prefixlen < 32, ipv6_prefix < 128): it is then counted and banned
  * as a whole. An IPv6 prefix that would contain ::ffff:0:0/96 (all of IPv4)
  * is never formed: such an address is counted and banned alone.
  *
- * Account rule: at least account_threshold failures on one account within
- * account_window_s, AND among the failures within that window at least
+ * Account rule: at least account_failures failures on one account within
+ * account_window, AND among the failures within that window at least
  * account_min_ips distinct sources (aggregated as above) -> the account is
- * blocked for account_block_s. Both conditions are over the same window and
- * are exact: each account keeps its last account_threshold failures and its
+ * blocked for account_blocktime. Both conditions are over the same window and
+ * are exact: each account keeps its last account_failures failures and its
  * last account_min_ips distinct sources with the time each was last seen.
  * The deadline is fixed when the block starts: failures during the block
  * are ignored (they neither extend nor restart it) and when it ends counting
@@ -35,7 +35,7 @@
  * craft colliding names; the decision returns the name from the event.
  *
  * An event's `attempts` counts as that many failures at that time. With
- * distinct_hashes, an event carrying a password hash counts as one failure,
+ * distinct_passwords, an event carrying a password hash counts as one failure,
  * and not at all when the same hash is already among the key's failures in
  * the window (a client retrying one stale password is one guess); events
  * without a hash count as usual. This applies to both rules.
@@ -49,11 +49,11 @@
  * running ban or block is not lifted. An OK without a user name forgives
  * only S's failures that came without one.
  *
- * Repeat offenders (repeat_enabled): the n-th ban of a source lasts
- * ip_ban_s * repeat_multiplier^(n-1), capped at repeat_max_ban_s. A source's
- * ban count is forgotten repeat_forget_s after its last ban ended. Without
- * repeat_enabled the count is still kept and reported (decision.repeat), but
- * every ban lasts ip_ban_s.
+ * Repeat offenders (repeat_multiplier > 0): the n-th ban of a source lasts
+ * ip_bantime * repeat_multiplier^(n-1), capped at repeat_max. A source's
+ * ban count is forgotten repeat_forget after its last ban ended. With
+ * repeat_multiplier 0 the count is still kept and reported (decision.repeat),
+ * but every ban lasts ip_bantime.
  *
  * Memory: four fixed-capacity tables allocated (and faulted in) at once by
  * rules_new, never grown, no allocation per event. See rules_memory_bound().
@@ -66,7 +66,7 @@
  *                     never pushes out a source with two or more recent
  *                     failures unless its whole set is such sources; the
  *                     price is that a first failure survives only about
- *                     max_ips newer distinct sources (about max_ips /
+ *                     max_tracked_ips newer distinct sources (about max_tracked_ips /
  *                     flood rate seconds), so an attacker whose failures are
  *                     that far apart in a flood is forgotten before its
  *                     second one and escapes the IP rule;
@@ -90,35 +90,38 @@
 #define RULES_MAX_CAPACITY     (1U << 26) /* entries per table */
 #define RULES_TABLE_WAYS       8
 
+/*
+ * The [rules] keys the rules read, under the same names and in the same
+ * units (docs/config.md): the config file writes them here directly.
+ */
 struct rules_config {
-	/* IP rule; ip_threshold 0 turns it off. */
-	unsigned int ip_threshold;   /* 5 */
-	unsigned int ip_window_s;    /* 60 */
-	unsigned int ip_ban_s;	     /* 300 */
-	unsigned int ipv4_prefixlen; /* 32: count and ban each address */
-	unsigned int ipv6_prefixlen; /* 128: each address; 64 counts and bans per /64 */
+	/* IP rule; ip_failures 0 turns it off. */
+	unsigned int ip_failures;    /* 5 */
+	uint64_t ip_window;	     /* 60 s */
+	uint64_t ip_bantime;	     /* 300 s */
+	unsigned int ipv4_prefixlen; /* 32: count and ban each address (no key) */
+	unsigned int ipv6_prefix;    /* 128: each address; 64 counts and bans per /64 */
 
-	/* Account rule; account_threshold 0 turns it off. */
-	unsigned int account_threshold; /* 3 */
-	unsigned int account_window_s;	/* 60 */
-	unsigned int account_min_ips;	/* 2 distinct sources */
-	unsigned int account_block_s;	/* 600 */
-	bool account_fold_case;		/* true */
+	/* Account rule; account_failures 0 turns it off. */
+	unsigned int account_failures; /* 3 */
+	uint64_t account_window;       /* 60 s */
+	unsigned int account_min_ips;  /* 2 distinct sources */
+	uint64_t account_blocktime;    /* 600 s */
+	bool account_fold_case;	       /* true (no key) */
 
-	/* Repeat offenders; off by default. */
-	bool repeat_enabled;
-	unsigned int repeat_multiplier; /* 2 */
-	unsigned int repeat_max_ban_s;	/* 86400 */
-	unsigned int repeat_forget_s;	/* 86400, after the last ban ended */
+	/* Repeat offenders; repeat_multiplier 0 (the default) turns them off. */
+	unsigned int repeat_multiplier;
+	uint64_t repeat_max;	/* 86400 s */
+	uint64_t repeat_forget; /* 86400 s, after the last ban ended */
 
 	/* Count each password hash once per key; off by default. */
-	bool distinct_hashes;
+	bool distinct_passwords;
 
 	/* Table capacities (entries). */
-	unsigned int max_ips;	    /* 262144 sources being counted */
-	unsigned int max_accounts;  /* 65536 accounts being counted */
-	unsigned int max_blocks;    /* 65536 account blocks held */
-	unsigned int max_offenders; /* 65536 sources with a running or remembered ban */
+	size_t max_tracked_ips;	     /* 262144 sources being counted */
+	size_t max_tracked_accounts; /* 65536 accounts being counted */
+	unsigned int max_blocks;     /* 65536 account blocks held (no key) */
+	unsigned int max_offenders;  /* 65536 sources with a running or remembered ban (no key) */
 };
 
 struct rules_decision {
@@ -164,7 +167,7 @@ int rules_config_check(const struct rules_config *cfg, char why[ERRMSG_LEN]);
  *   round_up(round64(sizeof(struct rules)) + sum over the four tables of
  *            round64(4 * slots) + round64(entry * slots), 4096)
  * slots = capacity rounded up to a multiple of 8; entry bytes, with K the
- * rule's threshold, M = account_min_ips, H = 1 with distinct_hashes else 0:
+ * rule's threshold, M = account_min_ips, H = 1 with distinct_passwords else 0:
  *   source  round8(24 + 12 K + 8 H K)   (defaults: 88)
  *   account 24 + 16 K + 8 H K + 16 M    (defaults: 104)
  *   block   24,  ban history 32.

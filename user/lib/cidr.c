@@ -9,6 +9,15 @@
 
 static const __u8 ipv4_mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
+bool cidr_any_contains(const struct lpm_key *prefixes, size_t count, const struct lpm_key *host)
+{
+	for (size_t i = 0; i < count; i++) {
+		if (cidr_contains(&prefixes[i], host))
+			return true;
+	}
+	return false;
+}
+
 bool cidr_is_ipv4(const __u8 addr[ADDR_LEN])
 {
 	return memcmp(addr, ipv4_mapped_prefix, sizeof(ipv4_mapped_prefix)) == 0;

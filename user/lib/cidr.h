@@ -25,6 +25,8 @@ void cidr_format(const struct lpm_key *key, char buf[CIDR_TEXT_LEN]);
 bool cidr_is_host(const struct lpm_key *key);
 /* True when host (a full-length key) lies inside prefix. */
 bool cidr_contains(const struct lpm_key *prefix, const struct lpm_key *host);
+/* True when one of the count prefixes contains host. */
+bool cidr_any_contains(const struct lpm_key *prefixes, size_t count, const struct lpm_key *host);
 bool cidr_is_ipv4(const __u8 addr[ADDR_LEN]);
 void cidr_to_addr_key(struct addr_key *addr, const struct lpm_key *key);
 void cidr_from_addr_key(struct lpm_key *key, const struct addr_key *addr);

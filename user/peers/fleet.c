@@ -31,8 +31,8 @@
 
 /*
  * One failure. KEYS: fail:ip:CIDR, bans, fail:acct:A, fail:acctip:A, blocks.
- * ARGV: member, cidr, ip_threshold, ip_window_ms, ip_ban_ms, account ("" for
- * none), account_threshold, account_window_ms, account_min_ips, block_ms,
+ * ARGV: member, cidr, ip_failures, ip_window_ms, ip_ban_ms, account ("" for
+ * none), account_failures, account_window_ms, account_min_ips, block_ms,
  * node, channel. Returns {ban deadline or 0, cidr, block deadline or 0, account}.
  */
 static const char fail_script[] =
@@ -940,20 +940,20 @@ static void on_counted(redisAsyncContext *ac, void *r, void *privdata)
 		if (applied > 0) {
 			f->counters.fleet_bans++;
 			log_say(LOG_LEVEL_INFO,
-				"fleet: ban %s for %u s: %u failures across the fleet in %u s",
-				reply->element[1]->str, f->target.rules_cfg->ip_ban_s,
-				f->target.rules_cfg->ip_threshold,
-				f->target.rules_cfg->ip_window_s);
+				"fleet: ban %s for %" PRIu64
+				" s: %u failures across the fleet in %" PRIu64 " s",
+				reply->element[1]->str, f->target.rules_cfg->ip_bantime,
+				f->target.rules_cfg->ip_failures, f->target.rules_cfg->ip_window);
 		}
 	}
 	if (reply->element[2]->type == REDIS_REPLY_INTEGER && reply->element[2]->integer > 0) {
 		apply_block(f, reply->element[3]->str, reply->element[2]->integer);
 		f->counters.fleet_blocks++;
 		log_say(LOG_LEVEL_INFO,
-			"fleet: block account %s for %u s: %u failures across the fleet in %u s",
-			reply->element[3]->str, f->target.rules_cfg->account_block_s,
-			f->target.rules_cfg->account_threshold,
-			f->target.rules_cfg->account_window_s);
+			"fleet: block account %s for %" PRIu64
+			" s: %u failures across the fleet in %" PRIu64 " s",
+			reply->element[3]->str, f->target.rules_cfg->account_blocktime,
+			f->target.rules_cfg->account_failures, f->target.rules_cfg->account_window);
 	}
 }
 
@@ -978,10 +978,10 @@ static void count_failure(struct fleet *f, const struct auth_event *event,
 	redisAsyncCommand(f->io[IO_CMD].ac, on_counted, NULL,
 			  "EVALSHA %s 5 %s %s %s %s %s %s %s %u %llu %llu %s %u %llu %u %llu %s %s",
 			  f->sha_fail, ip_key, f->bans_key, acct_key, acctip_key, f->blocks_key,
-			  member, cidr, cfg->ip_threshold, cfg->ip_window_s * 1000ULL,
-			  cfg->ip_ban_s * 1000ULL, account, cfg->account_threshold,
-			  cfg->account_window_s * 1000ULL, cfg->account_min_ips,
-			  cfg->account_block_s * 1000ULL, f->node, f->channel);
+			  member, cidr, cfg->ip_failures, cfg->ip_window * 1000ULL,
+			  cfg->ip_bantime * 1000ULL, account, cfg->account_failures,
+			  cfg->account_window * 1000ULL, cfg->account_min_ips,
+			  cfg->account_blocktime * 1000ULL, f->node, f->channel);
 }
 
 void fleet_report(struct fleet *f, const struct auth_event *event,
