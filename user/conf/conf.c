@@ -138,7 +138,43 @@ static const struct key_spec source_keys[] = {
 #define SOURCE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 #define LEADING_SPACE	  " \t\r\n"
 
-enum section_id { SEC_NONE, SEC_DAEMON, SEC_RULES, SEC_POLICY, SEC_SOURCE, SEC_FLEET, SEC_DNSBL };
+/* SEC_DAEMON and those after it appear once each; [source NAME] as often as there are logs. */
+enum section_id {
+	SEC_NONE,
+	SEC_SOURCE,
+	SEC_DAEMON,
+	SEC_RULES,
+	SEC_POLICY,
+	SEC_FLEET,
+	SEC_DNSBL,
+	SEC_COUNT
+};
+
+#define SECTION_KEYS_MAX 32 /* keys of the largest single section */
+
+/* A single section: its name, its keys and where in the conf they go (conf_dump's order). */
+struct single_section {
+	const char *name;
+	const struct key_spec *keys;
+	size_t count;
+	size_t offset; /* of its struct in struct xdpban_conf */
+};
+
+#define SINGLE(id, title, table, member)                                                           \
+	[id] = { title, table, ARRAY_SIZE(table), offsetof(struct xdpban_conf, member) }
+
+static const struct single_section single_sections[SEC_COUNT] = {
+	SINGLE(SEC_DAEMON, "daemon", daemon_keys, daemon),
+	SINGLE(SEC_RULES, "rules", rules_keys, rules),
+	SINGLE(SEC_POLICY, "policy", policy_keys, policy),
+	SINGLE(SEC_FLEET, "fleet", fleet_keys, fleet),
+	SINGLE(SEC_DNSBL, "dnsbl", dnsbl_keys, dnsbl),
+};
+
+_Static_assert(DAEMON_KEY_COUNT <= SECTION_KEYS_MAX && RULES_KEY_COUNT <= SECTION_KEYS_MAX &&
+		   POLICY_KEY_COUNT <= SECTION_KEYS_MAX && FLEET_KEY_COUNT <= SECTION_KEYS_MAX &&
+		   DNSBL_KEY_COUNT <= SECTION_KEYS_MAX,
+	       "a single section has more keys than parse_ctx keeps lines for");
 
 struct source_lines {
 	unsigned int key[SOURCE_KEY_COUNT]; /* line each key was set on, 0 if not */
@@ -150,12 +186,9 @@ struct parse_ctx {
 	unsigned int line;
 	bool at_line_start;
 	enum section_id section;
-	unsigned int daemon_line, rules_line, policy_line; /* lines of their headers */
-	unsigned int daemon_set[DAEMON_KEY_COUNT], rules_set[RULES_KEY_COUNT];
-	unsigned int policy_set[POLICY_KEY_COUNT];
-	unsigned int fleet_line, fleet_set[FLEET_KEY_COUNT];
-	unsigned int dnsbl_line, dnsbl_set[DNSBL_KEY_COUNT];
-	struct source_lines *source_set; /* parallel to conf->sources */
+	unsigned int header_line[SEC_COUNT];	       /* of each single section's header */
+	unsigned int set[SEC_COUNT][SECTION_KEYS_MAX]; /* line each of its keys was set on */
+	struct source_lines *source_set;	       /* parallel to conf->sources */
 	size_t allow_capacity;
 	struct xdpban_conf *conf;
 	int err;
@@ -304,13 +337,12 @@ static int start_source(struct parse_ctx *ctx, const char *name)
 	return 0;
 }
 
-static int start_single_section(struct parse_ctx *ctx, const char *name, enum section_id id,
-				unsigned int *header_line)
+static int start_single_section(struct parse_ctx *ctx, enum section_id id)
 {
-	if (*header_line)
-		return fail(ctx, -EINVAL, "section [%s] is already defined on line %u", name,
-			    *header_line);
-	*header_line = ctx->line;
+	if (ctx->header_line[id])
+		return fail(ctx, -EINVAL, "section [%s] is already defined on line %u",
+			    single_sections[id].name, ctx->header_line[id]);
+	ctx->header_line[id] = ctx->line;
 	ctx->section = id;
 	return 0;
 }
@@ -328,16 +360,10 @@ static int start_section(struct parse_ctx *ctx, char *line)
 		return fail(ctx, -EINVAL, "unexpected text '%s' after the section header", rest);
 	*close = '\0';
 	title = trim(line + 1);
-	if (strcmp(title, "daemon") == 0)
-		return start_single_section(ctx, title, SEC_DAEMON, &ctx->daemon_line);
-	if (strcmp(title, "rules") == 0)
-		return start_single_section(ctx, title, SEC_RULES, &ctx->rules_line);
-	if (strcmp(title, "policy") == 0)
-		return start_single_section(ctx, title, SEC_POLICY, &ctx->policy_line);
-	if (strcmp(title, "fleet") == 0)
-		return start_single_section(ctx, title, SEC_FLEET, &ctx->fleet_line);
-	if (strcmp(title, "dnsbl") == 0)
-		return start_single_section(ctx, title, SEC_DNSBL, &ctx->dnsbl_line);
+	for (int id = SEC_DAEMON; id < SEC_COUNT; id++) {
+		if (strcmp(title, single_sections[id].name) == 0)
+			return start_single_section(ctx, id);
+	}
 	word_end = title + strcspn(title, " \t");
 	if (word_end - title == 6 && strncmp(title, "source", 6) == 0)
 		return start_source(ctx, trim(word_end));
@@ -838,40 +864,20 @@ static int handle_key(void *user, const char *section, const char *name, const c
 	(void)section; /* inih's copy is cut at 50 bytes; read_line keeps the whole name */
 	if (ctx->err)
 		return 0;
-	switch (ctx->section) {
-	case SEC_DAEMON:
-		keys = daemon_keys, count = DAEMON_KEY_COUNT, base = &ctx->conf->daemon;
-		set_lines = ctx->daemon_set;
-		copy_text(section_name, sizeof(section_name), "daemon");
-		break;
-	case SEC_RULES:
-		keys = rules_keys, count = RULES_KEY_COUNT, base = &ctx->conf->rules;
-		set_lines = ctx->rules_set;
-		copy_text(section_name, sizeof(section_name), "rules");
-		break;
-	case SEC_POLICY:
-		keys = policy_keys, count = POLICY_KEY_COUNT, base = &ctx->conf->policy;
-		set_lines = ctx->policy_set;
-		copy_text(section_name, sizeof(section_name), "policy");
-		break;
-	case SEC_FLEET:
-		keys = fleet_keys, count = FLEET_KEY_COUNT, base = &ctx->conf->fleet;
-		set_lines = ctx->fleet_set;
-		copy_text(section_name, sizeof(section_name), "fleet");
-		break;
-	case SEC_DNSBL:
-		keys = dnsbl_keys, count = DNSBL_KEY_COUNT, base = &ctx->conf->dnsbl;
-		set_lines = ctx->dnsbl_set;
-		copy_text(section_name, sizeof(section_name), "dnsbl");
-		break;
-	case SEC_SOURCE:
+	if (ctx->section == SEC_SOURCE) {
 		keys = source_keys, count = SOURCE_KEY_COUNT;
 		base = &ctx->conf->sources[ctx->conf->source_count - 1];
 		set_lines = ctx->source_set[ctx->conf->source_count - 1].key;
 		snprintf(section_name, sizeof(section_name), "source %s",
 			 ctx->conf->sources[ctx->conf->source_count - 1].name);
-		break;
-	default:
+	} else if (ctx->section != SEC_NONE) {
+		const struct single_section *single = &single_sections[ctx->section];
+
+		keys = single->keys, count = single->count;
+		base = (char *)ctx->conf + single->offset;
+		set_lines = ctx->set[ctx->section];
+		copy_text(section_name, sizeof(section_name), single->name);
+	} else {
 		fail(ctx, -EINVAL,
 		     "key '%s' before any section ([daemon], [rules], [policy], [fleet], "
 		     "[dnsbl], [source NAME])",
@@ -910,7 +916,7 @@ static unsigned int rules_line_of(const struct parse_ctx *ctx, const char *name)
 {
 	for (size_t i = 0; i < RULES_KEY_COUNT; i++) {
 		if (strcmp(rules_keys[i].name, name) == 0)
-			return ctx->rules_set[i];
+			return ctx->set[SEC_RULES][i];
 	}
 	return 0;
 }
@@ -1106,16 +1112,12 @@ void conf_dump(const struct xdpban_conf *conf, FILE *out)
 {
 	fprintf(out, "# xdpban effective configuration (from %s)\n",
 		conf->path[0] ? conf->path : "defaults only");
-	fprintf(out, "\n[daemon]\n");
-	dump_keys(daemon_keys, DAEMON_KEY_COUNT, &conf->daemon, out);
-	fprintf(out, "\n[rules]\n");
-	dump_keys(rules_keys, RULES_KEY_COUNT, &conf->rules, out);
-	fprintf(out, "\n[policy]\n");
-	dump_keys(policy_keys, POLICY_KEY_COUNT, &conf->policy, out);
-	fprintf(out, "\n[fleet]\n");
-	dump_keys(fleet_keys, FLEET_KEY_COUNT, &conf->fleet, out);
-	fprintf(out, "\n[dnsbl]\n");
-	dump_keys(dnsbl_keys, DNSBL_KEY_COUNT, &conf->dnsbl, out);
+	for (int id = SEC_DAEMON; id < SEC_COUNT; id++) {
+		const struct single_section *single = &single_sections[id];
+
+		fprintf(out, "\n[%s]\n", single->name);
+		dump_keys(single->keys, single->count, (const char *)conf + single->offset, out);
+	}
 	for (size_t i = 0; i < conf->source_count; i++) {
 		fprintf(out, "\n[source %s]\n", conf->sources[i].name);
 		dump_keys(source_keys, SOURCE_KEY_COUNT, &conf->sources[i], out);
