@@ -130,6 +130,31 @@ static void timeout_calls_handler(void **state)
 	close(fds[1]);
 }
 
+/* A descriptor unwatched by its own handler can be watched again, with another handler. */
+static void watch_again(void **state)
+{
+	struct pipe_watch w = { 0 };
+	struct timed t = { 0 };
+	struct loop loop;
+	char why[ERRMSG_LEN];
+
+	(void)state;
+	assert_int_equal(loop_open(&loop, why), 0);
+	open_pipe(&loop, &w);
+	w.victim = &w;
+	assert_int_equal(write(w.fds[1], "xx", 2), 2);
+	loop_run(&loop);
+	assert_int_equal(w.calls, 1);
+	t.loop = &loop;
+	assert_int_equal(loop_watch(&loop, w.fds[0], EPOLLIN, on_timed, &t, "test", why), 0);
+	loop_run(&loop); /* the second byte, now for on_timed */
+	assert_int_equal(t.calls, 1);
+	assert_true(t.events_seen & EPOLLIN);
+	assert_int_equal(w.calls, 1);
+	loop_close(&loop);
+	close_pipe(&w);
+}
+
 static void bad_descriptor_named(void **state)
 {
 	struct loop loop;
@@ -146,9 +171,8 @@ static void bad_descriptor_named(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(handlers_by_registration),
-		cmocka_unit_test(timer_fires),
-		cmocka_unit_test(timeout_calls_handler),
+		cmocka_unit_test(handlers_by_registration), cmocka_unit_test(timer_fires),
+		cmocka_unit_test(timeout_calls_handler),    cmocka_unit_test(watch_again),
 		cmocka_unit_test(bad_descriptor_named),
 	};
 

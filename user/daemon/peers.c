@@ -3,7 +3,6 @@
 
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/epoll.h>
 #include <unistd.h>
 #include "lib/cidr.h"
 #include "lib/duration.h"
@@ -87,12 +86,6 @@ static void fleet_unallowed(void *ctx, const struct lpm_key *prefix)
 		log_say(LOG_LEVEL_WARNING, "store: %s", why);
 }
 
-static void on_fleet(void *ctx, uint32_t events)
-{
-	(void)events;
-	fleet_handle(ctx);
-}
-
 /* [fleet]: connects and, before the daemon answers anyone, loads the fleet's bans and blocks. */
 static void open_fleet(struct daemon *d)
 {
@@ -110,12 +103,7 @@ static void open_fleet(struct daemon *d)
 
 	if (is_off(d->conf->fleet.redis))
 		return;
-	d->fleet = fleet_open(&d->conf->fleet, &target, &hooks, why);
-	if (d->fleet &&
-	    loop_watch(&d->loop, fleet_fd(d->fleet), EPOLLIN, on_fleet, d->fleet, "fleet", why)) {
-		fleet_close(d->fleet);
-		d->fleet = NULL;
-	}
+	d->fleet = fleet_open(&d->conf->fleet, &d->loop, &target, &hooks, why);
 	if (!d->fleet)
 		log_say(LOG_LEVEL_ERROR, "%s; deciding alone", why);
 	else
@@ -166,12 +154,6 @@ static void dnsbl_listed(void *ctx, const struct addr_key *ip, const char *zone,
 		close(lock);
 }
 
-static void on_dnsbl(void *ctx, uint32_t events)
-{
-	(void)events;
-	dnsbl_handle(ctx);
-}
-
 static void open_dnsbl(struct daemon *d)
 {
 	struct dnsbl_hooks hooks = { .ctx = d, .listed = dnsbl_listed };
@@ -179,12 +161,7 @@ static void open_dnsbl(struct daemon *d)
 
 	if (!d->conf->dnsbl.zones[0])
 		return;
-	d->dnsbl = dnsbl_open(&d->conf->dnsbl, &hooks, why);
-	if (d->dnsbl &&
-	    loop_watch(&d->loop, dnsbl_fd(d->dnsbl), EPOLLIN, on_dnsbl, d->dnsbl, "DNSBL", why)) {
-		dnsbl_close(d->dnsbl);
-		d->dnsbl = NULL;
-	}
+	d->dnsbl = dnsbl_open(&d->conf->dnsbl, &d->loop, &hooks, why);
 	if (!d->dnsbl)
 		log_say(LOG_LEVEL_ERROR, "%s; no DNSBL lookups", why);
 }
@@ -218,15 +195,11 @@ void peers_tick(struct daemon *d)
 		fleet_tick(d->fleet);
 }
 
-/* Their descriptors close with them; the loop forgets them first. */
+/* Each takes itself out of the loop. */
 void peers_close(struct daemon *d)
 {
-	if (d->fleet)
-		loop_unwatch(&d->loop, fleet_fd(d->fleet));
 	fleet_close(d->fleet);
 	d->fleet = NULL;
-	if (d->dnsbl)
-		loop_unwatch(&d->loop, dnsbl_fd(d->dnsbl));
 	dnsbl_close(d->dnsbl);
 	d->dnsbl = NULL;
 	zone_publisher_free(&d->zone);

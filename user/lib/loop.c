@@ -174,6 +174,7 @@ void loop_run(struct loop *loop)
 {
 	struct epoll_event ready[LOOP_BATCH];
 
+	loop->stopping = false;
 	while (!loop->stopping) {
 		int n = epoll_wait(loop->epoll_fd, ready, LOOP_BATCH, sleep_ms(loop));
 

@@ -51,7 +51,7 @@ void loop_unwatch(struct loop *loop, int fd);
 int loop_every(struct loop *loop, unsigned int seconds, loop_handler fn, void *ctx,
 	       const char *owner, char why[ERRMSG_LEN]);
 
-/* Waits and dispatches until loop_stop. */
+/* Waits and dispatches until a handler calls loop_stop. */
 void loop_run(struct loop *loop);
 
 /* From a handler: the loop returns once the handlers of this batch have run. */

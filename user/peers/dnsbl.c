@@ -200,11 +200,14 @@ static void rearm(struct dnsbl *d)
 	subloop_arm(&d->loop, next && !ns ? 1 : ns); /* due now: 1 ns, as 0 would disarm */
 }
 
-void dnsbl_handle(struct dnsbl *d)
+/* The set is ready: its timer, or c-ares' sockets. */
+static void on_ready(void *ctx, uint32_t set_events)
 {
+	struct dnsbl *d = ctx;
 	struct epoll_event ready[EPOLL_BATCH];
 	int n = epoll_wait(d->loop.epoll_fd, ready, EPOLL_BATCH, 0);
 
+	(void)set_events;
 	for (int i = 0; i < n; i++) {
 		int fd = ready[i].data.fd;
 
@@ -219,11 +222,6 @@ void dnsbl_handle(struct dnsbl *d)
 				ready[i].events & EPOLLOUT ? fd : ARES_SOCKET_BAD);
 	}
 	rearm(d);
-}
-
-int dnsbl_fd(const struct dnsbl *d)
-{
-	return d->loop.epoll_fd;
 }
 
 /* ---- checks ---- */
@@ -323,8 +321,8 @@ static int open_channel(struct dnsbl *d, const struct conf_dnsbl *conf, char why
 	return 0;
 }
 
-struct dnsbl *dnsbl_open(const struct conf_dnsbl *conf, const struct dnsbl_hooks *hooks,
-			 char why[ERRMSG_LEN])
+struct dnsbl *dnsbl_open(const struct conf_dnsbl *conf, struct loop *loop,
+			 const struct dnsbl_hooks *hooks, char why[ERRMSG_LEN])
 {
 	struct dnsbl *d = calloc(1, sizeof(*d));
 	why[0] = '\0';
@@ -335,7 +333,7 @@ struct dnsbl *dnsbl_open(const struct conf_dnsbl *conf, const struct dnsbl_hooks
 	}
 	d->hooks = *hooks;
 	d->timeout_ns = conf->lookup_timeout * NSEC_PER_SEC;
-	if (subloop_open(&d->loop, (uint32_t)TIMER_TAG, "DNSBL", why)) {
+	if (subloop_open(&d->loop, loop, (uint32_t)TIMER_TAG, on_ready, d, "DNSBL", why)) {
 		dnsbl_close(d);
 		return NULL;
 	}

@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include "conf/conf.h"
 #include "lib/errmsg.h"
+#include "lib/loop.h"
 #include "xdpban_maps.h"
 
 #define DNSBL_MAX_ZONES	     8
@@ -39,14 +40,10 @@ struct dnsbl_counters {
 	uint64_t lookups, listed, not_listed, errors, cache_hits, skipped;
 };
 
-/* NULL with why on error; conf->zones must not be empty. */
-struct dnsbl *dnsbl_open(const struct conf_dnsbl *conf, const struct dnsbl_hooks *hooks,
-			 char why[ERRMSG_LEN]);
+/* Its events watched in loop; NULL with why on error. conf->zones must not be empty. */
+struct dnsbl *dnsbl_open(const struct conf_dnsbl *conf, struct loop *loop,
+			 const struct dnsbl_hooks *hooks, char why[ERRMSG_LEN]);
 void dnsbl_close(struct dnsbl *dnsbl);
-
-/* A descriptor for the daemon's epoll set, and what to do when it is readable. */
-int dnsbl_fd(const struct dnsbl *dnsbl);
-void dnsbl_handle(struct dnsbl *dnsbl);
 
 /* True when the cache says ip is listed; otherwise starts its lookup unless one is known. */
 bool dnsbl_check(struct dnsbl *dnsbl, const struct addr_key *ip);

@@ -804,15 +804,28 @@ static void synced(struct fleet *f)
 	f->ever_synced = true;
 }
 
+/* A sync load's answer: the array, or NULL when Redis refused it (said) or it is gone. */
+static const redisReply *loaded_array(struct fleet *f, const redisReply *reply, const char *what)
+{
+	return reply_failed(f, reply, what) || reply->type != REDIS_REPLY_ARRAY ? NULL : reply;
+}
+
+/* One of the sync's three loads is in: the last one ends the sync. */
+static void load_done(struct fleet *f)
+{
+	if (--f->sync_pending == 0)
+		synced(f);
+}
+
 static void on_loaded_bans(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct fleet *f = ac->data;
-	redisReply *reply = r;
+	const redisReply *reply = loaded_array(f, r, "ZRANGEBYSCORE");
 	struct ban_request *requests;
 	size_t n = 0;
 
 	(void)privdata;
-	if (reply_failed(f, reply, "ZRANGEBYSCORE") || reply->type != REDIS_REPLY_ARRAY)
+	if (!reply)
 		return;
 	requests = calloc(reply->elements / 2 + 1, sizeof(*requests));
 	for (size_t i = 0; requests && i + 1 < reply->elements; i += 2) {
@@ -823,21 +836,20 @@ static void on_loaded_bans(redisAsyncContext *ac, void *r, void *privdata)
 	if (!requests || apply_bans(f, requests, n, NULL) >= 0)
 		f->synced_bans = n;
 	free(requests);
-	if (--f->sync_pending == 0)
-		synced(f);
+	load_done(f);
 }
 
 static void on_loaded_allows(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct fleet *f = ac->data;
-	redisReply *reply = r;
+	const redisReply *reply = loaded_array(f, r, "SMEMBERS");
 	struct lpm_key *keys;
 	char why[ERRMSG_LEN];
 	size_t n = 0;
 	int lock;
 
 	(void)privdata;
-	if (reply_failed(f, reply, "SMEMBERS") || reply->type != REDIS_REPLY_ARRAY)
+	if (!reply)
 		return;
 	keys = calloc(reply->elements + 1, sizeof(*keys));
 	for (size_t i = 0; keys && i < reply->elements; i++) {
@@ -855,19 +867,18 @@ static void on_loaded_allows(redisAsyncContext *ac, void *r, void *privdata)
 	for (size_t i = 0; i < n; i++)
 		note_remote(f, &keys[i], NOTE_ALLOWED);
 	free(keys);
-	if (--f->sync_pending == 0)
-		synced(f);
+	load_done(f);
 }
 
 static void on_loaded_blocks(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct fleet *f = ac->data;
-	redisReply *reply = r;
+	const redisReply *reply = loaded_array(f, r, "ZRANGEBYSCORE");
 	bool permanent;
 	long long deadline_ms;
 
 	(void)privdata;
-	if (reply_failed(f, reply, "ZRANGEBYSCORE") || reply->type != REDIS_REPLY_ARRAY)
+	if (!reply)
 		return;
 	f->synced_blocks = 0;
 	for (size_t i = 0; i + 1 < reply->elements; i += 2) {
@@ -877,8 +888,7 @@ static void on_loaded_blocks(redisAsyncContext *ac, void *r, void *privdata)
 			f->synced_blocks++;
 		}
 	}
-	if (--f->sync_pending == 0)
-		synced(f);
+	load_done(f);
 }
 
 /*
@@ -919,6 +929,7 @@ static void on_published(redisAsyncContext *ac, void *r, void *privdata)
 static void on_counted(redisAsyncContext *ac, void *r, void *privdata)
 {
 	struct fleet *f = ac->data;
+	const struct rules_config *cfg = f->target.rules_cfg;
 	redisReply *reply = r;
 	struct ban_request request;
 	char deadline[32];
@@ -940,20 +951,18 @@ static void on_counted(redisAsyncContext *ac, void *r, void *privdata)
 		if (applied > 0) {
 			f->counters.fleet_bans++;
 			log_say(LOG_LEVEL_INFO,
-				"fleet: ban %s for %" PRIu64
-				" s: %u failures across the fleet in %" PRIu64 " s",
-				reply->element[1]->str, f->target.rules_cfg->ip_bantime,
-				f->target.rules_cfg->ip_failures, f->target.rules_cfg->ip_window);
+				"fleet: ban %s for %u s: %u failures across the fleet in %u s",
+				reply->element[1]->str, (unsigned int)cfg->ip_bantime,
+				cfg->ip_failures, (unsigned int)cfg->ip_window);
 		}
 	}
 	if (reply->element[2]->type == REDIS_REPLY_INTEGER && reply->element[2]->integer > 0) {
 		apply_block(f, reply->element[3]->str, reply->element[2]->integer);
 		f->counters.fleet_blocks++;
 		log_say(LOG_LEVEL_INFO,
-			"fleet: block account %s for %" PRIu64
-			" s: %u failures across the fleet in %" PRIu64 " s",
-			reply->element[3]->str, f->target.rules_cfg->account_blocktime,
-			f->target.rules_cfg->account_failures, f->target.rules_cfg->account_window);
+			"fleet: block account %s for %u s: %u failures across the fleet in %u s",
+			reply->element[3]->str, (unsigned int)cfg->account_blocktime,
+			cfg->account_failures, (unsigned int)cfg->account_window);
 	}
 }
 
@@ -1171,11 +1180,6 @@ void fleet_tick(struct fleet *f)
 
 /* ---- the fleet's own events ---- */
 
-int fleet_fd(const struct fleet *f)
-{
-	return f->loop.epoll_fd;
-}
-
 static void on_timer(struct fleet *f)
 {
 	if (!subloop_timer_fired(&f->loop))
@@ -1186,11 +1190,14 @@ static void on_timer(struct fleet *f)
 		connection_lost(f, "no answer in time");
 }
 
-void fleet_handle(struct fleet *f)
+/* The fleet's set is ready: its timer, or a Redis connection. */
+static void on_ready(void *ctx, uint32_t set_events)
 {
+	struct fleet *f = ctx;
 	struct epoll_event ready[8];
 	int n = epoll_wait(f->loop.epoll_fd, ready, 8, 0);
 
+	(void)set_events;
 	for (int i = 0; i < n && !f->teardown; i++) {
 		uint32_t tag = ready[i].data.u32, events = ready[i].events;
 		struct fleet_io *io;
@@ -1221,7 +1228,7 @@ bool fleet_wait_synced(struct fleet *f, unsigned int timeout_ms)
 			return false;
 		if (epoll_wait(f->loop.epoll_fd, &ignored, 1,
 			       (int)((until - now) / NSEC_PER_MS) + 1) > 0)
-			fleet_handle(f);
+			on_ready(f, EPOLLIN);
 	}
 	return true;
 }
@@ -1247,8 +1254,9 @@ static void name_node(struct fleet *f)
 	snprintf(f->node, sizeof(f->node), "%s-%d", host, (int)getpid());
 }
 
-struct fleet *fleet_open(const struct conf_fleet *conf, const struct fleet_target *target,
-			 const struct fleet_hooks *hooks, char why[ERRMSG_LEN])
+struct fleet *fleet_open(const struct conf_fleet *conf, struct loop *loop,
+			 const struct fleet_target *target, const struct fleet_hooks *hooks,
+			 char why[ERRMSG_LEN])
 {
 	struct fleet *f = calloc(1, sizeof(*f));
 
@@ -1266,7 +1274,7 @@ struct fleet *fleet_open(const struct conf_fleet *conf, const struct fleet_targe
 	snprintf(f->blocks_key, sizeof(f->blocks_key), "%s:blocks", conf->key_prefix);
 	snprintf(f->allow_key, sizeof(f->allow_key), "%s:allow", conf->key_prefix);
 	snprintf(f->channel, sizeof(f->channel), "%s:events", conf->key_prefix);
-	if (subloop_open(&f->loop, IO_TIMER, "fleet", why)) {
+	if (subloop_open(&f->loop, loop, IO_TIMER, on_ready, f, "fleet", why)) {
 		fleet_close(f);
 		return NULL;
 	}

@@ -36,6 +36,7 @@
 #include "bans/bans.h"
 #include "conf/conf.h"
 #include "lib/errmsg.h"
+#include "lib/loop.h"
 #include "lib/event.h"
 #include "kernel/pins.h"
 #include "detect/rules.h"
@@ -84,17 +85,14 @@ struct fleet_target {
 };
 
 /*
- * Starts connecting to conf->redis (which is not "off"); NULL with why on
- * error (out of memory, no event loop). A Redis that does not answer is not
- * an error: the fleet keeps trying.
+ * Starts connecting to conf->redis (which is not "off"), its events watched
+ * in loop; NULL with why on error (out of memory, no event loop). A Redis
+ * that does not answer is not an error: the fleet keeps trying.
  */
-struct fleet *fleet_open(const struct conf_fleet *conf, const struct fleet_target *target,
-			 const struct fleet_hooks *hooks, char why[ERRMSG_LEN]);
+struct fleet *fleet_open(const struct conf_fleet *conf, struct loop *loop,
+			 const struct fleet_target *target, const struct fleet_hooks *hooks,
+			 char why[ERRMSG_LEN]);
 void fleet_close(struct fleet *fleet);
-
-/* A descriptor for the daemon's epoll set: readable when fleet_handle has work. */
-int fleet_fd(const struct fleet *fleet);
-void fleet_handle(struct fleet *fleet);
 
 /*
  * Runs the fleet's own events for up to timeout_ms or until it is synced
