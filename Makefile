@@ -177,7 +177,7 @@ lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	    --suppress=missingIncludeSystem --library=scripts/libbpf.cfg \
 	    -Imaps -Iuser user tests/unit $(filter-out %.bpf.c,$(wildcard bench/*.c tests/bpf/*.c))
-	shellcheck -x scripts/*.sh tests/run-all.sh tests/e2e/*.sh tests/fixtures/logs/*.sh \
+	shellcheck -x scripts/*.sh tests/run-all.sh tests/e2e/*.sh tests/e2e/lib/*.sh tests/fixtures/logs/*.sh \
 	    tests/fixtures/logs/injection/*.sh fuzz/run.sh .ci/run
 
 clean:
