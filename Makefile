@@ -84,11 +84,11 @@ $(OUTPUT)/xdpban: $(OUTPUT)/user/cli/main.o $(USER_LIB)
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(USER_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/unit $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/unit $(filter %.c %.a,$^) $(LDLIBS) -lcmocka -o $@
 
 $(OUTPUT)/tests/%: tests/bpf/%.c $(USER_LIB) $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/bpf $(filter %.c %.a,$^) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/bpf -Itests/unit $(filter %.c %.a,$^) $(LDLIBS) -lcmocka -o $@
 
 # Benchmark programs: bench/NAME.bpf.c -> build/NAME.skel.h (they may include bpf/*.c).
 $(OUTPUT)/%.bpf.o: bench/%.bpf.c bpf/xdpban.bpf.c bpf/parsing.h maps/xdpban_maps.h vmlinux/vmlinux.h | $(OUTPUT)

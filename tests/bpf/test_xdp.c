@@ -95,7 +95,7 @@ static struct ban_entry ban_value(__u64 expires_ns, __u32 prefixlen)
 /* An exact-address ban in ban_addr alone, without its filter bit. */
 static void ban_host_unfiltered(struct fixture *f, const char *addr, __u64 expires_ns)
 {
-	struct lpm_key key = test_cidr(addr);
+	struct lpm_key key = unit_cidr(addr);
 	struct ban_entry ban = ban_value(expires_ns, key.prefixlen);
 	struct addr_key host;
 
@@ -109,7 +109,7 @@ static void ban_host_unfiltered(struct fixture *f, const char *addr, __u64 expir
 /* Sets an address's bit in the ban filter, as user space does before banning it. */
 static void filter_host(struct fixture *f, const char *addr)
 {
-	struct lpm_key key = test_cidr(addr);
+	struct lpm_key key = unit_cidr(addr);
 	struct addr_key host;
 	char why[ERRMSG_LEN];
 
@@ -127,7 +127,7 @@ static void ban_host(struct fixture *f, const char *addr, __u64 expires_ns)
 /* A prefix ban (ban_cidr), remembering its length for the expired-entry retry. */
 static void ban_cidr(struct fixture *f, const char *cidr, __u64 expires_ns)
 {
-	struct lpm_key key = test_cidr(cidr);
+	struct lpm_key key = unit_cidr(cidr);
 	struct ban_entry ban = ban_value(expires_ns, key.prefixlen);
 
 	assert_int_equal(bpf_map__update_elem(f->skel->maps.ban_cidr, &key, sizeof(key), &ban,
@@ -137,7 +137,7 @@ static void ban_cidr(struct fixture *f, const char *cidr, __u64 expires_ns)
 
 static void allow(struct fixture *f, const char *cidr)
 {
-	struct lpm_key key = test_cidr(cidr);
+	struct lpm_key key = unit_cidr(cidr);
 	struct allow_entry entry = { 0 };
 
 	assert_int_equal(bpf_map__update_elem(f->skel->maps.allow_cidr, &key, sizeof(key), &entry,
@@ -148,7 +148,7 @@ static void allow(struct fixture *f, const char *cidr)
 /* Sets the geo index entry of the /16 block holding addr (IPv4 or IPv6). */
 static void geo_index_set(struct fixture *f, const char *addr, __u32 value)
 {
-	struct lpm_key key = test_cidr(addr);
+	struct lpm_key key = unit_cidr(addr);
 	bool ipv4 = cidr_is_ipv4(key.addr);
 	__u32 bucket =
 	    ipv4 ? (__u32)key.addr[12] << 8 | key.addr[13] : (__u32)key.addr[0] << 8 | key.addr[1];
@@ -166,7 +166,7 @@ static void geo_index_set(struct fixture *f, const char *addr, __u32 value)
  */
 static void geo_assign(struct fixture *f, const char *cidr, const char *country)
 {
-	struct lpm_key key = test_cidr(cidr);
+	struct lpm_key key = unit_cidr(cidr);
 	struct geo_entry geo = { 0 };
 
 	strncpy(geo.country, country, sizeof(geo.country) - 1);
@@ -478,7 +478,7 @@ static void unconfigured_protects_default_mail_ports(void **state)
 {
 	static const __u16 mail_ports[] = DEFAULT_PROTECTED_PORTS;
 
-	for (size_t i = 0; i < sizeof(mail_ports) / sizeof(mail_ports[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(mail_ports); i++)
 		banned_syn_to_port(state, mail_ports[i], XDP_DROP, REASON_DROP_BAN);
 }
 

@@ -8,7 +8,7 @@
 #define XDPBAN_TEST_XDP_FIXTURE_H
 
 #include <bpf/libbpf.h>
-#include "lib/cidr.h"
+#include "unit.h"
 #include "xdpban.skel.h"
 
 /* The program and maps of this test alone; NULL when it cannot be loaded. */
@@ -25,17 +25,6 @@ static inline struct xdpban_bpf *xdpban_load_private(void)
 		return NULL;
 	}
 	return skel;
-}
-
-/* A prefix the test wrote; the test fails if it does not parse. */
-static inline struct lpm_key test_cidr(const char *text)
-{
-	struct lpm_key key;
-	char why[ERRMSG_LEN];
-
-	if (cidr_parse(text, &key, why))
-		fail_msg("%s: %s", text, why);
-	return key;
 }
 
 #endif

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "lib/cidr.h"
 #include "detect/parser.h"
 
@@ -538,7 +539,7 @@ static void sshd_counts_each_connection_once(void **state)
 	struct log_record r;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		if (feed(p, lines[i], &r) != expected[i])
 			fail_msg("line %zu: expected %d: %s", i, expected[i], lines[i]);
 	}
@@ -658,7 +659,7 @@ static void attacker_text_never_yields_its_address(void **state)
 	struct log_record r;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		if (feed(p, lines[i], &r) == 1 && strcmp(ip_text(&r), ATTACKER) == 0)
 			fail_msg("line %zu yields the client's address: %s", i, lines[i]);
 	}
@@ -793,8 +794,7 @@ static void garbage_never_crashes(void **state)
 			unsigned int n = next_random() % 24;
 
 			for (unsigned int k = 0; k < n; k++) {
-				const char *piece =
-				    pieces[next_random() % (sizeof(pieces) / sizeof(pieces[0]))];
+				const char *piece = pieces[next_random() % ARRAY_SIZE(pieces)];
 				size_t plen = strlen(piece);
 
 				if (len + plen > sizeof(line))
@@ -835,8 +835,8 @@ static void long_lines(void **state)
 
 	(void)state;
 	assert_non_null(line);
-	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
-		for (size_t f = 0; f < sizeof(fills) / sizeof(fills[0]); f++) {
+	for (size_t h = 0; h < ARRAY_SIZE(heads); h++) {
+		for (size_t f = 0; f < ARRAY_SIZE(fills); f++) {
 			size_t len = strlen(heads[h]), flen = strlen(fills[f]);
 
 			memcpy(line, heads[h], len);
@@ -1023,7 +1023,7 @@ static bool real_client(const char *ip)
 {
 	static const char *const clients[] = { "198.51.100.5", "198.51.100.6", "2001:db8:1::5" };
 
-	for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(clients); i++)
 		if (strcmp(ip, clients[i]) == 0)
 			return true;
 	return false;

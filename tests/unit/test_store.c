@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include <sqlite3.h>
 #include "lib/cidr.h"
 #include "bans/store.h"
@@ -387,8 +388,8 @@ static void a_failed_batch_records_nothing(void **state)
 			     " WHEN NEW.prefix = '192.0.2.99' BEGIN SELECT RAISE(ABORT, 'refused');"
 			     " END");
 	assert_int_not_equal(store_record_bans(f->store, bans, 3, NOW, why), 0);
-	assert_non_null(strstr(why, "refused"));
-	assert_non_null(strstr(why, f->db_path));
+	assert_why_has(why, "refused");
+	assert_why_has(why, f->db_path);
 	list = live(f->store, NOW, &count);
 	assert_int_equal(count, 0);
 	free(list);
@@ -541,8 +542,8 @@ static void open_errors_say_why(void **state)
 
 	/* No store yet, and not asked to create one. */
 	assert_int_equal(store_open(f->dir, false, &store, why), -ENOENT);
-	assert_non_null(strstr(why, "no store at"));
-	assert_non_null(strstr(why, f->db_path));
+	assert_why_has(why, "no store at");
+	assert_why_has(why, f->db_path);
 
 	/* Garbage in the file. */
 	file = fopen(f->db_path, "w");
@@ -551,15 +552,15 @@ static void open_errors_say_why(void **state)
 		fputc((i * 7919) & 0xff, file);
 	fclose(file);
 	assert_int_equal(store_open(f->dir, true, &store, why), -EIO);
-	assert_non_null(strstr(why, f->db_path));
-	assert_non_null(strstr(why, "not a database"));
-	assert_non_null(strstr(why, "move it aside"));
+	assert_why_has(why, f->db_path);
+	assert_why_has(why, "not a database");
+	assert_why_has(why, "move it aside");
 	unlink(f->db_path);
 
 	/* Someone else's SQLite database. */
 	sql_exec(f->db_path, "CREATE TABLE songs (title TEXT)");
 	assert_int_equal(store_open(f->dir, true, &store, why), -EPROTO);
-	assert_non_null(strstr(why, "not an xdpban store"));
+	assert_why_has(why, "not an xdpban store");
 	unlink(f->db_path);
 
 	/* A store from a newer xdpban. */
@@ -567,8 +568,8 @@ static void open_errors_say_why(void **state)
 	store_close(store);
 	sql_exec(f->db_path, "INSERT INTO schema_version VALUES (99, 0)");
 	assert_int_equal(store_open(f->dir, true, &store, why), -EPROTO);
-	assert_non_null(strstr(why, "newer xdpban"));
-	assert_non_null(strstr(why, "99"));
+	assert_why_has(why, "newer xdpban");
+	assert_why_has(why, "99");
 
 	/* The state directory is a file. */
 	snprintf(path, sizeof(path), "%s/not-a-dir", f->dir);
@@ -576,7 +577,7 @@ static void open_errors_say_why(void **state)
 	assert_non_null(file);
 	fclose(file);
 	assert_int_not_equal(store_open(path, true, &store, why), 0);
-	assert_non_null(strstr(why, "not-a-dir"));
+	assert_why_has(why, "not-a-dir");
 	assert_non_null(strstr(why, "Not a directory") ? why : strstr(why, "not a directory"));
 	unlink(path);
 
@@ -588,7 +589,7 @@ static void open_errors_say_why(void **state)
 	unlink(path);
 	assert_int_equal(mkdir(f->db_path, 0700), 0);
 	assert_int_not_equal(store_open(f->dir, true, &store, why), 0);
-	assert_non_null(strstr(why, "not a regular file"));
+	assert_why_has(why, "not a regular file");
 	rmdir(f->db_path);
 }
 
@@ -631,8 +632,8 @@ static void damaged_pages_are_reported(void **state)
 		store_close(store);
 	}
 	assert_int_not_equal(err, 0);
-	assert_non_null(strstr(why, f->db_path));
-	assert_non_null(strstr(why, "move it aside"));
+	assert_why_has(why, f->db_path);
+	assert_why_has(why, "move it aside");
 }
 
 static double seconds_since(const struct timespec *start)
