@@ -61,12 +61,14 @@ static inline struct auth_event unit_event(enum auth_outcome outcome, const char
 
 /*
  * Runs CHECK once per row of a table of COUNT rows of SIZE bytes, as a
- * cmocka group of its own: each test gets its row as *state and is named
- * by the row's first member (a const char *), so a failure names its row.
- * Returns the number of failed rows.
+ * cmocka group of its own: each test gets its row as *state (SETUP, when
+ * not NULL, finds it there first and may replace it with a fixture that
+ * keeps it) and is named by the row's first member (a const char *), so a
+ * failure names its row. Returns the number of failed rows.
  */
 static inline int unit_run_rows(const char *group, CMUnitTestFunction check, const void *rows,
-				size_t count, size_t size)
+				size_t count, size_t size, CMFixtureFunction setup,
+				CMFixtureFunction teardown)
 {
 	struct CMUnitTest tests[count];
 
@@ -75,12 +77,14 @@ static inline int unit_run_rows(const char *group, CMUnitTestFunction check, con
 
 		tests[i] = (struct CMUnitTest){ .name = *(const char *const *)row,
 						.test_func = check,
+						.setup_func = setup,
+						.teardown_func = teardown,
 						.initial_state = (void *)row };
 	}
 	return _cmocka_run_group_tests(group, tests, count, NULL, NULL);
 }
 
-#define unit_run_table(group, check, table)                                                        \
-	unit_run_rows(group, check, table, ARRAY_SIZE(table), sizeof((table)[0]))
+#define unit_run_table(group, check, table, setup, teardown)                                       \
+	unit_run_rows(group, check, table, ARRAY_SIZE(table), sizeof((table)[0]), setup, teardown)
 
 #endif
