@@ -506,17 +506,6 @@ static void mutate(struct pkt *p)
 
 /* ---- running ---- */
 
-/* The frame's verdict (runts as packets.h's pkt_run sends them). */
-static __u32 run_frame(struct fixture *f, const __u8 *frame, size_t len)
-{
-	__u32 action;
-	int err = pkt_run(bpf_program__fd(f->skel->progs.xdpban), frame, len, &action);
-
-	if (err)
-		fail_msg("test run of %zu bytes: %s", len, strerror(-err));
-	return action;
-}
-
 struct tally {
 	unsigned long frames, dropped, mismatches, syn_scope_violations;
 	unsigned long hidden, syn_to_port; /* how often the subtle cases came up */
@@ -537,7 +526,7 @@ static void show_frame(const char *what, const struct fixture *f, const __u8 *fr
 static void check_frame(struct fixture *f, const __u8 *frame, size_t len, struct tally *t)
 {
 	struct oracle o = oracle_run(f, frame, len);
-	__u32 action = run_frame(f, frame, len);
+	__u32 action = xdpban_verdict(f->skel, frame, len);
 	__u32 want = reason_drops(o.reason) ? XDP_DROP : XDP_PASS;
 
 	t->frames++;

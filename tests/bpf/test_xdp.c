@@ -213,17 +213,6 @@ static __u64 geo_drop_packets(struct fixture *f, const char *country)
 
 /* ---- running frames ---- */
 
-/* The frame's verdict (runts as packets.h's pkt_run sends them). */
-static __u32 run_frame(struct fixture *f, const __u8 *frame, size_t len)
-{
-	__u32 action;
-	int err = pkt_run(bpf_program__fd(f->skel->progs.xdpban), frame, len, &action);
-
-	if (err)
-		fail_msg("test run of %zu bytes: %s", len, strerror(-err));
-	return action;
-}
-
 /*
  * Runs len bytes of frame and asserts the action and that exactly one
  * packet of len bytes was counted, under the expected reason.
@@ -236,7 +225,7 @@ static void expect_bytes(struct fixture *f, const __u8 *frame, size_t len, __u32
 
 	for (__u32 r = 0; r < REASON_COUNT; r++)
 		before[r] = map_percpu_sum(f, f->skel->maps.verdict_stats, r);
-	retval = run_frame(f, frame, len);
+	retval = xdpban_verdict(f->skel, frame, len);
 	if (retval != action)
 		fail_msg("%zu-byte frame: XDP action %u, want %u", len, retval, action);
 	for (__u32 r = 0; r < REASON_COUNT; r++) {

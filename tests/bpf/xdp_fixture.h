@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What every BPF test starts from: the XDP program loaded with fresh,
- * unpinned maps (a running xdpban is neither seen nor touched), and the
- * CIDRs the test writes as text. Include after cmocka.h.
+ * unpinned maps (a running xdpban is neither seen nor touched), and a
+ * frame's verdict. Include after cmocka.h.
  */
 #ifndef XDPBAN_TEST_XDP_FIXTURE_H
 #define XDPBAN_TEST_XDP_FIXTURE_H
 
+#include <string.h>
 #include <bpf/libbpf.h>
+#include "packets.h"
 #include "unit.h"
 #include "xdpban.skel.h"
 
@@ -25,6 +27,17 @@ static inline struct xdpban_bpf *xdpban_load_private(void)
 		return NULL;
 	}
 	return skel;
+}
+
+/* The frame's verdict (runts as packets.h's pkt_run sends them). */
+static inline __u32 xdpban_verdict(struct xdpban_bpf *skel, const __u8 *frame, size_t len)
+{
+	__u32 action;
+	int err = pkt_run(bpf_program__fd(skel->progs.xdpban), frame, len, &action);
+
+	if (err)
+		fail_msg("test run of %zu bytes: %s", len, strerror(-err));
+	return action;
 }
 
 #endif

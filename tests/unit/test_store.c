@@ -854,33 +854,28 @@ static void a_version_1_store_is_migrated_with_its_data(void **state)
 	free(list);
 }
 
+/* Every test on a fresh store in a directory of its own. */
+#define STORE_TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(created_with_schema_version_and_wal, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(bans_round_trip_across_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_reban_of_a_live_prefix_updates_its_row, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(a_reban_after_expiry_starts_a_new_row, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(remote_bans_arriving_again_keep_one_live_row, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(restore_excludes_expired_and_lifted, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(a_failed_batch_records_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(blocks_keep_their_first_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(history_filters_by_subject_time_and_limit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(committed_bans_survive_a_crash, setup, teardown),
-		cmocka_unit_test_setup_teardown(open_errors_say_why, setup, teardown),
-		cmocka_unit_test_setup_teardown(damaged_pages_are_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(restoring_100k_bans_keeps_every_one, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(checkpoints_run_in_the_background, setup, teardown),
-		cmocka_unit_test_setup_teardown(allowlist_add_remove_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_version_1_store_is_migrated_with_its_data, setup,
-						teardown),
+		STORE_TEST(created_with_schema_version_and_wal),
+		STORE_TEST(bans_round_trip_across_reopen),
+		STORE_TEST(a_reban_of_a_live_prefix_updates_its_row),
+		STORE_TEST(a_reban_after_expiry_starts_a_new_row),
+		STORE_TEST(remote_bans_arriving_again_keep_one_live_row),
+		STORE_TEST(restore_excludes_expired_and_lifted),
+		STORE_TEST(a_failed_batch_records_nothing),
+		STORE_TEST(blocks_keep_their_first_deadline),
+		STORE_TEST(history_filters_by_subject_time_and_limit),
+		STORE_TEST(committed_bans_survive_a_crash),
+		STORE_TEST(open_errors_say_why),
+		STORE_TEST(damaged_pages_are_reported),
+		STORE_TEST(restoring_100k_bans_keeps_every_one),
+		STORE_TEST(checkpoints_run_in_the_background),
+		STORE_TEST(allowlist_add_remove_list),
+		STORE_TEST(a_version_1_store_is_migrated_with_its_data),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

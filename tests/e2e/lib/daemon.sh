@@ -71,8 +71,9 @@ daemon_said() { # daemon_said TEXT: the daemon's stderr has TEXT
 }
 
 # daemon_conf_start: the first lines of a daemon config, [daemon] with this
-# run's pins, state directory and control socket; the caller goes on with
-# [daemon] keys of its own. Call daemon_files first.
+# run's pins, state directory and control socket, a sweep every second (so
+# expiries show at once) and info logging (what the checks grep for); the
+# caller goes on with [daemon] keys of its own. Call daemon_files first.
 daemon_conf_start() {
 	cat <<-EOF
 		# xdpban daemon under test ($(basename "$0"))
@@ -80,6 +81,8 @@ daemon_conf_start() {
 		pin_dir = $PIN
 		state_dir = $STATE_DIR
 		control_socket = $CTL
+		sweep_interval = 1s
+		log_level = info
 	EOF
 }
 

@@ -33,6 +33,18 @@ connects() {
 	[ "$greeting" = hi ]
 }
 
+# tcp_counter NS NAME: a TCP counter of the namespace's kernel (nstat names).
+tcp_counter() {
+	in_ns "$1" nstat -asz "$2" | awk -v name="$2" '$1 == name { print $2; found = 1 }
+		END { if (!found) print 0 }'
+}
+
+# syns_sent NS: the SYNs the namespace's kernel has sent so far, first
+# attempts plus retransmissions.
+syns_sent() {
+	echo $(($(tcp_counter "$1" TcpActiveOpens) + $(tcp_counter "$1" TcpExtTCPSynRetrans)))
+}
+
 # A connection attempt that gets no answer: the SYNs were dropped. A refused
 # or reset connection would fail fast and is not a drop, so it does not count.
 times_out() {
