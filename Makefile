@@ -84,11 +84,11 @@ $(OUTPUT)/xdpban: $(OUTPUT)/user/cli/main.o $(USER_LIB)
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(USER_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/unit $^ $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/unit $(filter %.c %.a,$^) $(LDLIBS) -lcmocka -o $@
 
 $(OUTPUT)/tests/%: tests/bpf/%.c $(USER_LIB) $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/bpf $(filter %.c %.a,$^) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/bpf -Itests/unit $(filter %.c %.a,$^) $(LDLIBS) -lcmocka -o $@
 
 # Benchmark programs: bench/NAME.bpf.c -> build/NAME.skel.h (they may include bpf/*.c).
 $(OUTPUT)/%.bpf.o: bench/%.bpf.c bpf/xdpban.bpf.c bpf/parsing.h maps/xdpban_maps.h vmlinux/vmlinux.h | $(OUTPUT)
@@ -177,7 +177,7 @@ lint:
 	cppcheck --quiet --enable=warning,performance,portability --error-exitcode=1 \
 	    --suppress=missingIncludeSystem --library=scripts/libbpf.cfg \
 	    -Imaps -Iuser user tests/unit $(filter-out %.bpf.c,$(wildcard bench/*.c tests/bpf/*.c))
-	shellcheck -x scripts/*.sh tests/run-all.sh tests/e2e/*.sh tests/fixtures/logs/*.sh \
+	shellcheck -x scripts/*.sh tests/run-all.sh tests/e2e/*.sh tests/e2e/lib/*.sh tests/fixtures/logs/*.sh \
 	    tests/fixtures/logs/injection/*.sh fuzz/run.sh .ci/run
 
 clean:

@@ -9,6 +9,7 @@
 #               postfix-sasl jail), one run each, as its three jails would
 #               read the log. Lines per second, median of the rounds.
 #   latency     scripts/bench-latency.sh (the live daemon vs fail2ban-server).
+# shellcheck source=scripts/bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
 
 PART=detect

@@ -22,6 +22,7 @@
 #
 # Environment: BENCH_BANS (1000000), FLOOD_SECONDS (2 a measurement),
 # ROUNDS (5), RESULTS (bench/results).
+# shellcheck source=scripts/bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
 
 PART=flood

@@ -9,6 +9,7 @@
 #                       ranges as two nftables interval sets (IPv4, IPv6)
 # Each timing is the median of ROUNDS rounds (HEAVY_ROUNDS for the world
 # database), every side in every round, each into fresh, empty sets.
+# shellcheck source=scripts/bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
 
 PART=insert
@@ -106,8 +107,8 @@ nft_world() {
 }
 
 xdpban_world() {
+	# shellcheck disable=SC2046 # one country code per word
 	xb geo load &&
-		# shellcheck disable=SC2046 # one country code per word
 		xb geo block $(xb --json geo list --all | jq -r '.countries[] | select(.prefixes > 0) | .country')
 }
 

@@ -11,6 +11,7 @@
 #             SQLite record (an upper bound of when the XDP program drops);
 #   fail2ban  `nft monitor` reporting the address added to fail2ban's set.
 # Both are stamped as they arrive; median and p99 over TRIALS (120) trials.
+# shellcheck source=scripts/bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
 
 PART=latency
@@ -72,16 +73,14 @@ run_trials() { # run_trials SIDE WATCH PATTERN-PREFIX NET
 
 setup_ns() {
 	new_ns "$NS"
-	ip -n "$NS" link add xl0 type veth peer name xl1
+	veth_pair "$NS" xl0 "$NS" xl1
 	ip -n "$NS" addr add 192.0.2.1/24 dev xl0
-	ip -n "$NS" link set xl0 up
-	ip -n "$NS" link set xl1 up
 	: >"$LOG"
 }
 
 xdpban_side() {
 	local conf=$BENCH_WORK/xdpban.conf
-	new_pin_dir "$PIN"
+	new_pin_dir "$PIN" "$NS"
 	mkdir -p "$STATE"
 	xb attach xl0 >/dev/null
 	cat >"$conf" <<-CONF
@@ -101,7 +100,7 @@ xdpban_side() {
 	nsenter --net="/run/netns/$NS" "$XDPBAN" run -c "$conf" </dev/null \
 		2> >(stamp "$BENCH_WORK/xdpban.watch") &
 	DAEMON_PID=$!
-	BENCH_PIDS+=("$DAEMON_PID")
+	BG_PIDS+=("$DAEMON_PID")
 	sleep 1
 	note "latency: xdpban: $TRIALS trials"
 	run_trials xdpban "$BENCH_WORK/xdpban.watch" " ban " 203.0.113
@@ -140,11 +139,11 @@ fail2ban_side() {
 	: >"$BENCH_WORK/fail2ban.watch"
 	nsenter --net="/run/netns/$NS" stdbuf -oL nft monitor new elements </dev/null \
 		> >(stamp "$BENCH_WORK/fail2ban.watch") &
-	BENCH_PIDS+=("$!")
+	BG_PIDS+=("$!")
 	nsenter --net="/run/netns/$NS" fail2ban-server -f -x -c "$dir" -s "$dir/fail2ban.sock" \
 		-p "$dir/fail2ban.pid" </dev/null >"$dir/server.out" 2>&1 &
 	FAIL2BAN_PID=$!
-	BENCH_PIDS+=("$FAIL2BAN_PID")
+	BG_PIDS+=("$FAIL2BAN_PID")
 	sleep 3
 	note "latency: fail2ban ($backend backend): $TRIALS trials"
 	run_trials fail2ban "$BENCH_WORK/fail2ban.watch" "add element .*[{ ]" 198.51.100
@@ -153,7 +152,6 @@ fail2ban_side() {
 
 part_teardown() {
 	[ -z "${FAIL2BAN_PID:-}" ] || kill "$FAIL2BAN_PID" 2>/dev/null
-	[ -d "$PIN" ] && [ -e "/run/netns/$NS" ] && xb detach --all >/dev/null 2>&1
 	return 0
 }
 

@@ -3,7 +3,8 @@
 #
 # Every part writes RESULTS/NAME.json (its rows and how they were measured)
 # and RESULTS/NAME.md (its table); scripts/bench.sh puts them together.
-# Namespaces, pins and processes a part makes are removed on any exit.
+# Namespaces, pins and processes a part makes are removed on any exit, by
+# the end-to-end tests' cleanup (tests/e2e/lib/cleanup.sh).
 
 set -eEuo pipefail
 
@@ -13,10 +14,19 @@ BENCH_BIN=${BENCH_BIN:-$REPO/build/bench}
 RESULTS=${RESULTS:-$REPO/bench/results}
 ROUNDS=${ROUNDS:-5}
 
-BENCH_NETNS=()   # namespaces to delete
-BENCH_PINS=()    # bpffs directories to delete
-BENCH_PIDS=()    # background processes to end
+E2E_LIB=$REPO/tests/e2e/lib
+# The end-to-end tests' cleanup, namespaces and waiting: one copy of each.
+# shellcheck source=tests/e2e/lib/cleanup.sh
+. "$E2E_LIB/cleanup.sh"
+# shellcheck source=tests/e2e/lib/netns.sh
+. "$E2E_LIB/netns.sh"
+# shellcheck source=tests/e2e/lib/proc.sh
+. "$E2E_LIB/proc.sh"
+TEARDOWN_HOOK=part_teardown
+install_traps
+
 BENCH_WORK=$(mktemp -d /tmp/xdpban-bench.XXXXXX)
+track_dir "$BENCH_WORK"
 # A copy of the binary, so a rebuild in the tree during a long run changes nothing.
 if [ -x "$XDPBAN" ]; then
 	cp "$XDPBAN" "$BENCH_WORK/xdpban"
@@ -35,38 +45,6 @@ skip_part() {
 	exit 0
 }
 
-bench_cleanup() {
-	local status=$? ns pid
-	trap - EXIT INT TERM HUP
-	set +eE
-	if declare -F part_teardown >/dev/null; then
-		part_teardown
-	fi
-	for pid in "${BENCH_PIDS[@]}"; do
-		kill "$pid" 2>/dev/null
-	done
-	for ns in "${BENCH_NETNS[@]}"; do
-		[ -e "/run/netns/$ns" ] || continue
-		pid=$(ip netns pids "$ns" 2>/dev/null)
-		# shellcheck disable=SC2086 # one PID per word
-		[ -z "$pid" ] || kill -KILL $pid 2>/dev/null
-	done
-	wait 2>/dev/null
-	for ns in "${BENCH_NETNS[@]}"; do
-		[ -e "/run/netns/$ns" ] && ip netns del "$ns"
-	done
-	for pid in "${BENCH_PINS[@]}"; do
-		rm -rf "$pid"
-	done
-	rm -rf "$BENCH_WORK"
-	exit "$status"
-}
-
-trap bench_cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-trap 'exit 129' HUP
-
 need_root() {
 	[ "$(id -u)" -eq 0 ] || skip_part "$1" "needs root"
 }
@@ -79,23 +57,6 @@ need_commands() {
 		command -v "$cmd" >/dev/null 2>&1 || missing="$missing $cmd"
 	done
 	[ -z "$missing" ] || skip_part "$part" "missing:$missing (scripts/install-deps.sh --bench installs them)"
-}
-
-in_ns() {
-	local ns=$1
-	shift
-	nsenter --net="/run/netns/$ns" "$@"
-}
-
-new_ns() {
-	ip netns add "$1"
-	BENCH_NETNS+=("$1")
-	ip -n "$1" link set lo up
-}
-
-new_pin_dir() {
-	mount | grep -q ' /sys/fs/bpf ' || mount -t bpf bpf /sys/fs/bpf
-	BENCH_PINS+=("$1")
 }
 
 # random_ipv4 COUNT SEED: COUNT distinct unicast IPv4 addresses, one a line,

@@ -29,6 +29,12 @@
 # ROUNDS x 4 x SECONDS, 2 minutes with the defaults.
 # shellcheck source=scripts/bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
+# The end-to-end tests' daemon under test (start_daemon, status), and the
+# diagnostics it prints when the daemon does not start.
+# shellcheck source=tests/e2e/lib/tap.sh
+. "$E2E_LIB/tap.sh"
+# shellcheck source=tests/e2e/lib/daemon.sh
+. "$E2E_LIB/daemon.sh"
 
 PART=policy
 SECONDS_PER_LOAD=${POLICY_SECONDS:-10}
@@ -40,11 +46,12 @@ NS=xbb-pol-$$
 PIN=/sys/fs/bpf/xdpban-bench-pol-$$
 CONF=$BENCH_WORK/xdpban.conf
 CTL=$BENCH_WORK/ctl.sock
+DAEMON_ERR=$BENCH_WORK/daemon.err
+DAEMON_NS=$NS
 URL=http://127.0.0.1:8643/
-DAEMON_PID=""
 
 need_root "$PART"
-need_commands "$PART" wrk jq perl curl nsenter
+need_commands "$PART" wrk jq perl curl nsenter socat
 [ -x "$XDPBAN" ] || skip_part "$PART" "$XDPBAN is not built"
 
 # The requests, as Dovecot's auth process builds them; wrk runs it with the
@@ -153,7 +160,7 @@ write_probe() {
 	EOF
 }
 
-start_daemon() {
+start_policy_daemon() {
 	: >"$BENCH_WORK/empty.log"
 	cat >"$CONF" <<-EOF
 		# the rules as shipped: 5 failures in 60 s ban for 5 minutes; 3 on an
@@ -168,21 +175,11 @@ start_daemon() {
 		[source none]
 		path = $BENCH_WORK/empty.log
 	EOF
-	new_pin_dir "$PIN"
-	nsenter --net="/run/netns/$NS" "$XDPBAN" run -c "$CONF" </dev/null 2>"$BENCH_WORK/daemon.err" &
-	DAEMON_PID=$!
-	BENCH_PIDS+=("$DAEMON_PID")
-	for _ in $(seq 100); do
-		[ -S "$CTL" ] && status .ok >/dev/null 2>&1 && return 0
-		sleep 0.1
-	done
-	note "$PART: the daemon did not start: $(tail -n 3 "$BENCH_WORK/daemon.err")"
-	exit 1
-}
-
-status() { # status JQ: a field of the daemon's status
-	perl -MIO::Socket::UNIX -e '$s = IO::Socket::UNIX->new(Peer => $ARGV[0]) or die "$!\n";
-		print $s qq({"cmd":"status"}\n); print scalar <$s>' "$CTL" | jq -r "$1"
+	new_pin_dir "$PIN" "$NS"
+	start_daemon || {
+		note "$PART: the daemon did not start: $(tail -n 3 "$DAEMON_ERR")"
+		exit 1
+	}
 }
 
 daemon_cpu_ticks() {
@@ -279,7 +276,7 @@ main() {
 	new_ns "$NS"
 	write_wrk_script
 	write_probe
-	start_daemon
+	start_policy_daemon
 	sanity_check
 	run_idle
 	for round in $(seq 1 "$LOAD_ROUNDS"); do

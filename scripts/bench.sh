@@ -53,6 +53,7 @@ run_part() { # run_part NAME CMD...: a failing part is reported, not fatal
 	if ! "$@"; then
 		echo "bench: $name failed" >&2
 		jq -n --arg part "$name" '{part: $part, failed: true}' >"$RESULTS/$name.json"
+		# shellcheck disable=SC2016 # the backquotes are Markdown
 		printf '**%s**: failed (see the output of `%s`)\n' "$name" "$COMMAND" >"$RESULTS/$name.md"
 	fi
 }

@@ -122,7 +122,6 @@ step "The daemon: Dovecot's log and its auth policy requests (docs/dovecot-polic
 daemon_files
 cat >"$CONF" <<EOF
 $(daemon_conf_start)
-sweep_interval = 1s
 
 [rules]
 # The defaults (5 failures in 60 s ban an address 5 minutes; 3 failures on one

@@ -138,7 +138,7 @@ static void install_rule(struct fixture *f, struct rule *rule)
 	struct addr_key host;
 	char why[ERRMSG_LEN];
 
-	rule->key = test_cidr(rule->cidr);
+	rule->key = unit_cidr(rule->cidr);
 	ban.prefixlen = rule->key.prefixlen;
 	switch (rule->kind) {
 	case RULE_ALLOW:
@@ -276,8 +276,8 @@ static enum verdict_reason oracle_judge(const __u8 src[ADDR_LEN])
 	static const enum verdict_reason reasons[] = { REASON_PASS_ALLOW, REASON_DROP_BAN,
 						       REASON_DROP_CIDR, REASON_DROP_GEO };
 
-	for (size_t k = 0; k < sizeof(order) / sizeof(order[0]); k++)
-		for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+	for (size_t k = 0; k < ARRAY_SIZE(order); k++)
+		for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
 			if (rules[i].kind == order[k] && rules[i].live &&
 			    in_prefix(&rules[i].key, src))
 				return reasons[k];
@@ -427,7 +427,7 @@ static void gen_l4(struct pkt *p, __u8 proto)
 					  TH_RST, TH_SYN | TH_FIN, TH_SYN | TH_RST, 0 };
 
 	if (proto == IPPROTO_TCP) {
-		__u16 port = ports[below(sizeof(ports) / sizeof(ports[0]))];
+		__u16 port = ports[below(ARRAY_SIZE(ports))];
 		__u8 flags = flag_sets[below(sizeof(flag_sets))];
 		struct tcphdr *tcp =
 		    pkt_tcp(p, port ? port : (__u16)below(65536), flags ? flags : (__u8)below(256));
@@ -460,7 +460,7 @@ static __u8 gen_proto(bool v6)
 /* A well-formed frame of random shape (lengths filled in). */
 static void gen_frame(struct pkt *p)
 {
-	const char *src = sources[below(sizeof(sources) / sizeof(sources[0]))];
+	const char *src = sources[below(ARRAY_SIZE(sources))];
 	bool v6 = strchr(src, ':') != NULL;
 	unsigned int pick = below(100);
 	__u8 proto = gen_proto(v6);
@@ -506,17 +506,6 @@ static void mutate(struct pkt *p)
 
 /* ---- running ---- */
 
-/* The frame's verdict (runts as packets.h's pkt_run sends them). */
-static __u32 run_frame(struct fixture *f, const __u8 *frame, size_t len)
-{
-	__u32 action;
-	int err = pkt_run(bpf_program__fd(f->skel->progs.xdpban), frame, len, &action);
-
-	if (err)
-		fail_msg("test run of %zu bytes: %s", len, strerror(-err));
-	return action;
-}
-
 struct tally {
 	unsigned long frames, dropped, mismatches, syn_scope_violations;
 	unsigned long hidden, syn_to_port; /* how often the subtle cases came up */
@@ -537,7 +526,7 @@ static void show_frame(const char *what, const struct fixture *f, const __u8 *fr
 static void check_frame(struct fixture *f, const __u8 *frame, size_t len, struct tally *t)
 {
 	struct oracle o = oracle_run(f, frame, len);
-	__u32 action = run_frame(f, frame, len);
+	__u32 action = xdpban_verdict(f->skel, frame, len);
 	__u32 want = reason_drops(o.reason) ? XDP_DROP : XDP_PASS;
 
 	t->frames++;
@@ -598,7 +587,7 @@ static void frames_match_the_oracle(void **state)
 	struct pkt p;
 
 	rng_state = env_number("XDPBAN_PACKET_FUZZ_SEED", DEFAULT_SEED) * 0x9E3779B97F4A7C15ULL | 1;
-	for (size_t i = 0; i < sizeof(rules) / sizeof(rules[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(rules); i++)
 		install_rule(f, &rules[i]);
 	for (unsigned long n = 0; t.frames < frames; n++) {
 		if (n % CONFIG_PERIOD == 0)

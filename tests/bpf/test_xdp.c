@@ -38,6 +38,7 @@ struct fixture {
 	struct xdpban_bpf *skel;
 	struct xdpban_config cfg;
 	int ncpus;
+	const void *row; /* a table-driven test's case */
 };
 
 /* ---- map state ---- */
@@ -95,7 +96,7 @@ static struct ban_entry ban_value(__u64 expires_ns, __u32 prefixlen)
 /* An exact-address ban in ban_addr alone, without its filter bit. */
 static void ban_host_unfiltered(struct fixture *f, const char *addr, __u64 expires_ns)
 {
-	struct lpm_key key = test_cidr(addr);
+	struct lpm_key key = unit_cidr(addr);
 	struct ban_entry ban = ban_value(expires_ns, key.prefixlen);
 	struct addr_key host;
 
@@ -109,7 +110,7 @@ static void ban_host_unfiltered(struct fixture *f, const char *addr, __u64 expir
 /* Sets an address's bit in the ban filter, as user space does before banning it. */
 static void filter_host(struct fixture *f, const char *addr)
 {
-	struct lpm_key key = test_cidr(addr);
+	struct lpm_key key = unit_cidr(addr);
 	struct addr_key host;
 	char why[ERRMSG_LEN];
 
@@ -127,7 +128,7 @@ static void ban_host(struct fixture *f, const char *addr, __u64 expires_ns)
 /* A prefix ban (ban_cidr), remembering its length for the expired-entry retry. */
 static void ban_cidr(struct fixture *f, const char *cidr, __u64 expires_ns)
 {
-	struct lpm_key key = test_cidr(cidr);
+	struct lpm_key key = unit_cidr(cidr);
 	struct ban_entry ban = ban_value(expires_ns, key.prefixlen);
 
 	assert_int_equal(bpf_map__update_elem(f->skel->maps.ban_cidr, &key, sizeof(key), &ban,
@@ -137,7 +138,7 @@ static void ban_cidr(struct fixture *f, const char *cidr, __u64 expires_ns)
 
 static void allow(struct fixture *f, const char *cidr)
 {
-	struct lpm_key key = test_cidr(cidr);
+	struct lpm_key key = unit_cidr(cidr);
 	struct allow_entry entry = { 0 };
 
 	assert_int_equal(bpf_map__update_elem(f->skel->maps.allow_cidr, &key, sizeof(key), &entry,
@@ -148,7 +149,7 @@ static void allow(struct fixture *f, const char *cidr)
 /* Sets the geo index entry of the /16 block holding addr (IPv4 or IPv6). */
 static void geo_index_set(struct fixture *f, const char *addr, __u32 value)
 {
-	struct lpm_key key = test_cidr(addr);
+	struct lpm_key key = unit_cidr(addr);
 	bool ipv4 = cidr_is_ipv4(key.addr);
 	__u32 bucket =
 	    ipv4 ? (__u32)key.addr[12] << 8 | key.addr[13] : (__u32)key.addr[0] << 8 | key.addr[1];
@@ -166,7 +167,7 @@ static void geo_index_set(struct fixture *f, const char *addr, __u32 value)
  */
 static void geo_assign(struct fixture *f, const char *cidr, const char *country)
 {
-	struct lpm_key key = test_cidr(cidr);
+	struct lpm_key key = unit_cidr(cidr);
 	struct geo_entry geo = { 0 };
 
 	strncpy(geo.country, country, sizeof(geo.country) - 1);
@@ -212,17 +213,6 @@ static __u64 geo_drop_packets(struct fixture *f, const char *country)
 
 /* ---- running frames ---- */
 
-/* The frame's verdict (runts as packets.h's pkt_run sends them). */
-static __u32 run_frame(struct fixture *f, const __u8 *frame, size_t len)
-{
-	__u32 action;
-	int err = pkt_run(bpf_program__fd(f->skel->progs.xdpban), frame, len, &action);
-
-	if (err)
-		fail_msg("test run of %zu bytes: %s", len, strerror(-err));
-	return action;
-}
-
 /*
  * Runs len bytes of frame and asserts the action and that exactly one
  * packet of len bytes was counted, under the expected reason.
@@ -235,7 +225,7 @@ static void expect_bytes(struct fixture *f, const __u8 *frame, size_t len, __u32
 
 	for (__u32 r = 0; r < REASON_COUNT; r++)
 		before[r] = map_percpu_sum(f, f->skel->maps.verdict_stats, r);
-	retval = run_frame(f, frame, len);
+	retval = xdpban_verdict(f->skel, frame, len);
 	if (retval != action)
 		fail_msg("%zu-byte frame: XDP action %u, want %u", len, retval, action);
 	for (__u32 r = 0; r < REASON_COUNT; r++) {
@@ -315,6 +305,17 @@ static int setup_unconfigured(void **state)
 	return load(state, false);
 }
 
+/* setup, for a row of a table: the row stays in the fixture. */
+static int setup_row(void **state)
+{
+	const void *row = *state;
+
+	if (load(state, true))
+		return -1;
+	((struct fixture *)*state)->row = row;
+	return 0;
+}
+
 static int teardown(void **state)
 {
 	struct fixture *f = *state;
@@ -325,80 +326,95 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* ---- families and VLAN tags ---- */
+/* ---- one frame: families, VLAN tags, TCP flags, ports, scope ---- */
 
-static void ipv4_syn_from_banned_host_is_dropped(void **state)
+/*
+ * One frame from SRC after BANNED was banned for good, and the verdict.
+ * TCP goes to PORT with FLAGS, UDP to PORT, ICMP and ICMPv6 are an echo
+ * request. A banned source's ACK, UDP datagram or ping is judged only in
+ * SCOPE_ALL; SYN|FIN is a scanner's opener, not a reply: it has SYN
+ * without ACK.
+ */
+struct frame_case {
+	const char *name;
+	enum judge_scope scope;
+	const char *banned, *src;
+	int tags; /* 802.1Q tags before the IP header */
+	__u8 proto, flags;
+	__u16 port;
+	__u32 action;
+	enum verdict_reason reason;
+};
+
+#define SYN_CASE(name, banned, src, tags, flags, port, action, reason)                             \
+	{                                                                                          \
+#name, SCOPE_SYN, banned, src, tags, IPPROTO_TCP, flags, port, action, reason      \
+	}
+
+static const struct frame_case frame_cases[] = {
+	SYN_CASE(ipv4_syn_from_banned_host_is_dropped, BANNED4, BANNED4, 0, TH_SYN, IMAP, XDP_DROP,
+		 REASON_DROP_BAN),
+	SYN_CASE(ipv6_syn_from_banned_host_is_dropped, BANNED6, BANNED6, 0, TH_SYN, IMAP, XDP_DROP,
+		 REASON_DROP_BAN),
+	SYN_CASE(ipv4_syn_from_clean_host_passes, BANNED4, CLEAN4, 0, TH_SYN, IMAP, XDP_PASS,
+		 REASON_PASS),
+	SYN_CASE(ipv6_syn_from_clean_host_passes, BANNED6, CLEAN6, 0, TH_SYN, IMAP, XDP_PASS,
+		 REASON_PASS),
+	SYN_CASE(ipv4_syn_behind_8021q_tag_is_dropped, BANNED4, BANNED4, 1, TH_SYN, IMAP, XDP_DROP,
+		 REASON_DROP_BAN),
+	SYN_CASE(ipv6_syn_behind_8021q_tag_is_dropped, BANNED6, BANNED6, 1, TH_SYN, IMAP, XDP_DROP,
+		 REASON_DROP_BAN),
+	SYN_CASE(ipv4_syn_behind_qinq_tags_is_dropped, BANNED4, BANNED4, 2, TH_SYN, IMAP, XDP_DROP,
+		 REASON_DROP_BAN),
+	SYN_CASE(ipv6_syn_behind_qinq_tags_is_dropped, BANNED6, BANNED6, 2, TH_SYN, IMAP, XDP_DROP,
+		 REASON_DROP_BAN),
+	SYN_CASE(syn_behind_three_tags_is_not_judged, BANNED4, BANNED4, 3, TH_SYN, IMAP, XDP_PASS,
+		 REASON_NOT_JUDGED),
+	SYN_CASE(syn_ack_from_banned_host_is_not_judged, BANNED4, BANNED4, 0, TH_SYN | TH_ACK, IMAP,
+		 XDP_PASS, REASON_NOT_JUDGED),
+	SYN_CASE(ack_from_banned_host_is_not_judged, BANNED4, BANNED4, 0, TH_ACK, IMAP, XDP_PASS,
+		 REASON_NOT_JUDGED),
+	SYN_CASE(rst_from_banned_host_is_not_judged, BANNED4, BANNED4, 0, TH_RST, IMAP, XDP_PASS,
+		 REASON_NOT_JUDGED),
+	SYN_CASE(syn_fin_from_banned_host_is_dropped, BANNED4, BANNED4, 0, TH_SYN | TH_FIN, IMAP,
+		 XDP_DROP, REASON_DROP_BAN),
+	SYN_CASE(syn_to_unprotected_port_is_not_judged, BANNED4, BANNED4, 0, TH_SYN, 80, XDP_PASS,
+		 REASON_NOT_JUDGED),
+	{ "scope_all_drops_banned_ack", SCOPE_ALL, BANNED4, BANNED4, 0, IPPROTO_TCP, TH_ACK, 80,
+	  XDP_DROP, REASON_DROP_BAN },
+	{ "scope_all_drops_banned_udp", SCOPE_ALL, BANNED4, BANNED4, 0, IPPROTO_UDP, 0, 53,
+	  XDP_DROP, REASON_DROP_BAN },
+	{ "scope_all_drops_banned_icmp", SCOPE_ALL, BANNED4, BANNED4, 0, IPPROTO_ICMP, 0, 0,
+	  XDP_DROP, REASON_DROP_BAN },
+	{ "scope_all_drops_banned_icmpv6", SCOPE_ALL, BANNED6, BANNED6, 0, IPPROTO_ICMPV6, 0, 0,
+	  XDP_DROP, REASON_DROP_BAN },
+	{ "scope_syn_passes_banned_ack", SCOPE_SYN, BANNED4, BANNED4, 0, IPPROTO_TCP, TH_ACK, 80,
+	  XDP_PASS, REASON_NOT_JUDGED },
+	{ "scope_syn_passes_banned_udp", SCOPE_SYN, BANNED4, BANNED4, 0, IPPROTO_UDP, 0, 53,
+	  XDP_PASS, REASON_NOT_JUDGED },
+	{ "scope_syn_passes_banned_icmp", SCOPE_SYN, BANNED4, BANNED4, 0, IPPROTO_ICMP, 0, 0,
+	  XDP_PASS, REASON_NOT_JUDGED },
+	{ "scope_all_passes_clean_udp", SCOPE_ALL, BANNED4, CLEAN4, 0, IPPROTO_UDP, 0, 53, XDP_PASS,
+	  REASON_PASS },
+};
+
+static void frame_verdict(void **state)
 {
+	struct fixture *f = *state;
+	const struct frame_case *c = f->row;
 	struct pkt p = { 0 };
 
-	ban_host(*state, BANNED4, PERMANENT);
-	pkt_tcp_frame(&p, 0, BANNED4, IMAP, TH_SYN);
-	expect_drop(*state, &p, REASON_DROP_BAN);
-}
-
-static void ipv6_syn_from_banned_host_is_dropped(void **state)
-{
-	struct pkt p = { 0 };
-
-	ban_host(*state, BANNED6, PERMANENT);
-	pkt_tcp_frame(&p, 0, BANNED6, IMAP, TH_SYN);
-	expect_drop(*state, &p, REASON_DROP_BAN);
-}
-
-static void ipv4_syn_from_clean_host_passes(void **state)
-{
-	struct pkt p = { 0 };
-
-	ban_host(*state, BANNED4, PERMANENT);
-	pkt_tcp_frame(&p, 0, CLEAN4, IMAP, TH_SYN);
-	expect_pass(*state, &p, REASON_PASS);
-}
-
-static void ipv6_syn_from_clean_host_passes(void **state)
-{
-	struct pkt p = { 0 };
-
-	ban_host(*state, BANNED6, PERMANENT);
-	pkt_tcp_frame(&p, 0, CLEAN6, IMAP, TH_SYN);
-	expect_pass(*state, &p, REASON_PASS);
-}
-
-static void banned_syn_behind_tags(void **state, const char *src, int tags)
-{
-	struct pkt p = { 0 };
-
-	ban_host(*state, src, PERMANENT);
-	pkt_tcp_frame(&p, tags, src, IMAP, TH_SYN);
-	expect_drop(*state, &p, REASON_DROP_BAN);
-}
-
-static void ipv4_syn_behind_8021q_tag_is_dropped(void **state)
-{
-	banned_syn_behind_tags(state, BANNED4, 1);
-}
-
-static void ipv6_syn_behind_8021q_tag_is_dropped(void **state)
-{
-	banned_syn_behind_tags(state, BANNED6, 1);
-}
-
-static void ipv4_syn_behind_qinq_tags_is_dropped(void **state)
-{
-	banned_syn_behind_tags(state, BANNED4, 2);
-}
-
-static void ipv6_syn_behind_qinq_tags_is_dropped(void **state)
-{
-	banned_syn_behind_tags(state, BANNED6, 2);
-}
-
-static void syn_behind_three_tags_is_not_judged(void **state)
-{
-	struct pkt p = { 0 };
-
-	ban_host(*state, BANNED4, PERMANENT);
-	pkt_tcp_frame(&p, 3, BANNED4, IMAP, TH_SYN);
-	expect_pass(*state, &p, REASON_NOT_JUDGED);
+	set_scope(f, c->scope);
+	ban_host(f, c->banned, PERMANENT);
+	pkt_ip(&p, c->tags, c->src, c->proto);
+	if (c->proto == IPPROTO_TCP)
+		pkt_tcp(&p, c->port, c->flags);
+	else if (c->proto == IPPROTO_UDP)
+		pkt_udp(&p, c->port);
+	else
+		pkt_icmp_echo(&p);
+	pkt_finish(&p);
+	expect(f, &p, c->action, c->reason);
 }
 
 static void arp_is_not_judged_even_in_scope_all(void **state)
@@ -413,37 +429,6 @@ static void arp_is_not_judged_even_in_scope_all(void **state)
 
 /* ---- TCP flags and ports (SYN scope) ---- */
 
-static void flags_from_banned_host(void **state, __u8 flags, __u32 action,
-				   enum verdict_reason reason)
-{
-	struct pkt p = { 0 };
-
-	ban_host(*state, BANNED4, PERMANENT);
-	pkt_tcp_frame(&p, 0, BANNED4, IMAP, flags);
-	expect(*state, &p, action, reason);
-}
-
-static void syn_ack_from_banned_host_is_not_judged(void **state)
-{
-	flags_from_banned_host(state, TH_SYN | TH_ACK, XDP_PASS, REASON_NOT_JUDGED);
-}
-
-static void ack_from_banned_host_is_not_judged(void **state)
-{
-	flags_from_banned_host(state, TH_ACK, XDP_PASS, REASON_NOT_JUDGED);
-}
-
-static void rst_from_banned_host_is_not_judged(void **state)
-{
-	flags_from_banned_host(state, TH_RST, XDP_PASS, REASON_NOT_JUDGED);
-}
-
-/* SYN|FIN is a scanner's opener, not a reply: it has SYN without ACK. */
-static void syn_fin_from_banned_host_is_dropped(void **state)
-{
-	flags_from_banned_host(state, TH_SYN | TH_FIN, XDP_DROP, REASON_DROP_BAN);
-}
-
 static void banned_syn_to_port(void **state, __u16 port, __u32 action, enum verdict_reason reason)
 {
 	struct pkt p = { 0 };
@@ -451,11 +436,6 @@ static void banned_syn_to_port(void **state, __u16 port, __u32 action, enum verd
 	ban_host(*state, BANNED4, PERMANENT);
 	pkt_tcp_frame(&p, 0, BANNED4, port, TH_SYN);
 	expect(*state, &p, action, reason);
-}
-
-static void syn_to_unprotected_port_is_not_judged(void **state)
-{
-	banned_syn_to_port(state, 80, XDP_PASS, REASON_NOT_JUDGED);
 }
 
 static void configured_port_set_replaces_the_defaults(void **state)
@@ -478,7 +458,7 @@ static void unconfigured_protects_default_mail_ports(void **state)
 {
 	static const __u16 mail_ports[] = DEFAULT_PROTECTED_PORTS;
 
-	for (size_t i = 0; i < sizeof(mail_ports) / sizeof(mail_ports[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(mail_ports); i++)
 		banned_syn_to_port(state, mail_ports[i], XDP_DROP, REASON_DROP_BAN);
 }
 
@@ -503,72 +483,6 @@ static void tcp_doff_below_5_is_not_judged(void **state)
 }
 
 /* ---- scope ---- */
-
-/* A banned source's ACK, UDP datagram or ping, judged only in SCOPE_ALL. */
-static void banned_non_syn(void **state, enum judge_scope scope, const char *src, __u8 proto,
-			   __u32 action, enum verdict_reason reason)
-{
-	struct pkt p = { 0 };
-
-	set_scope(*state, scope);
-	ban_host(*state, src, PERMANENT);
-	pkt_ip(&p, 0, src, proto);
-	if (proto == IPPROTO_TCP)
-		pkt_tcp(&p, 80, TH_ACK);
-	else if (proto == IPPROTO_UDP)
-		pkt_udp(&p, 53);
-	else
-		pkt_icmp_echo(&p);
-	pkt_finish(&p);
-	expect(*state, &p, action, reason);
-}
-
-static void scope_all_drops_banned_ack(void **state)
-{
-	banned_non_syn(state, SCOPE_ALL, BANNED4, IPPROTO_TCP, XDP_DROP, REASON_DROP_BAN);
-}
-
-static void scope_all_drops_banned_udp(void **state)
-{
-	banned_non_syn(state, SCOPE_ALL, BANNED4, IPPROTO_UDP, XDP_DROP, REASON_DROP_BAN);
-}
-
-static void scope_all_drops_banned_icmp(void **state)
-{
-	banned_non_syn(state, SCOPE_ALL, BANNED4, IPPROTO_ICMP, XDP_DROP, REASON_DROP_BAN);
-}
-
-static void scope_all_drops_banned_icmpv6(void **state)
-{
-	banned_non_syn(state, SCOPE_ALL, BANNED6, IPPROTO_ICMPV6, XDP_DROP, REASON_DROP_BAN);
-}
-
-static void scope_syn_passes_banned_ack(void **state)
-{
-	banned_non_syn(state, SCOPE_SYN, BANNED4, IPPROTO_TCP, XDP_PASS, REASON_NOT_JUDGED);
-}
-
-static void scope_syn_passes_banned_udp(void **state)
-{
-	banned_non_syn(state, SCOPE_SYN, BANNED4, IPPROTO_UDP, XDP_PASS, REASON_NOT_JUDGED);
-}
-
-static void scope_syn_passes_banned_icmp(void **state)
-{
-	banned_non_syn(state, SCOPE_SYN, BANNED4, IPPROTO_ICMP, XDP_PASS, REASON_NOT_JUDGED);
-}
-
-static void scope_all_passes_clean_udp(void **state)
-{
-	struct pkt p = { 0 };
-
-	set_scope(*state, SCOPE_ALL);
-	ban_host(*state, BANNED4, PERMANENT);
-	pkt_ip(&p, 0, CLEAN4, IPPROTO_UDP);
-	pkt_udp(&p, 53);
-	pkt_finish(&p);
-	expect_pass(*state, &p, REASON_PASS);
-}
 
 /* ---- bans: exact, CIDR, expiry ---- */
 
@@ -1050,36 +964,13 @@ static void ipv6_no_next_header_is_not_judged(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		TEST(ipv4_syn_from_banned_host_is_dropped),
-		TEST(ipv6_syn_from_banned_host_is_dropped),
-		TEST(ipv4_syn_from_clean_host_passes),
-		TEST(ipv6_syn_from_clean_host_passes),
-		TEST(ipv4_syn_behind_8021q_tag_is_dropped),
-		TEST(ipv6_syn_behind_8021q_tag_is_dropped),
-		TEST(ipv4_syn_behind_qinq_tags_is_dropped),
-		TEST(ipv6_syn_behind_qinq_tags_is_dropped),
-		TEST(syn_behind_three_tags_is_not_judged),
 		TEST(arp_is_not_judged_even_in_scope_all),
 
-		TEST(syn_ack_from_banned_host_is_not_judged),
-		TEST(ack_from_banned_host_is_not_judged),
-		TEST(rst_from_banned_host_is_not_judged),
-		TEST(syn_fin_from_banned_host_is_dropped),
-		TEST(syn_to_unprotected_port_is_not_judged),
 		TEST(configured_port_set_replaces_the_defaults),
 		TEST(all_ports_protects_every_port),
 		TEST_UNCONFIGURED(unconfigured_protects_default_mail_ports),
 		TEST_UNCONFIGURED(unconfigured_does_not_protect_port_80),
 		TEST(tcp_doff_below_5_is_not_judged),
-
-		TEST(scope_all_drops_banned_ack),
-		TEST(scope_all_drops_banned_udp),
-		TEST(scope_all_drops_banned_icmp),
-		TEST(scope_all_drops_banned_icmpv6),
-		TEST(scope_syn_passes_banned_ack),
-		TEST(scope_syn_passes_banned_udp),
-		TEST(scope_syn_passes_banned_icmp),
-		TEST(scope_all_passes_clean_udp),
 
 		TEST(live_exact_ban_drops),
 		TEST(expired_exact_ban_passes),
@@ -1137,5 +1028,6 @@ int main(void)
 		fprintf(stderr, "test_xdp: skipped: loading an XDP program needs root\n");
 		return 77;
 	}
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL) +
+	       unit_run_table("xdp frames", frame_verdict, frame_cases, setup_row, teardown);
 }

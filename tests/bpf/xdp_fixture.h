@@ -1,14 +1,16 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
  * What every BPF test starts from: the XDP program loaded with fresh,
- * unpinned maps (a running xdpban is neither seen nor touched), and the
- * CIDRs the test writes as text. Include after cmocka.h.
+ * unpinned maps (a running xdpban is neither seen nor touched), and a
+ * frame's verdict. Include after cmocka.h.
  */
 #ifndef XDPBAN_TEST_XDP_FIXTURE_H
 #define XDPBAN_TEST_XDP_FIXTURE_H
 
+#include <string.h>
 #include <bpf/libbpf.h>
-#include "lib/cidr.h"
+#include "packets.h"
+#include "unit.h"
 #include "xdpban.skel.h"
 
 /* The program and maps of this test alone; NULL when it cannot be loaded. */
@@ -27,15 +29,15 @@ static inline struct xdpban_bpf *xdpban_load_private(void)
 	return skel;
 }
 
-/* A prefix the test wrote; the test fails if it does not parse. */
-static inline struct lpm_key test_cidr(const char *text)
+/* The frame's verdict (runts as packets.h's pkt_run sends them). */
+static inline __u32 xdpban_verdict(struct xdpban_bpf *skel, const __u8 *frame, size_t len)
 {
-	struct lpm_key key;
-	char why[ERRMSG_LEN];
+	__u32 action;
+	int err = pkt_run(bpf_program__fd(skel->progs.xdpban), frame, len, &action);
 
-	if (cidr_parse(text, &key, why))
-		fail_msg("%s: %s", text, why);
-	return key;
+	if (err)
+		fail_msg("test run of %zu bytes: %s", len, strerror(-err));
+	return action;
 }
 
 #endif

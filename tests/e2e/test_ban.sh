@@ -5,17 +5,6 @@
 # shellcheck disable=SC2317 # the test functions are called through e2e_main
 . "$(dirname "$0")/lib.sh"
 
-# tcp_counter NS NAME: a TCP counter of the namespace's kernel (nstat names).
-tcp_counter() {
-	in_ns "$1" nstat -asz "$2" | awk -v name="$2" '$1 == name { print $2; found = 1 }
-		END { if (!found) print 0 }'
-}
-
-# SYNs the client's kernel has sent so far: first attempts plus retransmissions.
-syns_sent() {
-	echo $(($(tcp_counter "$1" TcpActiveOpens) + $(tcp_counter "$1" TcpExtTCPSynRetrans)))
-}
-
 test_ban_drops_only_the_banned_client() {
 	check "client 1 connects before the ban" connects "$CLI1" "$SRV_IP1" 143
 	xb ban "$CLI1_IP" >/dev/null

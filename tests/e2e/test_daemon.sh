@@ -149,8 +149,6 @@ write_daemon_config() {
 	{
 		daemon_conf_start
 		cat <<-EOF
-			sweep_interval = 1s
-			log_level = info
 
 			[rules]
 			ip_failures = 5
@@ -340,49 +338,57 @@ lines_add_up() {
 	[ $(($(src_lines) - base)) -eq "$sum" ]
 }
 
-test_rotation_rename() {
-	local lines events rotations w0 old new
+# rotation_start ADDR USER: the source's counters and the log's length
+# before a rotation (ROT_LINES, ROT_EVENTS, ROT_ROTATIONS, ROT_W0), then 3
+# failures from ADDR, counted.
+rotation_start() {
 	settle
-	lines=$(src_lines) events=$(src_events) rotations=$(src_rotations) w0=$(wc -l <"$DOVE_LOG")
-	fail_logins 3 "$CLI1" "$SRV_IP1" "$ROT_ADDR" rot
-	wait_until 5 at_least $((events + 3)) src_events || true
+	ROT_LINES=$(src_lines) ROT_EVENTS=$(src_events) ROT_ROTATIONS=$(src_rotations)
+	ROT_W0=$(wc -l <"$DOVE_LOG")
+	fail_logins 3 "$CLI1" "$SRV_IP1" "$1" "$2"
+	wait_until 5 at_least $((ROT_EVENTS + 3)) src_events || true
+}
+
+# rotation_counts: "FAILURES ROTATIONS" the source counted since rotation_start.
+rotation_counts() {
+	echo "$(($(src_events) - ROT_EVENTS)) $(($(src_rotations) - ROT_ROTATIONS))"
+}
+
+test_rotation_rename() {
+	local old new
+	rotation_start "$ROT_ADDR" rot
 	mv "$DOVE_LOG" "$DOVE_LOG.1"
 	doveadm -c "$DOVE_CONF" log reopen
 	fail_logins 1 "$CLI1" "$SRV_IP1" "$ROT_ADDR" rot
-	wait_until 5 at_least $((events + 4)) src_events || true
+	wait_until 5 at_least $((ROT_EVENTS + 4)) src_events || true
 	check_not "rename: 3 failures before and 1 after the rotation do not ban" banned "$ROT_ADDR"
 	fail_logins 1 "$CLI1" "$SRV_IP1" "$ROT_ADDR" rot
 	check "rename: the 5th failure, the 2nd in the new file, bans" wait_until 3 banned "$ROT_ADDR"
 	settle
-	old=$(($(wc -l <"$DOVE_LOG.1") - w0))
+	old=$(($(wc -l <"$DOVE_LOG.1") - ROT_W0))
 	new=$(wc -l <"$DOVE_LOG")
 	check "rename: the daemon read every line of both files once ($old + $new)" \
-		lines_add_up "$lines" "$old" "$new"
-	check_eq "rename: 5 failures counted, 1 rotation seen" "5 1" \
-		"$(($(src_events) - events)) $(($(src_rotations) - rotations))"
+		lines_add_up "$ROT_LINES" "$old" "$new"
+	check_eq "rename: 5 failures counted, 1 rotation seen" "5 1" "$(rotation_counts)"
 }
 
 test_rotation_copytruncate() {
-	local lines events rotations w0 copied new
-	settle
-	lines=$(src_lines) events=$(src_events) rotations=$(src_rotations) w0=$(wc -l <"$DOVE_LOG")
-	fail_logins 3 "$CLI1" "$SRV_IP1" "$TRUNC_ADDR" trunc
-	wait_until 5 at_least $((events + 3)) src_events || true
+	local copied new
+	rotation_start "$TRUNC_ADDR" trunc
 	settle
 	cp "$DOVE_LOG" "$DOVE_LOG.2"
 	truncate -s 0 "$DOVE_LOG"
-	copied=$(($(wc -l <"$DOVE_LOG.2") - w0))
+	copied=$(($(wc -l <"$DOVE_LOG.2") - ROT_W0))
 	fail_logins 1 "$CLI1" "$SRV_IP1" "$TRUNC_ADDR" trunc
-	wait_until 5 at_least $((events + 4)) src_events || true
+	wait_until 5 at_least $((ROT_EVENTS + 4)) src_events || true
 	check_not "copytruncate: 3 failures before and 1 after do not ban" banned "$TRUNC_ADDR"
 	fail_logins 1 "$CLI1" "$SRV_IP1" "$TRUNC_ADDR" trunc
 	check "copytruncate: the 5th failure bans" wait_until 3 banned "$TRUNC_ADDR"
 	settle
 	new=$(wc -l <"$DOVE_LOG")
 	check "copytruncate: the daemon read every line once ($copied + $new)" \
-		lines_add_up "$lines" "$copied" "$new"
-	check_eq "copytruncate: 5 failures counted, 1 truncation seen" "5 1" \
-		"$(($(src_events) - events)) $(($(src_rotations) - rotations))"
+		lines_add_up "$ROT_LINES" "$copied" "$new"
+	check_eq "copytruncate: 5 failures counted, 1 truncation seen" "5 1" "$(rotation_counts)"
 }
 
 event() { # event ARGS...: xdpban event on the daemon's socket

@@ -34,7 +34,6 @@ write_config() {
 	{
 		daemon_conf_start
 		cat <<-EOF
-		sweep_interval = 1s
 
 		[policy]
 		listen = 127.0.0.1:$POLICY_PORT

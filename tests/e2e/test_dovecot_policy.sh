@@ -34,8 +34,6 @@ write_daemon_config() {
 	{
 		daemon_conf_start
 		cat <<-EOF
-			sweep_interval = 1s
-			log_level = info
 
 			[rules]
 			ip_failures = 5

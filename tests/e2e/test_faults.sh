@@ -39,26 +39,22 @@ write_daemon_config() {
 	AUTH_LOG=$WORK/log/auth.log
 	mkdir -p "$WORK/log"
 	: >>"$AUTH_LOG"
-	cat >"$CONF" <<-EOF
-		# xdpban daemon under test (tests/e2e/test_faults.sh)
-		[daemon]
-		pin_dir = $PIN
-		state_dir = $STATE_DIR
-		control_socket = $CTL
-		sweep_interval = 1s
-		log_level = info
-		interfaces = s1, s2
+	{
+		daemon_conf_start
+		cat <<-EOF
+			interfaces = s1, s2
 
-		[rules]
-		ip_failures = 5
-		ip_window = 60s
-		ip_bantime = 600s
-		repeat_multiplier = 0
+			[rules]
+			ip_failures = 5
+			ip_window = 60s
+			ip_bantime = 600s
+			repeat_multiplier = 0
 
-		[source ssh]
-		type = sshd
-		path = $AUTH_LOG
-	EOF
+			[source ssh]
+			type = sshd
+			path = $AUTH_LOG
+		EOF
+	} >"$CONF"
 }
 
 kill9_daemon() {

@@ -1,4 +1,5 @@
 #!/bin/bash
+# shellcheck disable=SC2317 # functions are called indirectly (check, wait_until)
 # A fleet of three daemons sharing bans, blocks and failure counts through a
 # real redis-server (Debian's), end to end. Each node is a network namespace
 # with xdpban attached to its link to an attacker namespace of its own (all
@@ -124,7 +125,6 @@ test_fleet_ban_keeps_a_longer_one() {
 # Propagation latency (decision to the ban in the other nodes' maps) over 100
 # bans is printed (median, p99), never asserted.
 # shellcheck source=tests/e2e/lib.sh
-# shellcheck disable=SC2317 # functions are called indirectly
 . "$(dirname "$0")/lib.sh"
 
 NODES=(1 2 3)

@@ -97,16 +97,6 @@ accepted_on_25() {
 	wc -l <"$ACCEPT_LOG"
 }
 
-tcp_counter() {
-	in_ns "$1" nstat -asz "$2" | awk -v name="$2" '$1 == name { print $2; found = 1 }
-		END { if (!found) print 0 }'
-}
-
-# SYNs the namespace's kernel has sent so far: first attempts plus retransmissions.
-syns_sent() {
-	echo $(($(tcp_counter "$1" TcpActiveOpens) + $(tcp_counter "$1" TcpExtTCPSynRetrans)))
-}
-
 # syn_stream NS HOST PORT STOPFILE OUTFILE: in the background until STOPFILE
 # exists, about one non-blocking connect a millisecond, each socket given
 # 30 ms for the handshake and then closed (before any retransmission, so one

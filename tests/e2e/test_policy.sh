@@ -31,8 +31,6 @@ write_daemon_config() {
 	{
 		daemon_conf_start
 		cat <<-EOF
-			log_level = info
-			sweep_interval = 1s
 			metrics_listen = ${3:-off}
 
 			[rules]

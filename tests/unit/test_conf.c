@@ -10,6 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "lib/cidr.h"
 #include "conf/conf.h"
 
@@ -521,7 +522,7 @@ static void files_are_opened_by_path(void **state)
 	assert_non_null(mkdtemp(dir));
 	snprintf(path, sizeof(path), "%s/xdpban.conf", dir);
 	assert_int_equal(conf_load(path, &conf, why), -ENOENT);
-	assert_non_null(strstr(why, path));
+	assert_why_has(why, path);
 	file = fopen(path, "w");
 	assert_non_null(file);
 	fputs("[rules]\nip_bantime = 10m\n", file);
@@ -537,8 +538,8 @@ static void files_are_opened_by_path(void **state)
 	conf = NULL;
 	assert_int_equal(conf_load(path, &conf, why), -EINVAL);
 	assert_null(conf);
-	assert_non_null(strstr(why, path));
-	assert_non_null(strstr(why, ":2: ip_bantime"));
+	assert_why_has(why, path);
+	assert_why_has(why, ":2: ip_bantime");
 	unlink(path);
 	rmdir(dir);
 }

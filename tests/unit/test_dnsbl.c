@@ -6,18 +6,15 @@
 #include <setjmp.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "lib/cidr.h"
 #include "peers/dnsbl.h"
 
 static const char *name_of(const char *address, const char *zone)
 {
 	static char name[DNSBL_NAME_LEN];
-	struct addr_key ip;
-	struct lpm_key key;
-	char why[ERRMSG_LEN];
+	struct addr_key ip = unit_addr(address);
 
-	assert_int_equal(cidr_parse(address, &key, why), 0);
-	cidr_to_addr_key(&ip, &key);
 	assert_true(dnsbl_query_name(&ip, zone, name));
 	return name;
 }

@@ -6,26 +6,16 @@
 #include <setjmp.h>
 #include <stdio.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "lib/cidr.h"
 #include "detect/echo_filter.h"
 
 #define SEC 1000000000ULL
 
-static struct addr_key ip_of(const char *text)
-{
-	struct lpm_key key;
-	struct addr_key ip;
-	char why[ERRMSG_LEN];
-
-	assert_int_equal(cidr_parse(text, &key, why), 0);
-	cidr_to_addr_key(&ip, &key);
-	return ip;
-}
-
 static void reported_first_then_logged(void **state)
 {
 	struct echo_filter *f = echo_filter_new(64);
-	struct addr_key a = ip_of("192.0.2.9"), b = ip_of("2001:db8::9");
+	struct addr_key a = unit_addr("192.0.2.9"), b = unit_addr("2001:db8::9");
 
 	(void)state;
 	assert_non_null(f);
@@ -45,7 +35,7 @@ static void reported_first_then_logged(void **state)
 static void logged_first_then_reported(void **state)
 {
 	struct echo_filter *f = echo_filter_new(64);
-	struct addr_key a = ip_of("198.51.100.7");
+	struct addr_key a = unit_addr("198.51.100.7");
 
 	(void)state;
 	assert_int_equal(echo_filter_from_log(f, &a, 2, 0), 0);
@@ -59,7 +49,7 @@ static void logged_first_then_reported(void **state)
 static void entries_expire(void **state)
 {
 	struct echo_filter *f = echo_filter_new(64);
-	struct addr_key a = ip_of("198.51.100.4");
+	struct addr_key a = unit_addr("198.51.100.4");
 
 	(void)state;
 	echo_filter_from_policy(f, &a, 0);
@@ -81,14 +71,14 @@ static void bounded_by_capacity(void **state)
 		struct addr_key ip;
 
 		snprintf(text, sizeof(text), "203.0.113.%d", i);
-		ip = ip_of(text);
+		ip = unit_addr(text);
 		echo_filter_from_policy(f, &ip, (uint64_t)i * SEC);
 	}
 	for (int i = 99; i >= 0; i--) { /* newest first: a miss takes a slot of its own */
 		struct addr_key ip;
 
 		snprintf(text, sizeof(text), "203.0.113.%d", i);
-		ip = ip_of(text);
+		ip = unit_addr(text);
 		kept += echo_filter_from_log(f, &ip, 1, 200 * SEC);
 	}
 	assert_int_equal(kept, 8);

@@ -52,6 +52,7 @@
 #include <setjmp.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 
 typedef int (*fuzz_one_fn)(const uint8_t *data, size_t size);
 
@@ -131,7 +132,7 @@ static void replay_all(void **state)
 
 	(void)state;
 	signal(SIGABRT, name_input);
-	for (size_t i = 0; i < sizeof(targets) / sizeof(targets[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(targets); i++) {
 		char dir[256];
 		unsigned int target_seeds, target_regressions;
 

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "lib/cidr.h"
 #include "geo/country.h"
 #include "geo/geo_db.h"
@@ -84,13 +85,9 @@ static void load_path(struct loaded *out, const char *path)
 
 static const char *country_of(const struct loaded *out, const char *addr_text)
 {
-	char why[ERRMSG_LEN];
-	struct lpm_key key;
-	struct addr_key addr;
+	struct addr_key addr = unit_addr(addr_text);
 	const struct geo_prefix *found;
 
-	assert_int_equal(cidr_parse(addr_text, &key, why), 0);
-	cidr_to_addr_key(&addr, &key);
 	found = geo_db_lookup(&out->db, &addr);
 	return found ? found->country : "none";
 }
@@ -534,7 +531,7 @@ static void maxmind_locations_with_an_unknown_code_fail(void **state)
 	    geo_read_maxmind_locations(&locations, file, "loc.csv", &strict, &report, why),
 	    -EINVAL);
 	fclose(file);
-	assert_non_null(strstr(why, "loc.csv:2: unknown country code 'QQ'"));
+	assert_why_has(why, "loc.csv:2: unknown country code 'QQ'");
 	assert_int_equal(report.unknown_codes, 1);
 	assert_int_equal(locations.count, 0);
 	geo_locations_free(&locations);
@@ -575,7 +572,7 @@ static void format_names_and_undetectable_files(void **state)
 	assert_int_equal(format, GEO_FORMAT_RIR);
 	assert_string_equal(geo_format_name(GEO_FORMAT_MAXMIND), "maxmind");
 	assert_int_equal(geo_format_parse("csv", &format, why), -EINVAL);
-	assert_non_null(strstr(why, "unknown format 'csv'"));
+	assert_why_has(why, "unknown format 'csv'");
 
 	load_path(&out, path);
 	assert_int_equal(out.err, -EINVAL);

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <arpa/inet.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "lib/cidr.h"
 #include "detect/parser.h"
 
@@ -538,7 +539,7 @@ static void sshd_counts_each_connection_once(void **state)
 	struct log_record r;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		if (feed(p, lines[i], &r) != expected[i])
 			fail_msg("line %zu: expected %d: %s", i, expected[i], lines[i]);
 	}
@@ -658,7 +659,7 @@ static void attacker_text_never_yields_its_address(void **state)
 	struct log_record r;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(lines) / sizeof(lines[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(lines); i++) {
 		if (feed(p, lines[i], &r) == 1 && strcmp(ip_text(&r), ATTACKER) == 0)
 			fail_msg("line %zu yields the client's address: %s", i, lines[i]);
 	}
@@ -793,8 +794,7 @@ static void garbage_never_crashes(void **state)
 			unsigned int n = next_random() % 24;
 
 			for (unsigned int k = 0; k < n; k++) {
-				const char *piece =
-				    pieces[next_random() % (sizeof(pieces) / sizeof(pieces[0]))];
+				const char *piece = pieces[next_random() % ARRAY_SIZE(pieces)];
 				size_t plen = strlen(piece);
 
 				if (len + plen > sizeof(line))
@@ -835,8 +835,8 @@ static void long_lines(void **state)
 
 	(void)state;
 	assert_non_null(line);
-	for (size_t h = 0; h < sizeof(heads) / sizeof(heads[0]); h++) {
-		for (size_t f = 0; f < sizeof(fills) / sizeof(fills[0]); f++) {
+	for (size_t h = 0; h < ARRAY_SIZE(heads); h++) {
+		for (size_t f = 0; f < ARRAY_SIZE(fills); f++) {
 			size_t len = strlen(heads[h]), flen = strlen(fills[f]);
 
 			memcpy(line, heads[h], len);
@@ -961,59 +961,6 @@ static struct totals parse_fixture(const char *name, enum log_source source,
 	return t;
 }
 
-static struct totals run_fixture(const char *name, enum log_source source)
-{
-	return parse_fixture(name, source, not_attacker, true);
-}
-
-#define assert_totals(t, l, f, s, a)                                                               \
-	do {                                                                                       \
-		assert_int_equal((t).lines, l);                                                    \
-		assert_int_equal((t).failures, f);                                                 \
-		assert_int_equal((t).successes, s);                                                \
-		assert_int_equal((t).attempts, a);                                                 \
-	} while (0)
-
-static void fixture_dovecot(void **state)
-{
-	struct totals t = run_fixture("dovecot.log", LOG_SOURCE_AUTO);
-
-	(void)state;
-	assert_totals(t, 16, 11, 2, 15);
-}
-
-static void fixture_dovecot_verbose(void **state)
-{
-	struct totals t = run_fixture("dovecot-verbose.log", LOG_SOURCE_DOVECOT);
-
-	(void)state;
-	assert_totals(t, 48, 19, 2, 19);
-}
-
-static void fixture_dovecot_logpath(void **state)
-{
-	struct totals t = run_fixture("dovecot-logpath.log", LOG_SOURCE_AUTO);
-
-	(void)state;
-	assert_totals(t, 8, 4, 1, 4);
-}
-
-static void fixture_postfix(void **state)
-{
-	struct totals t = run_fixture("postfix.log", LOG_SOURCE_POSTFIX);
-
-	(void)state;
-	assert_totals(t, 39, 11, 1, 11);
-}
-
-static void fixture_sshd(void **state)
-{
-	struct totals t = run_fixture("sshd.log", LOG_SOURCE_SSHD);
-
-	(void)state;
-	assert_totals(t, 83, 19, 2, 19);
-}
-
 /* ---- log injection: fixtures from real servers given attacker-shaped names
  * ------------------------------------------------------------------ */
 
@@ -1023,55 +970,51 @@ static bool real_client(const char *ip)
 {
 	static const char *const clients[] = { "198.51.100.5", "198.51.100.6", "2001:db8:1::5" };
 
-	for (size_t i = 0; i < sizeof(clients) / sizeof(clients[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(clients); i++)
 		if (strcmp(ip, clients[i]) == 0)
 			return true;
 	return false;
 }
 
 /*
- * Every line of injection/NAME, whole and (but for sshd, see parse_fixture)
- * cut at every byte: whatever a record says, its address is a real client's.
+ * A fixture, whole and cut at every byte (see parse_fixture), and what it
+ * holds. injection/ fixtures come from real servers given attacker-shaped
+ * names: whatever a record says, its address is a real client's, and
+ * cleaned user names ('?' for control bytes) need not stand in the line as
+ * written.
  */
-static struct totals run_injection_fixture(const char *name, enum log_source source)
+struct fixture_case {
+	const char *name;
+	const char *file; /* under tests/fixtures/logs/ */
+	enum log_source source;
+	bool injection;
+	unsigned int lines, failures, successes, attempts;
+};
+
+static const struct fixture_case fixture_cases[] = {
+	{ "fixture_dovecot", "dovecot.log", LOG_SOURCE_AUTO, false, 16, 11, 2, 15 },
+	{ "fixture_dovecot_verbose", "dovecot-verbose.log", LOG_SOURCE_DOVECOT, false, 48, 19, 2,
+	  19 },
+	{ "fixture_dovecot_logpath", "dovecot-logpath.log", LOG_SOURCE_AUTO, false, 8, 4, 1, 4 },
+	{ "fixture_postfix", "postfix.log", LOG_SOURCE_POSTFIX, false, 39, 11, 1, 11 },
+	{ "fixture_sshd", "sshd.log", LOG_SOURCE_SSHD, false, 83, 19, 2, 19 },
+	{ "injection_dovecot", "injection/dovecot.log", LOG_SOURCE_AUTO, true, 114, 40, 0, 40 },
+	{ "injection_dovecot_logpath", "injection/dovecot-logpath.log", LOG_SOURCE_DOVECOT, true,
+	  57, 21, 0, 21 },
+	{ "injection_postfix", "injection/postfix.log", LOG_SOURCE_AUTO, true, 110, 35, 0, 35 },
+	{ "injection_sshd", "injection/sshd.log", LOG_SOURCE_SSHD, true, 111, 21, 0, 21 },
+};
+
+static void fixture_totals(void **state)
 {
-	char path[128];
+	const struct fixture_case *c = *state;
+	struct totals t = c->injection ? parse_fixture(c->file, c->source, real_client, false)
+				       : parse_fixture(c->file, c->source, not_attacker, true);
 
-	snprintf(path, sizeof(path), "injection/%s", name);
-	/* Cleaned user names ('?' for control bytes) need not stand in the line as written. */
-	return parse_fixture(path, source, real_client, false);
-}
-
-static void injection_dovecot(void **state)
-{
-	struct totals t = run_injection_fixture("dovecot.log", LOG_SOURCE_AUTO);
-
-	(void)state;
-	assert_totals(t, 114, 40, 0, 40);
-}
-
-static void injection_dovecot_logpath(void **state)
-{
-	struct totals t = run_injection_fixture("dovecot-logpath.log", LOG_SOURCE_DOVECOT);
-
-	(void)state;
-	assert_totals(t, 57, 21, 0, 21);
-}
-
-static void injection_postfix(void **state)
-{
-	struct totals t = run_injection_fixture("postfix.log", LOG_SOURCE_AUTO);
-
-	(void)state;
-	assert_totals(t, 110, 35, 0, 35);
-}
-
-static void injection_sshd(void **state)
-{
-	struct totals t = run_injection_fixture("sshd.log", LOG_SOURCE_SSHD);
-
-	(void)state;
-	assert_totals(t, 111, 21, 0, 21);
+	assert_int_equal(t.lines, c->lines);
+	assert_int_equal(t.failures, c->failures);
+	assert_int_equal(t.successes, c->successes);
+	assert_int_equal(t.attempts, c->attempts);
 }
 
 int main(void)
@@ -1092,16 +1035,9 @@ int main(void)
 		cmocka_unit_test(user_names_become_printable_utf8),
 		cmocka_unit_test(garbage_never_crashes),
 		cmocka_unit_test(long_lines),
-		cmocka_unit_test(fixture_dovecot),
-		cmocka_unit_test(fixture_dovecot_verbose),
-		cmocka_unit_test(fixture_dovecot_logpath),
-		cmocka_unit_test(fixture_postfix),
-		cmocka_unit_test(fixture_sshd),
-		cmocka_unit_test(injection_dovecot),
-		cmocka_unit_test(injection_dovecot_logpath),
-		cmocka_unit_test(injection_postfix),
-		cmocka_unit_test(injection_sshd),
 	};
 
-	return cmocka_run_group_tests(tests, find_fixtures, NULL);
+	return cmocka_run_group_tests(tests, NULL, NULL) +
+	       unit_run_table("parser fixtures", fixture_totals, fixture_cases, find_fixtures,
+			      NULL);
 }

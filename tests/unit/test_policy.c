@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include "unit.h"
 #include <jansson.h>
 #include "lib/cidr.h"
 #include "serve/policy.h"
@@ -69,11 +70,7 @@ static void unmake(struct fixture *fx)
 
 static void ban(struct fixture *fx, const char *ip)
 {
-	struct lpm_key key;
-	char why[ERRMSG_LEN];
-
-	assert_int_equal(cidr_parse(ip, &key, why), 0);
-	cidr_to_addr_key(&fx->fake.banned, &key);
+	fx->fake.banned = unit_addr(ip);
 	fx->fake.any_banned = true;
 }
 
@@ -215,7 +212,7 @@ static void update_keeps_pending_attempts(void **state)
 	run(fx, "allow", DEFAULT_BODY, 2 * SEC);
 	assert_refused(fx, 401, "API key missing");
 	assert_int_equal(policy_update(fx->policy, POLICY_MAX_TARPIT_S + 1, NULL, why), -EINVAL);
-	assert_non_null(strstr(why, "3601"));
+	assert_why_has(why, "3601");
 	policy_handle(fx->policy, "allow", DEFAULT_BODY, strlen(DEFAULT_BODY), "s3cret", 3 * SEC,
 		      &fx->r);
 	/* The pending attempt was answered above; a new one gets the tarpit of the last good
@@ -430,7 +427,7 @@ static void bad_remotes_refused(void **state)
 	struct fixture *fx = make(NULL);
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		run(fx, "allow", bad[i], 0);
 		assert_refused(fx, 400, "remote");
 		run(fx, "report", bad[i], 0);
@@ -520,7 +517,7 @@ static void garbage_bodies_refused(void **state)
 	struct policy_counters c;
 
 	(void)state;
-	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(bad); i++) {
 		run(fx, "allow", bad[i], 0);
 		assert_refused(fx, 400, "");
 	}
@@ -532,7 +529,7 @@ static void garbage_bodies_refused(void **state)
 	policy_handle(fx->policy, "allow", DEFAULT_BODY, strlen(DEFAULT_BODY), NULL, 0, &fx->r);
 	assert_int_equal(fx->r.verdict, POLICY_ACCEPT);
 	policy_get_counters(fx->policy, &c);
-	assert_int_equal(c.verdicts[POLICY_ERROR], sizeof(bad) / sizeof(bad[0]) + 2);
+	assert_int_equal(c.verdicts[POLICY_ERROR], ARRAY_SIZE(bad) + 2);
 	assert_int_equal(c.fail_events + c.ok_events, 0);
 	unmake(fx);
 }
@@ -678,15 +675,15 @@ static void config_checked(void **state)
 	policy_config_default(&cfg);
 	cfg.tarpit_s = 3601;
 	assert_null(policy_new(&cfg, &checks, why));
-	assert_non_null(strstr(why, "tarpit"));
+	assert_why_has(why, "tarpit");
 	policy_config_default(&cfg);
 	cfg.max_pending = 7;
 	assert_null(policy_new(&cfg, &checks, why));
-	assert_non_null(strstr(why, "max_pending"));
+	assert_why_has(why, "max_pending");
 	policy_config_default(&cfg);
 	cfg.remote_attr = "a//b";
 	assert_null(policy_new(&cfg, &checks, why));
-	assert_non_null(strstr(why, "remote"));
+	assert_why_has(why, "remote");
 	cfg.remote_attr = "";
 	assert_null(policy_new(&cfg, &checks, why));
 	cfg.remote_attr = "a/";

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "lib/cidr.h"
 #include "detect/rules.h"
 #include "lib/siphash.h"
@@ -40,35 +41,10 @@ static struct rules *make_default(void)
 	return make(&cfg);
 }
 
-static void set_ip(struct auth_event *ev, const char *ip)
-{
-	struct lpm_key key;
-	char why[ERRMSG_LEN];
-
-	if (cidr_parse(ip, &key, why))
-		fail_msg("%s: %s", ip, why);
-	memcpy(ev->ip.addr, key.addr, ADDR_LEN);
-}
-
-static struct auth_event event(enum auth_outcome outcome, const char *ip, const char *user,
-			       unsigned int attempts, const char *pwhash)
-{
-	struct auth_event ev;
-
-	memset(&ev, 0, sizeof(ev));
-	ev.outcome = outcome;
-	set_ip(&ev, ip);
-	snprintf(ev.user, sizeof(ev.user), "%s", user);
-	snprintf(ev.service, sizeof(ev.service), "imap");
-	snprintf(ev.pwhash, sizeof(ev.pwhash), "%s", pwhash);
-	ev.attempts = attempts;
-	return ev;
-}
-
 static struct rules_decision failed_n(struct rules *r, const char *ip, const char *user,
 				      unsigned int attempts, uint64_t now)
 {
-	struct auth_event ev = event(AUTH_FAIL, ip, user, attempts, "");
+	struct auth_event ev = unit_event(AUTH_FAIL, ip, user, attempts, "");
 	struct rules_decision d;
 
 	rules_feed(r, &ev, now, &d);
@@ -83,7 +59,7 @@ static struct rules_decision failed(struct rules *r, const char *ip, const char 
 static struct rules_decision failed_pw(struct rules *r, const char *ip, const char *user,
 				       const char *pwhash, uint64_t now)
 {
-	struct auth_event ev = event(AUTH_FAIL, ip, user, 1, pwhash);
+	struct auth_event ev = unit_event(AUTH_FAIL, ip, user, 1, pwhash);
 	struct rules_decision d;
 
 	rules_feed(r, &ev, now, &d);
@@ -92,7 +68,7 @@ static struct rules_decision failed_pw(struct rules *r, const char *ip, const ch
 
 static struct rules_decision ok(struct rules *r, const char *ip, const char *user, uint64_t now)
 {
-	struct auth_event ev = event(AUTH_OK, ip, user, 1, "");
+	struct auth_event ev = unit_event(AUTH_OK, ip, user, 1, "");
 	struct rules_decision d;
 
 	rules_feed(r, &ev, now, &d);
@@ -742,20 +718,20 @@ static void bad_settings_are_named(void **state)
 	assert_int_equal(rules_config_check(&cfg, why), 0);
 	cfg.ip_failures = RULES_MAX_THRESHOLD + 1;
 	assert_int_equal(rules_config_check(&cfg, why), -EINVAL);
-	assert_non_null(strstr(why, "ip_failures"));
+	assert_why_has(why, "ip_failures");
 	rules_config_default(&cfg);
 	cfg.ipv6_prefix = 129;
 	assert_null(rules_new(&cfg, why));
-	assert_non_null(strstr(why, "ipv6_prefix"));
+	assert_why_has(why, "ipv6_prefix");
 	rules_config_default(&cfg);
 	cfg.repeat_multiplier = 2;
 	cfg.repeat_max = 100; /* shorter than a first ban */
 	assert_int_equal(rules_config_check(&cfg, why), -EINVAL);
-	assert_non_null(strstr(why, "repeat_max"));
+	assert_why_has(why, "repeat_max");
 	rules_config_default(&cfg);
 	cfg.max_tracked_ips = 0;
 	assert_int_equal(rules_config_check(&cfg, why), -EINVAL);
-	assert_non_null(strstr(why, "max_tracked_ips"));
+	assert_why_has(why, "max_tracked_ips");
 }
 
 static void rules_can_be_turned_off(void **state)
@@ -926,23 +902,23 @@ static void flood_keeps_memory_flat_and_catches_real_attackers(void **state)
 		if (i == 1000000)
 			rss_warm = rss_bytes();
 		if (i >= 2000000 && i < 2100000 && (i - 2000000) % 20000 == 0) {
-			attack = event(AUTH_FAIL, "192.0.2.66", "", 1, "");
+			attack = unit_event(AUTH_FAIL, "192.0.2.66", "", 1, "");
 			rules_feed(r, &attack, t, &d);
 			fast |= d.ban;
 		}
 		if (i == 1000001 || i == 1000002 || i == 2000003 || i == 3000003 || i == 4000003) {
-			attack = event(AUTH_FAIL, "192.0.2.77", "", 1, "");
+			attack = unit_event(AUTH_FAIL, "192.0.2.77", "", 1, "");
 			rules_feed(r, &attack, t, &d);
 			sticky |= d.ban;
 		}
 		if (i % 1000000 == 5) {
-			attack = event(AUTH_FAIL, "192.0.2.88", "", 1, "");
+			attack = unit_event(AUTH_FAIL, "192.0.2.88", "", 1, "");
 			rules_feed(r, &attack, t, &d);
 			slow |= d.ban;
 		}
 		if (i == 3000000 || i == 3010000 || i == 3020000) {
-			attack = event(AUTH_FAIL, i == 3010000 ? "203.0.113.2" : "203.0.113.1",
-				       "postmaster", 1, "");
+			attack = unit_event(AUTH_FAIL, i == 3010000 ? "203.0.113.2" : "203.0.113.1",
+					    "postmaster", 1, "");
 			rules_feed(r, &attack, t, &d);
 			blocked |= d.block_started;
 		}
@@ -1016,7 +992,7 @@ static void feed_rate(void **state)
 				 src & 255);
 		else
 			snprintf(ip, sizeof(ip), "2001:db8:%x::%x", src, src);
-		events[i] = event((x >> 40) % 100 ? AUTH_FAIL : AUTH_OK, ip, "", 1, "");
+		events[i] = unit_event((x >> 40) % 100 ? AUTH_FAIL : AUTH_OK, ip, "", 1, "");
 		snprintf(events[i].user, sizeof(events[i].user), "user%llu@example.org",
 			 (unsigned long long)((x >> 20) % WORKING_USERS));
 	}

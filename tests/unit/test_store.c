@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include <sqlite3.h>
 #include "lib/cidr.h"
 #include "bans/store.h"
@@ -387,8 +388,8 @@ static void a_failed_batch_records_nothing(void **state)
 			     " WHEN NEW.prefix = '192.0.2.99' BEGIN SELECT RAISE(ABORT, 'refused');"
 			     " END");
 	assert_int_not_equal(store_record_bans(f->store, bans, 3, NOW, why), 0);
-	assert_non_null(strstr(why, "refused"));
-	assert_non_null(strstr(why, f->db_path));
+	assert_why_has(why, "refused");
+	assert_why_has(why, f->db_path);
 	list = live(f->store, NOW, &count);
 	assert_int_equal(count, 0);
 	free(list);
@@ -541,8 +542,8 @@ static void open_errors_say_why(void **state)
 
 	/* No store yet, and not asked to create one. */
 	assert_int_equal(store_open(f->dir, false, &store, why), -ENOENT);
-	assert_non_null(strstr(why, "no store at"));
-	assert_non_null(strstr(why, f->db_path));
+	assert_why_has(why, "no store at");
+	assert_why_has(why, f->db_path);
 
 	/* Garbage in the file. */
 	file = fopen(f->db_path, "w");
@@ -551,15 +552,15 @@ static void open_errors_say_why(void **state)
 		fputc((i * 7919) & 0xff, file);
 	fclose(file);
 	assert_int_equal(store_open(f->dir, true, &store, why), -EIO);
-	assert_non_null(strstr(why, f->db_path));
-	assert_non_null(strstr(why, "not a database"));
-	assert_non_null(strstr(why, "move it aside"));
+	assert_why_has(why, f->db_path);
+	assert_why_has(why, "not a database");
+	assert_why_has(why, "move it aside");
 	unlink(f->db_path);
 
 	/* Someone else's SQLite database. */
 	sql_exec(f->db_path, "CREATE TABLE songs (title TEXT)");
 	assert_int_equal(store_open(f->dir, true, &store, why), -EPROTO);
-	assert_non_null(strstr(why, "not an xdpban store"));
+	assert_why_has(why, "not an xdpban store");
 	unlink(f->db_path);
 
 	/* A store from a newer xdpban. */
@@ -567,8 +568,8 @@ static void open_errors_say_why(void **state)
 	store_close(store);
 	sql_exec(f->db_path, "INSERT INTO schema_version VALUES (99, 0)");
 	assert_int_equal(store_open(f->dir, true, &store, why), -EPROTO);
-	assert_non_null(strstr(why, "newer xdpban"));
-	assert_non_null(strstr(why, "99"));
+	assert_why_has(why, "newer xdpban");
+	assert_why_has(why, "99");
 
 	/* The state directory is a file. */
 	snprintf(path, sizeof(path), "%s/not-a-dir", f->dir);
@@ -576,7 +577,7 @@ static void open_errors_say_why(void **state)
 	assert_non_null(file);
 	fclose(file);
 	assert_int_not_equal(store_open(path, true, &store, why), 0);
-	assert_non_null(strstr(why, "not-a-dir"));
+	assert_why_has(why, "not-a-dir");
 	assert_non_null(strstr(why, "Not a directory") ? why : strstr(why, "not a directory"));
 	unlink(path);
 
@@ -588,7 +589,7 @@ static void open_errors_say_why(void **state)
 	unlink(path);
 	assert_int_equal(mkdir(f->db_path, 0700), 0);
 	assert_int_not_equal(store_open(f->dir, true, &store, why), 0);
-	assert_non_null(strstr(why, "not a regular file"));
+	assert_why_has(why, "not a regular file");
 	rmdir(f->db_path);
 }
 
@@ -631,8 +632,8 @@ static void damaged_pages_are_reported(void **state)
 		store_close(store);
 	}
 	assert_int_not_equal(err, 0);
-	assert_non_null(strstr(why, f->db_path));
-	assert_non_null(strstr(why, "move it aside"));
+	assert_why_has(why, f->db_path);
+	assert_why_has(why, "move it aside");
 }
 
 static double seconds_since(const struct timespec *start)
@@ -853,33 +854,28 @@ static void a_version_1_store_is_migrated_with_its_data(void **state)
 	free(list);
 }
 
+/* Every test on a fresh store in a directory of its own. */
+#define STORE_TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(created_with_schema_version_and_wal, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(bans_round_trip_across_reopen, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_reban_of_a_live_prefix_updates_its_row, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(a_reban_after_expiry_starts_a_new_row, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(remote_bans_arriving_again_keep_one_live_row, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(restore_excludes_expired_and_lifted, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(a_failed_batch_records_nothing, setup, teardown),
-		cmocka_unit_test_setup_teardown(blocks_keep_their_first_deadline, setup, teardown),
-		cmocka_unit_test_setup_teardown(history_filters_by_subject_time_and_limit, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(committed_bans_survive_a_crash, setup, teardown),
-		cmocka_unit_test_setup_teardown(open_errors_say_why, setup, teardown),
-		cmocka_unit_test_setup_teardown(damaged_pages_are_reported, setup, teardown),
-		cmocka_unit_test_setup_teardown(restoring_100k_bans_keeps_every_one, setup,
-						teardown),
-		cmocka_unit_test_setup_teardown(checkpoints_run_in_the_background, setup, teardown),
-		cmocka_unit_test_setup_teardown(allowlist_add_remove_list, setup, teardown),
-		cmocka_unit_test_setup_teardown(a_version_1_store_is_migrated_with_its_data, setup,
-						teardown),
+		STORE_TEST(created_with_schema_version_and_wal),
+		STORE_TEST(bans_round_trip_across_reopen),
+		STORE_TEST(a_reban_of_a_live_prefix_updates_its_row),
+		STORE_TEST(a_reban_after_expiry_starts_a_new_row),
+		STORE_TEST(remote_bans_arriving_again_keep_one_live_row),
+		STORE_TEST(restore_excludes_expired_and_lifted),
+		STORE_TEST(a_failed_batch_records_nothing),
+		STORE_TEST(blocks_keep_their_first_deadline),
+		STORE_TEST(history_filters_by_subject_time_and_limit),
+		STORE_TEST(committed_bans_survive_a_crash),
+		STORE_TEST(open_errors_say_why),
+		STORE_TEST(damaged_pages_are_reported),
+		STORE_TEST(restoring_100k_bans_keeps_every_one),
+		STORE_TEST(checkpoints_run_in_the_background),
+		STORE_TEST(allowlist_add_remove_list),
+		STORE_TEST(a_version_1_store_is_migrated_with_its_data),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
+#include "unit.h"
 #include "lib/cidr.h"
 #include "peers/zone.h"
 
@@ -99,7 +100,7 @@ static void replace_names_the_path_it_cannot_write(void **state)
 
 	(void)state;
 	assert_int_equal(zone_replace("/nonexistent-xdpban-dir/bans.ip4", "x\n", why), -ENOENT);
-	assert_non_null(strstr(why, "/nonexistent-xdpban-dir/bans.ip4"));
+	assert_why_has(why, "/nonexistent-xdpban-dir/bans.ip4");
 }
 
 int main(void)
