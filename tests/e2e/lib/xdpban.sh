@@ -32,10 +32,19 @@ allowlisted() { # allowlisted PREFIX: in the kernel's allowlist map
 # Returns the maps to a clean state between tests, so one failure does not
 # leak into the next test.
 reset_state() {
-	local prefixes
-	prefixes=$(xb --json list | jq -r '.bans[].prefix')
-	# shellcheck disable=SC2086 # one prefix per word
-	[ -z "$prefixes" ] || xb unban $prefixes >/dev/null
+	local prefixes try
+	# unban changes nothing when one prefix is not banned, and the daemon's
+	# sweep may end an expired ban between list and unban: list again then.
+	for try in 1 2 3; do
+		prefixes=$(xb --json list | jq -r '.bans[].prefix')
+		[ -z "$prefixes" ] && break
+		# shellcheck disable=SC2086 # one prefix per word
+		if [ "$try" -lt 3 ]; then
+			xb unban $prefixes >/dev/null 2>&1 && break
+		else
+			xb unban $prefixes >/dev/null
+		fi
+	done
 	prefixes=$(xb --json list | jq -r '.allowlist[].prefix')
 	# shellcheck disable=SC2086
 	[ -z "$prefixes" ] || xb unallow $prefixes >/dev/null
