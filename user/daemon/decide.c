@@ -20,6 +20,7 @@ int decide_collect_own(struct daemon *d, char why[ERRMSG_LEN])
 	return protected_add_host(&d->own, why);
 }
 
+/* Not counted, never banned: the allowlist map, [rules] allow, and allow_own_addresses. */
 bool decide_allowlisted(const struct daemon *d, const struct addr_key *ip)
 {
 	struct lpm_key host;

@@ -14,6 +14,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kernel/settings.h"
+#include "lib/util.h"
 #include "xdpban_maps.h"
 
 #define BPFFS_ROOT "/sys/fs/bpf"
@@ -50,7 +51,7 @@ static const struct map_spec map_specs[] = {
 	{ MAP_CONFIG, offsetof(struct maps, config), sizeof(__u32), sizeof(struct xdpban_config) },
 };
 
-#define MAP_COUNT (sizeof(map_specs) / sizeof(map_specs[0]))
+#define MAP_COUNT ARRAY_SIZE(map_specs)
 
 static int *map_fd_slot(struct maps *maps, const struct map_spec *spec)
 {
