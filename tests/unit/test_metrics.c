@@ -71,6 +71,8 @@ static void daemon_policy_and_bans(void **state)
 	snap->source_count = 2;
 	snap->counters.rules.blocks_held = 4;
 	snap->counters.daemon.bans = 5;
+	snap->counters.daemon.refused_lockout = 2;
+	snap->counters.links.detach_failures = 1;
 	snap->have_policy = true;
 	snap->policy.verdicts[POLICY_TARPIT] = 6;
 	snap->policy.verdicts[POLICY_REJECT_BLOCKED] = 2;
@@ -84,6 +86,11 @@ static void daemon_policy_and_bans(void **state)
 	assert_line(page, "xdpban_log_lines_total{source=\"mail\"} 1000");
 	assert_null(strstr(page, "xdpban_log_lines_total{source=\"dovecot-policy\"}"));
 	assert_line(page, "xdpban_rule_bans_total 5");
+	/* The faults, from the status reply's table (counters.c), with their types. */
+	assert_line(page, "xdpban_refused_lockout_total 2");
+	assert_line(page, "xdpban_detach_failures_total 1");
+	assert_line(page, "# TYPE xdpban_refused_lockout_total counter");
+	assert_line(page, "# TYPE xdpban_rules_tracked_addresses gauge");
 	assert_line(page, "xdpban_policy_answers_total{answer=\"tarpit\"} 6");
 	assert_line(page, "xdpban_policy_answers_total{answer=\"reject_blocked\"} 2");
 	assert_line(page, "xdpban_policy_answers_total{answer=\"accept\"} 0");
