@@ -1,6 +1,7 @@
 #!/bin/bash
 # Fails when a file of user/ includes a header of a subsystem folder its own
-# folder may not use (README "Layout"). Headers are included by their folder
+# folder may not use (README "Layout"), or another folder's private
+# *-internal.h. Headers are included by their folder
 # ("bans/store.h"), or by name alone from the same folder (or maps/ and the
 # build's generated headers), so the folder of every include is known from
 # the line itself.
@@ -33,6 +34,12 @@ for file in user/*/*.[ch] user/*.[ch]; do
 	while IFS=: read -r line header; do
 		used=${header%%/*}
 		[ "$used" = "$header" ] && used=$folder # same folder, by name alone
+		# A folder's *-internal.h (daemon/daemon-internal.h) is its own.
+		if [ "$used" != "$folder" ] && [[ $header == *-internal.h ]]; then
+			echo "check-layers: $file:$line: $header is private to $used/" >&2
+			bad=1
+			continue
+		fi
 		[ "$used" = "$folder" ] && continue
 		case " ${may_use[$folder]} " in *" $used "*) continue ;; esac
 		echo "check-layers: $file:$line: $folder/ may not include $header" >&2
