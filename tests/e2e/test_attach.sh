@@ -143,6 +143,37 @@ test_other_namespace_is_not_confused() {
 	xb attach s2 >/dev/null
 }
 
+# `ip netns exec` gives its command a private /sys without the host's bpffs:
+# pins made there would vanish when the command exits. Every command that
+# uses the pins refuses there in one line naming what to run instead, and
+# nothing is attached, banned or detached; `unshare -m` without bpffs is
+# refused too. nsenter --net (what the line says) attaches for real.
+test_ip_netns_exec_refused() {
+	local cmd out says
+	says="xdpban: cannot use $PIN: 'ip netns exec $SRV' gives this command a /sys of its own"
+	says+=" without the host's bpffs, and pins made there vanish when it exits;"
+	says+=" run 'nsenter --net=/run/netns/$SRV xdpban ...' instead"
+	xb detach s1 >/dev/null
+	for cmd in "attach s1" "detach s2" "detach --all" "ban $CLI1_IP" "status" "list"; do
+		# shellcheck disable=SC2086 # the command's words
+		if out=$(ip netns exec "$SRV" "$XDPBAN" --pin-dir "$PIN" $cmd 2>&1); then
+			fail "ip netns exec xdpban $cmd refuses" "exited 0: $out"
+		else
+			check_eq "ip netns exec xdpban $cmd: one line naming nsenter" "$says" "$out"
+		fi
+	done
+	check_not "s1 has no program after the refused attach" kernel_has_xdp s1
+	check "s2 keeps its program after the refused detach" kernel_has_xdp s2
+	check_not "the refused ban is not in the map" banned "$CLI1_IP"
+	out=$(in_ns "$SRV" unshare -m --propagation private sh -c \
+		"umount /sys/fs/bpf && exec '$XDPBAN' --pin-dir '$PIN' attach s1" 2>&1) || true
+	check_eq "unshare -m without bpffs: attach refuses in one line" 1 \
+		"$(grep -c "no bpffs is mounted at /sys/fs/bpf in this mount namespace" <<<"$out")"
+	check_not "s1 has no program after the refused unshare -m attach" kernel_has_xdp s1
+	xb attach s1 >/dev/null
+	check "nsenter --net attaches s1 for good" kernel_has_xdp s1
+}
+
 e2e_main test_status_shows_interfaces test_stays_attached_after_cli_exits \
 	test_upgrade_keeps_bans test_detach_keeps_bans test_generic_mode test_interface_removed \
-	test_ban_before_attach test_other_namespace_is_not_confused
+	test_ban_before_attach test_other_namespace_is_not_confused test_ip_netns_exec_refused

@@ -11,6 +11,7 @@
 #include <linux/if_link.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "kernel/bpffs.h"
 #include "kernel/pins.h"
 #include "kernel/settings.h"
 #include "xdpban.skel.h"
@@ -257,8 +258,10 @@ int link_detach(const char *pin_dir, const char *ifname, char why[ERRMSG_LEN])
 {
 	unsigned int ifindex = resolve_ifindex(ifname, why);
 	char path[PATH_MAX];
-	int link_fd, err = 0;
+	int link_fd, err = bpffs_check_lasting(pin_dir, why);
 
+	if (err)
+		return err;
 	if (!ifindex)
 		return -ENODEV;
 	link_pin_path(pin_dir, ifindex, path);
@@ -354,13 +357,18 @@ static int describe_link(const char *pin_dir, const char *pin_name, struct attac
 int link_list(const char *pin_dir, struct attached_link **links, size_t *count,
 	      char why[ERRMSG_LEN])
 {
-	DIR *dir = opendir(pin_dir);
 	struct attached_link *list = NULL;
 	size_t used = 0;
 	struct dirent *entry;
+	DIR *dir;
+	int err;
 
 	*links = NULL;
 	*count = 0;
+	err = bpffs_check_lasting(pin_dir, why);
+	if (err)
+		return err;
+	dir = opendir(pin_dir);
 	if (!dir) {
 		if (errno == ENOENT)
 			return 0;

@@ -6,18 +6,14 @@
 #include <limits.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/mount.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <unistd.h>
-#include <linux/magic.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
+#include "kernel/bpffs.h"
 #include "kernel/settings.h"
 #include "lib/util.h"
 #include "xdpban_maps.h"
-
-#define BPFFS_ROOT "/sys/fs/bpf"
 
 struct map_spec {
 	const char *name;
@@ -58,32 +54,12 @@ static int *map_fd_slot(struct maps *maps, const struct map_spec *spec)
 	return (int *)((char *)maps + spec->offset);
 }
 
-static bool on_bpffs(const char *path)
-{
-	struct statfs fs;
-
-	return statfs(path, &fs) == 0 && fs.f_type == BPF_FS_MAGIC;
-}
-
-static int mount_bpffs_if_needed(const char *pin_dir, char why[ERRMSG_LEN])
-{
-	if (strncmp(pin_dir, BPFFS_ROOT "/", strlen(BPFFS_ROOT) + 1) != 0)
-		return 0; /* a custom location: the operator mounted it */
-	if (on_bpffs(BPFFS_ROOT))
-		return 0;
-	if (mount("bpf", BPFFS_ROOT, "bpf", 0, "mode=0700")) {
-		int err = -errno;
-
-		errmsg(why, "cannot mount bpffs at %s: %s", BPFFS_ROOT, strerror(errno));
-		return err;
-	}
-	return 0;
-}
-
 int pins_prepare(const char *pin_dir, char why[ERRMSG_LEN])
 {
-	int err = mount_bpffs_if_needed(pin_dir, why);
+	int err = bpffs_check_lasting(pin_dir, why);
 
+	if (!err)
+		err = bpffs_mount_if_needed(pin_dir, why);
 	if (err)
 		return err;
 	if (mkdir(pin_dir, 0700) && errno != EEXIST) {
@@ -91,7 +67,7 @@ int pins_prepare(const char *pin_dir, char why[ERRMSG_LEN])
 		errmsg(why, "cannot create pin directory %s: %s", pin_dir, strerror(errno));
 		return err;
 	}
-	if (!on_bpffs(pin_dir)) {
+	if (!bpffs_holds(pin_dir)) {
 		errmsg(why, "pin directory %s is not on a bpf filesystem", pin_dir);
 		return -ENOTDIR;
 	}
@@ -173,7 +149,12 @@ void pins_init(struct maps *maps)
 
 int pins_open(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN])
 {
+	int err;
+
 	pins_init(maps);
+	err = bpffs_check_lasting(pin_dir, why);
+	if (err)
+		return err;
 
 	for (size_t i = 0; i < MAP_COUNT; i++) {
 		int fd = open_map(pin_dir, &map_specs[i], why);
@@ -214,9 +195,11 @@ int pins_from_object(struct bpf_object *obj, struct maps *maps, char why[ERRMSG_
 
 int pins_lock(const char *pin_dir, char why[ERRMSG_LEN])
 {
-	int fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int err;
+	int fd, err = bpffs_check_lasting(pin_dir, why);
 
+	if (err)
+		return err;
+	fd = open(pin_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
 		errmsg(why, "cannot open pin directory %s: %s", pin_dir, strerror(errno));

@@ -23,7 +23,10 @@ struct maps {
 	int config;
 };
 
-/* Mounts bpffs at /sys/fs/bpf when needed and creates the pin directory. */
+/*
+ * Refuses a bpffs that would not outlast this process (bpffs_check_lasting),
+ * mounts bpffs at /sys/fs/bpf when needed and creates the pin directory.
+ */
 int pins_prepare(const char *pin_dir, char why[ERRMSG_LEN]);
 
 /* True when every map of the ABI is pinned in pin_dir. */
