@@ -432,6 +432,34 @@ static int geo_lookup_address(struct cli *cli, int argc, char **argv)
 	return status;
 }
 
+/* Every code geo block and the loaders accept, with its name (shell completion uses it). */
+static int geo_codes(struct cli *cli, int argc, char **argv)
+{
+	char code[COUNTRY_CODE_LEN];
+	json_t *codes;
+
+	if (cli_parse_no_options(&cmd_geo, argc, argv))
+		return EXIT_FAILURE;
+	if (optind != argc)
+		return cli_usage_error(&cmd_geo, "unexpected argument '%s'", argv[optind]);
+	codes = json_array();
+	for (int slot = 0; slot < COUNTRY_SLOTS; slot++) {
+		if (!country_slot_is_valid(slot))
+			continue;
+		country_code(slot, code);
+		if (cli->json)
+			json_array_append_new(codes, json_pack("{s:s, s:s}", "country", code,
+							       "name", country_name(slot)));
+		else
+			printf("%s %s\n", code, country_name(slot));
+	}
+	if (cli->json)
+		cli_print_json(codes);
+	else
+		json_decref(codes);
+	return EXIT_SUCCESS;
+}
+
 static int run_geo(struct cli *cli, int argc, char **argv)
 {
 	const char *action = argc > 1 ? argv[1] : "";
@@ -450,6 +478,8 @@ static int run_geo(struct cli *cli, int argc, char **argv)
 		return geo_list(cli, argc - 1, argv + 1);
 	if (strcmp(action, "lookup") == 0)
 		return geo_lookup_address(cli, argc - 1, argv + 1);
+	if (strcmp(action, "codes") == 0)
+		return geo_codes(cli, argc - 1, argv + 1);
 	return cli_usage_error(&cmd_geo, "unknown geo action '%s'", action);
 }
 
@@ -457,7 +487,7 @@ const struct command cmd_geo = {
 	"geo",
 	run_geo,
 	"geo load [--format F] [--country CC] [--skip-bad] [FILE...] | geo block|unblock CC... |\n"
-	"       geo list [--all] | geo lookup ADDR\n"
+	"       geo list [--all] | geo lookup ADDR | geo codes\n"
 	"Blocks whole countries, IPv4 and IPv6. The allowlist still wins.\n"
 	"  load     reads a country database (default: Debian's tor-geoipdb) and keeps\n"
 	"           it in the state directory; the kernel gets the blocked countries'\n"
@@ -473,5 +503,6 @@ const struct command cmd_geo = {
 	"           an established SSH session lies is refused, naming the address,\n"
 	"           unless the allowlist covers it; --force blocks it anyway\n"
 	"  list     blocked countries with prefix and drop counts (--all: every country)\n"
-	"  lookup   the country of one address and the verdict a SYN from it gets\n",
+	"  lookup   the country of one address and the verdict a SYN from it gets\n"
+	"  codes    every country code accepted, with its name (no root needed)\n",
 };

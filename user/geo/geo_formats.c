@@ -1194,7 +1194,8 @@ int geo_default_paths(const char *paths[2], char why[ERRMSG_LEN])
 	}
 	errmsg(why,
 	       "no default country database: neither %s nor %s/geoip exists "
-	       "(run scripts/install-deps.sh, or give files)",
+	       "(install tor-geoipdb, or unpack its files without the tor daemon with "
+	       "/usr/share/xdpban/unpack-tor-geoipdb or scripts/install-deps.sh; or give files)",
 	       XDPBAN_TOR_GEOIP, XDPBAN_TOR_FALLBACK_DIR);
 	return -ENOENT;
 }
