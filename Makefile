@@ -2,6 +2,8 @@
 #   make            build build/xdpban
 #   make check      build and run every test (needs root for BPF and netns tests)
 #   make vmlinux    regenerate vmlinux/vmlinux.h from the running kernel's BTF
+#   make install    install (PREFIX, DESTDIR, sbindir, sysconfdir, unitdir...); make uninstall
+#   make deb        build the Debian package into build/deb/
 #   V=1             show the full commands
 
 OUTPUT   := build
@@ -41,11 +43,15 @@ UNIT_TESTS := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(wildcard tests/unit/
 BPF_TESTS  := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.c))
 
 # The version is git's description of the tree (scripts/version.sh), or the
-# VERSION file's in a tarball; only main.o sees it, through a header that is
-# rewritten when the version changes.
+# VERSION file's in a tarball, unless XDPBAN_VERSION is given (debian/rules
+# passes the package's, so the installed binary says what dpkg says); only
+# main.o sees it, through a header that is rewritten when the version changes.
 VERSION_H  := $(OUTPUT)/version.h
+ifndef XDPBAN_VERSION
+XDPBAN_VERSION := $(shell scripts/version.sh)
+endif
 
-.PHONY: all check check-layers demo bench docs clean vmlinux format lint FORCE
+.PHONY: all check check-layers demo bench docs man install uninstall deb clean vmlinux format lint FORCE
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -61,7 +67,7 @@ $(OUTPUT)/xdpban.skel.h: $(OUTPUT)/xdpban.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name xdpban_bpf > $@
 
 $(VERSION_H): FORCE | $(OUTPUT)
-	$(Q)v=$$(scripts/version.sh); line="#define XDPBAN_VERSION \"$$v\""; \
+	$(Q)line='#define XDPBAN_VERSION "$(XDPBAN_VERSION)"'; \
 	    [ "$$(cat $@ 2>/dev/null)" = "$$line" ] || echo "$$line" > $@
 
 # The skeleton is generated before any object compiles (order-only); from then
@@ -69,7 +75,7 @@ $(VERSION_H): FORCE | $(OUTPUT)
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/xdpban.skel.h
 	$(call msg,CC,$@)
 	$(Q)mkdir -p $(@D)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
+	$(Q)$(CC) $(CPPFLAGS) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(OUTPUT)/user/cli/main.o: $(VERSION_H)
 
@@ -80,7 +86,7 @@ $(USER_LIB): $(USER_OBJS)
 
 $(OUTPUT)/xdpban: $(OUTPUT)/user/cli/main.o $(USER_LIB)
 	$(call msg,LINK,$@)
-	$(Q)$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
 $(OUTPUT)/tests/%: tests/unit/%.c $(USER_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -165,6 +171,76 @@ check-layers:
 
 docs: $(OUTPUT)/xdpban
 	$(Q)scripts/gen-cli-doc.sh $<
+
+# Man pages, made at build time from the same text as docs/cli.md (the
+# binary's --help in docs/cli.md.in) and docs/config.md: scripts/gen-man.sh.
+MAN_PAGES := $(OUTPUT)/man/xdpban.8 $(OUTPUT)/man/xdpban.conf.5
+
+man: $(MAN_PAGES)
+
+$(OUTPUT)/man/cli.md: $(OUTPUT)/xdpban docs/cli.md.in scripts/gen-cli-doc.sh
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/gen-cli-doc.sh $< $@
+
+$(OUTPUT)/man/xdpban.8: $(OUTPUT)/man/cli.md scripts/gen-man.sh scripts/man-filter.lua $(VERSION_H)
+	$(call msg,MAN,$@)
+	$(Q)scripts/gen-man.sh $< xdpban 8 "drops brute-forcing clients of a mail server at the XDP hook" \
+	    "$(XDPBAN_VERSION)" > $@
+
+$(OUTPUT)/man/xdpban.conf.5: docs/config.md scripts/gen-man.sh scripts/man-filter.lua $(VERSION_H)
+	$(call msg,MAN,$@)
+	$(Q)mkdir -p $(@D)
+	$(Q)scripts/gen-man.sh $< xdpban.conf 5 "configuration of the xdpban daemon" \
+	    "$(XDPBAN_VERSION)" > $@
+
+# make install / make uninstall, with the usual variables; debian/rules runs
+# the same install. sysconfdir stays /etc whatever PREFIX is: the daemon
+# reads /etc/xdpban/xdpban.conf by default (the unit gets the installed
+# paths). The state directory is made at run time (the unit's
+# StateDirectory, the package's postinst), never by make install.
+PREFIX        ?= /usr/local
+sbindir       ?= $(PREFIX)/sbin
+datadir       ?= $(PREFIX)/share
+mandir        ?= $(datadir)/man
+docdir        ?= $(datadir)/doc/xdpban
+sysconfdir    ?= /etc
+unitdir       ?= $(PREFIX)/lib/systemd/system
+completiondir ?= $(datadir)/bash-completion/completions
+INSTALL       ?= install
+CONF_FILE     := $(DESTDIR)$(sysconfdir)/xdpban/xdpban.conf
+
+install: $(OUTPUT)/xdpban $(MAN_PAGES)
+	$(INSTALL) -d $(DESTDIR)$(sbindir) $(DESTDIR)$(unitdir) $(DESTDIR)$(mandir)/man8 \
+	    $(DESTDIR)$(mandir)/man5 $(DESTDIR)$(completiondir) $(DESTDIR)$(docdir)/examples \
+	    $(DESTDIR)$(datadir)/xdpban $(DESTDIR)$(sysconfdir)/xdpban
+	$(INSTALL) -m 0755 $(OUTPUT)/xdpban $(DESTDIR)$(sbindir)/xdpban
+	sed -e 's|/usr/sbin/xdpban|$(sbindir)/xdpban|g' -e 's|/etc/xdpban/|$(sysconfdir)/xdpban/|g' \
+	    packaging/xdpban.service > $(DESTDIR)$(unitdir)/xdpban.service
+	chmod 0644 $(DESTDIR)$(unitdir)/xdpban.service
+	$(INSTALL) -m 0644 $(OUTPUT)/man/xdpban.8 $(DESTDIR)$(mandir)/man8/xdpban.8
+	$(INSTALL) -m 0644 $(OUTPUT)/man/xdpban.conf.5 $(DESTDIR)$(mandir)/man5/xdpban.conf.5
+	$(INSTALL) -m 0644 packaging/xdpban.bash-completion $(DESTDIR)$(completiondir)/xdpban
+	$(INSTALL) -m 0644 README.md docs/cli.md docs/config.md $(DESTDIR)$(docdir)/
+	$(INSTALL) -m 0644 docs/dovecot*.conf $(DESTDIR)$(docdir)/examples/
+	$(INSTALL) -m 0755 scripts/unpack-tor-geoipdb.sh $(DESTDIR)$(datadir)/xdpban/unpack-tor-geoipdb
+	@# The commented example, which changes nothing; never over the operator's file.
+	[ -e $(CONF_FILE) ] || $(INSTALL) -m 0644 docs/xdpban.conf.example $(CONF_FILE)
+
+uninstall:
+	rm -f $(DESTDIR)$(sbindir)/xdpban $(DESTDIR)$(unitdir)/xdpban.service \
+	    $(DESTDIR)$(mandir)/man8/xdpban.8 $(DESTDIR)$(mandir)/man5/xdpban.conf.5 \
+	    $(DESTDIR)$(completiondir)/xdpban
+	rm -rf $(DESTDIR)$(docdir) $(DESTDIR)$(datadir)/xdpban
+	@# The config goes only as installed; an edited one stays (as dpkg keeps it until purge).
+	@if cmp -s docs/xdpban.conf.example $(CONF_FILE); then \
+	    rm -f $(CONF_FILE) && rmdir --ignore-fail-on-non-empty $(DESTDIR)$(sysconfdir)/xdpban; \
+	elif [ -e $(CONF_FILE) ]; then echo "uninstall: kept $(CONF_FILE) (edited)"; fi
+
+# The Debian package, built from a copy of the tree in build/deb/ (the .deb
+# lands there): scripts/build-deb.sh.
+deb:
+	$(Q)scripts/install-deps.sh --package
+	$(Q)scripts/build-deb.sh
 
 vmlinux:
 	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h

@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian 12 packages xdpban needs to build and demo (with
-# --tests: and to run the tests), and the country database xdpban loads by
-# default.
+# --tests: and to run the tests; --package: to build the Debian package and
+# make install), and the country database xdpban loads by default.
 # Idempotent: when everything is present it does nothing and needs no network.
 set -eu
 
@@ -18,18 +18,17 @@ TEST_PACKAGES="dovecot-imapd dovecot-pop3d python3-prometheus-client"
 TEST_PACKAGES="$TEST_PACKAGES redis-server rbldnsd bind9-dnsutils"
 # The fault tests move the daemon's wall clock alone (libfaketime).
 TEST_PACKAGES="$TEST_PACKAGES faketime"
+# `make install` and `make deb`: the man pages (pandoc) and the Debian
+# package with its checks. The tests build and check the package too.
+PACKAGE_PACKAGES="pandoc man-db debhelper dpkg-dev fakeroot lintian"
+TEST_PACKAGES="$TEST_PACKAGES $PACKAGE_PACKAGES"
+[ "${1:-}" = --package ] && PACKAGES="$PACKAGES $PACKAGE_PACKAGES"
 [ "${1:-}" = --tests ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
 # `make fuzz` needs libFuzzer and the sanitizer runtimes for clang.
 [ "${1:-}" = --fuzz ] && PACKAGES="$PACKAGES libclang-rt-14-dev"
 # `make bench` runs xdpban beside what users run today (scripts/bench.sh).
 BENCH_PACKAGES="nftables ipset iptables fail2ban python3-pyinotify gnuplot-nox ethtool bc wrk"
 [ "${1:-}" = --bench ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
-
-# Debian's tor-geoipdb is the default country database. Installing the
-# package would pull in the tor daemon (and enable its service) on a mail
-# server, so unless the operator has the package, only its two data files
-# are unpacked here, where xdpban looks after /usr/share/tor.
-GEOIP_DIR=/var/lib/xdpban/tor-geoipdb
 
 need_root() {
     if [ "$(id -u)" -ne 0 ]; then
@@ -82,19 +81,6 @@ quiet_new_service() {
     fi
 }
 
-install_geoip_data() {
-    [ -s /usr/share/tor/geoip ] && [ -s /usr/share/tor/geoip6 ] && return 0
-    [ -s "$GEOIP_DIR/geoip" ] && [ -s "$GEOIP_DIR/geoip6" ] && return 0
-    need_root "the country database (tor-geoipdb) is missing"
-    echo "install-deps: unpacking tor-geoipdb's data files into $GEOIP_DIR"
-    apt_update_once
-    work=$(mktemp -d)
-    chmod 755 "$work" # apt downloads as the _apt user
-    (cd "$work" && apt-get download -qq tor-geoipdb && dpkg-deb -x tor-geoipdb_*.deb root)
-    mkdir -p "$GEOIP_DIR"
-    cp "$work/root/usr/share/tor/geoip" "$work/root/usr/share/tor/geoip6" "$GEOIP_DIR/"
-    rm -rf "$work"
-}
 
 dovecot_was_installed=no redis_was_installed=no rbldnsd_was_installed=no
 installed dovecot-core && dovecot_was_installed=yes
@@ -109,4 +95,5 @@ quiet_new_service dovecot-core "$dovecot_was_installed" dovecot dovecot.socket
 quiet_new_service redis-server "$redis_was_installed" redis-server
 quiet_new_service rbldnsd "$rbldnsd_was_installed" rbldnsd
 quiet_new_service fail2ban "$fail2ban_was_installed" fail2ban
-install_geoip_data
+# The default country database, Debian's tor-geoipdb, without the tor daemon.
+"$(dirname "$0")/unpack-tor-geoipdb.sh"
