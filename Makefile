@@ -254,7 +254,7 @@ lint:
 	    --suppress=missingIncludeSystem --library=scripts/libbpf.cfg \
 	    -Imaps -Iuser user tests/unit $(filter-out %.bpf.c,$(wildcard bench/*.c tests/bpf/*.c))
 	shellcheck -x scripts/*.sh tests/run-all.sh tests/e2e/*.sh tests/e2e/lib/*.sh tests/fixtures/logs/*.sh \
-	    tests/fixtures/logs/injection/*.sh fuzz/run.sh .ci/run
+	    tests/fixtures/logs/injection/*.sh fuzz/run.sh .ci/run packaging/xdpban.bash-completion
 
 clean:
 	rm -rf $(OUTPUT)
