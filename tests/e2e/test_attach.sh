@@ -162,6 +162,11 @@ test_ip_netns_exec_refused() {
 			check_eq "ip netns exec xdpban $cmd: one line naming nsenter" "$says" "$out"
 		fi
 	done
+	: >"$WORK/empty.conf"
+	out=$(timeout 10 ip netns exec "$SRV" "$XDPBAN" --pin-dir "$PIN" --state-dir "$STATE_DIR" \
+		run -c "$WORK/empty.conf" 2>&1) || true
+	check_eq "ip netns exec xdpban run: the daemon refuses to start, in one line" \
+		"xdpban[error]: ${says#xdpban: }" "$out"
 	check_not "s1 has no program after the refused attach" kernel_has_xdp s1
 	check "s2 keeps its program after the refused detach" kernel_has_xdp s2
 	check_not "the refused ban is not in the map" banned "$CLI1_IP"
