@@ -27,12 +27,15 @@ fi
 OVERLAID="etc usr var"
 UNITDIR=$(pkg-config --variable=systemdsystemunitdir systemd 2>/dev/null || echo /lib/systemd/system)
 NETNS_PID="" # a process holding the test's network namespace
+BUILD_PID="" # the package build, a process group of its own
 DEB=""
 
 sandbox_down() {
 	local status=$? dir
 	trap - EXIT INT TERM HUP ERR
 	set +eE
+	# A timeout's TERM stops the build too, not only this script.
+	[ -z "$BUILD_PID" ] || kill -- "-$BUILD_PID" 2>/dev/null
 	if dpkg-query -W -f='${Status}' xdpban 2>/dev/null | grep -q 'installed\|config-files'; then
 		dpkg --purge xdpban >/dev/null 2>&1
 	fi
@@ -128,12 +131,17 @@ test_docs_are_current() {
 
 test_build() {
 	local started=$SECONDS
-	if scripts/build-deb.sh "$WORK/deb" >"$WORK/build.log" 2>&1; then
+	# In the background, so that a signal reaches the traps at once (bash
+	# runs them only when a foreground command ends).
+	setsid scripts/build-deb.sh "$WORK/deb" >"$WORK/build.log" 2>&1 &
+	BUILD_PID=$!
+	if wait "$BUILD_PID"; then
 		pass "dpkg-buildpackage builds the package ($((SECONDS - started)) s)"
 	else
 		fail "dpkg-buildpackage builds the package" "$(tail -20 "$WORK/build.log")"
 		tap_finish
 	fi
+	BUILD_PID=""
 	DEB=$(ls "$WORK"/deb/xdpban_*.deb)
 }
 
