@@ -88,9 +88,12 @@ $(OUTPUT)/xdpban: $(OUTPUT)/user/cli/main.o $(USER_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
+# test_fuzz_replay #includes the fuzz targets: its .d file lists them among
+# the prerequisites, but they are not compiled on their own.
 $(OUTPUT)/tests/%: tests/unit/%.c $(USER_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/unit $(filter %.c %.a,$^) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/unit $(filter-out fuzz/%.c,$(filter %.c %.a,$^)) \
+	    $(LDLIBS) -lcmocka -o $@
 
 $(OUTPUT)/tests/%: tests/bpf/%.c $(USER_LIB) $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
