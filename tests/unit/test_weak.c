@@ -82,8 +82,8 @@ static void test_parse(void **state)
 
 	(void)state;
 	assert_int_equal(
-	    weak_hash_parse(hash, "DA49D404ab1a9b6913f803e5bb43e5b47dadcf5602f7c182b884bd78d0b7ca2a",
-			    digest),
+	    weak_hash_parse(
+		hash, "DA49D404ab1a9b6913f803e5bb43e5b47dadcf5602f7c182b884bd78d0b7ca2a", digest),
 	    0);
 	assert_int_equal(digest[0], 0xda);
 	assert_int_equal(digest[31], 0x2a);
@@ -176,7 +176,8 @@ static void test_rules(void **state)
 
 	(void)state;
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-		enum weak_class got = judged("sunshine\ndragon\n", "alice", cases[i].password, NULL);
+		enum weak_class got =
+		    judged("sunshine\ndragon\n", "alice", cases[i].password, NULL);
 
 		if (got != cases[i].class)
 			fail_msg("%s: %s, expected %s", cases[i].password, weak_class_name(got),

@@ -25,8 +25,8 @@ static const char *const class_names[WEAK_CLASSES] = {
 };
 
 /* WEAK_DIGITS' suffixes; README "Weak passwords" lists them. */
-static const char *const digit_suffixes[] = { "0",  "1",   "2",    "3",	 "4", "5", "6", "7",
-					      "8",  "9",   "12",   "123", "1234", "01", "69" };
+static const char *const digit_suffixes[] = { "0", "1", "2",  "3",   "4",    "5",  "6", "7",
+					      "8", "9", "12", "123", "1234", "01", "69" };
 
 const char *weak_class_name(enum weak_class class)
 {
@@ -387,8 +387,8 @@ static bool try_class(struct judge *j, enum weak_class class, const char *word, 
 }
 
 enum weak_class weak_judge(const struct weak_dict *dict, const struct weak_hash *hash,
-			   const char *login, const uint8_t *digest, enum weak_class last,
-			   int year, struct weak_cost *cost)
+			   const char *login, const uint8_t *digest, enum weak_class last, int year,
+			   struct weak_cost *cost)
 {
 	char year_text[WEAK_YEARS][8];
 	const char *years[WEAK_YEARS];
@@ -400,11 +400,11 @@ enum weak_class weak_judge(const struct weak_dict *dict, const struct weak_hash 
 		years[i] = year_text[i];
 	}
 	hash_prefix(hash, login, &j.prefix);
-	for (int class = WEAK_WORD; class <= (int)last && class < WEAK_CLASSES && !found; class++)
+	for (int class = WEAK_WORD; class <= (int)last && class < WEAK_CLASSES && !found; class ++)
 		for (size_t w = 0; w < dict->count; w++)
-			if (try_class(&j, (enum weak_class)class, dict->text + dict->starts[w],
+			if (try_class(&j, (enum weak_class) class, dict->text + dict->starts[w],
 				      dict->lengths[w], years)) {
-				found = (enum weak_class)class;
+				found = (enum weak_class) class;
 				break;
 			}
 	if (cost)

@@ -119,7 +119,7 @@ struct weak_cost {
  * WEAK_NONE. cost may be NULL. Thread-safe: reads dict and hash only.
  */
 enum weak_class weak_judge(const struct weak_dict *dict, const struct weak_hash *hash,
-			   const char *login, const uint8_t *digest, enum weak_class last,
-			   int year, struct weak_cost *cost);
+			   const char *login, const uint8_t *digest, enum weak_class last, int year,
+			   struct weak_cost *cost);
 
 #endif
