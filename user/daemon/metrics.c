@@ -11,6 +11,7 @@ static const char *const policy_answer_names[POLICY_VERDICTS] = {
 	[POLICY_TARPIT] = "tarpit",
 	[POLICY_REJECT_BANNED] = "reject_banned",
 	[POLICY_REJECT_BLOCKED] = "reject_blocked",
+	[POLICY_REJECT_WEAK] = "reject_weak",
 	[POLICY_REPORTED] = "report",
 	[POLICY_ERROR] = "error",
 };
