@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * The weak-password thread (jobs in, verdicts out through an eventfd, full
- * queues refusing) and the per-account table (each pair judged once, a new
- * password clearing a listing, only the listed password refused).
+ * queues refusing), the per-account table (each pair judged once, a new
+ * password clearing a listing, only the listed password refused) and the
+ * per-address count of dictionary guesses.
  */
 #include <poll.h>
 #include <stdarg.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 #include "serve/weak_accounts.h"
+#include "serve/weak_guesses.h"
 #include "serve/weak_worker.h"
 
 #define NONCE "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
@@ -219,12 +221,70 @@ static void test_accounts_bounded(void **state)
 	weak_accounts_free(wa);
 }
 
+static struct addr_key ip_of(uint8_t last)
+{
+	struct addr_key ip = { .addr = { [10] = 0xff, [11] = 0xff, 192, 0, 2, last } };
+
+	return ip;
+}
+
+static void test_guesses(void **state)
+{
+	const uint64_t window = 60 * 1000000000ULL;
+	char why[ERRMSG_LEN] = "";
+	struct weak_guesses *g = weak_guesses_new(WEAK_GUESSES_MAX, why);
+	struct addr_key a = ip_of(7), b = ip_of(8);
+	struct weak_guess_count top[WEAK_GUESSES_TOP];
+
+	(void)state;
+	assert_non_null(g);
+	assert_int_equal(weak_guesses_add(g, &a, 1000, window), 1);
+	assert_int_equal(weak_guesses_add(g, &b, 2000, window), 1);
+	assert_int_equal(weak_guesses_add(g, &a, 3000, window), 2);
+	assert_int_equal(weak_guesses_add(g, &a, 4000, window), 3);
+	assert_int_equal(weak_guesses_top(g, 5000, window, top, WEAK_GUESSES_TOP), 2);
+	assert_memory_equal(&top[0].ip, &a, sizeof(a));
+	assert_int_equal(top[0].count, 3);
+	assert_int_equal(top[1].count, 1);
+	assert_int_equal(weak_guesses_top(g, 5000, window, top, 1), 1);
+	assert_int_equal(top[0].count, 3);
+	/* A window ends 60 s after its first guess: the count starts over. */
+	assert_int_equal(weak_guesses_add(g, &a, 1000 + window, window), 1);
+	assert_int_equal(weak_guesses_top(g, 2000 + window, window, top, WEAK_GUESSES_TOP), 1);
+	weak_guesses_forget(g, &a);
+	assert_int_equal(weak_guesses_top(g, 2000 + window, window, top, WEAK_GUESSES_TOP), 0);
+	weak_guesses_free(g);
+}
+
+/* A full set forgets the address with the fewest guesses, never the sprayer. */
+static void test_guesses_bounded(void **state)
+{
+	char why[ERRMSG_LEN] = "";
+	struct weak_guesses *g = weak_guesses_new(4, why); /* one set of 4 */
+	struct addr_key sprayer = ip_of(1);
+	struct weak_guess_count top[2];
+
+	(void)state;
+	for (int i = 0; i < 10; i++)
+		weak_guesses_add(g, &sprayer, 1000, UINT64_MAX / 2);
+	for (int i = 2; i < 200; i++) {
+		struct addr_key other = ip_of((uint8_t)i);
+
+		weak_guesses_add(g, &other, 1000, UINT64_MAX / 2);
+	}
+	assert_int_equal(weak_guesses_add(g, &sprayer, 1000, UINT64_MAX / 2), 11);
+	assert_int_equal(weak_guesses_top(g, 1000, UINT64_MAX / 2, top, 2), 2);
+	assert_int_equal(top[0].count, 11);
+	weak_guesses_free(g);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_worker_verdicts),	 cmocka_unit_test(test_worker_full),
 		cmocka_unit_test(test_accounts),	 cmocka_unit_test(test_accounts_restored),
-		cmocka_unit_test(test_accounts_bounded),
+		cmocka_unit_test(test_accounts_bounded), cmocka_unit_test(test_guesses),
+		cmocka_unit_test(test_guesses_bounded),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);
