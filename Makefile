@@ -46,7 +46,7 @@ BPF_TESTS  := $(patsubst tests/bpf/%.c,$(OUTPUT)/tests/%,$(wildcard tests/bpf/*.
 # rewritten when the version changes.
 VERSION_H  := $(OUTPUT)/version.h
 
-.PHONY: all check check-layers demo bench docs clean vmlinux format lint FORCE
+.PHONY: all check check-layers demo bench bench-weak docs clean vmlinux format lint FORCE
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -101,7 +101,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
 
 BENCH_SKELS := $(OUTPUT)/xdp_drop.skel.h $(OUTPUT)/xdpban_random.skel.h $(OUTPUT)/flood_gen.skel.h
-BENCH_PROGS := $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/flood
+BENCH_PROGS := $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/flood $(OUTPUT)/bench/weak_cost
 
 $(OUTPUT)/bench/%: bench/%.c bench/bench_util.c $(USER_LIB) $(BENCH_SKELS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
@@ -112,6 +112,10 @@ $(OUTPUT)/bench/%: bench/%.c bench/bench_util.c $(USER_LIB) $(BENCH_SKELS) | $(O
 # for a short run).
 bench: $(OUTPUT)/xdpban $(BENCH_PROGS)
 	$(Q)scripts/bench.sh $(BENCH_ARGS)
+
+# The CPU cost of one weak-password judgement (README "Weak passwords"); no root needed.
+bench-weak: $(OUTPUT)/bench/weak_cost
+	$(Q)$< $(BENCH_WEAK_ARGS)
 
 # Fuzzing (fuzz/README.md): libFuzzer targets for every parser of outside
 # input, built with clang and ASan/UBSan into build/fuzz/ (the product's
