@@ -3,7 +3,11 @@
  * Weak passwords: Dovecot's pwhash (vectors computed from auth-policy.c's
  * algorithm with Python's hashlib: sha256(nonce + login + b"\0" + password),
  * truncated as buffer_truncate_rshift_bits does), the word list, and each
- * mangling rule.
+ * mangling rule. Cross-checked against a real Dovecot 2.3.19.1 (Debian 12),
+ * its policy requests captured with socat: for alice/sunshine and NONCE it
+ * sent da49d404...ca2a with auth_policy_hash_truncate = 0, 0da4 with 12 and
+ * 1b49 with 13, as below; tests/e2e/test_weak_passwords.sh finds weak
+ * passwords in the hashes a live Dovecot sends.
  */
 #include <errno.h>
 #include <stdarg.h>
