@@ -918,19 +918,27 @@ int store_record_block(struct store *store, const struct store_block *block, int
 	return commit(store, why);
 }
 
+/* Ends the live row of an account (?1) at now (?2) with reason (?3); *ended: there was one. */
+static int end_account_row(struct store *store, enum stmt_id id, const char *account, int64_t now,
+			   const char *reason, bool *ended, const char *what, char why[ERRMSG_LEN])
+{
+	sqlite3_stmt *end = store->stmt[id];
+
+	bind_text(end, 1, account);
+	sqlite3_bind_int64(end, 2, now);
+	bind_text(end, 3, reason);
+	if (step_done(end) != SQLITE_DONE)
+		return fail(store, what, why);
+	if (ended)
+		*ended = sqlite3_changes(store->db) > 0;
+	return 0;
+}
+
 int store_lift_block(struct store *store, const char *account, int64_t now, const char *reason,
 		     bool *lifted, char why[ERRMSG_LEN])
 {
-	sqlite3_stmt *lift = store->stmt[ST_BLOCK_LIFT];
-
-	bind_text(lift, 1, account);
-	sqlite3_bind_int64(lift, 2, now);
-	bind_text(lift, 3, reason);
-	if (step_done(lift) != SQLITE_DONE)
-		return fail(store, "record unblock", why);
-	if (lifted)
-		*lifted = sqlite3_changes(store->db) > 0;
-	return 0;
+	return end_account_row(store, ST_BLOCK_LIFT, account, now, reason, lifted, "record unblock",
+			       why);
 }
 
 static int read_live_block(const struct store *store, sqlite3_stmt *stmt, void *element,
@@ -1092,16 +1100,8 @@ int store_weak_found(struct store *store, const char *account, const char *class
 int store_weak_cleared(struct store *store, const char *account, int64_t now, const char *reason,
 		       bool *cleared, char why[ERRMSG_LEN])
 {
-	sqlite3_stmt *clear = store->stmt[ST_WEAK_CLEAR];
-
-	bind_text(clear, 1, account);
-	sqlite3_bind_int64(clear, 2, now);
-	bind_text(clear, 3, reason);
-	if (step_done(clear) != SQLITE_DONE)
-		return fail(store, "record a weak password cleared", why);
-	if (cleared)
-		*cleared = sqlite3_changes(store->db) > 0;
-	return 0;
+	return end_account_row(store, ST_WEAK_CLEAR, account, now, reason, cleared,
+			       "record a weak password cleared", why);
 }
 
 static int read_weak(const struct store *store, sqlite3_stmt *stmt, void *element, int64_t now,
