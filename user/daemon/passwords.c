@@ -211,6 +211,7 @@ void passwords_close(struct daemon *d)
 	weak_guesses_free(d->weak_guesses);
 	d->weak_accounts = NULL;
 	d->weak_guesses = NULL;
+	d->counters.weak_listed = 0; /* none is kept up to date: the store still has them */
 }
 
 /*
