@@ -427,7 +427,8 @@ static void weak_password_keys_are_read_and_checked(void **state)
 	assert_string_equal(conf->policy.hash_nonce, "0123abcd");
 	assert_string_equal(conf->policy.hash_mech, "sha1");
 	assert_string_equal(conf->policy.weak_dictionary, "/etc/words");
-	assert_string_equal(conf->policy.weak_message, "Change it at https://example.org/pw, please");
+	assert_string_equal(conf->policy.weak_message,
+			    "Change it at https://example.org/pw, please");
 	assert_int_equal(conf->rules.dictionary_guesses, 20);
 	assert_int_equal(conf->rules.dictionary_window, 86400);
 	conf_free(conf);

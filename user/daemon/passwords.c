@@ -88,7 +88,8 @@ static void dictionary_guess(struct daemon *d, const struct addr_key *ip)
 	weak_guesses_forget(d->weak_guesses, ip);
 	snprintf(because, sizeof(because), "%llu failed logins guessing dictionary words",
 		 (unsigned long long)count);
-	decide_ban(d, &host, rules->config.ip_bantime, GUESS_REASON, POLICY_SOURCE_NAME, count, because);
+	decide_ban(d, &host, rules->config.ip_bantime, GUESS_REASON, POLICY_SOURCE_NAME, count,
+		   because);
 }
 
 static void take_verdict(struct daemon *d, struct weak_verdict *v)

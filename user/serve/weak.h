@@ -45,10 +45,10 @@
 #include <stdint.h>
 #include "lib/errmsg.h"
 
-#define WEAK_DIGEST_MAX	  32	   /* bytes: the longest digest supported (sha256) */
-#define WEAK_WORD_MAX	  64	   /* longer lines of a dictionary are skipped */
-#define WEAK_MAX_WORDS	  1000000U /* a bigger dictionary is refused */
-#define WEAK_YEARS	  5	   /* this year and the 4 before */
+#define WEAK_DIGEST_MAX 32	 /* bytes: the longest digest supported (sha256) */
+#define WEAK_WORD_MAX	64	 /* longer lines of a dictionary are skipped */
+#define WEAK_MAX_WORDS	1000000U /* a bigger dictionary is refused */
+#define WEAK_YEARS	5	 /* this year and the 4 before */
 
 enum weak_class {
 	WEAK_NONE, /* none of the rules: not found weak */
