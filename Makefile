@@ -22,6 +22,7 @@ LDLIBS   += -linih -lsqlite3 # config file (libinih-dev) and the ban store (libs
 LDLIBS   += -lmicrohttpd # the Dovecot policy endpoint (libmicrohttpd-dev)
 LDLIBS   += -lhiredis # the fleet's shared state in Redis (libhiredis-dev)
 LDLIBS   += -lcares # DNSBL lookups (libc-ares-dev)
+LDLIBS   += -lnettle # Dovecot's pwhash, for weak passwords (nettle-dev)
 LDLIBS   += -pthread # the store's checkpoint thread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Imaps -Ibpf
 
@@ -51,7 +52,7 @@ ifndef XDPBAN_VERSION
 XDPBAN_VERSION := $(shell scripts/version.sh)
 endif
 
-.PHONY: all check check-layers demo bench docs man install uninstall deb clean vmlinux format lint FORCE
+.PHONY: all check check-layers demo bench bench-weak docs man install uninstall deb clean vmlinux format lint FORCE
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -88,12 +89,11 @@ $(OUTPUT)/xdpban: $(OUTPUT)/user/cli/main.o $(USER_LIB)
 	$(call msg,LINK,$@)
 	$(Q)$(CC) $(CFLAGS) $(LDFLAGS) $^ $(LDLIBS) -o $@
 
-# test_fuzz_replay #includes the fuzz targets: its .d file lists them among
-# the prerequisites, but they are not compiled on their own.
+# A test is linked from its own source and the library alone: the rest of
+# $^ may be headers or, for test_fuzz_replay, the fuzz targets it #includes.
 $(OUTPUT)/tests/%: tests/unit/%.c $(USER_LIB) | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/unit $(filter-out fuzz/%.c,$(filter %.c %.a,$^)) \
-	    $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/unit $< $(USER_LIB) $(LDLIBS) -lcmocka -o $@
 
 $(OUTPUT)/tests/%: tests/bpf/%.c $(USER_LIB) $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
@@ -109,7 +109,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
 
 BENCH_SKELS := $(OUTPUT)/xdp_drop.skel.h $(OUTPUT)/xdpban_random.skel.h $(OUTPUT)/flood_gen.skel.h
-BENCH_PROGS := $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/flood
+BENCH_PROGS := $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/flood $(OUTPUT)/bench/weak_cost
 
 $(OUTPUT)/bench/%: bench/%.c bench/bench_util.c $(USER_LIB) $(BENCH_SKELS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
@@ -120,6 +120,10 @@ $(OUTPUT)/bench/%: bench/%.c bench/bench_util.c $(USER_LIB) $(BENCH_SKELS) | $(O
 # for a short run).
 bench: $(OUTPUT)/xdpban $(BENCH_PROGS)
 	$(Q)scripts/bench.sh $(BENCH_ARGS)
+
+# The CPU cost of one weak-password judgement (README "Weak passwords"); no root needed.
+bench-weak: $(OUTPUT)/bench/weak_cost
+	$(Q)$< $(BENCH_WEAK_ARGS)
 
 # Fuzzing (fuzz/README.md): libFuzzer targets for every parser of outside
 # input, built with clang and ASan/UBSan into build/fuzz/ (the product's

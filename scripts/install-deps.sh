@@ -9,7 +9,7 @@ PACKAGES="
     make gcc clang llvm pkg-config
     libbpf-dev libelf-dev zlib1g-dev bpftool
     libjansson-dev libcmocka-dev libcsv-dev libinih-dev libsqlite3-dev sqlite3
-    libmicrohttpd-dev libhiredis-dev libc-ares-dev
+    libmicrohttpd-dev libhiredis-dev libc-ares-dev nettle-dev cracklib-runtime
     iproute2 socat procps util-linux jq iputils-ping curl
 "
 # Only the tests need a real mail server (scripts/check.sh passes --tests).

@@ -73,15 +73,7 @@ e2e_setup() {
 }
 
 e2e_teardown() {
-	local line
-	stop_dovecot
-	[ -z "$DAEMON_PID" ] || stop_daemon >/dev/null 2>&1
-	if [ "$TESTS_FAILED" -ne 0 ]; then
-		diag "the daemon's stderr (last 30 lines):"
-		tail -n 30 "$DAEMON_ERR" 2>/dev/null | while IFS= read -r line; do diag "  $line"; done
-		diag "Dovecot's log (last 30 lines):"
-		tail -n 30 "$DOVE_LOG" 2>/dev/null | while IFS= read -r line; do diag "  $line"; done
-	fi
+	stop_dovecot_and_daemon
 }
 
 # timed_login OUT PROTO NS DST SRC USER PASS: one login; "STATUS MS" into OUT,

@@ -408,6 +408,40 @@ static void policy_keys_are_read_and_checked(void **state)
 	rejected("[policy]\napi_key = a\x01b\n", "test.conf:2:", "api_key");
 }
 
+static void weak_password_keys_are_read_and_checked(void **state)
+{
+	struct xdpban_conf *conf = conf_defaults();
+
+	(void)state;
+	assert_int_equal(conf->policy.weak_passwords, CONF_WEAK_OFF);
+	assert_string_equal(conf->policy.weak_dictionary, "/usr/share/dict/cracklib-small");
+	assert_string_equal(conf->policy.hash_mech, "sha256");
+	assert_string_equal(conf->policy.hash_nonce, "");
+	assert_int_equal(conf->rules.dictionary_guesses, 0);
+	conf_free(conf);
+	conf = parsed("[policy]\nweak_passwords = refuse\nhash_nonce = 0123abcd\n"
+		      "hash_mech = sha1\nweak_dictionary = /etc/words\n"
+		      "weak_message = Change it at https://example.org/pw, please\n"
+		      "[rules]\ndictionary_guesses = 20\ndictionary_window = 1d\n");
+	assert_int_equal(conf->policy.weak_passwords, CONF_WEAK_REFUSE);
+	assert_string_equal(conf->policy.hash_nonce, "0123abcd");
+	assert_string_equal(conf->policy.hash_mech, "sha1");
+	assert_string_equal(conf->policy.weak_dictionary, "/etc/words");
+	assert_string_equal(conf->policy.weak_message,
+			    "Change it at https://example.org/pw, please");
+	assert_int_equal(conf->rules.dictionary_guesses, 20);
+	assert_int_equal(conf->rules.dictionary_window, 86400);
+	conf_free(conf);
+	rejected("[policy]\nweak_passwords = report\n", "test.conf:2:", "hash_nonce",
+		 "auth_policy_hash_nonce");
+	rejected("[policy]\nweak_passwords = yes\n", "test.conf:2:", "off, report, refuse");
+	rejected("[policy]\nhash_mech = sha512\n", "test.conf:2:", "md5, sha1, sha256");
+	rejected("[policy]\nweak_message = a;b\n", "test.conf:2:", "weak_message");
+	rejected("[policy]\nlisten = off\nweak_passwords = report\nhash_nonce = x\n",
+		 "test.conf:3:", "listen is off");
+	rejected("[rules]\ndictionary_guesses = 3\n", "test.conf:2:", "weak_passwords");
+}
+
 static void bad_values_name_file_line_key_and_value(void **state)
 {
 	(void)state;
@@ -556,6 +590,7 @@ int main(void)
 		cmocka_unit_test(sources_replace_the_default_one),
 		cmocka_unit_test(a_long_allow_line_is_read_whole),
 		cmocka_unit_test(policy_keys_are_read_and_checked),
+		cmocka_unit_test(weak_password_keys_are_read_and_checked),
 		cmocka_unit_test(bad_values_name_file_line_key_and_value),
 		cmocka_unit_test(unknown_keys_and_sections_are_errors),
 		cmocka_unit_test(repeats_and_contradictions_are_errors),

@@ -32,6 +32,13 @@ static bool fake_blocked(void *ctx, const char *login, uint64_t *deadline_ns)
 	return f->blocked && !strcmp(f->blocked, login);
 }
 
+/* The fake weak-password listing: bob's password "a3f" is refused. */
+static const char *fake_refused(void *ctx, const char *login, const char *pwhash)
+{
+	(void)ctx;
+	return !strcmp(login, "bob") && !strcmp(pwhash, "a3f") ? "Change your password." : NULL;
+}
+
 static bool fake_banned(void *ctx, const struct addr_key *ip)
 {
 	struct fake *f = ctx;
@@ -294,6 +301,45 @@ static void pending_full_rejects(void **state)
 	    (60 + POLICY_PENDING_SLACK_S) * SEC);
 	assert_int_equal(fx->r.verdict, POLICY_TARPIT);
 	unmake(fx);
+}
+
+/*
+ * A refused weak password: -1 with the operator's message (not Dovecot's
+ * words: the password was right); another password of the account, or
+ * another account, goes on as usual; a login that was cleaned is not the
+ * one Dovecot hashed, and is not checked.
+ */
+static void weak_password_refused_with_its_message(void **state)
+{
+	struct policy_checks checks = { .account_blocked = fake_blocked,
+					.ip_banned = fake_banned,
+					.password_refused = fake_refused };
+	struct policy_config cfg;
+	struct fixture fx = { 0 };
+	char why[ERRMSG_LEN] = "";
+	json_t *doc;
+
+	(void)state;
+	policy_config_default(&cfg);
+	checks.ctx = &fx.fake;
+	fx.policy = policy_new(&cfg, &checks, why);
+	assert_non_null(fx.policy);
+	run(&fx, "allow", DEFAULT_BODY, 0);
+	assert_int_equal(fx.r.verdict, POLICY_REJECT_WEAK);
+	assert_int_equal(fx.r.status, -1);
+	doc = json_loads(fx.r.body, 0, NULL);
+	assert_string_equal(json_string_value(json_object_get(doc, "msg")),
+			    "Change your password.");
+	json_decref(doc);
+	run(&fx, "allow", "{\"login\":\"bob\",\"pwhash\":\"b4e\",\"remote\":\"192.0.2.7\"}", 0);
+	assert_int_equal(fx.r.verdict, POLICY_ACCEPT);
+	run(&fx, "allow", "{\"login\":\"carol\",\"pwhash\":\"a3f\",\"remote\":\"192.0.2.7\"}", 0);
+	assert_int_equal(fx.r.verdict, POLICY_ACCEPT);
+	run(&fx, "allow", "{\"login\":\"bob\\u0001\",\"pwhash\":\"a3f\",\"remote\":\"192.0.2.7\"}",
+	    0);
+	assert_false(fx.r.login_exact);
+	assert_int_equal(fx.r.verdict, POLICY_ACCEPT);
+	policy_free(fx.policy);
 }
 
 static void empty_login_is_not_checked(void **state)
@@ -709,6 +755,7 @@ int main(void)
 		cmocka_unit_test(blocked_account_without_tarpit_rejects),
 		cmocka_unit_test(blocked_account_without_session_rejects),
 		cmocka_unit_test(pending_full_rejects),
+		cmocka_unit_test(weak_password_refused_with_its_message),
 		cmocka_unit_test(empty_login_is_not_checked),
 		cmocka_unit_test(report_failure_is_an_event),
 		cmocka_unit_test(report_success_is_an_ok_event),

@@ -827,7 +827,9 @@ static void a_version_1_store_is_migrated_with_its_data(void **state)
 	assert_int_equal(store_record_block(f->store, &block, NOW, why), 0);
 	store_close(f->store);
 	f->store = NULL;
-	sql_exec(f->db_path, "DROP TABLE allowlist; DELETE FROM schema_version WHERE version > 1");
+	sql_exec(f->db_path, "DROP TABLE allowlist; DROP TABLE weak_passwords;"
+			     " DROP TABLE dictionary_guesses;"
+			     " DELETE FROM schema_version WHERE version > 1");
 	assert_int_equal(sql_int(f->db_path, "SELECT max(version) FROM schema_version"), 1);
 
 	assert_int_equal(store_open(f->dir, false, &f->store, why), 0);
@@ -854,6 +856,70 @@ static void a_version_1_store_is_migrated_with_its_data(void **state)
 	free(list);
 }
 
+/*
+ * Weak passwords: one listed row per account, found again keeps it (its
+ * class the new one), cleared rows stay as history; guesses add up per
+ * address; pruning takes only what ended before.
+ */
+static void weak_passwords_listed_cleared_and_pruned(void **state)
+{
+	struct fixture *f = *state;
+	struct lpm_key a = prefix_key("192.0.2.7"), b = prefix_key("2001:db8::7");
+	struct store_weak *rows;
+	struct store_guess *guesses;
+	char why[ERRMSG_LEN];
+	size_t count;
+	bool cleared;
+
+	assert_int_equal(store_weak_found(f->store, "alice", "dictionary word", NOW, why), 0);
+	assert_int_equal(store_weak_found(f->store, "bob", "word + digits", NOW + 1, why), 0);
+	assert_int_equal(store_weak_found(f->store, "alice", "word + year", NOW + 2, why), 0);
+	assert_int_equal(store_weak_list(f->store, false, &rows, &count, why), 0);
+	assert_int_equal(count, 2);
+	assert_string_equal(rows[0].account, "bob");
+	assert_string_equal(rows[1].account, "alice");
+	assert_string_equal(rows[1].class, "word + year");
+	assert_int_equal(rows[1].found_at, NOW);
+	assert_int_equal(rows[1].cleared_at, 0);
+	free(rows);
+
+	assert_int_equal(
+	    store_weak_cleared(f->store, "alice", NOW + 10, "password changed", &cleared, why), 0);
+	assert_true(cleared);
+	assert_int_equal(
+	    store_weak_cleared(f->store, "alice", NOW + 11, "password changed", &cleared, why), 0);
+	assert_false(cleared);
+	assert_int_equal(store_weak_found(f->store, "alice", "dictionary word", NOW + 20, why), 0);
+	assert_int_equal(store_weak_list(f->store, true, &rows, &count, why), 0);
+	assert_int_equal(count, 3); /* the latest change first: alice again, alice cleared, bob */
+	assert_string_equal(rows[0].account, "alice");
+	assert_int_equal(rows[0].cleared_at, 0);
+	assert_string_equal(rows[1].account, "alice");
+	assert_int_equal(rows[1].cleared_at, NOW + 10);
+	assert_string_equal(rows[1].clear_reason, "password changed");
+	assert_string_equal(rows[2].account, "bob");
+	free(rows);
+
+	assert_int_equal(store_guesses_add(f->store, &a, 2, NOW, why), 0);
+	assert_int_equal(store_guesses_add(f->store, &b, 1, NOW + 5, why), 0);
+	assert_int_equal(store_guesses_add(f->store, &a, 3, NOW + 30, why), 0);
+	assert_int_equal(store_guesses(f->store, &guesses, &count, why), 0);
+	assert_int_equal(count, 2);
+	assert_int_equal(guesses[0].count, 5);
+	assert_int_equal(guesses[0].first_at, NOW);
+	assert_int_equal(guesses[0].last_at, NOW + 30);
+	assert_int_equal(guesses[1].count, 1);
+	free(guesses);
+
+	assert_int_equal(store_weak_prune(f->store, NOW + 15, why), 0);
+	assert_int_equal(store_weak_list(f->store, true, &rows, &count, why), 0);
+	assert_int_equal(count, 2); /* the cleared row is gone */
+	free(rows);
+	assert_int_equal(store_guesses(f->store, &guesses, &count, why), 0);
+	assert_int_equal(count, 1);
+	free(guesses);
+}
+
 /* Every test on a fresh store in a directory of its own. */
 #define STORE_TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
@@ -876,6 +942,7 @@ int main(void)
 		STORE_TEST(checkpoints_run_in_the_background),
 		STORE_TEST(allowlist_add_remove_list),
 		STORE_TEST(a_version_1_store_is_migrated_with_its_data),
+		STORE_TEST(weak_passwords_listed_cleared_and_pruned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

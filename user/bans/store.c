@@ -71,6 +71,28 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  created_at INTEGER NOT NULL,"
 	"  source TEXT NOT NULL" /* cli, kernel, a fleet node, redis */
 	");",
+	/*
+	 * 2 -> 3: weak passwords (serve/weak.h). A verdict, never a password nor
+	 * a hash of one: the account, the class of rule that matched, when it
+	 * was found and when and why it was cleared (one row per finding, kept
+	 * as history). Failed logins whose password was a dictionary word, per
+	 * source address.
+	 */
+	"CREATE TABLE weak_passwords ("
+	"  id INTEGER PRIMARY KEY,"
+	"  account TEXT NOT NULL,"
+	"  class TEXT NOT NULL," /* dictionary word, word + digits, ... */
+	"  found_at INTEGER NOT NULL,"
+	"  cleared_at INTEGER," /* NULL: listed */
+	"  clear_reason TEXT"	/* password changed */
+	");"
+	"CREATE UNIQUE INDEX weak_listed ON weak_passwords (account) WHERE cleared_at IS NULL;"
+	"CREATE TABLE dictionary_guesses ("
+	"  address TEXT PRIMARY KEY," /* cidr_format of the client */
+	"  count INTEGER NOT NULL,"
+	"  first_at INTEGER NOT NULL,"
+	"  last_at INTEGER NOT NULL"
+	");",
 };
 
 enum stmt_id {
@@ -93,6 +115,14 @@ enum stmt_id {
 	ST_ALLOW_ADD,
 	ST_ALLOW_REMOVE,
 	ST_ALLOWLIST,
+	ST_WEAK_FOUND,
+	ST_WEAK_CLEAR,
+	ST_WEAK_LISTED,
+	ST_WEAK_HISTORY,
+	ST_WEAK_PRUNE,
+	ST_GUESS_ADD,
+	ST_GUESSES,
+	ST_GUESSES_PRUNE,
 	ST_COUNT,
 };
 
@@ -150,6 +180,27 @@ static const char *const statements[ST_COUNT] = {
 			 " ON CONFLICT (prefix) DO NOTHING",
 	[ST_ALLOW_REMOVE] = "DELETE FROM allowlist WHERE prefix = ?1",
 	[ST_ALLOWLIST] = "SELECT prefix, created_at, source FROM allowlist ORDER BY prefix",
+	/* Found again while listed (another weak password): the row stays, its class is the new. */
+	[ST_WEAK_FOUND] =
+	    "INSERT INTO weak_passwords (account, class, found_at) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (account) WHERE cleared_at IS NULL DO UPDATE SET"
+	    "  class = excluded.class",
+	[ST_WEAK_CLEAR] = "UPDATE weak_passwords SET cleared_at = ?2, clear_reason = ?3"
+			  " WHERE account = ?1 AND cleared_at IS NULL",
+	[ST_WEAK_LISTED] = "SELECT account, class, found_at, cleared_at, clear_reason"
+			   " FROM weak_passwords WHERE cleared_at IS NULL"
+			   " ORDER BY found_at DESC, id DESC",
+	[ST_WEAK_HISTORY] = "SELECT account, class, found_at, cleared_at, clear_reason"
+			    " FROM weak_passwords"
+			    " ORDER BY coalesce(cleared_at, found_at) DESC, id DESC",
+	[ST_WEAK_PRUNE] = "DELETE FROM weak_passwords WHERE cleared_at < ?1",
+	[ST_GUESS_ADD] =
+	    "INSERT INTO dictionary_guesses (address, count, first_at, last_at)"
+	    " VALUES (?1, ?2, ?3, ?3) ON CONFLICT (address) DO UPDATE SET"
+	    "  count = count + excluded.count, last_at = max(last_at, excluded.last_at)",
+	[ST_GUESSES] = "SELECT address, count, first_at, last_at FROM dictionary_guesses"
+		       " ORDER BY count DESC, address",
+	[ST_GUESSES_PRUNE] = "DELETE FROM dictionary_guesses WHERE last_at < ?1",
 };
 
 /* store_checkpoint_in_background()'s thread and what it shares with the owner. */
@@ -867,19 +918,27 @@ int store_record_block(struct store *store, const struct store_block *block, int
 	return commit(store, why);
 }
 
+/* Ends the live row of an account (?1) at now (?2) with reason (?3); *ended: there was one. */
+static int end_account_row(struct store *store, enum stmt_id id, const char *account, int64_t now,
+			   const char *reason, bool *ended, const char *what, char why[ERRMSG_LEN])
+{
+	sqlite3_stmt *end = store->stmt[id];
+
+	bind_text(end, 1, account);
+	sqlite3_bind_int64(end, 2, now);
+	bind_text(end, 3, reason);
+	if (step_done(end) != SQLITE_DONE)
+		return fail(store, what, why);
+	if (ended)
+		*ended = sqlite3_changes(store->db) > 0;
+	return 0;
+}
+
 int store_lift_block(struct store *store, const char *account, int64_t now, const char *reason,
 		     bool *lifted, char why[ERRMSG_LEN])
 {
-	sqlite3_stmt *lift = store->stmt[ST_BLOCK_LIFT];
-
-	bind_text(lift, 1, account);
-	sqlite3_bind_int64(lift, 2, now);
-	bind_text(lift, 3, reason);
-	if (step_done(lift) != SQLITE_DONE)
-		return fail(store, "record unblock", why);
-	if (lifted)
-		*lifted = sqlite3_changes(store->db) > 0;
-	return 0;
+	return end_account_row(store, ST_BLOCK_LIFT, account, now, reason, lifted, "record unblock",
+			       why);
 }
 
 static int read_live_block(const struct store *store, sqlite3_stmt *stmt, void *element,
@@ -1023,4 +1082,92 @@ int store_history(struct store *store, const struct store_history_query *query,
 	sqlite3_reset(stmt);
 	sqlite3_clear_bindings(stmt);
 	return ret;
+}
+
+/* ---- weak passwords ---- */
+
+int store_weak_found(struct store *store, const char *account, const char *class, int64_t now,
+		     char why[ERRMSG_LEN])
+{
+	sqlite3_stmt *found = store->stmt[ST_WEAK_FOUND];
+
+	bind_text(found, 1, account);
+	bind_text(found, 2, class);
+	sqlite3_bind_int64(found, 3, now);
+	return step_done(found) == SQLITE_DONE ? 0 : fail(store, "record a weak password", why);
+}
+
+int store_weak_cleared(struct store *store, const char *account, int64_t now, const char *reason,
+		       bool *cleared, char why[ERRMSG_LEN])
+{
+	return end_account_row(store, ST_WEAK_CLEAR, account, now, reason, cleared,
+			       "record a weak password cleared", why);
+}
+
+static int read_weak(const struct store *store, sqlite3_stmt *stmt, void *element, int64_t now,
+		     char why[ERRMSG_LEN])
+{
+	struct store_weak *weak = element;
+
+	(void)store;
+	(void)now;
+	(void)why;
+	column_text(stmt, 0, weak->account, sizeof(weak->account));
+	column_text(stmt, 1, weak->class, sizeof(weak->class));
+	weak->found_at = column_time(stmt, 2);
+	weak->cleared_at = column_time(stmt, 3);
+	column_text(stmt, 4, weak->clear_reason, sizeof(weak->clear_reason));
+	return 0;
+}
+
+int store_weak_list(struct store *store, bool with_cleared, struct store_weak **rows, size_t *count,
+		    char why[ERRMSG_LEN])
+{
+	return read_rows(store, with_cleared ? ST_WEAK_HISTORY : ST_WEAK_LISTED, 0, sizeof(**rows),
+			 read_weak, "list weak passwords", (void **)rows, count, why);
+}
+
+int store_guesses_add(struct store *store, const struct lpm_key *address, uint64_t count,
+		      int64_t now, char why[ERRMSG_LEN])
+{
+	sqlite3_stmt *add = store->stmt[ST_GUESS_ADD];
+
+	bind_prefix(add, 1, address);
+	sqlite3_bind_int64(add, 2, (sqlite3_int64)count);
+	sqlite3_bind_int64(add, 3, now);
+	return step_done(add) == SQLITE_DONE ? 0 : fail(store, "record dictionary guesses", why);
+}
+
+static int read_guess(const struct store *store, sqlite3_stmt *stmt, void *element, int64_t now,
+		      char why[ERRMSG_LEN])
+{
+	struct store_guess *guess = element;
+
+	(void)now;
+	if (column_prefix(store, stmt, 0, &guess->address, "dictionary_guesses", why))
+		return -EIO;
+	guess->count = (uint64_t)sqlite3_column_int64(stmt, 1);
+	guess->first_at = column_time(stmt, 2);
+	guess->last_at = column_time(stmt, 3);
+	return 0;
+}
+
+int store_guesses(struct store *store, struct store_guess **rows, size_t *count,
+		  char why[ERRMSG_LEN])
+{
+	return read_rows(store, ST_GUESSES, 0, sizeof(**rows), read_guess,
+			 "list dictionary guesses", (void **)rows, count, why);
+}
+
+int store_weak_prune(struct store *store, int64_t before, char why[ERRMSG_LEN])
+{
+	int err = begin(store, why);
+
+	sqlite3_bind_int64(store->stmt[ST_WEAK_PRUNE], 1, before);
+	if (!err)
+		err = exec(store, ST_WEAK_PRUNE, "prune weak passwords", why);
+	sqlite3_bind_int64(store->stmt[ST_GUESSES_PRUNE], 1, before);
+	if (!err)
+		err = exec(store, ST_GUESSES_PRUNE, "prune dictionary guesses", why);
+	return err ? rollback(store, err) : commit(store, why);
 }

@@ -27,7 +27,7 @@
 #include "xdpban_maps.h"
 
 #define STORE_FILE	     "xdpban.db"
-#define STORE_SCHEMA_VERSION 2
+#define STORE_SCHEMA_VERSION 3
 #define STORE_WORD_LEN	     32	  /* reason, lift reason */
 #define STORE_SOURCE_LEN     64	  /* log source name, fleet node, zone, "cli" */
 #define STORE_IPS_LEN	     1024 /* a block's addresses, longer lists are cut */
@@ -149,6 +149,47 @@ int store_allow_remove(struct store *store, const struct lpm_key *keys, size_t c
 /* The whole allowlist, sorted by prefix text. *allows is malloc'ed (NULL when *count is 0). */
 int store_allowlist(struct store *store, struct store_allow **allows, size_t *count,
 		    char why[ERRMSG_LEN]);
+
+/*
+ * Weak passwords (serve/weak.h): the verdicts only. An account has at most
+ * one listed row; cleared rows stay as history.
+ */
+struct store_weak {
+	char account[EVENT_USER_LEN];
+	char class[STORE_WORD_LEN]; /* weak_class_name(): "dictionary word", ... */
+	int64_t found_at;
+	int64_t cleared_at; /* 0: listed */
+	char clear_reason[STORE_WORD_LEN];
+};
+
+/* Lists account (class, found at now); listed already: its class is updated. */
+int store_weak_found(struct store *store, const char *account, const char *class, int64_t now,
+		     char why[ERRMSG_LEN]);
+/* Clears account's listing at now with reason; *cleared (may be NULL): it was listed. */
+int store_weak_cleared(struct store *store, const char *account, int64_t now, const char *reason,
+		       bool *cleared, char why[ERRMSG_LEN]);
+/*
+ * The listed accounts, newest first; with_cleared: every row, the latest
+ * change first. *rows is malloc'ed (NULL when *count is 0).
+ */
+int store_weak_list(struct store *store, bool with_cleared, struct store_weak **rows, size_t *count,
+		    char why[ERRMSG_LEN]);
+
+/* Failed logins whose password was a dictionary word, per client address. */
+struct store_guess {
+	struct lpm_key address; /* a host */
+	uint64_t count;
+	int64_t first_at, last_at;
+};
+
+/* Adds count guesses from address, the last at now. */
+int store_guesses_add(struct store *store, const struct lpm_key *address, uint64_t count,
+		      int64_t now, char why[ERRMSG_LEN]);
+/* Every address, most guesses first. *rows is malloc'ed (NULL when *count is 0). */
+int store_guesses(struct store *store, struct store_guess **rows, size_t *count,
+		  char why[ERRMSG_LEN]);
+/* Deletes weak-password rows cleared, and guess counts last added to, before before. */
+int store_weak_prune(struct store *store, int64_t before, char why[ERRMSG_LEN]);
 
 /* Deletes lifted bans and blocks that ended before before; counts may be NULL. */
 int store_prune(struct store *store, int64_t before, size_t *bans, size_t *blocks,

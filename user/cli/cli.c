@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 #include "cli/cli.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include "kernel/link.h"
 #include "bans/protected.h"
+#include "lib/event.h"
 
 int cli_fail(const char *fmt, ...)
 {
@@ -131,4 +134,39 @@ void cli_print_json(json_t *doc)
 		puts(text);
 	free(text);
 	json_decref(doc);
+}
+
+void cli_printable(const char *text, char *buf, size_t size)
+{
+	size_t i;
+
+	for (i = 0; text[i] && i + 1 < size; i++)
+		buf[i] = isprint((unsigned char)text[i]) ? text[i] : '?';
+	buf[i] = '\0';
+}
+
+void cli_format_time(int64_t unix_seconds, char buf[CLI_TIME_TEXT_LEN])
+{
+	time_t t = (time_t)unix_seconds;
+	struct tm tm;
+
+	if (!unix_seconds || !localtime_r(&t, &tm) ||
+	    !strftime(buf, CLI_TIME_TEXT_LEN, "%Y-%m-%d %H:%M:%S", &tm))
+		snprintf(buf, CLI_TIME_TEXT_LEN, "-");
+}
+
+json_t *cli_text_json(const char *text)
+{
+	char safe[EVENT_USER_LEN];
+	json_t *value = json_string(text);
+
+	if (value)
+		return value;
+	cli_printable(text, safe, sizeof(safe)); /* not UTF-8: jansson refuses it */
+	return json_string(safe);
+}
+
+json_t *cli_time_json(int64_t value)
+{
+	return value ? json_integer((json_int_t)value) : json_null();
 }

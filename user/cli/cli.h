@@ -5,6 +5,7 @@
 
 #include <getopt.h>
 #include <stdbool.h>
+#include <stdint.h>
 #include <jansson.h>
 #include "kernel/pins.h"
 
@@ -57,10 +58,21 @@ int cli_collect_protected(struct protected_set *set);
 /* Prints a JSON document on one line and frees it. */
 void cli_print_json(json_t *doc);
 
+#define CLI_TIME_TEXT_LEN 32 /* also holds a duration_format text */
+
+/* Names come from attackers: their control bytes become '?' before a terminal sees them. */
+void cli_printable(const char *text, char *buf, size_t size);
+/* Local "YYYY-MM-DD HH:MM:SS", or "-" for 0. */
+void cli_format_time(int64_t unix_seconds, char buf[CLI_TIME_TEXT_LEN]);
+/* A JSON string of text (made printable when it is not UTF-8). */
+json_t *cli_text_json(const char *text);
+/* A unix time as a JSON integer, 0 as null. */
+json_t *cli_time_json(int64_t value);
+
 extern const struct command cmd_attach, cmd_detach, cmd_status, cmd_stats, cmd_ban, cmd_unban,
     cmd_list, cmd_allow, cmd_unallow, cmd_ports, cmd_scope, cmd_geo, cmd_event;
 
 extern const struct command cmd_history, cmd_run;
-extern const struct command cmd_logtest;
+extern const struct command cmd_logtest, cmd_weak;
 
 #endif

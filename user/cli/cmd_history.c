@@ -11,33 +11,12 @@
 #include "bans/store.h"
 
 #define DEFAULT_LIMIT 50
-#define TIME_TEXT_LEN 32 /* also holds a duration_format text */
 
 struct history_output {
 	json_t *entries; /* --json */
 	int64_t now;
 	size_t shown;
 };
-
-/* Account names come from attackers: never send their control bytes to a terminal. */
-static void printable(const char *text, char *buf, size_t size)
-{
-	size_t i;
-
-	for (i = 0; text[i] && i + 1 < size; i++)
-		buf[i] = isprint((unsigned char)text[i]) ? text[i] : '?';
-	buf[i] = '\0';
-}
-
-static void format_time(int64_t unix_seconds, char buf[TIME_TEXT_LEN])
-{
-	time_t t = (time_t)unix_seconds;
-	struct tm tm;
-
-	if (!unix_seconds || !localtime_r(&t, &tm) ||
-	    !strftime(buf, TIME_TEXT_LEN, "%Y-%m-%d %H:%M:%S", &tm))
-		snprintf(buf, TIME_TEXT_LEN, "-");
-}
 
 static bool is_live(const struct store_history_entry *e, int64_t now)
 {
@@ -54,22 +33,6 @@ static const char *state_of(const struct store_history_entry *e, int64_t now)
 	return "lifted";
 }
 
-static json_t *text_json(const char *text)
-{
-	char safe[EVENT_USER_LEN];
-	json_t *value = json_string(text);
-
-	if (value)
-		return value;
-	printable(text, safe, sizeof(safe)); /* not UTF-8: jansson refuses it */
-	return json_string(safe);
-}
-
-static json_t *time_json(int64_t value)
-{
-	return value ? json_integer((json_int_t)value) : json_null();
-}
-
 static json_t *ips_json(const char *ips)
 {
 	json_t *array = json_array();
@@ -77,7 +40,7 @@ static json_t *ips_json(const char *ips)
 
 	for (char *ip = copy ? strtok_r(copy, ", ", &save) : NULL; ip;
 	     ip = strtok_r(NULL, ", ", &save))
-		json_array_append_new(array, text_json(ip));
+		json_array_append_new(array, cli_text_json(ip));
 	free(copy);
 	return array;
 }
@@ -87,13 +50,13 @@ static json_t *entry_json(const struct store_history_entry *e, int64_t now)
 	bool live = is_live(e, now);
 	json_t *obj = json_pack(
 	    "{s:s, s:o, s:s, s:o, s:o, s:I, s:o, s:o, s:o, s:o, s:o, s:s, s:o, s:o}", "type",
-	    e->type == STORE_ENTRY_BAN ? "ban" : "block", "subject", text_json(e->subject), "kind",
-	    e->kind, "reason", text_json(e->reason), "source", text_json(e->source), "count",
-	    (json_int_t)e->count, "first_event", time_json(e->first_event), "last_event",
-	    time_json(e->last_event), "started_at", time_json(e->started_at), "expires_at",
-	    time_json(e->expires_at), "lifted_at", time_json(e->lifted_at), "state",
-	    state_of(e, now), "lift_reason", e->lifted_at ? text_json(e->lift_reason) : json_null(),
-	    "seconds_left",
+	    e->type == STORE_ENTRY_BAN ? "ban" : "block", "subject", cli_text_json(e->subject),
+	    "kind", e->kind, "reason", cli_text_json(e->reason), "source", cli_text_json(e->source),
+	    "count", (json_int_t)e->count, "first_event", cli_time_json(e->first_event),
+	    "last_event", cli_time_json(e->last_event), "started_at", cli_time_json(e->started_at),
+	    "expires_at", cli_time_json(e->expires_at), "lifted_at", cli_time_json(e->lifted_at),
+	    "state", state_of(e, now), "lift_reason",
+	    e->lifted_at ? cli_text_json(e->lift_reason) : json_null(), "seconds_left",
 	    live && e->expires_at ? json_integer((json_int_t)(e->expires_at - now)) : json_null());
 
 	if (obj && e->type == STORE_ENTRY_BLOCK)
@@ -109,14 +72,14 @@ static void print_header(void)
 
 static void print_entry(const struct store_history_entry *e, int64_t now)
 {
-	char started[TIME_TEXT_LEN], length[DURATION_TEXT_LEN], left[TIME_TEXT_LEN];
+	char started[CLI_TIME_TEXT_LEN], length[DURATION_TEXT_LEN], left[CLI_TIME_TEXT_LEN];
 	char subject[EVENT_USER_LEN], source[STORE_SOURCE_LEN], reason[STORE_WORD_LEN];
 	char state[64], lift[STORE_WORD_LEN];
 
-	format_time(e->started_at, started);
-	printable(e->subject, subject, sizeof(subject));
-	printable(e->source, source, sizeof(source));
-	printable(e->reason, reason, sizeof(reason));
+	cli_format_time(e->started_at, started);
+	cli_printable(e->subject, subject, sizeof(subject));
+	cli_printable(e->source, source, sizeof(source));
+	cli_printable(e->reason, reason, sizeof(reason));
 	if (!e->expires_at)
 		snprintf(length, sizeof(length), "permanent");
 	else
@@ -129,8 +92,8 @@ static void print_entry(const struct store_history_entry *e, int64_t now)
 	} else if (is_live(e, now)) {
 		snprintf(state, sizeof(state), "live");
 	} else if (e->lifted_at) {
-		format_time(e->lifted_at, left);
-		printable(e->lift_reason, lift, sizeof(lift));
+		cli_format_time(e->lifted_at, left);
+		cli_printable(e->lift_reason, lift, sizeof(lift));
 		snprintf(state, sizeof(state), "%s %s", lift[0] ? lift : "lifted", left);
 	} else {
 		snprintf(state, sizeof(state), "expired");
@@ -141,7 +104,7 @@ static void print_entry(const struct store_history_entry *e, int64_t now)
 	if (e->type == STORE_ENTRY_BLOCK && e->ips[0]) {
 		char ips[STORE_IPS_LEN];
 
-		printable(e->ips, ips, sizeof(ips));
+		cli_printable(e->ips, ips, sizeof(ips));
 		printf("%-19s  %-5s  from %s\n", "", "", ips);
 	}
 }

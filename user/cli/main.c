@@ -15,7 +15,7 @@
 static const struct command *const commands[] = {
 	&cmd_attach, &cmd_detach,  &cmd_status,	 &cmd_stats,   &cmd_ban,   &cmd_unban,
 	&cmd_list,   &cmd_allow,   &cmd_unallow, &cmd_ports,   &cmd_scope, &cmd_geo,
-	&cmd_event,  &cmd_history, &cmd_run,	 &cmd_logtest,
+	&cmd_event,  &cmd_history, &cmd_run,	 &cmd_logtest, &cmd_weak,
 };
 
 #define COMMAND_COUNT ARRAY_SIZE(commands)

@@ -46,6 +46,9 @@ enum value_kind {
 	V_REDIS,     /* ADDR:PORT, [IPV6]:PORT, unix:/PATH or off */
 	V_OPT_PATH,  /* absolute path, or empty for none */
 	V_DNSNAMES,  /* DNS names separated by commas, or empty */
+	V_WEAK_MODE, /* off, report or refuse */
+	V_HASH_MECH, /* one of Dovecot's auth_policy_hash_mech names xdpban can judge */
+	V_MESSAGE,   /* printable text, spaces allowed */
 };
 
 struct key_spec {
@@ -91,6 +94,8 @@ static const struct key_spec rules_keys[] = {
 	{ "repeat_forget", V_DURATION, RULES(config.repeat_forget), 1, DURATION_MAX_SECONDS },
 	{ "ipv6_prefix", V_UINT, RULES(config.ipv6_prefix), 16, 128 },
 	{ "distinct_passwords", V_BOOL, RULES(config.distinct_passwords) },
+	{ "dictionary_guesses", V_UINT, RULES(dictionary_guesses), 0, RULES_MAX_THRESHOLD },
+	{ "dictionary_window", V_DURATION, RULES(dictionary_window), 1, DAY },
 	{ "max_tracked_ips", V_SIZE, RULES(config.max_tracked_ips), 1, NUMBER_MAX },
 	{ "max_tracked_accounts", V_SIZE, RULES(config.max_tracked_accounts), 1, NUMBER_MAX },
 	{ "allow_own_addresses", V_BOOL, RULES(allow_own_addresses) },
@@ -101,6 +106,11 @@ static const struct key_spec policy_keys[] = {
 	{ "listen", V_LISTEN, POLICY(listen) },
 	{ "api_key", V_TEXT, POLICY(api_key) },
 	{ "api_header", V_HEADER, POLICY(api_header) },
+	{ "weak_passwords", V_WEAK_MODE, POLICY(weak_passwords) },
+	{ "weak_dictionary", V_PATH, POLICY(weak_dictionary) },
+	{ "weak_message", V_MESSAGE, POLICY(weak_message) },
+	{ "hash_nonce", V_TEXT, POLICY(hash_nonce) },
+	{ "hash_mech", V_HASH_MECH, POLICY(hash_mech) },
 };
 
 static const struct key_spec fleet_keys[] = {
@@ -137,6 +147,15 @@ static const struct key_spec source_keys[] = {
 #define CONF_MAX_ALLOW	  ALLOW_CIDR_CAPACITY
 #define SOURCE_NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-"
 #define LEADING_SPACE	  " \t\r\n"
+
+static const char *const weak_mode_names[] = { "off", "report", "refuse" };
+/* The mechanisms serve/weak.c hashes with; longer digests do not fit a policy event. */
+static const char *const hash_mech_names[] = { "md5", "sha1", "sha256" };
+
+const char *conf_weak_mode_name(enum conf_weak_mode mode)
+{
+	return (unsigned int)mode < ARRAY_SIZE(weak_mode_names) ? weak_mode_names[mode] : "?";
+}
 
 /* SEC_DAEMON and those after it appear once each; [source NAME] as often as there are logs. */
 enum section_id {
@@ -245,6 +264,10 @@ static struct xdpban_conf *new_conf(void)
 	copy_text(conf->daemon.metrics_listen, CONF_POLICY_TEXT_LEN, "off");
 	copy_text(conf->policy.listen, CONF_POLICY_TEXT_LEN, "127.0.0.1:8643");
 	copy_text(conf->policy.api_header, CONF_POLICY_TEXT_LEN, "X-API-Key");
+	copy_text(conf->policy.weak_dictionary, PATH_MAX, XDPBAN_WEAK_DICTIONARY);
+	copy_text(conf->policy.weak_message, CONF_POLICY_TEXT_LEN,
+		  "This password is too easy to guess: please change it.");
+	copy_text(conf->policy.hash_mech, CONF_NAME_LEN, "sha256");
 	copy_text(conf->fleet.redis, CONF_POLICY_TEXT_LEN, "off");
 	copy_text(conf->fleet.key_prefix, CONF_POLICY_TEXT_LEN, "xdpban");
 	copy_text(conf->dnsbl.resolver, CONF_POLICY_TEXT_LEN, "off");
@@ -254,6 +277,7 @@ static struct xdpban_conf *new_conf(void)
 	rules_config_default(&conf->rules.config);
 	conf->rules.tarpit = 60;
 	conf->rules.allow_own_addresses = true;
+	conf->rules.dictionary_window = 3600;
 	return conf;
 }
 
@@ -699,6 +723,31 @@ static int parse_text(struct parse_ctx *ctx, const struct key_spec *spec, const 
 	return 0;
 }
 
+/*
+ * A sentence: printable, spaces inside. No ';' or '#', which would start a
+ * comment where --check-config prints it; no space at either end, which
+ * inih would strip.
+ */
+static int parse_message(struct parse_ctx *ctx, const struct key_spec *spec, const char *value,
+			 char *out)
+{
+	size_t len = strlen(value);
+
+	if (len >= CONF_POLICY_TEXT_LEN)
+		return fail(ctx, -EINVAL, "%s = '%.40s...': longer than %d bytes", spec->name,
+			    value, CONF_POLICY_TEXT_LEN - 1);
+	for (const char *c = value; *c; c++) {
+		if ((unsigned char)*c < ' ' || (unsigned char)*c == 0x7f || *c == ';' || *c == '#')
+			return fail(ctx, -EINVAL,
+				    "%s = '%s': expected printable text without ';' or '#'",
+				    spec->name, value);
+	}
+	if (!len)
+		return fail(ctx, -EINVAL, "%s: expected a message, not nothing", spec->name);
+	copy_text(out, CONF_POLICY_TEXT_LEN, value);
+	return 0;
+}
+
 /* "eth0 eth1" or "eth0, eth1": kept as one space-separated list. */
 static int parse_ifnames(struct parse_ctx *ctx, const struct key_spec *spec, char *value, char *out)
 {
@@ -727,7 +776,7 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 {
 	char *field = (char *)base + spec->offset;
 	uint64_t number;
-	int choice, err;
+	int choice = 0, err;
 
 	switch (spec->kind) {
 	case V_PATH:
@@ -774,6 +823,20 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 		return parse_text(ctx, spec, value, field);
 	case V_IFNAMES:
 		return parse_ifnames(ctx, spec, value, field);
+	case V_WEAK_MODE:
+		err = parse_name(ctx, spec, value, weak_mode_names, ARRAY_SIZE(weak_mode_names),
+				 &choice);
+		if (!err)
+			*(enum conf_weak_mode *)field = (enum conf_weak_mode)choice;
+		return err;
+	case V_HASH_MECH:
+		err = parse_name(ctx, spec, value, hash_mech_names, ARRAY_SIZE(hash_mech_names),
+				 &choice);
+		if (!err)
+			copy_text(field, CONF_NAME_LEN, hash_mech_names[choice]);
+		return err;
+	case V_MESSAGE:
+		return parse_message(ctx, spec, value, field);
 	}
 	return fail(ctx, -EINVAL, "%s: unhandled value kind", spec->name);
 }
@@ -912,11 +975,40 @@ static int handle_key(void *user, const char *section, const char *name, const c
 	return 0;
 }
 
-static unsigned int rules_line_of(const struct parse_ctx *ctx, const char *name)
+/* The line a key of a single section was set on; 0 when it was not. */
+static unsigned int line_of(const struct parse_ctx *ctx, enum section_id section, const char *name)
 {
-	for (size_t i = 0; i < RULES_KEY_COUNT; i++) {
-		if (strcmp(rules_keys[i].name, name) == 0)
-			return ctx->set[SEC_RULES][i];
+	const struct single_section *single = &single_sections[section];
+
+	for (size_t i = 0; i < single->count; i++) {
+		if (strcmp(single->keys[i].name, name) == 0)
+			return ctx->set[section][i];
+	}
+	return 0;
+}
+
+/* Judging pwhashes needs them from Dovecot, and Dovecot's nonce to hash candidates. */
+static int check_weak(struct parse_ctx *ctx)
+{
+	const struct conf_policy *policy = &ctx->conf->policy;
+	const struct conf_rules *rules = &ctx->conf->rules;
+	const char *mode = conf_weak_mode_name(policy->weak_passwords);
+
+	ctx->line = line_of(ctx, SEC_POLICY, "weak_passwords");
+	if (policy->weak_passwords != CONF_WEAK_OFF && !policy->hash_nonce[0])
+		return fail(ctx, -EINVAL,
+			    "weak_passwords = %s needs hash_nonce, the value of Dovecot's "
+			    "auth_policy_hash_nonce",
+			    mode);
+	if (policy->weak_passwords != CONF_WEAK_OFF && strcmp(policy->listen, "off") == 0)
+		return fail(ctx, -EINVAL,
+			    "weak_passwords = %s needs the policy endpoint: listen is off", mode);
+	if (rules->dictionary_guesses && policy->weak_passwords == CONF_WEAK_OFF) {
+		ctx->line = line_of(ctx, SEC_RULES, "dictionary_guesses");
+		return fail(ctx, -EINVAL,
+			    "dictionary_guesses = %u needs [policy] weak_passwords = report or "
+			    "refuse",
+			    rules->dictionary_guesses);
 	}
 	return 0;
 }
@@ -928,9 +1020,9 @@ static int check_whole(struct parse_ctx *ctx)
 	const struct xdpban_conf *conf = ctx->conf;
 
 	if (rules->account_min_ips > rules->account_failures) {
-		unsigned int line = rules_line_of(ctx, "account_min_ips");
+		unsigned int line = line_of(ctx, SEC_RULES, "account_min_ips");
 
-		ctx->line = line ? line : rules_line_of(ctx, "account_failures");
+		ctx->line = line ? line : line_of(ctx, SEC_RULES, "account_failures");
 		return fail(ctx, -EINVAL,
 			    "account_min_ips = %u exceeds account_failures = %u: the account "
 			    "rule could never fire",
@@ -994,6 +1086,8 @@ int conf_parse(FILE *file, const char *name, struct xdpban_conf **out, char why[
 	}
 	if (!ctx.err)
 		check_whole(&ctx);
+	if (!ctx.err)
+		check_weak(&ctx);
 	if (!ctx.err && ctx.conf->source_count == 0 && add_default_source(ctx.conf))
 		fail(&ctx, -ENOMEM, "out of memory");
 	free(ctx.source_set);
@@ -1068,7 +1162,13 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 		case V_TEXT:
 		case V_HEADER:
 		case V_IFNAMES:
+		case V_HASH_MECH:
+		case V_MESSAGE:
 			fprintf(out, "%s = %s\n", keys[i].name, field);
+			break;
+		case V_WEAK_MODE:
+			fprintf(out, "%s = %s\n", keys[i].name,
+				conf_weak_mode_name(*(const enum conf_weak_mode *)field));
 			break;
 		case V_DURATION:
 		case V_DURATION_OR_OFF:

@@ -45,7 +45,9 @@ struct conf_rules {
 	struct rules_config config; /* the keys the rules read, written there under their names */
 	uint64_t tarpit;	    /* delay answers for a blocked account; 0 = off */
 	bool allow_own_addresses;   /* loopback and the host's addresses are never banned */
-	struct lpm_key *allow;	    /* never banned, in the map form (IPv4 mapped) */
+	unsigned int dictionary_guesses; /* ban an IP after this many dictionary guesses; 0 = off */
+	uint64_t dictionary_window;	 /* ... counted within this many seconds */
+	struct lpm_key *allow;		 /* never banned, in the map form (IPv4 mapped) */
 	size_t allow_count;
 };
 
@@ -66,11 +68,22 @@ struct conf_daemon {
 	char metrics_listen[CONF_POLICY_TEXT_LEN]; /* /metrics on its own "ADDR:PORT", or "off" */
 };
 
+enum conf_weak_mode {
+	CONF_WEAK_OFF,	  /* default: pwhashes are not judged */
+	CONF_WEAK_REPORT, /* weak passwords are listed (xdpban weak), logged, counted */
+	CONF_WEAK_REFUSE, /* and the listed password's logins are refused */
+};
+
 /* [policy]: the Dovecot auth policy HTTP endpoint (it serves /metrics too). */
 struct conf_policy {
 	char listen[CONF_POLICY_TEXT_LEN];     /* "ADDR:PORT" ("[v6]:PORT"), or "off" */
 	char api_key[CONF_POLICY_TEXT_LEN];    /* "": no key checked */
 	char api_header[CONF_POLICY_TEXT_LEN]; /* the header carrying the key */
+	enum conf_weak_mode weak_passwords;
+	char weak_dictionary[PATH_MAX];		 /* one word a line */
+	char weak_message[CONF_POLICY_TEXT_LEN]; /* what a refused login is told */
+	char hash_nonce[CONF_POLICY_TEXT_LEN];	 /* Dovecot's auth_policy_hash_nonce */
+	char hash_mech[CONF_NAME_LEN];		 /* Dovecot's auth_policy_hash_mech */
 };
 
 /*
@@ -133,5 +146,7 @@ const char *conf_redis_unix_path(const char *redis);
 
 /* Splits a [policy] listen value "A.B.C.D:PORT" or "[IPV6]:PORT"; -EINVAL if it is neither. */
 int conf_listen_split(const char *value, char host[CONF_POLICY_TEXT_LEN], unsigned int *port);
+
+const char *conf_weak_mode_name(enum conf_weak_mode mode);
 
 #endif

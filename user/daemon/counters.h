@@ -24,6 +24,14 @@ struct daemon_counters {
 	uint64_t control_refused;  /* control connections from neither root nor the group */
 	uint64_t ban_evictions;	   /* CIDR bans pushed out of a full map */
 	uint64_t address_map_full; /* times the LRU address map became full */
+	/* Weak passwords (passwords.c). */
+	uint64_t weak_listed; /* accounts listed now (a gauge) */
+	uint64_t weak_judged; /* successful logins' new pwhashes judged */
+	uint64_t weak_found, weak_cleared;
+	uint64_t weak_truncated;     /* reports whose pwhash Dovecot truncated */
+	uint64_t weak_skipped;	     /* not judged: the thread's queue was full */
+	uint64_t weak_judge_max_us;  /* the longest judgement's CPU time (a gauge) */
+	uint64_t dictionary_guesses; /* failed logins whose password was a dictionary word */
 };
 
 /* The interface watch's counts (ifwatch.h). */

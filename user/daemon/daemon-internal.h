@@ -12,6 +12,7 @@
  *   control.c  the control socket
  *   http.c     the Dovecot policy endpoint and /metrics
  *   peers.c    the fleet (Redis) and DNSBL lookups and zones
+ *   passwords.c weak passwords: the judging thread's verdicts, dictionary guesses
  *
  * Each registers its descriptors with the event loop (lib/loop.h) itself.
  */
@@ -40,6 +41,10 @@
 #include "peers/zone.h"
 #include "serve/http_server.h"
 #include "serve/policy.h"
+#include "serve/weak.h"
+#include "serve/weak_accounts.h"
+#include "serve/weak_guesses.h"
+#include "serve/weak_worker.h"
 
 #define RECENT_FAILURES	   4096 /* remembered to name a blocked account's addresses */
 #define SSH_LOGINS	   64	/* recent SSH logins, never banned while their session lasts */
@@ -114,6 +119,15 @@ struct daemon {
 	struct zone_publisher zone; /* [dnsbl]: the live bans as rbldnsd datasets */
 	bool zone_failing;	    /* its last write failed (said once) */
 
+	/* ---- weak passwords (passwords.c); NULL when weak_passwords is off ---- */
+	struct weak_hash *weak_hash;
+	struct weak_dict *weak_dict;
+	struct weak_worker *weak_worker;
+	struct weak_accounts *weak_accounts;
+	struct weak_guesses *weak_guesses;
+	struct conf_policy weak_basis; /* the [policy] the worker was built from */
+	bool weak_truncated_said;      /* the truncated-pwhash warning, once */
+
 	/* ---- interfaces (daemon.c): re-attaches to those that come back ---- */
 	struct ifwatch ifwatch;
 
@@ -138,6 +152,13 @@ bool decide_may_ban(struct daemon *d, const struct lpm_key *prefix);
 void decide_record_bans(struct daemon *d, const struct store_ban *rows, size_t count, int64_t now);
 void decide_event(struct daemon *d, const struct auth_event *event, const char *source,
 		  char result[ERRMSG_LEN]);
+/*
+ * A ban decided outside the rules (dictionary guesses): through
+ * decide_may_ban and never over a ban ending later; applied, logged with
+ * because, counted and recorded (reason, source, count).
+ */
+void decide_ban(struct daemon *d, const struct lpm_key *key, uint64_t seconds, const char *reason,
+		const char *source, uint64_t count, const char *because);
 
 /* sources.c */
 int sources_watch(struct daemon *d, char why[ERRMSG_LEN]);
@@ -160,6 +181,16 @@ void control_close(struct daemon *d);
 /* http.c */
 int http_open(struct daemon *d, char why[ERRMSG_LEN]);
 void http_close(struct daemon *d);
+
+/* passwords.c */
+int passwords_open(struct daemon *d, char why[ERRMSG_LEN]);
+void passwords_close(struct daemon *d);
+/* A policy request's result: a report's pwhash judged, or checked as a guess. */
+void passwords_report(struct daemon *d, const struct policy_result *result);
+/* [policy] weak_message when login's pwhash is the one it is listed for (refuse), else NULL. */
+const char *passwords_refused(const struct daemon *d, const char *login, const char *pwhash);
+/* The addresses with the most dictionary guesses in the window, most first. */
+size_t passwords_top_guesses(const struct daemon *d, struct weak_guess_count *out, size_t max);
 
 /* peers.c */
 void peers_open(struct daemon *d);

@@ -74,6 +74,8 @@ static void reload(struct daemon *d)
 	conf_free(was);
 	if (http_open(d, why))
 		log_say(LOG_LEVEL_ERROR, "reload: %s; that server stays where it was", why);
+	if (passwords_open(d, why))
+		log_say(LOG_LEVEL_ERROR, "reload: %s; weak passwords are not judged", why);
 	if (memcmp(&cfg, &d->rules_cfg, sizeof(cfg)) != 0) {
 		struct rules *rules = rules_new(&cfg, why);
 
@@ -228,6 +230,11 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	peers_open(&d);
 	open_ifwatch(&d);
 	drop_privileges();
+	/* Capabilities are per thread: the judging thread starts with those left. */
+	if (passwords_open(&d, why)) {
+		log_say(LOG_LEVEL_ERROR, "%s", why);
+		goto out;
+	}
 	d.last_sweep_ns = clock_now_ns();
 	log_say(LOG_LEVEL_INFO, "running: %zu sources, control socket %s", d.source_count,
 		conf->daemon.control_socket);
@@ -239,6 +246,7 @@ out:
 	peers_close(&d);
 	sources_close(&d);
 	http_close(&d);
+	passwords_close(&d);
 	ifwatch_close(&d.ifwatch);
 	control_close(&d);
 	if (d.inotify_fd >= 0)

@@ -330,3 +330,38 @@ void decide_event(struct daemon *d, const struct auth_event *event, const char *
 		decision.repeat ? ", repeat offender" : "");
 	errmsg(result, "banned %s for %s", prefix, length);
 }
+
+void decide_ban(struct daemon *d, const struct lpm_key *key, uint64_t seconds, const char *reason,
+		const char *source, uint64_t count, const char *because)
+{
+	struct ban_request request = { .key = *key, .seconds = seconds };
+	char prefix[CIDR_TEXT_LEN], length[DURATION_TEXT_LEN], why[ERRMSG_LEN];
+	int64_t now = clock_wall_s();
+	struct store_ban row = { .key = *key,
+				 .count = count,
+				 .expires_at = now + (int64_t)seconds };
+	int lock;
+
+	cidr_format(key, prefix);
+	if (!decide_may_ban(d, key))
+		return;
+	duration_format(seconds, length);
+	lock = pins_lock(d->conf->daemon.pin_dir, why);
+	if (lock >= 0 && bans_outlasted(&d->maps, &request, clock_now_ns())) {
+		log_say(LOG_LEVEL_INFO, "not banning %s for %s: a ban of it in force ends later",
+			prefix, length);
+	} else if (lock < 0 || bans_add(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, why)) {
+		d->counters.apply_errors++;
+		log_say(LOG_LEVEL_ERROR, "cannot ban %s (%s): %s", prefix, because, why);
+	} else {
+		d->counters.bans++;
+		log_say(LOG_LEVEL_INFO, "ban %s for %s: %s (source %s)", prefix, length, because,
+			source);
+		snprintf(row.reason, sizeof(row.reason), "%s", reason);
+		snprintf(row.source, sizeof(row.source), "%s", source);
+		row.last_event = now;
+		decide_record_bans(d, &row, 1, now);
+	}
+	if (lock >= 0)
+		close(lock);
+}

@@ -73,6 +73,7 @@ static void policy_result(void *ctx, const struct policy_result *result)
 		d->counters.log_echoes++;
 		return;
 	}
+	passwords_report(d, result);
 	if (!result->has_event)
 		return;
 	d->counters.policy_events++;
@@ -120,6 +121,8 @@ static char *metrics_page(void *ctx, size_t *len)
 	snap->have_dnsbl = d->dnsbl != NULL;
 	if (d->dnsbl)
 		dnsbl_get_counters(d->dnsbl, &snap->dnsbl);
+	snap->have_weak = d->weak_worker != NULL;
+	snap->guess_top_count = passwords_top_guesses(d, snap->guess_top, WEAK_GUESSES_TOP);
 	page = metrics_format(snap, len);
 out:
 	free(sources);
@@ -184,11 +187,17 @@ static int serve_http(struct daemon *d, struct http_server **slot,
 	return 0;
 }
 
+static const char *policy_password_refused(void *ctx, const char *login, const char *pwhash)
+{
+	return passwords_refused(ctx, login, pwhash);
+}
+
 static int make_policy(struct daemon *d, char why[ERRMSG_LEN])
 {
 	struct policy_checks checks = { .ctx = d,
 					.account_blocked = policy_account_blocked,
-					.ip_banned = policy_ip_banned };
+					.ip_banned = policy_ip_banned,
+					.password_refused = policy_password_refused };
 	struct policy_config cfg;
 
 	policy_config_default(&cfg);

@@ -5,12 +5,14 @@
 #include <stdlib.h>
 #include "geo/country.h"
 #include "lib/util.h"
+#include "lib/cidr.h"
 
 static const char *const policy_answer_names[POLICY_VERDICTS] = {
 	[POLICY_ACCEPT] = "accept",
 	[POLICY_TARPIT] = "tarpit",
 	[POLICY_REJECT_BANNED] = "reject_banned",
 	[POLICY_REJECT_BLOCKED] = "reject_blocked",
+	[POLICY_REJECT_WEAK] = "reject_weak",
 	[POLICY_REPORTED] = "report",
 	[POLICY_ERROR] = "error",
 };
@@ -182,6 +184,23 @@ static void write_dnsbl(FILE *out, const struct dnsbl_counters *c)
 	       "DNSBL lookups not started: too many already under way.", c->skipped);
 }
 
+/* Per address: a gauge of the few addresses with the most guesses, so its labels stay few. */
+static void write_guesses(FILE *out, const struct metrics_snapshot *s)
+{
+	char address[CIDR_TEXT_LEN];
+	struct lpm_key host;
+
+	family(out, "xdpban_dictionary_guesses", "gauge",
+	       "Failed logins guessing dictionary words in [rules] dictionary_window, for the "
+	       "addresses with the most.");
+	for (size_t i = 0; i < s->guess_top_count; i++) {
+		cidr_from_addr_key(&host, &s->guess_top[i].ip);
+		cidr_format(&host, address);
+		labelled(out, "xdpban_dictionary_guesses", "address", address,
+			 s->guess_top[i].count);
+	}
+}
+
 int metrics_write(FILE *out, const struct metrics_snapshot *snapshot)
 {
 	if (snapshot->have_xdp)
@@ -195,6 +214,8 @@ int metrics_write(FILE *out, const struct metrics_snapshot *snapshot)
 		write_fleet(out, &snapshot->fleet);
 	if (snapshot->have_dnsbl)
 		write_dnsbl(out, &snapshot->dnsbl);
+	if (snapshot->have_weak)
+		write_guesses(out, snapshot);
 	return ferror(out) ? -1 : 0;
 }
 

@@ -22,6 +22,7 @@
 #include "peers/fleet.h"
 #include "geo/geo.h"
 #include "serve/policy.h"
+#include "serve/weak_guesses.h"
 #include "daemon/counters.h"
 #include "kernel/stats.h"
 
@@ -52,6 +53,9 @@ struct metrics_snapshot {
 	struct fleet_counters fleet;
 	bool have_dnsbl; /* [dnsbl] zones are asked */
 	struct dnsbl_counters dnsbl;
+	bool have_weak; /* [policy] weak_passwords is on */
+	struct weak_guess_count guess_top[WEAK_GUESSES_TOP];
+	size_t guess_top_count;
 };
 
 /* Writes the whole page; 0, or -1 when out has an error. */

@@ -20,4 +20,7 @@
 /* Where scripts/install-deps.sh unpacks tor-geoipdb's files without the tor daemon. */
 #define XDPBAN_TOR_FALLBACK_DIR XDPBAN_STATE_DIR "/tor-geoipdb"
 
+/* Debian's cracklib-runtime's plain word list: [policy] weak_dictionary's default. */
+#define XDPBAN_WEAK_DICTIONARY "/usr/share/dict/cracklib-small"
+
 #endif

@@ -233,6 +233,18 @@ static void dump(json_t *doc, char body[POLICY_ANSWER_MAX], const char *fallback
 	json_decref(doc);
 }
 
+static void answer_with(struct policy_result *r, enum policy_verdict verdict, int status,
+			const char *msg)
+{
+	char fallback[32];
+
+	snprintf(fallback, sizeof(fallback), "{\"status\":%d}", status);
+	dump(json_pack("{s:i, s:s}", "status", status, "msg", msg), r->body, fallback);
+	r->http_status = 200;
+	r->verdict = verdict;
+	r->status = status;
+}
+
 /*
  * A rejection's msg is what the client may be shown, so it is Dovecot's own
  * words for a wrong password: an attacker cannot tell a blocked account or a
@@ -241,14 +253,7 @@ static void dump(json_t *doc, char body[POLICY_ANSWER_MAX], const char *fallback
  */
 static void answer(struct policy_result *r, enum policy_verdict verdict, int status)
 {
-	const char *msg = status < 0 ? POLICY_REJECT_MSG : r->reason;
-	char fallback[32];
-
-	snprintf(fallback, sizeof(fallback), "{\"status\":%d}", status);
-	dump(json_pack("{s:i, s:s}", "status", status, "msg", msg), r->body, fallback);
-	r->http_status = 200;
-	r->verdict = verdict;
-	r->status = status;
+	answer_with(r, verdict, status, status < 0 ? POLICY_REJECT_MSG : r->reason);
 }
 
 static void refuse(struct policy *p, struct policy_result *r, unsigned int http_status)
@@ -311,10 +316,23 @@ static void handle_allow(struct policy *p, const char *login, const struct addr_
 			 struct policy_result *r)
 {
 	uint64_t deadline_ns = 0, hash;
+	const char *refusal;
 
 	if (p->checks.ip_banned(p->checks.ctx, ip)) {
 		errmsg(r->reason, "address banned");
 		answer(r, POLICY_REJECT_BANNED, -1);
+		goto out;
+	}
+	/*
+	 * The operator's message, not Dovecot's words for a wrong password:
+	 * the client gave the right password, and is told to change it.
+	 */
+	refusal = p->checks.password_refused && r->login_exact && *pwhash
+		      ? p->checks.password_refused(p->checks.ctx, login, pwhash)
+		      : NULL;
+	if (refusal) {
+		errmsg(r->reason, "password refused as weak");
+		answer_with(r, POLICY_REJECT_WEAK, -1, refusal);
 		goto out;
 	}
 	if (!*login || !p->checks.account_blocked(p->checks.ctx, login, &deadline_ns)) {
@@ -444,6 +462,7 @@ void policy_handle(struct policy *p, const char *command, const char *body, size
 	 * asks for the very name the rules block, cut and cleaned the same way.
 	 */
 	text_copy_clean(r->event.user, sizeof(r->event.user), login, strlen(login));
+	r->login_exact = !strcmp(r->event.user, login);
 	text_copy_clean(r->event.service, sizeof(r->event.service), protocol, strlen(protocol));
 	text_copy_clean(r->event.pwhash, sizeof(r->event.pwhash), pwhash, strlen(pwhash));
 	if (allow)

@@ -38,6 +38,8 @@
  *
  * Decisions ("tarpit further attempts ~tarpit s, never extend the block"):
  *   allow, source address banned             -> -1 reject
+ *   allow, the password refused as weak      -> -1 reject, msg the operator's
+ *        (password_refused: [policy] weak_passwords = refuse)
  *   allow, account blocked, first check      -> tarpit_s (Dovecot holds the
  *        attempt, then checks the password: a wrong one fails as usual, a
  *        right one reaches the after-success check)
@@ -127,6 +129,11 @@ struct policy_checks {
 	bool (*account_blocked)(void *ctx, const char *login, uint64_t *deadline_ns);
 	/* Whether ip (IPv4 as ::ffff:a.b.c.d) is under a ban now. */
 	bool (*ip_banned)(void *ctx, const struct addr_key *ip);
+	/*
+	 * NULL, or whether login's password, by its pwhash, is one refused as
+	 * weak (weak_accounts.h): the message to answer, or NULL.
+	 */
+	const char *(*password_refused)(void *ctx, const char *login, const char *pwhash);
 };
 
 enum policy_verdict {
@@ -134,6 +141,7 @@ enum policy_verdict {
 	POLICY_TARPIT,	       /* allow: status tarpit_s */
 	POLICY_REJECT_BANNED,  /* allow: status -1, source banned */
 	POLICY_REJECT_BLOCKED, /* allow: status -1, account blocked */
+	POLICY_REJECT_WEAK,    /* allow: status -1, the password is refused as weak */
 	POLICY_REPORTED,       /* report taken (has_event says whether it is one) */
 	POLICY_ERROR,	       /* 4xx */
 	POLICY_VERDICTS
@@ -147,6 +155,11 @@ struct policy_result {
 	char body[POLICY_ANSWER_MAX]; /* the JSON answer, NUL-terminated */
 	bool has_event;
 	struct auth_event event; /* when has_event */
+	/*
+	 * event.user is the login exactly as Dovecot sent it, and so as it
+	 * hashed it into pwhash: not cut, nothing cleaned out of it.
+	 */
+	bool login_exact;
 };
 
 struct policy_counters {

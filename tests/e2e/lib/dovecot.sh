@@ -78,6 +78,20 @@ stop_dovecot() {
 	wait_until 5 test ! -e "$DOVE/run/master.pid"
 }
 
+# stop_dovecot_and_daemon: the e2e_teardown of a script running Dovecot
+# in front of a daemon; after a failed check, the end of both logs.
+stop_dovecot_and_daemon() {
+	local line
+	stop_dovecot
+	[ -z "$DAEMON_PID" ] || stop_daemon >/dev/null 2>&1
+	if [ "$TESTS_FAILED" -ne 0 ]; then
+		diag "the daemon's stderr (last 30 lines):"
+		tail -n 30 "$DAEMON_ERR" 2>/dev/null | while IFS= read -r line; do diag "  $line"; done
+		diag "Dovecot's log (last 30 lines):"
+		tail -n 30 "$DOVE_LOG" 2>/dev/null | while IFS= read -r line; do diag "  $line"; done
+	fi
+}
+
 # mail.pl PROTO ACTION DST SRC [USER PASS]: one IMAP or POP3 connection from
 # SRC. ACTION greet: read the greeting and log out; login: log in. Exit
 # status: 0 greeted / logged in, 1 login refused, 2 the connect timed out (no
