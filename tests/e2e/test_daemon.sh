@@ -500,6 +500,15 @@ test_restart() {
 
 	start_daemon
 	check "the restarted daemon restores the live ban from its store" banned "$RST_ADDR"
+	# What needs the 10 s ban in force comes first: on a loaded machine the
+	# restart leaves it only a few seconds.
+	check_eq "history --json: the ban, live, from the IP rule on the dovecot source" \
+		"ban ip_rule dovecot 5 live" \
+		"$(history_entry "$RST_ADDR" '"\(.type) \(.reason) \(.source) \(.count) \(.state)"')"
+	left=$(xb --json list | jq --arg p "$RST_ADDR" '.bans[] | select(.prefix == $p) | .seconds_left')
+	check "the restored ban keeps its deadline (${left} s left)" \
+		test "$left" -le $((10 - ($(now_ms) - started) / 1000 + 1))
+	check "the client is dropped again" syn_dropped "$CLI1" "$SRV_IP1" "$RST_ADDR"
 	check "it logs what it restored" daemon_said "restored 3 bans"
 	check "the operator's ban is restored as well" banned "$HAND_ADDR"
 	check "xdpban allow's prefix is back on the allowlist" allowlisted "$OFFICE_NET"
@@ -516,13 +525,6 @@ test_restart() {
 		"ban manual cli live 600" \
 		"$(history_entry "$HAND_ADDR" '"\(.type) \(.reason) \(.source) \(.state) \(.expires_at - .started_at)"')"
 	check_not "a ban lifted with xdpban unban is not restored" banned 198.51.100.31
-	left=$(xb --json list | jq --arg p "$RST_ADDR" '.bans[] | select(.prefix == $p) | .seconds_left')
-	check "the restored ban keeps its deadline (${left} s left)" \
-		test "$left" -le $((10 - ($(now_ms) - started) / 1000 + 1))
-	check "the client is dropped again" syn_dropped "$CLI1" "$SRV_IP1" "$RST_ADDR"
-	check_eq "history --json: the ban, live, from the IP rule on the dovecot source" \
-		"ban ip_rule dovecot 5 live" \
-		"$(history_entry "$RST_ADDR" '"\(.type) \(.reason) \(.source) \(.count) \(.state)"')"
 	check_eq "history --json: the unbanned address is lifted" "lifted unban" \
 		"$(history_entry 198.51.100.31 '"\(.state) \(.lift_reason)"')"
 	if wait_until 12 greets "$CLI1" "$SRV_IP1" "$RST_ADDR"; then
