@@ -97,7 +97,7 @@ $(OUTPUT)/tests/%: tests/unit/%.c $(USER_LIB) | $(OUTPUT)/tests
 
 $(OUTPUT)/tests/%: tests/bpf/%.c $(USER_LIB) $(OUTPUT)/xdpban.skel.h | $(OUTPUT)/tests
 	$(call msg,CC,$@)
-	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/bpf -Itests/unit $(filter %.c %.a,$^) $(LDLIBS) -lcmocka -o $@
+	$(Q)$(CC) $(CFLAGS) $(DEPFLAGS) -MF $@.d -MT $@ -Itests/bpf -Itests/unit $< $(USER_LIB) $(LDLIBS) -lcmocka -o $@
 
 # Benchmark programs: bench/NAME.bpf.c -> build/NAME.skel.h (they may include bpf/*.c).
 $(OUTPUT)/%.bpf.o: bench/%.bpf.c bpf/xdpban.bpf.c bpf/parsing.h maps/xdpban_maps.h vmlinux/vmlinux.h | $(OUTPUT)
