@@ -472,7 +472,7 @@ static void bad_values_name_file_line_key_and_value(void **state)
 	rejected("[daemon]\ncontrol_group = no-such-group-xdpban\n",
 		 "test.conf:2:", "control_group", "no-such-group-xdpban", "no such group");
 	rejected("[daemon]\nsweep_interval = 0\n", "test.conf:2:", "sweep_interval");
-	rejected("[source imap]\ntype = exim\n", "test.conf:2:", "type", "'exim'",
+	rejected("[source imap]\ntype = courier\n", "test.conf:2:", "type", "'courier'",
 		 "auto, dovecot, postfix, sshd");
 	rejected("[source imap]\npath = mail.log\n", "test.conf:2:", "path", "absolute");
 	rejected("[source imap]\nenabled = 2\n", "test.conf:2:", "enabled", "'2'");

@@ -118,7 +118,8 @@ static int run_logtest(struct cli *cli, int argc, char **argv)
 		switch (opt) {
 		case 's':
 			if (parser_source_parse(optarg, &source))
-				return cli_fail("source '%s' is not auto, dovecot, postfix or sshd",
+				return cli_fail("source '%s' is not auto, dovecot, postfix, sshd, "
+						"exim or roundcube",
 						optarg);
 			break;
 		case 'q':
@@ -180,19 +181,21 @@ static int run_logtest(struct cli *cli, int argc, char **argv)
 const struct command cmd_logtest = {
 	"logtest",
 	run_logtest,
-	"logtest [--source auto|dovecot|postfix|sshd] [--quiet] FILE\n"
+	"logtest [--source auto|dovecot|postfix|sshd|exim|roundcube] [--quiet] FILE\n"
 	"Runs a log file ('-' reads standard input) through the parsers the daemon\n"
 	"uses and prints, always as JSON lines, one object per authentication\n"
 	"outcome found:\n"
 	"  {\"line\":N, \"time\":\"as written\"|null, \"ip\":..., \"user\":..., \"service\":...,\n"
 	"   \"attempts\":N, \"outcome\":\"fail\"|\"ok\", "
-	"\"source\":\"dovecot\"|\"postfix\"|\"sshd\"}\n"
+	"\"source\":\"dovecot\"|\"postfix\"|\"sshd\"|\"exim\"|\"roundcube\"}\n"
 	"then one summary object: lines, failures, successes, attempts (the failures\n"
 	"they stand for), by_source, seconds and lines_per_second (reading and\n"
 	"parsing, output included).\n"
 	"  --source S   parse as S only (default auto: each line by its program name)\n"
 	"  --quiet      print the summary only\n"
 	"Lines are understood in syslog (\"Nov 27 12:00:00 host prog[pid]: ...\"),\n"
-	"RFC 3339 (\"2026-11-27T12:00:00.123456+00:00 host prog[pid]: ...\") and\n"
-	"Dovecot log_path (\"Nov 27 12:00:00 imap-login: Info: ...\") formats.\n",
+	"RFC 3339 (\"2026-11-27T12:00:00.123456+00:00 host prog[pid]: ...\"), RFC 5424,\n"
+	"daemontools (\"@4000...\"), Dovecot log_path (\"Nov 27 12:00:00 imap-login:\n"
+	"Info: ...\"), Exim mainlog and Roundcube log formats; a log without program\n"
+	"names (Exim's mainlog, Roundcube's own logs) needs --source.\n",
 };
