@@ -52,7 +52,7 @@ ifndef XDPBAN_VERSION
 XDPBAN_VERSION := $(shell scripts/version.sh)
 endif
 
-.PHONY: all check check-layers demo bench bench-weak docs man install uninstall deb clean vmlinux format lint FORCE
+.PHONY: all check check-layers demo bench bench-weak docs man install uninstall deb clean vmlinux format lint recall FORCE
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -124,6 +124,11 @@ bench: $(OUTPUT)/xdpban $(BENCH_PROGS)
 # The CPU cost of one weak-password judgement (README "Weak passwords"); no root needed.
 bench-weak: $(OUTPUT)/bench/weak_cost
 	$(Q)$< $(BENCH_WEAK_ARGS)
+
+# Recall of the parsers on fail2ban's annotated sample logs (Debian's
+# fail2ban package ships them): not a test, since it needs that package.
+recall: $(OUTPUT)/xdpban
+	$(Q)scripts/recall-fail2ban.sh
 
 # Fuzzing (fuzz/README.md): libFuzzer targets for every parser of outside
 # input, built with clang and ASan/UBSan into build/fuzz/ (the product's

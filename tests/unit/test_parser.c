@@ -577,6 +577,373 @@ static void sshd_counts_each_connection_once(void **state)
 	parser_free(p);
 }
 
+/* ---- every generation ------------------------------------------------------------------------ */
+
+static void dovecot_generations(void **state)
+{
+	(void)state;
+	/* 2.4: "Login aborted: REASON (HUMAN) (CODE)": the code decides */
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mail dovecot: imap-login: Login aborted: Logged out (auth failed, "
+	       "2 attempts in 9 secs) (auth_failed): user=<bob>, method=PLAIN, rip=192.0.2.5, "
+	       "lip=192.0.2.1, session=<{S}>",
+	       AUTH_FAIL, "192.0.2.5", "bob", "imap", 2);
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mail dovecot: imap-login: Login aborted: Connection closed: "
+	       "read(size=1003) failed: Connection reset by peer (tried to use disallowed "
+	       "cleartext auth, 1 attempts in 0 secs) (cleartext_auth_disabled): user=<bob>, "
+	       "rip=192.0.2.5, lip=192.0.2.1, session=<{S}>",
+	       AUTH_FAIL, "192.0.2.5", "bob", "imap", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 proxy dovecot: pop3-login: Login aborted: Disconnected (proxy "
+	       "dest authentication failure to 192.0.2.200, 1 attempts in 1 secs) "
+	       "(proxy_dest_auth_failed): user=<bob>, method=PLAIN, rip=192.0.2.5, "
+	       "lip=192.0.2.1, session=<{S}>",
+	       AUTH_FAIL, "192.0.2.5", "bob", "pop3", 1);
+	expect_nothing(LOG_SOURCE_AUTO,
+		       "Nov 27 12:00:00 mail dovecot: imap-login: Login aborted: Logged out (no "
+		       "auth attempts in 0 secs) (no_auth_attempts): user=<>, rip=192.0.2.5, "
+		       "lip=192.0.2.1, session=<{S}>");
+	expect_nothing(LOG_SOURCE_AUTO,
+		       "Nov 27 12:00:00 mail dovecot: imap-login: Login aborted: Connection closed "
+		       "(disconnected during TLS handshake) (tls_handshake_not_finished): user=<>, "
+		       "rip=192.0.2.5, lip=192.0.2.1, session=<{S}>");
+	expect_nothing(LOG_SOURCE_AUTO,
+		       "Nov 27 12:00:00 mail dovecot: imap-login: Login aborted: Logged out (auth "
+		       "aborted by client, 1 attempts in 3 secs) (auth_aborted_by_client): "
+		       "user=<bob>, rip=192.0.2.5, lip=192.0.2.1, session=<{S}>");
+	/* 2.0: no "in S secs", no session; TLS elements; daemontools' timestamp */
+	expect(LOG_SOURCE_AUTO,
+	       "@400000004c91b044077a9e94 imap-login: Info: Aborted login (auth failed, 1 "
+	       "attempts): user=<carol@example.org>, method=CRAM-MD5, rip=192.0.2.7, "
+	       "lip=192.0.2.1, TLS",
+	       AUTH_FAIL, "192.0.2.7", "carol@example.org", "imap", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Jun 14 00:48:21 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts): "
+	       "method=PLAIN, rip=192.0.2.8, lip=192.0.2.1, TLS: Disconnected",
+	       AUTH_FAIL, "192.0.2.8", "", "imap", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Jun 14 00:48:21 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 9 "
+	       "secs): user=<bob>, method=PLAIN, rip=192.0.2.9, lip=192.0.2.1, TLS: "
+	       "Disconnected, TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+	       AUTH_FAIL, "192.0.2.9", "bob", "imap", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Dec 12 11:19:11 mx dovecot: pop3-login: Aborted login (tried to use disabled "
+	       "plaintext auth): rip=192.0.2.10, lip=192.0.2.1",
+	       AUTH_FAIL, "192.0.2.10", "", "pop3", 1);
+	/* 2.0's auth process and old process names */
+	expect(LOG_SOURCE_AUTO,
+	       "Jul 02 13:49:32 mx dovecot[442]: dovecot: auth(default): pam(bob,192.0.2.11): "
+	       "pam_authenticate() failed: User not known to the underlying authentication "
+	       "module",
+	       AUTH_FAIL, "192.0.2.11", "bob", "dovecot", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "2013-08-11 03:56:40 auth-worker(default): Info: pam(bob,192.0.2.12): "
+	       "pam_authenticate() failed: Authentication failure (password mismatch?)",
+	       AUTH_FAIL, "192.0.2.12", "bob", "dovecot", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Mar 23 06:10:52 auth: Info: ldap(dog,192.0.2.13,): invalid credentials", AUTH_FAIL,
+	       "192.0.2.13", "dog", "dovecot", 1);
+	/* 2.4's auth prefix: auth(USER,IP,sasl:MECH)<SESSION>: PASSDB: MESSAGE */
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mail dovecot: auth: auth(bob,192.0.2.5,sasl:plain)<{S}>: "
+	       "passwd-file: Password mismatch",
+	       AUTH_FAIL, "192.0.2.5", "bob", "dovecot", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mail dovecot: auth-worker(bob,192.0.2.5,sasl:plain)<4711><{S}>: "
+	       "request [3]: pam: pam_authenticate() failed: Authentication failure",
+	       AUTH_FAIL, "192.0.2.5", "bob", "dovecot", 1);
+	/* pam_unix from Dovecot's auth process: ruser and user are the client's */
+	expect(LOG_SOURCE_AUTO,
+	       "Apr 19 05:22:20 mx auth: pam_unix(dovecot:auth): authentication failure; logname= "
+	       "uid=0 euid=0 tty=dovecot ruser=bob rhost=192.0.2.14",
+	       AUTH_FAIL, "192.0.2.14", "bob", "dovecot", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Apr 19 05:22:20 mx dovecot-auth: pam_unix(dovecot:auth): authentication failure; "
+	       "logname= uid=0 euid=0 tty=dovecot ruser=rhost=203.0.113.9 rhost=192.0.2.15",
+	       AUTH_FAIL, "192.0.2.15", "rhost=203.0.113.9", "dovecot", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Apr 19 05:22:20 mx dovecot-auth: pam_unix(dovecot:auth): authentication failure; "
+	       "logname= uid=0 euid=0 tty=dovecot ruser=root rhost=192.0.2.16  user=root",
+	       AUTH_FAIL, "192.0.2.16", "root", "dovecot", 1);
+	/* a user name that would end the line with another rhost, or split it twice */
+	expect_nothing(LOG_SOURCE_AUTO,
+		       "Apr 19 05:22:20 mx auth: pam_unix(dovecot:auth): authentication failure; "
+		       "logname= uid=0 euid=0 tty=dovecot ruser=x rhost=192.0.2.17  user=x "
+		       "rhost=203.0.113.9");
+}
+
+/* One attempt seen by pam_unix, Dovecot's auth line and its login line counts once. */
+static void dovecot_pam_and_login_count_once(void **state)
+{
+	struct parser *p = parser_new(LOG_SOURCE_AUTO);
+	struct log_record r;
+	char line[512];
+
+	(void)state;
+	assert_int_equal(
+	    feed(p,
+		 "Nov 27 12:00:00 mx auth: pam_unix(dovecot:auth): authentication "
+		 "failure; logname= uid=0 euid=0 tty=dovecot ruser=bob rhost=192.0.2.5",
+		 &r),
+	    1);
+	snprintf(line, sizeof(line),
+		 "Nov 27 12:00:00 mx dovecot: auth-worker(9): pam(bob,192.0.2.5,<%s>): "
+		 "pam_authenticate() failed: Authentication failure",
+		 session_for("192.0.2.5"));
+	assert_int_equal(feed(p, line, &r), 0);
+	snprintf(line, sizeof(line),
+		 "Nov 27 12:00:02 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in "
+		 "2 secs): user=<bob>, method=PLAIN, rip=192.0.2.5, lip=192.0.2.1, session=<%s>",
+		 session_for("192.0.2.5"));
+	assert_int_equal(feed(p, line, &r), 0);
+	/* without a session: by address and user */
+	assert_int_equal(feed(p,
+			      "Nov 27 12:01:00 mx dovecot: auth: passwd-file(bob,192.0.2.6): "
+			      "Password mismatch",
+			      &r),
+			 1);
+	assert_int_equal(feed(p,
+			      "Nov 27 12:01:02 mx dovecot: imap-login: Disconnected (auth "
+			      "failed, 2 attempts): user=<bob>, method=PLAIN, rip=192.0.2.6, "
+			      "lip=192.0.2.1",
+			      &r),
+			 1);
+	assert_int_equal(r.event.attempts, 1);
+	/* Postfix's line for a SASL request Dovecot's session-less line counted */
+	assert_int_equal(feed(p,
+			      "Nov 27 12:02:00 mx dovecot: auth: passwd-file(carol,192.0.2.7): "
+			      "Password mismatch",
+			      &r),
+			 1);
+	assert_int_equal(feed(p,
+			      "Nov 27 12:02:00 mx postfix/smtpd[1]: warning: unknown[192.0.2.7]: "
+			      "SASL LOGIN authentication failed: (reason unavailable), "
+			      "sasl_username=carol",
+			      &r),
+			 0);
+	parser_free(p);
+}
+
+static void sshd_generations(void **state)
+{
+	(void)state;
+	/* OpenSSH 9.8+ process names, older lines without port or with ssh1 */
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mx sshd-auth[7]: Failed password for bob from 192.0.2.5 port 22 "
+	       "ssh2",
+	       AUTH_FAIL, "192.0.2.5", "bob", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Feb 25 14:34:10 mx sshd[3]: Failed password for invalid user ROOT from "
+	       "2001:db8::7 port 50273",
+	       AUTH_FAIL, "2001:db8::7", "ROOT", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Feb 25 14:34:11 mx sshd[3]: Failed password for invalid user ROOT from 2001:db8::7",
+	       AUTH_FAIL, "2001:db8::7", "ROOT", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Sep 29 16:28:02 mx sshd[4]: Failed password for dan from 192.0.2.6 port 4 ssh1",
+	       AUTH_FAIL, "192.0.2.6", "dan", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Mar 29 05:59:23 mx sshd[5]: [ID 800047 auth.info] Failed keyboard-interactive for "
+	       "<invalid username> from 192.0.2.7 port 42742 ssh2",
+	       AUTH_FAIL, "192.0.2.7", "<invalid username>", "ssh", 1);
+	/* hostbased and an invalid user's key: INFO after the address is the client's */
+	expect(LOG_SOURCE_AUTO,
+	       "Sep 29 17:15:02 mx sshd[6]: Failed hostbased for dan from 192.0.2.8 port 45785 "
+	       "ssh2: RSA SHA256:x, client user \"dan from 203.0.113.9\", client host \"h\"",
+	       AUTH_FAIL, "192.0.2.8", "dan", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Jul 05 18:22:44 mx sshd[7]: Failed publickey for invalid user eve from 192.0.2.9 "
+	       "port 37954 ssh2: RSA SHA256:v3dpapGleDaUKf",
+	       AUTH_FAIL, "192.0.2.9", "eve", "ssh", 1);
+	/* refusals before any password */
+	expect(LOG_SOURCE_AUTO,
+	       "Apr 16 22:01:15 mx sshd[8]: User root from 192.0.2.10 not allowed because listed "
+	       "in DenyUsers",
+	       AUTH_FAIL, "192.0.2.10", "root", "ssh", 1);
+	expect(LOG_SOURCE_AUTO, "Jan  5 01:31:41 mx sshd[9]: ROOT LOGIN REFUSED FROM 192.0.2.11",
+	       AUTH_FAIL, "192.0.2.11", "root", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Apr 29 17:16:20 mx sshd[10]: error: PAM: Authentication failure for bob from "
+	       "192.0.2.12 via 192.0.2.1",
+	       AUTH_FAIL, "192.0.2.12", "bob", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Jun 25 23:53:34 [sshd] User root from 192.0.2.13 not allowed because not listed in "
+	       "AllowUsers",
+	       AUTH_FAIL, "192.0.2.13", "root", "ssh", 1);
+	/* the bots' goodbyes before authenticating, penalties of 9.8+ */
+	expect(LOG_SOURCE_AUTO,
+	       "May 27 00:16:33 mx sshd[11]: Received disconnect from 192.0.2.14 port 58846:11: "
+	       "Bye Bye [preauth]",
+	       AUTH_FAIL, "192.0.2.14", "", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Oct  1 17:27:44 mx sshd[12]: error: Received disconnect from 2001:db8::9: 3: "
+	       "com.jcraft.jsch.JSchException: Auth fail [preauth]",
+	       AUTH_FAIL, "2001:db8::9", "", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mx sshd[13]: drop connection #3 from [192.0.2.15]:40000 on "
+	       "[192.0.2.1]:22 penalty: failed authentication",
+	       AUTH_FAIL, "192.0.2.15", "", "ssh", 1);
+	expect(
+	    LOG_SOURCE_AUTO,
+	    "<38>1 2019-07-08T17:40:16.954167-04:00 mx.example.net sshd 57915 - - Failed unknown "
+	    "for invalid user redmond from 192.0.2.16 port 59197 ssh2",
+	    AUTH_FAIL, "192.0.2.16", "redmond", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "<38>1 2019-07-08T17:40:17.9-04:00 mx sshd 55555 - [tq a=\"1\"][x@1 t=\"[br\\]\"] "
+	       "Failed unknown for invalid user redmond from 192.0.2.17 port 5 ssh2",
+	       AUTH_FAIL, "192.0.2.17", "redmond", "ssh", 1);
+	expect_nothing(LOG_SOURCE_AUTO, "May 27 00:16:33 mx sshd[11]: Received disconnect from "
+					"192.0.2.14 port 58846:11: disconnected by user");
+	expect_nothing(LOG_SOURCE_AUTO, "Nov 27 12:00:00 mx sshd[13]: drop connection #3 from "
+					"[192.0.2.15]:40000 on [192.0.2.1]:22 past MaxStartups");
+	expect_nothing(LOG_SOURCE_AUTO, "Apr 24 01:39:19 mx sshd[3]: User root not allowed "
+					"because account is locked");
+	/* the address after "sshN: " is never sshd's; two that disagree: nothing */
+	expect(LOG_SOURCE_AUTO,
+	       "Sep 29 17:15:02 mx sshd[14]: Failed password for bob from 192.0.2.18 port 2 ssh1: "
+	       "ruser from 203.0.113.9",
+	       AUTH_FAIL, "192.0.2.18", "bob", "ssh", 1);
+	expect_nothing(LOG_SOURCE_AUTO, "Nov 11 08:04:52 mx sshd[15]: Failed password for invalid "
+					"user t from 192.0.2.19 port 1 ssh2: from 203.0.113.9 port "
+					"2 ssh2");
+}
+
+/* A line without an address finds it from its connection's earlier lines. */
+static void sshd_lines_by_process(void **state)
+{
+	struct parser *p = parser_new(LOG_SOURCE_SSHD);
+	struct log_record r;
+
+	(void)state;
+	assert_int_equal(feed(p,
+			      "Feb 12 04:09:18 mx sshd[26713]: Connection from 192.0.2.5 "
+			      "port 51353 on 192.0.2.1 port 22",
+			      &r),
+			 0);
+	assert_int_equal(feed(p,
+			      "Feb 12 04:09:21 mx sshd[26713]: Disconnecting: Too many "
+			      "authentication failures for root [preauth]",
+			      &r),
+			 1);
+	assert_string_equal(ip_text(&r), "192.0.2.5");
+	/* unknown yet: the close line that names it counts */
+	assert_int_equal(feed(p,
+			      "Nov 23 21:50:19 mx sshd[8148]: Disconnecting: Too many "
+			      "authentication failures for root [preauth]",
+			      &r),
+			 0);
+	assert_int_equal(feed(p,
+			      "Nov 23 21:50:37 mx sshd[8148]: Connection closed by 192.0.2.6 "
+			      "[preauth]",
+			      &r),
+			 1);
+	assert_string_equal(ip_text(&r), "192.0.2.6");
+	/* PAM's error line and the "Failed" line of the same attempt: once */
+	assert_int_equal(feed(p,
+			      "Nov 27 12:00:00 mx sshd[9]: error: PAM: Authentication failure "
+			      "for bob from 192.0.2.7",
+			      &r),
+			 1);
+	assert_int_equal(feed(p,
+			      "Nov 27 12:00:01 mx sshd[9]: Failed keyboard-interactive/pam for "
+			      "bob from 192.0.2.7 port 4 ssh2",
+			      &r),
+			 0);
+	assert_int_equal(feed(p,
+			      "Nov 27 12:00:03 mx sshd[9]: Failed keyboard-interactive/pam for "
+			      "bob from 192.0.2.7 port 4 ssh2",
+			      &r),
+			 1);
+	/* pam_unix for two user names and no "Failed" line: the first was an attempt */
+	assert_int_equal(feed(p,
+			      "Mar  7 18:53:22 mx sshd[1558]: pam_unix(sshd:auth): "
+			      "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= "
+			      "rhost=192.0.2.8  user=root",
+			      &r),
+			 0);
+	assert_int_equal(feed(p,
+			      "Mar  7 18:53:23 mx sshd[1558]: pam_unix(sshd:auth): "
+			      "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= "
+			      "rhost=192.0.2.8  user=root",
+			      &r),
+			 0);
+	assert_int_equal(feed(p,
+			      "Mar  7 18:53:23 mx sshd[1558]: pam_unix(sshd:auth): "
+			      "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= "
+			      "rhost=192.0.2.8  user=admin",
+			      &r),
+			 1);
+	parser_free(p);
+}
+
+static void exim_lines(void **state)
+{
+	(void)state;
+	expect(LOG_SOURCE_EXIM,
+	       "2026-11-27 12:00:00 login authenticator failed for mx.example.net ([203.0.113.9]) "
+	       "[192.0.2.5]: 535 Incorrect authentication data (set_id=bob)",
+	       AUTH_FAIL, "192.0.2.5", "bob", "smtp", 1);
+	expect(LOG_SOURCE_EXIM,
+	       "2026-11-27 12:00:00 [7513] dovecot_plain authenticator failed for (ylmf-pc) "
+	       "[192.0.2.6]:41556 I=[192.0.2.1]:587: 535 Incorrect authentication data",
+	       AUTH_FAIL, "192.0.2.6", "", "smtp", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mx exim[29786]: dovecot_login authenticator failed for (User) "
+	       "[2001:db8::5]: 535 Incorrect authentication data (set_id=a@example.net)",
+	       AUTH_FAIL, "2001:db8::5", "a@example.net", "smtp", 1);
+	expect(LOG_SOURCE_EXIM,
+	       "2026-11-27 12:00:00 [1] 1ahr79-0006jK-G9 SMTP protocol error in \"AUTH LOGIN\" "
+	       "H=(x) [192.0.2.7]:60723 I=[192.0.2.1]:25 AUTH command used when not advertised",
+	       AUTH_FAIL, "192.0.2.7", "", "smtp", 1);
+	expect(LOG_SOURCE_EXIM,
+	       "2026-11-27 12:00:00 SMTP protocol error in \"aUtH lOgIn\" H=(t) [203.0.113.9]\" "
+	       "H=(r) [192.0.2.8] AUTH command used when not advertised",
+	       AUTH_FAIL, "192.0.2.8", "", "smtp", 1);
+	/* the HELO name or set_id spelling the fixed text: ambiguous */
+	expect_nothing(LOG_SOURCE_EXIM,
+		       "2026-11-27 12:00:00 login authenticator failed for ([203.0.113.9]: 535 x) "
+		       "[192.0.2.5]: 535 Incorrect authentication data");
+	expect_nothing(LOG_SOURCE_EXIM,
+		       "2026-11-27 12:00:00 login authenticator failed for (x) [192.0.2.5]: 535 "
+		       "Incorrect authentication data (set_id=a [203.0.113.9]: 535 b)");
+	expect_nothing(LOG_SOURCE_EXIM, "2026-11-27 12:00:00 H=(x) [192.0.2.5] F=<a@example.net> "
+					"rejected RCPT <b@example.org>: relay not permitted");
+}
+
+static void roundcube_lines(void **state)
+{
+	(void)state;
+	expect(LOG_SOURCE_ROUNDCUBE,
+	       "[27-Nov-2026 12:00:00 +0000]: <j2pncet8> IMAP Error: Login failed for bob against "
+	       "localhost from 192.0.2.5. AUTHENTICATE PLAIN: A0002 NO [AUTHENTICATIONFAILED] "
+	       "Authentication failed. in /usr/share/roundcube/program/lib/Roundcube/"
+	       "rcube_imap.php on line 211 (POST /?_task=login&_action=login)",
+	       AUTH_FAIL, "192.0.2.5", "bob", "webmail", 1);
+	expect(LOG_SOURCE_ROUNDCUBE,
+	       "[27-Nov-2026 12:00:00 +0000]: Failed login for bob@example.net from 192.0.2.6 in "
+	       "session 1z506z6rvddstv6k7jz08hxo27 (error: 0)",
+	       AUTH_FAIL, "192.0.2.6", "bob@example.net", "webmail", 1);
+	expect(LOG_SOURCE_ROUNDCUBE,
+	       "[27-Nov-2026 12:00:00 +0000]: Successful login for bob (ID: 1) from 192.0.2.6 in "
+	       "session 1z506z6rvddstv6k7jz08hxo27",
+	       AUTH_OK, "192.0.2.6", "bob", "webmail", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "May 19 06:07:48 mx roundcube[21296]: <crk9n97i> IMAP Error: Login failed for t "
+	       "from 192.0.2.7(X-Real-IP: 203.0.113.9,X-Forwarded-For: 203.0.113.9). "
+	       "AUTHENTICATE PLAIN: Authentication failed. in rcube_imap.php on line 193",
+	       AUTH_FAIL, "192.0.2.7", "t", "webmail", 1);
+	/* user names spelling Roundcube's own text */
+	expect(LOG_SOURCE_ROUNDCUBE,
+	       "[27-Nov-2026 12:00:00 +0000]: IMAP Error: Login failed for a from 203.0.113.9. "
+	       "from 192.0.2.8. AUTHENTICATE PLAIN: A0002 NO Login failed. user=a from "
+	       "203.0.113.9. in rcube_imap.php",
+	       AUTH_FAIL, "192.0.2.8", "a from 203.0.113.9.", "webmail", 1);
+	expect_nothing(LOG_SOURCE_ROUNDCUBE,
+		       "[27-Nov-2026 12:00:00 +0000]: IMAP Error: Login failed for a from "
+		       "203.0.113.9. LOGIN: x from 192.0.2.8. AUTHENTICATE PLAIN: NO");
+}
+
 /* ---- addresses ------------------------------------------------------------------------------- */
 
 static void ipv6_and_mapped_addresses(void **state)
@@ -1070,6 +1437,12 @@ int main(void)
 		cmocka_unit_test(postfix_sasl_failures),
 		cmocka_unit_test(sshd_lines),
 		cmocka_unit_test(sshd_counts_each_connection_once),
+		cmocka_unit_test(dovecot_generations),
+		cmocka_unit_test(dovecot_pam_and_login_count_once),
+		cmocka_unit_test(sshd_generations),
+		cmocka_unit_test(sshd_lines_by_process),
+		cmocka_unit_test(exim_lines),
+		cmocka_unit_test(roundcube_lines),
 		cmocka_unit_test(ipv6_and_mapped_addresses),
 		cmocka_unit_test(attacker_text_never_yields_its_address),
 		cmocka_unit_test(user_names_become_printable_utf8),

@@ -113,6 +113,8 @@ struct candidates {
 void parse_candidate(struct candidates *c, const struct addr_key *ip);
 bool parse_candidates_one(const struct candidates *c, struct addr_key *ip);
 
+/* pam_unix's "... ruser=R rhost=H[  user=U]" (after "authentication failure; "): H, and U or R. */
+bool parse_pam_unix(struct span s, struct addr_key *ip, struct span *user);
 /* Starts a record: outcome AUTH_FAIL, one attempt, the service named. */
 void parse_record(struct log_record *out, enum log_source source, const char *service);
 /* Text from the line, made safe to print (text.h). */
@@ -145,6 +147,7 @@ enum conn_flag {
 	CONN_KNOWN_IP = 2, /* ip holds the connection's address */
 	CONN_PENDING = 4,  /* sshd gave up on it before its address was known */
 	CONN_AHEAD = 8,	   /* counted ahead of the "Failed" line that repeats it */
+	CONN_PAM = 16, /* a pam_unix failure no "Failed" line followed; counted: its user hash */
 };
 
 struct conn_slot {

@@ -234,6 +234,7 @@ static int sshd_auth_log(const struct conn_ref *ref, struct span msg, bool accep
 	/* "none" is the probe every client starts with; a refused key of a real
 	 * user is routine (agents offer several); an invalid user's is not */
 	slot = conn_of(ref, &ip, port, true); /* its address, for a later line without one */
+	slot->flags &= (unsigned char)~CONN_PAM;
 	if (equals(method, LIT("none")) || (equals(method, LIT("publickey")) && !invalid))
 		return 0;
 	if (slot->flags & CONN_AHEAD) {
@@ -320,6 +321,43 @@ static int sshd_pam(const struct conn_ref *ref, struct span msg, struct log_reco
 		return fail_ahead(ref, out, &ip, 0, strip_invalid_user(user));
 	}
 	return 0;
+}
+
+static uint32_t user_hash(struct span user)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < user.n; i++)
+		h = (h ^ (unsigned char)user.p[i]) * 16777619u;
+	return h;
+}
+
+/*
+ * pam_unix(sshd:auth): authentication failure; ... rhost=ADDR[  user=U]:
+ * sshd's "Failed" line follows it for the same attempt, unless another PAM
+ * module accepts the password after all. A connection that fails PAM for a
+ * second user name without such a line in between tried the first one: it
+ * counts then.
+ */
+static int sshd_pam_unix(const struct conn_ref *ref, struct span msg, struct log_record *out)
+{
+	struct span user;
+	struct addr_key ip;
+	struct conn_slot *slot;
+	uint32_t hash;
+	bool other;
+
+	if (!ref->pid || !parse_pam_unix(skip(msg, 45), &ip, &user))
+		return 0;
+	hash = user_hash(user);
+	slot = conn_of(ref, &ip, 0, true);
+	other = (slot->flags & CONN_PAM) && slot->counted != hash;
+	slot->flags |= CONN_PAM;
+	slot->counted = hash;
+	if (!other)
+		return 0;
+	slot->flags |= CONN_COUNTED;
+	return fail(out, &ip, user);
 }
 
 static int sshd_max_attempts(const struct conn_ref *ref, struct span msg, struct log_record *out)
@@ -609,6 +647,10 @@ int parse_sshd(struct parser *parser, const struct line_head *h, struct log_reco
 			return sshd_received_disconnect(&ref, msg, preauth, out);
 		if (starts(msg, LIT("ROOT LOGIN REFUSED FROM ")))
 			return sshd_root_refused(&ref, msg, out);
+		break;
+	case 'p':
+		if (starts(msg, LIT("pam_unix(sshd:auth): authentication failure; ")))
+			return sshd_pam_unix(&ref, msg, out);
 		break;
 	case 'd':
 		if (starts(msg, LIT("drop connection #")))

@@ -170,6 +170,62 @@ void parse_copy_text(char *dst, size_t size, struct span s)
 	text_copy_clean(dst, size, s.p, s.n);
 }
 
+/*
+ * pam_unix's "authentication failure; logname=L uid=N euid=N tty=T ruser=R
+ * rhost=H[  user=U]" (what follows "authentication failure; "). Dovecot sets
+ * R to the user name (the client's text), sshd leaves it empty, and
+ * pam_unix adds U when the user exists: with U, the line must read R == U
+ * (or R empty) around exactly one address; without, H ends the line.
+ */
+bool parse_pam_unix(struct span s, struct addr_key *ip, struct span *user)
+{
+	const char *ruser = find(s, LIT(" ruser="));
+	struct candidates c = { 0 };
+	struct span rest;
+	size_t len;
+
+	if (!ruser)
+		return false;
+	rest = span_cut(ruser + 7, span_end(s));
+	while (ends(rest, LIT(" ")))
+		rest = drop_tail(rest, 1);
+	len = rest.n;
+	if (!find(rest, LIT("  user="))) {
+		const char *at = parse_rfind(rest, LIT(" rhost="));
+
+		if (!at || !parse_addr(span_cut(at + 7, span_end(rest)), ip))
+			return false;
+		*user = span_cut(rest.p, at);
+		return true;
+	}
+	/* "R rhost=H  user=U": every split with R == U and H an address */
+	for (size_t k = 0; k + 7 + 7 + k <= len && k <= EVENT_USER_LEN; k++) {
+		struct span host;
+		struct addr_key cand;
+
+		if (memcmp(rest.p + k, " rhost=", 7) != 0 ||
+		    memcmp(rest.p + len - k - 7, "  user=", 7) != 0 ||
+		    memcmp(rest.p, rest.p + len - k, k) != 0 || len < 2 * k + 14)
+			continue;
+		host = span_cut(rest.p + k + 7, rest.p + len - k - 7);
+		if (!parse_addr(host, &cand))
+			continue;
+		parse_candidate(&c, &cand);
+		*user = span_cut(rest.p, rest.p + k);
+	}
+	if (c.count == 0 && starts(rest, LIT(" rhost="))) {
+		/* an empty R (sshd's): " rhost=H  user=U" */
+		const char *two = find(rest, LIT("  user="));
+		struct addr_key cand;
+
+		if (parse_addr(span_cut(rest.p + 7, two), &cand)) {
+			parse_candidate(&c, &cand);
+			*user = span_cut(two + 7, span_end(rest));
+		}
+	}
+	return c.count == 1 && parse_candidates_one(&c, ip);
+}
+
 /* ---- state tables ---------------------------------------------------------------------- */
 
 static uint32_t hash_bytes(const void *data, size_t n, uint32_t h)
