@@ -23,6 +23,7 @@ LDLIBS   += -lmicrohttpd # the Dovecot policy endpoint (libmicrohttpd-dev)
 LDLIBS   += -lhiredis # the fleet's shared state in Redis (libhiredis-dev)
 LDLIBS   += -lcares # DNSBL lookups (libc-ares-dev)
 LDLIBS   += -lnettle # Dovecot's pwhash, for weak passwords (nettle-dev)
+LDLIBS   += -lsystemd # the journal source (libsystemd-dev)
 LDLIBS   += -pthread # the store's checkpoint thread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Imaps -Ibpf
 
