@@ -86,18 +86,86 @@ static inline bool is_word(char c)
 
 /* The last occurrence of lit in s, or NULL. */
 const char *parse_rfind(struct span s, const char *lit, size_t n);
-bool parse_all_digits(struct span s);
-bool parse_all_word(struct span s);
+static inline bool parse_all_digits(struct span s)
+{
+	if (s.n == 0)
+		return false;
+	for (size_t i = 0; i < s.n; i++)
+		if (!is_digit(s.p[i]))
+			return false;
+	return true;
+}
+
+static inline bool parse_all_word(struct span s)
+{
+	for (size_t i = 0; i < s.n; i++)
+		if (!is_word(s.p[i]))
+			return false;
+	return true;
+}
+
 /* A decimal number of at most 9 digits. */
-bool parse_uint(struct span s, unsigned int *value);
+static inline bool parse_uint(struct span s, unsigned int *value)
+{
+	unsigned int v = 0;
+
+	if (s.n == 0 || s.n > 9)
+		return false;
+	for (size_t i = 0; i < s.n; i++) {
+		if (!is_digit(s.p[i]))
+			return false;
+		v = v * 10 + (unsigned int)(s.p[i] - '0');
+	}
+	*value = v;
+	return true;
+}
+
 /* An IPv4 or IPv6 address as the server printed it; IPv4 becomes ::ffff:a.b.c.d. */
 bool parse_addr(struct span s, struct addr_key *key);
-/* The leading "Info: " (Dovecot's log_path) or "error: " removed. */
-struct span parse_strip(struct span s, const char *lit, size_t n);
+
+/* s without a leading lit ("Info: ", "error: "), or s. */
+static inline struct span parse_strip(struct span s, const char *lit, size_t n)
+{
+	return starts(s, lit, n) ? skip(s, n) : s;
+}
+
 /* The next space-separated token of s: its text, and s advanced past it and its spaces. */
-struct span parse_next_token(struct span *s);
-/* "prog[pid]:" or "prog:" -> prog (and pid, 0 without); false when token is not a tag. */
-bool parse_tag(struct span token, struct span *prog, unsigned int *pid);
+static inline struct span parse_next_token(struct span *s)
+{
+	const char *space = memchr(s->p, ' ', s->n);
+	const char *end = space ? space : span_end(*s);
+	struct span token = span_cut(s->p, end);
+
+	*s = span_cut(end, span_end(*s));
+	while (s->n && s->p[0] == ' ')
+		*s = skip(*s, 1);
+	return token;
+}
+
+/* "prog[pid]:", "prog:" or "[prog]:" -> prog (and pid's text); false when not a tag. */
+static inline bool parse_tag(struct span token, struct span *prog, struct span *pid)
+{
+	const char *bracket;
+
+	*pid = (struct span){ 0 };
+	if (token.n < 2 || token.p[token.n - 1] != ':')
+		return false;
+	token = drop_tail(token, 1);
+	if (token.p[token.n - 1] != ']') {
+		*prog = token;
+		return true;
+	}
+	if (token.p[0] == '[' && token.n > 2) {
+		*prog = span_cut(token.p + 1, span_end(token) - 1); /* "[sshd]:" */
+		return parse_all_word(*prog);
+	}
+	bracket = memchr(token.p, '[', token.n);
+	if (!bracket || bracket == token.p)
+		return false;
+	*pid = span_cut(bracket + 1, span_end(token) - 1);
+	*prog = span_cut(token.p, bracket);
+	return true;
+}
 
 /*
  * The addresses a line could name: the line counts only when every
@@ -161,7 +229,8 @@ struct conn_slot {
 
 struct parser {
 	enum log_source source;
-	uint64_t clock; /* ticks once per stored entry: the age of slots */
+	unsigned int ip_memory; /* failures kept in CONN_DOVECOT_PAM slots: 0 skips their lookups */
+	uint64_t clock;		/* ticks once per stored entry: the age of slots */
 	struct session_slot *sessions;
 	struct conn_slot *conns;
 };
@@ -175,10 +244,14 @@ struct conn_slot *parse_conn(struct parser *parser, enum conn_kind kind, const s
 
 /* What parser.c found in the line's header. */
 struct line_head {
-	struct span prog; /* "sshd", "postfix/smtpd", "dovecot", "imap-login"; empty: no tag */
-	unsigned int pid; /* the tag's, 0 without */
+	struct span prog;     /* "sshd", "postfix/smtpd", "dovecot", "imap-login"; empty: no tag */
+	struct span pid_text; /* the tag's process ID, read only by those who need it */
+	unsigned int pid;     /* the journal's _PID; 0: see pid_text */
 	struct span msg;
 };
+
+/* The line's process ID, 0 without. */
+unsigned int parse_head_pid(const struct line_head *h);
 
 /* Each returns 1 and fills out for an authentication outcome, else 0. */
 int parse_dovecot(struct parser *parser, const struct line_head *h, struct log_record *out);

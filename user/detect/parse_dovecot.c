@@ -149,20 +149,24 @@ static void ip_count(struct parser *parser, unsigned int which, const struct add
 		     struct span user)
 {
 	parse_conn(parser, CONN_DOVECOT_PAM, ip, ip_key(which, user), true)->counted++;
+	parser->ip_memory++;
 }
 
 /* Takes up to max failures remembered for ip and user; returns how many. */
 static unsigned int ip_take(struct parser *parser, unsigned int which, const struct addr_key *ip,
 			    struct span user, unsigned int max)
 {
-	struct conn_slot *slot =
-	    parse_conn(parser, CONN_DOVECOT_PAM, ip, ip_key(which, user), false);
+	struct conn_slot *slot;
 	unsigned int taken;
 
+	if (!parser->ip_memory)
+		return 0; /* nothing to pair with: no lookup */
+	slot = parse_conn(parser, CONN_DOVECOT_PAM, ip, ip_key(which, user), false);
 	if (!slot)
 		return 0;
 	taken = slot->counted < max ? slot->counted : max;
 	slot->counted -= taken;
+	parser->ip_memory -= taken < parser->ip_memory ? taken : parser->ip_memory;
 	if (!slot->counted)
 		slot->stamp = 0;
 	return taken;
@@ -567,8 +571,7 @@ bool parse_dovecot_prog(struct span prog)
 /* msg after "dovecot: ": "imap-login: ...", "auth: ...", 2.0's "dovecot: auth(default): ...". */
 static int dovecot_syslog(struct parser *parser, struct span msg, struct log_record *out)
 {
-	struct span rest = msg, proc;
-	unsigned int pid;
+	struct span rest = msg, proc, pid;
 
 	for (int depth = 0; depth < 2; depth++) {
 		struct span token = parse_next_token(&rest);

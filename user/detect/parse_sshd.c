@@ -37,20 +37,32 @@
 
 #include <strings.h>
 
+/* A line's connection: its process ID is read only when a line needs it. */
 struct conn_ref {
 	struct parser *parser;
+	const struct line_head *head;
 	unsigned int pid;
+	bool pid_read;
 };
 
+static unsigned int ref_pid(struct conn_ref *ref)
+{
+	if (!ref->pid_read) {
+		ref->pid = parse_head_pid(ref->head);
+		ref->pid_read = true;
+	}
+	return ref->pid;
+}
+
 /* The connection's slot: by process ID when the line has one, else by address and port. */
-static struct conn_slot *conn_of(const struct conn_ref *ref, const struct addr_key *ip,
-				 unsigned int port, bool create)
+static struct conn_slot *conn_of(struct conn_ref *ref, const struct addr_key *ip, unsigned int port,
+				 bool create)
 {
 	struct conn_slot *slot;
 
-	if (!ref->pid)
+	if (!ref_pid(ref))
 		return ip ? parse_conn(ref->parser, CONN_PORT, ip, port, create) : NULL;
-	slot = parse_conn(ref->parser, CONN_PID, NULL, ref->pid, create);
+	slot = parse_conn(ref->parser, CONN_PID, NULL, ref_pid(ref), create);
 	if (!slot || !ip)
 		return slot;
 	if ((slot->flags & CONN_KNOWN_IP) && memcmp(&slot->ip, ip, sizeof(*ip)) != 0)
@@ -69,7 +81,7 @@ static int fail(struct log_record *out, const struct addr_key *ip, struct span u
 }
 
 /* A failure of the connection: counted once per connection (closing lines). */
-static int fail_once(const struct conn_ref *ref, struct log_record *out, const struct addr_key *ip,
+static int fail_once(struct conn_ref *ref, struct log_record *out, const struct addr_key *ip,
 		     unsigned int port, struct span user)
 {
 	struct conn_slot *slot = conn_of(ref, ip, port, true);
@@ -81,7 +93,7 @@ static int fail_once(const struct conn_ref *ref, struct log_record *out, const s
 }
 
 /* A failure counted now that the connection's next "Failed" line repeats. */
-static int fail_ahead(const struct conn_ref *ref, struct log_record *out, const struct addr_key *ip,
+static int fail_ahead(struct conn_ref *ref, struct log_record *out, const struct addr_key *ip,
 		      unsigned int port, struct span user)
 {
 	struct conn_slot *slot = conn_of(ref, ip, port, true);
@@ -136,8 +148,33 @@ static bool from_tail(struct span s, struct addr_key *ip, unsigned int *port, st
  * With first_wins (an accepted login: USER is an account's name, only INFO
  * is the client's), the first strong one is sshd's.
  */
+static bool auth_log_addr_scan(struct span s, bool first_wins, struct addr_key *ip,
+			       unsigned int *port, struct span *user);
+
 static bool auth_log_addr(struct span s, bool first_wins, struct addr_key *ip, unsigned int *port,
 			  struct span *user)
+{
+	/* the common line, "USER from ADDR port N sshN" with no " from " in USER: one candidate */
+	if (ends(s, LIT(" ssh2")) || ends(s, LIT(" ssh1"))) {
+		struct span t = drop_tail(s, 5), before;
+		const char *at = parse_rfind(t, LIT(" port ")), *from;
+
+		if (at && parse_uint(span_cut(at + 6, span_end(t)), port) && *port <= 65535) {
+			before = span_cut(t.p, at);
+			from = parse_rfind(before, LIT(" from "));
+			if (from && !find(span_cut(s.p, from), LIT(" from ")) &&
+			    !memchr(from + 6, ' ', (size_t)(at - from - 6)) &&
+			    parse_addr(span_cut(from + 6, at), ip)) {
+				*user = span_cut(s.p, from);
+				return true;
+			}
+		}
+	}
+	return auth_log_addr_scan(s, first_wins, ip, port, user);
+}
+
+static bool auth_log_addr_scan(struct span s, bool first_wins, struct addr_key *ip,
+			       unsigned int *port, struct span *user)
 {
 	struct candidates strong = { 0 }, weak = { 0 };
 	const char *from, *strong_at = NULL, *weak_at = NULL;
@@ -204,7 +241,7 @@ static bool auth_log_addr(struct span s, bool first_wins, struct addr_key *ip, u
 }
 
 /* (Accepted|Failed) METHOD for USER from ... */
-static int sshd_auth_log(const struct conn_ref *ref, struct span msg, bool accepted,
+static int sshd_auth_log(struct conn_ref *ref, struct span msg, bool accepted,
 			 struct log_record *out)
 {
 	struct span head = skip(msg, accepted ? 9 : 7), method, user;
@@ -245,7 +282,7 @@ static int sshd_auth_log(const struct conn_ref *ref, struct span msg, bool accep
 	return fail(out, &ip, user);
 }
 
-static int sshd_invalid_user(const struct conn_ref *ref, struct span msg, struct log_record *out)
+static int sshd_invalid_user(struct conn_ref *ref, struct span msg, struct log_record *out)
 {
 	/* Invalid user USER from ADDR[ port N] */
 	struct span user;
@@ -257,7 +294,7 @@ static int sshd_invalid_user(const struct conn_ref *ref, struct span msg, struct
 	return fail_ahead(ref, out, &ip, port, user);
 }
 
-static int sshd_not_allowed(const struct conn_ref *ref, struct span msg, struct log_record *out)
+static int sshd_not_allowed(struct conn_ref *ref, struct span msg, struct log_record *out)
 {
 	/* User USER from HOST not allowed because REASON: REASON is sshd's (auth.c) */
 	static const struct {
@@ -289,7 +326,7 @@ static bool starts_nocase(struct span s, const char *lit, size_t n)
 	return s.n >= n && strncasecmp(s.p, lit, n) == 0;
 }
 
-static int sshd_pam(const struct conn_ref *ref, struct span msg, struct log_record *out)
+static int sshd_pam(struct conn_ref *ref, struct span msg, struct log_record *out)
 {
 	/* PAM: Authentication failure for [illegal user ]USER from HOST[ via LADDR] */
 	static const struct {
@@ -316,7 +353,7 @@ static int sshd_pam(const struct conn_ref *ref, struct span msg, struct log_reco
 			rest = span_cut(rest.p, via);
 		if (!from_tail(rest, &ip, &port, &user) || port)
 			return 0;
-		if (!ref->pid)
+		if (!ref_pid(ref))
 			return fail(out, &ip, strip_invalid_user(user));
 		return fail_ahead(ref, out, &ip, 0, strip_invalid_user(user));
 	}
@@ -339,28 +376,41 @@ static uint32_t user_hash(struct span user)
  * second user name without such a line in between tried the first one: it
  * counts then.
  */
-static int sshd_pam_unix(const struct conn_ref *ref, struct span msg, struct log_record *out)
+/* The user a pam_unix line names: "  user=U" when it has one, else ruser's value. */
+static struct span pam_user(struct span fields)
 {
-	struct span user;
+	const char *at = parse_rfind(fields, LIT("  user=")), *ruser, *rhost;
+
+	if (at)
+		return span_cut(at + 7, span_end(fields));
+	ruser = find(fields, LIT(" ruser="));
+	rhost = ruser ? find(span_cut(ruser, span_end(fields)), LIT(" rhost=")) : NULL;
+	return rhost ? span_cut(ruser + 7, rhost) : (struct span){ 0 };
+}
+
+static int sshd_pam_unix(struct conn_ref *ref, struct span msg, struct log_record *out)
+{
+	struct span fields = skip(msg, 45), user;
 	struct addr_key ip;
 	struct conn_slot *slot;
 	uint32_t hash;
 	bool other;
 
-	if (!ref->pid || !parse_pam_unix(skip(msg, 45), &ip, &user))
+	if (!ref_pid(ref))
 		return 0;
-	hash = user_hash(user);
-	slot = conn_of(ref, &ip, 0, true);
+	hash = user_hash(pam_user(fields));
+	slot = parse_conn(ref->parser, CONN_PID, NULL, ref_pid(ref), true);
 	other = (slot->flags & CONN_PAM) && slot->counted != hash;
 	slot->flags |= CONN_PAM;
 	slot->counted = hash;
-	if (!other)
+	if (!other || !parse_pam_unix(fields, &ip, &user))
 		return 0;
+	slot = conn_of(ref, &ip, 0, true);
 	slot->flags |= CONN_COUNTED;
 	return fail(out, &ip, user);
 }
 
-static int sshd_max_attempts(const struct conn_ref *ref, struct span msg, struct log_record *out)
+static int sshd_max_attempts(struct conn_ref *ref, struct span msg, struct log_record *out)
 {
 	/* maximum authentication attempts exceeded for [invalid user ]USER from ADDR port N ssh2 */
 	struct span user;
@@ -372,7 +422,7 @@ static int sshd_max_attempts(const struct conn_ref *ref, struct span msg, struct
 	return fail_once(ref, out, &ip, port, strip_invalid_user(user));
 }
 
-static int sshd_disconnecting(const struct conn_ref *ref, struct span msg, struct log_record *out)
+static int sshd_disconnecting(struct conn_ref *ref, struct span msg, struct log_record *out)
 {
 	static const char change[] = ": Change of username or service not allowed: (";
 	struct span rest, user = { 0 };
@@ -382,9 +432,9 @@ static int sshd_disconnecting(const struct conn_ref *ref, struct span msg, struc
 
 	if (starts(msg, LIT("Disconnecting: Too many authentication failures"))) {
 		/* OpenSSH < 7.5: no address; the connection's earlier lines had it */
-		if (!ref->pid)
+		if (!ref_pid(ref))
 			return 0;
-		slot = parse_conn(ref->parser, CONN_PID, NULL, ref->pid, true);
+		slot = parse_conn(ref->parser, CONN_PID, NULL, ref_pid(ref), true);
 		if (!(slot->flags & CONN_KNOWN_IP)) {
 			slot->flags |= CONN_PENDING;
 			return 0;
@@ -432,8 +482,7 @@ static int sshd_disconnecting(const struct conn_ref *ref, struct span msg, struc
 	}
 }
 
-static int sshd_closed(const struct conn_ref *ref, struct span msg, bool preauth,
-		       struct log_record *out)
+static int sshd_closed(struct conn_ref *ref, struct span msg, bool preauth, struct log_record *out)
 {
 	/* Connection closed by (authenticating|invalid) user USER ADDR port N */
 	static const struct {
@@ -468,7 +517,7 @@ static int sshd_closed(const struct conn_ref *ref, struct span msg, bool preauth
 	}
 	/* Connection closed by ADDR[ port N]: after "Too many authentication failures" without one
 	 */
-	if (!preauth || !ref->pid)
+	if (!preauth || !ref_pid(ref))
 		return 0;
 	if (starts(msg, LIT("Connection closed by ")))
 		rest = skip(msg, 21);
@@ -476,7 +525,7 @@ static int sshd_closed(const struct conn_ref *ref, struct span msg, bool preauth
 		rest = skip(msg, 20);
 	else
 		return 0;
-	slot = parse_conn(ref->parser, CONN_PID, NULL, ref->pid, false);
+	slot = parse_conn(ref->parser, CONN_PID, NULL, ref_pid(ref), false);
 	if (!slot || !(slot->flags & CONN_PENDING))
 		return 0;
 	{
@@ -491,7 +540,7 @@ static int sshd_closed(const struct conn_ref *ref, struct span msg, bool preauth
 	return fail(out, &ip, (struct span){ 0 });
 }
 
-static int sshd_received_disconnect(const struct conn_ref *ref, struct span msg, bool preauth,
+static int sshd_received_disconnect(struct conn_ref *ref, struct span msg, bool preauth,
 				    struct log_record *out)
 {
 	/*
@@ -539,7 +588,7 @@ static int sshd_received_disconnect(const struct conn_ref *ref, struct span msg,
 	return counted ? 0 : fail(out, &ip, (struct span){ 0 });
 }
 
-static int sshd_root_refused(const struct conn_ref *ref, struct span msg, struct log_record *out)
+static int sshd_root_refused(struct conn_ref *ref, struct span msg, struct log_record *out)
 {
 	/* ROOT LOGIN REFUSED FROM ADDR[ port N] */
 	struct span rest = skip(msg, 24);
@@ -585,7 +634,7 @@ static int sshd_penalty(struct span msg, struct log_record *out)
 
 int parse_sshd(struct parser *parser, const struct line_head *h, struct log_record *out)
 {
-	struct conn_ref ref = { parser, h->pid };
+	struct conn_ref ref = { parser, h, 0, false };
 	struct span msg = h->msg;
 	bool preauth = false;
 	const char *at;
@@ -628,7 +677,7 @@ int parse_sshd(struct parser *parser, const struct line_head *h, struct log_reco
 			return sshd_disconnecting(&ref, msg, out);
 		return sshd_closed(&ref, msg, preauth, out);
 	case 'C':
-		if (starts(msg, LIT("Connection from ")) && ref.pid) {
+		if (starts(msg, LIT("Connection from ")) && ref_pid(&ref)) {
 			/* remembered for a later line without an address */
 			struct span rest = skip(msg, 16);
 			const char *space = memchr(rest.p, ' ', rest.n);

@@ -48,96 +48,48 @@ const char *parse_rfind(struct span s, const char *lit, size_t n)
 	return NULL;
 }
 
-bool parse_all_digits(struct span s)
+/* Dotted IPv4 as inet_pton reads it (four decimal octets, no leading zeros): faster. */
+static bool parse_ipv4(struct span s, unsigned char out[4])
 {
-	if (s.n == 0)
-		return false;
-	for (size_t i = 0; i < s.n; i++)
-		if (!is_digit(s.p[i]))
+	const char *p = s.p, *end = s.p + s.n;
+
+	for (int part = 0; part < 4; part++) {
+		unsigned int v;
+
+		if (p == end || !is_digit(*p))
 			return false;
-	return true;
-}
-
-bool parse_all_word(struct span s)
-{
-	for (size_t i = 0; i < s.n; i++)
-		if (!is_word(s.p[i]))
+		v = (unsigned int)(*p++ - '0');
+		if (v == 0 && p < end && is_digit(*p))
+			return false; /* a leading zero */
+		while (p < end && is_digit(*p)) {
+			v = v * 10 + (unsigned int)(*p++ - '0');
+			if (v > 255)
+				return false;
+		}
+		out[part] = (unsigned char)v;
+		if (part < 3 && (p == end || *p++ != '.'))
 			return false;
-	return true;
-}
-
-bool parse_uint(struct span s, unsigned int *value)
-{
-	unsigned int v = 0;
-
-	if (s.n == 0 || s.n > 9 || !parse_all_digits(s))
-		return false;
-	for (size_t i = 0; i < s.n; i++)
-		v = v * 10 + (unsigned int)(s.p[i] - '0');
-	*value = v;
-	return true;
+	}
+	return p == end;
 }
 
 bool parse_addr(struct span s, struct addr_key *key)
 {
 	char text[INET6_ADDRSTRLEN + 1];
-	struct in_addr v4;
 
 	if (s.n == 0 || s.n >= sizeof(text))
 		return false;
-	memcpy(text, s.p, s.n);
-	text[s.n] = '\0';
-	if (!memchr(text, ':', s.n)) {
-		if (inet_pton(AF_INET, text, &v4) != 1)
+	if (!memchr(s.p, ':', s.n)) {
+		if (!parse_ipv4(s, &key->addr[12]))
 			return false;
 		memset(key->addr, 0, 10);
 		key->addr[10] = 0xff;
 		key->addr[11] = 0xff;
-		memcpy(&key->addr[12], &v4, 4);
 		return true;
 	}
+	memcpy(text, s.p, s.n);
+	text[s.n] = '\0';
 	return inet_pton(AF_INET6, text, key->addr) == 1;
-}
-
-struct span parse_strip(struct span s, const char *lit, size_t n)
-{
-	return starts(s, lit, n) ? skip(s, n) : s;
-}
-
-struct span parse_next_token(struct span *s)
-{
-	const char *space = memchr(s->p, ' ', s->n);
-	const char *end = space ? space : span_end(*s);
-	struct span token = span_cut(s->p, end);
-
-	*s = span_cut(end, span_end(*s));
-	while (s->n && s->p[0] == ' ')
-		*s = skip(*s, 1);
-	return token;
-}
-
-bool parse_tag(struct span token, struct span *prog, unsigned int *pid)
-{
-	const char *bracket;
-
-	*pid = 0;
-	if (token.n < 2 || token.p[token.n - 1] != ':')
-		return false;
-	token = drop_tail(token, 1);
-	if (token.p[0] == '[' && token.p[token.n - 1] == ']' && token.n > 2) {
-		*prog = span_cut(token.p + 1, span_end(token) - 1); /* "[sshd]:" */
-		return parse_all_word(*prog);
-	}
-	if (token.p[token.n - 1] == ']') {
-		bracket = memchr(token.p, '[', token.n);
-		if (!bracket || bracket == token.p)
-			return false;
-		if (!parse_uint(span_cut(bracket + 1, span_end(token) - 1), pid))
-			*pid = 0;
-		token = span_cut(token.p, bracket);
-	}
-	*prog = token;
-	return true;
 }
 
 void parse_candidate(struct candidates *c, const struct addr_key *ip)
@@ -156,13 +108,24 @@ bool parse_candidates_one(const struct candidates *c, struct addr_key *ip)
 	return true;
 }
 
+unsigned int parse_head_pid(const struct line_head *h)
+{
+	unsigned int pid;
+
+	if (h->pid)
+		return h->pid;
+	return parse_uint(h->pid_text, &pid) ? pid : 0;
+}
+
 void parse_record(struct log_record *out, enum log_source source, const char *service)
 {
+	size_t len = strnlen(service, sizeof(out->event.service) - 1);
+
 	memset(&out->event, 0, sizeof(out->event));
 	out->source = source;
 	out->event.outcome = AUTH_FAIL;
 	out->event.attempts = 1;
-	snprintf(out->event.service, sizeof(out->event.service), "%s", service);
+	memcpy(out->event.service, service, len); /* snprintf costs more than the rest */
 }
 
 void parse_copy_text(char *dst, size_t size, struct span s)
@@ -199,19 +162,18 @@ bool parse_pam_unix(struct span s, struct addr_key *ip, struct span *user)
 		return true;
 	}
 	/* "R rhost=H  user=U": every split with R == U and H an address */
-	for (size_t k = 0; k + 7 + 7 + k <= len && k <= EVENT_USER_LEN; k++) {
-		struct span host;
+	for (const char *at = rest.p; (at = find(span_cut(at, span_end(rest)), LIT(" rhost=")));
+	     at++) {
+		size_t k = (size_t)(at - rest.p);
 		struct addr_key cand;
 
-		if (memcmp(rest.p + k, " rhost=", 7) != 0 ||
+		if (k > EVENT_USER_LEN || len < 2 * k + 14 ||
 		    memcmp(rest.p + len - k - 7, "  user=", 7) != 0 ||
-		    memcmp(rest.p, rest.p + len - k, k) != 0 || len < 2 * k + 14)
-			continue;
-		host = span_cut(rest.p + k + 7, rest.p + len - k - 7);
-		if (!parse_addr(host, &cand))
+		    memcmp(rest.p, rest.p + len - k, k) != 0 ||
+		    !parse_addr(span_cut(at + 7, rest.p + len - k - 7), &cand))
 			continue;
 		parse_candidate(&c, &cand);
-		*user = span_cut(rest.p, rest.p + k);
+		*user = span_cut(rest.p, at);
 	}
 	if (c.count == 0 && starts(rest, LIT(" rhost="))) {
 		/* an empty R (sshd's): " rhost=H  user=U" */
@@ -278,6 +240,9 @@ struct conn_slot *parse_conn(struct parser *parser, enum conn_kind kind, const s
 	}
 	if (!create)
 		return NULL;
+	if (victim->stamp && victim->kind == CONN_DOVECOT_PAM)
+		parser->ip_memory -=
+		    victim->counted < parser->ip_memory ? victim->counted : parser->ip_memory;
 	memset(victim, 0, sizeof(*victim));
 	victim->stamp = ++parser->clock;
 	victim->kind = (unsigned char)kind;
@@ -416,8 +381,7 @@ static bool parse_rfc5424(struct span line, struct span *time, struct line_head 
 	}
 	rest = parse_strip(rest, LIT(" "));
 	h->prog = equals(app, LIT("-")) ? (struct span){ 0 } : app;
-	if (!parse_uint(procid, &h->pid))
-		h->pid = 0;
+	h->pid_text = procid;
 	h->msg = rest;
 	return true;
 }
@@ -450,7 +414,7 @@ static struct span parse_header(struct span line, struct line_head *h)
 	}
 	h->msg = rest;
 	token = parse_next_token(&rest);
-	if (parse_tag(token, &h->prog, &h->pid)) {
+	if (parse_tag(token, &h->prog, &h->pid_text)) {
 		h->msg = rest;
 		return time;
 	}
@@ -465,7 +429,7 @@ static struct span parse_header(struct span line, struct line_head *h)
 	}
 	/* syslog: a host name, then the tag */
 	token = parse_next_token(&rest);
-	if (parse_tag(token, &h->prog, &h->pid))
+	if (parse_tag(token, &h->prog, &h->pid_text))
 		h->msg = rest;
 	/* else not a tag: the message is what follows the timestamp (Exim's mainlog) */
 	return time;
@@ -558,22 +522,58 @@ int parser_line_as(struct parser *parser, const char *ident, unsigned int pid, c
 	return 1;
 }
 
-bool parser_names_program(const char *line, size_t len)
+/* Words every outcome line of a family has: a line with one and no outcome looks like a miss. */
+static bool family_words(enum log_source family, struct span msg)
+{
+	static const struct {
+		enum log_source family;
+		const char *word;
+		size_t len;
+	} words[] = {
+		{ LOG_SOURCE_DOVECOT, LIT("auth failed") },
+		{ LOG_SOURCE_DOVECOT, LIT("Login: ") },
+		{ LOG_SOURCE_DOVECOT, LIT("Login aborted") },
+		{ LOG_SOURCE_DOVECOT, LIT("Password mismatch") },
+		{ LOG_SOURCE_DOVECOT, LIT("unknown user") },
+		{ LOG_SOURCE_DOVECOT, LIT("authentication failure") },
+		{ LOG_SOURCE_SSHD, LIT("Failed ") },
+		{ LOG_SOURCE_SSHD, LIT("Accepted ") },
+		{ LOG_SOURCE_SSHD, LIT("Invalid user") },
+		{ LOG_SOURCE_POSTFIX, LIT("SASL ") },
+		{ LOG_SOURCE_POSTFIX, LIT("sasl_method=") },
+		{ LOG_SOURCE_EXIM, LIT("authenticator failed") },
+		{ LOG_SOURCE_ROUNDCUBE, LIT("ogin failed") },
+		{ LOG_SOURCE_ROUNDCUBE, LIT("ailed login") },
+		{ LOG_SOURCE_ROUNDCUBE, LIT("AILED login") },
+	};
+
+	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+		if (words[i].family == family && find(msg, words[i].word, words[i].len))
+			return true;
+	return false;
+}
+
+bool parser_looks_like_auth(const struct parser *parser, const char *ident, const char *line,
+			    size_t len)
 {
 	struct span s = { line, len };
 	struct line_head h;
+	enum log_source family;
 
 	if (s.n < 8 || s.n > LINE_MAX_LEN)
 		return false;
-	parse_header(s, &h);
-	return h.prog.n && parser_known_program(h.prog.p, h.prog.n);
-}
-
-bool parser_known_program(const char *prog, size_t len)
-{
-	enum log_source family = classify((struct span){ prog, len });
-
-	return family != LOG_SOURCE_AUTO && family != LOG_SOURCE_COUNT;
+	if (ident) {
+		h.prog = (struct span){ ident, strlen(ident) };
+		h.msg = s;
+	} else {
+		parse_header(s, &h);
+	}
+	family = classify(h.prog);
+	if (family == LOG_SOURCE_AUTO || family == LOG_SOURCE_COUNT)
+		family = parser->source;
+	else if (parser->source != LOG_SOURCE_AUTO && parser->source != family)
+		return false;
+	return family != LOG_SOURCE_AUTO && family_words(family, h.msg);
 }
 
 /* ---- life cycle and names ------------------------------------------------------------------- */

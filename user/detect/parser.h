@@ -82,9 +82,14 @@ int parser_line(struct parser *parser, const char *line, size_t len, struct log_
 int parser_line_as(struct parser *parser, const char *ident, unsigned int pid, const char *line,
 		   size_t len, struct log_record *out);
 
-/* Whether prog is a program some parser reads ("sshd", "postfix/smtpd", "dovecot", ...). */
-bool parser_known_program(const char *prog, size_t len);
-/* Whether a line's header names such a program: it looks like an authentication line. */
-bool parser_names_program(const char *line, size_t len);
+/*
+ * Whether a line that yielded nothing looks like an authentication line
+ * all the same: it names a program this parser reads ("sshd", "dovecot",
+ * ...; ident as for parser_line_as, or NULL) and has a word every outcome
+ * line of that program has ("Failed ", "auth failed", "SASL ", ...). Many
+ * such lines and no outcome: the server's format has changed (silence.h).
+ */
+bool parser_looks_like_auth(const struct parser *parser, const char *ident, const char *line,
+			    size_t len);
 
 #endif
