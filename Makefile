@@ -53,7 +53,7 @@ ifndef XDPBAN_VERSION
 XDPBAN_VERSION := $(shell scripts/version.sh)
 endif
 
-.PHONY: all check check-layers demo bench bench-weak docs man install uninstall deb clean vmlinux format lint recall FORCE
+.PHONY: all check check-layers demo bench bench-weak docs man install uninstall deb clean vmlinux format lint recall check-dovecot24 FORCE
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -125,6 +125,12 @@ bench: $(OUTPUT)/xdpban $(BENCH_PROGS)
 # The CPU cost of one weak-password judgement (README "Weak passwords"); no root needed.
 bench-weak: $(OUTPUT)/bench/weak_cost
 	$(Q)$< $(BENCH_WEAK_ARGS)
+
+# Dovecot 2.4's policy config against a real Dovecot 2.4 (Debian 13's, in a
+# chroot made with debootstrap on its first run): minutes, so not in check.
+check-dovecot24: $(OUTPUT)/xdpban
+	$(Q)scripts/install-deps.sh --trixie
+	$(Q)bash tests/heavy/test_dovecot24_policy.sh
 
 # Recall of the parsers on fail2ban's annotated sample logs (Debian's
 # fail2ban package ships them): not a test, since it needs that package.
@@ -268,6 +274,9 @@ lint:
 	    -Imaps -Iuser user tests/unit $(filter-out %.bpf.c,$(wildcard bench/*.c tests/bpf/*.c))
 	shellcheck -x scripts/*.sh tests/run-all.sh tests/e2e/*.sh tests/e2e/lib/*.sh tests/fixtures/logs/*.sh \
 	    tests/fixtures/logs/injection/*.sh fuzz/run.sh .ci/run packaging/xdpban.bash-completion
+
+	shellcheck -x scripts/*.sh tests/run-all.sh tests/e2e/*.sh tests/e2e/lib/*.sh tests/heavy/*.sh tests/fixtures/logs/*.sh \
+	    tests/fixtures/logs/injection/*.sh fuzz/run.sh .ci/run
 
 clean:
 	rm -rf $(OUTPUT)

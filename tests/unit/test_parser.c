@@ -1403,6 +1403,8 @@ static const struct fixture_case fixture_cases[] = {
 	{ "fixture_dovecot_verbose", "dovecot-verbose.log", LOG_SOURCE_DOVECOT, false, 48, 25, 2,
 	  25 },
 	{ "fixture_dovecot_logpath", "dovecot-logpath.log", LOG_SOURCE_AUTO, false, 8, 4, 1, 4 },
+	/* Debian 13's Dovecot 2.4.1, written by tests/heavy/test_dovecot24_policy.sh */
+	{ "fixture_dovecot24", "dovecot24.log", LOG_SOURCE_DOVECOT, false, 14, 5, 1, 5 },
 	{ "fixture_postfix", "postfix.log", LOG_SOURCE_POSTFIX, false, 39, 7, 1, 7 },
 	{ "fixture_sshd", "sshd.log", LOG_SOURCE_SSHD, false, 83, 19, 2, 19 },
 	{ "injection_dovecot", "injection/dovecot.log", LOG_SOURCE_AUTO, true, 114, 70, 0, 70 },

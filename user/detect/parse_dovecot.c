@@ -17,7 +17,8 @@
  *            invalid_credentials count; no_auth_attempts, TLS handshakes,
  *            auth_aborted_by_client and the server's own failures do not.
  *   ELEMENTS: [user=<U>, ][method=M, ]rip=R[, lip=L][, mpid=N][, TLS[...]][, session=<S>]
- *   imap-login: Login: ELEMENTS
+ *   imap-login: Login: ELEMENTS                 (2.0-2.3)
+ *   imap-login: Logged in: ELEMENTS             (2.4)
  * Every element after user=<...> is Dovecot's own, so the last ", rip=" is
  * the real one. The session ID (base64 of time, port and the client's
  * address) cross-checks it: a line whose session carries another address
@@ -314,10 +315,11 @@ static int dovecot_login(struct parser *parser, struct span proc, struct span ms
 	const char *close, *open;
 	unsigned int attempts;
 
-	if (starts(msg, LIT("Login: "))) {
+	if (starts(msg, LIT("Login: ")) || starts(msg, LIT("Logged in: "))) {
 		parse_record(out, LOG_SOURCE_DOVECOT, "");
 		dovecot_service(proc, out->event.service);
-		if (!login_elements(skip(msg, 7), &out->event, &session))
+		if (!login_elements(skip(msg, starts(msg, LIT("Login: ")) ? 7 : 11), &out->event,
+				    &session))
 			return 0;
 		forget_session(parser, session);
 		out->event.outcome = AUTH_OK;
@@ -363,9 +365,12 @@ static int dovecot_login(struct parser *parser, struct span proc, struct span ms
 
 static bool auth_failure_message(struct span m, bool *pam)
 {
-	const char *colon = memchr(m.p, ':', m.n < 40 ? m.n : 40);
+	const char *colon;
 
-	/* 2.4 names the passdb first: "passwd-file: Password mismatch" */
+	/* 2.4's log_path puts the level after the prefix, then names the passdb:
+	 * "Info: passwd-file: Password mismatch" */
+	m = parse_strip(m, LIT("Info: "));
+	colon = memchr(m.p, ':', m.n < 40 ? m.n : 40);
 	if (colon && colon + 1 < span_end(m) && colon[1] == ' ' &&
 	    parse_all_word(span_cut(m.p, colon)) && !starts(m, LIT("pam_authenticate() failed")))
 		m = span_cut(colon + 2, span_end(m));
