@@ -20,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 #include "detect/parser.h"
+#include "lib/util.h"
 
 struct span {
 	const char *p;
@@ -27,6 +28,12 @@ struct span {
 };
 
 #define LIT(s) (s), (sizeof(s) - 1)
+
+/* A fixed text of a server's and its length, for tables of them: { LIT("...") }. */
+struct literal {
+	const char *text;
+	size_t len;
+};
 
 static inline struct span span_cut(const char *from, const char *to)
 {
@@ -183,6 +190,8 @@ bool parse_candidates_one(const struct candidates *c, struct addr_key *ip);
 
 /* pam_unix's "... ruser=R rhost=H[  user=U]" (after "authentication failure; "): H, and U or R. */
 bool parse_pam_unix(struct span s, struct addr_key *ip, struct span *user);
+/* A user name's hash, to tell names apart in the state tables; fold_case: as %Lu does. */
+uint32_t parse_hash_name(struct span name, bool fold_case);
 /* Starts a record: outcome AUTH_FAIL, one attempt, the service named. */
 void parse_record(struct log_record *out, enum log_source source, const char *service);
 /* Text from the line, made safe to print (text.h). */

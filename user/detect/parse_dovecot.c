@@ -134,16 +134,7 @@ static bool is_base64_span(struct span s)
  */
 static unsigned int ip_key(unsigned int which, struct span user)
 {
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < user.n; i++) {
-		unsigned char c = (unsigned char)user.p[i];
-
-		if (c >= 'A' && c <= 'Z')
-			c = (unsigned char)(c - 'A' + 'a');
-		h = (h ^ c) * 16777619u;
-	}
-	return (h << 1) | which;
+	return (parse_hash_name(user, true) << 1) | which;
 }
 
 static void ip_count(struct parser *parser, unsigned int which, const struct addr_key *ip,
@@ -270,10 +261,7 @@ static unsigned int login_failures(struct span msg, const char *open, struct spa
 
 	if (parse_all_word(extra)) {
 		/* 2.4: "(HUMAN) (CODE)"; HUMAN says how many */
-		static const struct {
-			const char *code;
-			size_t len;
-		} counted[] = {
+		static const struct literal counted[] = {
 			{ LIT("auth_failed") },
 			{ LIT("proxy_dest_auth_failed") },
 			{ LIT("cleartext_auth_disabled") },
@@ -281,8 +269,8 @@ static unsigned int login_failures(struct span msg, const char *open, struct spa
 		};
 		const char *human;
 
-		for (size_t i = 0; i < sizeof(counted) / sizeof(counted[0]); i++) {
-			if (!equals(extra, counted[i].code, counted[i].len))
+		for (size_t i = 0; i < ARRAY_SIZE(counted); i++) {
+			if (!equals(extra, counted[i].text, counted[i].len))
 				continue;
 			if (open < msg.p + 2 || open[-1] != ' ' || open[-2] != ')')
 				return 0;

@@ -297,10 +297,7 @@ static int sshd_invalid_user(struct conn_ref *ref, struct span msg, struct log_r
 static int sshd_not_allowed(struct conn_ref *ref, struct span msg, struct log_record *out)
 {
 	/* User USER from HOST not allowed because REASON: REASON is sshd's (auth.c) */
-	static const struct {
-		const char *text;
-		size_t len;
-	} reasons[] = {
+	static const struct literal reasons[] = {
 		{ LIT(" not allowed because not listed in AllowUsers") },
 		{ LIT(" not allowed because listed in DenyUsers") },
 		{ LIT(" not allowed because not in any group") },
@@ -311,7 +308,7 @@ static int sshd_not_allowed(struct conn_ref *ref, struct span msg, struct log_re
 	struct addr_key ip;
 	unsigned int port;
 
-	for (size_t i = 0; i < sizeof(reasons) / sizeof(reasons[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(reasons); i++) {
 		if (!ends(msg, reasons[i].text, reasons[i].len))
 			continue;
 		if (!from_tail(drop_tail(skip(msg, 5), reasons[i].len), &ip, &port, &user))
@@ -329,10 +326,7 @@ static bool starts_nocase(struct span s, const char *lit, size_t n)
 static int sshd_pam(struct conn_ref *ref, struct span msg, struct log_record *out)
 {
 	/* PAM: Authentication failure for [illegal user ]USER from HOST[ via LADDR] */
-	static const struct {
-		const char *text;
-		size_t len;
-	} heads[] = {
+	static const struct literal heads[] = {
 		{ LIT("authentication failure for ") },
 		{ LIT("authentication error for ") },
 		{ LIT("User not known to the underlying authentication module for ") },
@@ -342,7 +336,7 @@ static int sshd_pam(struct conn_ref *ref, struct span msg, struct log_record *ou
 	unsigned int port;
 	const char *via;
 
-	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(heads); i++) {
 		if (!starts_nocase(rest, heads[i].text, heads[i].len))
 			continue;
 		rest = skip(rest, heads[i].len);
@@ -358,15 +352,6 @@ static int sshd_pam(struct conn_ref *ref, struct span msg, struct log_record *ou
 		return fail_ahead(ref, out, &ip, 0, strip_invalid_user(user));
 	}
 	return 0;
-}
-
-static uint32_t user_hash(struct span user)
-{
-	uint32_t h = 2166136261u;
-
-	for (size_t i = 0; i < user.n; i++)
-		h = (h ^ (unsigned char)user.p[i]) * 16777619u;
-	return h;
 }
 
 /*
@@ -398,7 +383,7 @@ static int sshd_pam_unix(struct conn_ref *ref, struct span msg, struct log_recor
 
 	if (!ref_pid(ref))
 		return 0;
-	hash = user_hash(pam_user(fields));
+	hash = parse_hash_name(pam_user(fields), false);
 	slot = parse_conn(ref->parser, CONN_PID, NULL, ref_pid(ref), true);
 	other = (slot->flags & CONN_PAM) && slot->counted != hash;
 	slot->flags |= CONN_PAM;
@@ -485,10 +470,7 @@ static int sshd_disconnecting(struct conn_ref *ref, struct span msg, struct log_
 static int sshd_closed(struct conn_ref *ref, struct span msg, bool preauth, struct log_record *out)
 {
 	/* Connection closed by (authenticating|invalid) user USER ADDR port N */
-	static const struct {
-		const char *text;
-		size_t len;
-	} heads[] = {
+	static const struct literal heads[] = {
 		{ LIT("Connection closed by authenticating user ") },
 		{ LIT("Connection closed by invalid user ") },
 		{ LIT("Connection reset by authenticating user ") },
@@ -501,7 +483,7 @@ static int sshd_closed(struct conn_ref *ref, struct span msg, bool preauth, stru
 	unsigned int port = 0;
 	struct conn_slot *slot;
 
-	for (size_t i = 0; i < sizeof(heads) / sizeof(heads[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(heads); i++) {
 		if (!starts(msg, heads[i].text, heads[i].len))
 			continue;
 		if (!addr_port_tail(skip(msg, heads[i].len - 1), &ip, &port, &user))

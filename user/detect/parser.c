@@ -199,6 +199,20 @@ static uint32_t hash_bytes(const void *data, size_t n, uint32_t h)
 	return h;
 }
 
+uint32_t parse_hash_name(struct span name, bool fold_case)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < name.n; i++) {
+		unsigned char c = (unsigned char)name.p[i];
+
+		if (fold_case && c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c - 'A' + 'a');
+		h = (h ^ c) * 16777619u;
+	}
+	return h;
+}
+
 struct session_slot *parse_session(struct parser *parser, struct span id, bool create)
 {
 	uint32_t h = hash_bytes(id.p, id.n, 2166136261u);
@@ -380,7 +394,9 @@ static bool parse_rfc5424(struct span line, struct span *time, struct line_head 
 		rest = skip(rest, i + 1);
 	}
 	rest = parse_strip(rest, LIT(" "));
-	h->prog = equals(app, LIT("-")) ? (struct span){ 0 } : app;
+	h->prog = app;
+	if (equals(app, LIT("-")))
+		h->prog.n = 0; /* no app name */
 	h->pid_text = procid;
 	h->msg = rest;
 	return true;
@@ -547,7 +563,7 @@ static bool family_words(enum log_source family, struct span msg)
 		{ LOG_SOURCE_ROUNDCUBE, LIT("AILED login") },
 	};
 
-	for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+	for (size_t i = 0; i < ARRAY_SIZE(words); i++)
 		if (words[i].family == family && find(msg, words[i].word, words[i].len))
 			return true;
 	return false;
