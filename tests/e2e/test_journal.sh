@@ -30,7 +30,10 @@ journal_write() {
 		printf '_BOOT_ID=0123456789abcdef0123456789abcdef\n_HOSTNAME=mail\n'
 		printf 'SYSLOG_IDENTIFIER=%s\n_PID=%s\nMESSAGE=%s\n\n' "$ident" "$pid" "$message"
 	done >"$WORK/batch-$BATCH.export"
-	"$REMOTE" --output="$JOURNAL/batch-$BATCH.journal" - <"$WORK/batch-$BATCH.export" 2>/dev/null
+	# written aside, then moved in whole: a reader may look at a file that
+	# journal-remote has only begun, and not look again
+	"$REMOTE" --output="$WORK/batch-$BATCH.journal" - <"$WORK/batch-$BATCH.export" 2>/dev/null
+	mv "$WORK/batch-$BATCH.journal" "$JOURNAL/"
 }
 
 # fails N ADDR [AGE]: N sshd password failures from ADDR, each its own connection
@@ -76,6 +79,15 @@ e2e_setup() {
 
 json_says() { # json_says FILTER FILE: jq -s's FILTER over FILE's JSON lines holds
 	jq -se "$1" "$2" >/dev/null
+}
+
+e2e_teardown() {
+	local line
+	[ -z "$DAEMON_PID" ] || stop_daemon >/dev/null 2>&1
+	if [ "$TESTS_FAILED" -ne 0 ] && [ -n "$DAEMON_ERR" ]; then
+		diag "the daemon's stderr (last 30 lines):"
+		tail -n 30 "$DAEMON_ERR" 2>/dev/null | while IFS= read -r line; do diag "  $line"; done
+	fi
 }
 
 test_logtest_reads_journal_files() {

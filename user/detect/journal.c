@@ -107,6 +107,10 @@ static int position(struct journal *jr, const struct journal_open_args *args, ch
 		err = sd_journal_seek_tail(j);
 		if (err >= 0)
 			err = sd_journal_previous(j);
+		/* An empty journal's end is its start: from a tail position, sd-journal
+		 * would hand out only the last entry of the first file to arrive. */
+		if (err == 0)
+			err = sd_journal_seek_head(j);
 	}
 	if (err < 0) {
 		errmsg(why, "cannot find the journal's position: %s", strerror(-err));
