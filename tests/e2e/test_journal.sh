@@ -113,6 +113,10 @@ journal_events() {
 	status '.sources[] | select(.name == "j") | .events'
 }
 
+status_table_has_j() { # xdpban status's table: source j, a journal, 5 outcomes
+	xb status --socket "$CTL" | grep -q "^j  *journal  *[0-9]*  *5 "
+}
+
 journal_events_are() { # journal_events_are N
 	[ "$(journal_events)" = "$1" ]
 }
@@ -144,7 +148,12 @@ test_daemon_follows_the_journal() {
 	check "3 read at the restart + 2 new ban it: nothing missed" wait_until 10 banned 192.0.2.21
 	check_not "entries older than the rules' window are skipped" banned 192.0.2.22
 	check_eq "every entry counted once" 5 "$(journal_events)"
+	check_eq "xdpban status shows the source's outcomes" 5 \
+		"$(xb --json status --socket "$CTL" | jq '.sources[] | select(.name == "j") | .events')"
+	check "xdpban status's table names the journal source" status_table_has_j
 	stop_daemon
+	check_eq "xdpban status without a daemon: sources null" null \
+		"$(xb --json status --socket "$CTL" | jq -c .sources)"
 }
 
 test_silence_is_reported() {
