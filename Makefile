@@ -23,6 +23,7 @@ LDLIBS   += -lmicrohttpd # the Dovecot policy endpoint (libmicrohttpd-dev)
 LDLIBS   += -lhiredis # the fleet's shared state in Redis (libhiredis-dev)
 LDLIBS   += -lcares # DNSBL lookups (libc-ares-dev)
 LDLIBS   += -lnettle # Dovecot's pwhash, for weak passwords (nettle-dev)
+LDLIBS   += -lsystemd # the journal source (libsystemd-dev)
 LDLIBS   += -pthread # the store's checkpoint thread
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Imaps -Ibpf
 
@@ -52,7 +53,7 @@ ifndef XDPBAN_VERSION
 XDPBAN_VERSION := $(shell scripts/version.sh)
 endif
 
-.PHONY: all check check-layers demo bench bench-weak docs man install uninstall deb clean vmlinux format lint FORCE
+.PHONY: all check check-layers demo bench bench-weak docs man install uninstall deb clean vmlinux format lint recall check-dovecot24 FORCE
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -124,6 +125,17 @@ bench: $(OUTPUT)/xdpban $(BENCH_PROGS)
 # The CPU cost of one weak-password judgement (README "Weak passwords"); no root needed.
 bench-weak: $(OUTPUT)/bench/weak_cost
 	$(Q)$< $(BENCH_WEAK_ARGS)
+
+# Dovecot 2.4's policy config against a real Dovecot 2.4 (Debian 13's, in a
+# chroot made with debootstrap on its first run): minutes, so not in check.
+check-dovecot24: $(OUTPUT)/xdpban
+	$(Q)scripts/install-deps.sh --trixie
+	$(Q)bash tests/heavy/test_dovecot24_policy.sh
+
+# Recall of the parsers on fail2ban's annotated sample logs (Debian's
+# fail2ban package ships them): not a test, since it needs that package.
+recall: $(OUTPUT)/xdpban
+	$(Q)scripts/recall-fail2ban.sh
 
 # Fuzzing (fuzz/README.md): libFuzzer targets for every parser of outside
 # input, built with clang and ASan/UBSan into build/fuzz/ (the product's
@@ -262,6 +274,9 @@ lint:
 	    -Imaps -Iuser user tests/unit $(filter-out %.bpf.c,$(wildcard bench/*.c tests/bpf/*.c))
 	shellcheck -x scripts/*.sh tests/run-all.sh tests/e2e/*.sh tests/e2e/lib/*.sh tests/fixtures/logs/*.sh \
 	    tests/fixtures/logs/injection/*.sh fuzz/run.sh .ci/run packaging/xdpban.bash-completion
+
+	shellcheck -x scripts/*.sh tests/run-all.sh tests/e2e/*.sh tests/e2e/lib/*.sh tests/heavy/*.sh tests/fixtures/logs/*.sh \
+	    tests/fixtures/logs/injection/*.sh fuzz/run.sh .ci/run
 
 clean:
 	rm -rf $(OUTPUT)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
- * Log lines: the first byte picks the parser (auto, dovecot, postfix, sshd),
+ * Log lines: the first byte picks the parser (auto, dovecot, postfix, sshd,
+ * exim, roundcube),
  * the rest is a log, fed line by line to one parser so its session tables
  * see sequences. Checked: what a record promises in detect/parser.h (a user name
  * without control bytes, valid UTF-8 and NUL-terminated; at least one

@@ -8,6 +8,9 @@
 #               package): sshd, dovecot and postfix[mode=auth] (the
 #               postfix-sasl jail), one run each, as its three jails would
 #               read the log. Lines per second, median of the rounds.
+#               XDPBAN_BASELINE=BINARY adds another xdpban (an earlier
+#               build) to the same rounds, so that a change to the parsers is
+#               measured side by side with what it replaces.
 #   latency     scripts/bench-latency.sh (the live daemon vs fail2ban-server).
 # shellcheck source=scripts/bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
@@ -17,6 +20,7 @@ LOG_LINES=${LOG_LINES:-1000000}
 HEAVY_ROUNDS=${HEAVY_ROUNDS:-3}
 FIXTURES=$REPO/tests/fixtures/logs
 FAIL2BAN_FILTERS=(sshd dovecot "postfix[mode=auth]")
+FAIL2BAN_REGEX=${FAIL2BAN_REGEX:-fail2ban-regex} # "none" leaves fail2ban out
 
 need_commands "$PART" jq bc
 [ -x "$XDPBAN" ] || skip_part "$PART" "$XDPBAN is not built"
@@ -45,17 +49,18 @@ seconds_of() {
 	echo "scale=6; ($(now_ns) - $start) / 1000000000" | bc
 }
 
+# xdpban_round ROUND [BINARY SIDE]
 xdpban_round() {
-	local took
-	took=$(seconds_of "$XDPBAN" logtest --quiet "$BENCH_WORK/mixed.log")
-	jq -c --argjson round "$1" --argjson seconds "$took" \
-		'{side: "xdpban", round: $round, seconds: $seconds, failures: .failures}' "$BENCH_WORK/out.txt"
+	local took bin=${2:-$XDPBAN} side=${3:-xdpban}
+	took=$(seconds_of "$bin" logtest --quiet "$BENCH_WORK/mixed.log")
+	jq -c --argjson round "$1" --argjson seconds "$took" --arg side "$side" \
+		'{side: $side, round: $round, seconds: $seconds, failures: .failures}' "$BENCH_WORK/out.txt"
 }
 
 fail2ban_round() {
 	local filter took total=0 matched=0 m
 	for filter in "${FAIL2BAN_FILTERS[@]}"; do
-		took=$(seconds_of fail2ban-regex "$BENCH_WORK/mixed.log" "$filter")
+		took=$(seconds_of "$FAIL2BAN_REGEX" "$BENCH_WORK/mixed.log" "$filter")
 		m=$(awk '/^Lines:/ { for (i = 1; i <= NF; i++) if ($i == "matched,") print $(i - 1) }' "$BENCH_WORK/out.txt")
 		total=$(echo "$total + $took" | bc)
 		matched=$((matched + m))
@@ -74,14 +79,18 @@ main() {
 	: >"$BENCH_WORK/rows.jsonl"
 	note "detect: warm-up"
 	"$XDPBAN" logtest --quiet "$BENCH_WORK/mixed.log" >/dev/null
-	if command -v fail2ban-regex >/dev/null; then
+	[ -z "${XDPBAN_BASELINE:-}" ] || "$XDPBAN_BASELINE" logtest --quiet "$BENCH_WORK/mixed.log" >/dev/null
+	if command -v "$FAIL2BAN_REGEX" >/dev/null; then
 		head -n 10000 "$BENCH_WORK/mixed.log" >"$BENCH_WORK/warm.log"
-		fail2ban-regex "$BENCH_WORK/warm.log" sshd >/dev/null
+		"$FAIL2BAN_REGEX" "$BENCH_WORK/warm.log" sshd >/dev/null
 	fi
 	for round in $(seq 1 "$HEAVY_ROUNDS"); do
 		note "detect: round $round/$HEAVY_ROUNDS"
 		xdpban_round "$round" >>"$BENCH_WORK/rows.jsonl"
-		if command -v fail2ban-regex >/dev/null; then
+		if [ -n "${XDPBAN_BASELINE:-}" ]; then
+			xdpban_round "$round" "$XDPBAN_BASELINE" xdpban_baseline >>"$BENCH_WORK/rows.jsonl"
+		fi
+		if command -v "$FAIL2BAN_REGEX" >/dev/null; then
 			fail2ban_round "$round" >>"$BENCH_WORK/rows.jsonl"
 		fi
 	done
@@ -97,11 +106,13 @@ main() {
 		<"$BENCH_WORK/rows.jsonl" >"$RESULTS/$PART.json"
 	jq -r '
 	(.sides | map(select(.side == "xdpban"))[0]) as $x
+	| (.sides | map(select(.side == "xdpban_baseline"))[0]) as $b
 	| (.sides | map(select(.side == "fail2ban"))[0]) as $f
 	| "Detection throughput: one \(.lines)-line log (real Dovecot, Postfix and sshd lines, failures from 100,000 addresses), median of \(.rounds) rounds.\n",
 	  "| reader | seconds | lines/s | failures found | vs xdpban |",
 	  "| --- | ---: | ---: | ---: | ---: |",
 	  "| xdpban logtest (every parser) | \($x.seconds * 1000 | round / 1000) | \($x.lines_per_second | round) | \($x.failures) | 1 |",
+	  (if $b then "| xdpban logtest, baseline build | \($b.seconds * 1000 | round / 1000) | \($b.lines_per_second | round) | \($b.failures) | \($x.lines_per_second / $b.lines_per_second * 1000 | round / 1000)x as fast |" else empty end),
 	  (if $f then
 	    (.sides[] | select(.side == "fail2ban_filter")
 	     | "| fail2ban-regex, filter \(.filter) | \(.seconds * 100 | round / 100) | \(.lines_per_second | round) | \(.failures) lines | |"),

@@ -9,7 +9,7 @@ PACKAGES="
     make gcc clang llvm pkg-config
     libbpf-dev libelf-dev zlib1g-dev bpftool
     libjansson-dev libcmocka-dev libcsv-dev libinih-dev libsqlite3-dev sqlite3
-    libmicrohttpd-dev libhiredis-dev libc-ares-dev nettle-dev cracklib-runtime
+    libmicrohttpd-dev libhiredis-dev libc-ares-dev nettle-dev cracklib-runtime libsystemd-dev
     iproute2 socat procps util-linux jq iputils-ping curl
 "
 # Only the tests need a real mail server (scripts/check.sh passes --tests).
@@ -23,12 +23,18 @@ TEST_PACKAGES="$TEST_PACKAGES faketime"
 PACKAGE_PACKAGES="pandoc man-db debhelper dpkg-dev fakeroot lintian"
 TEST_PACKAGES="$TEST_PACKAGES $PACKAGE_PACKAGES"
 [ "${1:-}" = --package ] && PACKAGES="$PACKAGES $PACKAGE_PACKAGES"
+# The journal source's tests write real journal files from the export format.
+TEST_PACKAGES="$TEST_PACKAGES systemd-journal-remote"
 [ "${1:-}" = --tests ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
 # `make fuzz` needs libFuzzer and the sanitizer runtimes for clang.
 [ "${1:-}" = --fuzz ] && PACKAGES="$PACKAGES libclang-rt-14-dev"
 # `make bench` runs xdpban beside what users run today (scripts/bench.sh).
 BENCH_PACKAGES="nftables ipset iptables fail2ban python3-pyinotify gnuplot-nox ethtool bc wrk"
 [ "${1:-}" = --bench ] && PACKAGES="$PACKAGES $BENCH_PACKAGES"
+# `make recall` reads fail2ban's annotated sample logs; `make check-dovecot24`
+# builds a Debian 13 chroot.
+[ "${1:-}" = --recall ] && PACKAGES="$PACKAGES fail2ban"
+[ "${1:-}" = --trixie ] && PACKAGES="$PACKAGES debootstrap"
 
 need_root() {
     if [ "$(id -u)" -ne 0 ]; then

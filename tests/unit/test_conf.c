@@ -472,7 +472,7 @@ static void bad_values_name_file_line_key_and_value(void **state)
 	rejected("[daemon]\ncontrol_group = no-such-group-xdpban\n",
 		 "test.conf:2:", "control_group", "no-such-group-xdpban", "no such group");
 	rejected("[daemon]\nsweep_interval = 0\n", "test.conf:2:", "sweep_interval");
-	rejected("[source imap]\ntype = exim\n", "test.conf:2:", "type", "'exim'",
+	rejected("[source imap]\ntype = courier\n", "test.conf:2:", "type", "'courier'",
 		 "auto, dovecot, postfix, sshd");
 	rejected("[source imap]\npath = mail.log\n", "test.conf:2:", "path", "absolute");
 	rejected("[source imap]\nenabled = 2\n", "test.conf:2:", "enabled", "'2'");
@@ -527,6 +527,38 @@ static void the_same_path_twice_is_fine_when_one_is_disabled(void **state)
 
 	(void)state;
 	assert_int_equal(conf->source_count, 2);
+	conf_free(conf);
+}
+
+/* type = journal: no file; its directory and matches; the silence warning's keys. */
+static void journal_sources(void **state)
+{
+	struct xdpban_conf *conf = parsed("[source j]\ntype = journal\njournal_path = /tmp/j\n"
+					  "journal_matches = sshd, postfix/smtpd "
+					  "_SYSTEMD_UNIT=dovecot.service\nsilence_warning = 10m\n"
+					  "silence_lines = 20\n[source f]\npath = /var/log/x\n");
+
+	(void)state;
+	assert_int_equal(conf->source_count, 2);
+	assert_true(conf->sources[0].journal);
+	assert_int_equal(conf->sources[0].type, LOG_SOURCE_AUTO);
+	assert_string_equal(conf->sources[0].journal_path, "/tmp/j");
+	assert_string_equal(conf->sources[0].journal_matches,
+			    "sshd postfix/smtpd _SYSTEMD_UNIT=dovecot.service");
+	assert_int_equal(conf->sources[0].silence_warning, 600);
+	assert_int_equal(conf->sources[0].silence_lines, 20);
+	assert_false(conf->sources[1].journal);
+	assert_int_equal(conf->sources[1].silence_warning, 3600);
+	assert_int_equal(conf->sources[1].silence_lines, 100);
+	conf_free(conf);
+	rejected("[source j]\ntype = journal\npath = /var/log/x\n", "test.conf:3:", "path",
+		 "journal_path");
+	rejected("[source j]\njournal_path = /tmp/j\n", "test.conf:1:", "journal_path",
+		 "type = journal");
+	rejected("[source j]\njournal_matches = sshd\n", "test.conf:1:", "journal_matches");
+	rejected("[source j]\ntype = journal\njournal_matches = a#b\n", "journal_matches", "'a#b'");
+	conf = parsed("[source j]\nsilence_warning = off\n");
+	assert_int_equal(conf->sources[0].silence_warning, 0);
 	conf_free(conf);
 }
 
@@ -595,6 +627,7 @@ int main(void)
 		cmocka_unit_test(unknown_keys_and_sections_are_errors),
 		cmocka_unit_test(repeats_and_contradictions_are_errors),
 		cmocka_unit_test(the_same_path_twice_is_fine_when_one_is_disabled),
+		cmocka_unit_test(journal_sources),
 		cmocka_unit_test(one_bad_line_applies_nothing),
 		cmocka_unit_test(files_are_opened_by_path),
 	};

@@ -124,7 +124,8 @@ static void source_names_round_trip(void **state)
 		assert_int_equal(s, i);
 	}
 	assert_string_equal(parser_source_name(LOG_SOURCE_POSTFIX), "postfix");
-	assert_int_not_equal(parser_source_parse("exim", &s), 0);
+	assert_string_equal(parser_source_name(LOG_SOURCE_ROUNDCUBE), "roundcube");
+	assert_int_not_equal(parser_source_parse("courier", &s), 0);
 	assert_int_not_equal(parser_source_parse("", &s), 0);
 	assert_string_equal(parser_source_name(99), "unknown");
 }
@@ -166,6 +167,18 @@ static void dovecot_disconnect_lines(void **state)
 	       "authenticating, waited 2 secs): user=<bob>, method=PLAIN, rip=192.0.2.5, "
 	       "lip=192.0.2.1, session=<{S}>",
 	       AUTH_FAIL, "192.0.2.5", "bob", "imap", 1);
+	/* a session of another address (an anonymised log), no rip= in the user name */
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mail dovecot: imap-login: Disconnected (auth failed, 1 "
+	       "attempts in 2 secs): user=<bob>, method=PLAIN, rip=192.0.2.6, "
+	       "session=<F6pBdUJhn9rAAAIF>",
+	       AUTH_FAIL, "192.0.2.6", "bob", "imap", 1);
+	/* a password sent in the clear where that is refused: an attempt, unchecked */
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mail dovecot: imap-login: Disconnected (tried to use "
+	       "disallowed plaintext auth): user=<>, rip=192.0.2.5, lip=192.0.2.1, "
+	       "session=<{S}>",
+	       AUTH_FAIL, "192.0.2.5", "", "imap", 1);
 	/* no user element at all (a custom login_log_format_elements) */
 	expect(LOG_SOURCE_AUTO,
 	       "Nov 27 12:00:00 mail dovecot: imap-login: Disconnected (auth failed, 1 attempts in "
@@ -180,10 +193,6 @@ static void dovecot_lines_that_are_no_failure(void **state)
 		       "Nov 27 13:59:20 mail dovecot: imap-login: Disconnected: Aborted login by "
 		       "logging out (no auth attempts in 0 secs): user=<>, rip=198.51.100.5, "
 		       "lip=198.51.100.1, session=<YUV/d0Jhr5XGM2QF>");
-	expect_nothing(LOG_SOURCE_AUTO,
-		       "Nov 27 12:00:00 mail dovecot: imap-login: Disconnected (tried to use "
-		       "disallowed plaintext auth): user=<>, rip=192.0.2.5, lip=192.0.2.1, "
-		       "session=<{S}>");
 	expect_nothing(LOG_SOURCE_AUTO,
 		       "Nov 27 14:04:33 mail dovecot: imap-login: Disconnected: Auth process "
 		       "broken (disconnected before auth was ready, waited 0 secs): user=<>, "
@@ -202,11 +211,12 @@ static void dovecot_lines_that_are_no_failure(void **state)
 		       "Nov 27 12:00:00 mail dovecot: imap-login: Disconnected (auth failed, 1 "
 		       "attempts in 2 secs): user=<bob>, method=PLAIN, rip=, lip=192.0.2.1, "
 		       "session=<{S}>");
-	/* the session is not this address's; the line does not end with it */
-	expect_nothing(
-	    LOG_SOURCE_AUTO,
-	    "Nov 27 12:00:00 mail dovecot: imap-login: Disconnected (auth failed, 1 "
-	    "attempts in 2 secs): user=<bob>, method=PLAIN, rip=192.0.2.6, session=<{S}>");
+	/* the session is not this address's and the user name spells a rip=; the line
+	 * does not end with its session */
+	expect_nothing(LOG_SOURCE_AUTO,
+		       "Nov 27 12:00:00 mail dovecot: imap-login: Disconnected (auth failed, 1 "
+		       "attempts in 2 secs): user=<x, rip=192.0.2.6>, method=PLAIN, rip=192.0.2.6, "
+		       "session=<{S}>");
 	expect_nothing(
 	    LOG_SOURCE_AUTO,
 	    "Nov 27 12:00:00 mail dovecot: imap-login: Disconnected (auth failed, 1 "
@@ -287,9 +297,14 @@ static void dovecot_auth_lines(void **state)
 	    "(given password: x) - trying the next passdb",
 	    session_for("192.0.2.5"));
 	expect_nothing(LOG_SOURCE_AUTO, line);
-	/* Postfix's SASL requests carry no session: Postfix logs its own line */
+	/* no session (Postfix's SASL requests, Dovecot before 2.2): by structure */
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 14:03:19 mail dovecot: auth: passwd-file(bob,198.51.100.5): Password "
+	       "mismatch",
+	       AUTH_FAIL, "198.51.100.5", "bob", "dovecot", 1);
+	/* ... unless the user name has a comma: "x,192.0.2.9" could be its end */
 	expect_nothing(LOG_SOURCE_AUTO, "Nov 27 14:03:19 mail dovecot: auth: passwd-file(bob,"
-					"198.51.100.5): Password mismatch");
+					"x,198.51.100.5): Password mismatch");
 	/* a session that is not this address's */
 	expect_nothing(LOG_SOURCE_AUTO, "Nov 27 14:00:52 mail dovecot: auth: passwd-file(bob,"
 					"198.51.100.6,<VOD3fEJh5b/GM2QF>): Password mismatch");
@@ -409,11 +424,21 @@ static void postfix_sasl_failures(void **state)
 	       "Nov 27 12:00:00 mail postfix/smtps/smtpd[9]: warning: unknown[2001:db8::5]:41234: "
 	       "SASL PLAIN authentication failed: authentication failure",
 	       AUTH_FAIL, "2001:db8::5", "", "smtp", 1);
-	expect(LOG_SOURCE_AUTO,
-	       "Nov 27 14:03:30 mail postfix/smtpd[27548]: warning: unknown[198.51.100.5]: SASL "
-	       "PLAIN authentication failed: Connection lost to authentication server, "
-	       "sasl_username=(unavailable)",
-	       AUTH_FAIL, "198.51.100.5", "", "smtp", 1);
+	/* any case, an empty reason */
+	expect(
+	    LOG_SOURCE_AUTO,
+	    "Nov  4 09:11:01 mail postfix/submission/smtpd[27133]: warning: unknown[192.0.2.150]: "
+	    "SASL login authentication failed:",
+	    AUTH_FAIL, "192.0.2.150", "", "smtp", 1);
+	/* the server's trouble, not the client's guess (Dovecot's auth restarting) */
+	expect_nothing(
+	    LOG_SOURCE_AUTO,
+	    "Nov 27 14:03:30 mail postfix/smtpd[27548]: warning: unknown[198.51.100.5]: "
+	    "SASL PLAIN authentication failed: Connection lost to authentication server, "
+	    "sasl_username=(unavailable)");
+	expect_nothing(LOG_SOURCE_AUTO,
+		       "Jan 14 16:18:16 xxx postfix/smtpd[14933]: warning: host[192.0.2.5]: SASL "
+		       "CRAM-MD5 authentication failed: Invalid authentication mechanism");
 	expect(LOG_SOURCE_AUTO,
 	       "Nov 27 14:04:25 mail postfix/smtpd[27548]: 5E67B108376: client=unknown["
 	       "198.51.100.5], sasl_method=PLAIN, sasl_username=bob",
@@ -482,8 +507,11 @@ static void sshd_lines(void **state)
 	expect(LOG_SOURCE_SSHD, "Failed password for bob from 192.0.2.5 port 4242 ssh2", AUTH_FAIL,
 	       "192.0.2.5", "bob", "ssh", 1);
 
-	expect_nothing(LOG_SOURCE_AUTO, "Nov 27 14:05:23 mail sshd[28449]: Invalid user nosuchuser "
-					"from 198.51.100.5 port 57527");
+	/* counted ahead of its "Failed" line (sshd_counts_each_connection_once) */
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 14:05:23 mail sshd[28449]: Invalid user nosuchuser from 198.51.100.5 port "
+	       "57527",
+	       AUTH_FAIL, "198.51.100.5", "nosuchuser", "ssh", 1);
 	expect_nothing(LOG_SOURCE_AUTO, "Nov 27 12:00:00 mail sshd[1]: Failed none for invalid "
 					"user x from 192.0.2.5 port 22 ssh2");
 	expect_nothing(LOG_SOURCE_AUTO, "Nov 27 12:00:00 mail sshd[1]: Failed publickey for bob "
@@ -501,7 +529,10 @@ static void sshd_lines(void **state)
 					   "root from 198.51.100.5 port 45115 ssh2");
 }
 
-/* Failures are counted from "Failed" lines; closing lines only for connections without. */
+/*
+ * Failures are counted from "Failed" lines ("Invalid user" stands for the
+ * first of its connection's); closing lines only for connections without.
+ */
 static void sshd_counts_each_connection_once(void **state)
 {
 	static const char *const lines[] = {
@@ -534,7 +565,7 @@ static void sshd_counts_each_connection_once(void **state)
 		"192.0.2.5 "
 		"port 45115 [preauth]",
 	};
-	static const int expected[] = { 1, 1, 0, 1, 1, 1, 0, 0, 0, 1, 0, 1 };
+	static const int expected[] = { 1, 1, 0, 1, 1, 1, 0, 0, 1, 0, 0, 1 };
 	struct parser *p = parser_new(LOG_SOURCE_SSHD);
 	struct log_record r;
 
@@ -544,6 +575,373 @@ static void sshd_counts_each_connection_once(void **state)
 			fail_msg("line %zu: expected %d: %s", i, expected[i], lines[i]);
 	}
 	parser_free(p);
+}
+
+/* ---- every generation ------------------------------------------------------------------------ */
+
+static void dovecot_generations(void **state)
+{
+	(void)state;
+	/* 2.4: "Login aborted: REASON (HUMAN) (CODE)": the code decides */
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mail dovecot: imap-login: Login aborted: Logged out (auth failed, "
+	       "2 attempts in 9 secs) (auth_failed): user=<bob>, method=PLAIN, rip=192.0.2.5, "
+	       "lip=192.0.2.1, session=<{S}>",
+	       AUTH_FAIL, "192.0.2.5", "bob", "imap", 2);
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mail dovecot: imap-login: Login aborted: Connection closed: "
+	       "read(size=1003) failed: Connection reset by peer (tried to use disallowed "
+	       "cleartext auth, 1 attempts in 0 secs) (cleartext_auth_disabled): user=<bob>, "
+	       "rip=192.0.2.5, lip=192.0.2.1, session=<{S}>",
+	       AUTH_FAIL, "192.0.2.5", "bob", "imap", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 proxy dovecot: pop3-login: Login aborted: Disconnected (proxy "
+	       "dest authentication failure to 192.0.2.200, 1 attempts in 1 secs) "
+	       "(proxy_dest_auth_failed): user=<bob>, method=PLAIN, rip=192.0.2.5, "
+	       "lip=192.0.2.1, session=<{S}>",
+	       AUTH_FAIL, "192.0.2.5", "bob", "pop3", 1);
+	expect_nothing(LOG_SOURCE_AUTO,
+		       "Nov 27 12:00:00 mail dovecot: imap-login: Login aborted: Logged out (no "
+		       "auth attempts in 0 secs) (no_auth_attempts): user=<>, rip=192.0.2.5, "
+		       "lip=192.0.2.1, session=<{S}>");
+	expect_nothing(LOG_SOURCE_AUTO,
+		       "Nov 27 12:00:00 mail dovecot: imap-login: Login aborted: Connection closed "
+		       "(disconnected during TLS handshake) (tls_handshake_not_finished): user=<>, "
+		       "rip=192.0.2.5, lip=192.0.2.1, session=<{S}>");
+	expect_nothing(LOG_SOURCE_AUTO,
+		       "Nov 27 12:00:00 mail dovecot: imap-login: Login aborted: Logged out (auth "
+		       "aborted by client, 1 attempts in 3 secs) (auth_aborted_by_client): "
+		       "user=<bob>, rip=192.0.2.5, lip=192.0.2.1, session=<{S}>");
+	/* 2.0: no "in S secs", no session; TLS elements; daemontools' timestamp */
+	expect(LOG_SOURCE_AUTO,
+	       "@400000004c91b044077a9e94 imap-login: Info: Aborted login (auth failed, 1 "
+	       "attempts): user=<carol@example.org>, method=CRAM-MD5, rip=192.0.2.7, "
+	       "lip=192.0.2.1, TLS",
+	       AUTH_FAIL, "192.0.2.7", "carol@example.org", "imap", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Jun 14 00:48:21 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts): "
+	       "method=PLAIN, rip=192.0.2.8, lip=192.0.2.1, TLS: Disconnected",
+	       AUTH_FAIL, "192.0.2.8", "", "imap", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Jun 14 00:48:21 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in 9 "
+	       "secs): user=<bob>, method=PLAIN, rip=192.0.2.9, lip=192.0.2.1, TLS: "
+	       "Disconnected, TLSv1.3 with cipher TLS_AES_256_GCM_SHA384 (256/256 bits)",
+	       AUTH_FAIL, "192.0.2.9", "bob", "imap", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Dec 12 11:19:11 mx dovecot: pop3-login: Aborted login (tried to use disabled "
+	       "plaintext auth): rip=192.0.2.10, lip=192.0.2.1",
+	       AUTH_FAIL, "192.0.2.10", "", "pop3", 1);
+	/* 2.0's auth process and old process names */
+	expect(LOG_SOURCE_AUTO,
+	       "Jul 02 13:49:32 mx dovecot[442]: dovecot: auth(default): pam(bob,192.0.2.11): "
+	       "pam_authenticate() failed: User not known to the underlying authentication "
+	       "module",
+	       AUTH_FAIL, "192.0.2.11", "bob", "dovecot", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "2013-08-11 03:56:40 auth-worker(default): Info: pam(bob,192.0.2.12): "
+	       "pam_authenticate() failed: Authentication failure (password mismatch?)",
+	       AUTH_FAIL, "192.0.2.12", "bob", "dovecot", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Mar 23 06:10:52 auth: Info: ldap(dog,192.0.2.13,): invalid credentials", AUTH_FAIL,
+	       "192.0.2.13", "dog", "dovecot", 1);
+	/* 2.4's auth prefix: auth(USER,IP,sasl:MECH)<SESSION>: PASSDB: MESSAGE */
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mail dovecot: auth: auth(bob,192.0.2.5,sasl:plain)<{S}>: "
+	       "passwd-file: Password mismatch",
+	       AUTH_FAIL, "192.0.2.5", "bob", "dovecot", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mail dovecot: auth-worker(bob,192.0.2.5,sasl:plain)<4711><{S}>: "
+	       "request [3]: pam: pam_authenticate() failed: Authentication failure",
+	       AUTH_FAIL, "192.0.2.5", "bob", "dovecot", 1);
+	/* pam_unix from Dovecot's auth process: ruser and user are the client's */
+	expect(LOG_SOURCE_AUTO,
+	       "Apr 19 05:22:20 mx auth: pam_unix(dovecot:auth): authentication failure; logname= "
+	       "uid=0 euid=0 tty=dovecot ruser=bob rhost=192.0.2.14",
+	       AUTH_FAIL, "192.0.2.14", "bob", "dovecot", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Apr 19 05:22:20 mx dovecot-auth: pam_unix(dovecot:auth): authentication failure; "
+	       "logname= uid=0 euid=0 tty=dovecot ruser=rhost=203.0.113.9 rhost=192.0.2.15",
+	       AUTH_FAIL, "192.0.2.15", "rhost=203.0.113.9", "dovecot", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Apr 19 05:22:20 mx dovecot-auth: pam_unix(dovecot:auth): authentication failure; "
+	       "logname= uid=0 euid=0 tty=dovecot ruser=root rhost=192.0.2.16  user=root",
+	       AUTH_FAIL, "192.0.2.16", "root", "dovecot", 1);
+	/* a user name that would end the line with another rhost, or split it twice */
+	expect_nothing(LOG_SOURCE_AUTO,
+		       "Apr 19 05:22:20 mx auth: pam_unix(dovecot:auth): authentication failure; "
+		       "logname= uid=0 euid=0 tty=dovecot ruser=x rhost=192.0.2.17  user=x "
+		       "rhost=203.0.113.9");
+}
+
+/* One attempt seen by pam_unix, Dovecot's auth line and its login line counts once. */
+static void dovecot_pam_and_login_count_once(void **state)
+{
+	struct parser *p = parser_new(LOG_SOURCE_AUTO);
+	struct log_record r;
+	char line[512];
+
+	(void)state;
+	assert_int_equal(
+	    feed(p,
+		 "Nov 27 12:00:00 mx auth: pam_unix(dovecot:auth): authentication "
+		 "failure; logname= uid=0 euid=0 tty=dovecot ruser=bob rhost=192.0.2.5",
+		 &r),
+	    1);
+	snprintf(line, sizeof(line),
+		 "Nov 27 12:00:00 mx dovecot: auth-worker(9): pam(bob,192.0.2.5,<%s>): "
+		 "pam_authenticate() failed: Authentication failure",
+		 session_for("192.0.2.5"));
+	assert_int_equal(feed(p, line, &r), 0);
+	snprintf(line, sizeof(line),
+		 "Nov 27 12:00:02 mx dovecot: imap-login: Disconnected (auth failed, 1 attempts in "
+		 "2 secs): user=<bob>, method=PLAIN, rip=192.0.2.5, lip=192.0.2.1, session=<%s>",
+		 session_for("192.0.2.5"));
+	assert_int_equal(feed(p, line, &r), 0);
+	/* without a session: by address and user */
+	assert_int_equal(feed(p,
+			      "Nov 27 12:01:00 mx dovecot: auth: passwd-file(bob,192.0.2.6): "
+			      "Password mismatch",
+			      &r),
+			 1);
+	assert_int_equal(feed(p,
+			      "Nov 27 12:01:02 mx dovecot: imap-login: Disconnected (auth "
+			      "failed, 2 attempts): user=<bob>, method=PLAIN, rip=192.0.2.6, "
+			      "lip=192.0.2.1",
+			      &r),
+			 1);
+	assert_int_equal(r.event.attempts, 1);
+	/* Postfix's line for a SASL request Dovecot's session-less line counted */
+	assert_int_equal(feed(p,
+			      "Nov 27 12:02:00 mx dovecot: auth: passwd-file(carol,192.0.2.7): "
+			      "Password mismatch",
+			      &r),
+			 1);
+	assert_int_equal(feed(p,
+			      "Nov 27 12:02:00 mx postfix/smtpd[1]: warning: unknown[192.0.2.7]: "
+			      "SASL LOGIN authentication failed: (reason unavailable), "
+			      "sasl_username=carol",
+			      &r),
+			 0);
+	parser_free(p);
+}
+
+static void sshd_generations(void **state)
+{
+	(void)state;
+	/* OpenSSH 9.8+ process names, older lines without port or with ssh1 */
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mx sshd-auth[7]: Failed password for bob from 192.0.2.5 port 22 "
+	       "ssh2",
+	       AUTH_FAIL, "192.0.2.5", "bob", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Feb 25 14:34:10 mx sshd[3]: Failed password for invalid user ROOT from "
+	       "2001:db8::7 port 50273",
+	       AUTH_FAIL, "2001:db8::7", "ROOT", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Feb 25 14:34:11 mx sshd[3]: Failed password for invalid user ROOT from 2001:db8::7",
+	       AUTH_FAIL, "2001:db8::7", "ROOT", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Sep 29 16:28:02 mx sshd[4]: Failed password for dan from 192.0.2.6 port 4 ssh1",
+	       AUTH_FAIL, "192.0.2.6", "dan", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Mar 29 05:59:23 mx sshd[5]: [ID 800047 auth.info] Failed keyboard-interactive for "
+	       "<invalid username> from 192.0.2.7 port 42742 ssh2",
+	       AUTH_FAIL, "192.0.2.7", "<invalid username>", "ssh", 1);
+	/* hostbased and an invalid user's key: INFO after the address is the client's */
+	expect(LOG_SOURCE_AUTO,
+	       "Sep 29 17:15:02 mx sshd[6]: Failed hostbased for dan from 192.0.2.8 port 45785 "
+	       "ssh2: RSA SHA256:x, client user \"dan from 203.0.113.9\", client host \"h\"",
+	       AUTH_FAIL, "192.0.2.8", "dan", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Jul 05 18:22:44 mx sshd[7]: Failed publickey for invalid user eve from 192.0.2.9 "
+	       "port 37954 ssh2: RSA SHA256:v3dpapGleDaUKf",
+	       AUTH_FAIL, "192.0.2.9", "eve", "ssh", 1);
+	/* refusals before any password */
+	expect(LOG_SOURCE_AUTO,
+	       "Apr 16 22:01:15 mx sshd[8]: User root from 192.0.2.10 not allowed because listed "
+	       "in DenyUsers",
+	       AUTH_FAIL, "192.0.2.10", "root", "ssh", 1);
+	expect(LOG_SOURCE_AUTO, "Jan  5 01:31:41 mx sshd[9]: ROOT LOGIN REFUSED FROM 192.0.2.11",
+	       AUTH_FAIL, "192.0.2.11", "root", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Apr 29 17:16:20 mx sshd[10]: error: PAM: Authentication failure for bob from "
+	       "192.0.2.12 via 192.0.2.1",
+	       AUTH_FAIL, "192.0.2.12", "bob", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Jun 25 23:53:34 [sshd] User root from 192.0.2.13 not allowed because not listed in "
+	       "AllowUsers",
+	       AUTH_FAIL, "192.0.2.13", "root", "ssh", 1);
+	/* the bots' goodbyes before authenticating, penalties of 9.8+ */
+	expect(LOG_SOURCE_AUTO,
+	       "May 27 00:16:33 mx sshd[11]: Received disconnect from 192.0.2.14 port 58846:11: "
+	       "Bye Bye [preauth]",
+	       AUTH_FAIL, "192.0.2.14", "", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Oct  1 17:27:44 mx sshd[12]: error: Received disconnect from 2001:db8::9: 3: "
+	       "com.jcraft.jsch.JSchException: Auth fail [preauth]",
+	       AUTH_FAIL, "2001:db8::9", "", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mx sshd[13]: drop connection #3 from [192.0.2.15]:40000 on "
+	       "[192.0.2.1]:22 penalty: failed authentication",
+	       AUTH_FAIL, "192.0.2.15", "", "ssh", 1);
+	expect(
+	    LOG_SOURCE_AUTO,
+	    "<38>1 2019-07-08T17:40:16.954167-04:00 mx.example.net sshd 57915 - - Failed unknown "
+	    "for invalid user redmond from 192.0.2.16 port 59197 ssh2",
+	    AUTH_FAIL, "192.0.2.16", "redmond", "ssh", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "<38>1 2019-07-08T17:40:17.9-04:00 mx sshd 55555 - [tq a=\"1\"][x@1 t=\"[br\\]\"] "
+	       "Failed unknown for invalid user redmond from 192.0.2.17 port 5 ssh2",
+	       AUTH_FAIL, "192.0.2.17", "redmond", "ssh", 1);
+	expect_nothing(LOG_SOURCE_AUTO, "May 27 00:16:33 mx sshd[11]: Received disconnect from "
+					"192.0.2.14 port 58846:11: disconnected by user");
+	expect_nothing(LOG_SOURCE_AUTO, "Nov 27 12:00:00 mx sshd[13]: drop connection #3 from "
+					"[192.0.2.15]:40000 on [192.0.2.1]:22 past MaxStartups");
+	expect_nothing(LOG_SOURCE_AUTO, "Apr 24 01:39:19 mx sshd[3]: User root not allowed "
+					"because account is locked");
+	/* the address after "sshN: " is never sshd's; two that disagree: nothing */
+	expect(LOG_SOURCE_AUTO,
+	       "Sep 29 17:15:02 mx sshd[14]: Failed password for bob from 192.0.2.18 port 2 ssh1: "
+	       "ruser from 203.0.113.9",
+	       AUTH_FAIL, "192.0.2.18", "bob", "ssh", 1);
+	expect_nothing(LOG_SOURCE_AUTO, "Nov 11 08:04:52 mx sshd[15]: Failed password for invalid "
+					"user t from 192.0.2.19 port 1 ssh2: from 203.0.113.9 port "
+					"2 ssh2");
+}
+
+/* A line without an address finds it from its connection's earlier lines. */
+static void sshd_lines_by_process(void **state)
+{
+	struct parser *p = parser_new(LOG_SOURCE_SSHD);
+	struct log_record r;
+
+	(void)state;
+	assert_int_equal(feed(p,
+			      "Feb 12 04:09:18 mx sshd[26713]: Connection from 192.0.2.5 "
+			      "port 51353 on 192.0.2.1 port 22",
+			      &r),
+			 0);
+	assert_int_equal(feed(p,
+			      "Feb 12 04:09:21 mx sshd[26713]: Disconnecting: Too many "
+			      "authentication failures for root [preauth]",
+			      &r),
+			 1);
+	assert_string_equal(ip_text(&r), "192.0.2.5");
+	/* unknown yet: the close line that names it counts */
+	assert_int_equal(feed(p,
+			      "Nov 23 21:50:19 mx sshd[8148]: Disconnecting: Too many "
+			      "authentication failures for root [preauth]",
+			      &r),
+			 0);
+	assert_int_equal(feed(p,
+			      "Nov 23 21:50:37 mx sshd[8148]: Connection closed by 192.0.2.6 "
+			      "[preauth]",
+			      &r),
+			 1);
+	assert_string_equal(ip_text(&r), "192.0.2.6");
+	/* PAM's error line and the "Failed" line of the same attempt: once */
+	assert_int_equal(feed(p,
+			      "Nov 27 12:00:00 mx sshd[9]: error: PAM: Authentication failure "
+			      "for bob from 192.0.2.7",
+			      &r),
+			 1);
+	assert_int_equal(feed(p,
+			      "Nov 27 12:00:01 mx sshd[9]: Failed keyboard-interactive/pam for "
+			      "bob from 192.0.2.7 port 4 ssh2",
+			      &r),
+			 0);
+	assert_int_equal(feed(p,
+			      "Nov 27 12:00:03 mx sshd[9]: Failed keyboard-interactive/pam for "
+			      "bob from 192.0.2.7 port 4 ssh2",
+			      &r),
+			 1);
+	/* pam_unix for two user names and no "Failed" line: the first was an attempt */
+	assert_int_equal(feed(p,
+			      "Mar  7 18:53:22 mx sshd[1558]: pam_unix(sshd:auth): "
+			      "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= "
+			      "rhost=192.0.2.8  user=root",
+			      &r),
+			 0);
+	assert_int_equal(feed(p,
+			      "Mar  7 18:53:23 mx sshd[1558]: pam_unix(sshd:auth): "
+			      "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= "
+			      "rhost=192.0.2.8  user=root",
+			      &r),
+			 0);
+	assert_int_equal(feed(p,
+			      "Mar  7 18:53:23 mx sshd[1558]: pam_unix(sshd:auth): "
+			      "authentication failure; logname= uid=0 euid=0 tty=ssh ruser= "
+			      "rhost=192.0.2.8  user=admin",
+			      &r),
+			 1);
+	parser_free(p);
+}
+
+static void exim_lines(void **state)
+{
+	(void)state;
+	expect(LOG_SOURCE_EXIM,
+	       "2026-11-27 12:00:00 login authenticator failed for mx.example.net ([203.0.113.9]) "
+	       "[192.0.2.5]: 535 Incorrect authentication data (set_id=bob)",
+	       AUTH_FAIL, "192.0.2.5", "bob", "smtp", 1);
+	expect(LOG_SOURCE_EXIM,
+	       "2026-11-27 12:00:00 [7513] dovecot_plain authenticator failed for (ylmf-pc) "
+	       "[192.0.2.6]:41556 I=[192.0.2.1]:587: 535 Incorrect authentication data",
+	       AUTH_FAIL, "192.0.2.6", "", "smtp", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "Nov 27 12:00:00 mx exim[29786]: dovecot_login authenticator failed for (User) "
+	       "[2001:db8::5]: 535 Incorrect authentication data (set_id=a@example.net)",
+	       AUTH_FAIL, "2001:db8::5", "a@example.net", "smtp", 1);
+	expect(LOG_SOURCE_EXIM,
+	       "2026-11-27 12:00:00 [1] 1ahr79-0006jK-G9 SMTP protocol error in \"AUTH LOGIN\" "
+	       "H=(x) [192.0.2.7]:60723 I=[192.0.2.1]:25 AUTH command used when not advertised",
+	       AUTH_FAIL, "192.0.2.7", "", "smtp", 1);
+	expect(LOG_SOURCE_EXIM,
+	       "2026-11-27 12:00:00 SMTP protocol error in \"aUtH lOgIn\" H=(t) [203.0.113.9]\" "
+	       "H=(r) [192.0.2.8] AUTH command used when not advertised",
+	       AUTH_FAIL, "192.0.2.8", "", "smtp", 1);
+	/* the HELO name or set_id spelling the fixed text: ambiguous */
+	expect_nothing(LOG_SOURCE_EXIM,
+		       "2026-11-27 12:00:00 login authenticator failed for ([203.0.113.9]: 535 x) "
+		       "[192.0.2.5]: 535 Incorrect authentication data");
+	expect_nothing(LOG_SOURCE_EXIM,
+		       "2026-11-27 12:00:00 login authenticator failed for (x) [192.0.2.5]: 535 "
+		       "Incorrect authentication data (set_id=a [203.0.113.9]: 535 b)");
+	expect_nothing(LOG_SOURCE_EXIM, "2026-11-27 12:00:00 H=(x) [192.0.2.5] F=<a@example.net> "
+					"rejected RCPT <b@example.org>: relay not permitted");
+}
+
+static void roundcube_lines(void **state)
+{
+	(void)state;
+	expect(LOG_SOURCE_ROUNDCUBE,
+	       "[27-Nov-2026 12:00:00 +0000]: <j2pncet8> IMAP Error: Login failed for bob against "
+	       "localhost from 192.0.2.5. AUTHENTICATE PLAIN: A0002 NO [AUTHENTICATIONFAILED] "
+	       "Authentication failed. in /usr/share/roundcube/program/lib/Roundcube/"
+	       "rcube_imap.php on line 211 (POST /?_task=login&_action=login)",
+	       AUTH_FAIL, "192.0.2.5", "bob", "webmail", 1);
+	expect(LOG_SOURCE_ROUNDCUBE,
+	       "[27-Nov-2026 12:00:00 +0000]: Failed login for bob@example.net from 192.0.2.6 in "
+	       "session 1z506z6rvddstv6k7jz08hxo27 (error: 0)",
+	       AUTH_FAIL, "192.0.2.6", "bob@example.net", "webmail", 1);
+	expect(LOG_SOURCE_ROUNDCUBE,
+	       "[27-Nov-2026 12:00:00 +0000]: Successful login for bob (ID: 1) from 192.0.2.6 in "
+	       "session 1z506z6rvddstv6k7jz08hxo27",
+	       AUTH_OK, "192.0.2.6", "bob", "webmail", 1);
+	expect(LOG_SOURCE_AUTO,
+	       "May 19 06:07:48 mx roundcube[21296]: <crk9n97i> IMAP Error: Login failed for t "
+	       "from 192.0.2.7(X-Real-IP: 203.0.113.9,X-Forwarded-For: 203.0.113.9). "
+	       "AUTHENTICATE PLAIN: Authentication failed. in rcube_imap.php on line 193",
+	       AUTH_FAIL, "192.0.2.7", "t", "webmail", 1);
+	/* user names spelling Roundcube's own text */
+	expect(LOG_SOURCE_ROUNDCUBE,
+	       "[27-Nov-2026 12:00:00 +0000]: IMAP Error: Login failed for a from 203.0.113.9. "
+	       "from 192.0.2.8. AUTHENTICATE PLAIN: A0002 NO Login failed. user=a from "
+	       "203.0.113.9. in rcube_imap.php",
+	       AUTH_FAIL, "192.0.2.8", "a from 203.0.113.9.", "webmail", 1);
+	expect_nothing(LOG_SOURCE_ROUNDCUBE,
+		       "[27-Nov-2026 12:00:00 +0000]: IMAP Error: Login failed for a from "
+		       "203.0.113.9. LOGIN: x from 192.0.2.8. AUTHENTICATE PLAIN: NO");
 }
 
 /* ---- addresses ------------------------------------------------------------------------------- */
@@ -904,11 +1302,14 @@ static bool not_attacker(const char *ip)
  * name stands in the line as the record has it.
  *
  * Dovecot's lines end with a session ID that carries the address, and
- * Postfix names the client first, so a cut line never yields the address a
- * user name spells out. An sshd line cut right after such a user name reads
- * like a whole one: the daemon feeds only complete lines (an sshd line has
- * at most 100 bytes of user name, far below the length at which the tailer
- * cuts), so for sshd prefixes are only checked for not crashing.
+ * Postfix names the client first, so a cut line that keeps the session's
+ * start never yields the address a user name spells out. A line cut before
+ * it reads like a whole line of a server that writes no session (Dovecot
+ * before 2.2, anonymised logs), and an sshd line cut right after such a
+ * user name reads like a whole one: the daemon feeds only complete lines
+ * (the tailer drops longer ones, the journal's are whole; a Dovecot line
+ * has at most 80 bytes of user name, an sshd line 100), so those prefixes
+ * are only checked for not crashing.
  */
 static struct totals parse_fixture(const char *name, enum log_source source,
 				   address_check_fn address_ok, bool user_verbatim)
@@ -930,12 +1331,18 @@ static struct totals parse_fixture(const char *name, enum log_source source,
 	while ((len = getline(&line, &cap, f)) > 0) {
 		t.lines++;
 		/* every prefix of a real line parses without harm */
+		const char *session = strstr(line, "session=<");
+		ssize_t checked_from = session ? session - line + 9 : 0;
+
+		while (session && (session = strstr(session + 1, "session=<")) != NULL)
+			checked_from = session - line + 9;
 		for (ssize_t cut = 0; cut < len; cut++) {
 			struct parser *q = parser_new(source);
 			struct log_record s;
 
 			if (parser_line(q, line, (size_t)cut, &s) == 1 &&
-			    source != LOG_SOURCE_SSHD && !address_ok(ip_text(&s)))
+			    source != LOG_SOURCE_SSHD && cut >= checked_from &&
+			    !address_ok(ip_text(&s)))
 				fail_msg("%s:%u cut at %zd yields %s", name, t.lines, cut,
 					 ip_text(&s));
 			parser_free(q);
@@ -993,12 +1400,14 @@ struct fixture_case {
 
 static const struct fixture_case fixture_cases[] = {
 	{ "fixture_dovecot", "dovecot.log", LOG_SOURCE_AUTO, false, 16, 11, 2, 15 },
-	{ "fixture_dovecot_verbose", "dovecot-verbose.log", LOG_SOURCE_DOVECOT, false, 48, 19, 2,
-	  19 },
+	{ "fixture_dovecot_verbose", "dovecot-verbose.log", LOG_SOURCE_DOVECOT, false, 48, 25, 2,
+	  25 },
 	{ "fixture_dovecot_logpath", "dovecot-logpath.log", LOG_SOURCE_AUTO, false, 8, 4, 1, 4 },
-	{ "fixture_postfix", "postfix.log", LOG_SOURCE_POSTFIX, false, 39, 11, 1, 11 },
+	/* Debian 13's Dovecot 2.4.1, written by tests/heavy/test_dovecot24_policy.sh */
+	{ "fixture_dovecot24", "dovecot24.log", LOG_SOURCE_DOVECOT, false, 14, 5, 1, 5 },
+	{ "fixture_postfix", "postfix.log", LOG_SOURCE_POSTFIX, false, 39, 7, 1, 7 },
 	{ "fixture_sshd", "sshd.log", LOG_SOURCE_SSHD, false, 83, 19, 2, 19 },
-	{ "injection_dovecot", "injection/dovecot.log", LOG_SOURCE_AUTO, true, 114, 40, 0, 40 },
+	{ "injection_dovecot", "injection/dovecot.log", LOG_SOURCE_AUTO, true, 114, 70, 0, 70 },
 	{ "injection_dovecot_logpath", "injection/dovecot-logpath.log", LOG_SOURCE_DOVECOT, true,
 	  57, 21, 0, 21 },
 	{ "injection_postfix", "injection/postfix.log", LOG_SOURCE_AUTO, true, 110, 35, 0, 35 },
@@ -1030,6 +1439,12 @@ int main(void)
 		cmocka_unit_test(postfix_sasl_failures),
 		cmocka_unit_test(sshd_lines),
 		cmocka_unit_test(sshd_counts_each_connection_once),
+		cmocka_unit_test(dovecot_generations),
+		cmocka_unit_test(dovecot_pam_and_login_count_once),
+		cmocka_unit_test(sshd_generations),
+		cmocka_unit_test(sshd_lines_by_process),
+		cmocka_unit_test(exim_lines),
+		cmocka_unit_test(roundcube_lines),
 		cmocka_unit_test(ipv6_and_mapped_addresses),
 		cmocka_unit_test(attacker_text_never_yields_its_address),
 		cmocka_unit_test(user_names_become_printable_utf8),

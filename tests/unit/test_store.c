@@ -828,7 +828,7 @@ static void a_version_1_store_is_migrated_with_its_data(void **state)
 	store_close(f->store);
 	f->store = NULL;
 	sql_exec(f->db_path, "DROP TABLE allowlist; DROP TABLE weak_passwords;"
-			     " DROP TABLE dictionary_guesses;"
+			     " DROP TABLE dictionary_guesses; DROP TABLE journal_cursors;"
 			     " DELETE FROM schema_version WHERE version > 1");
 	assert_int_equal(sql_int(f->db_path, "SELECT max(version) FROM schema_version"), 1);
 
@@ -920,6 +920,36 @@ static void weak_passwords_listed_cleared_and_pruned(void **state)
 	free(guesses);
 }
 
+/* A journal source's cursor: none, saved, replaced, kept across a reopen and a migration. */
+static void journal_cursors_round_trip(void **state)
+{
+	struct fixture *f = *state;
+	char cursor[256], why[ERRMSG_LEN];
+
+	assert_int_equal(store_journal_cursor(f->store, "journal", cursor, sizeof(cursor), why),
+			 -ENOENT);
+	assert_int_equal(store_set_journal_cursor(f->store, "journal", "s=1;i=10", NOW, why), 0);
+	assert_int_equal(store_set_journal_cursor(f->store, "other", "s=1;i=3", NOW, why), 0);
+	assert_int_equal(store_set_journal_cursor(f->store, "journal", "s=1;i=12", NOW + 1, why),
+			 0);
+	store_close(f->store);
+	assert_int_equal(store_open(f->dir, false, &f->store, why), 0);
+	assert_int_equal(store_journal_cursor(f->store, "journal", cursor, sizeof(cursor), why), 0);
+	assert_string_equal(cursor, "s=1;i=12");
+	assert_int_equal(store_journal_cursor(f->store, "other", cursor, sizeof(cursor), why), 0);
+	assert_string_equal(cursor, "s=1;i=3");
+
+	/* a version 3 store (no cursors) gets the table, its data kept */
+	store_close(f->store);
+	f->store = NULL;
+	sql_exec(f->db_path,
+		 "DROP TABLE journal_cursors; DELETE FROM schema_version WHERE version > 3");
+	assert_int_equal(store_open(f->dir, false, &f->store, why), 0);
+	assert_int_equal(sql_int(f->db_path, "SELECT max(version) FROM schema_version"), 4);
+	assert_int_equal(store_journal_cursor(f->store, "journal", cursor, sizeof(cursor), why),
+			 -ENOENT);
+}
+
 /* Every test on a fresh store in a directory of its own. */
 #define STORE_TEST(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
@@ -943,6 +973,7 @@ int main(void)
 		STORE_TEST(allowlist_add_remove_list),
 		STORE_TEST(a_version_1_store_is_migrated_with_its_data),
 		STORE_TEST(weak_passwords_listed_cleared_and_pruned),
+		STORE_TEST(journal_cursors_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -93,6 +93,16 @@ static const char *const migrations[STORE_SCHEMA_VERSION] = {
 	"  first_at INTEGER NOT NULL,"
 	"  last_at INTEGER NOT NULL"
 	");",
+	/*
+	 * 3 -> 4: where each journal source stopped reading (sd-journal's
+	 * cursor of the last entry it handed out), so that a restart resumes
+	 * there: nothing counted twice, nothing missed while it was down.
+	 */
+	"CREATE TABLE journal_cursors ("
+	"  source TEXT PRIMARY KEY," /* the [source NAME] */
+	"  cursor TEXT NOT NULL,"
+	"  updated_at INTEGER NOT NULL"
+	");",
 };
 
 enum stmt_id {
@@ -123,6 +133,8 @@ enum stmt_id {
 	ST_GUESS_ADD,
 	ST_GUESSES,
 	ST_GUESSES_PRUNE,
+	ST_CURSOR_GET,
+	ST_CURSOR_SET,
 	ST_COUNT,
 };
 
@@ -201,6 +213,11 @@ static const char *const statements[ST_COUNT] = {
 	[ST_GUESSES] = "SELECT address, count, first_at, last_at FROM dictionary_guesses"
 		       " ORDER BY count DESC, address",
 	[ST_GUESSES_PRUNE] = "DELETE FROM dictionary_guesses WHERE last_at < ?1",
+	[ST_CURSOR_GET] = "SELECT cursor FROM journal_cursors WHERE source = ?1",
+	[ST_CURSOR_SET] =
+	    "INSERT INTO journal_cursors (source, cursor, updated_at) VALUES (?1, ?2, ?3)"
+	    " ON CONFLICT (source) DO UPDATE SET cursor = excluded.cursor,"
+	    " updated_at = excluded.updated_at",
 };
 
 /* store_checkpoint_in_background()'s thread and what it shares with the owner. */
@@ -1170,4 +1187,35 @@ int store_weak_prune(struct store *store, int64_t before, char why[ERRMSG_LEN])
 	if (!err)
 		err = exec(store, ST_GUESSES_PRUNE, "prune dictionary guesses", why);
 	return err ? rollback(store, err) : commit(store, why);
+}
+int store_journal_cursor(struct store *store, const char *source, char *cursor, size_t size,
+			 char why[ERRMSG_LEN])
+{
+	sqlite3_stmt *get = store->stmt[ST_CURSOR_GET];
+	int rc;
+
+	bind_text(get, 1, source);
+	rc = sqlite3_step(get);
+	if (rc == SQLITE_ROW)
+		column_text(get, 0, cursor, size);
+	sqlite3_reset(get);
+	sqlite3_clear_bindings(get);
+	if (rc == SQLITE_ROW)
+		return 0;
+	if (rc == SQLITE_DONE)
+		return -ENOENT;
+	return fail(store, "read a journal cursor", why);
+}
+
+int store_set_journal_cursor(struct store *store, const char *source, const char *cursor,
+			     int64_t now, char why[ERRMSG_LEN])
+{
+	sqlite3_stmt *set = store->stmt[ST_CURSOR_SET];
+
+	bind_text(set, 1, source);
+	bind_text(set, 2, cursor);
+	sqlite3_bind_int64(set, 3, now);
+	if (step_done(set) != SQLITE_DONE)
+		return fail(store, "save a journal cursor", why);
+	return 0;
 }

@@ -27,7 +27,7 @@
 #include "xdpban_maps.h"
 
 #define STORE_FILE	     "xdpban.db"
-#define STORE_SCHEMA_VERSION 3
+#define STORE_SCHEMA_VERSION 4
 #define STORE_WORD_LEN	     32	  /* reason, lift reason */
 #define STORE_SOURCE_LEN     64	  /* log source name, fleet node, zone, "cli" */
 #define STORE_IPS_LEN	     1024 /* a block's addresses, longer lists are cut */
@@ -147,6 +147,16 @@ int store_allow_add(struct store *store, const struct lpm_key *keys, size_t coun
 int store_allow_remove(struct store *store, const struct lpm_key *keys, size_t count,
 		       size_t *removed, char why[ERRMSG_LEN]);
 /* The whole allowlist, sorted by prefix text. *allows is malloc'ed (NULL when *count is 0). */
+/*
+ * A journal source's cursor: where it stopped reading (schema version 4).
+ * store_journal_cursor: 0 with cursor filled, -ENOENT when none was saved,
+ * else -errno with why.
+ */
+int store_journal_cursor(struct store *store, const char *source, char *cursor, size_t size,
+			 char why[ERRMSG_LEN]);
+int store_set_journal_cursor(struct store *store, const char *source, const char *cursor,
+			     int64_t now, char why[ERRMSG_LEN]);
+
 int store_allowlist(struct store *store, struct store_allow **allows, size_t *count,
 		    char why[ERRMSG_LEN]);
 

@@ -9,6 +9,8 @@
 #include "cli/cli.h"
 #include "kernel/link.h"
 #include "kernel/settings.h"
+#include "lib/ctl.h"
+#include "lib/paths.h"
 
 /*
  * Attaches under the writer lock, with the ban filter rebuilt first: a
@@ -162,17 +164,67 @@ static void print_status_table(const char *pin_dir, const struct attached_link *
 		       links[i].other_netns ? " (another namespace)" : "");
 }
 
+/* The daemon's log sources, from its control socket: NULL when no daemon answers there. */
+static json_t *daemon_sources(const char *socket)
+{
+	json_t *request = json_pack("{s:s}", "cmd", "status"), *reply = NULL, *sources;
+	char why[ERRMSG_LEN];
+
+	if (ctl_call(socket, request, &reply, why))
+		return NULL;
+	sources = json_incref(json_object_get(reply, "sources"));
+	json_decref(reply);
+	return sources;
+}
+
+static void print_sources(const char *socket, json_t *sources)
+{
+	size_t i;
+	json_t *src;
+
+	if (!sources) {
+		printf("\ndaemon:     not answering on %s\n", socket);
+		return;
+	}
+	printf("\n%-16s %-8s %12s %10s %14s  %s\n", "SOURCE", "KIND", "LINES", "OUTCOMES",
+	       "UNRECOGNISED", "PATH");
+	json_array_foreach(sources, i, src)
+	{
+		printf(
+		    "%-16s %-8s %12lld %10lld %14lld  %s%s\n",
+		    json_string_value(json_object_get(src, "name")),
+		    json_string_value(json_object_get(src, "kind")),
+		    (long long)json_integer_value(json_object_get(src, "lines")),
+		    (long long)json_integer_value(json_object_get(src, "events")),
+		    (long long)json_integer_value(json_object_get(src, "unrecognised_auth_lines")),
+		    json_string_value(json_object_get(src, "path")),
+		    json_is_true(json_object_get(src, "silent")) ? " (silent: format changed?)"
+								 : "");
+	}
+}
+
 static int run_status(struct cli *cli, int argc, char **argv)
 {
+	static const struct option options[] = {
+		{ "socket", required_argument, NULL, 'S' },
+		{ "help", no_argument, NULL, CLI_HELP },
+		{ 0 },
+	};
 	struct attached_link *links = NULL;
 	struct settings settings = {};
+	const char *socket = XDPBAN_CONTROL_SOCKET;
 	struct maps maps;
 	char why[ERRMSG_LEN];
+	json_t *sources;
 	bool loaded;
 	size_t count = 0;
+	int opt;
 
-	if (cli_parse_no_options(&cmd_status, argc, argv))
-		return EXIT_FAILURE;
+	while ((opt = cli_getopt(&cmd_status, argc, argv, "S:h", options)) != -1) {
+		if (opt != 'S')
+			return cli_usage_error(&cmd_status, "bad option");
+		socket = optarg;
+	}
 	if (optind != argc)
 		return cli_usage_error(&cmd_status, "unexpected argument '%s'", argv[optind]);
 	if (cli_require_root())
@@ -188,17 +240,20 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	}
 	if (link_list(cli->pin_dir, &links, &count, why))
 		return cli_fail("%s", why);
+	sources = daemon_sources(socket);
 
 	if (cli->json) {
 		char ports[512];
 
 		portset_format(&settings.ports, ports, sizeof(ports));
-		cli_print_json(json_pack("{s:s, s:b, s:s, s:s, s:o}", "pin_dir", cli->pin_dir,
-					 "loaded", loaded, "scope",
-					 settings_scope_name(settings.scope), "ports", ports,
-					 "interfaces", links_json(links, count)));
+		cli_print_json(json_pack(
+		    "{s:s, s:b, s:s, s:s, s:o, s:o}", "pin_dir", cli->pin_dir, "loaded", loaded,
+		    "scope", settings_scope_name(settings.scope), "ports", ports, "interfaces",
+		    links_json(links, count), "sources", sources ? sources : json_null()));
 	} else {
 		print_status_table(cli->pin_dir, links, count, &settings, loaded);
+		print_sources(socket, sources);
+		json_decref(sources);
 	}
 	free(links);
 	return EXIT_SUCCESS;
@@ -207,7 +262,12 @@ static int run_status(struct cli *cli, int argc, char **argv)
 const struct command cmd_status = {
 	"status",
 	run_status,
-	"status [--json]\n"
+	"status [--json] [--socket PATH]\n"
 	"Shows whether the maps are loaded, the judging scope and protected ports,\n"
-	"and the interfaces the program is attached to.\n",
+	"the interfaces the program is attached to, and, when a daemon answers on\n"
+	"its control socket, its log sources: lines read, outcomes recognised, and\n"
+	"lines that look like authentication lines but yielded nothing (a source\n"
+	"marked silent has had many of those and no outcome for long: has its\n"
+	"format changed?). \"sources\" is null in JSON without a daemon.\n"
+	"  -S, --socket PATH  the daemon's control socket (default " XDPBAN_CONTROL_SOCKET ")\n",
 };

@@ -43,6 +43,7 @@ enum value_kind {
 	V_TEXT,	     /* printable text without spaces, may be empty */
 	V_HEADER,    /* an HTTP header name */
 	V_IFNAMES,   /* interface names, separated by spaces or commas; may be empty */
+	V_MATCHES,   /* journal matches: NAME or FIELD=value, separated by spaces or commas */
 	V_REDIS,     /* ADDR:PORT, [IPV6]:PORT, unix:/PATH or off */
 	V_OPT_PATH,  /* absolute path, or empty for none */
 	V_DNSNAMES,  /* DNS names separated by commas, or empty */
@@ -135,6 +136,10 @@ static const struct key_spec source_keys[] = {
 	{ "path", V_PATH, SOURCE(path) },
 	{ "from_start", V_BOOL, SOURCE(from_start) },
 	{ "enabled", V_BOOL, SOURCE(enabled) },
+	{ "journal_path", V_OPT_PATH, SOURCE(journal_path) },
+	{ "journal_matches", V_MATCHES, SOURCE(journal_matches) },
+	{ "silence_warning", V_DURATION_OR_OFF, SOURCE(silence_warning), 1, 7 * 24 * 3600 },
+	{ "silence_lines", V_UINT, SOURCE(silence_lines), 1, 1000000000 },
 };
 
 #define DAEMON_KEY_COUNT  ARRAY_SIZE(daemon_keys)
@@ -246,6 +251,8 @@ static void set_default_source(struct conf_source *src)
 	copy_text(src->path, sizeof(src->path), XDPBAN_DEFAULT_LOG);
 	src->from_start = false;
 	src->enabled = true;
+	src->silence_warning = 3600;
+	src->silence_lines = 100;
 }
 
 static struct xdpban_conf *new_conf(void)
@@ -748,10 +755,11 @@ static int parse_message(struct parse_ctx *ctx, const struct key_spec *spec, con
 	return 0;
 }
 
-/* "eth0 eth1" or "eth0, eth1": kept as one space-separated list. */
-static int parse_ifnames(struct parse_ctx *ctx, const struct key_spec *spec, char *value, char *out)
+/* Words separated by spaces or commas: interface names, or journal matches. */
+static int parse_words(struct parse_ctx *ctx, const struct key_spec *spec, char *value, char *out,
+		       size_t size)
 {
-	char *save = NULL, list[CONF_IFNAMES_LEN] = "";
+	char *save = NULL, list[CONF_MATCHES_LEN] = "";
 	size_t used = 0;
 
 	for (char *name = strtok_r(value, ", \t", &save); name;
@@ -759,16 +767,20 @@ static int parse_ifnames(struct parse_ctx *ctx, const struct key_spec *spec, cha
 		size_t len = strlen(name);
 
 		/* '#' and ';' would start a comment where --check-config prints the name. */
-		if (len >= IF_NAMESIZE || strpbrk(name, "/:#;") || !strcmp(name, ".") ||
-		    !strcmp(name, ".."))
+		if (spec->kind == V_IFNAMES && (len >= IF_NAMESIZE || strpbrk(name, "/:#;") ||
+						!strcmp(name, ".") || !strcmp(name, "..")))
 			return fail(ctx, -EINVAL, "%s: '%s' is not an interface name", spec->name,
 				    name);
-		if (used + len + 2 > sizeof(list))
-			return fail(ctx, -EINVAL, "%s: more than %d bytes of names", spec->name,
-				    CONF_IFNAMES_LEN - 1);
+		if (spec->kind == V_MATCHES && (strpbrk(name, "#;") || name[0] == '='))
+			return fail(ctx, -EINVAL,
+				    "%s: '%s' is not a program name or FIELD=value match",
+				    spec->name, name);
+		if (used + len + 2 > size || used + len + 2 > sizeof(list))
+			return fail(ctx, -EINVAL, "%s: more than %zu bytes of names", spec->name,
+				    size - 1);
 		used += snprintf(list + used, sizeof(list) - used, "%s%s", used ? " " : "", name);
 	}
-	copy_text(out, CONF_IFNAMES_LEN, list);
+	snprintf(out, size, "%s", list);
 	return 0;
 }
 
@@ -806,6 +818,11 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 			*(enum log_level *)field = (enum log_level)choice;
 		return err;
 	case V_SOURCE_TYPE:
+		if (strcmp(value, "journal") == 0) { /* every parser, the program from each entry */
+			((struct conf_source *)base)->journal = true;
+			*(enum log_source *)field = LOG_SOURCE_AUTO;
+			return 0;
+		}
 		err = parse_name(ctx, spec, value, parser_source_names, LOG_SOURCE_COUNT, &choice);
 		if (!err)
 			*(enum log_source *)field = (enum log_source)choice;
@@ -822,7 +839,9 @@ static int apply_value(struct parse_ctx *ctx, const struct key_spec *spec, void 
 	case V_HEADER:
 		return parse_text(ctx, spec, value, field);
 	case V_IFNAMES:
-		return parse_ifnames(ctx, spec, value, field);
+		return parse_words(ctx, spec, value, field, CONF_IFNAMES_LEN);
+	case V_MATCHES:
+		return parse_words(ctx, spec, value, field, CONF_MATCHES_LEN);
 	case V_WEAK_MODE:
 		err = parse_name(ctx, spec, value, weak_mode_names, ARRAY_SIZE(weak_mode_names),
 				 &choice);
@@ -1029,10 +1048,38 @@ static int check_whole(struct parse_ctx *ctx)
 			    rules->account_min_ips, rules->account_failures);
 	}
 	for (size_t i = 0; i < conf->source_count; i++) {
+		const struct conf_source *src = &conf->sources[i];
+
+		for (size_t k = 0; src->journal && k < SOURCE_KEY_COUNT; k++) {
+			if (strcmp(source_keys[k].name, "path") != 0 || !ctx->source_set[i].key[k])
+				continue;
+			ctx->line = ctx->source_set[i].key[k];
+			return fail(ctx, -EINVAL,
+				    "[source %s] path = '%s': a source of type = journal reads the "
+				    "journal, not a file (journal_path = DIR reads a directory of "
+				    "journal files)",
+				    src->name, src->path);
+		}
+		if (!src->journal && src->journal_path[0]) {
+			ctx->line = src->line;
+			return fail(
+			    ctx, -EINVAL,
+			    "[source %s] journal_path = '%s': only a source of type = journal "
+			    "reads journal files",
+			    src->name, src->journal_path);
+		}
+		if (!src->journal && src->journal_matches[0]) {
+			ctx->line = src->line;
+			return fail(ctx, -EINVAL,
+				    "[source %s] journal_matches = '%s': only a source of type = "
+				    "journal has matches",
+				    src->name, src->journal_matches);
+		}
 		for (size_t j = 0; j < i; j++) {
 			const struct conf_source *a = &conf->sources[j], *b = &conf->sources[i];
 
-			if (!a->enabled || !b->enabled || strcmp(a->path, b->path) != 0)
+			if (!a->enabled || !b->enabled || a->journal || b->journal ||
+			    strcmp(a->path, b->path) != 0)
 				continue;
 			ctx->line = b->line;
 			return fail(ctx, -EINVAL,
@@ -1151,6 +1198,10 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 		const char *field = (const char *)base + keys[i].offset;
 		const struct conf_rules *rules = base;
 
+		if (keys == source_keys && ((const struct conf_source *)base)->journal &&
+		    keys[i].offset == SOURCE(path))
+			continue; /* a journal source has no file */
+
 		switch (keys[i].kind) {
 		case V_PATH:
 		case V_OPT_PATH:
@@ -1162,6 +1213,7 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 		case V_TEXT:
 		case V_HEADER:
 		case V_IFNAMES:
+		case V_MATCHES:
 		case V_HASH_MECH:
 		case V_MESSAGE:
 			fprintf(out, "%s = %s\n", keys[i].name, field);
@@ -1191,7 +1243,9 @@ static void dump_keys(const struct key_spec *keys, size_t count, const void *bas
 			break;
 		case V_SOURCE_TYPE:
 			fprintf(out, "%s = %s\n", keys[i].name,
-				parser_source_name(*(const enum log_source *)field));
+				((const struct conf_source *)base)->journal
+				    ? "journal"
+				    : parser_source_name(*(const enum log_source *)field));
 			break;
 		case V_CIDR_LIST:
 			/* One line per 8 prefixes: repeated allow lines accumulate. */

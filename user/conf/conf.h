@@ -25,6 +25,7 @@
 #define CONF_DEFAULT_SOURCE "mail" /* the source used when the file names none */
 #define CONF_NAME_LEN	    64	   /* source and group names */
 #define CONF_IFNAMES_LEN    256	   /* [daemon] interfaces */
+#define CONF_MATCHES_LEN    512	   /* [source] journal_matches */
 
 /* [source NAME]: one followed log file (a fail2ban "jail"). */
 struct conf_source {
@@ -34,6 +35,13 @@ struct conf_source {
 	bool from_start; /* read the file from its beginning; default: from its end */
 	bool enabled;
 	unsigned int line; /* line of its [source NAME] header; 0 for the default source */
+	/* type = journal: the systemd journal instead of a file */
+	bool journal;
+	char journal_path[PATH_MAX];		/* a directory of journal files; "": the system's */
+	char journal_matches[CONF_MATCHES_LEN]; /* space-separated; "": the parsers' programs */
+	/* a warning when lines that look like authentication lines yield nothing this long */
+	uint64_t silence_warning; /* seconds; 0: off */
+	unsigned int silence_lines;
 };
 
 /*

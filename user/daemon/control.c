@@ -28,14 +28,22 @@ static json_t *status_json(const struct daemon *d)
 			    def->fault ? faults : reply, def->status,
 			    json_integer((json_int_t)counter_value(&readings, def)));
 	}
-	for (size_t i = 0; i < d->source_count; i++)
+	for (size_t i = 0; i < d->source_count; i++) {
+		const struct source *src = &d->sources[i];
+
 		json_array_append_new(
-		    sources, json_pack("{s:s, s:s, s:I, s:I, s:I}", "name", d->sources[i].conf.name,
-				       "path", d->sources[i].conf.path, "lines",
-				       (json_int_t)d->sources[i].tail.lines, "events",
-				       (json_int_t)d->sources[i].events, "rotations",
-				       (json_int_t)(d->sources[i].tail.rotations +
-						    d->sources[i].tail.truncations)));
+		    sources,
+		    json_pack(
+			"{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:b}", "name", src->conf.name, "kind",
+			src->conf.journal ? "journal" : "file", "path",
+			src->conf.journal ? (src->conf.journal_path[0] ? src->conf.journal_path
+								       : "system journal")
+					  : src->conf.path,
+			"lines", (json_int_t)source_lines(src), "events", (json_int_t)src->events,
+			"rotations", (json_int_t)(src->tail.rotations + src->tail.truncations),
+			"unrecognised_auth_lines", (json_int_t)src->silence.auth_like, "silent",
+			src->silence.warned));
+	}
 	json_object_set_new(reply, "sources", sources);
 	json_object_set_new(reply, "faults", faults);
 	return reply;

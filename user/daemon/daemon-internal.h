@@ -29,9 +29,11 @@
 #include "bans/protected.h"
 #include "bans/store.h"
 #include "detect/echo_filter.h"
+#include "detect/journal.h"
 #include "detect/logtail.h"
 #include "detect/parser.h"
 #include "detect/rules.h"
+#include "detect/silence.h"
 #include "kernel/ifwatch.h"
 #include "kernel/pins.h"
 #include "lib/duration.h"
@@ -53,10 +55,19 @@
 
 struct source {
 	struct conf_source conf;
-	struct logtail tail;
+	struct logtail tail;	/* a file source's */
+	struct journal journal; /* a journal source's (conf.journal) */
+	int journal_fd;		/* watched in the loop; -1 when none */
+	struct daemon *daemon;	/* for the journal's handler */
 	struct parser *parser;
-	unsigned long events;
+	unsigned long events;	/* outcomes recognised */
+	struct silence silence; /* lines that look like authentication lines, yielding nothing */
+	char matches[CONF_MATCHES_LEN];
+	const char *match_list[JOURNAL_MATCHES_MAX + 1];
 };
+
+/* Lines a source read: a file's lines, a journal's entries. */
+uint64_t source_lines(const struct source *source);
 
 /* One failure, kept only to say which addresses an account block came from. */
 struct recent_failure {

@@ -104,9 +104,11 @@ static char *metrics_page(void *ctx, size_t *len)
 	snap->bans_cidr = d->ban_count.live_cidr;
 	snap->bans_counted_at = d->ban_counted_at;
 	for (size_t i = 0; i < d->source_count; i++)
-		sources[n++] =
-		    (struct metrics_source){ d->sources[i].conf.name, d->sources[i].tail.lines,
-					     d->sources[i].events };
+		sources[n++] = (struct metrics_source){
+			d->sources[i].conf.name,      source_lines(&d->sources[i]),
+			d->sources[i].events,	      d->sources[i].silence.auth_like,
+			d->sources[i].silence.warned, true
+		};
 	sources[n++] = (struct metrics_source){ POLICY_SOURCE_NAME, 0, d->counters.policy_events };
 	sources[n++] = (struct metrics_source){ "control", 0, d->counters.control_events };
 	snap->sources = sources;

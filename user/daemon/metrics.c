@@ -107,11 +107,26 @@ static void write_daemon(FILE *out, const struct metrics_snapshot *s)
 	for (size_t i = 0; i < s->source_count; i++)
 		labelled(out, "xdpban_events_total", "source", s->sources[i].name,
 			 s->sources[i].events);
-	family(out, "xdpban_log_lines_total", "counter", "Log lines read, by log source.");
+	family(out, "xdpban_log_lines_total", "counter",
+	       "Log lines (journal entries) read, by log source.");
 	for (size_t i = 0; i < s->source_count; i++)
-		if (s->sources[i].lines)
+		if (s->sources[i].is_log || s->sources[i].lines)
 			labelled(out, "xdpban_log_lines_total", "source", s->sources[i].name,
 				 s->sources[i].lines);
+	family(out, "xdpban_log_unrecognised_auth_lines_total", "counter",
+	       "Lines that name a program a parser reads and look like authentication lines, "
+	       "but yielded no outcome, by log source.");
+	for (size_t i = 0; i < s->source_count; i++)
+		if (s->sources[i].is_log)
+			labelled(out, "xdpban_log_unrecognised_auth_lines_total", "source",
+				 s->sources[i].name, s->sources[i].unrecognised);
+	family(out, "xdpban_log_source_silent", "gauge",
+	       "1 while a log source has read many lines that look like authentication lines "
+	       "and recognised none for long (silence_warning): its format may have changed.");
+	for (size_t i = 0; i < s->source_count; i++)
+		if (s->sources[i].is_log)
+			labelled(out, "xdpban_log_source_silent", "source", s->sources[i].name,
+				 s->sources[i].silent);
 	for (size_t i = 0; i < counter_table_len; i++) {
 		const struct counter_def *def = &counter_table[i];
 

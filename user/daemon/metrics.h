@@ -31,6 +31,9 @@ struct metrics_source {
 	const char *name;
 	uint64_t lines; /* log lines read; 0 for the other kinds */
 	uint64_t events;
+	uint64_t unrecognised; /* lines that looked like authentication lines, yielding nothing */
+	bool silent;	       /* many of those and no outcome for long: warned */
+	bool is_log;	       /* a log source (not the policy endpoint or the control socket) */
 };
 
 struct metrics_snapshot {

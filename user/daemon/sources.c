@@ -9,6 +9,8 @@
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/inotify.h>
+#include <inttypes.h>
+#include <unistd.h>
 
 /* ---- log sources ---- */
 
@@ -35,17 +37,52 @@ static bool absorb_echo(struct daemon *d, struct log_record *record)
 	return event->attempts == 0;
 }
 
+uint64_t source_lines(const struct source *source)
+{
+	return source->conf.journal ? source->journal.entries : source->tail.lines;
+}
+
+/*
+ * One line (or journal entry: ident and pid from it) through the source's
+ * parser, and what the silence watch makes of it.
+ */
+static void take_line(struct daemon *d, struct source *source, const char *ident, unsigned int pid,
+		      const char *line, size_t len)
+{
+	struct log_record record;
+	char result[ERRMSG_LEN];
+	bool found = parser_line_as(source->parser, ident, pid, line, len, &record) == 1;
+	bool looks = !found && source->conf.silence_warning &&
+		     parser_looks_like_auth(source->parser, ident, line, len);
+
+	switch (silence_line(&source->silence, looks, found, clock_now_ns())) {
+	case SILENCE_BEGAN:
+		log_say(LOG_LEVEL_WARNING,
+			"source %s: %" PRIu64 " lines that look like authentication lines came "
+			"in %" PRIu64 " s and the parsers recognised none: has the log format "
+			"changed? (xdpban logtest shows what they see)",
+			source->conf.name, source->silence.lines,
+			(clock_now_ns() - source->silence.since_ns) / 1000000000u);
+		break;
+	case SILENCE_ENDED:
+		log_say(LOG_LEVEL_INFO, "source %s: authentication outcomes recognised again",
+			source->conf.name);
+		break;
+	case SILENCE_NO_NEWS:
+		break;
+	}
+	if (!found)
+		return;
+	source->events++;
+	if (!absorb_echo(d, &record))
+		decide_event(d, &record.event, source->conf.name, result);
+}
+
 static void on_line(void *ctx, const char *line, size_t len)
 {
 	struct line_context *lc = ctx;
-	struct log_record record;
-	char result[ERRMSG_LEN];
 
-	if (parser_line(lc->source->parser, line, len, &record) != 1)
-		return;
-	lc->source->events++;
-	if (!absorb_echo(lc->daemon, &record))
-		decide_event(lc->daemon, &record.event, lc->source->conf.name, result);
+	take_line(lc->daemon, lc->source, NULL, 0, line, len);
 }
 
 static void poll_source(struct daemon *d, struct source *source)
@@ -53,14 +90,135 @@ static void poll_source(struct daemon *d, struct source *source)
 	struct line_context ctx = { d, source };
 	char why[ERRMSG_LEN];
 
+	if (source->conf.journal)
+		return; /* the loop calls on_journal */
 	if (logtail_poll(&source->tail, on_line, &ctx, why))
 		log_say(LOG_LEVEL_WARNING, "%s", why);
 }
 
+/* ---- journal sources ---- */
+
+/* The rules' longest window: older entries cannot make a rule fire. */
+static uint64_t window_usec(const struct daemon *d)
+{
+	uint64_t window = d->rules_cfg.ip_window > d->rules_cfg.account_window
+			      ? d->rules_cfg.ip_window
+			      : d->rules_cfg.account_window;
+
+	return window * 1000000u;
+}
+
+static void on_entry(void *ctx, const struct journal_entry *entry)
+{
+	struct source *source = ctx;
+
+	take_line(source->daemon, source, entry->ident, entry->pid, entry->message, entry->len);
+}
+
+static void save_cursor(struct daemon *d, struct source *source)
+{
+	char why[ERRMSG_LEN];
+
+	if (!d->store || !source->journal.cursor[0])
+		return;
+	if (store_set_journal_cursor(d->store, source->conf.name, source->journal.cursor,
+				     clock_wall_s(), why))
+		log_say(LOG_LEVEL_WARNING, "source %s: %s (a restart may read entries again)",
+			source->conf.name, why);
+}
+
+static void poll_journal(struct daemon *d, struct source *source)
+{
+	uint64_t before = source->journal.entries;
+	char why[ERRMSG_LEN];
+
+	/* an entry written (or flushed) long ago is no fresh failure */
+	source->journal.not_before_usec = (uint64_t)clock_wall_us() - window_usec(d);
+	if (journal_poll(&source->journal, on_entry, source, why))
+		log_say(LOG_LEVEL_WARNING, "source %s: %s", source->conf.name, why);
+	if (source->journal.entries != before)
+		save_cursor(d, source);
+}
+
+static void on_journal(void *ctx, uint32_t events)
+{
+	struct source *source = ctx;
+
+	(void)events;
+	poll_journal(source->daemon, source);
+}
+
+/* journal_matches split into the list journal_open takes; NULL: the defaults. */
+static const char *const *match_list(struct source *source)
+{
+	size_t n = 0;
+	char *save = NULL;
+
+	if (!source->conf.journal_matches[0])
+		return NULL;
+	snprintf(source->matches, sizeof(source->matches), "%s", source->conf.journal_matches);
+	for (char *m = strtok_r(source->matches, " ", &save); m && n < JOURNAL_MATCHES_MAX;
+	     m = strtok_r(NULL, " ", &save))
+		source->match_list[n++] = m;
+	source->match_list[n] = NULL;
+	return source->match_list;
+}
+
+static int open_journal(struct daemon *d, struct source *source, char why[ERRMSG_LEN])
+{
+	char cursor[JOURNAL_CURSOR_LEN] = "", failure[ERRMSG_LEN];
+	struct journal_open_args args = {
+		.path = source->conf.journal_path[0] ? source->conf.journal_path : NULL,
+		.matches = match_list(source),
+		.cursor = cursor,
+		.from_start = source->conf.from_start,
+		.not_before_usec = (uint64_t)clock_wall_us() - window_usec(d),
+	};
+	int err;
+
+	if (d->store) {
+		err = store_journal_cursor(d->store, source->conf.name, cursor, sizeof(cursor),
+					   failure);
+		if (err && err != -ENOENT)
+			log_say(LOG_LEVEL_WARNING, "source %s: %s (reading from the end)",
+				source->conf.name, failure);
+	}
+	err = journal_open(&source->journal, &args, why);
+	if (err)
+		return err;
+	source->journal_fd = journal_fd(&source->journal, why);
+	if (source->journal_fd < 0) {
+		err = source->journal_fd;
+		journal_close(&source->journal);
+		return err;
+	}
+	err = loop_watch(&d->loop, source->journal_fd, EPOLLIN, on_journal, source,
+			 "journal source", why);
+	if (err) {
+		journal_close(&source->journal);
+		source->journal_fd = -1;
+	}
+	return err;
+}
+
+static void close_journal(struct daemon *d, struct source *source)
+{
+	if (source->journal_fd < 0)
+		return;
+	save_cursor(d, source);
+	loop_unwatch(&d->loop, source->journal_fd);
+	journal_close(&source->journal);
+	source->journal_fd = -1;
+}
+
 void sources_poll(struct daemon *d)
 {
-	for (size_t i = 0; i < d->source_count; i++)
-		poll_source(d, &d->sources[i]);
+	for (size_t i = 0; i < d->source_count; i++) {
+		if (d->sources[i].conf.journal)
+			poll_journal(d, &d->sources[i]);
+		else
+			poll_source(d, &d->sources[i]);
+	}
 }
 
 /* Watches the file's directory: that sees appends, renames and re-creations alike. */
@@ -87,30 +245,71 @@ static int open_source(struct daemon *d, const struct conf_source *conf, struct 
 
 	memset(source, 0, sizeof(*source));
 	source->conf = *conf;
+	source->daemon = d;
+	source->journal_fd = -1;
+	source->tail.fd = -1;
+	silence_init(&source->silence, conf->silence_warning, conf->silence_lines);
 	source->parser = parser_new(conf->type);
 	if (!source->parser) {
 		errmsg(why, "out of memory");
 		return -ENOMEM;
 	}
-	err = logtail_open(&source->tail, conf->path, conf->from_start, why);
-	if (!err)
-		err = watch_directory(d, conf->path, why);
-	if (err) {
-		logtail_close(&source->tail);
-		parser_free(source->parser);
+	if (conf->journal) {
+		err = open_journal(d, source, why);
+	} else {
+		err = logtail_open(&source->tail, conf->path, conf->from_start, why);
+		if (!err)
+			err = watch_directory(d, conf->path, why);
+		if (err)
+			logtail_close(&source->tail);
 	}
+	if (err)
+		parser_free(source->parser);
 	return err;
 }
 
 void sources_close(struct daemon *d)
 {
 	for (size_t i = 0; i < d->source_count; i++) {
-		logtail_close(&d->sources[i].tail);
+		if (d->sources[i].conf.journal)
+			close_journal(d, &d->sources[i]);
+		else
+			logtail_close(&d->sources[i].tail);
 		parser_free(d->sources[i].parser);
 	}
 	free(d->sources);
 	d->sources = NULL;
 	d->source_count = 0;
+}
+
+/*
+ * The default source follows /var/log/mail.log; a fresh Debian 12 or 13
+ * has none (everything goes to the journal): then it follows the journal.
+ */
+static void default_to_journal(struct conf_source *conf)
+{
+	if (conf->line != 0 || conf->journal || access(conf->path, F_OK) == 0)
+		return;
+	log_say(LOG_LEVEL_INFO,
+		"%s does not exist: the default source follows the systemd "
+		"journal instead",
+		conf->path);
+	conf->journal = true;
+}
+
+static void say_following(const struct source *source)
+{
+	const struct conf_source *conf = &source->conf;
+
+	if (!conf->journal) {
+		log_say(LOG_LEVEL_INFO, "following %s (%s, source %s)", conf->path,
+			parser_source_name(conf->type), conf->name);
+		return;
+	}
+	log_say(LOG_LEVEL_INFO, "following the journal%s%s (%s, source %s%s)",
+		conf->journal_path[0] ? " in " : "", conf->journal_path,
+		conf->journal_matches[0] ? conf->journal_matches : "the parsers' programs",
+		conf->name, source->journal.cursor[0] ? ", resuming after its saved cursor" : "");
 }
 
 int sources_open(struct daemon *d, char why[ERRMSG_LEN])
@@ -123,17 +322,18 @@ int sources_open(struct daemon *d, char why[ERRMSG_LEN])
 		return -ENOMEM;
 	}
 	for (size_t i = 0; i < conf->source_count; i++) {
+		struct conf_source source_conf = conf->sources[i];
 		int err;
 
-		if (!conf->sources[i].enabled)
+		if (!source_conf.enabled)
 			continue;
-		err = open_source(d, &conf->sources[i], &d->sources[d->source_count], why);
+		default_to_journal(&source_conf);
+		err = open_source(d, &source_conf, &d->sources[d->source_count], why);
 		if (err) {
 			sources_close(d);
 			return err;
 		}
-		log_say(LOG_LEVEL_INFO, "following %s (%s, source %s)", conf->sources[i].path,
-			parser_source_name(conf->sources[i].type), conf->sources[i].name);
+		say_following(&d->sources[d->source_count]);
 		d->source_count++;
 	}
 	return 0;

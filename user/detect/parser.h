@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause */
 /*
- * Authentication outcomes from Dovecot, Postfix (SMTP AUTH) and sshd log
- * lines, as syslog (traditional or RFC 3339 timestamps), journald and
- * Dovecot's own log_path write them.
+ * Authentication outcomes from Dovecot (2.0 to 2.4), Postfix (SMTP AUTH),
+ * OpenSSH (7.4 to 10.x: sshd, sshd-session, sshd-auth), Exim and Roundcube
+ * log lines, as syslog (traditional, RFC 3339, RFC 5424), the journal,
+ * daemontools and the servers' own log files write them.
  *
  * The client address is taken only from the field the server itself wrote,
  * found from the line's fixed structure, never by searching text an attacker
@@ -15,10 +16,15 @@
  *   by login session, so that the login process's "(auth failed, N
  *   attempts)" line adds only the attempts not yet counted. An entry lives
  *   from the first auth line of a session to its disconnect or login line.
- * - sshd: per connection (address and port), whether a failure was counted,
- *   so that "Connection closed by authenticating user ... [preauth]" and
- *   "maximum authentication attempts exceeded" count only for connections
- *   that logged no "Failed password" line.
+ *   Failures counted from lines without a session (older servers, PAM's
+ *   own pam_unix lines) are kept by address, and the login process's line
+ *   for that address adds only the attempts not yet counted.
+ * - sshd: per connection (its process ID, or address and port), whether a
+ *   failure was counted and its address, so that "Connection closed by
+ *   authenticating user ... [preauth]", "maximum authentication attempts
+ *   exceeded" and "Too many authentication failures" count only for
+ *   connections that logged no failure, and a line without an address
+ *   ("Disconnecting: Too many authentication failures") finds its own.
  * Each table holds LOG_PARSER_SLOTS entries; when full, the oldest entry in
  * the probed range is forgotten (its connection may then count once more).
  * Feed one parser the lines of one log, in order.
@@ -26,6 +32,7 @@
 #ifndef XDPBAN_LOGPARSE_H
 #define XDPBAN_LOGPARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include "lib/event.h"
 
@@ -34,13 +41,15 @@ enum log_source {
 	LOG_SOURCE_DOVECOT,
 	LOG_SOURCE_POSTFIX,
 	LOG_SOURCE_SSHD,
+	LOG_SOURCE_EXIM,
+	LOG_SOURCE_ROUNDCUBE,
+	LOG_SOURCE_COUNT,
 };
 
-#define LOG_SOURCE_COUNT 4
 #define LOG_TIME_LEN	 48   /* "2026-11-27T12:00:00.123456789+00:00" and more */
 #define LOG_PARSER_SLOTS 8192 /* entries of each state table */
 
-/* "auto", "dovecot", "postfix", "sshd": also the config file's [source] type values. */
+/* "auto", "dovecot", "postfix", "sshd", "exim", "roundcube": also [source] type values. */
 extern const char *const parser_source_names[LOG_SOURCE_COUNT];
 
 /* One of those names: 0, or -EINVAL for another name. */
@@ -65,5 +74,22 @@ void parser_free(struct parser *parser);
  * authentication outcome, 0 otherwise (out is then unspecified).
  */
 int parser_line(struct parser *parser, const char *line, size_t len, struct log_record *out);
+
+/*
+ * The same for a message whose program is known without a header (the
+ * journal's SYSLOG_IDENTIFIER and _PID): line is the bare message.
+ */
+int parser_line_as(struct parser *parser, const char *ident, unsigned int pid, const char *line,
+		   size_t len, struct log_record *out);
+
+/*
+ * Whether a line that yielded nothing looks like an authentication line
+ * all the same: it names a program this parser reads ("sshd", "dovecot",
+ * ...; ident as for parser_line_as, or NULL) and has a word every outcome
+ * line of that program has ("Failed ", "auth failed", "SASL ", ...). Many
+ * such lines and no outcome: the server's format has changed (silence.h).
+ */
+bool parser_looks_like_auth(const struct parser *parser, const char *ident, const char *line,
+			    size_t len);
 
 #endif
