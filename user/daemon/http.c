@@ -134,6 +134,27 @@ out:
 
 /* ---- the HTTP servers: policy (with /metrics) and, optionally, /metrics alone ---- */
 
+/*
+ * The descriptors the servers may hold: the process's limit less a reserve
+ * for what must never fail for want of one (bans take the pin lock, the
+ * store its files, the control socket its connections, log files, Redis),
+ * and less the /metrics server's share.
+ */
+static struct http_server_limits http_limits(const struct daemon *d, bool metrics_only)
+{
+	const struct conf_policy *conf = &d->conf->policy;
+	unsigned int budget =
+	    d->fd_limit > DAEMON_FD_RESERVE + METRICS_CONNECTIONS + HTTP_MIN_CONNECTIONS
+		? d->fd_limit - DAEMON_FD_RESERVE - METRICS_CONNECTIONS
+		: HTTP_MIN_CONNECTIONS;
+
+	if (metrics_only)
+		return (struct http_server_limits){ METRICS_CONNECTIONS, METRICS_CONNECTIONS,
+						    METRICS_CONNECTIONS, conf->request_timeout };
+	return (struct http_server_limits){ budget, conf->max_connections,
+					    conf->max_client_connections, conf->request_timeout };
+}
+
 static void on_http(void *ctx, uint32_t events)
 {
 	(void)events; /* a request, or its timeout: libmicrohttpd tells which */
@@ -166,13 +187,22 @@ static int serve_http(struct daemon *d, struct http_server **slot,
 		      const struct http_server_handlers *handlers, const char *what,
 		      char why[ERRMSG_LEN])
 {
+	struct http_server_limits limits = http_limits(d, handlers->policy == NULL);
 	struct http_server *http = NULL;
 	int err;
 
+	if (*slot)
+		http_server_set_limits(*slot, &limits);
 	if (strcmp(running, listen) == 0)
 		return 0;
 	if (!is_off(listen)) {
-		http = http_server_new(listen, d->conf->policy.api_header, handlers, why);
+		if (limits.max_connections > limits.descriptors)
+			log_say(LOG_LEVEL_WARNING,
+				"%s: max_connections %u is over the %u descriptors left for it "
+				"(LimitNOFILE): %u it is",
+				what, limits.max_connections, limits.descriptors,
+				limits.descriptors);
+		http = http_server_new(listen, d->conf->policy.api_header, &limits, handlers, why);
 		if (!http)
 			return -EINVAL;
 		err = loop_watch_timeout(&d->loop, http_server_fd(http), EPOLLIN, on_http,
