@@ -10,7 +10,7 @@
 #     ban still reaches the kernel (it needs a descriptor for the pin lock);
 #   - 300 slowloris connections, a header line every second (libmicrohttpd's
 #     idle timeout never fires): each is cut once request_timeout (2 s) has
-#     passed without a whole request, and the status counts them.
+#     passed without a whole request (the default), and the status counts them.
 # shellcheck source=tests/e2e/lib.sh
 # shellcheck disable=SC2317 # the test functions are called through e2e_main
 . "$(dirname "$0")/lib.sh"
@@ -34,7 +34,6 @@ e2e_setup() {
 			[policy]
 			listen = 127.0.0.1:$PORT
 			api_key = $API_KEY
-			request_timeout = 2s
 
 			[source empty]
 			path = $WORK/empty.log

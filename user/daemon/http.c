@@ -11,6 +11,7 @@
 #include "geo/geo.h"
 #include "kernel/stats.h"
 #include "lib/text.h"
+#include "serve/policy_key.h"
 
 /* ---- the Dovecot auth policy endpoint ---- */
 
@@ -224,6 +225,39 @@ static const char *policy_password_refused(void *ctx, const char *login, const c
 	return passwords_refused(ctx, login, pwhash);
 }
 
+/*
+ * [policy] api_key: the key itself; "off": none is checked; empty (the
+ * default): STATE_DIR/policy.key, made at first start. *key is NULL for none.
+ */
+static int policy_api_key(const struct daemon *d, char buf[CONF_POLICY_TEXT_LEN], const char **key,
+			  char why[ERRMSG_LEN])
+{
+	const struct conf_daemon *daemon = &d->conf->daemon;
+	const char *conf_key = d->conf->policy.api_key;
+	char file_key[POLICY_KEY_LEN];
+	bool made;
+	int err;
+
+	*key = NULL;
+	if (is_off(conf_key))
+		return 0;
+	if (conf_key[0]) {
+		*key = conf_key;
+		return 0;
+	}
+	err = policy_key_load(daemon->state_dir, file_key, &made, why);
+	if (err)
+		return err;
+	if (made)
+		log_say(LOG_LEVEL_INFO,
+			"policy: no api_key set: made one in %s/%s; Dovecot sends it with "
+			"auth_policy_server_api_header = <%s/%s (docs/dovecot-policy.conf)",
+			daemon->state_dir, POLICY_KEY_FILE, daemon->state_dir, POLICY_KEY_FILE);
+	snprintf(buf, CONF_POLICY_TEXT_LEN, "%s", file_key);
+	*key = buf;
+	return 0;
+}
+
 static int make_policy(struct daemon *d, char why[ERRMSG_LEN])
 {
 	struct policy_checks checks = { .ctx = d,
@@ -231,10 +265,12 @@ static int make_policy(struct daemon *d, char why[ERRMSG_LEN])
 					.ip_banned = policy_ip_banned,
 					.password_refused = policy_password_refused };
 	struct policy_config cfg;
+	char key[CONF_POLICY_TEXT_LEN];
 
 	policy_config_default(&cfg);
 	cfg.tarpit_s = (unsigned int)d->conf->rules.tarpit;
-	cfg.api_key = d->conf->policy.api_key;
+	if (policy_api_key(d, key, &cfg.api_key, why))
+		return -EINVAL;
 	d->policy = policy_new(&cfg, &checks, why);
 	return d->policy ? 0 : -EINVAL;
 }
@@ -262,8 +298,13 @@ int http_open(struct daemon *d, char why[ERRMSG_LEN])
 	if (is_off(listen)) {
 		close_policy(d);
 	} else if (d->policy) {
-		err = policy_update(d->policy, (unsigned int)d->conf->rules.tarpit,
-				    d->conf->policy.api_key, why);
+		char key_buf[CONF_POLICY_TEXT_LEN];
+		const char *key;
+
+		err = policy_api_key(d, key_buf, &key, why);
+		if (!err)
+			err =
+			    policy_update(d->policy, (unsigned int)d->conf->rules.tarpit, key, why);
 		http_server_set_api_header(d->http_server, d->conf->policy.api_header);
 	} else {
 		err = make_policy(d, why);
