@@ -105,6 +105,7 @@ struct daemon {
 
 	/* ---- who is never banned, and what a block names (decide.c) ---- */
 	struct protected_set own;      /* loopback and the host's addresses: never banned */
+	struct protected_set never;    /* reserved addresses and default routers: never banned */
 	struct recent_failure *recent; /* a ring of RECENT_FAILURES */
 	size_t recent_next;
 	struct addr_key ssh_logins[SSH_LOGINS]; /* a ring of addresses that logged in over SSH */
@@ -164,7 +165,7 @@ static inline bool is_off(const char *setting)
 int decide_collect_own(struct daemon *d, char why[ERRMSG_LEN]);
 bool decide_allowlisted(const struct daemon *d, const struct addr_key *ip);
 /* Whether a ban decided elsewhere (another node, a DNSBL) may cover prefix here. */
-bool decide_may_ban(struct daemon *d, const struct lpm_key *prefix);
+bool decide_may_ban(struct daemon *d, const struct lpm_key *prefix, const char *source);
 void decide_record_bans(struct daemon *d, const struct store_ban *rows, size_t count, int64_t now);
 void decide_event(struct daemon *d, const struct auth_event *event, const char *source,
 		  char result[ERRMSG_LEN]);

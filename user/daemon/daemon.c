@@ -297,6 +297,7 @@ out:
 		store_close(d.store);
 	pins_close(&d.maps);
 	protected_free(&d.own);
+	protected_free(&d.never);
 	free(d.recent);
 	echo_filter_free(d.echo);
 	conf_free(d.conf);
