@@ -315,9 +315,8 @@ void decide_event(struct daemon *d, const struct auth_event *event, const char *
 		  char result[ERRMSG_LEN])
 {
 	struct rules_decision decision;
-	char prefix[CIDR_TEXT_LEN], length[DURATION_TEXT_LEN], why[ERRMSG_LEN];
+	char prefix[CIDR_TEXT_LEN];
 	struct lpm_key host;
-	bool outlasted = false;
 
 	d->counters.events++;
 	cidr_from_addr_key(&host, &event->ip);
@@ -344,9 +343,32 @@ void decide_event(struct daemon *d, const struct auth_event *event, const char *
 			       "or it is no client's address");
 		return;
 	}
-	cidr_format(&decision.ip_key, prefix);
-	duration_format(decision.ban_seconds, length);
-	if (apply_ban(d, &decision, source, &outlasted, why)) {
+	decide_apply_ban(d, &decision, source, result);
+}
+
+/*
+ * A rule's ban into the maps and the store. One that fails for want of a
+ * resource (descriptors, memory) is queued and tried again from the tick
+ * (retry.c), never dropped.
+ */
+void decide_apply_ban(struct daemon *d, const struct rules_decision *decision, const char *source,
+		      char result[ERRMSG_LEN])
+{
+	char prefix[CIDR_TEXT_LEN], length[DURATION_TEXT_LEN], why[ERRMSG_LEN];
+	bool outlasted = false;
+	int err;
+
+	cidr_format(&decision->ip_key, prefix);
+	duration_format(decision->ban_seconds, length);
+	err = apply_ban(d, decision, source, &outlasted, why);
+	if (err && retry_transient(err) && retry_queue(d, decision, source)) {
+		if (!d->retrying)
+			log_say(LOG_LEVEL_WARNING,
+				"cannot ban %s yet: %s; trying again every second", prefix, why);
+		errmsg(result, "ban of %s queued: %s", prefix, why);
+		return;
+	}
+	if (err) {
 		d->counters.apply_errors++;
 		log_say(LOG_LEVEL_ERROR, "cannot ban %s: %s", prefix, why);
 		errmsg(result, "cannot ban %s: %s", prefix, why);
@@ -363,7 +385,7 @@ void decide_event(struct daemon *d, const struct auth_event *event, const char *
 	d->counters.bans++;
 	log_say(LOG_LEVEL_INFO, "ban %s for %s: %u failures in %" PRIu64 " s (source %s%s)", prefix,
 		length, d->rules_cfg.ip_failures, d->rules_cfg.ip_window, source,
-		decision.repeat ? ", repeat offender" : "");
+		decision->repeat ? ", repeat offender" : "");
 	errmsg(result, "banned %s for %s", prefix, length);
 }
 
