@@ -84,6 +84,9 @@ struct rules {
 	struct table tables[TABLE_KINDS];
 	size_t mapped;
 	struct rules_counters counters;
+	uint64_t now_ns;	  /* the latest now_ns given, for the saturation flag */
+	uint64_t rich_evicted_ns; /* when an account with 2+ sources was last evicted */
+	uint64_t admission_draws; /* numbers the admission lottery drew (account_insert) */
 };
 
 /* One ring of failure times with up to three parallel arrays, oldest first. */
@@ -408,6 +411,17 @@ static void tracker_prune(const struct rules *r, struct account_entry *e, uint64
 		e->m--;
 }
 
+/* Distinct sources in the window, without changing the tracker. */
+static uint64_t tracker_live(const struct rules *r, struct account_entry *e, uint64_t now)
+{
+	const uint64_t *ts = tracker_ts(r, e);
+	unsigned int m = e->m;
+
+	while (m && !in_window(ts[m - 1], now, r->account_window_ns))
+		m--;
+	return m;
+}
+
 static void tracker_seen(const struct rules *r, struct account_entry *e, uint64_t src, uint64_t now)
 {
 	uint64_t *srcs = tracker_src(r, e), *ts = tracker_ts(r, e);
@@ -485,8 +499,13 @@ static void table_remove(struct table *t, const void *entry)
 
 /*
  * What losing an entry would cost: 0 for a dead one (free to reuse), else
- * larger for entries more worth keeping.
+ * larger for entries more worth keeping. An account's value is, in this
+ * order, its distinct sources in the window (bits 59-63, at most 16), its
+ * failures in the window (bits 53-58, at most 32), then when it last failed
+ * (2 us units); ACCOUNT_VALUE_SOURCES reads the first back.
  */
+#define ACCOUNT_VALUE_SOURCES(value) ((value) >> 59)
+
 static uint64_t entry_value(struct rules *r, const struct table *t, void *entry, uint64_t now)
 {
 	switch (t->kind) {
@@ -500,7 +519,8 @@ static uint64_t entry_value(struct rules *r, const struct table *t, void *entry,
 		struct ring g = account_ring(r, entry);
 		uint64_t live = ring_live(&g, now, r->account_window_ns);
 
-		return live ? live << 58 | ring_newest(&g) >> 6 : 0;
+		return live ? tracker_live(r, entry, now) << 59 | live << 53 | ring_newest(&g) >> 11
+			    : 0;
 	}
 	case TABLE_BLOCKS: {
 		const struct block_entry *b = entry;
@@ -531,14 +551,16 @@ static uint64_t *table_evictions_counter(struct rules *r, enum table_kind kind)
 	}
 }
 
-/* A zeroed entry for key (not present), in a free slot or the least valuable one's. */
-static void *table_insert(struct rules *r, struct table *t, const uint8_t key[ADDR_LEN],
-			  uint64_t hash, uint64_t now)
+/*
+ * The slot a new key of hash would take: a free one, else a dead one, else
+ * the least valuable. *lost gets the value of the entry there (0: nothing).
+ */
+static size_t table_victim(struct rules *r, const struct table *t, uint64_t hash, uint64_t now,
+			   uint64_t *lost)
 {
 	size_t first = (size_t)table_set(t, hash) * RULES_TABLE_WAYS;
 	size_t victim = first;
 	uint64_t least = UINT64_MAX;
-	unsigned char *entry;
 
 	for (size_t i = first; i < first + RULES_TABLE_WAYS; i++) {
 		uint64_t value;
@@ -546,7 +568,6 @@ static void *table_insert(struct rules *r, struct table *t, const uint8_t key[AD
 		if (!t->tags[i]) {
 			victim = i;
 			least = 0;
-			t->live++;
 			break;
 		}
 		value = entry_value(r, t, table_slot(t, i), now);
@@ -557,15 +578,36 @@ static void *table_insert(struct rules *r, struct table *t, const uint8_t key[AD
 				break;
 		}
 	}
-	if (least) {
+	*lost = least;
+	return victim;
+}
+
+/* A zeroed entry for key in slot victim, counting the eviction if what was there was live. */
+static void *table_claim(struct rules *r, struct table *t, size_t victim, uint64_t lost,
+			 const uint8_t key[ADDR_LEN], uint64_t hash)
+{
+	unsigned char *entry = table_slot(t, victim);
+
+	if (!t->tags[victim])
+		t->live++;
+	if (lost) {
 		(*table_evictions_counter(r, t->kind))++;
 		r->counters.evictions++;
 	}
-	entry = table_slot(t, victim);
 	memset(entry, 0, t->stride);
 	memcpy(entry, key, ADDR_LEN);
 	t->tags[victim] = table_tag(hash);
 	return entry;
+}
+
+/* A zeroed entry for key (not present), in a free slot or the least valuable one's. */
+static void *table_insert(struct rules *r, struct table *t, const uint8_t key[ADDR_LEN],
+			  uint64_t hash, uint64_t now)
+{
+	uint64_t lost;
+	size_t victim = table_victim(r, t, hash, now, &lost);
+
+	return table_claim(r, t, victim, lost, key, hash);
 }
 
 /*
@@ -751,6 +793,42 @@ static struct block_entry *running_block(struct rules *r, const uint8_t key[ADDR
 	return b;
 }
 
+/*
+ * A new account's entry, or NULL when it is not tracked. In a set with a
+ * free or dead slot it always is; in a full set it takes the least valuable
+ * entry's place only when it wins a 1 in ACCOUNT_ADMISSION lottery (keyed,
+ * so unpredictable). Always replacing the least recent entry would let a
+ * spray of more names than the table holds push every name out before its
+ * next failure, each pass of the spray evicting the last one's (no account
+ * ever blocked); with the lottery most of the table stays put between passes
+ * and its accounts reach the threshold, while an account under a real attack
+ * gets in after a few failures and, once seen from two sources, outvalues
+ * every single-source entry.
+ */
+#define ACCOUNT_ADMISSION 4
+
+static struct account_entry *account_insert(struct rules *r, const uint8_t key[ADDR_LEN],
+					    uint64_t hash, uint64_t now)
+{
+	struct table *accounts = &r->tables[TABLE_ACCOUNTS];
+	uint64_t lost, draw;
+	size_t victim = table_victim(r, accounts, hash, now, &lost);
+
+	if (lost) {
+		r->admission_draws++;
+		draw = siphash64(&r->key_pw, &r->admission_draws, sizeof(r->admission_draws));
+		if (draw % ACCOUNT_ADMISSION) {
+			r->counters.account_untracked++;
+			return NULL;
+		}
+		if (ACCOUNT_VALUE_SOURCES(lost) >= 2) {
+			r->counters.account_rich_evictions++;
+			r->rich_evicted_ns = now;
+		}
+	}
+	return table_claim(r, accounts, victim, lost, key, hash);
+}
+
 static void account_failure(struct rules *r, const struct auth_event *ev,
 			    const uint8_t key[ADDR_LEN], uint64_t hash, uint64_t src, uint64_t pw,
 			    unsigned int attempts, uint64_t now, struct rules_decision *d)
@@ -769,7 +847,9 @@ static void account_failure(struct rules *r, const struct auth_event *ev,
 		return;
 	e = table_find(accounts, key, hash);
 	if (!e)
-		e = table_insert(r, accounts, key, hash, now);
+		e = account_insert(r, key, hash, now);
+	if (!e)
+		return;
 	g = account_ring(r, e);
 	ring_prune(&g, now, r->account_window_ns);
 	tracker_prune(r, e, now);
@@ -843,6 +923,7 @@ void rules_feed(struct rules *rules, const struct auth_event *event, uint64_t no
 	d->ban_deadline_ns = d->block_deadline_ns = 0;
 	d->account[0] = '\0';
 	rules->counters.events++;
+	rules->now_ns = now_ns;
 
 	memcpy(ip.addr, event->ip.addr, ADDR_LEN);
 	rules_source_key(rules, &ip, &d->ip_key);
@@ -961,6 +1042,7 @@ size_t rules_expire(struct rules *rules, uint64_t now_ns)
 {
 	size_t freed = 0;
 
+	rules->now_ns = now_ns;
 	for (int k = 0; k < TABLE_KINDS; k++) {
 		struct table *t = &rules->tables[k];
 		size_t slots = (size_t)t->nsets * RULES_TABLE_WAYS;
@@ -983,4 +1065,7 @@ void rules_get_counters(const struct rules *rules, struct rules_counters *counte
 	counters->accounts = rules->tables[TABLE_ACCOUNTS].live;
 	counters->blocks_held = rules->tables[TABLE_BLOCKS].live;
 	counters->offenders = rules->tables[TABLE_OFFENDERS].live;
+	counters->accounts_saturated =
+	    counters->account_rich_evictions &&
+	    in_window(rules->rich_evicted_ns, rules->now_ns, rules->account_window_ns);
 }
