@@ -293,6 +293,9 @@ const struct command cmd_status = {
 	"its control socket, its log sources: lines read, outcomes recognised, and\n"
 	"lines that look like authentication lines but yielded nothing (a source\n"
 	"marked silent has had many of those and no outcome for long: has its\n"
-	"format changed?). \"sources\" is null in JSON without a daemon.\n"
+	"format changed?), and whether its account table is saturated (an attack on\n"
+	"more accounts than max_tracked_accounts holds pushed out accounts failing\n"
+	"from 2+ addresses within the last account_window). \"sources\" and\n"
+	"\"accounts_saturated\" are null in JSON without a daemon.\n"
 	"  -S, --socket PATH  the daemon's control socket (default " XDPBAN_CONTROL_SOCKET ")\n",
 };
