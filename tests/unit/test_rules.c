@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <setjmp.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -1128,6 +1129,163 @@ static void two_sources_outvalue_more_failures_from_one(void **state)
 	rules_free(r);
 }
 
+/* ---- the pending failures across a restart ---- */
+
+struct saved {
+	unsigned char *data;
+	size_t len, cap;
+};
+
+static void save_sink(void *ctx, const void *data, size_t len)
+{
+	struct saved *out = ctx;
+
+	if (out->len + len > out->cap) {
+		out->cap = (out->len + len) * 2;
+		out->data = realloc(out->data, out->cap);
+		assert_non_null(out->data);
+	}
+	memcpy(out->data + out->len, data, len);
+	out->len += len;
+}
+
+/* rules saved at now_ns (wall clock wall_us), then freed. */
+static struct saved save_and_free(struct rules *r, uint64_t now_ns, int64_t wall_us)
+{
+	struct saved out = { 0 };
+	struct rules_state_counts counts;
+
+	rules_save_state(r, now_ns, wall_us, save_sink, &out, &counts);
+	rules_free(r);
+	return out;
+}
+
+static struct rules *restored(const struct rules_config *cfg, const struct saved *state,
+			      uint64_t now_ns, int64_t wall_us, struct rules_state_counts *counts)
+{
+	struct rules *r = make(cfg);
+	char why[ERRMSG_LEN] = "";
+
+	if (rules_restore_state(r, state->data, state->len, now_ns, wall_us, counts, why))
+		fail_msg("rules_restore_state: %s", why);
+	return r;
+}
+
+/*
+ * The daemon restarted between an address's failures 3 and 4 (10 s down,
+ * and a reboot: the monotonic clock starts again): the 5th still bans, and
+ * an account's two sources still count, the block coming on the 3rd.
+ */
+static void a_restart_keeps_the_pending_failures(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+	struct rules_state_counts counts;
+	struct rules_decision d;
+	struct saved saved;
+
+	(void)state;
+	rules_config_default(&cfg);
+	r = make(&cfg);
+	for (int i = 0; i < 3; i++)
+		assert_false(failed(r, "192.0.2.1", "", 1000 * S + (uint64_t)i * S).ban);
+	failed(r, "198.51.100.1", "Bob", 1001 * S);
+	failed(r, "198.51.100.2", "bob", 1002 * S);
+	saved = save_and_free(r, 1005 * S, 1700000000000000LL);
+
+	r = restored(&cfg, &saved, 40 * S, 1700000010000000LL, &counts);
+	assert_int_equal(counts.ips, 3);
+	assert_int_equal(counts.accounts, 1);
+	d = failed(r, "192.0.2.1", "", 41 * S);
+	assert_false(d.ban);
+	assert_int_equal(d.ip_failures, 4);
+	assert_true(failed(r, "192.0.2.1", "", 42 * S).ban);
+	d = failed(r, "198.51.100.3", "BOB", 42 * S);
+	assert_true(d.block_started);
+	assert_int_equal(d.account_failures, 3);
+	rules_free(r);
+	free(saved.data);
+}
+
+/*
+ * Each failure keeps its age, the downtime counted: one 50 s old at the
+ * save, after 5 s down, has 5 s left in its 60 s window, to the nanosecond.
+ */
+static void restored_failures_age_through_the_downtime(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+	struct rules_state_counts counts;
+	struct saved saved;
+
+	(void)state;
+	rules_config_default(&cfg);
+	r = make(&cfg);
+	failed_n(r, "192.0.2.1", "", 4, 950 * S); /* 50 s old at the save */
+	failed(r, "192.0.2.2", "", 900 * S);	  /* 100 s old: out already */
+	failed(r, "192.0.2.3", "", 990 * S);	  /* 10 s old */
+	saved = save_and_free(r, 1000 * S, 1700000000000000LL);
+
+	r = restored(&cfg, &saved, 2000 * S, 1700000005000000LL, &counts);
+	assert_int_equal(counts.ips, 2);
+	/* 55 s old now: in the window until 2005 s. */
+	assert_true(failed(r, "192.0.2.1", "", 2005 * S).ban);
+	rules_free(r);
+	r = restored(&cfg, &saved, 2000 * S, 1700000005000000LL, &counts);
+	assert_int_equal(failed(r, "192.0.2.1", "", 2005 * S + 1).ip_failures, 1);
+	rules_free(r);
+
+	/* 55 s down: 105 and 65 s old, both out. */
+	r = restored(&cfg, &saved, 2000 * S, 1700000055000000LL, &counts);
+	assert_int_equal(counts.ips, 0);
+	assert_int_equal(failed(r, "192.0.2.1", "", 2000 * S).ip_failures, 1);
+	rules_free(r);
+	free(saved.data);
+}
+
+static void a_state_that_does_not_fit_is_refused(void **state)
+{
+	struct rules_config cfg;
+	struct rules *r;
+	struct rules_state_counts counts;
+	struct saved saved;
+	char why[ERRMSG_LEN] = "";
+
+	(void)state;
+	rules_config_default(&cfg);
+	r = make(&cfg);
+	failed(r, "192.0.2.1", "bob", 10 * S);
+	saved = save_and_free(r, 10 * S, 1700000000000000LL);
+
+	cfg.ip_failures = 6; /* other thresholds: other rings */
+	r = make(&cfg);
+	assert_int_equal(
+	    rules_restore_state(r, saved.data, saved.len, 10 * S, 1700000000000000LL, &counts, why),
+	    -ESTALE);
+	printf("  refused: %s\n", why);
+	rules_free(r);
+
+	rules_config_default(&cfg);
+	r = make(&cfg);
+	assert_int_equal(rules_restore_state(r, saved.data, saved.len - 1, 10 * S,
+					     1700000000000000LL, &counts, why),
+			 -EINVAL);
+	printf("  refused: %s\n", why);
+	assert_int_equal(rules_restore_state(r, "garbage", 7, 10 * S, 0, &counts, why), -EINVAL);
+	saved.data[saved.len - 104 + 16] = 200; /* the account's failure count */
+	assert_int_equal(
+	    rules_restore_state(r, saved.data, saved.len, 10 * S, 1700000000000000LL, &counts, why),
+	    -EINVAL);
+	printf("  refused: %s\n", why);
+	failed(r, "192.0.2.9", "", 11 * S);
+	saved.data[saved.len - 104 + 16] = 1;
+	assert_int_equal(
+	    rules_restore_state(r, saved.data, saved.len, 10 * S, 1700000000000000LL, &counts, why),
+	    -EBUSY);
+	rules_free(r);
+	free(saved.data);
+}
+
 /* ---- speed ---- */
 
 #define WORKING_SOURCES 50000
@@ -1218,6 +1376,9 @@ int main(void)
 		cmocka_unit_test(a_spray_of_more_names_than_the_table_holds),
 		cmocka_unit_test(evicting_a_multi_source_account_flags_saturation),
 		cmocka_unit_test(two_sources_outvalue_more_failures_from_one),
+		cmocka_unit_test(a_restart_keeps_the_pending_failures),
+		cmocka_unit_test(restored_failures_age_through_the_downtime),
+		cmocka_unit_test(a_state_that_does_not_fit_is_refused),
 		cmocka_unit_test(feed_rate),
 	};
 

@@ -235,4 +235,29 @@ size_t rules_expire(struct rules *rules, uint64_t now_ns);
 
 void rules_get_counters(const struct rules *rules, struct rules_counters *counters);
 
+/*
+ * The pending failures across a restart: the sources' and the accounts'
+ * windows (not bans or blocks: the store has those, and only the store
+ * knows of an unban made while the daemon was stopped), written with the
+ * hash keys they are filed under. rules_save_state hands sink the whole
+ * state in pieces, in order; now_ns and wall_us are both clocks' "now".
+ * rules_restore_state takes such a state into new, empty rules (before
+ * rules_restore_ban/block), taking its keys: each failure keeps its age,
+ * the time between the two wall clock readings counted as passed (none if
+ * the clock went back), and failures older than the window are dropped.
+ * 0; -ESTALE (nothing restored) when it was saved under other thresholds,
+ * prefixes or distinct_passwords; -EINVAL when it is not such a state or
+ * is damaged (nothing restored either); -EBUSY when rules are not new.
+ */
+typedef void rules_state_sink(void *ctx, const void *data, size_t len);
+
+struct rules_state_counts {
+	uint64_t ips, accounts; /* entries saved, or restored (still in their window) */
+};
+
+void rules_save_state(struct rules *rules, uint64_t now_ns, int64_t wall_us, rules_state_sink *sink,
+		      void *ctx, struct rules_state_counts *counts);
+int rules_restore_state(struct rules *rules, const void *data, size_t len, uint64_t now_ns,
+			int64_t wall_us, struct rules_state_counts *counts, char why[ERRMSG_LEN]);
+
 #endif
