@@ -502,11 +502,17 @@ static int prepare_dir(const char *state_dir, bool create, const char *path, cha
 	}
 	/*
 	 * A new store is created 0640, not SQLite's 0644: it holds account
-	 * names. SQLite gives its -wal and -shm files the same mode.
+	 * names. SQLite gives its -wal and -shm files the same mode. O_EXCL: an
+	 * existing store is left unopened, since closing any descriptor of it
+	 * would drop the POSIX locks another connection of this process holds
+	 * (the daemon has two), and another process could then delete the WAL
+	 * under them.
 	 */
 	if (create) {
-		int fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0640);
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 
+		if (fd < 0 && errno == EEXIST)
+			return 0;
 		if (fd < 0) {
 			err = -errno;
 			errmsg(why, "cannot create %s: %s", path, strerror(errno));
