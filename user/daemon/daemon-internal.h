@@ -28,6 +28,7 @@
 #include "bans/bans.h"
 #include "bans/protected.h"
 #include "bans/store.h"
+#include "bans/store_queue.h"
 #include "detect/echo_filter.h"
 #include "detect/journal.h"
 #include "detect/logtail.h"
@@ -88,7 +89,8 @@ struct daemon {
 
 	/* ---- enforcement: the maps, the store, the rules ---- */
 	struct maps maps;
-	struct store *store; /* NULL when the store cannot be used: enforcing goes on */
+	struct store *store; /* reads; NULL when the store cannot be used: enforcing goes on */
+	struct store_queue *queue; /* every write, off the loop; NULL exactly when store is */
 	struct rules_config rules_cfg;
 	struct rules *rules;
 

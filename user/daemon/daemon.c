@@ -23,6 +23,44 @@ void daemon_read_counters(const struct daemon *d, struct counter_readings *out)
 
 /* ---- setup, reload, signals ---- */
 
+/*
+ * Two connections: the loop's, for reads, and the writer thread's, which
+ * takes every write off the loop (bans/store_queue.h).
+ */
+static int open_store(struct daemon *d, char why[ERRMSG_LEN])
+{
+	const char *state_dir = d->conf->daemon.state_dir;
+	struct store *writer = NULL;
+	int err = store_open(state_dir, true, &d->store, why);
+
+	if (!err)
+		err = store_open(state_dir, true, &writer, why);
+	if (!err)
+		err = store_queue_start(writer, &d->maps, &d->queue, why);
+	if (err) {
+		store_close(writer);
+		store_close(d->store);
+		d->store = NULL;
+	}
+	return err;
+}
+
+#define STORE_DRAIN_MS 5000 /* at a stop, for the rows still queued */
+
+static void close_store(struct daemon *d)
+{
+	size_t left = store_queue_stop(d->queue, STORE_DRAIN_MS);
+
+	if (left)
+		log_say(LOG_LEVEL_ERROR,
+			"store: %zu rows could not be written before the stop; the next start "
+			"records the kernel's bans the store lacks",
+			left);
+	store_close(d->store);
+	d->queue = NULL;
+	d->store = NULL;
+}
+
 static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 {
 	const struct conf_daemon *conf = &d->conf->daemon;
@@ -37,12 +75,9 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 	d->rules = rules_new(&d->rules_cfg, why);
 	if (!d->rules)
 		return -EINVAL;
-	if (store_open(conf->state_dir, true, &d->store, why)) {
+	if (open_store(d, why)) {
 		/* Enforcement does not need the store: say so once and go on. */
 		log_say(LOG_LEVEL_ERROR, "%s; bans will not survive a reboot", why);
-		d->store = NULL;
-	} else if (store_checkpoint_in_background(d->store, why)) {
-		log_say(LOG_LEVEL_WARNING, "store: %s; checkpoints stay in the event loop", why);
 	}
 	d->recent = calloc(RECENT_FAILURES, sizeof(*d->recent));
 	d->echo = echo_filter_new(ECHO_ADDRESSES);
@@ -256,8 +291,7 @@ out:
 	loop_close(&d.loop);
 	if (d.rules)
 		rules_free(d.rules);
-	if (d.store)
-		store_close(d.store);
+	close_store(&d);
 	pins_close(&d.maps);
 	protected_free(&d.own);
 	free(d.recent);
