@@ -16,6 +16,7 @@
 void daemon_read_counters(const struct daemon *d, struct counter_readings *out)
 {
 	out->daemon = d->counters;
+	out->daemon.bans_waiting = d->retry_count;
 	rules_get_counters(d->rules, &out->rules);
 	out->links = (struct link_counters){ .reattached = d->ifwatch.reattached,
 					     .attach_failures = d->ifwatch.failures,
@@ -282,6 +283,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 			    .loop = { .epoll_fd = -1 },
 			    .inotify_fd = -1,
 			    .control_fd = -1,
+			    .control_spare_fd = -1,
 			    .signal_fd = -1,
 			    .policy_listen = "off",
 			    .metrics_listen = "off",
@@ -331,6 +333,8 @@ out:
 	close_store(&d);
 	pins_close(&d.maps);
 	protected_free(&d.own);
+	protected_free(&d.never);
+	retry_free(&d);
 	free(d.recent);
 	echo_filter_free(d.echo);
 	conf_free(d.conf);
