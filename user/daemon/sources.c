@@ -95,7 +95,10 @@ static bool poll_source(struct daemon *d, struct source *source)
 	char why[ERRMSG_LEN];
 	int more = logtail_poll(&source->tail, on_line, &ctx, why);
 
-	if (more < 0)
+	/* A refused file is said once by logtail; a jump or a read error may repeat. */
+	if (more == -EPERM)
+		log_say(LOG_LEVEL_WARNING, "source %s: %s", source->conf.name, why);
+	else if (more < 0)
 		log_limited(&source->warning, SOURCE_WARNING_PERIOD_S, LOG_LEVEL_WARNING,
 			    "source %s: %s", source->conf.name, why);
 	return more > 0;
@@ -395,7 +398,7 @@ int sources_watch(struct daemon *d, char why[ERRMSG_LEN])
 	}
 	err = loop_watch(&d->loop, d->sources_more_fd, EPOLLIN, on_more, d, "log slices", why);
 	if (!err)
-		err = loop_watch(&d->loop, d->inotify_fd, EPOLLIN, on_inotify, d, "log sources",
-				 why);
+		err =
+		    loop_watch(&d->loop, d->inotify_fd, EPOLLIN, on_inotify, d, "log sources", why);
 	return err;
 }
