@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "kernel/link.h"
@@ -19,6 +20,14 @@ void daemon_read_counters(const struct daemon *d, struct counter_readings *out)
 	out->links = (struct link_counters){ .reattached = d->ifwatch.reattached,
 					     .attach_failures = d->ifwatch.failures,
 					     .detach_failures = d->ifwatch.detach_failures };
+	out->http = (struct http_counters){ 0 };
+	if (d->http_server) {
+		struct http_guard_counters guard;
+
+		http_server_get_counters(d->http_server, &guard);
+		out->http = (struct http_counters){ guard.open, guard.timed_out, guard.evicted,
+						    guard.refused };
+	}
 }
 
 /* ---- setup, reload, signals ---- */
@@ -59,6 +68,33 @@ static void close_store(struct daemon *d)
 	store_close(d->store);
 	d->queue = NULL;
 	d->store = NULL;
+}
+
+/*
+ * The soft descriptor limit up to the hard one (systemd's LimitNOFILE): the
+ * HTTP servers get what is left after DAEMON_FD_RESERVE (http.c), so that
+ * connections never take the descriptors a ban needs.
+ */
+static void raise_fd_limit(struct daemon *d)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim)) {
+		d->fd_limit = 1024;
+		return;
+	}
+	if (lim.rlim_cur < lim.rlim_max) {
+		struct rlimit raised = { lim.rlim_max, lim.rlim_max };
+
+		if (!setrlimit(RLIMIT_NOFILE, &raised))
+			lim = raised;
+	}
+	d->fd_limit = lim.rlim_cur > 1048576 ? 1048576 : (unsigned int)lim.rlim_cur;
+	if (d->fd_limit < DAEMON_FD_RESERVE * 2)
+		log_say(LOG_LEVEL_WARNING,
+			"only %u descriptors (RLIMIT_NOFILE) for bans, the store and the "
+			"policy endpoint's connections: raise LimitNOFILE",
+			d->fd_limit);
 }
 
 static int open_state(struct daemon *d, char why[ERRMSG_LEN])
@@ -255,6 +291,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	int status = EXIT_FAILURE;
 
 	log_set_level(conf->daemon.log_level);
+	raise_fd_limit(&d);
 	pins_init(&d.maps);
 	if (open_state(&d, why) || open_loop(&d, why) || http_open(&d, why) ||
 	    sources_open(&d, why)) {

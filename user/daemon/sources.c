@@ -72,7 +72,7 @@ static void take_line(struct daemon *d, struct source *source, const char *ident
 	case SILENCE_NO_NEWS:
 		break;
 	}
-	if (!found)
+	if (!found || (record.rejected && !source->conf.count_rejected))
 		return;
 	source->events++;
 	if (!absorb_echo(d, &record))
