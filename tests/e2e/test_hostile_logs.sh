@@ -25,12 +25,6 @@ write_daemon_config() {
 		daemon_conf_start
 		cat <<-EOF
 
-			[rules]
-			ip_failures = 5
-			ip_window = 60s
-			ip_bantime = 600s
-			repeat_multiplier = 0
-
 			[source ssh]
 			type = sshd
 			path = $AUTH_LOG

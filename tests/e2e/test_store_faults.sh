@@ -17,6 +17,8 @@
 # shellcheck source=tests/e2e/lib.sh
 # shellcheck disable=SC2317 # the test functions are called through e2e_main
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/lib/store.sh
+. "$(dirname "$0")/lib/store.sh"
 
 STATE_MOUNTED=""
 
@@ -79,31 +81,6 @@ fail_events() {
 	done
 }
 
-HOLDER_PID=""
-HOLDER_FIFO=""
-
-# hold_store: another process (sqlite3) takes the store's write lock and
-# keeps it until release_store.
-hold_store() {
-	HOLDER_FIFO=$WORK/holder.fifo
-	rm -f "$HOLDER_FIFO" "$WORK/holder.out"
-	mkfifo "$HOLDER_FIFO"
-	sqlite3 "$(DB)" <"$HOLDER_FIFO" >"$WORK/holder.out" 2>&1 &
-	HOLDER_PID=$!
-	BG_PIDS+=("$HOLDER_PID")
-	exec 7>"$HOLDER_FIFO"
-	echo "BEGIN IMMEDIATE; SELECT 'locked';" >&7
-	wait_until 10 grep -q locked "$WORK/holder.out"
-}
-
-release_store() {
-	[ -n "$HOLDER_PID" ] || return 0
-	echo "COMMIT;" >&7
-	exec 7>&-
-	wait "$HOLDER_PID" 2>/dev/null || true
-	HOLDER_PID=""
-}
-
 store_live() { # store_live ADDR: the store has a live row for ADDR
 	[ "$(store_sql "SELECT count(*) FROM bans WHERE prefix = '$1' AND lifted_at IS NULL")" = 1 ]
 }
@@ -116,7 +93,7 @@ store_lifted() { # store_lifted ADDR REASON
 
 test_locked_store_holds_up_nothing() {
 	local start took a
-	hold_store
+	hold_store "$(DB)" "$WORK"
 	start=$(now_ms)
 	for a in 198.51.100.11 198.51.100.12 198.51.100.13 198.51.100.14; do
 		fail_events "$a"
@@ -136,7 +113,7 @@ test_cli_fails_on_a_locked_store() {
 	local start took
 	xb ban 198.51.100.21 >/dev/null
 	check "xdpban ban records its ban in the store" store_live 198.51.100.21
-	hold_store
+	hold_store "$(DB)" "$WORK"
 	start=$(now_ms)
 	check "unban while another process holds the store's lock exits non-zero" \
 		refused timeout 30 ip netns exec "$SRV" "$XDPBAN" --pin-dir "$PIN" --state-dir "$STATE_DIR" \
