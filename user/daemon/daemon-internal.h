@@ -70,6 +70,7 @@ struct source {
 	struct silence silence; /* lines that look like authentication lines, yielding nothing */
 	char matches[CONF_MATCHES_LEN];
 	const char *match_list[JOURNAL_MATCHES_MAX + 1];
+	struct log_limit warning; /* what logtail_poll, journal_poll say */
 };
 
 /* Lines a source read: a file's lines, a journal's entries. */
@@ -101,7 +102,8 @@ struct daemon {
 	struct rules *rules;
 
 	/* ---- log sources (sources.c) ---- */
-	int inotify_fd; /* on the followed files' directories */
+	int inotify_fd;	     /* on the followed files' directories */
+	int sources_more_fd; /* an eventfd: a source has more than a slice waiting */
 	struct source *sources;
 	size_t source_count;
 	struct echo_filter *echo; /* policy-reported failures a log line may repeat */

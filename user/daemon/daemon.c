@@ -282,6 +282,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 			    .overrides = overrides,
 			    .loop = { .epoll_fd = -1 },
 			    .inotify_fd = -1,
+			    .sources_more_fd = -1,
 			    .control_fd = -1,
 			    .control_spare_fd = -1,
 			    .signal_fd = -1,
@@ -325,6 +326,8 @@ out:
 	control_close(&d);
 	if (d.inotify_fd >= 0)
 		close(d.inotify_fd);
+	if (d.sources_more_fd >= 0)
+		close(d.sources_more_fd);
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 	loop_close(&d.loop);
