@@ -227,7 +227,7 @@ static __always_inline bool ban4_banned(__be32 addr, const struct ban_meta *meta
 					struct lazy_clock *clock)
 {
 	__u64 hash = ban_hash4(addr, meta);
-	__u32 index = ban_first_bucket(hash, BAN4_BUCKETS);
+	__u32 mask = ban_mask(meta->log2_4, BAN4_BUCKETS), index = ban_first_bucket(hash, mask);
 	struct ban4_bucket *bucket = bpf_map_lookup_elem(&ban4, &index);
 	int found;
 
@@ -236,7 +236,7 @@ static __always_inline bool ban4_banned(__be32 addr, const struct ban_meta *meta
 	found = ban4_in_bucket(bucket, addr, clock);
 	if (found >= 0 || !bucket->spill)
 		return found > 0;
-	index = ban_second_bucket(hash, BAN4_BUCKETS);
+	index = ban_second_bucket(hash, mask);
 	bucket = bpf_map_lookup_elem(&ban4, &index);
 	return bucket && ban4_in_bucket(bucket, addr, clock) > 0;
 }
@@ -263,7 +263,7 @@ static __always_inline bool ban6_banned(const __u8 *addr, const struct ban_meta 
 					struct lazy_clock *clock)
 {
 	__u64 hash = ban_hash6(addr, meta);
-	__u32 index = ban_first_bucket(hash, BAN6_BUCKETS);
+	__u32 mask = ban_mask(meta->log2_6, BAN6_BUCKETS), index = ban_first_bucket(hash, mask);
 	struct ban6_bucket *bucket = bpf_map_lookup_elem(&ban6, &index);
 	int found;
 
@@ -272,7 +272,7 @@ static __always_inline bool ban6_banned(const __u8 *addr, const struct ban_meta 
 	found = ban6_in_bucket(bucket, addr, clock);
 	if (found >= 0 || !bucket->spill)
 		return found > 0;
-	index = ban_second_bucket(hash, BAN6_BUCKETS);
+	index = ban_second_bucket(hash, mask);
 	bucket = bpf_map_lookup_elem(&ban6, &index);
 	return bucket && ban6_in_bucket(bucket, addr, clock) > 0;
 }

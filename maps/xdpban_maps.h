@@ -102,6 +102,15 @@ struct lpm_key {
  * The hash is keyed by a secret seed drawn when the tables are created
  * (ban_meta), so nobody can pick addresses that crowd one bucket pair.
  *
+ * The arrays are allocated at their largest, but only the first 2^log2
+ * buckets are in use, 2^log2 sized to about 16 bytes per ban: 10k bans
+ * touch 256 KB, not 16 MB, so a flood's lines stay in cache and its pages
+ * in the TLB. User space doubles a table when it passes that load: every
+ * entry's buckets under the new size are its old ones or those plus the old
+ * size, so it copies the entries that move to the new half, switches log2,
+ * and (after a grace period longer than any program run) clears the old
+ * copies: a lookup finds every ban under either size.
+ *
  * Deadlines are CLOCK_MONOTONIC in units of 2^BAN_TICK_SHIFT ns (0.27 s),
  * rounded up, so a ban lasts up to that much longer, never shorter; 32 bits
  * of them span 36 years of uptime. 0 marks a free slot (always expired),
@@ -114,10 +123,13 @@ struct lpm_key {
  * What only user space reads (when a ban was made, by whom) lives in the
  * ban_info tables, one entry per bucket: the program never touches them.
  */
-#define BAN4_SLOTS	       7
-#define BAN6_SLOTS	       3
-#define BAN4_BUCKETS	       (1U << 18) /* 16 MB, 1,835,008 slots: 57% full at 1,048,576 bans */
-#define BAN6_BUCKETS	       (1U << 19) /* 32 MB, 1,572,864 slots: 67% full at 1,048,576 bans */
+#define BAN4_SLOTS 7
+#define BAN6_SLOTS 3
+/* At most 16 MB, 1,835,008 slots: 57% full at 1,048,576 bans. */
+#define BAN4_BUCKETS (1U << 18)
+/* At most 32 MB, 1,572,864 slots: 67% full at 1,048,576 bans. */
+#define BAN6_BUCKETS	       (1U << 19)
+#define BAN_LOG2_MIN	       10 /* the fewest buckets in use: 64 KB */
 #define BAN_TICK_SHIFT	       28
 #define BAN_DEADLINE_FREE      0U
 #define BAN_DEADLINE_PERMANENT 0xffffffffU
@@ -147,45 +159,52 @@ struct ban_info {
 };
 
 struct ban_meta {
-	__u64 seed; /* the hash key, drawn from getrandom() when the tables are made */
-	__u64 reserved;
+	__u64 seed;   /* the hash key, drawn from getrandom() when the tables are made */
+	__u32 log2_4; /* ban4 buckets in use: 2^log2_4 */
+	__u32 log2_6; /* ban6 buckets in use */
+	__u32 used4;  /* bans in ban4, expired ones included (user space's count) */
+	__u32 used6;
 };
 
-static inline __u64 ban_mix(__u64 h, __u64 word, __u64 seed)
+/* MurmurHash3's 64-bit finaliser: every input bit moves every output bit. */
+static inline __u64 ban_mix(__u64 h)
 {
-	h = (h ^ word ^ seed) * 0x9E3779B97F4A7C15ULL;
-	return h ^ (h >> 29);
+	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdULL;
+	h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
 }
 
-/* Both buckets of a key hash: the low and the high half, never the same bucket. */
-static inline __u32 ban_first_bucket(__u64 hash, __u32 buckets)
+/*
+ * Both buckets of a key hash: its low and its high half, masked to the
+ * buckets in use (rarely the same bucket: then the address has one choice).
+ */
+static inline __u32 ban_first_bucket(__u64 hash, __u32 mask)
 {
-	return (__u32)hash & (buckets - 1);
+	return (__u32)hash & mask;
 }
 
-static inline __u32 ban_second_bucket(__u64 hash, __u32 buckets)
+static inline __u32 ban_second_bucket(__u64 hash, __u32 mask)
 {
-	__u32 first = ban_first_bucket(hash, buckets), second = (__u32)(hash >> 32) & (buckets - 1);
+	return (__u32)(hash >> 32) & mask;
+}
 
-	return second == first ? first ^ 1 : second;
+/* The mask of the buckets in use, never beyond the array (the verifier checks). */
+static inline __u32 ban_mask(__u32 log2, __u32 max_buckets)
+{
+	return ((1U << (log2 & 31)) - 1) & (max_buckets - 1);
 }
 
 static inline __u64 ban_hash4(__be32 addr, const struct ban_meta *meta)
 {
-	__u64 h = ban_mix(0, addr, meta->seed);
-
-	h = ban_mix(h, 0, meta->seed >> 17 | meta->seed << 47) * 0xBF58476D1CE4E5B9ULL;
-	return h ^ (h >> 32);
+	return ban_mix(addr ^ meta->seed);
 }
 
 static inline __u64 ban_hash6(const __u8 *addr, const struct ban_meta *meta)
 {
-	__u64 words[2], h;
+	__u64 words[2];
 
 	__builtin_memcpy(words, addr, sizeof(words));
-	h = ban_mix(0, words[0], meta->seed);
-	h = ban_mix(h, words[1], meta->seed >> 17 | meta->seed << 47) * 0xBF58476D1CE4E5B9ULL;
-	return h ^ (h >> 32);
+	return ban_mix(ban_mix(words[0] ^ meta->seed) ^ words[1]);
 }
 
 /* Who put a ban in place; informational, shown by `xdpban list`. */

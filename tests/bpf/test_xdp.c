@@ -658,9 +658,27 @@ static void buckets4(const struct ban_table *t, const struct addr_key *host, __u
 		     __u32 *second)
 {
 	__u64 hash = ban_hash4(ipv4_word(host), t->meta);
+	__u32 mask = ban_mask(t->meta->log2_4, BAN4_BUCKETS);
 
-	*first = ban_first_bucket(hash, BAN4_BUCKETS);
-	*second = ban_second_bucket(hash, BAN4_BUCKETS);
+	*first = ban_first_bucket(hash, mask);
+	*second = ban_second_bucket(hash, mask);
+}
+
+/* An address of 192.0.2.0/24 whose two buckets differ (under a random seed, most do). */
+static struct addr_key two_choice_host(const struct ban_table *t, char text[CIDR_TEXT_LEN])
+{
+	for (int i = 1; i < 255; i++) {
+		struct addr_key host;
+		__u32 first, second;
+
+		snprintf(text, CIDR_TEXT_LEN, "192.0.2.%d", i);
+		host = host_of(text);
+		buckets4(t, &host, &first, &second);
+		if (first != second)
+			return host;
+	}
+	fail_msg("every address of 192.0.2.0/24 has one bucket");
+	return (struct addr_key){ 0 };
 }
 
 /* An IPv4 address (as text) whose first bucket is `first`, found by trying 10.x.y.z. */
@@ -692,17 +710,19 @@ static struct ban4_bucket *bucket4_at(const struct ban_table *t, __u32 index)
 static void ban_in_second_bucket_drops_when_its_first_counts_the_spill(void **state)
 {
 	struct fixture *f = *state;
-	struct addr_key host = host_of(BANNED4);
+	char text[CIDR_TEXT_LEN];
+	struct addr_key host;
 	struct ban_table t;
 	__u32 first, second;
 
 	xdpban_map_bans(f->skel, &t);
+	host = two_choice_host(&t, text);
 	buckets4(&t, &host, &first, &second);
 	bucket4_at(&t, second)->addr[6] = ipv4_word(&host);
 	bucket4_at(&t, second)->deadline[6] = BAN_DEADLINE_PERMANENT;
-	syn_from(state, BANNED4, XDP_PASS, REASON_PASS);
+	syn_from(state, text, XDP_PASS, REASON_PASS);
 	bucket4_at(&t, first)->spill = 1;
-	syn_from(state, BANNED4, XDP_DROP, REASON_DROP_BAN);
+	syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
 	ban_table_release(&t);
 }
 
@@ -728,12 +748,13 @@ static void freed_slot_passes(void **state)
 static void full_pair_relocates_and_every_ban_still_drops(void **state)
 {
 	struct fixture *f = *state;
-	struct addr_key host = host_of(BANNED4);
-	char crowd[2 * BAN4_SLOTS][CIDR_TEXT_LEN];
+	char crowd[2 * BAN4_SLOTS][CIDR_TEXT_LEN], text[CIDR_TEXT_LEN];
 	__u32 pair[2], next = 0, spills;
+	struct addr_key host;
 	struct ban_table t;
 
 	xdpban_map_bans(f->skel, &t);
+	host = two_choice_host(&t, text);
 	buckets4(&t, &host, &pair[0], &pair[1]);
 	for (int i = 0; i < 2 * BAN4_SLOTS; i++) {
 		address_in_bucket(&t, pair[i / BAN4_SLOTS], &next, crowd[i]);
@@ -741,8 +762,8 @@ static void full_pair_relocates_and_every_ban_still_drops(void **state)
 	}
 	spills = bucket4_at(&t, pair[0])->spill + bucket4_at(&t, pair[1])->spill;
 	assert_int_equal(spills, 0);
-	ban_host(f, BANNED4, PERMANENT);
-	syn_from(state, BANNED4, XDP_DROP, REASON_DROP_BAN);
+	ban_host(f, text, PERMANENT);
+	syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
 	for (int i = 0; i < 2 * BAN4_SLOTS; i++)
 		syn_from(state, crowd[i], XDP_DROP, REASON_DROP_BAN);
 	ban_table_release(&t);
@@ -752,20 +773,21 @@ static void full_pair_relocates_and_every_ban_still_drops(void **state)
 static void full_first_bucket_spills_to_the_second(void **state)
 {
 	struct fixture *f = *state;
-	struct addr_key host = host_of(BANNED4);
-	char crowd[BAN4_SLOTS][CIDR_TEXT_LEN];
+	char crowd[BAN4_SLOTS][CIDR_TEXT_LEN], text[CIDR_TEXT_LEN];
 	__u32 pair[2], next = 0;
+	struct addr_key host;
 	struct ban_table t;
 
 	xdpban_map_bans(f->skel, &t);
+	host = two_choice_host(&t, text);
 	buckets4(&t, &host, &pair[0], &pair[1]);
 	for (int i = 0; i < BAN4_SLOTS; i++) {
 		address_in_bucket(&t, pair[0], &next, crowd[i]);
 		ban_host(f, crowd[i], LIVE);
 	}
-	ban_host(f, BANNED4, LIVE);
+	ban_host(f, text, LIVE);
 	assert_int_equal(bucket4_at(&t, pair[0])->spill, 1);
-	syn_from(state, BANNED4, XDP_DROP, REASON_DROP_BAN);
+	syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
 	syn_from(state, CLEAN4, XDP_PASS, REASON_PASS);
 	ban_table_release(&t);
 }

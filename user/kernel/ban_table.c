@@ -2,6 +2,7 @@
 #include "kernel/ban_table.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -17,6 +18,14 @@
  */
 #define RELOCATE_NODES 512
 #define NO_PARENT      (-1)
+/*
+ * A table doubles when it holds more than this many bans a bucket: about 16
+ * bytes a ban, the floor's density, at 57% (IPv4) and 67% (IPv6) load.
+ */
+#define GROW_LOAD4 4
+#define GROW_LOAD6 2
+/* Longer than any run of the XDP program that may have read the old size. */
+#define GROW_GRACE_US 10000
 
 __u32 ban_deadline_of(uint64_t expires_ns)
 {
@@ -81,6 +90,17 @@ static void spill_add(const struct ban_family *f, __u32 b, int delta)
 	__atomic_add_fetch(spill_at(f, b), (__u32)delta, __ATOMIC_RELEASE);
 }
 
+__u32 ban_table_buckets(const struct ban_family *f)
+{
+	return ban_mask(__atomic_load_n(f->log2, __ATOMIC_ACQUIRE), f->max) + 1;
+}
+
+static void used_add(const struct ban_family *f, int delta)
+{
+	if (delta > 0 || *f->used > 0)
+		*f->used += (__u32)delta;
+}
+
 static bool addr_is(const struct ban_family *f, __u32 b, unsigned int s, const struct addr_key *a)
 {
 	if (f->v6)
@@ -123,6 +143,7 @@ static void slot_write(const struct ban_family *f, __u32 b, unsigned int s,
 	if (!same_address) {
 		deadline_set(f, b, s, BAN_DEADLINE_FREE);
 		addr_write(f, b, s, &ban->addr);
+		used_add(f, 1);
 	}
 	f->info[b].created_unix[s] = ban->created_unix;
 	f->info[b].origin[s] = ban->origin;
@@ -136,20 +157,25 @@ static const struct ban_family *family_of(const struct ban_table *t, const struc
 	return cidr_is_ipv4(a->addr) ? &t->v4 : &t->v6;
 }
 
+static __u64 hash_of(const struct ban_table *t, const struct ban_family *f,
+		     const struct addr_key *a)
+{
+	__be32 addr4;
+
+	if (f->v6)
+		return ban_hash6(a->addr, t->meta);
+	memcpy(&addr4, &a->addr[12], sizeof(addr4));
+	return ban_hash4(addr4, t->meta);
+}
+
 static void buckets_of(const struct ban_table *t, const struct ban_family *f,
 		       const struct addr_key *a, __u32 *first, __u32 *second)
 {
-	__be32 addr4;
-	__u64 hash;
+	__u64 hash = hash_of(t, f, a);
+	__u32 mask = ban_table_buckets(f) - 1;
 
-	if (f->v6) {
-		hash = ban_hash6(a->addr, t->meta);
-	} else {
-		memcpy(&addr4, &a->addr[12], sizeof(addr4));
-		hash = ban_hash4(addr4, t->meta);
-	}
-	*first = ban_first_bucket(hash, f->count);
-	*second = ban_second_bucket(hash, f->count);
+	*first = ban_first_bucket(hash, mask);
+	*second = ban_second_bucket(hash, mask);
 }
 
 /* The bucket an entry of bucket b would move to: its other choice. */
@@ -194,6 +220,7 @@ static void slot_remove(const struct ban_table *t, const struct ban_family *f, _
 		return;
 	other = other_bucket(t, f, b, s, &in_first);
 	deadline_set(f, b, s, BAN_DEADLINE_FREE);
+	used_add(f, -1);
 	if (!in_first)
 		spill_add(f, other, -1);
 }
@@ -212,6 +239,7 @@ static void slot_move(const struct ban_table *t, const struct ban_family *f, __u
 		spill_add(f, from, 1); /* counted before it is out of its first bucket */
 	slot_write(f, to, d, &entry, false);
 	deadline_set(f, from, s, BAN_DEADLINE_FREE);
+	used_add(f, -1);
 	if (!leaves_first)
 		spill_add(f, to, -1);
 }
@@ -291,8 +319,8 @@ int ban_table_find(const struct ban_table *t, const struct addr_key *addr, struc
 	return -ENOENT;
 }
 
-int ban_table_put(const struct ban_table *t, const struct ban_slot *ban, uint64_t now_ns,
-		  struct ban_slot *old, bool *existed)
+static int put_once(const struct ban_table *t, const struct ban_slot *ban, uint64_t now_ns,
+		    struct ban_slot *old, bool *existed)
 {
 	const struct ban_family *f = family_of(t, &ban->addr);
 	__u32 pair[2], bucket;
@@ -318,7 +346,7 @@ int ban_table_put(const struct ban_table *t, const struct ban_slot *ban, uint64_
 		if (s < 0)
 			continue;
 		slot_remove(t, f, pair[i], (unsigned int)s); /* an expired ban may hold it */
-		if (i == 1)
+		if (pair[i] != pair[0])
 			spill_add(f, pair[0], 1);
 		slot_write(f, pair[i], (unsigned int)s, ban, false);
 		return 0;
@@ -326,7 +354,7 @@ int ban_table_put(const struct ban_table *t, const struct ban_slot *ban, uint64_
 	err = relocate(t, f, pair, now_ns, &bucket, &slot);
 	if (err)
 		return err;
-	if (bucket == pair[1])
+	if (bucket != pair[0])
 		spill_add(f, pair[0], 1);
 	slot_write(f, bucket, slot, ban, false);
 	return 0;
@@ -351,6 +379,108 @@ int ban_table_delete(const struct ban_table *t, const struct addr_key *addr, str
 	return -ENOENT;
 }
 
+/* ---- growth: doubling the buckets in use ---- */
+
+static void bucket_clear(const struct ban_family *f, __u32 b)
+{
+	for (unsigned int s = 0; s < slots_of(f); s++)
+		deadline_set(f, b, s, BAN_DEADLINE_FREE);
+	*spill_at(f, b) = 0;
+}
+
+/* Slot s of bucket `from`, copied as it is to the same slot of `to`. */
+static void slot_copy(const struct ban_family *f, __u32 from, __u32 to, unsigned int s)
+{
+	struct ban_slot entry;
+
+	slot_read(f, from, s, &entry);
+	addr_write(f, to, s, &entry.addr);
+	f->info[to].created_unix[s] = entry.created_unix;
+	f->info[to].origin[s] = entry.origin;
+	deadline_set(f, to, s, entry.deadline);
+}
+
+/* Where the entry in slot s of bucket b lives once the mask is `mask` (b or b + old size). */
+static __u32 home_under(const struct ban_table *t, const struct ban_family *f, __u32 b,
+			unsigned int s, __u32 old_mask, __u32 mask, __u32 *first)
+{
+	struct addr_key a;
+	__u64 hash;
+
+	addr_read(f, b, s, &a);
+	hash = hash_of(t, f, &a);
+	*first = ban_first_bucket(hash, mask);
+	return b == ban_first_bucket(hash, old_mask) ? *first : ban_second_bucket(hash, mask);
+}
+
+/*
+ * Doubles the buckets in use (see the map ABI): copies, switches, waits,
+ * clears. Until the switch the program reads the old half only, which this
+ * leaves whole; spills there only grow until the old copies are gone.
+ */
+static int grow(const struct ban_table *t, const struct ban_family *f)
+{
+	__u32 n = ban_table_buckets(f), first, home;
+	__u32 *spill = n < f->max ? calloc(2 * (size_t)n, sizeof(*spill)) : NULL;
+
+	if (!spill)
+		return n < f->max ? -ENOMEM : -ENOSPC;
+	for (__u32 b = 0; b < n; b++)
+		bucket_clear(f, b + n); /* a growth cut short may have left copies */
+	for (__u32 b = 0; b < n; b++) {
+		for (unsigned int s = 0; s < slots_of(f); s++) {
+			if (deadline_get(f, b, s) == BAN_DEADLINE_FREE)
+				continue;
+			home = home_under(t, f, b, s, n - 1, 2 * n - 1, &first);
+			if (home != b)
+				slot_copy(f, b, home, s);
+			if (home != first)
+				spill[first]++;
+		}
+	}
+	for (__u32 b = 0; b < n; b++) {
+		*spill_at(f, b + n) = spill[b + n];
+		if (spill[b] > *spill_at(f, b))
+			*spill_at(f, b) = spill[b];
+	}
+	__atomic_store_n(f->log2, __atomic_load_n(f->log2, __ATOMIC_ACQUIRE) + 1, __ATOMIC_SEQ_CST);
+	if (t->mapped)
+		usleep(GROW_GRACE_US);
+	for (__u32 b = 0; b < n; b++) {
+		for (unsigned int s = 0; s < slots_of(f); s++) {
+			if (deadline_get(f, b, s) != BAN_DEADLINE_FREE &&
+			    home_under(t, f, b, s, n - 1, 2 * n - 1, &first) != b)
+				deadline_set(f, b, s, BAN_DEADLINE_FREE);
+		}
+		*spill_at(f, b) = spill[b];
+	}
+	free(spill);
+	return 0;
+}
+
+static bool over_load(const struct ban_family *f)
+{
+	return *f->used >= (f->v6 ? GROW_LOAD6 : GROW_LOAD4) * ban_table_buckets(f) &&
+	       ban_table_buckets(f) < f->max;
+}
+
+int ban_table_put(const struct ban_table *t, const struct ban_slot *ban, uint64_t now_ns,
+		  struct ban_slot *old, bool *existed)
+{
+	const struct ban_family *f = family_of(t, &ban->addr);
+	int err;
+
+	if (over_load(f) && grow(t, f) == -ENOMEM)
+		return -ENOMEM;
+	err = put_once(t, ban, now_ns, old, existed);
+	while (err == -ENOSPC && ban_table_buckets(f) < f->max) {
+		err = grow(t, f);
+		if (!err)
+			err = put_once(t, ban, now_ns, old, existed);
+	}
+	return err;
+}
+
 static void walk_family(const struct ban_family *f, __u32 from, __u32 to, ban_slot_fn fn, void *ctx)
 {
 	struct ban_slot ban;
@@ -369,11 +499,12 @@ bool ban_table_walk(const struct ban_table *t, struct ban_table_cursor *cursor, 
 		    ban_slot_fn fn, void *ctx)
 {
 	const struct ban_family *f = cursor->v6 ? &t->v6 : &t->v4;
-	__u32 end = cursor->bucket + buckets > f->count ? f->count : cursor->bucket + buckets;
+	__u32 count = ban_table_buckets(f);
+	__u32 end = cursor->bucket + buckets > count ? count : cursor->bucket + buckets;
 
-	walk_family(f, cursor->bucket, end, fn, ctx);
+	walk_family(f, cursor->bucket < end ? cursor->bucket : end, end, fn, ctx);
 	cursor->bucket = end;
-	if (end < f->count)
+	if (end < count)
 		return false;
 	cursor->bucket = 0;
 	cursor->v6 = !cursor->v6;
@@ -382,13 +513,16 @@ bool ban_table_walk(const struct ban_table *t, struct ban_table_cursor *cursor, 
 
 void ban_table_each(const struct ban_table *t, ban_slot_fn fn, void *ctx)
 {
-	walk_family(&t->v4, 0, t->v4.count, fn, ctx);
-	walk_family(&t->v6, 0, t->v6.count, fn, ctx);
+	walk_family(&t->v4, 0, ban_table_buckets(&t->v4), fn, ctx);
+	walk_family(&t->v6, 0, ban_table_buckets(&t->v6), fn, ctx);
 }
 
 /* ---- memory ---- */
 
-/* A nonzero key, set once: of two processes making new tables at once, one wins. */
+/*
+ * A nonzero key, set once: of two processes making new tables at once, one
+ * wins. The sizes in use start at their least (both write the same).
+ */
 static int seed_once(struct ban_meta *meta)
 {
 	__u64 seed = 0, unset = 0;
@@ -399,6 +533,10 @@ static int seed_once(struct ban_meta *meta)
 	}
 	__atomic_compare_exchange_n(&meta->seed, &unset, seed, false, __ATOMIC_SEQ_CST,
 				    __ATOMIC_SEQ_CST);
+	if (meta->log2_4 == 0)
+		meta->log2_4 = BAN_LOG2_MIN;
+	if (meta->log2_6 == 0)
+		meta->log2_6 = BAN_LOG2_MIN;
 	return 0;
 }
 
@@ -443,8 +581,8 @@ int ban_table_map(struct ban_table *t, int fd4, int fd6, int info4, int info6, i
 
 	memset(t, 0, sizeof(*t));
 	t->mapped = true;
-	t->v4 = (struct ban_family){ .count = BAN4_BUCKETS };
-	t->v6 = (struct ban_family){ .count = BAN6_BUCKETS, .v6 = true };
+	t->v4 = (struct ban_family){ .max = BAN4_BUCKETS };
+	t->v6 = (struct ban_family){ .max = BAN6_BUCKETS, .v6 = true };
 	t->v4.buckets = map_memory(fd4, sizeof(struct ban4_bucket), BAN4_BUCKETS, why);
 	if (t->v4.buckets)
 		t->v6.buckets = map_memory(fd6, sizeof(struct ban6_bucket), BAN6_BUCKETS, why);
@@ -458,6 +596,10 @@ int ban_table_map(struct ban_table *t, int fd4, int fd6, int info4, int info6, i
 		ban_table_release(t);
 		return -EPROTO;
 	}
+	t->v4.log2 = &t->meta->log2_4;
+	t->v4.used = &t->meta->used4;
+	t->v6.log2 = &t->meta->log2_6;
+	t->v6.used = &t->meta->used6;
 	err = seed_once(t->meta);
 	if (err) {
 		errmsg(why, "cannot draw the ban table's hash key: %s", strerror(-err));
@@ -466,13 +608,13 @@ int ban_table_map(struct ban_table *t, int fd4, int fd6, int info4, int info6, i
 	return err;
 }
 
-int ban_table_alloc(struct ban_table *t, unsigned int log2_buckets, __u64 seed)
+int ban_table_alloc(struct ban_table *t, unsigned int log2_max, unsigned int log2_start, __u64 seed)
 {
-	__u32 count = 1U << log2_buckets;
+	__u32 count = 1U << log2_max;
 
 	memset(t, 0, sizeof(*t));
-	t->v4 = (struct ban_family){ .count = count };
-	t->v6 = (struct ban_family){ .count = count, .v6 = true };
+	t->v4 = (struct ban_family){ .max = count };
+	t->v6 = (struct ban_family){ .max = count, .v6 = true };
 	t->v4.buckets = calloc(count, sizeof(struct ban4_bucket));
 	t->v6.buckets = calloc(count, sizeof(struct ban6_bucket));
 	t->v4.info = calloc(count, sizeof(struct ban_info));
@@ -482,7 +624,11 @@ int ban_table_alloc(struct ban_table *t, unsigned int log2_buckets, __u64 seed)
 		ban_table_release(t);
 		return -ENOMEM;
 	}
-	t->meta->seed = seed;
+	*t->meta = (struct ban_meta){ seed, log2_start, log2_start, 0, 0 };
+	t->v4.log2 = &t->meta->log2_4;
+	t->v4.used = &t->meta->used4;
+	t->v6.log2 = &t->meta->log2_6;
+	t->v6.used = &t->meta->used6;
 	return 0;
 }
 
@@ -496,10 +642,10 @@ static void release(void *mem, size_t size, bool mapped)
 
 void ban_table_release(struct ban_table *t)
 {
-	release(t->v4.buckets, stride_of(sizeof(struct ban4_bucket)) * t->v4.count, t->mapped);
-	release(t->v6.buckets, stride_of(sizeof(struct ban6_bucket)) * t->v6.count, t->mapped);
-	release(t->v4.info, stride_of(sizeof(struct ban_info)) * t->v4.count, t->mapped);
-	release(t->v6.info, stride_of(sizeof(struct ban_info)) * t->v6.count, t->mapped);
+	release(t->v4.buckets, stride_of(sizeof(struct ban4_bucket)) * t->v4.max, t->mapped);
+	release(t->v6.buckets, stride_of(sizeof(struct ban6_bucket)) * t->v6.max, t->mapped);
+	release(t->v4.info, stride_of(sizeof(struct ban_info)) * t->v4.max, t->mapped);
+	release(t->v6.info, stride_of(sizeof(struct ban_info)) * t->v6.max, t->mapped);
 	release(t->meta, stride_of(sizeof(struct ban_meta)), t->mapped);
 	memset(t, 0, sizeof(*t));
 }

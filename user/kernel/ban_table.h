@@ -14,11 +14,13 @@
 #include "lib/errmsg.h"
 #include "xdpban_maps.h"
 
-/* One family's buckets and their info, with its size (a power of two). */
+/* One family's buckets and their info. */
 struct ban_family {
 	void *buckets; /* struct ban4_bucket or struct ban6_bucket */
 	struct ban_info *info;
-	__u32 count; /* buckets */
+	__u32 max;   /* buckets allocated (a power of two) */
+	__u32 *log2; /* in ban_meta: 2^log2 buckets in use */
+	__u32 *used; /* in ban_meta: bans held */
 	bool v6;
 };
 
@@ -49,8 +51,9 @@ bool ban_deadline_passed(__u32 deadline, uint64_t now_ns);
  */
 int ban_table_map(struct ban_table *t, int fd4, int fd6, int info4, int info6, int meta,
 		  char why[ERRMSG_LEN]);
-/* Heap tables of 2^log2 buckets per family, for tests; seed as given. */
-int ban_table_alloc(struct ban_table *t, unsigned int log2_buckets, __u64 seed);
+/* Heap tables of 2^log2_max buckets per family, 2^log2_start in use, for tests. */
+int ban_table_alloc(struct ban_table *t, unsigned int log2_max, unsigned int log2_start,
+		    __u64 seed);
 void ban_table_release(struct ban_table *t);
 
 /* The ban of exactly this address, expired or not; -ENOENT when there is none. */
@@ -58,8 +61,10 @@ int ban_table_find(const struct ban_table *t, const struct addr_key *addr, struc
 /*
  * Puts a ban in, replacing the one of the same address (*old, *existed say
  * what was there; either may be NULL). An expired ban's slot counts as free.
- * -ENOSPC when the address's two buckets are full and no relocation frees a
- * slot: nothing is changed then, and no live ban was pushed out.
+ * The table doubles the buckets in use when its load passes 16 bytes a ban,
+ * or when relocation finds no room. -ENOSPC when the address's two buckets
+ * are full, no relocation frees a slot and the table is at its largest:
+ * nothing is changed then, and no live ban was pushed out.
  */
 int ban_table_put(const struct ban_table *t, const struct ban_slot *ban, uint64_t now_ns,
 		  struct ban_slot *old, bool *existed);
@@ -81,6 +86,8 @@ struct ban_table_cursor {
  */
 bool ban_table_walk(const struct ban_table *t, struct ban_table_cursor *cursor, __u32 buckets,
 		    ban_slot_fn fn, void *ctx);
+/* Buckets in use in a family. */
+__u32 ban_table_buckets(const struct ban_family *f);
 /* Every ban of both families. */
 void ban_table_each(const struct ban_table *t, ban_slot_fn fn, void *ctx);
 
