@@ -178,13 +178,15 @@ int migrate_pins(const char *pin_dir, struct xdpban_bpf *skel, size_t *migrated,
 	int err = config_read(bpf_map__fd(skel->maps.xdpban_config), &cfg, why);
 
 	*migrated = 0;
-	if (err || !cfg.initialized)
-		return err; /* new maps */
-	/* ABI 2 with the old pins still there: an upgrade cut short, done again. */
-	if (cfg.abi_version == ABI1_VERSION ||
-	    (cfg.abi_version == XDPBAN_ABI_VERSION && migrate_pending(pin_dir)))
+	if (err)
+		return err;
+	if (cfg.initialized && cfg.abi_version != ABI1_VERSION &&
+	    cfg.abi_version != XDPBAN_ABI_VERSION)
+		return 0; /* a version settings_check_abi() refuses */
+	/* Old pins left at ABI 2: an upgrade cut short, done again. */
+	if ((cfg.initialized && cfg.abi_version == ABI1_VERSION) || migrate_pending(pin_dir))
 		return migrate_abi1(pin_dir, skel, &cfg, migrated, why);
-	return 0; /* current maps, or a version settings refuses */
+	return 0;
 }
 
 bool migrate_pending(const char *pin_dir)

@@ -100,7 +100,13 @@ static int open_map(const char *pin_dir, const struct map_spec *spec, char why[E
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		err = -errno;
-		if (errno == ENOENT)
+		if (errno == ENOENT && migrate_pending(pin_dir))
+			errmsg(why,
+			       "the pins in %s were made by an earlier xdpban: run 'xdpban attach "
+			       "IFACE' (or any command that changes bans) once to upgrade them, "
+			       "keeping every ban",
+			       pin_dir);
+		else if (errno == ENOENT)
 			errmsg(why,
 			       "xdpban is not loaded: %s does not exist "
 			       "(run 'xdpban attach IFACE' first)",
