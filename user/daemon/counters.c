@@ -7,6 +7,7 @@
 #define DAEMON(field) offsetof(struct counter_readings, daemon.field)
 #define RULES(field)  offsetof(struct counter_readings, rules.field)
 #define LINKS(field)  offsetof(struct counter_readings, links.field)
+#define HTTP(field)   offsetof(struct counter_readings, http.field)
 
 const struct counter_def counter_table[] = {
 	{ "events", false, NULL, COUNTER_TOTAL, NULL, DAEMON(events) },
@@ -28,6 +29,21 @@ const struct counter_def counter_table[] = {
 	  "Addresses whose recent failures the IP rule holds.", RULES(ips) },
 	{ "evictions", false, "xdpban_rules_evictions_total", COUNTER_TOTAL,
 	  "Live rule entries pushed out of the bounded tables by newer ones.", RULES(evictions) },
+	{ "tracked_accounts", false, "xdpban_rules_tracked_accounts", COUNTER_GAUGE,
+	  "Accounts whose recent failures the account rule holds.", RULES(accounts) },
+	{ "account_failures_untracked", false, "xdpban_rules_account_failures_untracked_total",
+	  COUNTER_TOTAL,
+	  "Failures on new accounts not counted: their part of the full account table kept its "
+	  "entries.",
+	  RULES(account_untracked) },
+	{ "account_evictions_multi_source", true,
+	  "xdpban_rules_account_evictions_multi_source_total", COUNTER_TOTAL,
+	  "Accounts failing from 2+ sources pushed out of the full account table.",
+	  RULES(account_rich_evictions) },
+	{ "accounts_saturated", true, "xdpban_rules_accounts_saturated", COUNTER_GAUGE,
+	  "1 while an account failing from 2+ sources was pushed out within the last "
+	  "account_window: the account table is too small for the attack.",
+	  RULES(accounts_saturated) },
 	{ "refused_lockout", true, "xdpban_refused_lockout_total", COUNTER_TOTAL,
 	  "Bans not applied: they would have locked the operator out.", DAEMON(refused_lockout) },
 	{ "control_refused", true, "xdpban_control_refused_total", COUNTER_TOTAL,
@@ -64,6 +80,16 @@ const struct counter_def counter_table[] = {
 	  "CPU time of the longest judgement so far.", DAEMON(weak_judge_max_us) },
 	{ NULL, false, "xdpban_dictionary_guesses_total", COUNTER_TOTAL,
 	  "Failed logins whose password was a dictionary word.", DAEMON(dictionary_guesses) },
+	{ "policy_connections", false, "xdpban_policy_connections", COUNTER_GAUGE,
+	  "Connections to the policy endpoint open now.", HTTP(open) },
+	{ "policy_connections_timed_out", true, "xdpban_policy_connections_timed_out_total",
+	  COUNTER_TOTAL, "Policy connections cut: no whole request within request_timeout.",
+	  HTTP(timed_out) },
+	{ "policy_connections_evicted", true, "xdpban_policy_connections_evicted_total",
+	  COUNTER_TOTAL, "Policy connections cut to make room for a newer one.", HTTP(evicted) },
+	{ "policy_connections_refused", true, "xdpban_policy_connections_refused_total",
+	  COUNTER_TOTAL, "New policy connections refused: every slot held a proven client.",
+	  HTTP(refused) },
 };
 
 const size_t counter_table_len = ARRAY_SIZE(counter_table);

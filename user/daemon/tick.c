@@ -12,14 +12,12 @@
 static void on_ban_expired(void *ctx, const struct ban_record *ban)
 {
 	struct daemon *d = ctx;
-	char prefix[CIDR_TEXT_LEN], why[ERRMSG_LEN];
-	size_t lifted;
+	char prefix[CIDR_TEXT_LEN];
 
 	cidr_format(&ban->key, prefix);
 	log_say(LOG_LEVEL_INFO, "expired ban %s", prefix);
-	if (d->store &&
-	    store_lift_bans(d->store, &ban->key, 1, clock_wall_s(), "expired", &lifted, why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
+	if (d->queue)
+		store_queue_lift_bans(d->queue, &ban->key, 1, clock_wall_s(), "expired");
 }
 
 /*
@@ -52,7 +50,6 @@ static void note_address_map_fill(struct daemon *d)
 void tick_sweep(struct daemon *d)
 {
 	char why[ERRMSG_LEN];
-	size_t bans, blocks;
 	bool done = false;
 	int lock = pins_lock(d->conf->daemon.pin_dir, why);
 
@@ -68,11 +65,8 @@ void tick_sweep(struct daemon *d)
 	d->ban_count = d->sweep.running;
 	d->ban_counted_at = clock_wall_s();
 	note_address_map_fill(d);
-	if (d->store && store_expire(d->store, clock_wall_s(), &bans, &blocks, why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
-	else if (d->store && blocks)
-		log_say(LOG_LEVEL_INFO, "%zu account block%s ended", blocks,
-			blocks == 1 ? "" : "s");
+	if (d->queue)
+		store_queue_expire(d->queue, clock_wall_s());
 }
 
 /* [dnsbl] zone_*: rewritten when the live bans changed; a failure said once until it works. */
