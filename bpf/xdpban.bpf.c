@@ -25,22 +25,51 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } allow_cidr SEC(".maps");
 
-/* LRU: a flood of new bans evicts the least recently hit entry instead of failing. */
+/* The exact-address ban tables (see the map ABI): written by user space through mmap. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BAN_ADDR_CAPACITY);
-	__type(key, struct addr_key);
-	__type(value, struct ban_entry);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BAN4_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct ban4_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ban_addr SEC(".maps");
+} ban4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BAN_FILTER_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BAN6_BUCKETS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct ban6_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ban_filter SEC(".maps");
+} ban6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BAN4_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct ban_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban_info4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BAN6_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct ban_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban_info6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ban_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban_meta SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -172,13 +201,97 @@ static __always_inline bool in_scope(const struct xdpban_config *cfg, const stru
 	return port_protected(cfg, pkt->tcp_dport);
 }
 
-/* False proves the address has no exact ban: ban_addr need not be read. */
-static __always_inline bool may_be_banned(const struct addr_key *src)
+/* A slot holding the address: live unless its deadline passed (a free slot never is). */
+static __always_inline bool slot_live(__u32 deadline, struct lazy_clock *clock)
 {
-	__u32 bit = ban_filter_bit(src->addr), word = bit / 64;
-	__u64 *bits = bpf_map_lookup_elem(&ban_filter, &word);
+	if (deadline == BAN_DEADLINE_PERMANENT)
+		return true;
+	if (clock->now == 0)
+		clock->now = bpf_ktime_get_coarse_ns();
+	return deadline > clock->now >> BAN_TICK_SHIFT;
+}
 
-	return !bits || (*bits & (1ULL << (bit % 64)));
+/* 1: the bucket bans the address, 0: it does not, -1: it does not hold it at all. */
+static __always_inline int ban4_in_bucket(const struct ban4_bucket *bucket, __be32 addr,
+					  struct lazy_clock *clock)
+{
+#pragma unroll
+	for (int i = 0; i < BAN4_SLOTS; i++) {
+		if (bucket->addr[i] == addr && bucket->deadline[i] != BAN_DEADLINE_FREE)
+			return slot_live(bucket->deadline[i], clock);
+	}
+	return -1;
+}
+
+static __always_inline bool ban4_banned(__be32 addr, const struct ban_meta *meta,
+					struct lazy_clock *clock)
+{
+	__u64 hash = ban_hash4(addr, meta);
+	__u32 mask = ban_mask(meta->log2_4, BAN4_BUCKETS), index = ban_first_bucket(hash, mask);
+	struct ban4_bucket *bucket = bpf_map_lookup_elem(&ban4, &index);
+	int found;
+
+	if (!bucket)
+		return false;
+	found = ban4_in_bucket(bucket, addr, clock);
+	if (found >= 0 || !bucket->spill)
+		return found > 0;
+	index = ban_second_bucket(hash, mask);
+	bucket = bpf_map_lookup_elem(&ban4, &index);
+	return bucket && ban4_in_bucket(bucket, addr, clock) > 0;
+}
+
+static __always_inline bool ban6_equal(const struct ban6_addr *slot, const __u8 *addr)
+{
+	const __u64 *a = (const __u64 *)slot->bytes, *b = (const __u64 *)addr;
+
+	return a[0] == b[0] && a[1] == b[1];
+}
+
+static __always_inline int ban6_in_bucket(const struct ban6_bucket *bucket, const __u8 *addr,
+					  struct lazy_clock *clock)
+{
+#pragma unroll
+	for (int i = 0; i < BAN6_SLOTS; i++) {
+		if (ban6_equal(&bucket->addr[i], addr) && bucket->deadline[i] != BAN_DEADLINE_FREE)
+			return slot_live(bucket->deadline[i], clock);
+	}
+	return -1;
+}
+
+static __always_inline bool ban6_banned(const __u8 *addr, const struct ban_meta *meta,
+					struct lazy_clock *clock)
+{
+	__u64 hash = ban_hash6(addr, meta);
+	__u32 mask = ban_mask(meta->log2_6, BAN6_BUCKETS), index = ban_first_bucket(hash, mask);
+	struct ban6_bucket *bucket = bpf_map_lookup_elem(&ban6, &index);
+	int found;
+
+	if (!bucket)
+		return false;
+	found = ban6_in_bucket(bucket, addr, clock);
+	if (found >= 0 || !bucket->spill)
+		return found > 0;
+	index = ban_second_bucket(hash, mask);
+	bucket = bpf_map_lookup_elem(&ban6, &index);
+	return bucket && ban6_in_bucket(bucket, addr, clock) > 0;
+}
+
+static __always_inline bool is_ipv4_mapped(const __u8 *addr);
+
+/* A live exact-address ban of the source. */
+static __always_inline bool exact_banned(const struct addr_key *src, struct lazy_clock *clock)
+{
+	__u32 zero = 0;
+	struct ban_meta *meta = bpf_map_lookup_elem(&ban_meta, &zero);
+	__be32 addr4;
+
+	if (!meta)
+		return false;
+	if (!is_ipv4_mapped(src->addr))
+		return ban6_banned(src->addr, meta, clock);
+	__builtin_memcpy(&addr4, &src->addr[12], sizeof(addr4));
+	return ban4_banned(addr4, meta, clock);
 }
 
 /* A live CIDR ban covers the address; looks past expired, more specific ones. */
@@ -305,17 +418,13 @@ static __always_inline __u32 judge_source(const struct addr_key *src, __u64 byte
 {
 	struct lazy_clock clock = {};
 	struct lpm_key host = { .prefixlen = ADDR_LEN * 8 };
-	struct ban_entry *ban;
 
 	__builtin_memcpy(host.addr, src->addr, ADDR_LEN);
 	if (bpf_map_lookup_elem(&allow_cidr, &host))
 		return REASON_PASS_ALLOW;
 
-	if (may_be_banned(src)) {
-		ban = bpf_map_lookup_elem(&ban_addr, src);
-		if (ban && !ban_expired(ban, &clock))
-			return REASON_DROP_BAN;
-	}
+	if (exact_banned(src, &clock))
+		return REASON_DROP_BAN;
 
 	if (cidr_banned(src, &clock))
 		return REASON_DROP_CIDR;

@@ -52,7 +52,7 @@ const struct counter_def counter_table[] = {
 	{ "ban_evictions", true, "xdpban_ban_evictions_total", COUNTER_TOTAL,
 	  "CIDR bans pushed out of the full CIDR map.", DAEMON(ban_evictions) },
 	{ "address_map_full", true, "xdpban_address_map_full_total", COUNTER_TOTAL,
-	  "Times the address ban map became full.", DAEMON(address_map_full) },
+	  "Bans refused because the address ban table had no room for them.", DAEMON(address_map_full) },
 	{ "reattached", true, "xdpban_reattached_total", COUNTER_TOTAL,
 	  "Times the XDP program was attached again to an interface that came back.",
 	  LINKS(reattached) },

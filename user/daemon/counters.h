@@ -26,7 +26,7 @@ struct daemon_counters {
 	uint64_t bans_waiting;	   /* queued now (a gauge, set when read) */
 	uint64_t control_refused;  /* control connections from neither root nor the group */
 	uint64_t ban_evictions;	   /* CIDR bans pushed out of a full map */
-	uint64_t address_map_full; /* times the LRU address map became full */
+	uint64_t address_map_full; /* bans refused: the address table had no room */
 	/* Weak passwords (passwords.c). */
 	uint64_t weak_listed; /* accounts listed now (a gauge) */
 	uint64_t weak_judged; /* successful logins' new pwhashes judged */

@@ -119,9 +119,10 @@ struct daemon {
 	/* ---- periodic work (tick.c) ---- */
 	unsigned long ticks;
 	uint64_t last_sweep_ns;
+	struct ban_sweep sweep;		   /* a pass in progress, a slice per tick */
 	struct ban_sweep_counts ban_count; /* what the last sweep left in the maps */
 	int64_t ban_counted_at;		   /* its wall time; 0: no sweep yet */
-	bool address_map_full;		   /* at the last sweep: the LRU map evicts */
+	bool address_map_full;		   /* at the last sweep: the table nears its capacity */
 
 	/* ---- bans waiting for a descriptor or memory (retry.c) ---- */
 	struct ban_retry *retry;

@@ -301,7 +301,9 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 		goto out;
 	}
 	restore_from_store(&d);
-	tick_sweep(&d); /* also counts the bans for /metrics */
+	do
+		tick_sweep(&d); /* a whole pass: it also counts the bans for /metrics */
+	while (d.sweep.started);
 	peers_open(&d);
 	open_ifwatch(&d);
 	drop_privileges();

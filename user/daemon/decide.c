@@ -106,6 +106,8 @@ static int apply_ban(struct daemon *d, const struct rules_decision *decision, co
 	}
 	err = bans_add_evicting(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, &evicted, why);
 	close(lock);
+	if (err == -ENOSPC && cidr_is_host(&request.key))
+		d->counters.address_map_full++; /* refused: no live ban is pushed out for it */
 	record_evictions(d, &evicted);
 	ban_evictions_free(&evicted);
 	if (!err && d->queue) {
