@@ -8,6 +8,7 @@
  *   decide.c   the one path of every event: allowlist, rules, guard, maps, store
  *   sources.c  the followed log files
  *   restore.c  the store's bans and blocks back into the maps and the rules
+ *   snapshot.c the rules' pending failures saved and read back across a restart
  *   tick.c     the one-second tick: sweeps and expiry
  *   control.c  the control socket
  *   http.c     the Dovecot policy endpoint and /metrics
@@ -112,6 +113,10 @@ struct daemon {
 	int64_t ban_counted_at;		   /* its wall time; 0: no sweep yet */
 	bool address_map_full;		   /* at the last sweep: the LRU map evicts */
 
+	/* ---- the rules' pending failures across a restart (snapshot.c) ---- */
+	uint64_t last_snapshot_ns;
+	bool snapshot_failing; /* the last save failed: said once */
+
 	/* ---- the control socket (control.c) ---- */
 	int control_fd;
 
@@ -180,6 +185,11 @@ void sources_close(struct daemon *d);
 /* restore.c */
 void restore_from_store(struct daemon *d);
 void restore_rules(struct daemon *d);
+
+/* snapshot.c */
+int snapshot_open(struct daemon *d, char why[ERRMSG_LEN]);
+void snapshot_save(struct daemon *d);
+void snapshot_restore(struct daemon *d);
 
 /* tick.c */
 int tick_open(struct daemon *d, char why[ERRMSG_LEN]);
