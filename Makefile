@@ -110,7 +110,10 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 	$(Q)$(BPFTOOL) gen skeleton $< name $(subst .bpf.o,,$(notdir $<))_bpf > $@
 
 BENCH_SKELS := $(OUTPUT)/xdp_drop.skel.h $(OUTPUT)/xdpban_random.skel.h $(OUTPUT)/flood_gen.skel.h
-BENCH_PROGS := $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/flood $(OUTPUT)/bench/weak_cost
+BENCH_PROGS := $(OUTPUT)/bench/prog_cost $(OUTPUT)/bench/flood $(OUTPUT)/bench/weak_cost \
+	       $(ATTACK_PROGS)
+# The attack tools: tests/e2e/test_attack_http.sh and scripts/attack.sh use them.
+ATTACK_PROGS := $(OUTPUT)/bench/policy_probe $(OUTPUT)/bench/conn_attack
 
 $(OUTPUT)/bench/%: bench/%.c bench/bench_util.c $(USER_LIB) $(BENCH_SKELS) | $(OUTPUT)/bench
 	$(call msg,CC,$@)
@@ -181,7 +184,7 @@ $(OUTPUT) $(OUTPUT)/tests $(OUTPUT)/bench:
 demo:
 	$(Q)scripts/demo.sh
 
-check: check-layers $(OUTPUT)/xdpban $(UNIT_TESTS) $(BPF_TESTS)
+check: check-layers $(OUTPUT)/xdpban $(UNIT_TESTS) $(BPF_TESTS) $(ATTACK_PROGS)
 	$(Q)tests/run-all.sh
 
 # Which subsystem folder may include which (the table in scripts/check-layers.sh).

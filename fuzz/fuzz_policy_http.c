@@ -95,6 +95,7 @@ static struct server *server_start(void)
 	struct policy_checks checks = { .account_blocked = http_fake_blocked,
 					.ip_banned = http_fake_banned,
 					.ctx = &server };
+	struct http_server_limits limits = { 64, 64, 64, 2 };
 	struct http_server_handlers handlers;
 	struct policy_config cfg;
 	char listen[32], why[ERRMSG_LEN];
@@ -107,8 +108,9 @@ static struct server *server_start(void)
 	handlers = (struct http_server_handlers){
 		.policy = server.policy, .on_result = on_result, .metrics = metrics, .ctx = &server
 	};
-	server.http =
-	    server.policy ? http_server_new(listen, FUZZ_API_HEADER, &handlers, why) : NULL;
+	server.http = server.policy
+			  ? http_server_new(listen, FUZZ_API_HEADER, &limits, &handlers, why)
+			  : NULL;
 	if (!server.http) {
 		fprintf(stderr, "fuzz_policy_http: %s\n", why);
 		abort();

@@ -172,6 +172,7 @@ start_policy_daemon() {
 		log_level = info
 		[policy]
 		listen = 127.0.0.1:8643
+		api_key = off
 		[source none]
 		path = $BENCH_WORK/empty.log
 	EOF

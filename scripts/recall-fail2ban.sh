@@ -98,7 +98,7 @@ while i < len(lines):
 found = {}
 for line in open(results):
     rec = json.loads(line)
-    if "outcome" in rec and rec["outcome"] == "fail":
+    if rec.get("outcome") in ("fail", "rejected"):
         found.setdefault(rec["line"], []).append(rec["ip"])
 
 want = hit = wrong = on_nomatch = 0

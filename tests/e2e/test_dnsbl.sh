@@ -37,6 +37,7 @@ write_config() {
 
 		[policy]
 		listen = 127.0.0.1:$POLICY_PORT
+		api_key = off
 
 		[dnsbl]
 		zone_ip4set = $WORK/zone/dnsbl.ip4

@@ -2,7 +2,7 @@
 # The Dovecot auth policy endpoint end to end with a REAL Dovecot (Debian's
 # dovecot-imapd and dovecot-pop3d, lib.sh's private instance): Dovecot's
 # config includes docs/dovecot-policy.conf, the snippet the README tells the
-# operator to add, with only its nonce replaced; the daemon serves [policy]
+# operator to add, with only its nonce and state directory replaced; the daemon serves [policy]
 # on its default address, the server namespace's 127.0.0.1:8643, and follows
 # no log with failures in it, so every failure it counts came through the
 # policy protocol. IMAP and POP3 clients log in from the two client
@@ -57,8 +57,8 @@ write_daemon_config() {
 write_policy_snippet() {
 	local nonce
 	nonce=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-	sed "s/^auth_policy_hash_nonce = .*/auth_policy_hash_nonce = $nonce/" "$SNIPPET" \
-		>"$WORK/dovecot-policy.conf"
+	sed -e "s/^auth_policy_hash_nonce = .*/auth_policy_hash_nonce = $nonce/" \
+		-e "s|</var/lib/xdpban/|<$STATE_DIR/|" "$SNIPPET" >"$WORK/dovecot-policy.conf"
 }
 
 e2e_setup() {
@@ -114,8 +114,10 @@ dovecot_setting() { # dovecot_setting KEY: Dovecot's effective value
 test_config_is_the_snippet() {
 	check "README.md's Dovecot lines are lines of docs/dovecot-policy.conf" \
 		eval "[ -n \"\$(readme_policy_lines)\" ] && readme_lines_in_snippet"
-	check_eq "only the nonce differs between the snippet and the file Dovecot includes" \
-		1 "$(diff "$SNIPPET" "$WORK/dovecot-policy.conf" | grep -c '^>')"
+	check_eq "only the nonce and the state directory differ between the snippet and the file Dovecot includes" \
+		2 "$(diff "$SNIPPET" "$WORK/dovecot-policy.conf" | grep -c '^>')"
+	check_eq "Dovecot sends the key the daemon made (auth_policy_server_api_header)" \
+		"$(cat "$STATE_DIR/policy.key")" "$(doveconf -x -c "$DOVE_CONF" -h auth_policy_server_api_header)"
 	check_eq "Dovecot's effective auth_policy_server_url is the snippet's" \
 		"$(sed -n 's/^auth_policy_server_url = //p' "$SNIPPET")" \
 		"$(dovecot_setting auth_policy_server_url)"

@@ -212,6 +212,7 @@ write_config() { # write_config N
 
 		[policy]
 		listen = 127.0.0.1:$POLICY_PORT
+		api_key = off
 
 		[fleet]
 		redis = unix:$WORK/redis.sock

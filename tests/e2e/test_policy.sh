@@ -41,7 +41,7 @@ write_daemon_config() {
 
 			[policy]
 			listen = 127.0.0.1:$2
-			api_key = ${4:-}
+			api_key = ${4:-off}
 
 			[source empty]
 			path = $WORK/empty.log

@@ -83,7 +83,7 @@ e2e_setup() {
 	ip -n "$CLI1" addr add "$GUESS_ADDR/24" dev c1
 	sed -e "s/^auth_policy_hash_nonce = .*/auth_policy_hash_nonce = $NONCE/" \
 		-e 's/^#auth_policy_hash_truncate = 0$/auth_policy_hash_truncate = 0/' \
-		"$SNIPPET" >"$WORK/dovecot-policy.conf"
+		-e "s|</var/lib/xdpban/|<$STATE_DIR/|" "$SNIPPET" >"$WORK/dovecot-policy.conf"
 	write_dovecot_config "!include $WORK/dovecot-policy.conf"
 	write_users "$DAVE_PW"
 	write_daemon_config report
@@ -116,7 +116,7 @@ judged_at_least() { # judged_at_least N
 test_dovecot_sends_the_whole_hash() {
 	check_eq "Dovecot's effective auth_policy_hash_truncate is 0" 0 \
 		"$(doveconf -c "$DOVE_CONF" -h auth_policy_hash_truncate)"
-	check_eq "the snippet differs only by the nonce and the uncommented truncate line" 2 \
+	check_eq "the snippet differs only by the nonce, the key's directory and the uncommented truncate line" 3 \
 		"$(diff "$SNIPPET" "$WORK/dovecot-policy.conf" | grep -c '^>')"
 	check "the dictionary is Debian's cracklib-small, with dave's and frank's words" \
 		eval "grep -qx sunshine $DICTIONARY && grep -qx monkey $DICTIONARY"
@@ -191,6 +191,7 @@ test_dictionary_guesses_ban() {
 # A report whose pwhash is Dovecot's default 12 bits, as a Dovecot without the line sends it.
 report_truncated() {
 	in_ns "$SRV" curl -sf -o /dev/null -H 'Content-Type: application/json' \
+		-H "X-API-Key: $(cat "$STATE_DIR/policy.key")" \
 		--data '{"login":"bob","pwhash":"0da4","remote":"192.0.2.9","protocol":"imap","success":true,"policy_reject":false}' \
 		'http://127.0.0.1:8643/?command=report'
 }

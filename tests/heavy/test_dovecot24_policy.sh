@@ -52,8 +52,9 @@ write_dovecot24_config() {
 	echo "bob:{PLAIN}$BOB_PW" >"$D24/users"
 	chmod 644 "$D24/users"
 	nonce=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-	sed "s/^auth_policy_hash_nonce = .*/auth_policy_hash_nonce = $nonce/" "$SNIPPET" \
-		>"$D24/policy.conf"
+	# The key the daemon makes is read inside Dovecot's root: copied there.
+	sed -e "s/^auth_policy_hash_nonce = .*/auth_policy_hash_nonce = $nonce/" \
+		-e "s|</var/lib/xdpban/policy.key|<$IN_ROOT/policy.key|" "$SNIPPET" >"$D24/policy.conf"
 	cat >"$D24/dovecot.conf" <<-EOF
 		dovecot_config_version = 2.4.0
 		dovecot_storage_version = 2.4.0
@@ -114,6 +115,7 @@ e2e_setup() {
 	write_mail_client
 	: >"$D24/dovecot.log"
 	start_daemon
+	install -m 600 "$STATE_DIR/policy.key" "$D24/policy.key"
 	nsenter --net="/run/netns/$SRV" chroot "$ROOT" /usr/sbin/dovecot -c "$IN_ROOT/dovecot.conf"
 	if ! wait_until 10 listening "$SRV" "$SRV_IP1:143"; then
 		diag "Dovecot 2.4 did not start listening; its log:"

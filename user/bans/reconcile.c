@@ -219,3 +219,45 @@ int reconcile_allowlist(const struct maps *maps, struct store *store, int64_t no
 	free(mapped);
 	return err;
 }
+
+/* The store's live bans the maps lack, lifted: their lifts were lost (store_queue.h). */
+static int lift_unmapped(const struct maps *maps, struct store *store, const struct store_ban *live,
+			 size_t count, int64_t now, struct reconcile_counts *counts,
+			 char why[ERRMSG_LEN])
+{
+	struct lpm_key *keys = calloc(count + 1, sizeof(*keys));
+	struct ban_entry entry;
+	size_t n = 0;
+	int err;
+
+	if (!keys) {
+		errmsg(why, "out of memory comparing the store with the maps");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (bans_lookup(maps, &live[i].key, &entry) == -ENOENT)
+			keys[n++] = live[i].key;
+	}
+	err = n ? store_lift_bans(store, keys, n, now, "resync", NULL, why) : 0;
+	if (!err)
+		counts->lifted = n;
+	free(keys);
+	return err;
+}
+
+int reconcile_store(const struct maps *maps, struct store *store, int64_t now,
+		    struct reconcile_counts *counts, char why[ERRMSG_LEN])
+{
+	struct store_ban *live = NULL;
+	size_t live_count = 0;
+	int err;
+
+	*counts = (struct reconcile_counts){ 0 };
+	err = store_live_bans(store, now, &live, &live_count, why);
+	if (!err)
+		err = lift_unmapped(maps, store, live, live_count, now, counts, why);
+	if (!err)
+		err = adopt_unrecorded(maps, store, live, live_count, now, counts, why);
+	free(live);
+	return err;
+}

@@ -112,6 +112,9 @@ static const struct key_spec policy_keys[] = {
 	{ "weak_message", V_MESSAGE, POLICY(weak_message) },
 	{ "hash_nonce", V_TEXT, POLICY(hash_nonce) },
 	{ "hash_mech", V_HASH_MECH, POLICY(hash_mech) },
+	{ "max_connections", V_UINT, POLICY(max_connections), 16, 65536 },
+	{ "max_client_connections", V_UINT, POLICY(max_client_connections), 1, 65536 },
+	{ "request_timeout", V_DURATION, POLICY(request_timeout), 1, 60 },
 };
 
 static const struct key_spec fleet_keys[] = {
@@ -140,6 +143,7 @@ static const struct key_spec source_keys[] = {
 	{ "journal_matches", V_MATCHES, SOURCE(journal_matches) },
 	{ "silence_warning", V_DURATION_OR_OFF, SOURCE(silence_warning), 1, 7 * 24 * 3600 },
 	{ "silence_lines", V_UINT, SOURCE(silence_lines), 1, 1000000000 },
+	{ "count_rejected", V_BOOL, SOURCE(count_rejected) },
 };
 
 #define DAEMON_KEY_COUNT  ARRAY_SIZE(daemon_keys)
@@ -253,6 +257,7 @@ static void set_default_source(struct conf_source *src)
 	src->enabled = true;
 	src->silence_warning = 3600;
 	src->silence_lines = 100;
+	src->count_rejected = true;
 }
 
 static struct xdpban_conf *new_conf(void)
@@ -275,6 +280,9 @@ static struct xdpban_conf *new_conf(void)
 	copy_text(conf->policy.weak_message, CONF_POLICY_TEXT_LEN,
 		  "This password is too easy to guess: please change it.");
 	copy_text(conf->policy.hash_mech, CONF_NAME_LEN, "sha256");
+	conf->policy.max_connections = 4096;
+	conf->policy.max_client_connections = 256;
+	conf->policy.request_timeout = 2;
 	copy_text(conf->fleet.redis, CONF_POLICY_TEXT_LEN, "off");
 	copy_text(conf->fleet.key_prefix, CONF_POLICY_TEXT_LEN, "xdpban");
 	copy_text(conf->dnsbl.resolver, CONF_POLICY_TEXT_LEN, "off");

@@ -42,6 +42,8 @@ struct conf_source {
 	/* a warning when lines that look like authentication lines yield nothing this long */
 	uint64_t silence_warning; /* seconds; 0: off */
 	unsigned int silence_lines;
+	/* count Exim's rejections without a credential (relaying, protocol abuse): IP rule only */
+	bool count_rejected;
 };
 
 /*
@@ -92,6 +94,9 @@ struct conf_policy {
 	char weak_message[CONF_POLICY_TEXT_LEN]; /* what a refused login is told */
 	char hash_nonce[CONF_POLICY_TEXT_LEN];	 /* Dovecot's auth_policy_hash_nonce */
 	char hash_mech[CONF_NAME_LEN];		 /* Dovecot's auth_policy_hash_mech */
+	unsigned int max_connections;		 /* open at once, all clients together */
+	unsigned int max_client_connections; /* open at once from one address (loopback apart) */
+	uint64_t request_timeout;	     /* seconds a request may take to arrive whole */
 };
 
 /*

@@ -7,6 +7,7 @@
 #define DAEMON(field) offsetof(struct counter_readings, daemon.field)
 #define RULES(field)  offsetof(struct counter_readings, rules.field)
 #define LINKS(field)  offsetof(struct counter_readings, links.field)
+#define HTTP(field)   offsetof(struct counter_readings, http.field)
 
 const struct counter_def counter_table[] = {
 	{ "events", false, NULL, COUNTER_TOTAL, NULL, DAEMON(events) },
@@ -79,6 +80,16 @@ const struct counter_def counter_table[] = {
 	  "CPU time of the longest judgement so far.", DAEMON(weak_judge_max_us) },
 	{ NULL, false, "xdpban_dictionary_guesses_total", COUNTER_TOTAL,
 	  "Failed logins whose password was a dictionary word.", DAEMON(dictionary_guesses) },
+	{ "policy_connections", false, "xdpban_policy_connections", COUNTER_GAUGE,
+	  "Connections to the policy endpoint open now.", HTTP(open) },
+	{ "policy_connections_timed_out", true, "xdpban_policy_connections_timed_out_total",
+	  COUNTER_TOTAL, "Policy connections cut: no whole request within request_timeout.",
+	  HTTP(timed_out) },
+	{ "policy_connections_evicted", true, "xdpban_policy_connections_evicted_total",
+	  COUNTER_TOTAL, "Policy connections cut to make room for a newer one.", HTTP(evicted) },
+	{ "policy_connections_refused", true, "xdpban_policy_connections_refused_total",
+	  COUNTER_TOTAL, "New policy connections refused: every slot held a proven client.",
+	  HTTP(refused) },
 };
 
 const size_t counter_table_len = ARRAY_SIZE(counter_table);

@@ -39,11 +39,17 @@ struct link_counters {
 	uint64_t reattached, attach_failures, detach_failures;
 };
 
+/* The policy endpoint's connections (serve/http_guard.h); zero when it is off. */
+struct http_counters {
+	uint64_t open, timed_out, evicted, refused;
+};
+
 /* Everything counter_table reads, taken at one moment. */
 struct counter_readings {
 	struct daemon_counters daemon;
 	struct rules_counters rules;
 	struct link_counters links;
+	struct http_counters http;
 };
 
 enum counter_kind { COUNTER_TOTAL, COUNTER_GAUGE };

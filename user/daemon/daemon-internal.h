@@ -29,6 +29,7 @@
 #include "bans/bans.h"
 #include "bans/protected.h"
 #include "bans/store.h"
+#include "bans/store_queue.h"
 #include "detect/echo_filter.h"
 #include "detect/journal.h"
 #include "detect/logtail.h"
@@ -53,6 +54,10 @@
 #define SSH_LOGINS	   64	/* recent SSH logins, never banned while their session lasts */
 #define POLICY_SOURCE_NAME "dovecot-policy"
 #define ECHO_ADDRESSES	   65536 /* addresses whose policy-reported failures are remembered */
+/* Descriptors kept from the HTTP servers: bans, the store, logs, control, Redis. */
+#define DAEMON_FD_RESERVE    256
+#define METRICS_CONNECTIONS  64 /* the /metrics-only server's */
+#define HTTP_MIN_CONNECTIONS 16
 
 struct source {
 	struct conf_source conf;
@@ -86,10 +91,12 @@ struct daemon {
 	/* ---- the event loop and the descriptors daemon.c owns ---- */
 	struct loop loop;
 	int signal_fd;
+	unsigned int fd_limit; /* RLIMIT_NOFILE, raised to its hard limit at start */
 
 	/* ---- enforcement: the maps, the store, the rules ---- */
 	struct maps maps;
-	struct store *store; /* NULL when the store cannot be used: enforcing goes on */
+	struct store *store; /* reads; NULL when the store cannot be used: enforcing goes on */
+	struct store_queue *queue; /* every write, off the loop; NULL exactly when store is */
 	struct rules_config rules_cfg;
 	struct rules *rules;
 

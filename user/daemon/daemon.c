@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 #include "kernel/link.h"
@@ -19,9 +20,82 @@ void daemon_read_counters(const struct daemon *d, struct counter_readings *out)
 	out->links = (struct link_counters){ .reattached = d->ifwatch.reattached,
 					     .attach_failures = d->ifwatch.failures,
 					     .detach_failures = d->ifwatch.detach_failures };
+	out->http = (struct http_counters){ 0 };
+	if (d->http_server) {
+		struct http_guard_counters guard;
+
+		http_server_get_counters(d->http_server, &guard);
+		out->http = (struct http_counters){ guard.open, guard.timed_out, guard.evicted,
+						    guard.refused };
+	}
 }
 
 /* ---- setup, reload, signals ---- */
+
+/*
+ * Two connections: the loop's, for reads, and the writer thread's, which
+ * takes every write off the loop (bans/store_queue.h).
+ */
+static int open_store(struct daemon *d, char why[ERRMSG_LEN])
+{
+	const char *state_dir = d->conf->daemon.state_dir;
+	struct store *writer = NULL;
+	int err = store_open(state_dir, true, &d->store, why);
+
+	if (!err)
+		err = store_open(state_dir, true, &writer, why);
+	if (!err)
+		err = store_queue_start(writer, &d->maps, &d->queue, why);
+	if (err) {
+		store_close(writer);
+		store_close(d->store);
+		d->store = NULL;
+	}
+	return err;
+}
+
+#define STORE_DRAIN_MS 5000 /* at a stop, for the rows still queued */
+
+static void close_store(struct daemon *d)
+{
+	size_t left = store_queue_stop(d->queue, STORE_DRAIN_MS);
+
+	if (left)
+		log_say(LOG_LEVEL_ERROR,
+			"store: %zu rows could not be written before the stop; the next start "
+			"records the kernel's bans the store lacks",
+			left);
+	store_close(d->store);
+	d->queue = NULL;
+	d->store = NULL;
+}
+
+/*
+ * The soft descriptor limit up to the hard one (systemd's LimitNOFILE): the
+ * HTTP servers get what is left after DAEMON_FD_RESERVE (http.c), so that
+ * connections never take the descriptors a ban needs.
+ */
+static void raise_fd_limit(struct daemon *d)
+{
+	struct rlimit lim;
+
+	if (getrlimit(RLIMIT_NOFILE, &lim)) {
+		d->fd_limit = 1024;
+		return;
+	}
+	if (lim.rlim_cur < lim.rlim_max) {
+		struct rlimit raised = { lim.rlim_max, lim.rlim_max };
+
+		if (!setrlimit(RLIMIT_NOFILE, &raised))
+			lim = raised;
+	}
+	d->fd_limit = lim.rlim_cur > 1048576 ? 1048576 : (unsigned int)lim.rlim_cur;
+	if (d->fd_limit < DAEMON_FD_RESERVE * 2)
+		log_say(LOG_LEVEL_WARNING,
+			"only %u descriptors (RLIMIT_NOFILE) for bans, the store and the "
+			"policy endpoint's connections: raise LimitNOFILE",
+			d->fd_limit);
+}
 
 static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 {
@@ -38,12 +112,9 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 	if (!d->rules)
 		return -EINVAL;
 	snapshot_restore(d);
-	if (store_open(conf->state_dir, true, &d->store, why)) {
+	if (open_store(d, why)) {
 		/* Enforcement does not need the store: say so once and go on. */
 		log_say(LOG_LEVEL_ERROR, "%s; bans will not survive a reboot", why);
-		d->store = NULL;
-	} else if (store_checkpoint_in_background(d->store, why)) {
-		log_say(LOG_LEVEL_WARNING, "store: %s; checkpoints stay in the event loop", why);
 	}
 	d->recent = calloc(RECENT_FAILURES, sizeof(*d->recent));
 	d->echo = echo_filter_new(ECHO_ADDRESSES);
@@ -224,6 +295,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 	int status = EXIT_FAILURE;
 
 	log_set_level(conf->daemon.log_level);
+	raise_fd_limit(&d);
 	pins_init(&d.maps);
 	if (open_state(&d, why) || open_loop(&d, why) || http_open(&d, why) ||
 	    sources_open(&d, why)) {
@@ -262,8 +334,7 @@ out:
 	loop_close(&d.loop);
 	if (d.rules)
 		rules_free(d.rules);
-	if (d.store)
-		store_close(d.store);
+	close_store(&d);
 	pins_close(&d.maps);
 	protected_free(&d.own);
 	free(d.recent);

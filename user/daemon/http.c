@@ -11,6 +11,7 @@
 #include "geo/geo.h"
 #include "kernel/stats.h"
 #include "lib/text.h"
+#include "serve/policy_key.h"
 
 /* ---- the Dovecot auth policy endpoint ---- */
 
@@ -134,6 +135,27 @@ out:
 
 /* ---- the HTTP servers: policy (with /metrics) and, optionally, /metrics alone ---- */
 
+/*
+ * The descriptors the servers may hold: the process's limit less a reserve
+ * for what must never fail for want of one (bans take the pin lock, the
+ * store its files, the control socket its connections, log files, Redis),
+ * and less the /metrics server's share.
+ */
+static struct http_server_limits http_limits(const struct daemon *d, bool metrics_only)
+{
+	const struct conf_policy *conf = &d->conf->policy;
+	unsigned int budget =
+	    d->fd_limit > DAEMON_FD_RESERVE + METRICS_CONNECTIONS + HTTP_MIN_CONNECTIONS
+		? d->fd_limit - DAEMON_FD_RESERVE - METRICS_CONNECTIONS
+		: HTTP_MIN_CONNECTIONS;
+
+	if (metrics_only)
+		return (struct http_server_limits){ METRICS_CONNECTIONS, METRICS_CONNECTIONS,
+						    METRICS_CONNECTIONS, conf->request_timeout };
+	return (struct http_server_limits){ budget, conf->max_connections,
+					    conf->max_client_connections, conf->request_timeout };
+}
+
 static void on_http(void *ctx, uint32_t events)
 {
 	(void)events; /* a request, or its timeout: libmicrohttpd tells which */
@@ -166,13 +188,22 @@ static int serve_http(struct daemon *d, struct http_server **slot,
 		      const struct http_server_handlers *handlers, const char *what,
 		      char why[ERRMSG_LEN])
 {
+	struct http_server_limits limits = http_limits(d, handlers->policy == NULL);
 	struct http_server *http = NULL;
 	int err;
 
+	if (*slot)
+		http_server_set_limits(*slot, &limits);
 	if (strcmp(running, listen) == 0)
 		return 0;
 	if (!is_off(listen)) {
-		http = http_server_new(listen, d->conf->policy.api_header, handlers, why);
+		if (limits.max_connections > limits.descriptors)
+			log_say(LOG_LEVEL_WARNING,
+				"%s: max_connections %u is over the %u descriptors left for it "
+				"(LimitNOFILE): %u it is",
+				what, limits.max_connections, limits.descriptors,
+				limits.descriptors);
+		http = http_server_new(listen, d->conf->policy.api_header, &limits, handlers, why);
 		if (!http)
 			return -EINVAL;
 		err = loop_watch_timeout(&d->loop, http_server_fd(http), EPOLLIN, on_http,
@@ -194,6 +225,39 @@ static const char *policy_password_refused(void *ctx, const char *login, const c
 	return passwords_refused(ctx, login, pwhash);
 }
 
+/*
+ * [policy] api_key: the key itself; "off": none is checked; empty (the
+ * default): STATE_DIR/policy.key, made at first start. *key is NULL for none.
+ */
+static int policy_api_key(const struct daemon *d, char buf[CONF_POLICY_TEXT_LEN], const char **key,
+			  char why[ERRMSG_LEN])
+{
+	const struct conf_daemon *daemon = &d->conf->daemon;
+	const char *conf_key = d->conf->policy.api_key;
+	char file_key[POLICY_KEY_LEN];
+	bool made;
+	int err;
+
+	*key = NULL;
+	if (is_off(conf_key))
+		return 0;
+	if (conf_key[0]) {
+		*key = conf_key;
+		return 0;
+	}
+	err = policy_key_load(daemon->state_dir, file_key, &made, why);
+	if (err)
+		return err;
+	if (made)
+		log_say(LOG_LEVEL_INFO,
+			"policy: no api_key set: made one in %s/%s; Dovecot sends it with "
+			"auth_policy_server_api_header = <%s/%s (docs/dovecot-policy.conf)",
+			daemon->state_dir, POLICY_KEY_FILE, daemon->state_dir, POLICY_KEY_FILE);
+	snprintf(buf, CONF_POLICY_TEXT_LEN, "%s", file_key);
+	*key = buf;
+	return 0;
+}
+
 static int make_policy(struct daemon *d, char why[ERRMSG_LEN])
 {
 	struct policy_checks checks = { .ctx = d,
@@ -201,10 +265,12 @@ static int make_policy(struct daemon *d, char why[ERRMSG_LEN])
 					.ip_banned = policy_ip_banned,
 					.password_refused = policy_password_refused };
 	struct policy_config cfg;
+	char key[CONF_POLICY_TEXT_LEN];
 
 	policy_config_default(&cfg);
 	cfg.tarpit_s = (unsigned int)d->conf->rules.tarpit;
-	cfg.api_key = d->conf->policy.api_key;
+	if (policy_api_key(d, key, &cfg.api_key, why))
+		return -EINVAL;
 	d->policy = policy_new(&cfg, &checks, why);
 	return d->policy ? 0 : -EINVAL;
 }
@@ -232,8 +298,13 @@ int http_open(struct daemon *d, char why[ERRMSG_LEN])
 	if (is_off(listen)) {
 		close_policy(d);
 	} else if (d->policy) {
-		err = policy_update(d->policy, (unsigned int)d->conf->rules.tarpit,
-				    d->conf->policy.api_key, why);
+		char key_buf[CONF_POLICY_TEXT_LEN];
+		const char *key;
+
+		err = policy_api_key(d, key_buf, &key, why);
+		if (!err)
+			err =
+			    policy_update(d->policy, (unsigned int)d->conf->rules.tarpit, key, why);
 		http_server_set_api_header(d->http_server, d->conf->policy.api_header);
 	} else {
 		err = make_policy(d, why);

@@ -71,7 +71,7 @@ static void take_line(struct daemon *d, struct source *source, const char *ident
 	case SILENCE_NO_NEWS:
 		break;
 	}
-	if (!found)
+	if (!found || (record.rejected && !source->conf.count_rejected))
 		return;
 	source->events++;
 	if (!absorb_echo(d, &record))
@@ -117,14 +117,10 @@ static void on_entry(void *ctx, const struct journal_entry *entry)
 
 static void save_cursor(struct daemon *d, struct source *source)
 {
-	char why[ERRMSG_LEN];
-
-	if (!d->store || !source->journal.cursor[0])
+	if (!d->queue || !source->journal.cursor[0])
 		return;
-	if (store_set_journal_cursor(d->store, source->conf.name, source->journal.cursor,
-				     clock_wall_s(), why))
-		log_say(LOG_LEVEL_WARNING, "source %s: %s (a restart may read entries again)",
-			source->conf.name, why);
+	store_queue_journal_cursor(d->queue, source->conf.name, source->journal.cursor,
+				   clock_wall_s());
 }
 
 static void poll_journal(struct daemon *d, struct source *source)

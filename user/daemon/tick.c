@@ -13,14 +13,12 @@
 static void on_ban_expired(void *ctx, const struct ban_record *ban)
 {
 	struct daemon *d = ctx;
-	char prefix[CIDR_TEXT_LEN], why[ERRMSG_LEN];
-	size_t lifted;
+	char prefix[CIDR_TEXT_LEN];
 
 	cidr_format(&ban->key, prefix);
 	log_say(LOG_LEVEL_INFO, "expired ban %s", prefix);
-	if (d->store &&
-	    store_lift_bans(d->store, &ban->key, 1, clock_wall_s(), "expired", &lifted, why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
+	if (d->queue)
+		store_queue_lift_bans(d->queue, &ban->key, 1, clock_wall_s(), "expired");
 }
 
 /*
@@ -53,7 +51,6 @@ void tick_sweep(struct daemon *d)
 {
 	char why[ERRMSG_LEN];
 	struct ban_sweep_counts counts;
-	size_t bans, blocks;
 	int lock = pins_lock(d->conf->daemon.pin_dir, why);
 
 	if (lock < 0) {
@@ -70,11 +67,8 @@ void tick_sweep(struct daemon *d)
 	if (counts.swept && ban_filter_rebuild(&d->maps, why))
 		log_say(LOG_LEVEL_WARNING, "sweep: %s", why);
 	close(lock);
-	if (d->store && store_expire(d->store, clock_wall_s(), &bans, &blocks, why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
-	else if (d->store && blocks)
-		log_say(LOG_LEVEL_INFO, "%zu account block%s ended", blocks,
-			blocks == 1 ? "" : "s");
+	if (d->queue)
+		store_queue_expire(d->queue, clock_wall_s());
 }
 
 /* [dnsbl] zone_*: rewritten when the live bans changed; a failure said once until it works. */

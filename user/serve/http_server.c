@@ -14,9 +14,10 @@
 #include "lib/clock.h"
 #include "conf/conf.h"
 
-#define HTTP_CONNECTION_LIMIT	1024
 #define HTTP_CONNECTION_TIMEOUT 30 /* seconds an idle connection is kept */
-#define HTTP_NOT_ALLOWED	405
+/* Ended connections libmicrohttpd has yet to close: it accepts 10 a turn, each may end one. */
+#define HTTP_ENDING_SLACK 32
+#define HTTP_NOT_ALLOWED  405
 
 #define HTTP_NOT_FOUND	     404
 #define HTTP_UNAVAILABLE     503
@@ -28,6 +29,7 @@ struct http_server {
 	struct http_server_handlers handlers;
 	char api_header[CONF_POLICY_TEXT_LEN];
 	int fd;
+	struct http_guard guard;
 };
 
 /* One request's body as it arrives. */
@@ -37,7 +39,18 @@ struct upload {
 	bool too_large;
 };
 
-static enum MHD_Result answer(struct MHD_Connection *conn, unsigned int status, const char *body)
+/* The connection's next request starts now; proven: this one carried the key. */
+static void note_answer(struct http_server *http, struct MHD_Connection *conn, bool proven)
+{
+	const union MHD_ConnectionInfo *info =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	if (info)
+		http_guard_answered(&http->guard, info->socket_context, proven, clock_now_ns());
+}
+
+static enum MHD_Result answer(struct http_server *http, struct MHD_Connection *conn,
+			      unsigned int status, const char *body, bool proven)
 {
 	struct MHD_Response *response =
 	    MHD_create_response_from_buffer(strlen(body), (void *)body, MHD_RESPMEM_MUST_COPY);
@@ -45,6 +58,7 @@ static enum MHD_Result answer(struct MHD_Connection *conn, unsigned int status, 
 
 	if (!response)
 		return MHD_NO;
+	note_answer(http, conn, proven);
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json");
 	ret = MHD_queue_response(conn, status, response);
 	MHD_destroy_response(response);
@@ -59,12 +73,14 @@ static enum MHD_Result answer_metrics(struct http_server *http, struct MHD_Conne
 	char *text = http->handlers.metrics(http->handlers.ctx, &len);
 
 	if (!text)
-		return answer(conn, HTTP_UNAVAILABLE, "{\"error\": \"metrics unavailable\"}");
+		return answer(http, conn, HTTP_UNAVAILABLE, "{\"error\": \"metrics unavailable\"}",
+			      false);
 	response = MHD_create_response_from_buffer(len, text, MHD_RESPMEM_MUST_FREE);
 	if (!response) {
 		free(text);
 		return MHD_NO;
 	}
+	note_answer(http, conn, false);
 	MHD_add_response_header(response, MHD_HTTP_HEADER_CONTENT_TYPE, METRICS_CONTENT_TYPE);
 	ret = MHD_queue_response(conn, MHD_HTTP_OK, response);
 	MHD_destroy_response(response);
@@ -84,13 +100,14 @@ static enum MHD_Result route(struct http_server *http, struct MHD_Connection *co
 	if (!strcmp(url, METRICS_PATH) && http->handlers.metrics) {
 		if (is_get)
 			return answer_metrics(http, conn);
-		return answer(conn, HTTP_NOT_ALLOWED, "{\"error\": \"only GET is served here\"}");
+		return answer(http, conn, HTTP_NOT_ALLOWED,
+			      "{\"error\": \"only GET is served here\"}", false);
 	}
 	if (!http->handlers.policy)
-		return answer(conn, HTTP_NOT_FOUND, "{\"error\": \"not found\"}");
+		return answer(http, conn, HTTP_NOT_FOUND, "{\"error\": \"not found\"}", false);
 	if (strcmp(method, MHD_HTTP_METHOD_POST) != 0)
-		return answer(conn, HTTP_NOT_ALLOWED,
-			      "{\"status\": 0, \"msg\": \"only POST is served\"}");
+		return answer(http, conn, HTTP_NOT_ALLOWED,
+			      "{\"status\": 0, \"msg\": \"only POST is served\"}", false);
 	*is_policy = true;
 	return MHD_YES;
 }
@@ -100,7 +117,7 @@ static enum MHD_Result answer_result(struct http_server *http, struct MHD_Connec
 {
 	if (http->handlers.on_result)
 		http->handlers.on_result(http->handlers.ctx, result);
-	return answer(conn, result->http_status, result->body);
+	return answer(http, conn, result->http_status, result->body, result->http_status == 200);
 }
 
 static enum MHD_Result answer_too_large(struct http_server *http, struct MHD_Connection *conn)
@@ -188,7 +205,27 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 	}
 }
 
+/* Every connection is tracked from its start (the guard may end it at once) to its close. */
+static void on_connection(void *cls, struct MHD_Connection *conn, void **socket_context,
+			  enum MHD_ConnectionNotificationCode code)
+{
+	struct http_server *http = cls;
+	const union MHD_ConnectionInfo *fd, *addr;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		http_guard_close(&http->guard, *socket_context);
+		*socket_context = NULL;
+		return;
+	}
+	fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	addr = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (fd)
+		*socket_context = http_guard_open(&http->guard, fd->connect_fd,
+						  addr ? addr->client_addr : NULL, clock_now_ns());
+}
+
 struct http_server *http_server_new(const char *listen, const char *api_header,
+				    const struct http_server_limits *limits,
 				    const struct http_server_handlers *handlers,
 				    char why[ERRMSG_LEN])
 {
@@ -226,11 +263,14 @@ struct http_server *http_server_new(const char *listen, const char *api_header,
 	}
 	http->handlers = *handlers;
 	http_server_set_api_header(http, api_header);
+	http_server_set_limits(http, limits);
 	errno = 0;
+	/* libmicrohttpd's own bound: the guard's, with room for those it ended. */
 	http->mhd = MHD_start_daemon(
 	    flags, (uint16_t)port, NULL, NULL, on_request, http, MHD_OPTION_SOCK_ADDR, &addr,
-	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_CONNECTION_LIMIT,
-	    (unsigned int)HTTP_CONNECTION_LIMIT, MHD_OPTION_CONNECTION_TIMEOUT,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, http, MHD_OPTION_NOTIFY_CONNECTION,
+	    on_connection, http, MHD_OPTION_CONNECTION_LIMIT,
+	    limits->descriptors + HTTP_ENDING_SLACK, MHD_OPTION_CONNECTION_TIMEOUT,
 	    (unsigned int)HTTP_CONNECTION_TIMEOUT, MHD_OPTION_END);
 	if (!http->mhd) {
 		errmsg(why, "cannot serve the policy endpoint on %s: %s", listen,
@@ -254,6 +294,24 @@ void http_server_set_api_header(struct http_server *http, const char *api_header
 	snprintf(http->api_header, sizeof(http->api_header), "%s", api_header);
 }
 
+void http_server_set_limits(struct http_server *http, const struct http_server_limits *limits)
+{
+	struct http_guard_limits bounds = {
+		.max_connections = limits->max_connections < limits->descriptors
+				       ? limits->max_connections
+				       : limits->descriptors,
+		.max_per_client = limits->max_per_client,
+		.request_timeout_ns = limits->request_timeout_s * NSEC_PER_SEC,
+	};
+
+	http->guard.limits = bounds;
+}
+
+void http_server_get_counters(const struct http_server *http, struct http_guard_counters *out)
+{
+	*out = http->guard.counters;
+}
+
 int http_server_fd(const struct http_server *http)
 {
 	return http->fd;
@@ -261,16 +319,21 @@ int http_server_fd(const struct http_server *http)
 
 void http_server_run(struct http_server *http)
 {
+	/* Overdue requests first: this very run closes them. */
+	http_guard_expire(&http->guard, clock_now_ns());
 	MHD_run(http->mhd);
 }
 
 int http_server_timeout_ms(struct http_server *http)
 {
+	int due = http_guard_next_ms(&http->guard, clock_now_ns());
 	MHD_UNSIGNED_LONG_LONG ms;
 
 	if (MHD_get_timeout(http->mhd, &ms) != MHD_YES)
-		return -1;
-	return ms > INT_MAX ? INT_MAX : (int)ms;
+		return due;
+	if (ms > INT_MAX)
+		ms = INT_MAX;
+	return due >= 0 && (MHD_UNSIGNED_LONG_LONG)due < ms ? due : (int)ms;
 }
 
 void http_server_free(struct http_server *http)
@@ -278,5 +341,6 @@ void http_server_free(struct http_server *http)
 	if (!http)
 		return;
 	MHD_stop_daemon(http->mhd);
+	http_guard_free(&http->guard);
 	free(http);
 }

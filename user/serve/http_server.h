@@ -19,6 +19,7 @@
 #define XDPBAN_POLICY_HTTP_H
 
 #include "lib/errmsg.h"
+#include "serve/http_guard.h"
 #include "serve/policy.h"
 
 struct http_server;
@@ -37,13 +38,28 @@ struct http_server_handlers {
 	void *ctx;
 };
 
+/* How many connections, and for how long (http_guard.h). */
+struct http_server_limits {
+	unsigned int descriptors;     /* the most it may ever hold: fixed at start */
+	unsigned int max_connections; /* at most descriptors */
+	unsigned int max_per_client;
+	uint64_t request_timeout_s;
+};
+
 /*
  * listen is "A.B.C.D:PORT" or "[IPV6]:PORT"; api_header the header carrying
  * the key. NULL with the reason in why on error (address in use, say).
  */
 struct http_server *http_server_new(const char *listen, const char *api_header,
+				    const struct http_server_limits *limits,
 				    const struct http_server_handlers *handlers,
 				    char why[ERRMSG_LEN]);
+
+/* New bounds from the next connection on (descriptors stays what it was at start). */
+void http_server_set_limits(struct http_server *http, const struct http_server_limits *limits);
+
+/* The guard's counts: connections open, timed out, evicted, refused. */
+void http_server_get_counters(const struct http_server *http, struct http_guard_counters *out);
 
 /* The header the API key is read from, from the next request on. */
 void http_server_set_api_header(struct http_server *http, const char *api_header);
