@@ -8,6 +8,7 @@
  *   decide.c   the one path of every event: allowlist, rules, guard, maps, store
  *   sources.c  the followed log files
  *   restore.c  the store's bans and blocks back into the maps and the rules
+ *   snapshot.c the rules' pending failures saved and read back across a restart
  *   tick.c     the one-second tick: sweeps and expiry
  *   retry.c    bans that failed for want of a resource, tried again each tick
  *   control.c  the control socket
@@ -129,6 +130,10 @@ struct daemon {
 	size_t retry_count, retry_cap;
 	bool retrying; /* in retry_run: a ban failing again is not logged or counted again */
 
+	/* ---- the rules' pending failures across a restart (snapshot.c) ---- */
+	uint64_t last_snapshot_ns;
+	bool snapshot_failing; /* the last save failed: said once */
+
 	/* ---- the control socket (control.c) ---- */
 	int control_fd;
 	int control_spare_fd; /* /dev/null, given up to accept a connection when out of descriptors
@@ -202,6 +207,11 @@ void sources_close(struct daemon *d);
 /* restore.c */
 void restore_from_store(struct daemon *d);
 void restore_rules(struct daemon *d);
+
+/* snapshot.c */
+int snapshot_open(struct daemon *d, char why[ERRMSG_LEN]);
+void snapshot_save(struct daemon *d);
+void snapshot_restore(struct daemon *d);
 
 /* tick.c */
 int tick_open(struct daemon *d, char why[ERRMSG_LEN]);

@@ -112,6 +112,7 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 	d->rules = rules_new(&d->rules_cfg, why);
 	if (!d->rules)
 		return -EINVAL;
+	snapshot_restore(d);
 	if (open_store(d, why)) {
 		/* Enforcement does not need the store: say so once and go on. */
 		log_say(LOG_LEVEL_ERROR, "%s; bans will not survive a reboot", why);
@@ -152,9 +153,11 @@ static void reload(struct daemon *d)
 		struct rules *rules = rules_new(&cfg, why);
 
 		if (rules) {
+			snapshot_save(d); /* the new rules take what fits of the old ones' */
 			rules_free(d->rules);
 			d->rules = rules;
 			memcpy(&d->rules_cfg, &cfg, sizeof(cfg));
+			snapshot_restore(d);
 			restore_rules(d);
 		} else {
 			log_say(LOG_LEVEL_ERROR, "new rules refused: %s", why);
@@ -216,6 +219,8 @@ static int open_loop(struct daemon *d, char why[ERRMSG_LEN])
 		err = sources_watch(d, why);
 	if (!err)
 		err = tick_open(d, why);
+	if (!err)
+		err = snapshot_open(d, why);
 	if (!err)
 		err = control_open(d, why);
 	return err;
@@ -317,6 +322,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 		conf->daemon.control_socket);
 	sources_poll(&d);
 	loop_run(&d.loop);
+	snapshot_save(&d);
 	log_say(LOG_LEVEL_INFO, "stopping; the XDP program and every ban stay in place");
 	status = EXIT_SUCCESS;
 out:
