@@ -11,6 +11,7 @@
 #include "bans/ban_filter.h"
 #include "lib/duration.h"
 #include "kernel/map.h"
+#include "kernel/path_summary.h"
 
 /* Keys and values for one map, split out of a mixed list of prefixes. */
 struct batch {
@@ -253,6 +254,9 @@ int bans_add_evicting(const struct maps *maps, const struct ban_request *request
 	}
 	/* The filter bits first: the program must never see a ban without its bit. */
 	err = ban_filter_add(maps->ban_filter, hosts.keys, hosts.count, why);
+	/* Likewise the path summary's: a /16 must not skip the trie a new ban is in. */
+	if (!err)
+		err = path_summary_open(maps, cidrs.keys, cidrs.count, PATH_SKIP_CIDR, why);
 	if (!err)
 		err = apply_pair(maps, &hosts, &cidrs, false, why);
 	if (err == -ENOSPC && cidrs.count) {
@@ -328,6 +332,8 @@ int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n, c
 		return err;
 	}
 	err = apply_pair(maps, &hosts, &cidrs, true, why);
+	if (!err && cidrs.count)
+		err = path_summary_tighten(maps, why);
 	batch_free(&hosts);
 	batch_free(&cidrs);
 	return err;
@@ -403,7 +409,10 @@ int bans_allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n
 		values[i].created_unix = (uint64_t)clock_wall_s();
 		values[i].prefixlen = keys[i].prefixlen;
 	}
-	err = map_txn_update(&txn, &allow_map, keys, values, n, why);
+	/* The summary first: the allowlist always wins, so no /16 may skip a new entry. */
+	err = path_summary_open(maps, keys, n, PATH_SKIP_ALLOW, why);
+	if (!err)
+		err = map_txn_update(&txn, &allow_map, keys, values, n, why);
 	if (err)
 		map_txn_rollback(&txn);
 	map_txn_free(&txn);
@@ -426,6 +435,8 @@ int bans_allow_remove(const struct maps *maps, const struct lpm_key *keys, size_
 	err = map_txn_delete(&txn, &allow_map, keys, n, why);
 	if (err)
 		map_txn_rollback(&txn);
+	else
+		err = path_summary_tighten(maps, why);
 	map_txn_free(&txn);
 	return err;
 }
@@ -503,6 +514,8 @@ int bans_sweep(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void
 	size_t count = 0;
 	int err = bans_collect(maps, &bans, &count, why); /* no order needed */
 
+	bool cidr_swept = false;
+
 	*counts = (struct ban_sweep_counts){ 0 };
 	for (size_t i = 0; !err && i < count; i++) {
 		const struct ban_entry *entry = &bans[i].entry;
@@ -516,10 +529,13 @@ int bans_sweep(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void
 			continue;
 		}
 		counts->swept++;
+		cidr_swept |= !cidr_is_host(&bans[i].key);
 		if (fn)
 			fn(ctx, &bans[i]);
 	}
 	free(bans);
+	if (!err && cidr_swept)
+		err = path_summary_tighten(maps, why);
 	return err;
 }
 

@@ -8,6 +8,7 @@
 #include "bans/ban_filter.h"
 #include "cli/cli.h"
 #include "kernel/link.h"
+#include "kernel/path_summary.h"
 #include "kernel/settings.h"
 #include "lib/ctl.h"
 #include "lib/paths.h"
@@ -27,7 +28,7 @@ static int attach_with_fresh_filter(struct cli *cli, const char *ifname, enum at
 
 	if (status)
 		return status;
-	if (ban_filter_rebuild(&maps, why) ||
+	if (ban_filter_rebuild(&maps, why) || path_summary_sync(&maps, why) ||
 	    link_attach(cli->pin_dir, ifname, mode, replaced, why))
 		status = cli_fail("%s", why);
 	cli_close(&maps, lock_fd);

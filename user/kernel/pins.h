@@ -21,6 +21,8 @@ struct maps {
 	int geo_blocks;
 	int verdict_stats;
 	int config;
+	int path_sum4; /* the path summary (kernel/path_summary.h) */
+	int path_sum6;
 };
 
 /*
