@@ -341,8 +341,9 @@ static void block_all_but_home(struct bench *b)
 	    geo_set_blocked(&b->maps, slots, count, true, why))
 		bench_die("block the countries", why);
 	fprintf(stderr,
-		"prog_cost: world database, %zu prefixes in the kernel (all but " HOME ")\n",
-		report.written + report.unchanged);
+		"prog_cost: world database, %zu prefixes in the kernel (all but " HOME
+		"), %zu index blocks, %zu index entries left to the trie\n",
+		report.written + report.unchanged, report.index_blocks, report.index_mixed);
 }
 
 static void open_bench(struct bench *b)

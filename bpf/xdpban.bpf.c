@@ -111,6 +111,14 @@ struct {
 } path_sum6 SEC(".maps");
 
 struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PATH_SUMMARY_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct path_cidr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} path_cidr4 SEC(".maps");
+
+struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, COUNTRY_SLOTS);
 	__type(key, __u32);
@@ -324,31 +332,64 @@ static __always_inline bool geo_blocked_source(const struct lpm_key *host, __u16
 }
 
 /* The path summary of the address's /16; all zeros (look everything up) when unreadable. */
-static __always_inline struct path_summary path_summary_of(const struct addr_key *src)
+static __always_inline struct path_summary path_summary_of(const struct addr_key *src,
+							   __u32 *bucket)
 {
 	const __u8 *addr = src->addr;
 	struct path_summary *found, none = {};
-	__u32 bucket;
 
 	if (is_ipv4_mapped(addr)) {
-		bucket = (__u32)addr[12] << 8 | addr[13];
-		found = bpf_map_lookup_elem(&path_sum4, &bucket);
+		*bucket = (__u32)addr[12] << 8 | addr[13];
+		found = bpf_map_lookup_elem(&path_sum4, bucket);
 	} else {
-		bucket = (__u32)addr[0] << 8 | addr[1];
-		found = bpf_map_lookup_elem(&path_sum6, &bucket);
+		*bucket = (__u32)addr[0] << 8 | addr[1];
+		found = bpf_map_lookup_elem(&path_sum6, bucket);
+		if (found && (found->flags & PATH_ONE_CIDR))
+			return none; /* IPv4 only: never trust it here */
 	}
 	return found ? *found : none;
+}
+
+/* The /16's only CIDR ban (PATH_ONE_CIDR) covers the IPv4 address and is live. */
+static __always_inline bool one_cidr_banned(const struct addr_key *src, __u32 bucket,
+					    struct lazy_clock *clock)
+{
+	struct path_cidr *one = bpf_map_lookup_elem(&path_cidr4, &bucket);
+	__u32 addr, mask, len;
+	struct ban_entry ban;
+
+	if (!one || one->prefixlen > 32)
+		return cidr_banned(src, clock); /* never trust a malformed entry */
+	len = one->prefixlen;
+	__builtin_memcpy(&addr, &src->addr[12], 4);
+	mask = len ? ~0U << (32 - len) : 0;
+	if ((bpf_ntohl(addr) ^ one->net) & mask)
+		return false;
+	ban.expires_ns = one->expires_ns;
+	return !ban_expired(&ban, clock);
+}
+
+/* A live CIDR ban covers the address: the summary says where to look. */
+static __always_inline bool cidr_applies(const struct addr_key *src, struct path_summary summary,
+					 __u32 bucket, struct lazy_clock *clock)
+{
+	if (summary.flags & PATH_NO_CIDR)
+		return false;
+	if (summary.flags & PATH_ONE_CIDR)
+		return one_cidr_banned(src, bucket, clock);
+	return cidr_banned(src, clock);
 }
 
 static __always_inline __u32 judge_source(const struct addr_key *src, __u64 bytes)
 {
 	struct lazy_clock clock = {};
 	struct lpm_key host = { .prefixlen = ADDR_LEN * 8 };
-	struct path_summary summary = path_summary_of(src);
+	__u32 bucket;
+	struct path_summary summary = path_summary_of(src, &bucket);
 	struct ban_entry *ban;
 
 	__builtin_memcpy(host.addr, src->addr, ADDR_LEN);
-	if (!(summary.skip & PATH_SKIP_ALLOW) && bpf_map_lookup_elem(&allow_cidr, &host))
+	if (!(summary.flags & PATH_NO_ALLOW) && bpf_map_lookup_elem(&allow_cidr, &host))
 		return REASON_PASS_ALLOW;
 
 	if (may_be_banned(src)) {
@@ -357,7 +398,7 @@ static __always_inline __u32 judge_source(const struct addr_key *src, __u64 byte
 			return REASON_DROP_BAN;
 	}
 
-	if (!(summary.skip & PATH_SKIP_CIDR) && cidr_banned(src, &clock))
+	if (cidr_applies(src, summary, bucket, &clock))
 		return REASON_DROP_CIDR;
 
 	if (geo_blocked_source(&host, summary.geo, bytes))

@@ -88,6 +88,18 @@ static struct map_shape allow_shape(const struct maps *maps)
 }
 
 /*
+ * After a change to the allowlist or the CIDR bans is in: lets the path
+ * summary skip what it now can. A failure is no failure of the change, which
+ * is in force: the summary then only sends more packets to the tries.
+ */
+static void summary_tighten(const struct maps *maps)
+{
+	char ignored[ERRMSG_LEN];
+
+	path_summary_tighten(maps, ignored);
+}
+
+/*
  * Applies both maps' changes, or neither. The trie goes first: it can run
  * out of room, while the LRU hash never fails but evicts, and an eviction
  * cannot be rolled back.
@@ -256,7 +268,7 @@ int bans_add_evicting(const struct maps *maps, const struct ban_request *request
 	err = ban_filter_add(maps->ban_filter, hosts.keys, hosts.count, why);
 	/* Likewise the path summary's: a /16 must not skip the trie a new ban is in. */
 	if (!err)
-		err = path_summary_open(maps, cidrs.keys, cidrs.count, PATH_SKIP_CIDR, why);
+		err = path_summary_open(maps, cidrs.keys, cidrs.count, PATH_NO_CIDR, why);
 	if (!err)
 		err = apply_pair(maps, &hosts, &cidrs, false, why);
 	if (err == -ENOSPC && cidrs.count) {
@@ -264,6 +276,8 @@ int bans_add_evicting(const struct maps *maps, const struct ban_request *request
 		if (!err)
 			err = apply_pair(maps, &hosts, &cidrs, false, why);
 	}
+	if (!err && cidrs.count)
+		summary_tighten(maps); /* the shortcuts the new bans allow */
 	batch_free(&hosts);
 	batch_free(&cidrs);
 	return err;
@@ -333,7 +347,7 @@ int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n, c
 	}
 	err = apply_pair(maps, &hosts, &cidrs, true, why);
 	if (!err && cidrs.count)
-		err = path_summary_tighten(maps, why);
+		summary_tighten(maps);
 	batch_free(&hosts);
 	batch_free(&cidrs);
 	return err;
@@ -410,7 +424,7 @@ int bans_allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n
 		values[i].prefixlen = keys[i].prefixlen;
 	}
 	/* The summary first: the allowlist always wins, so no /16 may skip a new entry. */
-	err = path_summary_open(maps, keys, n, PATH_SKIP_ALLOW, why);
+	err = path_summary_open(maps, keys, n, PATH_NO_ALLOW, why);
 	if (!err)
 		err = map_txn_update(&txn, &allow_map, keys, values, n, why);
 	if (err)
@@ -436,7 +450,7 @@ int bans_allow_remove(const struct maps *maps, const struct lpm_key *keys, size_
 	if (err)
 		map_txn_rollback(&txn);
 	else
-		err = path_summary_tighten(maps, why);
+		summary_tighten(maps);
 	map_txn_free(&txn);
 	return err;
 }
@@ -535,7 +549,7 @@ int bans_sweep(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void
 	}
 	free(bans);
 	if (!err && cidr_swept)
-		err = path_summary_tighten(maps, why);
+		summary_tighten(maps);
 	return err;
 }
 

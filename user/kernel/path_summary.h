@@ -2,10 +2,12 @@
 /*
  * The path summary (see the map ABI) kept in step with the allowlist, the
  * CIDR bans and the geo index. An entry is only ever wrong on the slow side:
- * a skip bit is cleared before what it skips is added, and set again only
- * from the tries as they are after a removal; a /16's geo entry goes to 0
- * (read the geo index) before the geo index changes and gets its new value
- * only after. Hold the writer lock.
+ * a flag is cleared before what it skips is added, and set again only from
+ * the tries as they are after the change; a /16's geo entry goes to 0 (read
+ * the geo index) before the geo index changes and gets its new value only
+ * after. Every write first clears the flags that change, then writes
+ * path_cidr4, then sets the new flags, so the program never reads a
+ * half-written shortcut. Hold the writer lock.
  */
 #ifndef XDPBAN_PATH_SUMMARY_H
 #define XDPBAN_PATH_SUMMARY_H
@@ -14,12 +16,14 @@
 #include "lib/errmsg.h"
 #include "kernel/pins.h"
 
-/* Before adding these prefixes to the trie that skip (PATH_SKIP_*) skips: clears it where they
- * meet. */
-int path_summary_open(const struct maps *maps, const struct lpm_key *keys, size_t n, __u8 skip,
+/*
+ * Before adding these prefixes to the allowlist (PATH_NO_ALLOW) or the CIDR
+ * bans (PATH_NO_CIDR): every /16 they meet looks its trie up again.
+ */
+int path_summary_open(const struct maps *maps, const struct lpm_key *keys, size_t n, __u8 flag,
 		      char why[ERRMSG_LEN]);
 
-/* After removing allowlist entries or CIDR bans: sets the skip bits the tries now allow. */
+/* After changing the allowlist or the CIDR bans: the flags the tries now allow. */
 int path_summary_tighten(const struct maps *maps, char why[ERRMSG_LEN]);
 
 /*

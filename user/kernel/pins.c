@@ -49,6 +49,8 @@ static const struct map_spec map_specs[] = {
 	  sizeof(struct path_summary) },
 	{ MAP_PATH_SUM6, offsetof(struct maps, path_sum6), sizeof(__u32),
 	  sizeof(struct path_summary) },
+	{ MAP_PATH_CIDR4, offsetof(struct maps, path_cidr4), sizeof(__u32),
+	  sizeof(struct path_cidr) },
 };
 
 #define MAP_COUNT ARRAY_SIZE(map_specs)

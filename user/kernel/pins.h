@@ -23,6 +23,7 @@ struct maps {
 	int config;
 	int path_sum4; /* the path summary (kernel/path_summary.h) */
 	int path_sum6;
+	int path_cidr4;
 };
 
 /*
