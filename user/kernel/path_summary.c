@@ -148,33 +148,39 @@ static int summary_change(const struct maps *maps, summary_change_fn change, con
 	return err;
 }
 
-/* The first and last bucket of each family a prefix meets; false for none (IPv4). */
-static bool buckets_met(const struct lpm_key *key, __u32 v6[2], __u32 v4[2])
+/*
+ * The buckets of each family a prefix meets, first and last; an empty range
+ * is first > last. IPv4-mapped addresses are judged by the IPv4 summary
+ * alone, so a prefix inside ::ffff:0:0/96 meets no IPv6 bucket.
+ */
+static void buckets_met(const struct lpm_key *key, __u32 v6[2], __u32 v4[2])
 {
 	u128 first = u128_from_addr(key->addr) & ~u128_host_mask(key->prefixlen);
 	u128 last = first | u128_host_mask(key->prefixlen);
 	u128 v4_first = u128_from_addr(ipv4_mapped), v4_last = v4_first | 0xffffffffU;
 
-	/* IPv6 by the first 16 bits (IPv4-mapped prefixes also meet bucket 0: harmless). */
-	v6[0] = (__u32)(first >> 112);
-	v6[1] = (__u32)(last >> 112);
+	v6[0] = 1, v6[1] = 0;
+	v4[0] = 1, v4[1] = 0;
+	if (first < v4_first || last > v4_last) {
+		v6[0] = (__u32)(first >> 112);
+		v6[1] = (__u32)(last >> 112);
+	}
 	if (last < v4_first || first > v4_last)
-		return false;
+		return;
 	first = first > v4_first ? first : v4_first;
 	last = last < v4_last ? last : v4_last;
 	v4[0] = (__u32)(first >> 16) & 0xffff;
 	v4[1] = (__u32)(last >> 16) & 0xffff;
-	return true;
 }
 
 static void clear_flag(struct summary *s, const struct lpm_key *key, __u8 flag)
 {
 	__u32 v6[2], v4[2];
-	bool ipv4 = buckets_met(key, v6, v4);
 
+	buckets_met(key, v6, v4);
 	for (__u32 b = v6[0]; b <= v6[1]; b++)
 		s->v6[b].flags &= (__u8)~flag;
-	for (__u32 b = v4[0]; ipv4 && b <= v4[1]; b++)
+	for (__u32 b = v4[0]; b <= v4[1]; b++)
 		s->v4[b].flags &= (__u8)~flag;
 }
 
@@ -262,8 +268,8 @@ static int cidr_flags(const struct maps *maps, struct summary *s, char why[ERRMS
 		__u32 v6[2], v4[2];
 
 		clear_flag(s, key, PATH_NO_CIDR);
-		if (buckets_met(key, v6, v4))
-			census_add(census, key, (const struct ban_entry *)values + i, v4);
+		buckets_met(key, v6, v4);
+		census_add(census, key, (const struct ban_entry *)values + i, v4);
 	}
 	for (__u32 b = 0; !err && b < BUCKETS; b++) {
 		if (census->count[b] != 1)
