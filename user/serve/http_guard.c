@@ -8,6 +8,12 @@
 #include <sys/socket.h>
 
 #define NSEC_PER_MSEC 1000000ULL
+/*
+ * Connections cut in one run at most: slowloris connections opened together
+ * fall due together, and closing a thousand in one libmicrohttpd run would
+ * hold Dovecot's answer for as long; the rest go in the next runs, at once.
+ */
+#define EXPIRE_BATCH 32
 
 struct http_conn {
 	struct http_conn *prev, *next;
@@ -159,9 +165,14 @@ static bool overdue(const struct http_guard *guard, const struct http_conn *conn
 
 void http_guard_expire(struct http_guard *guard, uint64_t now_ns)
 {
-	for (struct http_conn *c = guard->head; c && overdue(guard, c, now_ns); c = c->next)
-		if (!c->proven && !c->ending)
+	unsigned int cut = 0;
+
+	for (struct http_conn *c = guard->head;
+	     c && overdue(guard, c, now_ns) && cut < EXPIRE_BATCH; c = c->next)
+		if (!c->proven && !c->ending) {
 			end_conn(c, &guard->counters.timed_out);
+			cut++;
+		}
 }
 
 int http_guard_next_ms(const struct http_guard *guard, uint64_t now_ns)
