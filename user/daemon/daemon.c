@@ -16,6 +16,7 @@
 void daemon_read_counters(const struct daemon *d, struct counter_readings *out)
 {
 	out->daemon = d->counters;
+	out->daemon.bans_waiting = d->retry_count;
 	rules_get_counters(d->rules, &out->rules);
 	out->links = (struct link_counters){ .reattached = d->ifwatch.reattached,
 					     .attach_failures = d->ifwatch.failures,
@@ -286,7 +287,9 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 			    .overrides = overrides,
 			    .loop = { .epoll_fd = -1 },
 			    .inotify_fd = -1,
+			    .sources_more_fd = -1,
 			    .control_fd = -1,
+			    .control_spare_fd = -1,
 			    .signal_fd = -1,
 			    .policy_listen = "off",
 			    .metrics_listen = "off",
@@ -303,7 +306,9 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 		goto out;
 	}
 	restore_from_store(&d);
-	tick_sweep(&d); /* also counts the bans for /metrics */
+	do
+		tick_sweep(&d); /* a whole pass: it also counts the bans for /metrics */
+	while (d.sweep.started);
 	peers_open(&d);
 	open_ifwatch(&d);
 	drop_privileges();
@@ -329,6 +334,8 @@ out:
 	control_close(&d);
 	if (d.inotify_fd >= 0)
 		close(d.inotify_fd);
+	if (d.sources_more_fd >= 0)
+		close(d.sources_more_fd);
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 	loop_close(&d.loop);
@@ -337,6 +344,8 @@ out:
 	close_store(&d);
 	pins_close(&d.maps);
 	protected_free(&d.own);
+	protected_free(&d.never);
+	retry_free(&d);
 	free(d.recent);
 	echo_filter_free(d.echo);
 	conf_free(d.conf);
