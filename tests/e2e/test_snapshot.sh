@@ -182,6 +182,8 @@ test_saturation_is_shown() {
 	check_eq "a new name pushed one out: saturated" 1 "$(status .faults.accounts_saturated)"
 	check "xdpban status says so" \
 		eval "xb status --socket '$CTL' | grep -q '^accounts:   8 tracked; SATURATED'"
+	check_eq "and status --json" true \
+		"$(xb --json status --socket "$CTL" | jq -r .accounts_saturated)"
 	check_eq "and /metrics" 1 "$(metric xdpban_rules_accounts_saturated)"
 	check_ge "with the evictions counted" \
 		"$(metric xdpban_rules_account_evictions_multi_source_total)" 1
