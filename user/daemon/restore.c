@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "bans/reconcile.h"
+#include "kernel/path_summary.h"
 
 /* ---- the rules ---- */
 
@@ -130,6 +131,10 @@ void restore_from_store(struct daemon *d)
 	} else {
 		if (restore_allowlist(d))
 			restore_bans(d, bans, ban_count, block_count);
+		/* Whatever wrote the tries before (an older xdpban), the summary follows them. */
+		if (path_summary_sync(&d->maps, why))
+			log_say(LOG_LEVEL_WARNING, "path summary: %s (the tries answer meanwhile)",
+				why);
 		close(lock);
 	}
 	free(bans);
