@@ -35,7 +35,7 @@
 #include "lib/errmsg.h"
 
 #define LOGTAIL_LINE_MAX 8192	      /* longer lines are dropped (and counted) */
-#define LOGTAIL_SLICE	 65536	      /* bytes read per logtail_poll call */
+#define LOGTAIL_SLICE	 8192	      /* bytes read per logtail_poll call */
 #define LOGTAIL_JUMP_MAX (64LL << 20) /* growth between two looks taken for log lines */
 
 typedef void (*logtail_line_fn)(void *ctx, const char *line, size_t len);
