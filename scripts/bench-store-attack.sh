@@ -12,7 +12,7 @@
 #            2,000 addresses get banned (the rows wait in memory);
 #   devzero  the log path made a link to /dev/zero;
 #   sparse   the log made a sparse 30 GB file;
-#   append   256 MiB appended to the log at once (skipped: over 64 MiB) and
+#   append   300 MiB appended to the log at once (skipped: over 256 MiB) and
 #            then 40 MiB of failure lines (read in 8 KiB slices).
 # Prints, for each attack, the idle p99 measured just before it, and p50,
 # p99 and max during it, with p99 as a multiple of that idle p99 (a figure,
@@ -113,7 +113,7 @@ attack_sparse() {
 }
 
 attack_append() {
-	head -c $((256 << 20)) /dev/zero >>"$AUTH_LOG"
+	head -c $((300 << 20)) /dev/zero >>"$AUTH_LOG"
 	sleep 1
 	cat "$BENCH_WORK/40m.log" >>"$AUTH_LOG"
 }
