@@ -436,7 +436,8 @@ const struct command cmd_ban = {
 	"  -f, --for DURATION  300, 90s, 5m, 2h, 1d, 1w, 1h30m or permanent\n"
 	"  -F, --file FILE     one 'ADDR[/LEN] [DURATION]' per line, '#' comments; '-' is\n"
 	"                      stdin. A file with any bad line is rejected whole.\n"
-	"      --force         ban even what would lock this host's operator out\n",
+	"      --force         ban even what would lock this host's operator out, a\n"
+	"                      default router or an address no client has\n",
 };
 
 /*

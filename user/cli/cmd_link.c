@@ -5,21 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bans/ban_filter.h"
 #include "cli/cli.h"
 #include "kernel/link.h"
+#include "kernel/path_summary.h"
 #include "kernel/settings.h"
 #include "lib/ctl.h"
 #include "lib/paths.h"
 
 /*
- * Attaches under the writer lock, with the ban filter rebuilt first: a
- * program reading a filter that lacks a live ban's bit would let it through
- * (pins from before the filter existed have an empty one). It is also a
- * quiet moment to drop stale bits.
+ * Attaches under the writer lock: opening the maps first migrates the bans
+ * of pins an earlier version made (link_program_load), and no writer may
+ * change them meanwhile.
  */
-static int attach_with_fresh_filter(struct cli *cli, const char *ifname, enum attach_mode mode,
-				    bool *replaced)
+static int attach_locked(struct cli *cli, const char *ifname, enum attach_mode mode, bool *replaced)
 {
 	char why[ERRMSG_LEN];
 	struct maps maps;
@@ -27,8 +25,7 @@ static int attach_with_fresh_filter(struct cli *cli, const char *ifname, enum at
 
 	if (status)
 		return status;
-	if (ban_filter_rebuild(&maps, why) ||
-	    link_attach(cli->pin_dir, ifname, mode, replaced, why))
+	if (path_summary_sync(&maps, why) || link_attach(cli->pin_dir, ifname, mode, replaced, why))
 		status = cli_fail("%s", why);
 	cli_close(&maps, lock_fd);
 	return status;
@@ -56,7 +53,7 @@ static int run_attach(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(&cmd_attach, "expected one interface");
 	if (!if_nametoindex(argv[optind]))
 		return cli_fail("unknown interface '%s'", argv[optind]);
-	if (cli_require_root() || attach_with_fresh_filter(cli, argv[optind], mode, &replaced))
+	if (cli_require_root() || attach_locked(cli, argv[optind], mode, &replaced))
 		return EXIT_FAILURE;
 	if (!cli->json)
 		printf("%s %s\n", replaced ? "replaced the program on" : "attached to",

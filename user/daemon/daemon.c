@@ -16,6 +16,7 @@
 void daemon_read_counters(const struct daemon *d, struct counter_readings *out)
 {
 	out->daemon = d->counters;
+	out->daemon.bans_waiting = d->retry_count;
 	rules_get_counters(d->rules, &out->rules);
 	out->links = (struct link_counters){ .reattached = d->ifwatch.reattached,
 					     .attach_failures = d->ifwatch.failures,
@@ -119,6 +120,7 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 	d->rules = rules_new(&d->rules_cfg, why);
 	if (!d->rules)
 		return -EINVAL;
+	snapshot_restore(d);
 	if (open_store(d, why)) {
 		/* Enforcement does not need the store: say so once and go on. */
 		log_say(LOG_LEVEL_ERROR, "%s; bans will not survive a reboot", why);
@@ -159,9 +161,11 @@ static void reload(struct daemon *d)
 		struct rules *rules = rules_new(&cfg, why);
 
 		if (rules) {
+			snapshot_save(d); /* the new rules take what fits of the old ones' */
 			rules_free(d->rules);
 			d->rules = rules;
 			memcpy(&d->rules_cfg, &cfg, sizeof(cfg));
+			snapshot_restore(d);
 			restore_rules(d);
 		} else {
 			log_say(LOG_LEVEL_ERROR, "new rules refused: %s", why);
@@ -223,6 +227,8 @@ static int open_loop(struct daemon *d, char why[ERRMSG_LEN])
 		err = sources_watch(d, why);
 	if (!err)
 		err = tick_open(d, why);
+	if (!err)
+		err = snapshot_open(d, why);
 	if (!err)
 		err = control_open(d, why);
 	return err;
@@ -291,6 +297,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 			    .inotify_fd = -1,
 			    .sources_more_fd = -1,
 			    .control_fd = -1,
+			    .control_spare_fd = -1,
 			    .signal_fd = -1,
 			    .policy_listen = "off",
 			    .metrics_listen = "off",
@@ -307,7 +314,9 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 		goto out;
 	}
 	restore_from_store(&d);
-	tick_sweep(&d); /* also counts the bans for /metrics */
+	do
+		tick_sweep(&d); /* a whole pass: it also counts the bans for /metrics */
+	while (d.sweep.started);
 	peers_open(&d);
 	open_ifwatch(&d);
 	drop_privileges();
@@ -321,6 +330,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 		conf->daemon.control_socket);
 	sources_poll(&d);
 	loop_run(&d.loop);
+	snapshot_save(&d);
 	log_say(LOG_LEVEL_INFO, "stopping; the XDP program and every ban stay in place");
 	status = EXIT_SUCCESS;
 out:
@@ -342,6 +352,8 @@ out:
 	close_store(&d);
 	pins_close(&d.maps);
 	protected_free(&d.own);
+	protected_free(&d.never);
+	retry_free(&d);
 	free(d.recent);
 	echo_filter_free(d.echo);
 	conf_free(d.conf);

@@ -2,7 +2,6 @@
 #include "daemon/daemon-internal.h"
 
 #include <unistd.h>
-#include "bans/ban_filter.h"
 #include "lib/cidr.h"
 
 #define TICK_SECONDS	   1
@@ -22,51 +21,50 @@ static void on_ban_expired(void *ctx, const struct ban_record *ban)
 }
 
 /*
- * The exact-address map is an LRU hash: when it is full, the kernel makes
- * room for a new ban by dropping the one least recently matched, silently.
- * The sweep's count says when that starts (and stops); the store still has
- * every ban, so a restart puts evicted ones back while they last.
+ * The address table never evicts: a ban it has no room for is refused (and
+ * counted where it is made). The sweep says when the table nears its
+ * nominal capacity, once, and when it has room again.
  */
 static void note_address_map_fill(struct daemon *d)
 {
-	bool full = d->ban_count.live_addr >= BAN_ADDR_CAPACITY - BAN_ADDR_CAPACITY / 100;
+	bool full = d->ban_count.live_addr >= 2 * BAN_ADDR_CAPACITY - BAN_ADDR_CAPACITY / 10;
 
 	if (full == d->address_map_full)
 		return;
 	d->address_map_full = full;
-	if (!full) {
-		log_say(LOG_LEVEL_INFO, "the address ban map has room again (%zu of %u)",
-			d->ban_count.live_addr, BAN_ADDR_CAPACITY);
-		return;
-	}
-	d->counters.address_map_full++;
-	log_say(LOG_LEVEL_WARNING,
-		"the address ban map is full (%zu of %u): new bans now push out the least "
-		"recently matched ones",
-		d->ban_count.live_addr, BAN_ADDR_CAPACITY);
+	if (!full)
+		log_say(LOG_LEVEL_INFO, "the address ban table has room again (%zu bans)",
+			d->ban_count.live_addr);
+	else
+		log_say(LOG_LEVEL_WARNING,
+			"the address ban table is nearly full (%zu bans): bans it has no room "
+			"for will be refused, none is pushed out",
+			d->ban_count.live_addr);
 }
 
-/* Expired entries out of the maps (unless renewed meanwhile) and out of the store. */
+/*
+ * One slice of the sweep (bans.h: a pass walks the tables a slice per tick,
+ * so a million bans never stall the loop); at the end of a pass, its counts
+ * and the store's own expiry.
+ */
 void tick_sweep(struct daemon *d)
 {
 	char why[ERRMSG_LEN];
-	struct ban_sweep_counts counts;
+	bool done = false;
 	int lock = pins_lock(d->conf->daemon.pin_dir, why);
 
 	if (lock < 0) {
 		log_say(LOG_LEVEL_WARNING, "sweep: %s", why);
 		return;
 	}
-	if (bans_sweep(&d->maps, clock_now_ns(), on_ban_expired, d, &counts, why)) {
-		log_say(LOG_LEVEL_WARNING, "sweep: %s", why);
-	} else {
-		d->ban_count = counts;
-		d->ban_counted_at = clock_wall_s();
-		note_address_map_fill(d);
-	}
-	if (counts.swept && ban_filter_rebuild(&d->maps, why))
+	if (bans_sweep_step(&d->maps, clock_now_ns(), on_ban_expired, d, &d->sweep, &done, why))
 		log_say(LOG_LEVEL_WARNING, "sweep: %s", why);
 	close(lock);
+	if (!done)
+		return;
+	d->ban_count = d->sweep.running;
+	d->ban_counted_at = clock_wall_s();
+	note_address_map_fill(d);
 	if (d->queue)
 		store_queue_expire(d->queue, clock_wall_s());
 }
@@ -79,11 +77,14 @@ static void on_tick(void *ctx, uint32_t events)
 
 	(void)events;
 	d->ticks++;
+	retry_run(d);
 	sources_poll(d); /* a safety net under inotify */
 	peers_tick(d);
 	if (d->ticks % RULES_EXPIRE_TICKS == 0)
 		rules_expire(d->rules, now_ns);
-	if (now_ns - d->last_sweep_ns >= d->conf->daemon.sweep_interval * NSEC_PER_SEC) {
+	if (d->sweep.started) {
+		tick_sweep(d); /* the next slice of a pass */
+	} else if (now_ns - d->last_sweep_ns >= d->conf->daemon.sweep_interval * NSEC_PER_SEC) {
 		tick_sweep(d);
 		d->last_sweep_ns = now_ns;
 	}
