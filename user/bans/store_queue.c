@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE /* gettid */
 #include "bans/store_queue.h"
 
 #include <errno.h>
@@ -9,7 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include "bans/bans.h"
 #include "bans/reconcile.h"
 #include "lib/clock.h"
@@ -21,6 +24,7 @@
 #define CHECKPOINT_MS	 1000 /* a TRUNCATE checkpoint at most this often, after writes */
 #define WARNING_PERIOD_S 60   /* a lasting failure's warning, at most this often */
 #define CURSOR_MAX	 512  /* a journal cursor's text, with its NUL */
+#define WRITER_NICE	 10   /* the writer thread's nice value */
 
 enum op_kind {
 	OP_BANS,	 /* items: struct store_ban */
@@ -445,6 +449,11 @@ static void *writer(void *arg)
 	uint64_t checkpoint_due = 0; /* 0: nothing written since the last */
 	char why[ERRMSG_LEN];
 
+	/*
+	 * Behind the event loop for the CPU: rows may wait, answers may not (on
+	 * a busy 2-core machine the writer took its share from the loop).
+	 */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), WRITER_NICE);
 	pthread_mutex_lock(&queue->lock);
 	while (!should_stop(queue)) {
 		size_t n = next_batch(queue);
