@@ -88,18 +88,20 @@ struct host_undo {
 
 static struct ban_slot slot_of(const struct addr_key *addr, const struct ban_entry *entry)
 {
-	return (struct ban_slot){
+	struct ban_slot slot = {
 		.addr = *addr,
-		.deadline = ban_deadline_of(entry->expires_ns),
 		.created_unix = (__u32)entry->created_unix,
 		.origin = (__u8)entry->origin,
 	};
+
+	ban_slot_set_end(&slot, entry->expires_ns);
+	return slot;
 }
 
 static struct ban_entry entry_of(const struct ban_slot *slot)
 {
 	return (struct ban_entry){
-		.expires_ns = ban_expires_of(slot->deadline),
+		.expires_ns = ban_slot_end(slot),
 		.created_unix = slot->created_unix,
 		.prefixlen = ADDR_LEN * 8,
 		.origin = slot->origin,
