@@ -419,6 +419,8 @@ const struct command cmd_ban = {
 	"A ban that would cover loopback, an address of this host (in this network\n"
 	"namespace) or the client of an established SSH session to this host is\n"
 	"refused, naming the address, unless the allowlist already covers it.\n"
+	"No ban is pushed out to make room for another: when the address table has\n"
+	"no room for one (about 1.8M IPv4 or 1.5M IPv6 bans), nothing is banned.\n"
 	"The daemon's store, when there is one, records the bans: a reboot keeps them.\n"
 	"  -f, --for DURATION  300, 90s, 5m, 2h, 1d, 1w, 1h30m or permanent\n"
 	"  -F, --file FILE     one 'ADDR[/LEN] [DURATION]' per line, '#' comments; '-' is\n"
