@@ -496,10 +496,19 @@ int bans_list(const struct maps *maps, struct ban_record **records, size_t *coun
 	      char why[ERRMSG_LEN])
 {
 	int err = bans_collect(maps, records, count, why);
+	size_t kept = 0;
 
-	if (!err)
-		qsort(*records, *count, sizeof(**records), compare_ban_records);
-	return err;
+	if (err)
+		return err;
+	qsort(*records, *count, sizeof(**records), compare_ban_records);
+	/* A table doubling meanwhile holds an entry in both halves for a moment. */
+	for (size_t i = 0; i < *count; i++) {
+		if (kept && compare_ban_records(&(*records)[kept - 1], &(*records)[i]) == 0)
+			continue;
+		(*records)[kept++] = (*records)[i];
+	}
+	*count = kept;
+	return 0;
 }
 
 int bans_allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n,
