@@ -42,6 +42,7 @@
 #include "geo/country.h"
 #include "geo/geo.h"
 #include "geo/geo_formats.h"
+#include "kernel/path_summary.h"
 #include "kernel/settings.h"
 #include "xdp_drop.skel.h"
 #include "xdpban_random.skel.h"
@@ -340,8 +341,9 @@ static void block_all_but_home(struct bench *b)
 	    geo_set_blocked(&b->maps, slots, count, true, why))
 		bench_die("block the countries", why);
 	fprintf(stderr,
-		"prog_cost: world database, %zu prefixes in the kernel (all but " HOME ")\n",
-		report.written + report.unchanged);
+		"prog_cost: world database, %zu prefixes in the kernel (all but " HOME
+		"), %zu index blocks, %zu index entries left to the trie\n",
+		report.written + report.unchanged, report.index_blocks, report.index_mixed);
 }
 
 static void open_bench(struct bench *b)
@@ -365,7 +367,9 @@ static void open_bench(struct bench *b)
 	    bpf_map__set_pin_path(map, NULL); /* private maps: never touch a real install */
 	if (xdpban_random_bpf__load(b->skel))
 		bench_die("load xdpban_random (root needed)", strerror(errno));
-	if (pins_from_object(b->skel->obj, &b->maps, why) || settings_init(b->maps.config, why))
+	/* The path summary as `xdpban attach` leaves it; every later change keeps it in step. */
+	if (pins_from_object(b->skel->obj, &b->maps, why) || settings_init(b->maps.config, why) ||
+	    path_summary_sync(&b->maps, why))
 		bench_die("set up the maps", why);
 	b->floor = xdp_drop_bpf__open_and_load();
 	if (!b->floor)

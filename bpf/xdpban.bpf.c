@@ -4,7 +4,9 @@
  * banned CIDR ranges and blocked countries before the kernel allocates
  * anything for them.
  *
- * Decision order: allowlist -> exact ban -> CIDR ban -> geo -> pass.
+ * Decision order: allowlist -> exact ban -> CIDR ban -> geo -> pass. The
+ * path summary of the source's /16, read first, says which of the
+ * allowlist, CIDR and geo lookups can be skipped there.
  * Ban deadlines are enforced here, against the kernel clock, so an expired
  * ban stops dropping even when no user-space process runs.
  */
@@ -120,6 +122,30 @@ struct {
 	__type(value, struct geo_policy);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } geo_blocked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PATH_SUMMARY_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct path_summary);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} path_sum4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PATH_SUMMARY_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct path_summary);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} path_sum6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PATH_SUMMARY_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct path_cidr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} path_cidr4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -354,13 +380,16 @@ static __always_inline __u32 geo_index_sane(__u32 entry)
 	return GEO_INDEX_MIXED;
 }
 
-/* Follows the index down its block levels: NONE, 1 + a country slot, or MIXED. */
-static __always_inline __u32 geo_index_lookup(const __u8 *addr)
+/*
+ * Follows the index down its block levels: NONE, 1 + a country slot, or
+ * MIXED. The first level comes from the path summary when it has it.
+ */
+static __always_inline __u32 geo_index_lookup(const __u8 *addr, __u16 summary_geo)
 {
 	bool ipv4 = is_ipv4_mapped(addr);
 	const __u8 *bytes = ipv4 ? &addr[12] : addr;
 	int levels = ipv4 ? GEO_INDEX_LEVELS4 : GEO_INDEX_LEVELS6;
-	__u32 entry = geo_index_sane(geo_first_level(bytes, ipv4));
+	__u32 entry = geo_index_sane(summary_geo ? summary_geo - 1U : geo_first_level(bytes, ipv4));
 
 #pragma unroll
 	for (int level = 0; level < GEO_INDEX_LEVELS6; level++) {
@@ -381,9 +410,9 @@ static __always_inline __u32 geo_index_lookup(const __u8 *addr)
 }
 
 /* The country slot owning the address, or -1 for none. */
-static __always_inline int geo_country_of(const struct lpm_key *host)
+static __always_inline int geo_country_of(const struct lpm_key *host, __u16 summary_geo)
 {
-	__u32 indexed = geo_index_lookup(host->addr);
+	__u32 indexed = geo_index_lookup(host->addr, summary_geo);
 	struct geo_entry *geo;
 
 	if (indexed != GEO_INDEX_MIXED)
@@ -393,11 +422,12 @@ static __always_inline int geo_country_of(const struct lpm_key *host)
 }
 
 /* A blocked country owns the address; counts the drop per country. */
-static __always_inline bool geo_blocked_source(const struct lpm_key *host, __u64 bytes)
+static __always_inline bool geo_blocked_source(const struct lpm_key *host, __u16 summary_geo,
+					       __u64 bytes)
 {
 	struct geo_policy *policy;
 	struct verdict_counter *drops;
-	int found = geo_country_of(host);
+	int found = geo_country_of(host, summary_geo);
 	__u32 slot;
 
 	if (found < 0 || found >= COUNTRY_SLOTS)
@@ -414,22 +444,73 @@ static __always_inline bool geo_blocked_source(const struct lpm_key *host, __u64
 	return true;
 }
 
+/* The path summary of the address's /16; all zeros (look everything up) when unreadable. */
+static __always_inline struct path_summary path_summary_of(const struct addr_key *src,
+							   __u32 *bucket)
+{
+	const __u8 *addr = src->addr;
+	struct path_summary *found, none = {};
+
+	if (is_ipv4_mapped(addr)) {
+		*bucket = (__u32)addr[12] << 8 | addr[13];
+		found = bpf_map_lookup_elem(&path_sum4, bucket);
+	} else {
+		*bucket = (__u32)addr[0] << 8 | addr[1];
+		found = bpf_map_lookup_elem(&path_sum6, bucket);
+		if (found && (found->flags & PATH_ONE_CIDR))
+			return none; /* IPv4 only: never trust it here */
+	}
+	return found ? *found : none;
+}
+
+/* The /16's only CIDR ban (PATH_ONE_CIDR) covers the IPv4 address and is live. */
+static __always_inline bool one_cidr_banned(const struct addr_key *src, __u32 bucket,
+					    struct lazy_clock *clock)
+{
+	struct path_cidr *one = bpf_map_lookup_elem(&path_cidr4, &bucket);
+	__u32 addr, mask, len;
+	struct ban_entry ban;
+
+	if (!one || one->prefixlen > 32)
+		return cidr_banned(src, clock); /* never trust a malformed entry */
+	len = one->prefixlen;
+	__builtin_memcpy(&addr, &src->addr[12], 4);
+	mask = len ? ~0U << (32 - len) : 0;
+	if ((bpf_ntohl(addr) ^ one->net) & mask)
+		return false;
+	ban.expires_ns = one->expires_ns;
+	return !ban_expired(&ban, clock);
+}
+
+/* A live CIDR ban covers the address: the summary says where to look. */
+static __always_inline bool cidr_applies(const struct addr_key *src, struct path_summary summary,
+					 __u32 bucket, struct lazy_clock *clock)
+{
+	if (summary.flags & PATH_NO_CIDR)
+		return false;
+	if (summary.flags & PATH_ONE_CIDR)
+		return one_cidr_banned(src, bucket, clock);
+	return cidr_banned(src, clock);
+}
+
 static __always_inline __u32 judge_source(const struct addr_key *src, __u64 bytes)
 {
 	struct lazy_clock clock = {};
 	struct lpm_key host = { .prefixlen = ADDR_LEN * 8 };
+	__u32 bucket;
+	struct path_summary summary = path_summary_of(src, &bucket);
 
 	__builtin_memcpy(host.addr, src->addr, ADDR_LEN);
-	if (bpf_map_lookup_elem(&allow_cidr, &host))
+	if (!(summary.flags & PATH_NO_ALLOW) && bpf_map_lookup_elem(&allow_cidr, &host))
 		return REASON_PASS_ALLOW;
 
 	if (exact_banned(src, &clock))
 		return REASON_DROP_BAN;
 
-	if (cidr_banned(src, &clock))
+	if (cidr_applies(src, summary, bucket, &clock))
 		return REASON_DROP_CIDR;
 
-	if (geo_blocked_source(&host, bytes))
+	if (geo_blocked_source(&host, summary.geo, bytes))
 		return REASON_DROP_GEO;
 
 	return REASON_PASS;

@@ -277,6 +277,48 @@ struct geo_policy {
 	__u32 blocked; /* 1: drop judged packets from this country */
 };
 
+/*
+ * The path summary: one small entry per /16 (of the IPv4 address; of the
+ * first 16 bits of an IPv6 one) saying which of the allowlist, the CIDR
+ * bans and the geo index can apply there, so that a source nothing applies
+ * to costs one read of a 256 KB array instead of three trie walks. Zero
+ * means "look everything up", exactly what the program did without it, so
+ * a fresh or stale-looking entry is never wrong, only slower: user space
+ * clears a flag before it adds what the flag skips, sets flags only from
+ * the tries as they are after a change, and sends a /16's geo entry
+ * through zero while the geo index changes under it
+ * (user/kernel/path_summary.c).
+ */
+#define MAP_PATH_SUM4	     "path_sum4"
+#define MAP_PATH_SUM6	     "path_sum6"
+#define MAP_PATH_CIDR4	     "path_cidr4"
+#define PATH_SUMMARY_BUCKETS 65536
+#define PATH_NO_ALLOW	     0x1 /* no allowlist entry meets this /16 */
+#define PATH_NO_CIDR	     0x2 /* no CIDR ban meets this /16 */
+#define PATH_ONE_CIDR	     0x4 /* IPv4: exactly one does, and path_cidr4 holds it */
+
+struct path_summary {
+	/*
+	 * 0: read the geo index as before; otherwise 1 + the geo index's
+	 * first-level entry of this /16 (NONE, 1 + a country slot, or a block
+	 * reference), so the program starts below the first level.
+	 */
+	__u16 geo;
+	__u8 flags; /* PATH_* */
+	__u8 reserved;
+};
+
+/*
+ * The one CIDR ban meeting an IPv4 /16 (PATH_ONE_CIDR): being the only one,
+ * it decides alone (no nested bans to look past), without the trie. Written
+ * only while the flag is clear, so the program never reads it half-written.
+ */
+struct path_cidr {
+	__u64 expires_ns; /* the ban's deadline, as in struct ban_entry; 0 = permanent */
+	__u32 net;	  /* the IPv4 network, host order, host bits zero */
+	__u32 prefixlen;  /* IPv4 bits, 0..32 */
+};
+
 /* Which packets the program judges at all. */
 enum judge_scope {
 	SCOPE_SYN = 0, /* TCP SYN without ACK to a protected port (default) */

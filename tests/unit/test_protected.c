@@ -29,6 +29,19 @@ static const char tcp6_table[] =
     "   0: B80D0120000001000000000001000000:08AE B80D0120000001000000000002000000:9C40 01 "
     "00000000:00000000 00:00000000 00000000     0        0 4 1 0 10 -1\n";
 
+/* Default routes via 192.0.2.1 and 2001:db8:1::1; a non-default route with a gateway is no router.
+ */
+static const char route_table[] =
+    "Iface\tDestination\tGateway \tFlags\tRefCnt\tUse\tMetric\tMask\t\tMTU\tWindow\tIRTT\n"
+    "s1\t00000000\t010200C0\t0003\t0\t0\t0\t00000000\t0\t0\t0\n"
+    "s1\t00647133\t020200C0\t0003\t0\t0\t0\t00FFFFFF\t0\t0\t0\n"
+    "s1\t000200C0\t00000000\t0001\t0\t0\t0\t00FFFFFF\t0\t0\t0\n";
+static const char route6_table[] =
+    "20010db8000100000000000000000000 40 00000000000000000000000000000000 00 "
+    "00000000000000000000000000000000 00000100 00000001 00000000 00000001     s1\n"
+    "00000000000000000000000000000000 00 00000000000000000000000000000000 00 "
+    "20010db8000100000000000000000001 00000400 00000002 00000000 00000003     s1\n";
+
 static FILE *stream(const char *text)
 {
 	FILE *file = fmemopen((void *)text, strlen(text), "r");
@@ -147,6 +160,61 @@ static void test_host_has_loopback(void **state)
 	protected_free(&set);
 }
 
+static void parse_routes(struct protected_set *set, const char *text, bool ipv6)
+{
+	char why[ERRMSG_LEN];
+	FILE *file = stream(text);
+
+	assert_int_equal(protected_parse_routes(set, file, ipv6, why), 0);
+	fclose(file);
+}
+
+static void test_default_routers(void **state)
+{
+	struct protected_set set = { 0 };
+	char text[CIDR_TEXT_LEN], said[PROTECTED_TEXT_LEN];
+
+	(void)state;
+	parse_routes(&set, route_table, false);
+	parse_routes(&set, route6_table, true);
+	assert_int_equal(set.count, 2);
+	cidr_format(&set.items[0].key, text);
+	assert_string_equal(text, "192.0.2.1");
+	cidr_format(&set.items[1].key, text);
+	assert_string_equal(text, "2001:db8:1::1");
+	assert_int_equal(set.items[1].kind, PROTECTED_ROUTER);
+	protected_describe(&set.items[0], said);
+	assert_string_equal(said, "192.0.2.1, a default router of this host (s1)");
+	protected_free(&set);
+}
+
+static bool never(const struct protected_set *set, const char *text)
+{
+	struct lpm_key key;
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(cidr_parse(text, &key, why), 0);
+	return protected_within(set, NULL, &key) != NULL;
+}
+
+static void test_never_banned(void **state)
+{
+	struct protected_set set = { 0 };
+	char why[ERRMSG_LEN];
+
+	(void)state;
+	assert_int_equal(protected_add_never(&set, why), 0);
+	assert_true(never(&set, "0.0.0.0"));
+	assert_true(never(&set, "::"));
+	assert_true(never(&set, "239.1.2.3"));
+	assert_true(never(&set, "ff02::1"));
+	assert_true(never(&set, "169.254.10.1"));
+	assert_true(never(&set, "fe80::1"));
+	assert_false(never(&set, "203.0.113.7"));
+	assert_false(never(&set, "2001:db8:9::7"));
+	protected_free(&set);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -155,6 +223,8 @@ int main(void)
 		cmocka_unit_test(test_sshd_config_ports),
 		cmocka_unit_test(test_within_and_covers),
 		cmocka_unit_test(test_host_has_loopback),
+		cmocka_unit_test(test_default_routers),
+		cmocka_unit_test(test_never_banned),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -11,6 +11,7 @@
 #include "lib/duration.h"
 #include "kernel/ban_table.h"
 #include "kernel/map.h"
+#include "kernel/path_summary.h"
 
 /* Keys and values for one map, split out of a mixed list of prefixes. */
 struct batch {
@@ -162,6 +163,18 @@ static int hosts_delete(const struct maps *maps, const struct batch *hosts)
 	for (size_t i = 0; i < hosts->count; i++)
 		ban_table_delete(&maps->bans, (const struct addr_key *)hosts->keys + i, NULL);
 	return 0;
+}
+
+/*
+ * After a change to the allowlist or the CIDR bans is in: lets the path
+ * summary skip what it now can. A failure is no failure of the change, which
+ * is in force: the summary then only sends more packets to the tries.
+ */
+static void summary_tighten(const struct maps *maps)
+{
+	char ignored[ERRMSG_LEN];
+
+	path_summary_tighten(maps, ignored);
 }
 
 /*
@@ -327,12 +340,17 @@ int bans_add_evicting(const struct maps *maps, const struct ban_request *request
 			((struct ban_entry *)cidrs.values)[cidrs.count++] = entry;
 		}
 	}
-	err = apply_pair(maps, &hosts, &cidrs, false, why);
+	/* The path summary's bits first: a /16 must not skip the trie a new ban is in. */
+	err = path_summary_open(maps, cidrs.keys, cidrs.count, PATH_NO_CIDR, why);
+	if (!err)
+		err = apply_pair(maps, &hosts, &cidrs, false, why);
 	if (err == -ENOSPC && cidrs.count) {
 		err = evict_cidr(maps, &cidrs, evicted, why);
 		if (!err)
 			err = apply_pair(maps, &hosts, &cidrs, false, why);
 	}
+	if (!err && cidrs.count)
+		summary_tighten(maps); /* the shortcuts the new bans allow */
 	batch_free(&hosts);
 	batch_free(&cidrs);
 	return err == -ENOBUFS ? -ENOSPC : err;
@@ -406,6 +424,8 @@ int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n, c
 		return err;
 	}
 	err = apply_pair(maps, &hosts, &cidrs, true, why);
+	if (!err && cidrs.count)
+		summary_tighten(maps);
 	batch_free(&hosts);
 	batch_free(&cidrs);
 	return err;
@@ -527,7 +547,10 @@ int bans_allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n
 		values[i].created_unix = (uint64_t)clock_wall_s();
 		values[i].prefixlen = keys[i].prefixlen;
 	}
-	err = map_txn_update(&txn, &allow_map, keys, values, n, why);
+	/* The summary first: the allowlist always wins, so no /16 may skip a new entry. */
+	err = path_summary_open(maps, keys, n, PATH_NO_ALLOW, why);
+	if (!err)
+		err = map_txn_update(&txn, &allow_map, keys, values, n, why);
 	if (err)
 		map_txn_rollback(&txn);
 	map_txn_free(&txn);
@@ -550,6 +573,8 @@ int bans_allow_remove(const struct maps *maps, const struct lpm_key *keys, size_
 	err = map_txn_delete(&txn, &allow_map, keys, n, why);
 	if (err)
 		map_txn_rollback(&txn);
+	else
+		summary_tighten(maps);
 	map_txn_free(&txn);
 	return err;
 }
@@ -627,17 +652,22 @@ static int sweep_cidrs(const struct maps *maps, uint64_t now_ns, ban_expired_fn 
 		errmsg(why, "out of memory reading the CIDR bans");
 		err = list.err;
 	}
+	size_t swept = 0;
+
 	for (size_t i = 0; !err && i < list.count; i++) {
 		if (!record_expired(&list.records[i].entry, now_ns) ||
 		    !delete_cidr_if_unchanged(maps, &list.records[i])) {
 			counts->live_cidr++;
 			continue;
 		}
-		counts->swept++;
+		swept++;
 		if (fn)
 			fn(ctx, &list.records[i]);
 	}
 	free(list.records);
+	counts->swept += swept;
+	if (!err && swept)
+		summary_tighten(maps);
 	return err;
 }
 

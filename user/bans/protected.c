@@ -83,6 +83,85 @@ int protected_add_host(struct protected_set *set, char why[ERRMSG_LEN])
 	return err;
 }
 
+int protected_add_never(struct protected_set *set, char why[ERRMSG_LEN])
+{
+	static const struct {
+		const char *prefix, *what;
+	} reserved[] = {
+		{ "0.0.0.0/32", "unspecified" },    { "::/128", "unspecified" },
+		{ "224.0.0.0/4", "multicast" },	    { "ff00::/8", "multicast" },
+		{ "169.254.0.0/16", "link-local" }, { "fe80::/10", "link-local" },
+	};
+	static const char *const tables[] = { "/proc/net/route", "/proc/net/ipv6_route" };
+	int err = 0;
+
+	for (size_t i = 0; i < sizeof(reserved) / sizeof(reserved[0]) && !err; i++)
+		err = protected_add_text(set, reserved[i].prefix, PROTECTED_RESERVED,
+					 reserved[i].what);
+	if (err) {
+		errmsg(why, "out of memory");
+		return err;
+	}
+	for (size_t i = 0; i < 2 && !err; i++) {
+		FILE *table = fopen(tables[i], "re");
+
+		if (!table)
+			continue; /* no IPv6, say: no router of it */
+		err = protected_parse_routes(set, table, i == 1, why);
+		fclose(table);
+	}
+	return err;
+}
+
+/* A /proc/net/route line: "IFACE DEST GATEWAY FLAGS ..." in host-order hex. */
+static int parse_route4(struct protected_set *set, const char *line)
+{
+	char ifname[IF_NAMESIZE + 1], text[INET_ADDRSTRLEN];
+	unsigned int dest, gateway, flags, mask;
+	struct in_addr addr;
+
+	if (sscanf(line, "%16s %x %x %x %*d %*d %*d %x", ifname, &dest, &gateway, &flags, &mask) !=
+		5 ||
+	    dest != 0 || mask != 0 || gateway == 0)
+		return 0;
+	addr.s_addr = gateway; /* the kernel prints the word as it is in memory */
+	inet_ntop(AF_INET, &addr, text, sizeof(text));
+	return protected_add_text(set, text, PROTECTED_ROUTER, ifname);
+}
+
+/* A /proc/net/ipv6_route line: "DEST DLEN SRC SLEN NEXTHOP METRIC REF USE FLAGS IFACE". */
+static int parse_route6(struct protected_set *set, const char *line)
+{
+	char dest[33], hop[33], ifname[IF_NAMESIZE + 1], text[INET6_ADDRSTRLEN];
+	unsigned int dest_len;
+	struct in6_addr addr;
+
+	if (sscanf(line, "%32s %x %*s %*x %32s %*x %*x %*x %*x %16s", dest, &dest_len, hop,
+		   ifname) != 4 ||
+	    dest_len != 0 || strspn(hop, "0") == 32 || strlen(hop) != 32)
+		return 0;
+	for (int i = 0; i < 16; i++) {
+		unsigned int byte;
+
+		sscanf(hop + 2 * i, "%2x", &byte);
+		addr.s6_addr[i] = (unsigned char)byte;
+	}
+	inet_ntop(AF_INET6, &addr, text, sizeof(text));
+	return protected_add_text(set, text, PROTECTED_ROUTER, ifname);
+}
+
+int protected_parse_routes(struct protected_set *set, FILE *table, bool ipv6, char why[ERRMSG_LEN])
+{
+	char line[512];
+	int err = 0;
+
+	while (!err && fgets(line, sizeof(line), table))
+		err = ipv6 ? parse_route6(set, line) : parse_route4(set, line);
+	if (err)
+		errmsg(why, "out of memory");
+	return err;
+}
+
 static bool port_listed(const struct ssh_ports *ports, unsigned int port)
 {
 	for (size_t i = 0; i < ports->count; i++) {
@@ -227,6 +306,8 @@ int protected_collect(struct protected_set *set, char why[ERRMSG_LEN])
 	struct ssh_ports ports;
 	int err = protected_add_host(set, why);
 
+	if (!err)
+		err = protected_add_never(set, why);
 	if (err)
 		return err;
 	protected_ssh_ports_read(XDPBAN_SSHD_CONFIG, &ports);
@@ -274,6 +355,14 @@ void protected_describe(const struct protected_addr *addr, char out[PROTECTED_TE
 	case PROTECTED_SSH_PEER:
 		snprintf(out, PROTECTED_TEXT_LEN,
 			 "%s, the client of an established SSH session (port %s)", text,
+			 addr->detail);
+		break;
+	case PROTECTED_RESERVED:
+		snprintf(out, PROTECTED_TEXT_LEN, "%s, %s addresses, never a client's", text,
+			 addr->detail);
+		break;
+	case PROTECTED_ROUTER:
+		snprintf(out, PROTECTED_TEXT_LEN, "%s, a default router of this host (%s)", text,
 			 addr->detail);
 		break;
 	}

@@ -27,6 +27,8 @@ enum protected_kind {
 	PROTECTED_LOOPBACK,
 	PROTECTED_OWN,	    /* an address of one of the host's interfaces */
 	PROTECTED_SSH_PEER, /* the client of an established SSH session */
+	PROTECTED_RESERVED, /* unspecified, multicast, link-local: never a client */
+	PROTECTED_ROUTER,   /* a default router of this network namespace */
 };
 
 struct protected_addr {
@@ -65,7 +67,18 @@ void protected_ssh_ports_read(const char *sshd_config, struct ssh_ports *ports);
 /* The same from an open stream. */
 void protected_ssh_ports_parse(FILE *config, struct ssh_ports *ports);
 
-/* Everything a command must not ban: host addresses, then SSH peers. */
+/*
+ * What no one should ever ban: the unspecified addresses (0.0.0.0, ::),
+ * multicast (224.0.0.0/4, ff00::/8), link-local (169.254.0.0/16, fe80::/10)
+ * and the default routers of this network namespace (/proc/net/route and
+ * /proc/net/ipv6_route: a ban of the router cuts every client behind it).
+ */
+int protected_add_never(struct protected_set *set, char why[ERRMSG_LEN]);
+
+/* The gateways of the default routes in a /proc/net/route (ipv6 false) or ipv6_route table. */
+int protected_parse_routes(struct protected_set *set, FILE *table, bool ipv6, char why[ERRMSG_LEN]);
+
+/* Everything a command must not ban: host addresses, never-banned ones, then SSH peers. */
 int protected_collect(struct protected_set *set, char why[ERRMSG_LEN]);
 
 /*

@@ -422,10 +422,13 @@ const struct command cmd_ban = {
 	"No ban is pushed out to make room for another: when the address table has\n"
 	"no room for one (about 1.8M IPv4 or 1.5M IPv6 bans), nothing is banned.\n"
 	"The daemon's store, when there is one, records the bans: a reboot keeps them.\n"
+	"A store locked by another process for over 5 s, or one that cannot record\n"
+	"them, fails the command with nothing changed.\n"
 	"  -f, --for DURATION  300, 90s, 5m, 2h, 1d, 1w, 1h30m or permanent\n"
 	"  -F, --file FILE     one 'ADDR[/LEN] [DURATION]' per line, '#' comments; '-' is\n"
 	"                      stdin. A file with any bad line is rejected whole.\n"
-	"      --force         ban even what would lock this host's operator out\n",
+	"      --force         ban even what would lock this host's operator out, a\n"
+	"                      default router or an address no client has\n",
 };
 
 /*
@@ -529,7 +532,9 @@ const struct command cmd_unban = {
 	run_unban,
 	"unban ADDR[/LEN]...\n"
 	"Lifts the bans stored under exactly these prefixes. If one is not banned,\n"
-	"nothing is changed.\n",
+	"nothing is changed. The daemon's store, when there is one, records the lift\n"
+	"(a restart does not bring the ban back): when it cannot (another process\n"
+	"holds its lock for over 5 s, a full disk), nothing is changed either.\n",
 };
 
 static int run_allow(struct cli *cli, int argc, char **argv)

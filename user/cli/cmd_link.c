@@ -7,6 +7,7 @@
 #include <string.h>
 #include "cli/cli.h"
 #include "kernel/link.h"
+#include "kernel/path_summary.h"
 #include "kernel/settings.h"
 #include "lib/ctl.h"
 #include "lib/paths.h"
@@ -16,8 +17,7 @@
  * of pins an earlier version made (link_program_load), and no writer may
  * change them meanwhile.
  */
-static int attach_locked(struct cli *cli, const char *ifname, enum attach_mode mode,
-			 bool *replaced)
+static int attach_locked(struct cli *cli, const char *ifname, enum attach_mode mode, bool *replaced)
 {
 	char why[ERRMSG_LEN];
 	struct maps maps;
@@ -25,7 +25,7 @@ static int attach_locked(struct cli *cli, const char *ifname, enum attach_mode m
 
 	if (status)
 		return status;
-	if (link_attach(cli->pin_dir, ifname, mode, replaced, why))
+	if (path_summary_sync(&maps, why) || link_attach(cli->pin_dir, ifname, mode, replaced, why))
 		status = cli_fail("%s", why);
 	cli_close(&maps, lock_fd);
 	return status;

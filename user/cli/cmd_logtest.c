@@ -162,11 +162,13 @@ static int read_journal(struct logtest *lt, const char *path)
 					  .from_start = true };
 	struct journal jr;
 	char why[ERRMSG_LEN];
-	int status = EXIT_SUCCESS;
+	int status = EXIT_SUCCESS, more;
 
 	if (journal_open(&jr, &args, why))
 		return cli_fail("%s", why);
-	if (journal_poll(&jr, on_entry, lt, why))
+	while ((more = journal_poll(&jr, on_entry, lt, why)) > 0)
+		;
+	if (more < 0)
 		status = cli_fail("%s", why);
 	journal_close(&jr);
 	return status;

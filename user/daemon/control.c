@@ -2,6 +2,8 @@
 #define _GNU_SOURCE /* accept4 */
 #include "daemon/daemon-internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -73,19 +75,44 @@ static json_t *control_event(struct daemon *d, json_t *request)
 	return json_pack("{s:b, s:s}", "ok", 1, "result", result);
 }
 
+/*
+ * Out of descriptors, accept fails and the socket stays readable: the loop
+ * would spin on it and the operator get no answer. The spare descriptor
+ * kept for this is given up for the connection, and taken again after.
+ */
+static int accept_control(struct daemon *d)
+{
+	int conn = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC);
+
+	if (conn >= 0 || (errno != EMFILE && errno != ENFILE) || d->control_spare_fd < 0)
+		return conn;
+	close(d->control_spare_fd);
+	conn = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC);
+	d->control_spare_fd = -1;
+	return conn;
+}
+
+static void keep_spare(struct daemon *d)
+{
+	if (d->control_spare_fd < 0)
+		d->control_spare_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+}
+
 static void serve_control(void *ctx, uint32_t events)
 {
 	struct daemon *d = ctx;
 
 	(void)events;
 	for (;;) {
-		int conn = accept4(d->control_fd, NULL, NULL, SOCK_CLOEXEC);
+		int conn = accept_control(d);
 		json_t *request = NULL, *reply;
 		char why[ERRMSG_LEN];
 		const char *cmd;
 
-		if (conn < 0)
+		if (conn < 0) {
+			keep_spare(d);
 			return; /* EAGAIN: no more waiting */
+		}
 		if (ctl_peer_allowed(conn, d->conf->daemon.control_group,
 				     d->conf->daemon.control_gid, why)) {
 			d->counters.control_refused++;
@@ -109,6 +136,7 @@ static void serve_control(void *ctx, uint32_t events)
 		json_decref(reply);
 		json_decref(request);
 		close(conn);
+		keep_spare(d);
 	}
 }
 
@@ -119,12 +147,16 @@ int control_open(struct daemon *d, char why[ERRMSG_LEN])
 	    ctl_listen(d->conf->daemon.control_socket, d->conf->daemon.control_group, why);
 	if (d->control_fd < 0)
 		return d->control_fd;
+	keep_spare(d);
 	return loop_watch(&d->loop, d->control_fd, EPOLLIN, serve_control, d, "control socket",
 			  why);
 }
 
 void control_close(struct daemon *d)
 {
+	if (d->control_spare_fd >= 0)
+		close(d->control_spare_fd);
+	d->control_spare_fd = -1;
 	if (d->control_fd < 0)
 		return;
 	close(d->control_fd);

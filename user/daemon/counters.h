@@ -21,6 +21,9 @@ struct daemon_counters {
 	uint64_t bans, blocks, apply_errors;
 	/* Faults met and refusals made. */
 	uint64_t refused_lockout;  /* bans not applied: they would lock the operator out */
+	uint64_t refused_never;	   /* bans not applied: reserved addresses, default routers */
+	uint64_t bans_retried;	   /* bans queued: a descriptor or memory lacked (retry.c) */
+	uint64_t bans_waiting;	   /* queued now (a gauge, set when read) */
 	uint64_t control_refused;  /* control connections from neither root nor the group */
 	uint64_t ban_evictions;	   /* CIDR bans pushed out of a full map */
 	uint64_t address_map_full; /* bans refused: the address table had no room */

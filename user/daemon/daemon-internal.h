@@ -8,7 +8,9 @@
  *   decide.c   the one path of every event: allowlist, rules, guard, maps, store
  *   sources.c  the followed log files
  *   restore.c  the store's bans and blocks back into the maps and the rules
+ *   snapshot.c the rules' pending failures saved and read back across a restart
  *   tick.c     the one-second tick: sweeps and expiry
+ *   retry.c    bans that failed for want of a resource, tried again each tick
  *   control.c  the control socket
  *   http.c     the Dovecot policy endpoint and /metrics
  *   peers.c    the fleet (Redis) and DNSBL lookups and zones
@@ -69,6 +71,7 @@ struct source {
 	struct silence silence; /* lines that look like authentication lines, yielding nothing */
 	char matches[CONF_MATCHES_LEN];
 	const char *match_list[JOURNAL_MATCHES_MAX + 1];
+	struct log_limit warning; /* what logtail_poll, journal_poll say */
 };
 
 /* Lines a source read: a file's lines, a journal's entries. */
@@ -100,13 +103,15 @@ struct daemon {
 	struct rules *rules;
 
 	/* ---- log sources (sources.c) ---- */
-	int inotify_fd; /* on the followed files' directories */
+	int inotify_fd;	     /* on the followed files' directories */
+	int sources_more_fd; /* an eventfd: a source has more than a slice waiting */
 	struct source *sources;
 	size_t source_count;
 	struct echo_filter *echo; /* policy-reported failures a log line may repeat */
 
 	/* ---- who is never banned, and what a block names (decide.c) ---- */
 	struct protected_set own;      /* loopback and the host's addresses: never banned */
+	struct protected_set never;    /* reserved addresses and default routers: never banned */
 	struct recent_failure *recent; /* a ring of RECENT_FAILURES */
 	size_t recent_next;
 	struct addr_key ssh_logins[SSH_LOGINS]; /* a ring of addresses that logged in over SSH */
@@ -120,8 +125,19 @@ struct daemon {
 	int64_t ban_counted_at;		   /* its wall time; 0: no sweep yet */
 	bool address_map_full;		   /* at the last sweep: the table nears its capacity */
 
+	/* ---- bans waiting for a descriptor or memory (retry.c) ---- */
+	struct ban_retry *retry;
+	size_t retry_count, retry_cap;
+	bool retrying; /* in retry_run: a ban failing again is not logged or counted again */
+
+	/* ---- the rules' pending failures across a restart (snapshot.c) ---- */
+	uint64_t last_snapshot_ns;
+	bool snapshot_failing; /* the last save failed: said once */
+
 	/* ---- the control socket (control.c) ---- */
 	int control_fd;
+	int control_spare_fd; /* /dev/null, given up to accept a connection when out of descriptors
+			       */
 
 	/* ---- the HTTP servers (http.c) ---- */
 	struct policy *policy; /* the Dovecot auth policy endpoint; NULL when off */
@@ -167,10 +183,13 @@ static inline bool is_off(const char *setting)
 int decide_collect_own(struct daemon *d, char why[ERRMSG_LEN]);
 bool decide_allowlisted(const struct daemon *d, const struct addr_key *ip);
 /* Whether a ban decided elsewhere (another node, a DNSBL) may cover prefix here. */
-bool decide_may_ban(struct daemon *d, const struct lpm_key *prefix);
+bool decide_may_ban(struct daemon *d, const struct lpm_key *prefix, const char *source);
 void decide_record_bans(struct daemon *d, const struct store_ban *rows, size_t count, int64_t now);
 void decide_event(struct daemon *d, const struct auth_event *event, const char *source,
 		  char result[ERRMSG_LEN]);
+/* A rule's ban applied, logged and counted; queued in retry.c when a resource lacked. */
+void decide_apply_ban(struct daemon *d, const struct rules_decision *decision, const char *source,
+		      char result[ERRMSG_LEN]);
 /*
  * A ban decided outside the rules (dictionary guesses): through
  * decide_may_ban and never over a ban ending later; applied, logged with
@@ -189,9 +208,22 @@ void sources_close(struct daemon *d);
 void restore_from_store(struct daemon *d);
 void restore_rules(struct daemon *d);
 
+/* snapshot.c */
+int snapshot_open(struct daemon *d, char why[ERRMSG_LEN]);
+void snapshot_save(struct daemon *d);
+void snapshot_restore(struct daemon *d);
+
 /* tick.c */
 int tick_open(struct daemon *d, char why[ERRMSG_LEN]);
 void tick_sweep(struct daemon *d);
+
+/* retry.c */
+/* err (-errno) says a resource lacked (descriptors, memory): worth trying again. */
+bool retry_transient(int err);
+/* Queues the ban (or renews the one waiting for its prefix); false when the queue is full. */
+bool retry_queue(struct daemon *d, const struct rules_decision *decision, const char *source);
+void retry_run(struct daemon *d);
+void retry_free(struct daemon *d);
 
 /* control.c */
 int control_open(struct daemon *d, char why[ERRMSG_LEN]);

@@ -16,6 +16,7 @@
 void daemon_read_counters(const struct daemon *d, struct counter_readings *out)
 {
 	out->daemon = d->counters;
+	out->daemon.bans_waiting = d->retry_count;
 	rules_get_counters(d->rules, &out->rules);
 	out->links = (struct link_counters){ .reattached = d->ifwatch.reattached,
 					     .attach_failures = d->ifwatch.failures,
@@ -111,6 +112,7 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 	d->rules = rules_new(&d->rules_cfg, why);
 	if (!d->rules)
 		return -EINVAL;
+	snapshot_restore(d);
 	if (open_store(d, why)) {
 		/* Enforcement does not need the store: say so once and go on. */
 		log_say(LOG_LEVEL_ERROR, "%s; bans will not survive a reboot", why);
@@ -151,9 +153,11 @@ static void reload(struct daemon *d)
 		struct rules *rules = rules_new(&cfg, why);
 
 		if (rules) {
+			snapshot_save(d); /* the new rules take what fits of the old ones' */
 			rules_free(d->rules);
 			d->rules = rules;
 			memcpy(&d->rules_cfg, &cfg, sizeof(cfg));
+			snapshot_restore(d);
 			restore_rules(d);
 		} else {
 			log_say(LOG_LEVEL_ERROR, "new rules refused: %s", why);
@@ -215,6 +219,8 @@ static int open_loop(struct daemon *d, char why[ERRMSG_LEN])
 		err = sources_watch(d, why);
 	if (!err)
 		err = tick_open(d, why);
+	if (!err)
+		err = snapshot_open(d, why);
 	if (!err)
 		err = control_open(d, why);
 	return err;
@@ -281,7 +287,9 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 			    .overrides = overrides,
 			    .loop = { .epoll_fd = -1 },
 			    .inotify_fd = -1,
+			    .sources_more_fd = -1,
 			    .control_fd = -1,
+			    .control_spare_fd = -1,
 			    .signal_fd = -1,
 			    .policy_listen = "off",
 			    .metrics_listen = "off",
@@ -314,6 +322,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 		conf->daemon.control_socket);
 	sources_poll(&d);
 	loop_run(&d.loop);
+	snapshot_save(&d);
 	log_say(LOG_LEVEL_INFO, "stopping; the XDP program and every ban stay in place");
 	status = EXIT_SUCCESS;
 out:
@@ -325,6 +334,8 @@ out:
 	control_close(&d);
 	if (d.inotify_fd >= 0)
 		close(d.inotify_fd);
+	if (d.sources_more_fd >= 0)
+		close(d.sources_more_fd);
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 	loop_close(&d.loop);
@@ -333,6 +344,8 @@ out:
 	close_store(&d);
 	pins_close(&d.maps);
 	protected_free(&d.own);
+	protected_free(&d.never);
+	retry_free(&d);
 	free(d.recent);
 	echo_filter_free(d.echo);
 	conf_free(d.conf);

@@ -14,11 +14,34 @@
 
 /* ---- who is never banned ---- */
 
-/* Loopback and every address of the host's interfaces (in this network namespace). */
+/*
+ * Loopback and every address of the host's interfaces, and what is never
+ * banned (reserved addresses, the default routers), in this network
+ * namespace: at start and whenever an address or a default route changes.
+ */
 int decide_collect_own(struct daemon *d, char why[ERRMSG_LEN])
 {
 	protected_free(&d->own);
+	protected_free(&d->never);
+	if (protected_add_never(&d->never, why))
+		return -ENOMEM;
 	return protected_add_host(&d->own, why);
+}
+
+/* A ban over a reserved address or a default router: refused with one line, counted. */
+static bool never_banned(struct daemon *d, const struct lpm_key *prefix, const char *source)
+{
+	const struct protected_addr *hit = protected_within(&d->never, NULL, prefix);
+	char text[CIDR_TEXT_LEN], victim[PROTECTED_TEXT_LEN];
+
+	if (!hit)
+		return false;
+	cidr_format(prefix, text);
+	protected_describe(hit, victim);
+	d->counters.refused_never++;
+	log_say(LOG_LEVEL_WARNING, "not banning %s (source %s): it covers %s", text, source,
+		victim);
+	return true;
 }
 
 /* Not counted, never banned: the allowlist map, [rules] allow, and allow_own_addresses. */
@@ -239,12 +262,18 @@ static bool ssh_operator_within(struct daemon *d, const struct lpm_key *prefix,
  * SSH session: narrowed to the failing address when it would cover the
  * host, not applied at all when the address itself is the operator's.
  */
-static bool guard_ban(struct daemon *d, const struct auth_event *event,
+static bool guard_ban(struct daemon *d, const struct auth_event *event, const char *source,
 		      struct rules_decision *decision)
 {
 	char prefix[CIDR_TEXT_LEN], victim[PROTECTED_TEXT_LEN];
 	const struct protected_addr *own = protected_within(&d->own, NULL, &decision->ip_key);
+	struct lpm_key host;
 
+	cidr_from_addr_key(&host, &event->ip);
+	if (never_banned(d, &host, source))
+		return false;
+	if (protected_within(&d->never, NULL, &decision->ip_key))
+		decision->ip_key = host; /* a prefix over a router: the failing address alone */
 	cidr_format(&decision->ip_key, prefix);
 	if (own && d->conf->rules.allow_own_addresses) {
 		protected_describe(own, victim);
@@ -260,13 +289,18 @@ static bool guard_ban(struct daemon *d, const struct auth_event *event,
 	return false;
 }
 
-/* Other nodes' bans and DNSBL listings obey the allowlist, own addresses and operator's SSH
- * session. */
-bool decide_may_ban(struct daemon *d, const struct lpm_key *prefix)
+/*
+ * Other nodes' bans, DNSBL listings and dictionary guesses obey the
+ * never-banned addresses, the allowlist, own addresses and the operator's
+ * SSH session.
+ */
+bool decide_may_ban(struct daemon *d, const struct lpm_key *prefix, const char *source)
 {
 	char victim[PROTECTED_TEXT_LEN];
 	struct addr_key first;
 
+	if (never_banned(d, prefix, source))
+		return false;
 	cidr_to_addr_key(&first, prefix);
 	if (decide_allowlisted(d, &first))
 		return false;
@@ -280,9 +314,8 @@ void decide_event(struct daemon *d, const struct auth_event *event, const char *
 		  char result[ERRMSG_LEN])
 {
 	struct rules_decision decision;
-	char prefix[CIDR_TEXT_LEN], length[DURATION_TEXT_LEN], why[ERRMSG_LEN];
+	char prefix[CIDR_TEXT_LEN];
 	struct lpm_key host;
-	bool outlasted = false;
 
 	d->counters.events++;
 	cidr_from_addr_key(&host, &event->ip);
@@ -304,13 +337,37 @@ void decide_event(struct daemon *d, const struct auth_event *event, const char *
 		       prefix);
 		return;
 	}
-	if (!guard_ban(d, event, &decision)) {
-		errmsg(result, "not banned: it would lock the operator out");
+	if (!guard_ban(d, event, source, &decision)) {
+		errmsg(result, "not banned: it would lock the operator out or cut a router, "
+			       "or it is no client's address");
 		return;
 	}
-	cidr_format(&decision.ip_key, prefix);
-	duration_format(decision.ban_seconds, length);
-	if (apply_ban(d, &decision, source, &outlasted, why)) {
+	decide_apply_ban(d, &decision, source, result);
+}
+
+/*
+ * A rule's ban into the maps and the store. One that fails for want of a
+ * resource (descriptors, memory) is queued and tried again from the tick
+ * (retry.c), never dropped.
+ */
+void decide_apply_ban(struct daemon *d, const struct rules_decision *decision, const char *source,
+		      char result[ERRMSG_LEN])
+{
+	char prefix[CIDR_TEXT_LEN], length[DURATION_TEXT_LEN], why[ERRMSG_LEN];
+	bool outlasted = false;
+	int err;
+
+	cidr_format(&decision->ip_key, prefix);
+	duration_format(decision->ban_seconds, length);
+	err = apply_ban(d, decision, source, &outlasted, why);
+	if (err && retry_transient(err) && retry_queue(d, decision, source)) {
+		if (!d->retrying)
+			log_say(LOG_LEVEL_WARNING,
+				"cannot ban %s yet: %s; trying again every second", prefix, why);
+		errmsg(result, "ban of %s queued: %s", prefix, why);
+		return;
+	}
+	if (err) {
 		d->counters.apply_errors++;
 		log_say(LOG_LEVEL_ERROR, "cannot ban %s: %s", prefix, why);
 		errmsg(result, "cannot ban %s: %s", prefix, why);
@@ -327,7 +384,7 @@ void decide_event(struct daemon *d, const struct auth_event *event, const char *
 	d->counters.bans++;
 	log_say(LOG_LEVEL_INFO, "ban %s for %s: %u failures in %" PRIu64 " s (source %s%s)", prefix,
 		length, d->rules_cfg.ip_failures, d->rules_cfg.ip_window, source,
-		decision.repeat ? ", repeat offender" : "");
+		decision->repeat ? ", repeat offender" : "");
 	errmsg(result, "banned %s for %s", prefix, length);
 }
 
@@ -343,7 +400,7 @@ void decide_ban(struct daemon *d, const struct lpm_key *key, uint64_t seconds, c
 	int lock;
 
 	cidr_format(key, prefix);
-	if (!decide_may_ban(d, key))
+	if (!decide_may_ban(d, key, source))
 		return;
 	duration_format(seconds, length);
 	lock = pins_lock(d->conf->daemon.pin_dir, why);

@@ -9,10 +9,11 @@
 
 /* ---- the fleet (fleet.h) ---- */
 
-/* Other nodes' bans obey this node's allowlist, own addresses and operator's SSH session. */
+/* Other nodes' bans obey what this node never bans, its allowlist, own addresses and SSH session.
+ */
 static bool fleet_may_ban(void *ctx, const struct lpm_key *prefix)
 {
-	return decide_may_ban(ctx, prefix);
+	return decide_may_ban(ctx, prefix, "fleet");
 }
 
 #define FLEET_START_WAIT_MS 2000 /* for Redis' bans before answering anyone */
@@ -130,7 +131,7 @@ static void dnsbl_listed(void *ctx, const struct addr_key *ip, const char *zone,
 
 	cidr_from_addr_key(&request.key, ip);
 	cidr_format(&request.key, prefix);
-	if (!decide_may_ban(d, &request.key))
+	if (!decide_may_ban(d, &request.key, zone))
 		return;
 	lock = pins_lock(d->conf->daemon.pin_dir, why);
 	if (lock >= 0 && bans_outlasted(&d->maps, &request, clock_now_ns())) {

@@ -84,6 +84,7 @@ static void on_tick(void *ctx, uint32_t events)
 
 	(void)events;
 	d->ticks++;
+	retry_run(d);
 	sources_poll(d); /* a safety net under inotify */
 	peers_tick(d);
 	if (d->ticks % RULES_EXPIRE_TICKS == 0)

@@ -105,8 +105,9 @@ int ifwatch_open(struct ifwatch *watch, const char *pin_dir, const char *configu
 		 char why[ERRMSG_LEN])
 {
 	struct sockaddr_nl local = { .nl_family = AF_NETLINK,
-				     .nl_groups =
-					 RTMGRP_LINK | RTMGRP_IPV4_IFADDR | RTMGRP_IPV6_IFADDR };
+				     .nl_groups = RTMGRP_LINK | RTMGRP_IPV4_IFADDR |
+						  RTMGRP_IPV6_IFADDR | RTMGRP_IPV4_ROUTE |
+						  RTMGRP_IPV6_ROUTE };
 	int err;
 
 	memset(watch, 0, sizeof(*watch));
@@ -261,6 +262,14 @@ static void on_link(struct ifwatch *watch, const struct nlmsghdr *msg)
 	reattach(watch, name);
 }
 
+/* A default route (the router behind it is never banned); other routes change nothing here. */
+static bool default_route(const struct nlmsghdr *msg)
+{
+	const struct rtmsg *rt = NLMSG_DATA(msg);
+
+	return msg->nlmsg_len >= NLMSG_LENGTH(sizeof(*rt)) && rt->rtm_dst_len == 0;
+}
+
 bool ifwatch_handle(struct ifwatch *watch)
 {
 	static char buffer[NETLINK_BUFFER] __attribute__((aligned(NLMSG_ALIGNTO)));
@@ -283,6 +292,8 @@ bool ifwatch_handle(struct ifwatch *watch)
 				on_link(watch, msg);
 			else if (msg->nlmsg_type == RTM_NEWADDR || msg->nlmsg_type == RTM_DELADDR)
 				addresses = true;
+			else if (msg->nlmsg_type == RTM_NEWROUTE || msg->nlmsg_type == RTM_DELROUTE)
+				addresses |= default_route(msg);
 		}
 	}
 }

@@ -53,7 +53,8 @@ void ifwatch_ensure(struct ifwatch *watch);
 
 /*
  * Reads what the socket has, re-attaching where needed. Returns true when
- * an address of the host changed (the caller lists them again).
+ * an address of the host or a default route changed (the caller lists them
+ * again).
  */
 bool ifwatch_handle(struct ifwatch *watch);
 

@@ -26,6 +26,9 @@ struct maps {
 	int verdict_stats;
 	int config;
 	struct ban_table bans; /* ban4, ban6, ban_info4/6 and ban_meta, mapped */
+	int path_sum4;	       /* the path summary (kernel/path_summary.h) */
+	int path_sum6;
+	int path_cidr4;
 };
 
 /*
