@@ -154,8 +154,10 @@ struct ban6_bucket {
 /* Per bucket, what user space alone reads: by slot (IPv6 uses the first BAN6_SLOTS). */
 struct ban_info {
 	__u32 created_unix[BAN4_SLOTS]; /* wall-clock seconds when banned */
-	__u8 origin[BAN4_SLOTS];	/* enum ban_origin */
-	__u8 reserved[5];
+	/* ns before its deadline the ban was asked to end: user space shows that end */
+	__u32 early_ns[BAN4_SLOTS];
+	__u8 origin[BAN4_SLOTS]; /* enum ban_origin */
+	__u8 reserved;
 };
 
 struct ban_meta {

@@ -46,9 +46,10 @@ static inline void xdpban_map_bans(struct xdpban_bpf *skel, struct ban_table *ta
 static inline void xdpban_ban_host(struct xdpban_bpf *skel, const struct addr_key *addr,
 				   __u64 expires_ns)
 {
-	struct ban_slot slot = { .addr = *addr, .deadline = ban_deadline_of(expires_ns) };
+	struct ban_slot slot = { .addr = *addr };
 	struct ban_table table;
 
+	ban_slot_set_end(&slot, expires_ns);
 	xdpban_map_bans(skel, &table);
 	if (ban_table_put(&table, &slot, clock_now_ns(), NULL, NULL))
 		fail_msg("no room for an exact ban");

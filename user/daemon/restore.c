@@ -106,6 +106,11 @@ static void restore_bans(struct daemon *d, const struct store_ban *bans, size_t 
 		    "only the kernel had; %zu account blocks",
 		    counts.restored, store_path(d->store), counts.kept, counts.adopted,
 		    block_count);
+	if (counts.refused)
+		log_say(LOG_LEVEL_WARNING,
+			"%zu bans of the store found no room in the address ban table: they stay "
+			"in the store, live, for a restart with room",
+			counts.refused);
 }
 
 /*
