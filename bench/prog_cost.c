@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
 /*
  * Per-packet cost of xdpban's XDP program through BPF_PROG_TEST_RUN, side by
- * side in one run with a program that only returns XDP_DROP. Absolute
- * figures on a shared VM are noise; the ratios are the result.
+ * side in one run with the memory floor of a verdict. Absolute figures on a
+ * shared VM are noise; the ratios are the result.
  *
  * Always loaded: the whole world database (tor-geoipdb) with every country
  * but DE blocked, the heaviest geo configuration (over a million prefixes in
@@ -12,15 +12,20 @@
  *   ban-drop   a banned address
  *   cidr-drop  an address inside a CIDR ban
  *   geo-drop   an address of a blocked country
- * Two variants of each:
- *   one frame  the same frame repeated: caches warm, the best case;
- *   random     bench/xdpban_random.bpf.c draws each packet's source from a
- *              pool of 65,536 addresses of that kind (a spoofed flood);
- *              its floor is the same draw followed by XDP_DROP, so the
- *              ratio compares like with like, and "own" is xdpban's verdict.
- * Every program runs in every round (interleaved, so drift hits all alike);
- * the median round is reported. Every random round checks, on the verdict
- * counters, that each packet got the verdict of its kind.
+ * each with sources drawn per packet from a pool of 65,536 and of 1,048,576
+ * addresses of that kind (a spoofed flood; a real 1M botnet), by
+ * bench/xdpban_random.bpf.c. Per row, in every round (interleaved, so drift
+ * hits all alike):
+ *   draw + drop  the same draw, then XDP_DROP: the baseline;
+ *   xdpban       the draw, then xdpban's verdict: "own" is what it adds;
+ *   floor        the draw, one 64-byte line read from an array of 16 bytes
+ *                per ban of the row's N (a hash of the source picks the
+ *                line), then drop: "floor" is what that read adds, the least
+ *                any exact-match lookup over N bans touches;
+ *   one frame    xdpban and XDP_DROP on one frame repeated (caches warm).
+ * Each figure is the median over rounds of the per-round difference, so
+ * own / floor is read from one run. Every random round checks, on the
+ * verdict counters, that each packet got the verdict of its kind.
  *
  *   prog_cost [--quick] [--json FILE]
  */
@@ -37,16 +42,20 @@
 #include "geo/country.h"
 #include "geo/geo.h"
 #include "geo/geo_formats.h"
+#include "kernel/path_summary.h"
 #include "kernel/settings.h"
 #include "xdp_drop.skel.h"
 #include "xdpban_random.skel.h"
 
-#define SOURCE_POOL 65536 /* as in xdpban_random.bpf.c */
-#define CIDR_BANS   1000
-#define MAX_BANS    1000000
-#define HOME	    "DE" /* the one country left unblocked */
+#define POOL_MAX  (1U << 20) /* SOURCE_POOL_MAX in xdpban_random.bpf.c */
+#define LINE_SIZE 64
+#define BAN_BYTES 16 /* the floor's table: 16 bytes per ban */
+#define CIDR_BANS 1000
+#define MAX_BANS  1000000
+#define HOME	  "DE" /* the one country left unblocked */
 
 static const size_t ban_counts[] = { 0, 10000, 100000, MAX_BANS };
+static const size_t pool_sizes[] = { 65536, POOL_MAX };
 
 enum verdict_kind { PASS, BAN_DROP, CIDR_DROP, GEO_DROP, KINDS };
 
@@ -71,12 +80,14 @@ struct bench {
 	__u32 *sorted_bans;	/* the same, sorted, to keep other pools clear of them */
 	__u32 cidrs[CIDR_BANS]; /* /24 networks, host order, sorted */
 	size_t bans_loaded;
-	__u32 pool[SOURCE_POOL];
+	__u32 pool[POOL_MAX];
+	size_t pool_size;
 	unsigned int repeat, rounds;
 };
 
+/* Medians over rounds, ns per packet; own and floor are above draw + drop. */
 struct measurement {
-	double one_xdpban, one_floor, random_xdpban, random_floor;
+	double one_frame_own, xdpban, draw_and_drop, own, floor;
 };
 
 static int compare_u32(const void *a, const void *b)
@@ -183,7 +194,7 @@ static void draw_from_countries(struct bench *b, bool blocked)
 	}
 	if (count == 0)
 		bench_die("fill the source pool", "no prefix of that kind");
-	for (size_t i = 0; i < SOURCE_POOL;) {
+	for (size_t i = 0; i < b->pool_size;) {
 		double target = uniform_random() * total;
 		size_t low = 0, high = count - 1;
 		const struct lpm_key *prefix;
@@ -211,7 +222,7 @@ static void draw_from_countries(struct bench *b, bool blocked)
 	free(index);
 }
 
-/* Fills b->pool with SOURCE_POOL addresses of a kind; false when none exists yet. */
+/* Fills b->pool with b->pool_size addresses of a kind; false when none exists yet. */
 static bool draw_pool(struct bench *b, enum verdict_kind kind)
 {
 	switch (kind) {
@@ -222,11 +233,11 @@ static bool draw_pool(struct bench *b, enum verdict_kind kind)
 		draw_from_countries(b, true);
 		return true;
 	case BAN_DROP:
-		for (size_t i = 0; b->bans_loaded && i < SOURCE_POOL; i++)
+		for (size_t i = 0; b->bans_loaded && i < b->pool_size; i++)
 			b->pool[i] = b->bans[(size_t)random() % b->bans_loaded];
 		return b->bans_loaded > 0;
 	case CIDR_DROP:
-		for (size_t i = 0; b->bans_loaded && i < SOURCE_POOL;) {
+		for (size_t i = 0; b->bans_loaded && i < b->pool_size;) {
 			__u32 a = b->cidrs[random() % CIDR_BANS] | (1 + random() % 254);
 
 			if (!is_exact_banned(b, a))
@@ -238,14 +249,16 @@ static bool draw_pool(struct bench *b, enum verdict_kind kind)
 	}
 }
 
-static void upload_pool(struct bench *b)
+/* Uploads the pool and sizes the floor's table for N bans. */
+static void upload_pool(struct bench *b, size_t bans)
 {
-	static __u32 keys[SOURCE_POOL];
-	static struct addr_key values[SOURCE_POOL];
+	static __u32 keys[POOL_MAX];
+	static struct addr_key values[POOL_MAX];
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 count = SOURCE_POOL;
+	__u32 count = b->pool_size;
+	size_t lines = bans * BAN_BYTES / LINE_SIZE;
 
-	for (__u32 i = 0; i < SOURCE_POOL; i++) {
+	for (__u32 i = 0; i < b->pool_size; i++) {
 		struct lpm_key key = ipv4_key(b->pool[i], 32);
 
 		keys[i] = i;
@@ -254,6 +267,8 @@ static void upload_pool(struct bench *b)
 	if (bpf_map_update_batch(bpf_map__fd(b->skel->maps.bench_sources), keys, values, &count,
 				 &opts))
 		bench_die("fill the source pool", strerror(errno));
+	b->skel->bss->pool_mask = b->pool_size - 1;
+	b->skel->bss->floor_lines = lines ? lines : 1;
 }
 
 /* Packets counted under one reason, summed over CPUs. */
@@ -286,24 +301,28 @@ static double round_ns(const struct bench *b, const struct bpf_program *prog,
 
 static struct measurement measure(struct bench *b, enum verdict_kind kind)
 {
-	double one[b->rounds], one_floor[b->rounds], rnd[b->rounds], rnd_floor[b->rounds];
+	double one[b->rounds], rnd[b->rounds], base[b->rounds], own[b->rounds], floor[b->rounds];
 	struct bench_syn_frame frame = bench_syn_frame(htonl(b->pool[0]), htonl(0xc0000201), 143);
+	const struct xdpban_random_bpf *s = b->skel;
 	__u32 reason = kinds[kind].reason;
+	int action = kinds[kind].action;
 
 	for (unsigned int r = 0; r < b->rounds; r++) {
+		double one_drop = round_ns(b, b->floor->progs.xdp_drop, &frame, XDP_DROP);
 		__u64 before;
 
-		one_floor[r] = round_ns(b, b->floor->progs.xdp_drop, &frame, XDP_DROP);
-		one[r] = round_ns(b, b->skel->progs.xdpban, &frame, kinds[kind].action);
-		rnd_floor[r] = round_ns(b, b->skel->progs.drop_random, &frame, XDP_DROP);
+		one[r] = round_ns(b, s->progs.xdpban, &frame, action) - one_drop;
+		base[r] = round_ns(b, s->progs.drop_random, &frame, XDP_DROP);
+		floor[r] = round_ns(b, s->progs.floor_random, &frame, XDP_DROP) - base[r];
 		before = reason_packets(b, reason);
-		rnd[r] = round_ns(b, b->skel->progs.xdpban_random, &frame, kinds[kind].action);
+		rnd[r] = round_ns(b, s->progs.xdpban_random, &frame, action);
 		if (reason_packets(b, reason) - before != b->repeat)
 			bench_die(kinds[kind].name, "a random source got another verdict");
+		own[r] = rnd[r] - base[r];
 	}
-	return (
-	    struct measurement){ bench_median(one, b->rounds), bench_median(one_floor, b->rounds),
-				 bench_median(rnd, b->rounds), bench_median(rnd_floor, b->rounds) };
+	return (struct measurement){ bench_median(one, b->rounds), bench_median(rnd, b->rounds),
+				     bench_median(base, b->rounds), bench_median(own, b->rounds),
+				     bench_median(floor, b->rounds) };
 }
 
 static void block_all_but_home(struct bench *b)
@@ -322,8 +341,9 @@ static void block_all_but_home(struct bench *b)
 	    geo_set_blocked(&b->maps, slots, count, true, why))
 		bench_die("block the countries", why);
 	fprintf(stderr,
-		"prog_cost: world database, %zu prefixes in the kernel (all but " HOME ")\n",
-		report.written + report.unchanged);
+		"prog_cost: world database, %zu prefixes in the kernel (all but " HOME
+		"), %zu index blocks, %zu index entries left to the trie\n",
+		report.written + report.unchanged, report.index_blocks, report.index_mixed);
 }
 
 static void open_bench(struct bench *b)
@@ -347,34 +367,42 @@ static void open_bench(struct bench *b)
 	    bpf_map__set_pin_path(map, NULL); /* private maps: never touch a real install */
 	if (xdpban_random_bpf__load(b->skel))
 		bench_die("load xdpban_random (root needed)", strerror(errno));
-	if (pins_from_object(b->skel->obj, &b->maps, why) || settings_init(b->maps.config, why))
+	/* The path summary as `xdpban attach` leaves it; every later change keeps it in step. */
+	if (pins_from_object(b->skel->obj, &b->maps, why) || settings_init(b->maps.config, why) ||
+	    path_summary_sync(&b->maps, why))
 		bench_die("set up the maps", why);
 	b->floor = xdp_drop_bpf__open_and_load();
 	if (!b->floor)
 		bench_die("load xdp_drop (root needed)", strerror(errno));
 }
 
-static void print_row(FILE *json, bool *first, size_t bans, enum verdict_kind kind,
-		      const struct measurement *m)
+/* own / floor, or 0 when the floor is lost in the noise (N = 0: one line, always cached). */
+static double ratio(const struct measurement *m)
 {
-	printf("| %zu | %s | %.0f | %.0f | %.2f | %.0f | %.0f | %.2f | %.0f |\n", bans,
-	       kinds[kind].name, m->one_xdpban, m->one_floor, m->one_xdpban / m->one_floor,
-	       m->random_xdpban, m->random_floor, m->random_xdpban / m->random_floor,
-	       m->random_xdpban - m->random_floor);
+	return m->floor >= 1 ? m->own / m->floor : 0;
+}
+
+static void print_row(FILE *json, bool *first, size_t bans, enum verdict_kind kind,
+		      const struct bench *b, const struct measurement *m)
+{
+	printf("| %zu | %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f |\n", bans,
+	       kinds[kind].name, b->pool_size, m->one_frame_own, m->xdpban, m->draw_and_drop,
+	       m->own, m->floor, ratio(m));
 	if (!json)
 		return;
 	fprintf(json,
-		"%s\n  {\"bans\": %zu, \"verdict\": \"%s\", \"one_frame\": {\"xdpban_ns\": %.1f, "
-		"\"xdp_drop_ns\": %.1f}, \"random_sources\": {\"xdpban_ns\": %.1f, "
-		"\"draw_and_drop_ns\": %.1f}}",
-		*first ? "" : ",", bans, kinds[kind].name, m->one_xdpban, m->one_floor,
-		m->random_xdpban, m->random_floor);
+		"%s\n  {\"bans\": %zu, \"verdict\": \"%s\", \"pool\": %zu, \"own_ns\": %.1f, "
+		"\"floor_ns\": %.1f, \"own_per_floor\": %.3f, \"xdpban_ns\": %.1f, "
+		"\"draw_and_drop_ns\": %.1f, \"one_frame_own_ns\": %.1f}",
+		*first ? "" : ",", bans, kinds[kind].name, b->pool_size, m->own, m->floor, ratio(m),
+		m->xdpban, m->draw_and_drop, m->one_frame_own);
 	*first = false;
 }
 
 int main(int argc, char **argv)
 {
-	static struct bench b = { .repeat = 1000000, .rounds = 5 };
+	/* Many short rounds: a neighbour's burst spoils a few of them, not the median. */
+	static struct bench b = { .repeat = 500000, .rounds = 11 };
 	FILE *json = NULL;
 	bool first = true;
 
@@ -396,13 +424,14 @@ int main(int argc, char **argv)
 	make_bans(&b);
 	block_all_but_home(&b);
 
-	printf("BPF_PROG_TEST_RUN, %u packets a round, median of %u rounds, ns/packet. World "
-	       "database loaded, every country but " HOME " blocked; N exact bans (+%d /24 "
-	       "bans when N > 0). Random: a source drawn per packet from %d of that kind; its "
-	       "floor draws the same way and drops.\n\n",
-	       b.repeat, b.rounds, CIDR_BANS, SOURCE_POOL);
-	printf("| bans | verdict | one frame: xdpban | XDP_DROP | ratio | random sources: xdpban "
-	       "| draw + XDP_DROP | ratio | xdpban's own ns |\n");
+	printf("BPF_PROG_TEST_RUN, %u packets a round, median of %u interleaved rounds, "
+	       "ns/packet. World database loaded, every country but " HOME " blocked; N exact "
+	       "bans (+%d /24 bans when N > 0). Each packet's source is drawn from a pool of that "
+	       "kind. own: xdpban above draw + XDP_DROP; floor: one random 64-byte read from an "
+	       "array of 16 bytes per ban of N, above draw + XDP_DROP.\n\n",
+	       b.repeat, b.rounds, CIDR_BANS);
+	printf("| bans | verdict | pool | one frame: own | random: xdpban | draw + XDP_DROP "
+	       "| own | floor | own / floor |\n");
 	printf("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
 	if (json)
 		fprintf(json,
@@ -413,13 +442,16 @@ int main(int argc, char **argv)
 		if (ban_counts[c] > b.bans_loaded)
 			load_bans(&b, ban_counts[c]);
 		for (int kind = 0; kind < KINDS; kind++) {
-			struct measurement m;
+			for (size_t p = 0; p < sizeof(pool_sizes) / sizeof(pool_sizes[0]); p++) {
+				struct measurement m;
 
-			if (!draw_pool(&b, kind))
-				continue; /* no ban of that kind with 0 bans */
-			upload_pool(&b);
-			m = measure(&b, kind);
-			print_row(json, &first, ban_counts[c], kind, &m);
+				b.pool_size = pool_sizes[p];
+				if (!draw_pool(&b, kind))
+					continue; /* no ban of that kind with 0 bans */
+				upload_pool(&b, ban_counts[c]);
+				m = measure(&b, kind);
+				print_row(json, &first, ban_counts[c], kind, &b, &m);
+			}
 		}
 		fflush(stdout);
 	}

@@ -4,7 +4,9 @@
  * banned CIDR ranges and blocked countries before the kernel allocates
  * anything for them.
  *
- * Decision order: allowlist -> exact ban -> CIDR ban -> geo -> pass.
+ * Decision order: allowlist -> exact ban -> CIDR ban -> geo -> pass. The
+ * path summary of the source's /16, read first, says which of the
+ * allowlist, CIDR and geo lookups can be skipped there.
  * Ban deadlines are enforced here, against the kernel clock, so an expired
  * ban stops dropping even when no user-space process runs.
  */
@@ -25,22 +27,51 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } allow_cidr SEC(".maps");
 
-/* LRU: a flood of new bans evicts the least recently hit entry instead of failing. */
+/* The exact-address ban tables (see the map ABI): written by user space through mmap. */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, BAN_ADDR_CAPACITY);
-	__type(key, struct addr_key);
-	__type(value, struct ban_entry);
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BAN4_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct ban4_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ban_addr SEC(".maps");
+} ban4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, BAN_FILTER_WORDS);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BAN6_BUCKETS);
 	__type(key, __u32);
-	__type(value, __u64);
+	__type(value, struct ban6_bucket);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
-} ban_filter SEC(".maps");
+} ban6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BAN4_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct ban_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban_info4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, BAN6_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct ban_info);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban_info6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct ban_meta);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} ban_meta SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
@@ -91,6 +122,30 @@ struct {
 	__type(value, struct geo_policy);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } geo_blocked SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PATH_SUMMARY_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct path_summary);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} path_sum4 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PATH_SUMMARY_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct path_summary);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} path_sum6 SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, PATH_SUMMARY_BUCKETS);
+	__type(key, __u32);
+	__type(value, struct path_cidr);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} path_cidr4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -172,13 +227,97 @@ static __always_inline bool in_scope(const struct xdpban_config *cfg, const stru
 	return port_protected(cfg, pkt->tcp_dport);
 }
 
-/* False proves the address has no exact ban: ban_addr need not be read. */
-static __always_inline bool may_be_banned(const struct addr_key *src)
+/* A slot holding the address: live unless its deadline passed (a free slot never is). */
+static __always_inline bool slot_live(__u32 deadline, struct lazy_clock *clock)
 {
-	__u32 bit = ban_filter_bit(src->addr), word = bit / 64;
-	__u64 *bits = bpf_map_lookup_elem(&ban_filter, &word);
+	if (deadline == BAN_DEADLINE_PERMANENT)
+		return true;
+	if (clock->now == 0)
+		clock->now = bpf_ktime_get_coarse_ns();
+	return deadline > clock->now >> BAN_TICK_SHIFT;
+}
 
-	return !bits || (*bits & (1ULL << (bit % 64)));
+/* 1: the bucket bans the address, 0: it does not, -1: it does not hold it at all. */
+static __always_inline int ban4_in_bucket(const struct ban4_bucket *bucket, __be32 addr,
+					  struct lazy_clock *clock)
+{
+#pragma unroll
+	for (int i = 0; i < BAN4_SLOTS; i++) {
+		if (bucket->addr[i] == addr && bucket->deadline[i] != BAN_DEADLINE_FREE)
+			return slot_live(bucket->deadline[i], clock);
+	}
+	return -1;
+}
+
+static __always_inline bool ban4_banned(__be32 addr, const struct ban_meta *meta,
+					struct lazy_clock *clock)
+{
+	__u64 hash = ban_hash4(addr, meta);
+	__u32 mask = ban_mask(meta->log2_4, BAN4_BUCKETS), index = ban_first_bucket(hash, mask);
+	struct ban4_bucket *bucket = bpf_map_lookup_elem(&ban4, &index);
+	int found;
+
+	if (!bucket)
+		return false;
+	found = ban4_in_bucket(bucket, addr, clock);
+	if (found >= 0 || !bucket->spill)
+		return found > 0;
+	index = ban_second_bucket(hash, mask);
+	bucket = bpf_map_lookup_elem(&ban4, &index);
+	return bucket && ban4_in_bucket(bucket, addr, clock) > 0;
+}
+
+static __always_inline bool ban6_equal(const struct ban6_addr *slot, const __u8 *addr)
+{
+	const __u64 *a = (const __u64 *)slot->bytes, *b = (const __u64 *)addr;
+
+	return a[0] == b[0] && a[1] == b[1];
+}
+
+static __always_inline int ban6_in_bucket(const struct ban6_bucket *bucket, const __u8 *addr,
+					  struct lazy_clock *clock)
+{
+#pragma unroll
+	for (int i = 0; i < BAN6_SLOTS; i++) {
+		if (ban6_equal(&bucket->addr[i], addr) && bucket->deadline[i] != BAN_DEADLINE_FREE)
+			return slot_live(bucket->deadline[i], clock);
+	}
+	return -1;
+}
+
+static __always_inline bool ban6_banned(const __u8 *addr, const struct ban_meta *meta,
+					struct lazy_clock *clock)
+{
+	__u64 hash = ban_hash6(addr, meta);
+	__u32 mask = ban_mask(meta->log2_6, BAN6_BUCKETS), index = ban_first_bucket(hash, mask);
+	struct ban6_bucket *bucket = bpf_map_lookup_elem(&ban6, &index);
+	int found;
+
+	if (!bucket)
+		return false;
+	found = ban6_in_bucket(bucket, addr, clock);
+	if (found >= 0 || !bucket->spill)
+		return found > 0;
+	index = ban_second_bucket(hash, mask);
+	bucket = bpf_map_lookup_elem(&ban6, &index);
+	return bucket && ban6_in_bucket(bucket, addr, clock) > 0;
+}
+
+static __always_inline bool is_ipv4_mapped(const __u8 *addr);
+
+/* A live exact-address ban of the source. */
+static __always_inline bool exact_banned(const struct addr_key *src, struct lazy_clock *clock)
+{
+	__u32 zero = 0;
+	struct ban_meta *meta = bpf_map_lookup_elem(&ban_meta, &zero);
+	__be32 addr4;
+
+	if (!meta)
+		return false;
+	if (!is_ipv4_mapped(src->addr))
+		return ban6_banned(src->addr, meta, clock);
+	__builtin_memcpy(&addr4, &src->addr[12], sizeof(addr4));
+	return ban4_banned(addr4, meta, clock);
 }
 
 /* A live CIDR ban covers the address; looks past expired, more specific ones. */
@@ -241,13 +380,16 @@ static __always_inline __u32 geo_index_sane(__u32 entry)
 	return GEO_INDEX_MIXED;
 }
 
-/* Follows the index down its block levels: NONE, 1 + a country slot, or MIXED. */
-static __always_inline __u32 geo_index_lookup(const __u8 *addr)
+/*
+ * Follows the index down its block levels: NONE, 1 + a country slot, or
+ * MIXED. The first level comes from the path summary when it has it.
+ */
+static __always_inline __u32 geo_index_lookup(const __u8 *addr, __u16 summary_geo)
 {
 	bool ipv4 = is_ipv4_mapped(addr);
 	const __u8 *bytes = ipv4 ? &addr[12] : addr;
 	int levels = ipv4 ? GEO_INDEX_LEVELS4 : GEO_INDEX_LEVELS6;
-	__u32 entry = geo_index_sane(geo_first_level(bytes, ipv4));
+	__u32 entry = geo_index_sane(summary_geo ? summary_geo - 1U : geo_first_level(bytes, ipv4));
 
 #pragma unroll
 	for (int level = 0; level < GEO_INDEX_LEVELS6; level++) {
@@ -268,9 +410,9 @@ static __always_inline __u32 geo_index_lookup(const __u8 *addr)
 }
 
 /* The country slot owning the address, or -1 for none. */
-static __always_inline int geo_country_of(const struct lpm_key *host)
+static __always_inline int geo_country_of(const struct lpm_key *host, __u16 summary_geo)
 {
-	__u32 indexed = geo_index_lookup(host->addr);
+	__u32 indexed = geo_index_lookup(host->addr, summary_geo);
 	struct geo_entry *geo;
 
 	if (indexed != GEO_INDEX_MIXED)
@@ -280,11 +422,12 @@ static __always_inline int geo_country_of(const struct lpm_key *host)
 }
 
 /* A blocked country owns the address; counts the drop per country. */
-static __always_inline bool geo_blocked_source(const struct lpm_key *host, __u64 bytes)
+static __always_inline bool geo_blocked_source(const struct lpm_key *host, __u16 summary_geo,
+					       __u64 bytes)
 {
 	struct geo_policy *policy;
 	struct verdict_counter *drops;
-	int found = geo_country_of(host);
+	int found = geo_country_of(host, summary_geo);
 	__u32 slot;
 
 	if (found < 0 || found >= COUNTRY_SLOTS)
@@ -301,26 +444,73 @@ static __always_inline bool geo_blocked_source(const struct lpm_key *host, __u64
 	return true;
 }
 
+/* The path summary of the address's /16; all zeros (look everything up) when unreadable. */
+static __always_inline struct path_summary path_summary_of(const struct addr_key *src,
+							   __u32 *bucket)
+{
+	const __u8 *addr = src->addr;
+	struct path_summary *found, none = {};
+
+	if (is_ipv4_mapped(addr)) {
+		*bucket = (__u32)addr[12] << 8 | addr[13];
+		found = bpf_map_lookup_elem(&path_sum4, bucket);
+	} else {
+		*bucket = (__u32)addr[0] << 8 | addr[1];
+		found = bpf_map_lookup_elem(&path_sum6, bucket);
+		if (found && (found->flags & PATH_ONE_CIDR))
+			return none; /* IPv4 only: never trust it here */
+	}
+	return found ? *found : none;
+}
+
+/* The /16's only CIDR ban (PATH_ONE_CIDR) covers the IPv4 address and is live. */
+static __always_inline bool one_cidr_banned(const struct addr_key *src, __u32 bucket,
+					    struct lazy_clock *clock)
+{
+	struct path_cidr *one = bpf_map_lookup_elem(&path_cidr4, &bucket);
+	__u32 addr, mask, len;
+	struct ban_entry ban;
+
+	if (!one || one->prefixlen > 32)
+		return cidr_banned(src, clock); /* never trust a malformed entry */
+	len = one->prefixlen;
+	__builtin_memcpy(&addr, &src->addr[12], 4);
+	mask = len ? ~0U << (32 - len) : 0;
+	if ((bpf_ntohl(addr) ^ one->net) & mask)
+		return false;
+	ban.expires_ns = one->expires_ns;
+	return !ban_expired(&ban, clock);
+}
+
+/* A live CIDR ban covers the address: the summary says where to look. */
+static __always_inline bool cidr_applies(const struct addr_key *src, struct path_summary summary,
+					 __u32 bucket, struct lazy_clock *clock)
+{
+	if (summary.flags & PATH_NO_CIDR)
+		return false;
+	if (summary.flags & PATH_ONE_CIDR)
+		return one_cidr_banned(src, bucket, clock);
+	return cidr_banned(src, clock);
+}
+
 static __always_inline __u32 judge_source(const struct addr_key *src, __u64 bytes)
 {
 	struct lazy_clock clock = {};
 	struct lpm_key host = { .prefixlen = ADDR_LEN * 8 };
-	struct ban_entry *ban;
+	__u32 bucket;
+	struct path_summary summary = path_summary_of(src, &bucket);
 
 	__builtin_memcpy(host.addr, src->addr, ADDR_LEN);
-	if (bpf_map_lookup_elem(&allow_cidr, &host))
+	if (!(summary.flags & PATH_NO_ALLOW) && bpf_map_lookup_elem(&allow_cidr, &host))
 		return REASON_PASS_ALLOW;
 
-	if (may_be_banned(src)) {
-		ban = bpf_map_lookup_elem(&ban_addr, src);
-		if (ban && !ban_expired(ban, &clock))
-			return REASON_DROP_BAN;
-	}
+	if (exact_banned(src, &clock))
+		return REASON_DROP_BAN;
 
-	if (cidr_banned(src, &clock))
+	if (cidr_applies(src, summary, bucket, &clock))
 		return REASON_DROP_CIDR;
 
-	if (geo_blocked_source(&host, bytes))
+	if (geo_blocked_source(&host, summary.geo, bytes))
 		return REASON_DROP_GEO;
 
 	return REASON_PASS;

@@ -32,7 +32,7 @@
  * or value size changing, so a binary never misreads maps another version
  * made: it refuses them instead (sizes are checked separately).
  */
-#define XDPBAN_ABI_VERSION 1U
+#define XDPBAN_ABI_VERSION 2U
 /*
  * Links are pinned as link-ns<NETNS INODE>-if<IFINDEX>: by index, so a rename
  * cannot orphan them, and by network namespace, because bpffs is shared by
@@ -44,9 +44,12 @@
 
 /* Map names are also their pin names under XDPBAN_PIN_DIR (max 15 chars). */
 #define MAP_ALLOW_CIDR	  "allow_cidr"
-#define MAP_BAN_ADDR	  "ban_addr"
+#define MAP_BAN4	  "ban4"
+#define MAP_BAN6	  "ban6"
+#define MAP_BAN_INFO4	  "ban_info4"
+#define MAP_BAN_INFO6	  "ban_info6"
+#define MAP_BAN_META	  "ban_meta"
 #define MAP_BAN_CIDR	  "ban_cidr"
-#define MAP_BAN_FILTER	  "ban_filter"
 #define MAP_GEO_PREFIX	  "geo_prefix"
 #define MAP_GEO_BLOCKED	  "geo_blocked"
 #define MAP_GEO_DROPS	  "geo_drops"
@@ -56,7 +59,7 @@
 #define MAP_VERDICT_STATS "verdict_stats"
 #define MAP_CONFIG	  "xdpban_config"
 
-#define BAN_ADDR_CAPACITY   1048576 /* exact-address bans (LRU) */
+#define BAN_ADDR_CAPACITY   1048576 /* exact-address bans of each family, at least */
 #define BAN_CIDR_CAPACITY   65536
 #define ALLOW_CIDR_CAPACITY 16384
 #define GEO_PREFIX_CAPACITY 2097152
@@ -81,26 +84,129 @@ struct lpm_key {
 };
 
 /*
- * A one-hash Bloom filter in front of ban_addr. A 1M-entry hash map has a
- * 16 MB bucket array: a random source (a spoofed flood) misses it in cache
- * on every packet, which bench/geo_cost measured at over 100 ns. The filter
- * is 2 MB, one bit per hash value: a clear bit proves the address is not in
- * ban_addr, so most random sources skip the hash. User space sets an
- * address's bit before inserting its ban and never clears a bit a live ban
- * needs; a stale bit (after an unban or an LRU eviction) only costs the
- * hash lookup it would have cost anyway, until the filter is rebuilt.
+ * The exact-address ban tables: one cache line per verdict in the common
+ * case. A hash map of 1M bans costs three dependent misses per random source
+ * (its bucket array, the element, a filter in front); these tables are
+ * arrays of 64-byte buckets (one line each) that the program reads at the
+ * index a keyed hash gives, so a source that is banned, or not, costs the
+ * read of that one line.
+ *
+ * Every address has two buckets (two-choice hashing). User space puts a ban
+ * in its first bucket while that has room, else in its second, and when both
+ * are full it relocates entries along their own second choices (a cuckoo
+ * walk) until a slot frees: a live ban is never evicted to make room. A
+ * bucket's spill counts the entries whose first choice it is but which live
+ * in their second, so a lookup reads the second bucket only when its first
+ * one says some spilled (rarely below 60% load): a miss costs one line.
+ *
+ * The hash is keyed by a secret seed drawn when the tables are created
+ * (ban_meta), so nobody can pick addresses that crowd one bucket pair.
+ *
+ * The arrays are allocated at their largest, but only the first 2^log2
+ * buckets are in use, 2^log2 sized to about 16 bytes per ban: 10k bans
+ * touch 256 KB, not 16 MB, so a flood's lines stay in cache and its pages
+ * in the TLB. User space doubles a table when it passes that load: every
+ * entry's buckets under the new size are its old ones or those plus the old
+ * size, so it copies the entries that move to the new half, switches log2,
+ * and (after a grace period longer than any program run) clears the old
+ * copies: a lookup finds every ban under either size.
+ *
+ * Deadlines are CLOCK_MONOTONIC in units of 2^BAN_TICK_SHIFT ns (0.27 s),
+ * rounded up, so a ban lasts up to that much longer, never shorter; 32 bits
+ * of them span 36 years of uptime. 0 marks a free slot (always expired),
+ * BAN_DEADLINE_PERMANENT a ban without end. An expired slot is free too.
+ *
+ * User space writes the tables through mmap (BPF_F_MMAPABLE) in an order the
+ * program can read at any moment: a slot's deadline is cleared before its
+ * address changes and set after, an entry is copied before it is removed
+ * from where it was, and a spill is counted before the entry moves out.
+ * What only user space reads (when a ban was made, by whom) lives in the
+ * ban_info tables, one entry per bucket: the program never touches them.
  */
-#define BAN_FILTER_BITS	 (1U << 24)
-#define BAN_FILTER_WORDS (BAN_FILTER_BITS / 64)
+#define BAN4_SLOTS 7
+#define BAN6_SLOTS 3
+/* At most 16 MB, 1,835,008 slots: 57% full at 1,048,576 bans. */
+#define BAN4_BUCKETS (1U << 18)
+/* At most 32 MB, 1,572,864 slots: 67% full at 1,048,576 bans. */
+#define BAN6_BUCKETS	       (1U << 19)
+#define BAN_LOG2_MIN	       10 /* the fewest buckets in use: 64 KB */
+#define BAN_TICK_SHIFT	       28
+#define BAN_DEADLINE_FREE      0U
+#define BAN_DEADLINE_PERMANENT 0xffffffffU
 
-/* The filter bit of an address: Fibonacci hashing of the XOR of its four words. */
-static inline __u32 ban_filter_bit(const __u8 *addr)
+struct ban4_bucket {
+	__be32 addr[BAN4_SLOTS];
+	__u32 deadline[BAN4_SLOTS];
+	__u32 spill;
+	__u32 reserved;
+};
+
+struct ban6_addr {
+	__u8 bytes[ADDR_LEN];
+};
+
+struct ban6_bucket {
+	struct ban6_addr addr[BAN6_SLOTS];
+	__u32 deadline[BAN6_SLOTS];
+	__u32 spill;
+};
+
+/* Per bucket, what user space alone reads: by slot (IPv6 uses the first BAN6_SLOTS). */
+struct ban_info {
+	__u32 created_unix[BAN4_SLOTS]; /* wall-clock seconds when banned */
+	/* ns before its deadline the ban was asked to end: user space shows that end */
+	__u32 early_ns[BAN4_SLOTS];
+	__u8 origin[BAN4_SLOTS]; /* enum ban_origin */
+	__u8 reserved;
+};
+
+struct ban_meta {
+	__u64 seed;   /* the hash key, drawn from getrandom() when the tables are made */
+	__u32 log2_4; /* ban4 buckets in use: 2^log2_4 */
+	__u32 log2_6; /* ban6 buckets in use */
+	__u32 used4;  /* bans in ban4, expired ones included (user space's count) */
+	__u32 used6;
+};
+
+/* MurmurHash3's 64-bit finaliser: every input bit moves every output bit. */
+static inline __u64 ban_mix(__u64 h)
 {
-	__u32 words[4], folded;
+	h = (h ^ (h >> 33)) * 0xff51afd7ed558ccdULL;
+	h = (h ^ (h >> 33)) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+/*
+ * Both buckets of a key hash: its low and its high half, masked to the
+ * buckets in use (rarely the same bucket: then the address has one choice).
+ */
+static inline __u32 ban_first_bucket(__u64 hash, __u32 mask)
+{
+	return (__u32)hash & mask;
+}
+
+static inline __u32 ban_second_bucket(__u64 hash, __u32 mask)
+{
+	return (__u32)(hash >> 32) & mask;
+}
+
+/* The mask of the buckets in use, never beyond the array (the verifier checks). */
+static inline __u32 ban_mask(__u32 log2, __u32 max_buckets)
+{
+	return ((1U << (log2 & 31)) - 1) & (max_buckets - 1);
+}
+
+static inline __u64 ban_hash4(__be32 addr, const struct ban_meta *meta)
+{
+	return ban_mix(addr ^ meta->seed);
+}
+
+static inline __u64 ban_hash6(const __u8 *addr, const struct ban_meta *meta)
+{
+	__u64 words[2];
 
 	__builtin_memcpy(words, addr, sizeof(words));
-	folded = words[0] ^ words[1] ^ words[2] ^ words[3];
-	return (folded * 0x9E3779B1U) >> 8;
+	return ban_mix(ban_mix(words[0] ^ meta->seed) ^ words[1]);
 }
 
 /* Who put a ban in place; informational, shown by `xdpban list`. */
@@ -169,6 +275,48 @@ struct geo_entry {
 
 struct geo_policy {
 	__u32 blocked; /* 1: drop judged packets from this country */
+};
+
+/*
+ * The path summary: one small entry per /16 (of the IPv4 address; of the
+ * first 16 bits of an IPv6 one) saying which of the allowlist, the CIDR
+ * bans and the geo index can apply there, so that a source nothing applies
+ * to costs one read of a 256 KB array instead of three trie walks. Zero
+ * means "look everything up", exactly what the program did without it, so
+ * a fresh or stale-looking entry is never wrong, only slower: user space
+ * clears a flag before it adds what the flag skips, sets flags only from
+ * the tries as they are after a change, and sends a /16's geo entry
+ * through zero while the geo index changes under it
+ * (user/kernel/path_summary.c).
+ */
+#define MAP_PATH_SUM4	     "path_sum4"
+#define MAP_PATH_SUM6	     "path_sum6"
+#define MAP_PATH_CIDR4	     "path_cidr4"
+#define PATH_SUMMARY_BUCKETS 65536
+#define PATH_NO_ALLOW	     0x1 /* no allowlist entry meets this /16 */
+#define PATH_NO_CIDR	     0x2 /* no CIDR ban meets this /16 */
+#define PATH_ONE_CIDR	     0x4 /* IPv4: exactly one does, and path_cidr4 holds it */
+
+struct path_summary {
+	/*
+	 * 0: read the geo index as before; otherwise 1 + the geo index's
+	 * first-level entry of this /16 (NONE, 1 + a country slot, or a block
+	 * reference), so the program starts below the first level.
+	 */
+	__u16 geo;
+	__u8 flags; /* PATH_* */
+	__u8 reserved;
+};
+
+/*
+ * The one CIDR ban meeting an IPv4 /16 (PATH_ONE_CIDR): being the only one,
+ * it decides alone (no nested bans to look past), without the trie. Written
+ * only while the flag is clear, so the program never reads it half-written.
+ */
+struct path_cidr {
+	__u64 expires_ns; /* the ban's deadline, as in struct ban_entry; 0 = permanent */
+	__u32 net;	  /* the IPv4 network, host order, host bits zero */
+	__u32 prefixlen;  /* IPv4 bits, 0..32 */
 };
 
 /* Which packets the program judges at all. */

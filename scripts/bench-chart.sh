@@ -18,7 +18,7 @@ series() {
 
 series flood '.parts.flood.receivers // [] | sort_by(-.processed_pps)[] | [.receiver, .processed_pps / 1e6]'
 series cost '.parts.prog_cost.rows // [] | map(select(.bans == 1000000))[]
-	| [.verdict, .random_sources.xdpban_ns, .random_sources.draw_and_drop_ns, .one_frame.xdpban_ns, .one_frame.xdp_drop_ns]'
+	| [.verdict + " pool " + (.pool | tostring), .own_ns, .floor_ns, .one_frame_own_ns]'
 series insert '.parts.insert.timings // {} | to_entries[] | select(.value.seconds != null)
 	| select(.key | test("bulk|world")) | [.key, .value.seconds]'
 series detect '[(.parts.detect.sides // [])[] | select(.side != "fail2ban_filter")
@@ -40,9 +40,9 @@ gnuplot <<-PLOT
 	set key noenhanced
 	set title "SYN flood through veth: packets processed (M/s)"
 	plot "$DATA/flood" using 2:xtic(1) title "M packets/s"
-	set title "Per packet, 1M bans + world database (ns, BPF_PROG_TEST_RUN)"
+	set title "Per packet above draw + XDP_DROP, 1M bans + world database (ns, BPF_PROG_TEST_RUN)"
 	plot "$DATA/cost" using 2:xtic(1) title "xdpban, random sources", \
-	     "" using 3 title "draw + XDP_DROP", "" using 4 title "xdpban, one frame", "" using 5 title "XDP_DROP, one frame"
+	     "" using 3 title "floor: one 64-byte line read", "" using 4 title "xdpban, one frame"
 	set title "Ban insertion in bulk and the world database (s, log)"
 	set logscale y
 	plot "$DATA/insert" using 2:xtic(1) title "seconds"

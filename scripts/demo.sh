@@ -178,8 +178,8 @@ demo_xb list
 demo_xb history
 demo_xb stats
 demo_xb geo list
-printf '[server]# bpftool map dump pinned %s/ban_addr\n' "$PIN"
-bpftool map dump pinned "$PIN/ban_addr"
+printf "[server]# bpftool -j map dump pinned %s/ban4 | jq -c '.[].formatted | select(.value.deadline | any(. != 0))'\n" "$PIN"
+bpftool -j map dump pinned "$PIN/ban4" | jq -c '.[].formatted | select(.value.deadline | any(. != 0))'
 # shellcheck disable=SC2016 # the command as the operator types it
 printf '[server]# curl -s -H "X-API-Key: $(cat /var/lib/xdpban/policy.key)" http://127.0.0.1:8643/metrics | grep -E "answers|events|echoes"\n'
 in_ns "$SRV" curl -sf -H "X-API-Key: $(cat "$STATE_DIR/policy.key")" http://127.0.0.1:8643/metrics |

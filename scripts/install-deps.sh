@@ -25,6 +25,8 @@ TEST_PACKAGES="$TEST_PACKAGES $PACKAGE_PACKAGES"
 [ "${1:-}" = --package ] && PACKAGES="$PACKAGES $PACKAGE_PACKAGES"
 # The journal source's tests write real journal files from the export format.
 TEST_PACKAGES="$TEST_PACKAGES systemd-journal-remote"
+# The package test runs the bash completion as bash-completion loads it.
+TEST_PACKAGES="$TEST_PACKAGES bash-completion"
 [ "${1:-}" = --tests ] && PACKAGES="$PACKAGES $TEST_PACKAGES"
 # `make fuzz` needs libFuzzer and the sanitizer runtimes for clang.
 [ "${1:-}" = --fuzz ] && PACKAGES="$PACKAGES libclang-rt-14-dev"

@@ -40,7 +40,8 @@ trap 'rm -rf "$WORK"' EXIT
 # filter (the sample log's name), the mode its jail runs, the xdpban source
 # that reads such a log, and which of its lines: all, or only its
 # authentication lines (Exim's jail also bans relaying, sender verification
-# and ACL rejections, which xdpban leaves to Exim: see README)
+# and protocol abuse, which xdpban reports as outcome "rejected", counted
+# here too; the auth row shows the authentication failures alone)
 FILTERS=("dovecot normal dovecot all" "sshd normal sshd all" "postfix auth postfix all"
 	"exim normal exim all" "exim normal exim auth" "roundcube-auth normal roundcube all")
 
@@ -98,7 +99,7 @@ while i < len(lines):
 found = {}
 for line in open(results):
     rec = json.loads(line)
-    if "outcome" in rec and rec["outcome"] == "fail":
+    if rec.get("outcome") in ("fail", "rejected"):
         found.setdefault(rec["line"], []).append(rec["ip"])
 
 want = hit = wrong = on_nomatch = 0

@@ -53,7 +53,6 @@
 #include "packets.h"
 #include "xdp_fixture.h"
 #include "lib/cidr.h"
-#include "bans/ban_filter.h"
 #include "lib/duration.h"
 #include "lib/portset.h"
 #include "kernel/stats.h"
@@ -136,7 +135,6 @@ static void install_rule(struct fixture *f, struct rule *rule)
 	struct ban_entry ban = { .expires_ns = deadline(rule->live), .origin = BAN_ORIGIN_MANUAL };
 	struct allow_entry allowed = { 0 };
 	struct addr_key host;
-	char why[ERRMSG_LEN];
 
 	rule->key = unit_cidr(rule->cidr);
 	ban.prefixlen = rule->key.prefixlen;
@@ -147,9 +145,7 @@ static void install_rule(struct fixture *f, struct rule *rule)
 		break;
 	case RULE_BAN_HOST:
 		cidr_to_addr_key(&host, &rule->key);
-		assert_int_equal(
-		    ban_filter_add(bpf_map__fd(f->skel->maps.ban_filter), &host, 1, why), 0);
-		update(f->skel->maps.ban_addr, &host, sizeof(host), &ban, sizeof(ban));
+		xdpban_ban_host(f->skel, &host, ban.expires_ns);
 		break;
 	case RULE_BAN_CIDR:
 		update(f->skel->maps.ban_cidr, &rule->key, sizeof(rule->key), &ban, sizeof(ban));

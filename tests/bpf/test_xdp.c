@@ -8,6 +8,7 @@
  *
  * Needs root (or CAP_BPF + CAP_NET_ADMIN) to load the program.
  */
+#include <arpa/inet.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,7 +22,6 @@
 #include "packets.h"
 #include "xdp_fixture.h"
 #include "lib/cidr.h"
-#include "bans/ban_filter.h"
 #include "lib/duration.h"
 #include "lib/portset.h"
 #include "kernel/stats.h"
@@ -93,36 +93,22 @@ static struct ban_entry ban_value(__u64 expires_ns, __u32 prefixlen)
 	};
 }
 
-/* An exact-address ban in ban_addr alone, without its filter bit. */
-static void ban_host_unfiltered(struct fixture *f, const char *addr, __u64 expires_ns)
+static struct addr_key host_of(const char *addr)
 {
 	struct lpm_key key = unit_cidr(addr);
-	struct ban_entry ban = ban_value(expires_ns, key.prefixlen);
 	struct addr_key host;
 
 	assert_true(cidr_is_host(&key));
 	cidr_to_addr_key(&host, &key);
-	assert_int_equal(bpf_map__update_elem(f->skel->maps.ban_addr, &host, sizeof(host), &ban,
-					      sizeof(ban), BPF_ANY),
-			 0);
+	return host;
 }
 
-/* Sets an address's bit in the ban filter, as user space does before banning it. */
-static void filter_host(struct fixture *f, const char *addr)
-{
-	struct lpm_key key = unit_cidr(addr);
-	struct addr_key host;
-	char why[ERRMSG_LEN];
-
-	cidr_to_addr_key(&host, &key);
-	assert_int_equal(ban_filter_add(bpf_map__fd(f->skel->maps.ban_filter), &host, 1, why), 0);
-}
-
-/* An exact-address ban (ban_addr), with its filter bit. */
+/* An exact-address ban in the ban tables, as user space makes it. */
 static void ban_host(struct fixture *f, const char *addr, __u64 expires_ns)
 {
-	filter_host(f, addr);
-	ban_host_unfiltered(f, addr, expires_ns);
+	struct addr_key host = host_of(addr);
+
+	xdpban_ban_host(f->skel, &host, expires_ns);
 }
 
 /* A prefix ban (ban_cidr), remembering its length for the expired-entry retry. */
@@ -658,17 +644,197 @@ static void index_out_of_range_country_passes(void **state)
 	syn_from(state, "203.0.113.9", XDP_PASS, REASON_PASS);
 }
 
-static void ban_without_filter_bit_is_not_consulted(void **state)
+/* ---- the ban tables: buckets, spills, relocation ---- */
+
+static __u32 ipv4_word(const struct addr_key *host)
 {
-	/* The contract with user space: no filter bit, no exact-ban lookup. */
-	ban_host_unfiltered(*state, BANNED4, PERMANENT);
+	__u32 word;
+
+	memcpy(&word, &host->addr[12], sizeof(word));
+	return word;
+}
+
+static void buckets4(const struct ban_table *t, const struct addr_key *host, __u32 *first,
+		     __u32 *second)
+{
+	__u64 hash = ban_hash4(ipv4_word(host), t->meta);
+	__u32 mask = ban_mask(t->meta->log2_4, BAN4_BUCKETS);
+
+	*first = ban_first_bucket(hash, mask);
+	*second = ban_second_bucket(hash, mask);
+}
+
+/* An address of 192.0.2.0/24 whose two buckets differ (under a random seed, most do). */
+static struct addr_key two_choice_host(const struct ban_table *t, char text[CIDR_TEXT_LEN])
+{
+	for (int i = 1; i < 255; i++) {
+		struct addr_key host;
+		__u32 first, second;
+
+		snprintf(text, CIDR_TEXT_LEN, "192.0.2.%d", i);
+		host = host_of(text);
+		buckets4(t, &host, &first, &second);
+		if (first != second)
+			return host;
+	}
+	fail_msg("every address of 192.0.2.0/24 has one bucket");
+	return (struct addr_key){ 0 };
+}
+
+/* An IPv4 address (as text) whose first bucket is `first`, found by trying 10.x.y.z. */
+static void address_in_bucket(const struct ban_table *t, __u32 first, __u32 *next,
+			      char text[CIDR_TEXT_LEN])
+{
+	for (;; (*next)++) {
+		struct addr_key host = { .addr = { [10] = 0xff, [11] = 0xff } };
+		__u32 word = htonl(0x0a000000 | (*next & 0xffffff)), a, b;
+
+		assert_true(*next < (1U << 26));
+		memcpy(&host.addr[12], &word, sizeof(word));
+		buckets4(t, &host, &a, &b);
+		if (a != first)
+			continue;
+		(*next)++;
+		snprintf(text, CIDR_TEXT_LEN, "10.%u.%u.%u", host.addr[13], host.addr[14],
+			 host.addr[15]);
+		return;
+	}
+}
+
+static struct ban4_bucket *bucket4_at(const struct ban_table *t, __u32 index)
+{
+	return (struct ban4_bucket *)t->v4.buckets + index;
+}
+
+/* The program reads the second bucket only when the first says an entry spilled. */
+static void ban_in_second_bucket_drops_when_its_first_counts_the_spill(void **state)
+{
+	struct fixture *f = *state;
+	char text[CIDR_TEXT_LEN];
+	struct addr_key host;
+	struct ban_table t;
+	__u32 first, second;
+
+	xdpban_map_bans(f->skel, &t);
+	host = two_choice_host(&t, text);
+	buckets4(&t, &host, &first, &second);
+	bucket4_at(&t, second)->addr[6] = ipv4_word(&host);
+	bucket4_at(&t, second)->deadline[6] = BAN_DEADLINE_PERMANENT;
+	syn_from(state, text, XDP_PASS, REASON_PASS);
+	bucket4_at(&t, first)->spill = 1;
+	syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
+	ban_table_release(&t);
+}
+
+/* A free slot (deadline 0) never matches, not even the address it held. */
+static void freed_slot_passes(void **state)
+{
+	struct fixture *f = *state;
+	struct addr_key host = host_of(BANNED4);
+	struct ban_table t;
+
+	ban_host(f, BANNED4, PERMANENT);
+	syn_from(state, BANNED4, XDP_DROP, REASON_DROP_BAN);
+	xdpban_map_bans(f->skel, &t);
+	assert_int_equal(ban_table_delete(&t, &host, NULL), 0);
+	ban_table_release(&t);
 	syn_from(state, BANNED4, XDP_PASS, REASON_PASS);
 }
 
-static void filter_bit_without_ban_passes(void **state)
+/*
+ * Both buckets of an address full (seven entries whose first choice each is):
+ * banning it moves one of them to its second bucket, and every ban still drops.
+ */
+static void full_pair_relocates_and_every_ban_still_drops(void **state)
 {
-	filter_host(*state, BANNED4);
-	syn_from(state, BANNED4, XDP_PASS, REASON_PASS);
+	struct fixture *f = *state;
+	char crowd[2 * BAN4_SLOTS][CIDR_TEXT_LEN], text[CIDR_TEXT_LEN];
+	__u32 pair[2], next = 0, spills;
+	struct addr_key host;
+	struct ban_table t;
+
+	xdpban_map_bans(f->skel, &t);
+	host = two_choice_host(&t, text);
+	buckets4(&t, &host, &pair[0], &pair[1]);
+	for (int i = 0; i < 2 * BAN4_SLOTS; i++) {
+		address_in_bucket(&t, pair[i / BAN4_SLOTS], &next, crowd[i]);
+		ban_host(f, crowd[i], PERMANENT);
+	}
+	spills = bucket4_at(&t, pair[0])->spill + bucket4_at(&t, pair[1])->spill;
+	assert_int_equal(spills, 0);
+	ban_host(f, text, PERMANENT);
+	syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
+	for (int i = 0; i < 2 * BAN4_SLOTS; i++)
+		syn_from(state, crowd[i], XDP_DROP, REASON_DROP_BAN);
+	ban_table_release(&t);
+}
+
+/* A full first bucket: the ban goes to the second, counted in the first's spill. */
+static void full_first_bucket_spills_to_the_second(void **state)
+{
+	struct fixture *f = *state;
+	char crowd[BAN4_SLOTS][CIDR_TEXT_LEN], text[CIDR_TEXT_LEN];
+	__u32 pair[2], next = 0;
+	struct addr_key host;
+	struct ban_table t;
+
+	xdpban_map_bans(f->skel, &t);
+	host = two_choice_host(&t, text);
+	buckets4(&t, &host, &pair[0], &pair[1]);
+	for (int i = 0; i < BAN4_SLOTS; i++) {
+		address_in_bucket(&t, pair[0], &next, crowd[i]);
+		ban_host(f, crowd[i], LIVE);
+	}
+	ban_host(f, text, LIVE);
+	assert_int_equal(bucket4_at(&t, pair[0])->spill, 1);
+	syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
+	syn_from(state, CLEAN4, XDP_PASS, REASON_PASS);
+	ban_table_release(&t);
+}
+
+/* Past 4 bans a bucket the table doubles the buckets in use; the program reads the new size. */
+static void growth_keeps_every_ban_dropping(void **state)
+{
+	struct fixture *f = *state;
+	struct ban_table t;
+	__u32 log2_before;
+	char text[CIDR_TEXT_LEN];
+
+	xdpban_map_bans(f->skel, &t);
+	log2_before = t.meta->log2_4;
+	for (__u32 i = 0; i < 5 * (1U << BAN_LOG2_MIN); i++) {
+		struct ban_slot slot = { .addr = host_of("10.0.0.0") };
+		__u32 word = htonl(0x0a000000 + i * 13);
+
+		memcpy(&slot.addr.addr[12], &word, sizeof(word));
+		ban_slot_set_end(&slot, 0);
+		assert_int_equal(ban_table_put(&t, &slot, clock_now_ns(), NULL, NULL), 0);
+	}
+	assert_true(t.meta->log2_4 > log2_before);
+	for (__u32 i = 0; i < 5 * (1U << BAN_LOG2_MIN); i += 97) {
+		__u32 a = 0x0a000000 + i * 13;
+
+		snprintf(text, sizeof(text), "10.%u.%u.%u", (a >> 16) & 255, (a >> 8) & 255,
+			 a & 255);
+		syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
+	}
+	syn_from(state, "10.255.255.254", XDP_PASS, REASON_PASS);
+	ban_table_release(&t);
+}
+
+static void expired_ipv6_ban_passes(void **state)
+{
+	ban_host(*state, BANNED6, EXPIRED);
+	syn_from(state, BANNED6, XDP_PASS, REASON_PASS);
+	ban_host(*state, BANNED6, LIVE);
+	syn_from(state, BANNED6, XDP_DROP, REASON_DROP_BAN);
+}
+
+static void allowlist_beats_ipv6_exact_ban(void **state)
+{
+	ban_host(*state, BANNED6, PERMANENT);
+	allow(*state, "2001:db8::/32");
+	syn_from(state, BANNED6, XDP_PASS, REASON_PASS_ALLOW);
 }
 
 static void allowlist_beats_geo(void **state)
@@ -995,8 +1161,13 @@ int main(void)
 		TEST(uniform_ipv6_block_is_answered_by_the_index_alone),
 		TEST(index_none_skips_the_trie),
 		TEST(index_out_of_range_country_passes),
-		TEST(ban_without_filter_bit_is_not_consulted),
-		TEST(filter_bit_without_ban_passes),
+		TEST(ban_in_second_bucket_drops_when_its_first_counts_the_spill),
+		TEST(freed_slot_passes),
+		TEST(full_pair_relocates_and_every_ban_still_drops),
+		TEST(full_first_bucket_spills_to_the_second),
+		TEST(growth_keeps_every_ban_dropping),
+		TEST(expired_ipv6_ban_passes),
+		TEST(allowlist_beats_ipv6_exact_ban),
 		TEST(allowlist_beats_geo),
 
 		TEST(truncated_qinq_ipv4_syn_is_never_dropped),

@@ -11,6 +11,8 @@
 #include <bpf/libbpf.h>
 #include "packets.h"
 #include "unit.h"
+#include "kernel/ban_table.h"
+#include "lib/clock.h"
 #include "xdpban.skel.h"
 
 /* The program and maps of this test alone; NULL when it cannot be loaded. */
@@ -27,6 +29,31 @@ static inline struct xdpban_bpf *xdpban_load_private(void)
 		return NULL;
 	}
 	return skel;
+}
+
+/* The skeleton's ban tables, mapped; ban_table_release() when done. */
+static inline void xdpban_map_bans(struct xdpban_bpf *skel, struct ban_table *table)
+{
+	char why[ERRMSG_LEN];
+
+	if (ban_table_map(table, bpf_map__fd(skel->maps.ban4), bpf_map__fd(skel->maps.ban6),
+			  bpf_map__fd(skel->maps.ban_info4), bpf_map__fd(skel->maps.ban_info6),
+			  bpf_map__fd(skel->maps.ban_meta), why))
+		fail_msg("%s", why);
+}
+
+/* An exact-address ban (expires_ns 0: permanent), as user space makes it. */
+static inline void xdpban_ban_host(struct xdpban_bpf *skel, const struct addr_key *addr,
+				   __u64 expires_ns)
+{
+	struct ban_slot slot = { .addr = *addr };
+	struct ban_table table;
+
+	ban_slot_set_end(&slot, expires_ns);
+	xdpban_map_bans(skel, &table);
+	if (ban_table_put(&table, &slot, clock_now_ns(), NULL, NULL))
+		fail_msg("no room for an exact ban");
+	ban_table_release(&table);
 }
 
 /* The frame's verdict (runts as packets.h's pkt_run sends them). */

@@ -44,27 +44,65 @@ HELP="" # helper programs (Perl)
 write_helpers() {
 	HELP=$WORK/helpers
 	mkdir -p "$HELP"
-	# latency.pl LOG OFFSET ADDR USER MAP: waits for the auth failure line of
-	# USER from ADDR in LOG after byte OFFSET, then for ADDR's key in the
-	# pinned BPF hash MAP; prints the milliseconds from the one to the other.
-	# Both are polled every 0.2 ms, the map through bpf(2) directly (x86_64
-	# syscall number), so no process is started per poll.
+	# latency.pl LOG OFFSET ADDR USER PIN: waits for the auth failure line of
+	# USER from ADDR in LOG after byte OFFSET, then for ADDR's ban in the
+	# pinned ban table (its first or second bucket, by the table's keyed
+	# hash and the size in use: maps/xdpban_maps.h); prints the milliseconds
+	# from the one to the other. Both are polled every 0.2 ms, the map through bpf(2) directly
+	# (x86_64 syscall number), so no process is started per poll.
 	cat >"$HELP/latency.pl" <<-'EOF'
 		use strict;
 		use warnings;
+		use Math::BigInt;
 		use Socket qw(inet_pton AF_INET AF_INET6);
 		use Time::HiRes qw(time sleep);
-		my ($log, $offset, $addr, $user, $map) = @ARGV;
+		my ($log, $offset, $addr, $user, $pin) = @ARGV;
 		my $SYS_bpf = 321;
-		my $key = $addr =~ /:/ ? inet_pton(AF_INET6, $addr)
-			: ("\0" x 10) . "\xff\xff" . inet_pton(AF_INET, $addr);
-		my $path = "$map\0";
-		my $get = pack("QLL", unpack("Q", pack("p", $path)), 0, 0);
-		my $fd = syscall($SYS_bpf, 7, $get, length $get); # BPF_OBJ_GET
-		die "BPF_OBJ_GET $map: $!\n" if $fd < 0;
-		my $value = "\0" x 64;
-		my $lookup = pack("LLQQQ", $fd, 0, unpack("Q", pack("p", $key)),
-			unpack("Q", pack("p", $value)), 0);
+		my $v6 = $addr =~ /:/;
+		my $raw = $v6 ? inet_pton(AF_INET6, $addr) : inet_pton(AF_INET, $addr);
+		my $slots = $v6 ? 3 : 7;
+		sub map_fd {
+			my $path = "$_[0]\0";
+			my $get = pack("QLL", unpack("Q", pack("p", $path)), 0, 0);
+			my $fd = syscall($SYS_bpf, 7, $get, length $get); # BPF_OBJ_GET
+			die "BPF_OBJ_GET $_[0]: $!\n" if $fd < 0;
+			return $fd;
+		}
+		sub lookup { # lookup FD KEY VALUE-SIZE: the value, or undef
+			my ($fd, $key, $size) = @_;
+			my $value = "\0" x $size;
+			my $attr = pack("LLQQQ", $fd, 0, unpack("Q", pack("p", $key)),
+				unpack("Q", pack("p", $value)), 0);
+			return syscall($SYS_bpf, 1, $attr, length $attr) == 0 ? $value : undef;
+		}
+		my $M = Math::BigInt->new(2)->bpow(64);
+		my ($K1, $K2) = map { Math::BigInt->from_hex($_) } qw(ff51afd7ed558ccd c4ceb9fe1a85ec53);
+		sub mix {
+			my $h = ((($_[0] ^ ($_[0] >> 33)) * $K1) % $M);
+			$h = ((($h ^ ($h >> 33)) * $K2) % $M);
+			return $h ^ ($h >> 33);
+		}
+		my ($seed, $log2_4, $log2_6) =
+			unpack("QLL", lookup(map_fd("$pin/ban_meta"), pack("L", 0), 24));
+		$seed = Math::BigInt->new($seed);
+		my $mask = (1 << ($v6 ? $log2_6 : $log2_4)) - 1;
+		my $h = $v6 ? mix(mix(Math::BigInt->new(unpack("Q", substr($raw, 0, 8))) ^ $seed)
+				^ Math::BigInt->new(unpack("Q", substr($raw, 8, 8))))
+			: mix(Math::BigInt->new(unpack("L", $raw)) ^ $seed);
+		my $first = ($h % 2**32)->numify & $mask;
+		my $second = ($h >> 32)->numify & $mask;
+		my $table = map_fd($pin . ($v6 ? "/ban6" : "/ban4"));
+		sub banned { # ADDR in a slot of either bucket, with a deadline
+			for my $bucket ($first, $second) {
+				my $v = lookup($table, pack("L", $bucket), 64) // next;
+				my $len = $v6 ? 16 : 4;
+				for my $s (0 .. $slots - 1) {
+					my $deadline = unpack("L", substr($v, $slots * $len + 4 * $s, 4));
+					return 1 if $deadline && substr($v, $s * $len, $len) eq $raw;
+				}
+			}
+			return 0;
+		}
 		open(my $fh, '<', $log) or die "$log: $!\n";
 		sysseek($fh, $offset, 0);
 		my $pattern = qr/\(\Q$user\E,\Q$addr\E,<[^>]*>\): (Password mismatch|unknown user)/;
@@ -76,8 +114,8 @@ write_helpers() {
 					if ($1 =~ $pattern) { $seen = time; last }
 				}
 			}
-			if (defined $seen && syscall($SYS_bpf, 1, $lookup, length $lookup) == 0) {
-				printf "%.1f\n", (time - $seen) * 1000; # BPF_MAP_LOOKUP_ELEM found it
+			if (defined $seen && banned()) {
+				printf "%.1f\n", (time - $seen) * 1000;
 				exit 0;
 			}
 			sleep 0.0002;
@@ -307,7 +345,7 @@ test_latency() {
 		wait_until 5 at_least $((events + 4)) src_events || true
 		offset=$(stat -c %s "$DOVE_LOG")
 		# The 5th failure comes as an unknown user: its auth line is unique.
-		perl "$HELP/latency.pl" "$DOVE_LOG" "$offset" "$addr" "${user}x" "$PIN/ban_addr" \
+		perl "$HELP/latency.pl" "$DOVE_LOG" "$offset" "$addr" "${user}x" "$PIN" \
 			>"$WORK/latency.out" 2>&1 &
 		probe=$!
 		sleep 0.1

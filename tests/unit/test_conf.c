@@ -562,6 +562,20 @@ static void journal_sources(void **state)
 	conf_free(conf);
 }
 
+/* count_rejected: Exim's rejections count unless a source says no. */
+static void count_rejected_key(void **state)
+{
+	struct xdpban_conf *conf = parsed("[source e]\ntype = exim\npath = /var/log/exim4/mainlog\n"
+					  "count_rejected = no\n[source f]\npath = /var/log/x\n");
+
+	(void)state;
+	assert_false(conf->sources[0].count_rejected);
+	assert_true(conf->sources[1].count_rejected);
+	conf_free(conf);
+	rejected("[source e]\ncount_rejected = maybe\n", "test.conf:2:", "count_rejected",
+		 "'maybe'");
+}
+
 static void one_bad_line_applies_nothing(void **state)
 {
 	char text[16384];
@@ -628,6 +642,7 @@ int main(void)
 		cmocka_unit_test(repeats_and_contradictions_are_errors),
 		cmocka_unit_test(the_same_path_twice_is_fine_when_one_is_disabled),
 		cmocka_unit_test(journal_sources),
+		cmocka_unit_test(count_rejected_key),
 		cmocka_unit_test(one_bad_line_applies_nothing),
 		cmocka_unit_test(files_are_opened_by_path),
 	};

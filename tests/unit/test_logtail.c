@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <grp.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 #include "detect/logtail.h"
@@ -42,11 +44,23 @@ static void append(const char *path, const char *text)
 	fclose(f);
 }
 
-static void poll_tail(struct fixture *f)
+/* Polls until everything is read (slice after slice); returns the slices it took. */
+static int poll_tail(struct fixture *f)
 {
 	char why[ERRMSG_LEN];
+	int ret, slices = 0;
 
-	assert_int_equal(logtail_poll(&f->tail, record, &f->seen, why), 0);
+	while ((ret = logtail_poll(&f->tail, record, &f->seen, why)) == 1)
+		slices++;
+	if (ret)
+		fail_msg("%s", why);
+	return slices + 1;
+}
+
+/* One poll that must fail; its message in why. */
+static int poll_fails(struct fixture *f, char why[ERRMSG_LEN])
+{
+	return logtail_poll(&f->tail, record, &f->seen, why);
 }
 
 static int setup(void **state)
@@ -192,6 +206,112 @@ static void overlong_lines_are_dropped_and_counted(void **state)
 	free(huge);
 }
 
+static void assert_has(const char *text, const char *part)
+{
+	if (!strstr(text, part))
+		fail_msg("'%s' does not contain '%s'", text, part);
+}
+
+/*
+ * A log path linked to /dev/zero wedged the daemon for good, even after
+ * the link was removed: now the link is refused, said once, and the file
+ * put there instead is followed.
+ */
+static void a_link_is_refused_once_and_a_log_put_back_is_followed(void **state)
+{
+	struct fixture *f = *state;
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(symlink("/dev/zero", f->path), 0);
+	open_tail(f, false);
+	assert_int_equal(poll_fails(f, why), -EPERM);
+	assert_has(why, "a symbolic link, refused");
+	assert_has(why, f->path);
+	assert_int_equal(poll_fails(f, why), 0); /* said once */
+	assert_int_equal(f->tail.refusals, 1);
+	unlink(f->path);
+	append(f->path, "back 1\n");
+	poll_tail(f);
+	assert_string_equal(f->seen.text, "back 1|");
+}
+
+/* Not a regular file: a device, a FIFO. */
+static void a_device_or_fifo_is_refused(void **state)
+{
+	struct fixture *f = *state;
+	char why[ERRMSG_LEN];
+
+	assert_int_equal(logtail_open(&f->tail, "/dev/zero", true, why), 0);
+	assert_int_equal(poll_fails(f, why), -EPERM);
+	assert_has(why, "not a regular file");
+	logtail_close(&f->tail);
+	assert_int_equal(mkfifo(f->path, 0644), 0);
+	open_tail(f, true);
+	assert_int_equal(poll_fails(f, why), -EPERM);
+	assert_has(why, "not a regular file");
+}
+
+/*
+ * /etc/shadow (root:shadow 0640) was read as a log, and /metrics showed its
+ * line count: a file only a group that reads no logs may read is refused;
+ * the same file root:adm 0640 is a log.
+ */
+static void a_group_secret_is_refused_and_an_adm_log_read(void **state)
+{
+	struct fixture *f = *state;
+	const struct group *group = getgrnam("shadow");
+	gid_t shadow = group ? group->gr_gid : 0, adm;
+	char why[ERRMSG_LEN];
+
+	group = getgrnam("adm"); /* the same static buffer: the ids are copied */
+	adm = group ? group->gr_gid : 0;
+	if (geteuid() != 0 || !shadow || !adm)
+		skip();
+	append(f->path, "secret 1\n");
+	assert_int_equal(chown(f->path, 0, shadow), 0);
+	assert_int_equal(chmod(f->path, 0640), 0);
+	open_tail(f, true);
+	assert_int_equal(poll_fails(f, why), -EPERM);
+	assert_has(why, "group shadow");
+	assert_int_equal(f->seen.count, 0);
+	logtail_close(&f->tail);
+	assert_int_equal(chown(f->path, 0, adm), 0);
+	open_tail(f, true);
+	poll_tail(f);
+	assert_string_equal(f->seen.text, "secret 1|");
+}
+
+/*
+ * A 1 MiB append is read 8 KiB a call, every line once; growth beyond 64
+ * MiB between two looks (here a sparse 30 GB file) is skipped with a
+ * warning, and lines appended after it are read.
+ */
+static void reads_in_slices_and_skips_a_jump(void **state)
+{
+	struct fixture *f = *state;
+	char line[64], why[ERRMSG_LEN];
+	FILE *file;
+
+	open_tail(f, false);
+	file = fopen(f->path, "a");
+	assert_non_null(file);
+	for (int i = 0; i < 30000; i++) /* ~1 MiB */
+		fprintf(file, "line %027d\n", i);
+	fclose(file);
+	memset(&f->seen, 0, sizeof(f->seen));
+	assert_true(poll_tail(f) >= 120);
+	assert_int_equal(f->tail.lines, 30000);
+	assert_int_equal(truncate(f->path, 30LL << 30), 0);
+	assert_int_equal(poll_fails(f, why), -EFBIG);
+	assert_has(why, "skipped to its end");
+	assert_int_equal(f->tail.jumps, 1);
+	snprintf(line, sizeof(line), "after the jump\n");
+	append(f->path, line);
+	memset(&f->seen, 0, sizeof(f->seen));
+	assert_int_equal(poll_tail(f), 1);
+	assert_string_equal(f->seen.text, "after the jump|");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -208,7 +328,15 @@ int main(void)
 						teardown),
 		cmocka_unit_test_setup_teardown(overlong_lines_are_dropped_and_counted, setup,
 						teardown),
+		cmocka_unit_test_setup_teardown(
+		    a_link_is_refused_once_and_a_log_put_back_is_followed, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_device_or_fifo_is_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(a_group_secret_is_refused_and_an_adm_log_read,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(reads_in_slices_and_skips_a_jump, setup, teardown),
 	};
+
+	alarm(60); /* the old code read /dev/zero for ever */
 
 	return cmocka_run_group_tests_name("logtail", tests, NULL, NULL);
 }

@@ -73,6 +73,8 @@ static void daemon_policy_and_bans(void **state)
 	snap->counters.daemon.bans = 5;
 	snap->counters.daemon.refused_lockout = 2;
 	snap->counters.links.detach_failures = 1;
+	snap->counters.rules.accounts_saturated = 1;
+	snap->counters.rules.account_rich_evictions = 9;
 	snap->have_policy = true;
 	snap->policy.verdicts[POLICY_TARPIT] = 6;
 	snap->policy.verdicts[POLICY_REJECT_BLOCKED] = 2;
@@ -91,6 +93,9 @@ static void daemon_policy_and_bans(void **state)
 	assert_line(page, "xdpban_detach_failures_total 1");
 	assert_line(page, "# TYPE xdpban_refused_lockout_total counter");
 	assert_line(page, "# TYPE xdpban_rules_tracked_addresses gauge");
+	assert_line(page, "xdpban_rules_accounts_saturated 1");
+	assert_line(page, "# TYPE xdpban_rules_accounts_saturated gauge");
+	assert_line(page, "xdpban_rules_account_evictions_multi_source_total 9");
 	assert_line(page, "xdpban_policy_answers_total{answer=\"tarpit\"} 6");
 	assert_line(page, "xdpban_policy_answers_total{answer=\"reject_blocked\"} 2");
 	assert_line(page, "xdpban_policy_answers_total{answer=\"accept\"} 0");

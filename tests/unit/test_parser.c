@@ -17,7 +17,8 @@
 #include "lib/cidr.h"
 #include "detect/parser.h"
 
-#define ATTACKER "203.0.113.9" /* every crafted user name names this address */
+#define ATTACKER      "203.0.113.9" /* every crafted user name names this address */
+#define ATTACKER_EXIM "192.0.2.99"  /* the same in generate-chroot.sh's (Exim, Roundcube) */
 
 /* ---- helpers ------------------------------------------------------------------------------ */
 
@@ -101,6 +102,21 @@ static void expect(enum log_source source, const char *line, enum auth_outcome o
 	assert_string_equal(r.event.service, service);
 	assert_int_equal(r.event.attempts, attempts);
 	assert_int_not_equal(r.source, LOG_SOURCE_AUTO);
+}
+
+/* An SMTP-level rejection without a credential: a failure of ip, no user, rejected set. */
+static void expect_rejected(const char *line, const char *ip)
+{
+	struct log_record r;
+
+	if (parse1(LOG_SOURCE_EXIM, line, &r) != 1)
+		fail_msg("not recognised: %s", line);
+	assert_true(r.rejected);
+	assert_int_equal(r.event.outcome, AUTH_FAIL);
+	assert_string_equal(ip_text(&r), ip);
+	assert_string_equal(r.event.user, "");
+	assert_string_equal(r.event.service, "smtp");
+	assert_int_equal(r.event.attempts, 1);
 }
 
 static void expect_nothing(enum log_source source, const char *line)
@@ -904,11 +920,99 @@ static void exim_lines(void **state)
 	expect_nothing(LOG_SOURCE_EXIM,
 		       "2026-11-27 12:00:00 login authenticator failed for ([203.0.113.9]: 535 x) "
 		       "[192.0.2.5]: 535 Incorrect authentication data");
+	/* what follows HOST is the client's: it never moves the address */
+	expect(LOG_SOURCE_EXIM,
+	       "2026-11-27 12:00:00 login authenticator failed for (x) [192.0.2.5]: 535 "
+	       "Incorrect authentication data (set_id=a [203.0.113.9]: 535 b)",
+	       AUTH_FAIL, "192.0.2.5", "a [203.0.113.9]: 535 b", "smtp", 1);
+	/* a HOST that is not NAME, (HELO) and [ADDR] */
 	expect_nothing(LOG_SOURCE_EXIM,
-		       "2026-11-27 12:00:00 login authenticator failed for (x) [192.0.2.5]: 535 "
-		       "Incorrect authentication data (set_id=a [203.0.113.9]: 535 b)");
+		       "2026-11-27 12:00:00 login authenticator failed for a b [192.0.2.5]: 535 "
+		       "Incorrect authentication data");
+	expect_nothing(LOG_SOURCE_EXIM,
+		       "2026-11-27 12:00:00 login authenticator failed for "
+		       "(x)[203.0.113.9] [192.0.2.5]: 535 Incorrect authentication data");
+}
+
+static void exim_rejections(void **state)
+{
+	struct parser *p = parser_new(LOG_SOURCE_EXIM);
+	struct log_record r;
+
+	(void)state;
+	expect_rejected("2026-11-27 12:00:00 H=(x) [192.0.2.5] F=<a@example.net> "
+			"rejected RCPT <b@example.org>: relay not permitted",
+			"192.0.2.5");
+	expect_rejected("2013-06-10 18:33:32 [10099] H=(yakult.com.tw) [192.0.2.6]:3755 "
+			"I=[192.0.2.1]:25 F=m@example.org rejected RCPT d@example.ru: relay not "
+			"permitted",
+			"192.0.2.6");
+	expect_rejected("2026-11-27 12:00:00 H=mx.example.com [2001:db8::7] sender verify fail for "
+			"<x@example.com>: all relevant MX records point to non-existent hosts",
+			"2001:db8::7");
+	expect_rejected("2026-11-27 12:00:00 H=(x) [192.0.2.5] F=<a@example.org> rejected RCPT "
+			"<b@example.net>: Sender verification failed",
+			"192.0.2.5");
+	expect_rejected("2026-11-27 12:00:00 [13314] SMTP protocol synchronization error (input "
+			"sent without waiting for greeting): rejected connection from "
+			"H=[192.0.2.8]:25936 I=[192.0.2.1]:25 input=\"GET / HTTP/1.1\\r\\n\"",
+			"192.0.2.8");
+	expect_rejected(
+	    "2026-11-27 12:00:00 SMTP protocol synchronization error (next input sent "
+	    "too soon: pipelining was not advertised): rejected \"RSET\" H=mx.example.fr "
+	    "[192.0.2.9]:58302 I=[192.0.2.1]:25 next input=\"QUIT\\r\\n\"",
+	    "192.0.2.9");
+	expect_rejected("2026-11-27 12:00:00 SMTP call from [192.0.2.10] dropped: too many syntax "
+			"or protocol errors (last command was \"AUTH LOGIN\")",
+			"192.0.2.10");
+	expect_rejected(
+	    "2026-11-27 12:00:00 [5908] no MAIL in SMTP connection from [192.0.2.11]:2056 "
+	    "I=[192.0.2.1]:25 D=0s",
+	    "192.0.2.11");
+	expect_rejected("2026-11-27 12:00:00 [25874] 1ahr79-0006jK-G9 SMTP connection from (x) "
+			"[192.0.2.12]:44884 I=[192.0.2.1]:25 closed by DROP in ACL",
+			"192.0.2.12");
+	/* the client's text in HELO, sender, recipient and command never names the address */
+	expect_rejected(
+	    "2026-11-27 12:00:00 H=([203.0.113.9]) [192.0.2.5] F=<\"x [203.0.113.9] "
+	    "rejected RCPT \"@example.net> rejected RCPT <\"[203.0.113.9] F=\"@example.org>: "
+	    "relay not permitted",
+	    "192.0.2.5");
+	expect_nothing(LOG_SOURCE_EXIM,
+		       "2026-11-27 12:00:00 SMTP protocol synchronization error (x): rejected "
+		       "\"RSET\" H=[203.0.113.9] next input=\"\" H=[192.0.2.9] next input=\"x\"");
+	/* deferrals, other ACLs' messages, authenticated clients: not counted */
+	expect_nothing(LOG_SOURCE_EXIM,
+		       "2026-11-27 12:00:00 H=(x) [192.0.2.5] F=<a@example.net> temporarily "
+		       "rejected RCPT <b@example.org>: Could not complete sender verify");
 	expect_nothing(LOG_SOURCE_EXIM, "2026-11-27 12:00:00 H=(x) [192.0.2.5] F=<a@example.net> "
-					"rejected RCPT <b@example.org>: relay not permitted");
+					"rejected RCPT <b@example.org>: greylisted");
+	expect_nothing(LOG_SOURCE_EXIM,
+		       "2026-11-27 12:00:00 H=(x) [192.0.2.5] F=<a@example.net> A=plain:a rejected "
+		       "RCPT <b@example.org>: relay not permitted");
+	expect_nothing(LOG_SOURCE_EXIM, "2026-11-27 12:00:00 rejected EHLO from [192.0.2.5]: "
+					"syntactically invalid argument(s): x[203.0.113.9]");
+	/* a sender verification and its rejection are one attempt */
+	assert_non_null(p);
+	assert_int_equal(feed(p,
+			      "2026-11-27 12:00:00 H=(x) [192.0.2.5] sender verify fail for "
+			      "<n@example.net>: Unrouteable address",
+			      &r),
+			 1);
+	assert_true(r.rejected);
+	assert_int_equal(
+	    feed(p,
+		 "2026-11-27 12:00:00 H=(x) [192.0.2.5] F=<n@example.net> rejected RCPT "
+		 "<b@example.net>: Sender verify failed",
+		 &r),
+	    0);
+	assert_int_equal(
+	    feed(p,
+		 "2026-11-27 12:00:01 H=(x) [192.0.2.5] F=<n@example.net> rejected RCPT "
+		 "<b@example.net>: Sender verify failed",
+		 &r),
+	    1);
+	parser_free(p);
 }
 
 static void roundcube_lines(void **state)
@@ -1274,7 +1378,7 @@ static int find_fixtures(void **state)
 }
 
 struct totals {
-	unsigned int lines, failures, successes, attempts;
+	unsigned int lines, failures, successes, attempts, rejected;
 	unsigned int by_service_fail[8]; /* imap pop3 dovecot smtp ssh */
 };
 
@@ -1293,7 +1397,7 @@ typedef bool (*address_check_fn)(const char *ip);
 
 static bool not_attacker(const char *ip)
 {
-	return strcmp(ip, ATTACKER) != 0;
+	return strcmp(ip, ATTACKER) != 0 && strcmp(ip, ATTACKER_EXIM) != 0;
 }
 
 /*
@@ -1309,8 +1413,15 @@ static bool not_attacker(const char *ip)
  * user name reads like a whole one: the daemon feeds only complete lines
  * (the tailer drops longer ones, the journal's are whole; a Dovecot line
  * has at most 80 bytes of user name, an sshd line 100), so those prefixes
- * are only checked for not crashing.
+ * are only checked for not crashing. So are Roundcube's: its older lines
+ * end with the address ("Failed login for USER from ADDR"), which a cut
+ * after a user name spelling " from ADDR" reads as.
  */
+static bool cut_is_checked(enum log_source source)
+{
+	return source != LOG_SOURCE_SSHD && source != LOG_SOURCE_ROUNDCUBE;
+}
+
 static struct totals parse_fixture(const char *name, enum log_source source,
 				   address_check_fn address_ok, bool user_verbatim)
 {
@@ -1340,9 +1451,8 @@ static struct totals parse_fixture(const char *name, enum log_source source,
 			struct parser *q = parser_new(source);
 			struct log_record s;
 
-			if (parser_line(q, line, (size_t)cut, &s) == 1 &&
-			    source != LOG_SOURCE_SSHD && cut >= checked_from &&
-			    !address_ok(ip_text(&s)))
+			if (parser_line(q, line, (size_t)cut, &s) == 1 && cut_is_checked(source) &&
+			    cut >= checked_from && !address_ok(ip_text(&s)))
 				fail_msg("%s:%u cut at %zd yields %s", name, t.lines, cut,
 					 ip_text(&s));
 			parser_free(q);
@@ -1356,6 +1466,8 @@ static struct totals parse_fixture(const char *name, enum log_source source,
 			assert_non_null(strstr(line, r.event.user));
 		if (r.event.outcome == AUTH_OK) {
 			t.successes++;
+		} else if (r.rejected) {
+			t.rejected++;
 		} else {
 			t.failures++;
 			t.attempts += r.event.attempts;
@@ -1396,6 +1508,7 @@ struct fixture_case {
 	enum log_source source;
 	bool injection;
 	unsigned int lines, failures, successes, attempts;
+	unsigned int rejected; /* Exim's rejections without a credential */
 };
 
 static const struct fixture_case fixture_cases[] = {
@@ -1407,11 +1520,22 @@ static const struct fixture_case fixture_cases[] = {
 	{ "fixture_dovecot24", "dovecot24.log", LOG_SOURCE_DOVECOT, false, 14, 5, 1, 5 },
 	{ "fixture_postfix", "postfix.log", LOG_SOURCE_POSTFIX, false, 39, 7, 1, 7 },
 	{ "fixture_sshd", "sshd.log", LOG_SOURCE_SSHD, false, 83, 19, 2, 19 },
+	/* Debian 12's Exim 4.96 and Roundcube 1.6 in a chroot, written by generate-chroot.sh */
+	{ "fixture_exim", "exim.log", LOG_SOURCE_EXIM, false, 25, 6, 0, 6, 7 },
+	{ "fixture_roundcube_errors", "roundcube-errors.log", LOG_SOURCE_ROUNDCUBE, false, 4, 4, 0,
+	  4 },
+	{ "fixture_roundcube_userlogins", "roundcube-userlogins.log", LOG_SOURCE_ROUNDCUBE, false,
+	  5, 4, 1, 4 },
 	{ "injection_dovecot", "injection/dovecot.log", LOG_SOURCE_AUTO, true, 114, 70, 0, 70 },
 	{ "injection_dovecot_logpath", "injection/dovecot-logpath.log", LOG_SOURCE_DOVECOT, true,
 	  57, 21, 0, 21 },
 	{ "injection_postfix", "injection/postfix.log", LOG_SOURCE_AUTO, true, 110, 35, 0, 35 },
 	{ "injection_sshd", "injection/sshd.log", LOG_SOURCE_SSHD, true, 111, 21, 0, 21 },
+	{ "injection_exim", "injection/exim.log", LOG_SOURCE_EXIM, true, 9, 5, 0, 5, 2 },
+	{ "injection_roundcube_errors", "injection/roundcube-errors.log", LOG_SOURCE_ROUNDCUBE,
+	  true, 6, 6, 0, 6 },
+	{ "injection_roundcube_userlogins", "injection/roundcube-userlogins.log",
+	  LOG_SOURCE_ROUNDCUBE, true, 6, 6, 0, 6 },
 };
 
 static void fixture_totals(void **state)
@@ -1424,6 +1548,7 @@ static void fixture_totals(void **state)
 	assert_int_equal(t.failures, c->failures);
 	assert_int_equal(t.successes, c->successes);
 	assert_int_equal(t.attempts, c->attempts);
+	assert_int_equal(t.rejected, c->rejected);
 }
 
 int main(void)
@@ -1444,6 +1569,7 @@ int main(void)
 		cmocka_unit_test(sshd_generations),
 		cmocka_unit_test(sshd_lines_by_process),
 		cmocka_unit_test(exim_lines),
+		cmocka_unit_test(exim_rejections),
 		cmocka_unit_test(roundcube_lines),
 		cmocka_unit_test(ipv6_and_mapped_addresses),
 		cmocka_unit_test(attacker_text_never_yields_its_address),

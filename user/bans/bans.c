@@ -8,9 +8,10 @@
 #include <bpf/bpf.h>
 #include "lib/clock.h"
 #include "lib/cidr.h"
-#include "bans/ban_filter.h"
 #include "lib/duration.h"
+#include "kernel/ban_table.h"
 #include "kernel/map.h"
+#include "kernel/path_summary.h"
 
 /* Keys and values for one map, split out of a mixed list of prefixes. */
 struct batch {
@@ -68,12 +69,6 @@ static bool allow_is_for(const void *key, const void *value)
 	       ((const struct lpm_key *)key)->prefixlen;
 }
 
-static struct map_shape ban_addr_shape(const struct maps *maps)
-{
-	return (struct map_shape){ maps->ban_addr, sizeof(struct addr_key),
-				   sizeof(struct ban_entry), NULL };
-}
-
 static struct map_shape ban_cidr_shape(const struct maps *maps)
 {
 	return (struct map_shape){ maps->ban_cidr, sizeof(struct lpm_key), sizeof(struct ban_entry),
@@ -86,28 +81,122 @@ static struct map_shape allow_shape(const struct maps *maps)
 				   sizeof(struct allow_entry), allow_is_for };
 }
 
+/* What a host ban replaced, to put back if the batch fails. */
+struct host_undo {
+	struct ban_slot old;
+	bool existed;
+};
+
+static struct ban_slot slot_of(const struct addr_key *addr, const struct ban_entry *entry)
+{
+	struct ban_slot slot = {
+		.addr = *addr,
+		.created_unix = (__u32)entry->created_unix,
+		.origin = (__u8)entry->origin,
+	};
+
+	ban_slot_set_end(&slot, entry->expires_ns);
+	return slot;
+}
+
+static struct ban_entry entry_of(const struct ban_slot *slot)
+{
+	return (struct ban_entry){
+		.expires_ns = ban_slot_end(slot),
+		.created_unix = slot->created_unix,
+		.prefixlen = ADDR_LEN * 8,
+		.origin = slot->origin,
+	};
+}
+
+static void hosts_undo(const struct maps *maps, const struct batch *hosts,
+		       const struct host_undo *undo, size_t done)
+{
+	while (done > 0) {
+		const struct addr_key *addr = (const struct addr_key *)hosts->keys + --done;
+
+		if (undo[done].existed)
+			ban_table_put(&maps->bans, &undo[done].old, 0, NULL, NULL);
+		else
+			ban_table_delete(&maps->bans, addr, NULL);
+	}
+}
+
+/* Puts every host ban in, or none: a table with no room for one takes back the others. */
+static int hosts_put(const struct maps *maps, const struct batch *hosts, char why[ERRMSG_LEN])
+{
+	struct host_undo *undo = calloc(hosts->count + 1, sizeof(*undo));
+	uint64_t now_ns = clock_now_ns();
+	size_t done = 0;
+	int err = undo ? 0 : -ENOMEM;
+
+	for (; !err && done < hosts->count; done++) {
+		const struct addr_key *addr = (const struct addr_key *)hosts->keys + done;
+		struct ban_slot slot =
+		    slot_of(addr, (const struct ban_entry *)hosts->values + done);
+
+		err =
+		    ban_table_put(&maps->bans, &slot, now_ns, &undo[done].old, &undo[done].existed);
+	}
+	if (err == -ENOSPC) {
+		char text[CIDR_TEXT_LEN];
+		struct lpm_key key;
+
+		err = -ENOBUFS; /* not the trie's -ENOSPC: making room there would not help */
+		cidr_from_addr_key(&key, (const struct addr_key *)hosts->keys + done - 1);
+		cidr_format(&key, text);
+		errmsg(why,
+		       "the address ban table has no room for %s (its two buckets and every "
+		       "relocation are full) after %zu of %zu bans: none of them was made, and no "
+		       "ban was pushed out",
+		       text, done - 1, hosts->count);
+		hosts_undo(maps, hosts, undo, done - 1);
+	} else if (err) {
+		errmsg(why, "out of memory for %zu bans", hosts->count);
+	}
+	free(undo);
+	return err;
+}
+
+static int hosts_delete(const struct maps *maps, const struct batch *hosts)
+{
+	for (size_t i = 0; i < hosts->count; i++)
+		ban_table_delete(&maps->bans, (const struct addr_key *)hosts->keys + i, NULL);
+	return 0;
+}
+
 /*
- * Applies both maps' changes, or neither. The trie goes first: it can run
- * out of room, while the LRU hash never fails but evicts, and an eviction
- * cannot be rolled back.
+ * After a change to the allowlist or the CIDR bans is in: lets the path
+ * summary skip what it now can. A failure is no failure of the change, which
+ * is in force: the summary then only sends more packets to the tries.
+ */
+static void summary_tighten(const struct maps *maps)
+{
+	char ignored[ERRMSG_LEN];
+
+	path_summary_tighten(maps, ignored);
+}
+
+/*
+ * Applies the changes of the CIDR trie and of the address table, or neither.
+ * The trie goes first, in a transaction the table's refusal can roll back.
  */
 static int apply_pair(const struct maps *maps, const struct batch *hosts, const struct batch *cidrs,
 		      bool remove, char why[ERRMSG_LEN])
 {
-	struct map_shape host_map = ban_addr_shape(maps), cidr_map = ban_cidr_shape(maps);
+	struct map_shape cidr_map = ban_cidr_shape(maps);
 	struct map_txn txn = {};
 	int err;
 
 	if (remove) {
 		err = map_txn_delete(&txn, &cidr_map, cidrs->keys, cidrs->count, why);
 		if (!err)
-			err = map_txn_delete(&txn, &host_map, hosts->keys, hosts->count, why);
+			err = hosts_delete(maps, hosts);
 	} else {
 		err =
 		    map_txn_update(&txn, &cidr_map, cidrs->keys, cidrs->values, cidrs->count, why);
 		if (!err)
-			err = map_txn_update(&txn, &host_map, hosts->keys, hosts->values,
-					     hosts->count, why);
+			err = hosts_put(maps, hosts, why);
 	}
 	if (err)
 		map_txn_rollback(&txn);
@@ -251,8 +340,8 @@ int bans_add_evicting(const struct maps *maps, const struct ban_request *request
 			((struct ban_entry *)cidrs.values)[cidrs.count++] = entry;
 		}
 	}
-	/* The filter bits first: the program must never see a ban without its bit. */
-	err = ban_filter_add(maps->ban_filter, hosts.keys, hosts.count, why);
+	/* The path summary's bits first: a /16 must not skip the trie a new ban is in. */
+	err = path_summary_open(maps, cidrs.keys, cidrs.count, PATH_NO_CIDR, why);
 	if (!err)
 		err = apply_pair(maps, &hosts, &cidrs, false, why);
 	if (err == -ENOSPC && cidrs.count) {
@@ -260,9 +349,11 @@ int bans_add_evicting(const struct maps *maps, const struct ban_request *request
 		if (!err)
 			err = apply_pair(maps, &hosts, &cidrs, false, why);
 	}
+	if (!err && cidrs.count)
+		summary_tighten(maps); /* the shortcuts the new bans allow */
 	batch_free(&hosts);
 	batch_free(&cidrs);
-	return err;
+	return err == -ENOBUFS ? -ENOSPC : err;
 }
 
 /* Splits prefixes into exact-address keys and CIDR keys. */
@@ -286,13 +377,18 @@ static int split_keys(const struct lpm_key *keys, size_t n, struct batch *hosts,
 
 int bans_lookup(const struct maps *maps, const struct lpm_key *key, struct ban_entry *entry)
 {
-	struct map_shape host_map = ban_addr_shape(maps), cidr_map = ban_cidr_shape(maps);
+	struct map_shape cidr_map = ban_cidr_shape(maps);
 	struct addr_key host;
+	struct ban_slot slot;
+	int err;
 
 	if (!cidr_is_host(key))
 		return map_lookup_exact(&cidr_map, key, entry);
 	cidr_to_addr_key(&host, key);
-	return map_lookup_exact(&host_map, &host, entry);
+	err = ban_table_find(&maps->bans, &host, &slot);
+	if (!err)
+		*entry = entry_of(&slot);
+	return err;
 }
 
 bool ban_outlasts(const struct ban_entry *old, const struct ban_request *request, uint64_t now_ns)
@@ -328,6 +424,8 @@ int bans_remove(const struct maps *maps, const struct lpm_key *keys, size_t n, c
 		return err;
 	}
 	err = apply_pair(maps, &hosts, &cidrs, true, why);
+	if (!err && cidrs.count)
+		summary_tighten(maps);
 	batch_free(&hosts);
 	batch_free(&cidrs);
 	return err;
@@ -339,52 +437,98 @@ static int compare_ban_records(const void *a, const void *b)
 			    &((const struct ban_record *)b)->key);
 }
 
-/* Every ban of both maps, in map order. */
+/* A growing list of records. */
+struct record_list {
+	struct ban_record *records;
+	size_t count, capacity;
+	int err;
+};
+
+static void record_append(struct record_list *list, const struct lpm_key *key,
+			  const struct ban_entry *entry)
+{
+	struct ban_record *grown;
+
+	if (list->err)
+		return;
+	if (list->count == list->capacity) {
+		size_t capacity = list->capacity ? list->capacity * 2 : 1024;
+
+		grown = realloc(list->records, capacity * sizeof(*grown));
+		if (!grown) {
+			list->err = -ENOMEM;
+			return;
+		}
+		list->records = grown;
+		list->capacity = capacity;
+	}
+	list->records[list->count].key = *key;
+	list->records[list->count++].entry = *entry;
+}
+
+static void record_slot(void *ctx, const struct ban_slot *slot)
+{
+	struct ban_entry entry = entry_of(slot);
+	struct lpm_key key;
+
+	cidr_from_addr_key(&key, &slot->addr);
+	record_append(ctx, &key, &entry);
+}
+
+/* Every CIDR ban, appended. */
+static int collect_cidrs(const struct maps *maps, struct record_list *list, char why[ERRMSG_LEN])
+{
+	void *keys = NULL, *values = NULL;
+	size_t count = 0;
+	int err = map_dump(maps->ban_cidr, sizeof(struct lpm_key), sizeof(struct ban_entry), &keys,
+			   &values, &count, why);
+
+	for (size_t i = 0; !err && i < count; i++)
+		record_append(list, (struct lpm_key *)keys + i, (struct ban_entry *)values + i);
+	free(keys);
+	free(values);
+	return err;
+}
+
+/* Every ban of the table and the trie, in no order. */
 static int bans_collect(const struct maps *maps, struct ban_record **records_out, size_t *count,
 			char why[ERRMSG_LEN])
 {
-	void *host_keys = NULL, *host_values = NULL, *cidr_keys = NULL, *cidr_values = NULL;
-	size_t hosts = 0, cidrs = 0;
-	struct ban_record *records;
+	struct record_list list = { 0 };
 	int err;
 
-	err = map_dump(maps->ban_addr, sizeof(struct addr_key), sizeof(struct ban_entry),
-		       &host_keys, &host_values, &hosts, why);
-	if (!err)
-		err = map_dump(maps->ban_cidr, sizeof(struct lpm_key), sizeof(struct ban_entry),
-			       &cidr_keys, &cidr_values, &cidrs, why);
-	records = err ? NULL : calloc(hosts + cidrs + 1, sizeof(*records));
-	if (!err && !records) {
-		errmsg(why, "out of memory listing %zu bans", hosts + cidrs);
-		err = -ENOMEM;
+	ban_table_each(&maps->bans, record_slot, &list);
+	err = collect_cidrs(maps, &list, why);
+	if (!err && list.err) {
+		errmsg(why, "out of memory listing %zu bans", list.count);
+		err = list.err;
 	}
-	for (size_t i = 0; !err && i < hosts; i++) {
-		cidr_from_addr_key(&records[i].key, (struct addr_key *)host_keys + i);
-		records[i].entry = ((struct ban_entry *)host_values)[i];
-	}
-	for (size_t i = 0; !err && i < cidrs; i++) {
-		records[hosts + i].key = ((struct lpm_key *)cidr_keys)[i];
-		records[hosts + i].entry = ((struct ban_entry *)cidr_values)[i];
-	}
-	free(host_keys);
-	free(host_values);
-	free(cidr_keys);
-	free(cidr_values);
-	if (err)
+	if (err) {
+		free(list.records);
 		return err;
-	*records_out = records;
-	*count = hosts + cidrs;
-	return 0;
+	}
+	*records_out = list.records ? list.records : calloc(1, sizeof(**records_out));
+	*count = list.count;
+	return *records_out ? 0 : -ENOMEM;
 }
 
 int bans_list(const struct maps *maps, struct ban_record **records, size_t *count,
 	      char why[ERRMSG_LEN])
 {
 	int err = bans_collect(maps, records, count, why);
+	size_t kept = 0;
 
-	if (!err)
-		qsort(*records, *count, sizeof(**records), compare_ban_records);
-	return err;
+	if (err)
+		return err;
+	qsort(*records, *count, sizeof(**records), compare_ban_records);
+	/* A table doubling meanwhile holds an entry in both halves for a moment. */
+	for (size_t i = 0; i < *count; i++) {
+		if (kept && compare_ban_records(&(*records)[kept - 1], &(*records)[i]) == 0)
+			continue;
+		(*records)[kept++] = (*records)[i];
+	}
+	*count = kept;
+	return 0;
 }
 
 int bans_allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n,
@@ -403,7 +547,10 @@ int bans_allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n
 		values[i].created_unix = (uint64_t)clock_wall_s();
 		values[i].prefixlen = keys[i].prefixlen;
 	}
-	err = map_txn_update(&txn, &allow_map, keys, values, n, why);
+	/* The summary first: the allowlist always wins, so no /16 may skip a new entry. */
+	err = path_summary_open(maps, keys, n, PATH_NO_ALLOW, why);
+	if (!err)
+		err = map_txn_update(&txn, &allow_map, keys, values, n, why);
 	if (err)
 		map_txn_rollback(&txn);
 	map_txn_free(&txn);
@@ -426,6 +573,8 @@ int bans_allow_remove(const struct maps *maps, const struct lpm_key *keys, size_
 	err = map_txn_delete(&txn, &allow_map, keys, n, why);
 	if (err)
 		map_txn_rollback(&txn);
+	else
+		summary_tighten(maps);
 	map_txn_free(&txn);
 	return err;
 }
@@ -478,48 +627,109 @@ int bans_allow_list(const struct maps *maps, struct allow_record **records_out, 
 	return 0;
 }
 
-/* Deletes one expired ban unless it was renewed since it was read. */
-static bool delete_if_unchanged(const struct maps *maps, const struct ban_record *ban)
+/* Deletes one expired CIDR ban unless it was renewed since it was read. */
+static bool delete_cidr_if_unchanged(const struct maps *maps, const struct ban_record *ban)
 {
 	struct ban_entry now;
-	struct addr_key host;
-	const void *key = &ban->key;
-	int fd = maps->ban_cidr;
 
 	if (bans_lookup(maps, &ban->key, &now) || now.expires_ns != ban->entry.expires_ns)
 		return false;
-	if (cidr_is_host(&ban->key)) {
-		cidr_to_addr_key(&host, &ban->key);
-		key = &host;
-		fd = maps->ban_addr;
+	return bpf_map_delete_elem(maps->ban_cidr, &ban->key) == 0;
+}
+
+static bool record_expired(const struct ban_entry *entry, uint64_t now_ns)
+{
+	return !ban_is_permanent(entry) && entry->expires_ns <= now_ns;
+}
+
+static int sweep_cidrs(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void *ctx,
+		       struct ban_sweep_counts *counts, char why[ERRMSG_LEN])
+{
+	struct record_list list = { 0 };
+	int err = collect_cidrs(maps, &list, why);
+
+	if (!err && list.err) {
+		errmsg(why, "out of memory reading the CIDR bans");
+		err = list.err;
 	}
-	return bpf_map_delete_elem(fd, key) == 0;
+	size_t swept = 0;
+
+	for (size_t i = 0; !err && i < list.count; i++) {
+		if (!record_expired(&list.records[i].entry, now_ns) ||
+		    !delete_cidr_if_unchanged(maps, &list.records[i])) {
+			counts->live_cidr++;
+			continue;
+		}
+		swept++;
+		if (fn)
+			fn(ctx, &list.records[i]);
+	}
+	free(list.records);
+	counts->swept += swept;
+	if (!err && swept)
+		summary_tighten(maps);
+	return err;
+}
+
+struct slot_sweep {
+	const struct maps *maps;
+	uint64_t now_ns;
+	ban_expired_fn fn;
+	void *ctx;
+	struct ban_sweep_counts *counts;
+};
+
+/* The writer lock is held and the kernel never writes the table: no renewal can race this. */
+static void sweep_slot(void *ctx, const struct ban_slot *slot)
+{
+	struct slot_sweep *sweep = ctx;
+	struct ban_record record = { .entry = entry_of(slot) };
+
+	if (!ban_deadline_passed(slot->deadline, sweep->now_ns)) {
+		sweep->counts->live_addr++;
+		return;
+	}
+	ban_table_delete(&sweep->maps->bans, &slot->addr, NULL);
+	sweep->counts->swept++;
+	cidr_from_addr_key(&record.key, &slot->addr);
+	if (sweep->fn)
+		sweep->fn(sweep->ctx, &record);
+}
+
+int bans_sweep_step(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void *ctx,
+		    struct ban_sweep *sweep, bool *done, char why[ERRMSG_LEN])
+{
+	struct slot_sweep slots = { maps, now_ns, fn, ctx, &sweep->running };
+	int err = 0;
+
+	*done = false;
+	if (!sweep->started) {
+		sweep->running = (struct ban_sweep_counts){ 0 };
+		sweep->cursor = (struct ban_table_cursor){ 0 };
+		sweep->started = true;
+		err = sweep_cidrs(maps, now_ns, fn, ctx, &sweep->running, why);
+	}
+	if (err) {
+		sweep->started = false;
+		return err;
+	}
+	if (ban_table_walk(&maps->bans, &sweep->cursor, BANS_SWEEP_SLICE, sweep_slot, &slots)) {
+		sweep->started = false;
+		*done = true;
+	}
+	return 0;
 }
 
 int bans_sweep(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void *ctx,
 	       struct ban_sweep_counts *counts, char why[ERRMSG_LEN])
 {
-	struct ban_record *bans = NULL;
-	size_t count = 0;
-	int err = bans_collect(maps, &bans, &count, why); /* no order needed */
+	struct ban_sweep sweep = { 0 };
+	bool done = false;
+	int err = 0;
 
-	*counts = (struct ban_sweep_counts){ 0 };
-	for (size_t i = 0; !err && i < count; i++) {
-		const struct ban_entry *entry = &bans[i].entry;
-
-		if ((ban_is_permanent(entry) || entry->expires_ns > now_ns) ||
-		    !delete_if_unchanged(maps, &bans[i])) {
-			if (cidr_is_host(&bans[i].key))
-				counts->live_addr++;
-			else
-				counts->live_cidr++;
-			continue;
-		}
-		counts->swept++;
-		if (fn)
-			fn(ctx, &bans[i]);
-	}
-	free(bans);
+	while (!err && !done)
+		err = bans_sweep_step(maps, now_ns, fn, ctx, &sweep, &done, why);
+	*counts = sweep.running;
 	return err;
 }
 

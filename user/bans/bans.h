@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "lib/errmsg.h"
+#include "kernel/ban_table.h"
 #include "kernel/pins.h"
 
 struct ban_request {
@@ -39,10 +40,12 @@ struct ban_evictions {
 
 /*
  * Bans every request from now on, replacing existing bans of the same
- * prefix. A full map is no error: the exact-address map is an LRU hash and
- * drops the entry least recently hit by traffic; the CIDR trie drops the
- * bans closest to their end (expired ones first, permanent ones never) and
- * only when every entry is permanent is the batch refused.
+ * prefix. A full CIDR trie drops the bans closest to their end (expired ones
+ * first, permanent ones never) and only when every entry is permanent is the
+ * batch refused. The address table never pushes a live ban out: when an
+ * address finds no room (its bucket pair full and no relocation possible,
+ * which the table's size makes unlikely below 1.5M bans) the batch is
+ * refused with -ENOSPC, changing nothing.
  */
 int bans_add(const struct maps *maps, const struct ban_request *requests, size_t n,
 	     enum ban_origin origin, char why[ERRMSG_LEN]);
@@ -91,14 +94,31 @@ struct ban_sweep_counts {
 };
 
 /*
- * Deletes the bans that expired by now_ns from both maps, calling fn for
- * each, and counts those that stay (the count costs nothing: the sweep reads
- * every entry anyway). An entry is deleted only if it still holds the
- * deadline it was read with, so a ban renewed in between stays. Hold the
- * writer lock.
+ * Deletes the bans that expired by now_ns from the table and the trie,
+ * calling fn for each, and counts those that stay (the count costs nothing:
+ * the sweep reads every entry anyway). A CIDR ban is deleted only if it
+ * still holds the deadline it was read with. Hold the writer lock.
  */
 int bans_sweep(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void *ctx,
 	       struct ban_sweep_counts *counts, char why[ERRMSG_LEN]);
+
+/*
+ * The same in slices, so that a daemon with a million bans never stops for
+ * the whole walk: the first step of a pass sweeps the trie and a slice of
+ * BANS_SWEEP_SLICE buckets, each further step the next slice. *done says a
+ * pass ended; sweep->running then holds its counts. Hold the writer lock for
+ * each step (not in between).
+ */
+#define BANS_SWEEP_SLICE 131072 /* buckets: 8 MB, a few ms */
+
+struct ban_sweep {
+	struct ban_table_cursor cursor;
+	struct ban_sweep_counts running;
+	bool started;
+};
+
+int bans_sweep_step(const struct maps *maps, uint64_t now_ns, ban_expired_fn fn, void *ctx,
+		    struct ban_sweep *sweep, bool *done, char why[ERRMSG_LEN]);
 
 /* Seconds left before the ban expires (0 once expired); meaningless when permanent. */
 uint64_t ban_seconds_left(const struct ban_entry *entry, uint64_t now_ns);

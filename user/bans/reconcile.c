@@ -40,6 +40,34 @@ static bool has_key(const struct lpm_key *sorted, size_t count, const struct lpm
 	return count && bsearch(key, sorted, count, sizeof(*sorted), compare_keys);
 }
 
+static int compare_permanent_first(const void *a, const void *b)
+{
+	return ((const struct ban_request *)b)->permanent -
+	       ((const struct ban_request *)a)->permanent;
+}
+
+/*
+ * Without room for all of them (bans_add refuses the batch), as many as fit
+ * one by one, permanent ones (mostly operators') first; the others stay in the
+ * store, live, for a restart with room, and are counted.
+ */
+static int restore_one_by_one(const struct maps *maps, struct ban_request *requests, size_t n,
+			      struct reconcile_counts *counts, char why[ERRMSG_LEN])
+{
+	qsort(requests, n, sizeof(*requests), compare_permanent_first);
+	for (size_t i = 0; i < n; i++) {
+		int err = bans_add(maps, &requests[i], 1, BAN_ORIGIN_RESTORED, why);
+
+		if (err && err != -ENOSPC)
+			return err;
+		if (err)
+			counts->refused++;
+		else
+			counts->restored++;
+	}
+	return 0;
+}
+
 /*
  * Store bans the maps lack go back in. One the map holds, even expired, is
  * the kernel's to judge: within a boot its monotonic deadline is right
@@ -71,6 +99,8 @@ static int restore_missing(const struct maps *maps, const struct store_ban *live
 	err = n ? bans_add(maps, requests, n, BAN_ORIGIN_RESTORED, why) : 0;
 	if (!err)
 		counts->restored = n;
+	else if (err == -ENOSPC)
+		err = restore_one_by_one(maps, requests, n, counts, why);
 	free(requests);
 	return err;
 }
@@ -217,5 +247,47 @@ int reconcile_allowlist(const struct maps *maps, struct store *store, int64_t no
 				     counts, why);
 	free(stored);
 	free(mapped);
+	return err;
+}
+
+/* The store's live bans the maps lack, lifted: their lifts were lost (store_queue.h). */
+static int lift_unmapped(const struct maps *maps, struct store *store, const struct store_ban *live,
+			 size_t count, int64_t now, struct reconcile_counts *counts,
+			 char why[ERRMSG_LEN])
+{
+	struct lpm_key *keys = calloc(count + 1, sizeof(*keys));
+	struct ban_entry entry;
+	size_t n = 0;
+	int err;
+
+	if (!keys) {
+		errmsg(why, "out of memory comparing the store with the maps");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < count; i++) {
+		if (bans_lookup(maps, &live[i].key, &entry) == -ENOENT)
+			keys[n++] = live[i].key;
+	}
+	err = n ? store_lift_bans(store, keys, n, now, "resync", NULL, why) : 0;
+	if (!err)
+		counts->lifted = n;
+	free(keys);
+	return err;
+}
+
+int reconcile_store(const struct maps *maps, struct store *store, int64_t now,
+		    struct reconcile_counts *counts, char why[ERRMSG_LEN])
+{
+	struct store_ban *live = NULL;
+	size_t live_count = 0;
+	int err;
+
+	*counts = (struct reconcile_counts){ 0 };
+	err = store_live_bans(store, now, &live, &live_count, why);
+	if (!err)
+		err = lift_unmapped(maps, store, live, live_count, now, counts, why);
+	if (!err)
+		err = adopt_unrecorded(maps, store, live, live_count, now, counts, why);
+	free(live);
 	return err;
 }

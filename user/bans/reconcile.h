@@ -21,6 +21,8 @@ struct reconcile_counts {
 	size_t kept;	 /* in both (the map's entry is left as it is) */
 	size_t restored; /* (live) in the store only: put back into the maps */
 	size_t adopted;	 /* (live) in the maps only: recorded in the store */
+	size_t lifted;	 /* reconcile_store: live in the store only, lifted there */
+	size_t refused;	 /* in the store only, and no room in the address table: left there */
 };
 
 /*
@@ -41,5 +43,15 @@ int reconcile_bans(const struct maps *maps, struct store *store, const struct st
  */
 int reconcile_allowlist(const struct maps *maps, struct store *store, int64_t now,
 			struct reconcile_counts *counts, char why[ERRMSG_LEN]);
+
+/*
+ * While the daemon runs the maps are right: the store's live bans made to
+ * agree with them (store_queue.h, after rows did not fit in its queue). The
+ * maps' live bans the store lacks are recorded ("adopted"), the store's live
+ * bans the maps lack are lifted ("resync"). Run it in a store batch, so
+ * that no other writer changes the store between the two reads.
+ */
+int reconcile_store(const struct maps *maps, struct store *store, int64_t now,
+		    struct reconcile_counts *counts, char why[ERRMSG_LEN]);
 
 #endif

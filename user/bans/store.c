@@ -5,8 +5,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pthread.h>
-#include <signal.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -220,20 +218,12 @@ static const char *const statements[ST_COUNT] = {
 	    " updated_at = excluded.updated_at",
 };
 
-/* store_checkpoint_in_background()'s thread and what it shares with the owner. */
-struct checkpointer {
-	sqlite3 *db; /* its own connection */
-	pthread_t thread;
-	pthread_mutex_t lock;
-	pthread_cond_t wake;
-	bool stop;
-};
-
 struct store {
 	sqlite3 *db;
 	sqlite3_stmt *stmt[ST_COUNT];
 	char path[PATH_MAX];
-	struct checkpointer *checkpointer; /* NULL: SQLite checkpoints in the writer */
+	bool
+	    batch; /* in store_batch_begin's transaction: the functions neither begin nor end one */
 };
 
 const char *store_path(const struct store *store)
@@ -258,6 +248,11 @@ static int errno_of(int code)
 		return -EACCES;
 	case SQLITE_CANTOPEN:
 		return -ENOENT;
+	case SQLITE_CONSTRAINT:
+	case SQLITE_MISMATCH:
+	case SQLITE_RANGE:
+	case SQLITE_TOOBIG:
+		return -EINVAL; /* the data, not the store: trying again cannot help */
 	default:
 		return -EIO;
 	}
@@ -308,22 +303,26 @@ static int exec(struct store *store, enum stmt_id id, const char *what, char why
 
 static int begin(struct store *store, char why[ERRMSG_LEN])
 {
-	return exec(store, ST_BEGIN, "begin transaction", why);
+	return store->batch ? 0 : exec(store, ST_BEGIN, "begin transaction", why);
 }
 
 static int commit(struct store *store, char why[ERRMSG_LEN])
 {
-	int err = exec(store, ST_COMMIT, "commit", why);
+	int err;
+
+	if (store->batch)
+		return 0;
+	err = exec(store, ST_COMMIT, "commit", why);
 
 	if (err && !sqlite3_get_autocommit(store->db))
 		step_done(store->stmt[ST_ROLLBACK]);
 	return err;
 }
 
-/* Ends a failed transaction; keeps the first error's message. */
+/* Ends a failed transaction (a batch's is its owner's to end); keeps the first error's message. */
 static int rollback(struct store *store, int err)
 {
-	if (!sqlite3_get_autocommit(store->db))
+	if (!store->batch && !sqlite3_get_autocommit(store->db))
 		step_done(store->stmt[ST_ROLLBACK]);
 	return err;
 }
@@ -442,12 +441,40 @@ static int migrate(struct store *store, char why[ERRMSG_LEN])
 	return err;
 }
 
+/*
+ * The database and SQLite's -wal and -shm files next to it must be files of
+ * their own: a link planted there (by whoever could write the directory)
+ * would have the daemon, as root, write where the link points. The
+ * directory itself may be a link (an operator's /var/lib on another disk).
+ */
+static int refuse_links(const char *path, char why[ERRMSG_LEN])
+{
+	static const char *const suffixes[] = { "", "-wal", "-shm", "-journal" };
+	char file[PATH_MAX + 16];
+	struct stat st;
+
+	for (size_t i = 0; i < sizeof(suffixes) / sizeof(suffixes[0]); i++) {
+		snprintf(file, sizeof(file), "%s%s", path, suffixes[i]);
+		if (lstat(file, &st))
+			continue;
+		if (S_ISLNK(st.st_mode)) {
+			errmsg(why, "%s: a symbolic link, refusing to follow it (remove it)", file);
+			return -ELOOP;
+		}
+		if (!S_ISREG(st.st_mode)) {
+			errmsg(why, "%s: not a regular file", file);
+			return -EISDIR;
+		}
+	}
+	return 0;
+}
+
 static int prepare_dir(const char *state_dir, bool create, const char *path, char why[ERRMSG_LEN])
 {
 	struct stat st;
 	int err;
 
-	if (!create && stat(path, &st) && errno == ENOENT) {
+	if (!create && lstat(path, &st) && errno == ENOENT) {
 		errmsg(why, "no store at %s yet (the daemon, 'xdpban run', creates it)", path);
 		return -ENOENT;
 	}
@@ -465,10 +492,9 @@ static int prepare_dir(const char *state_dir, bool create, const char *path, cha
 		errmsg(why, "state directory %s: not a directory", state_dir);
 		return -ENOTDIR;
 	}
-	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
-		errmsg(why, "%s: not a regular file", path);
-		return -EISDIR;
-	}
+	err = refuse_links(path, why);
+	if (err)
+		return err;
 	if (!create && stat(path, &st)) {
 		err = -errno;
 		errmsg(why, "%s: %s", path, strerror(errno));
@@ -476,11 +502,17 @@ static int prepare_dir(const char *state_dir, bool create, const char *path, cha
 	}
 	/*
 	 * A new store is created 0640, not SQLite's 0644: it holds account
-	 * names. SQLite gives its -wal and -shm files the same mode.
+	 * names. SQLite gives its -wal and -shm files the same mode. O_EXCL: an
+	 * existing store is left unopened, since closing any descriptor of it
+	 * would drop the POSIX locks another connection of this process holds
+	 * (the daemon has two), and another process could then delete the WAL
+	 * under them.
 	 */
 	if (create) {
-		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+		int fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0640);
 
+		if (fd < 0 && errno == EEXIST)
+			return 0;
 		if (fd < 0) {
 			err = -errno;
 			errmsg(why, "cannot create %s: %s", path, strerror(errno));
@@ -493,7 +525,9 @@ static int prepare_dir(const char *state_dir, bool create, const char *path, cha
 
 int store_open(const char *state_dir, bool create, struct store **out, char why[ERRMSG_LEN])
 {
-	int flags = SQLITE_OPEN_READWRITE | (create ? SQLITE_OPEN_CREATE : 0);
+	/* NOFOLLOW: the race between refuse_links and the open, closed for the main file. */
+	int flags =
+	    SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOFOLLOW | (create ? SQLITE_OPEN_CREATE : 0);
 	struct store *store;
 	int64_t tables;
 	int err;
@@ -512,7 +546,7 @@ int store_open(const char *state_dir, bool create, struct store **out, char why[
 		goto fail;
 	}
 	sqlite3_extended_result_codes(store->db, 1);
-	sqlite3_busy_timeout(store->db, 5000); /* the daemon writes while the CLI reads */
+	sqlite3_busy_timeout(store->db, STORE_BUSY_MS); /* the daemon writes while the CLI reads */
 	/* The first read of the file: a damaged or foreign file fails here. */
 	tables = query_int(store->db, "SELECT count(*) FROM sqlite_master");
 	if (tables < 0) {
@@ -522,6 +556,13 @@ int store_open(const char *state_dir, bool create, struct store **out, char why[
 	err = simple_exec(store, "PRAGMA journal_mode = WAL", "set WAL mode", why);
 	if (!err)
 		err = simple_exec(store, "PRAGMA synchronous = NORMAL", "set synchronous", why);
+	/*
+	 * A checkpoint that resets the WAL cuts it back to 4 MiB: a burst of
+	 * bans grows it, and without a limit it keeps that size for good.
+	 */
+	if (!err)
+		err = simple_exec(store, "PRAGMA journal_size_limit = 4194304",
+				  "set journal size limit", why);
 	/* 16 MB of page cache (default 2 MB): 100k live bans and their indexes fit. */
 	if (!err)
 		err = simple_exec(store, "PRAGMA cache_size = -16384", "set cache size", why);
@@ -541,111 +582,63 @@ fail:
 	return err;
 }
 
-/* ---- checkpoints off the writer's thread ---- */
-
-#define CHECKPOINT_PERIOD_S 1
-
-static void *checkpoint_loop(void *arg)
-{
-	struct checkpointer *cp = arg;
-	struct timespec until;
-
-	pthread_mutex_lock(&cp->lock);
-	while (!cp->stop) {
-		clock_gettime(CLOCK_MONOTONIC, &until);
-		until.tv_sec += CHECKPOINT_PERIOD_S;
-		pthread_cond_timedwait(&cp->wake, &cp->lock, &until);
-		if (cp->stop)
-			break;
-		pthread_mutex_unlock(&cp->lock);
-		/* PASSIVE: never waits for the writer; what it cannot copy now, it copies next
-		 * time. */
-		sqlite3_wal_checkpoint_v2(cp->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		pthread_mutex_lock(&cp->lock);
-	}
-	pthread_mutex_unlock(&cp->lock);
-	return NULL;
-}
-
-static void checkpointer_free(struct checkpointer *cp)
-{
-	pthread_cond_destroy(&cp->wake);
-	pthread_mutex_destroy(&cp->lock);
-	sqlite3_close(cp->db);
-	free(cp);
-}
-
-int store_checkpoint_in_background(struct store *store, char why[ERRMSG_LEN])
-{
-	struct checkpointer *cp = calloc(1, sizeof(*cp));
-	pthread_condattr_t attr;
-	int err;
-
-	if (!cp) {
-		errmsg(why, "out of memory");
-		return -ENOMEM;
-	}
-	pthread_mutex_init(&cp->lock, NULL);
-	pthread_condattr_init(&attr);
-	pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-	pthread_cond_init(&cp->wake, &attr);
-	pthread_condattr_destroy(&attr);
-	/* A connection learns the file is in WAL mode by reading it: until then it cannot
-	 * checkpoint. */
-	if (sqlite3_open_v2(store->path, &cp->db, SQLITE_OPEN_READWRITE, NULL) != SQLITE_OK ||
-	    sqlite3_exec(cp->db, "SELECT count(*) FROM sqlite_master", NULL, NULL, NULL) !=
-		SQLITE_OK) {
-		errmsg(why, "%s: cannot open for checkpoints: %s", store->path,
-		       cp->db ? sqlite3_errmsg(cp->db) : "out of memory");
-		checkpointer_free(cp);
-		return -EIO;
-	}
-	err = simple_exec(store, "PRAGMA wal_autocheckpoint = 0", "stop checkpoints in the writer",
-			  why);
-	if (!err) {
-		/* The thread takes no signal: the owner's signalfd must get them all. */
-		sigset_t all, owner;
-
-		sigfillset(&all);
-		pthread_sigmask(SIG_BLOCK, &all, &owner);
-		err = -pthread_create(&cp->thread, NULL, checkpoint_loop, cp);
-		pthread_sigmask(SIG_SETMASK, &owner, NULL);
-		if (err) {
-			char ignored[ERRMSG_LEN];
-
-			errmsg(why, "cannot start the checkpoint thread: %s", strerror(-err));
-			simple_exec(store, "PRAGMA wal_autocheckpoint = 1000",
-				    "restore checkpoints", ignored);
-		}
-	}
-	if (err) {
-		checkpointer_free(cp);
-		return err;
-	}
-	store->checkpointer = cp;
-	return 0;
-}
-
-static void checkpointer_stop(struct checkpointer *cp)
-{
-	pthread_mutex_lock(&cp->lock);
-	cp->stop = true;
-	pthread_cond_signal(&cp->wake);
-	pthread_mutex_unlock(&cp->lock);
-	pthread_join(cp->thread, NULL);
-	checkpointer_free(cp);
-}
-
 void store_close(struct store *store)
 {
 	if (!store)
 		return;
-	if (store->checkpointer)
-		checkpointer_stop(store->checkpointer);
 	for (int i = 0; i < ST_COUNT; i++)
 		sqlite3_finalize(store->stmt[i]);
 	sqlite3_close(store->db);
 	free(store);
+}
+
+void store_set_busy_timeout(struct store *store, unsigned int ms)
+{
+	sqlite3_busy_timeout(store->db, (int)ms);
+}
+
+void store_autocheckpoint(struct store *store, bool on)
+{
+	char ignored[ERRMSG_LEN];
+
+	simple_exec(store,
+		    on ? "PRAGMA wal_autocheckpoint = 1000" : "PRAGMA wal_autocheckpoint = 0",
+		    "set checkpoints", ignored);
+}
+
+int store_checkpoint(struct store *store, size_t *wal_pages, char why[ERRMSG_LEN])
+{
+	int log = 0, done = 0;
+
+	if (sqlite3_wal_checkpoint_v2(store->db, NULL, SQLITE_CHECKPOINT_TRUNCATE, &log, &done) !=
+	    SQLITE_OK) {
+		if (wal_pages)
+			*wal_pages = log > 0 ? (size_t)log : 0;
+		return fail(store, "checkpoint", why);
+	}
+	if (wal_pages)
+		*wal_pages = 0;
+	return 0;
+}
+
+int store_batch_begin(struct store *store, char why[ERRMSG_LEN])
+{
+	int err = exec(store, ST_BEGIN, "begin transaction", why);
+
+	store->batch = err == 0;
+	return err;
+}
+
+int store_batch_commit(struct store *store, char why[ERRMSG_LEN])
+{
+	store->batch = false;
+	return commit(store, why);
+}
+
+void store_batch_rollback(struct store *store)
+{
+	store->batch = false;
+	rollback(store, 0);
 }
 
 int store_check(struct store *store, char why[ERRMSG_LEN])

@@ -10,7 +10,11 @@
  * Durability: WAL journal with synchronous=NORMAL. A committed transaction
  * survives a crash of xdpban (the WAL is written before commit returns); a
  * power loss may roll back the last transactions since the previous WAL
- * checkpoint sync, never corrupt the file.
+ * checkpoint sync, never corrupt the file. The WAL is cut back to 4 MiB
+ * (journal_size_limit) whenever a checkpoint resets it.
+ *
+ * The database, its -wal and -shm files must not be symbolic links: store_open
+ * refuses one (-ELOOP) rather than write, as root, where it points.
  *
  * Times are wall-clock unix seconds (bans outlive reboots, monotonic clocks
  * do not). In these structs 0 means SQL NULL: expires_at 0 is permanent,
@@ -76,13 +80,33 @@ int store_open(const char *state_dir, bool create, struct store **store, char wh
 void store_close(struct store *store);
 
 /*
- * For the daemon, whose event loop must not wait for the disk: WAL
- * checkpoints (two fdatasync calls each, up to hundreds of ms under a burst
- * of bans) move from the writing connection to a thread of their own with
- * its own connection, every second. Writes stay where they were. 0, or
- * -errno with the reason in why (checkpoints then stay in the writer).
+ * How long a call waits for another process's write lock before failing
+ * with -EBUSY (the CLI's default; the daemon's writer thread sets its own).
  */
-int store_checkpoint_in_background(struct store *store, char why[ERRMSG_LEN]);
+#define STORE_BUSY_MS 5000
+void store_set_busy_timeout(struct store *store, unsigned int ms);
+
+/*
+ * Checkpoints: on by default (SQLite's, at a commit that finds 1,000 pages
+ * in the WAL). The daemon's writer turns them off and calls store_checkpoint
+ * itself, off its event loop. A TRUNCATE checkpoint copies the WAL into the
+ * database and cuts the WAL to zero bytes; one that a reader keeps from
+ * finishing fails with -EBUSY, *wal_pages (may be NULL) saying what is left.
+ */
+void store_autocheckpoint(struct store *store, bool on);
+int store_checkpoint(struct store *store, size_t *wal_pages, char why[ERRMSG_LEN]);
+
+/*
+ * One transaction around many calls (all or none): between begin and
+ * commit, the write functions below neither begin nor end their own. It
+ * takes the write lock at once (BEGIN IMMEDIATE), so what the caller reads
+ * elsewhere inside it (the kernel's maps) no other writer can change in the
+ * store. A failed call leaves the batch open: roll it back.
+ */
+int store_batch_begin(struct store *store, char why[ERRMSG_LEN]);
+int store_batch_commit(struct store *store, char why[ERRMSG_LEN]);
+void store_batch_rollback(struct store *store);
+
 /* The database file's path (for messages). */
 const char *store_path(const struct store *store);
 /* PRAGMA quick_check: a full read of the file; -EIO with the first problem. */

@@ -47,7 +47,7 @@ enum verdict_reason verdict_of_bans(const struct maps *maps, const struct addr_k
 	cidr_from_addr_key(&host, addr);
 	if (bans_allow_covers(maps, &host))
 		return REASON_PASS_ALLOW;
-	if (bpf_map_lookup_elem(maps->ban_addr, addr, &ban) == 0 && live(&ban, now_ns))
+	if (bans_lookup(maps, &host, &ban) == 0 && live(&ban, now_ns))
 		return REASON_DROP_BAN;
 	if (cidr_banned(maps->ban_cidr, &host, now_ns))
 		return REASON_DROP_CIDR;

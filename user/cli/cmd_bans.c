@@ -110,54 +110,191 @@ static void report_evictions(const struct ban_evictions *evicted)
 }
 
 /*
- * A change the maps already hold, for the daemon's store too. write gets
- * items (count of them, never 0) and returns 0 or -errno with why.
+ * A change for the daemon's store too. write gets items (count of them,
+ * never 0) and returns 0 or -errno with why.
  */
 struct store_change {
 	int (*write)(struct store *store, const void *items, size_t count, int64_t now,
 		     char why[ERRMSG_LEN]);
 	const void *items;
 	size_t count;
-	const char *warning; /* what the store then lacks, and what that costs */
 };
 
-static void warn_store(const struct store_change *change, const char *why)
+/*
+ * The daemon's store, when there is one, is locked before the maps change
+ * (BEGIN IMMEDIATE, waiting up to STORE_BUSY_MS for another writer): a
+ * change the store cannot record is not made, and one the maps take is in
+ * the store when the command says it is done. Without a store there is
+ * nothing to tell (*store NULL: the daemon records what the maps hold when
+ * it first starts). A store that cannot be opened at all (damaged, not an
+ * xdpban store, from a newer xdpban) no daemon can restore from either: the
+ * change is made with a one-line warning (what the store then lacks), so
+ * that the operator is never kept from banning or unbanning.
+ */
+static int lock_store(const struct cli *cli, const char *warning, struct store **out)
 {
-	fprintf(stderr, "xdpban: warning: %s: %s\n", change->warning, why);
+	struct store *store = NULL;
+	char why[ERRMSG_LEN];
+	int err = store_open(cli->state_dir, false, &store, why);
+
+	*out = NULL;
+	if (err == -ENOENT)
+		return 0;
+	if (err && err != -EBUSY) {
+		fprintf(stderr, "xdpban: warning: %s: %s\n", warning, why);
+		return 0;
+	}
+	if (!err)
+		err = store_batch_begin(store, why);
+	store_close(err ? store : NULL);
+	if (err == -EBUSY)
+		return cli_fail(
+		    "%s: another process has held the store's write lock for over %d s; "
+		    "nothing was changed, try again",
+		    why, STORE_BUSY_MS / 1000);
+	if (err)
+		return cli_fail("%s; nothing was changed", why);
+	*out = store;
+	return 0;
+}
+
+static void unlock_store(struct store *store)
+{
+	if (!store)
+		return;
+	store_batch_rollback(store);
+	store_close(store);
+}
+
+/* The changes written, in order, in the store's open transaction, and committed. */
+static int record_changes(struct store *store, const struct store_change *changes, size_t n,
+			  char why[ERRMSG_LEN])
+{
+	int64_t now = clock_wall_s();
+	int err = 0;
+
+	for (size_t i = 0; !err && i < n; i++) {
+		if (changes[i].count)
+			err = changes[i].write(store, changes[i].items, changes[i].count, now, why);
+	}
+	return err ? err : store_batch_commit(store, why);
 }
 
 /*
- * The daemon's store, when there is one, learns changes the maps already
- * hold, in order, in one open. The maps are what is enforced, so a store
- * that cannot take a change is a one-line warning and the later changes are
- * not tried; without a store there is nothing to tell (the daemon records
- * what the maps hold when it first starts).
+ * What the maps held under some prefixes before a change, to put back when
+ * the store cannot record the change: a ban (with its deadline and origin),
+ * an allowlist entry, or nothing.
  */
-static void store_changes(const struct cli *cli, const struct store_change *changes, size_t n)
-{
-	int64_t now = clock_wall_s();
-	struct store *store = NULL;
-	char why[ERRMSG_LEN];
-	size_t i = 0;
-	int err;
+struct prefix_before {
+	struct lpm_key key;
+	bool had;
+	struct ban_entry ban;
+};
 
-	while (i < n && !changes[i].count)
-		i++;
-	if (i == n)
-		return;
-	err = store_open(cli->state_dir, false, &store, why);
-	if (err == -ENOENT)
-		return;
-	if (err)
-		warn_store(&changes[i], why);
-	for (; !err && i < n; i++) {
-		if (changes[i].count &&
-		    changes[i].write(store, changes[i].items, changes[i].count, now, why)) {
-			warn_store(&changes[i], why);
-			break;
-		}
+static struct prefix_before *remember_bans(const struct maps *maps, const struct lpm_key *keys,
+					   size_t stride, size_t n)
+{
+	struct prefix_before *before = calloc(n + 1, sizeof(*before));
+
+	for (size_t i = 0; before && i < n; i++) {
+		before[i].key = *(const struct lpm_key *)((const char *)keys + i * stride);
+		before[i].had = bans_lookup(maps, &before[i].key, &before[i].ban) == 0;
 	}
-	store_close(store);
+	return before;
+}
+
+static struct prefix_before *remember_allows(const struct maps *maps, const struct lpm_key *keys,
+					     size_t n)
+{
+	struct prefix_before *before = calloc(n + 1, sizeof(*before));
+	struct allow_record *allowed = NULL;
+	size_t count = 0;
+	char why[ERRMSG_LEN];
+
+	if (before && bans_allow_list(maps, &allowed, &count, why)) {
+		free(before);
+		return NULL;
+	}
+	for (size_t i = 0; before && i < n; i++) {
+		before[i].key = keys[i];
+		for (size_t j = 0; j < count && !before[i].had; j++)
+			before[i].had = cidr_compare(&allowed[j].key, &keys[i]) == 0;
+	}
+	free(allowed);
+	return before;
+}
+
+/* The bans a full CIDR map evicted to make room: put back too if the bans are undone. */
+static struct prefix_before *remember_evicted(struct prefix_before *before, size_t n,
+					      const struct ban_evictions *evicted)
+{
+	struct prefix_before *all =
+	    before ? realloc(before, (n + evicted->count + 1) * sizeof(*before)) : NULL;
+
+	if (!all) {
+		free(before);
+		return NULL;
+	}
+	for (size_t i = 0; i < evicted->count; i++)
+		all[n + i] = (struct prefix_before){ .key = evicted->records[i].key,
+						     .had = true,
+						     .ban = evicted->records[i].entry };
+	return all;
+}
+
+/* The bans of before put back as they were; false when one could not be. */
+static bool restore_bans(const struct maps *maps, const struct prefix_before *before, size_t n)
+{
+	char why[ERRMSG_LEN];
+	bool all = true;
+
+	for (size_t i = 0; i < n; i++) {
+		struct ban_request request = { .key = before[i].key,
+					       .permanent = before[i].ban.expires_ns == 0,
+					       .deadline_ns = before[i].ban.expires_ns };
+		int err = before[i].had ? bans_add(maps, &request, 1, before[i].ban.origin, why)
+					: bans_remove(maps, &before[i].key, 1, why);
+
+		all &= err == 0 || (!before[i].had && err == -ENOENT);
+	}
+	return all;
+}
+
+static bool restore_allows(const struct maps *maps, const struct prefix_before *before, size_t n)
+{
+	char why[ERRMSG_LEN];
+	bool all = true;
+
+	for (size_t i = 0; i < n; i++) {
+		int err = before[i].had ? bans_allow_add(maps, &before[i].key, 1, why)
+					: bans_allow_remove(maps, &before[i].key, 1, why);
+
+		all &= err == 0 || (!before[i].had && err == -ENOENT);
+	}
+	return all;
+}
+
+/*
+ * The maps changed; the store must record it. If it cannot, the maps are
+ * put back and the command fails: nothing half-applied.
+ */
+static int record_or_undo(struct store *store, const struct store_change *changes, size_t n,
+			  const struct maps *maps, const struct prefix_before *before,
+			  size_t before_n,
+			  bool (*restore)(const struct maps *maps,
+					  const struct prefix_before *before, size_t n))
+{
+	char why[ERRMSG_LEN];
+
+	if (!store || !record_changes(store, changes, n, why))
+		return 0;
+	if (before && restore(maps, before, before_n))
+		return cli_fail("%s: the store could not record the change, so it was undone; "
+				"nothing was changed",
+				why);
+	return cli_fail("%s: the store could not record the change, and undoing it in the "
+			"maps failed: check 'xdpban list'",
+			why);
 }
 
 static int record_manual_bans(struct store *store, const void *items, size_t count, int64_t now,
@@ -200,21 +337,6 @@ static int lift_evicted(struct store *store, const void *items, size_t count, in
 	return err;
 }
 
-/* The new bans are restored after a reboot and shown by history; evicted ones end there. */
-static void store_ban_changes(const struct cli *cli, const struct ban_request *requests,
-			      size_t count, const struct ban_evictions *evicted)
-{
-	const struct store_change changes[] = {
-		{ record_manual_bans, requests, count,
-		  "the bans are in force but not in the store, so a reboot before the daemon "
-		  "records them loses them" },
-		{ lift_evicted, evicted->records, evicted->count,
-		  "the store keeps the evicted bans" },
-	};
-
-	store_changes(cli, changes, ARRAY_SIZE(changes));
-}
-
 static int run_ban(struct cli *cli, int argc, char **argv)
 {
 	static const struct option options[] = {
@@ -226,6 +348,8 @@ static int run_ban(struct cli *cli, int argc, char **argv)
 	};
 	struct ban_request *requests = NULL;
 	struct ban_evictions evicted = { 0 };
+	struct prefix_before *before = NULL;
+	struct store *store = NULL;
 	const char *file = NULL;
 	bool permanent = true, force = false;
 	uint64_t seconds = 0;
@@ -251,27 +375,48 @@ static int run_ban(struct cli *cli, int argc, char **argv)
 	status =
 	    file ? read_ban_file(file, permanent, seconds, &requests, &count)
 		 : requests_from_args(argc - optind, argv + optind, permanent, seconds, &requests);
-	if (status)
-		return status;
-	status = cli_open_for_write(cli, &maps, &lock_fd);
+	if (!status)
+		status =
+		    lock_store(cli,
+			       "the bans are in force but not in the store, so a reboot before "
+			       "the daemon records them loses them",
+			       &store);
 	if (status)
 		goto out;
+	status = cli_open_for_write(cli, &maps, &lock_fd);
+	if (status) {
+		unlock_store(store);
+		goto out;
+	}
 	if (!force)
 		status = refuse_lockout(&maps, requests, count);
+	before = status ? NULL : remember_bans(&maps, &requests->key, sizeof(*requests), count);
 	if (!status && bans_add_evicting(&maps, requests, count, BAN_ORIGIN_MANUAL, &evicted, why))
 		status = cli_fail("%s", why);
-	else if (!status && !cli->json)
-		printf("banned %zu %s\n", count, count == 1 ? "prefix" : "prefixes");
+	if (!status)
+		before = remember_evicted(before, count, &evicted);
 	/*
 	 * Under the writer lock, as for unban: a daemon starting in between would
-	 * restore an evicted ban from the store. Evicted bans are gone from the
-	 * maps even when the new ones then failed.
+	 * restore an evicted ban from the store. The new bans are restored after
+	 * a reboot and shown by history; evicted ones end there.
 	 */
-	store_ban_changes(cli, requests, status ? 0 : count, &evicted);
+	if (!status) {
+		const struct store_change changes[] = {
+			{ record_manual_bans, requests, count },
+			{ lift_evicted, evicted.records, evicted.count },
+		};
+
+		status = record_or_undo(store, changes, ARRAY_SIZE(changes), &maps, before,
+					count + evicted.count, restore_bans);
+	}
+	if (!status && !cli->json)
+		printf("banned %zu %s\n", count, count == 1 ? "prefix" : "prefixes");
+	unlock_store(store);
 	cli_close(&maps, lock_fd);
 	report_evictions(&evicted);
 	ban_evictions_free(&evicted);
 out:
+	free(before);
 	free(requests);
 	return status;
 }
@@ -285,7 +430,11 @@ const struct command cmd_ban = {
 	"A ban that would cover loopback, an address of this host (in this network\n"
 	"namespace) or the client of an established SSH session to this host is\n"
 	"refused, naming the address, unless the allowlist already covers it.\n"
+	"No ban is pushed out to make room for another: when the address table has\n"
+	"no room for one (about 1.8M IPv4 or 1.5M IPv6 bans), nothing is banned.\n"
 	"The daemon's store, when there is one, records the bans: a reboot keeps them.\n"
+	"A store locked by another process for over 5 s, or one that cannot record\n"
+	"them, fails the command with nothing changed.\n"
 	"  -f, --for DURATION  300, 90s, 5m, 2h, 1d, 1w, 1h30m or permanent\n"
 	"  -F, --file FILE     one 'ADDR[/LEN] [DURATION]' per line, '#' comments; '-' is\n"
 	"                      stdin. A file with any bad line is rejected whole.\n"
@@ -305,13 +454,16 @@ struct prefix_command {
 		     char why[ERRMSG_LEN]);
 	int (*write)(struct store *store, const void *keys, size_t count, int64_t now,
 		     char why[ERRMSG_LEN]);
-	const char *warning; /* when the store cannot take it */
+	bool allowlist;	     /* the change is the allowlist's, not the bans' */
+	const char *warning; /* when the store cannot be opened (lock_store) */
 	const char *done;
 };
 
 static int run_prefix_command(struct cli *cli, const struct prefix_command *spec, int argc,
 			      char **argv)
 {
+	struct prefix_before *before = NULL;
+	struct store *store = NULL;
 	struct lpm_key *keys = NULL;
 	char why[ERRMSG_LEN];
 	struct maps maps;
@@ -327,25 +479,34 @@ static int run_prefix_command(struct cli *cli, const struct prefix_command *spec
 	if (status)
 		return status;
 	count = cidr_sort_unique(keys, count); /* "unban A A" is "unban A" */
-	status = cli_open_for_write(cli, &maps, &lock_fd);
+	/*
+	 * The store first, then the maps: a daemon starting in between would put
+	 * an unallowed prefix back, or a lifted ban, from the store.
+	 */
+	status = lock_store(cli, spec->warning, &store);
 	if (status)
 		goto out;
+	status = cli_open_for_write(cli, &maps, &lock_fd);
+	if (status) {
+		unlock_store(store);
+		goto out;
+	}
+	before = spec->allowlist ? remember_allows(&maps, keys, count)
+				 : remember_bans(&maps, keys, sizeof(*keys), count);
 	if (spec->apply(&maps, keys, count, why)) {
 		status = cli_fail("%s", why);
 	} else {
-		/*
-		 * Under the writer lock: a daemon starting in between would put an
-		 * unallowed prefix back, or a lifted ban, from the store.
-		 */
-		const struct store_change change = { spec->write, keys, count, spec->warning };
+		const struct store_change change = { spec->write, keys, count };
 
-		store_changes(cli, &change, 1);
-		if (!cli->json)
-			printf("%s %zu %s\n", spec->done, count,
-			       count == 1 ? "prefix" : "prefixes");
+		status = record_or_undo(store, &change, 1, &maps, before, count,
+					spec->allowlist ? restore_allows : restore_bans);
 	}
+	if (!status && !cli->json)
+		printf("%s %zu %s\n", spec->done, count, count == 1 ? "prefix" : "prefixes");
+	unlock_store(store);
 	cli_close(&maps, lock_fd);
 out:
+	free(before);
 	free(keys);
 	return status;
 }
@@ -372,8 +533,9 @@ static int forget_allows(struct store *store, const void *keys, size_t count, in
 
 static int run_unban(struct cli *cli, int argc, char **argv)
 {
-	static const struct prefix_command unban = { &cmd_unban, bans_remove, lift_unbanned,
-						     "the store keeps the ban", "unbanned" };
+	static const struct prefix_command unban = {
+		&cmd_unban, bans_remove, lift_unbanned, false, "the store keeps the ban", "unbanned"
+	};
 
 	return run_prefix_command(cli, &unban, argc, argv);
 }
@@ -383,13 +545,18 @@ const struct command cmd_unban = {
 	run_unban,
 	"unban ADDR[/LEN]...\n"
 	"Lifts the bans stored under exactly these prefixes. If one is not banned,\n"
-	"nothing is changed.\n",
+	"nothing is changed. The daemon's store, when there is one, records the lift\n"
+	"(a restart does not bring the ban back): when it cannot (another process\n"
+	"holds its lock for over 5 s, a full disk), nothing is changed either.\n",
 };
 
 static int run_allow(struct cli *cli, int argc, char **argv)
 {
 	static const struct prefix_command allow = {
-		&cmd_allow, bans_allow_add, record_allows,
+		&cmd_allow,
+		bans_allow_add,
+		record_allows,
+		true,
 		"the prefixes are allowlisted but not in the store, so a reboot before the daemon "
 		"records them loses them",
 		"allowlisted"
@@ -410,7 +577,10 @@ const struct command cmd_allow = {
 static int run_unallow(struct cli *cli, int argc, char **argv)
 {
 	static const struct prefix_command unallow = {
-		&cmd_unallow, bans_allow_remove, forget_allows,
+		&cmd_unallow,
+		bans_allow_remove,
+		forget_allows,
+		true,
 		"the prefixes are off the allowlist but may still be in the store, and the "
 		"daemon's next start would allowlist them again",
 		"removed"

@@ -5,21 +5,19 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "bans/ban_filter.h"
 #include "cli/cli.h"
 #include "kernel/link.h"
+#include "kernel/path_summary.h"
 #include "kernel/settings.h"
 #include "lib/ctl.h"
 #include "lib/paths.h"
 
 /*
- * Attaches under the writer lock, with the ban filter rebuilt first: a
- * program reading a filter that lacks a live ban's bit would let it through
- * (pins from before the filter existed have an empty one). It is also a
- * quiet moment to drop stale bits.
+ * Attaches under the writer lock: opening the maps first migrates the bans
+ * of pins an earlier version made (link_program_load), and no writer may
+ * change them meanwhile.
  */
-static int attach_with_fresh_filter(struct cli *cli, const char *ifname, enum attach_mode mode,
-				    bool *replaced)
+static int attach_locked(struct cli *cli, const char *ifname, enum attach_mode mode, bool *replaced)
 {
 	char why[ERRMSG_LEN];
 	struct maps maps;
@@ -27,8 +25,7 @@ static int attach_with_fresh_filter(struct cli *cli, const char *ifname, enum at
 
 	if (status)
 		return status;
-	if (ban_filter_rebuild(&maps, why) ||
-	    link_attach(cli->pin_dir, ifname, mode, replaced, why))
+	if (path_summary_sync(&maps, why) || link_attach(cli->pin_dir, ifname, mode, replaced, why))
 		status = cli_fail("%s", why);
 	cli_close(&maps, lock_fd);
 	return status;
@@ -56,7 +53,7 @@ static int run_attach(struct cli *cli, int argc, char **argv)
 		return cli_usage_error(&cmd_attach, "expected one interface");
 	if (!if_nametoindex(argv[optind]))
 		return cli_fail("unknown interface '%s'", argv[optind]);
-	if (cli_require_root() || attach_with_fresh_filter(cli, argv[optind], mode, &replaced))
+	if (cli_require_root() || attach_locked(cli, argv[optind], mode, &replaced))
 		return EXIT_FAILURE;
 	if (!cli->json)
 		printf("%s %s\n", replaced ? "replaced the program on" : "attached to",
@@ -164,17 +161,35 @@ static void print_status_table(const char *pin_dir, const struct attached_link *
 		       links[i].other_netns ? " (another namespace)" : "");
 }
 
-/* The daemon's log sources, from its control socket: NULL when no daemon answers there. */
-static json_t *daemon_sources(const char *socket)
+/* The daemon's status reply, from its control socket: NULL when no daemon answers there. */
+static json_t *daemon_status(const char *socket)
 {
-	json_t *request = json_pack("{s:s}", "cmd", "status"), *reply = NULL, *sources;
+	json_t *request = json_pack("{s:s}", "cmd", "status"), *reply = NULL;
 	char why[ERRMSG_LEN];
 
 	if (ctl_call(socket, request, &reply, why))
 		return NULL;
-	sources = json_incref(json_object_get(reply, "sources"));
-	json_decref(reply);
-	return sources;
+	return reply;
+}
+
+static long long reply_count(const json_t *object, const char *key)
+{
+	return (long long)json_integer_value(json_object_get(object, key));
+}
+
+/* The account table's state: whether an attack outgrew it. */
+static void print_account_table(const json_t *reply)
+{
+	const json_t *faults = json_object_get(reply, "faults");
+
+	if (!reply)
+		return;
+	printf("\naccounts:   %lld tracked; %s (%lld accounts failing from 2+ sources evicted)\n",
+	       reply_count(reply, "tracked_accounts"),
+	       reply_count(faults, "accounts_saturated") ? "SATURATED: the table is too small for "
+							   "the attack, raise max_tracked_accounts"
+							 : "not saturated",
+	       reply_count(faults, "account_evictions_multi_source"));
 }
 
 static void print_sources(const char *socket, json_t *sources)
@@ -215,7 +230,7 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	const char *socket = XDPBAN_CONTROL_SOCKET;
 	struct maps maps;
 	char why[ERRMSG_LEN];
-	json_t *sources;
+	json_t *reply, *sources;
 	bool loaded;
 	size_t count = 0;
 	int opt;
@@ -240,21 +255,28 @@ static int run_status(struct cli *cli, int argc, char **argv)
 	}
 	if (link_list(cli->pin_dir, &links, &count, why))
 		return cli_fail("%s", why);
-	sources = daemon_sources(socket);
+	reply = daemon_status(socket);
+	sources = json_object_get(reply, "sources");
 
 	if (cli->json) {
 		char ports[512];
+		json_t *saturated =
+		    json_object_get(json_object_get(reply, "faults"), "accounts_saturated");
 
 		portset_format(&settings.ports, ports, sizeof(ports));
+
 		cli_print_json(json_pack(
-		    "{s:s, s:b, s:s, s:s, s:o, s:o}", "pin_dir", cli->pin_dir, "loaded", loaded,
-		    "scope", settings_scope_name(settings.scope), "ports", ports, "interfaces",
-		    links_json(links, count), "sources", sources ? sources : json_null()));
+		    "{s:s, s:b, s:s, s:s, s:o, s:o, s:o}", "pin_dir", cli->pin_dir, "loaded",
+		    loaded, "scope", settings_scope_name(settings.scope), "ports", ports,
+		    "interfaces", links_json(links, count), "sources",
+		    sources ? json_incref(sources) : json_null(), "accounts_saturated",
+		    saturated ? json_boolean(json_integer_value(saturated)) : json_null()));
 	} else {
 		print_status_table(cli->pin_dir, links, count, &settings, loaded);
 		print_sources(socket, sources);
-		json_decref(sources);
+		print_account_table(reply);
 	}
+	json_decref(reply);
 	free(links);
 	return EXIT_SUCCESS;
 }
@@ -268,6 +290,9 @@ const struct command cmd_status = {
 	"its control socket, its log sources: lines read, outcomes recognised, and\n"
 	"lines that look like authentication lines but yielded nothing (a source\n"
 	"marked silent has had many of those and no outcome for long: has its\n"
-	"format changed?). \"sources\" is null in JSON without a daemon.\n"
+	"format changed?), and whether its account table is saturated (an attack on\n"
+	"more accounts than max_tracked_accounts holds pushed out accounts failing\n"
+	"from 2+ addresses within the last account_window). \"sources\" and\n"
+	"\"accounts_saturated\" are null in JSON without a daemon.\n"
 	"  -S, --socket PATH  the daemon's control socket (default " XDPBAN_CONTROL_SOCKET ")\n",
 };

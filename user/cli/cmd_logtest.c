@@ -12,8 +12,15 @@
 #include "detect/parser.h"
 
 struct tally {
-	unsigned long long failures, successes, attempts;
+	unsigned long long failures, successes, attempts, rejected;
 };
+
+static const char *outcome_name(const struct log_record *record)
+{
+	if (record->event.outcome == AUTH_OK)
+		return "ok";
+	return record->rejected ? "rejected" : "fail";
+}
 
 /*
  * A JSON string, as jansson's JSON_ENSURE_ASCII writes it. The parsers hand
@@ -72,20 +79,22 @@ static void print_record(unsigned long long line_no, const struct log_record *re
 	fputs(",\"service\":", stdout);
 	put_json_string(record->event.service, stdout);
 	printf(",\"attempts\":%u,\"outcome\":\"%s\",\"source\":\"%s\"}\n", record->event.attempts,
-	       record->event.outcome == AUTH_OK ? "ok" : "fail",
-	       parser_source_name(record->source));
+	       outcome_name(record), parser_source_name(record->source));
 }
 
 static json_t *tally_json(const struct tally *t)
 {
-	return json_pack("{s:I, s:I, s:I}", "failures", (json_int_t)t->failures, "successes",
-			 (json_int_t)t->successes, "attempts", (json_int_t)t->attempts);
+	return json_pack("{s:I, s:I, s:I, s:I}", "failures", (json_int_t)t->failures, "successes",
+			 (json_int_t)t->successes, "attempts", (json_int_t)t->attempts, "rejected",
+			 (json_int_t)t->rejected);
 }
 
 static void count(struct tally *t, const struct log_record *record)
 {
 	if (record->event.outcome == AUTH_OK) {
 		t->successes++;
+	} else if (record->rejected) {
+		t->rejected++;
 	} else {
 		t->failures++;
 		t->attempts += record->event.attempts;
@@ -153,11 +162,13 @@ static int read_journal(struct logtest *lt, const char *path)
 					  .from_start = true };
 	struct journal jr;
 	char why[ERRMSG_LEN];
-	int status = EXIT_SUCCESS;
+	int status = EXIT_SUCCESS, more;
 
 	if (journal_open(&jr, &args, why))
 		return cli_fail("%s", why);
-	if (journal_poll(&jr, on_entry, lt, why))
+	while ((more = journal_poll(&jr, on_entry, lt, why)) > 0)
+		;
+	if (more < 0)
 		status = cli_fail("%s", why);
 	journal_close(&jr);
 	return status;
@@ -212,11 +223,12 @@ static int run_logtest(struct cli *cli, int argc, char **argv)
 	sources = json_object();
 	for (int s = LOG_SOURCE_DOVECOT; s < LOG_SOURCE_COUNT; s++)
 		json_object_set_new(sources, parser_source_name(s), tally_json(&lt.by_source[s]));
-	summary = json_pack("{s:I, s:I, s:I, s:I, s:o, s:f, s:f}", "lines", (json_int_t)lt.lines,
-			    "failures", (json_int_t)lt.total.failures, "successes",
-			    (json_int_t)lt.total.successes, "attempts",
-			    (json_int_t)lt.total.attempts, "by_source", sources, "seconds", seconds,
-			    "lines_per_second", seconds > 0 ? (double)lt.lines / seconds : 0.0);
+	summary =
+	    json_pack("{s:I, s:I, s:I, s:I, s:I, s:o, s:f, s:f}", "lines", (json_int_t)lt.lines,
+		      "failures", (json_int_t)lt.total.failures, "successes",
+		      (json_int_t)lt.total.successes, "attempts", (json_int_t)lt.total.attempts,
+		      "rejected", (json_int_t)lt.total.rejected, "by_source", sources, "seconds",
+		      seconds, "lines_per_second", seconds > 0 ? (double)lt.lines / seconds : 0.0);
 	cli_print_json(summary);
 	parser_free(lt.parser);
 	return status;
@@ -230,11 +242,14 @@ const struct command cmd_logtest = {
 	"uses and prints, always as JSON lines, one object per authentication\n"
 	"outcome found:\n"
 	"  {\"line\":N, \"time\":\"as written\"|null, \"ip\":..., \"user\":..., \"service\":...,\n"
-	"   \"attempts\":N, \"outcome\":\"fail\"|\"ok\", "
+	"   \"attempts\":N, \"outcome\":\"fail\"|\"ok\"|\"rejected\", "
 	"\"source\":\"dovecot\"|\"postfix\"|\"sshd\"|\"exim\"|\"roundcube\"}\n"
-	"then one summary object: lines, failures, successes, attempts (the failures\n"
-	"they stand for), by_source, seconds and lines_per_second (reading and\n"
-	"parsing, output included).\n"
+	"\"rejected\" is an SMTP-level rejection without a credential (Exim: relay\n"
+	"not permitted, sender verification, protocol abuse), which only the IP rule\n"
+	"counts ([source] count_rejected).\n"
+	"Then one summary object: lines, failures, successes, attempts (the failures\n"
+	"they stand for), rejected, by_source, seconds and lines_per_second (reading\n"
+	"and parsing, output included).\n"
 	"  --source S   parse as S only (default auto: each line by its program name)\n"
 	"  --journal    FILE is a journal file or a directory of them: every entry is\n"
 	"               read (a line each), its program from SYSLOG_IDENTIFIER and its\n"

@@ -143,6 +143,7 @@ static const struct key_spec source_keys[] = {
 	{ "journal_matches", V_MATCHES, SOURCE(journal_matches) },
 	{ "silence_warning", V_DURATION_OR_OFF, SOURCE(silence_warning), 1, 7 * 24 * 3600 },
 	{ "silence_lines", V_UINT, SOURCE(silence_lines), 1, 1000000000 },
+	{ "count_rejected", V_BOOL, SOURCE(count_rejected) },
 };
 
 #define DAEMON_KEY_COUNT  ARRAY_SIZE(daemon_keys)
@@ -256,6 +257,7 @@ static void set_default_source(struct conf_source *src)
 	src->enabled = true;
 	src->silence_warning = 3600;
 	src->silence_lines = 100;
+	src->count_rejected = true;
 }
 
 static struct xdpban_conf *new_conf(void)

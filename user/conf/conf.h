@@ -42,6 +42,8 @@ struct conf_source {
 	/* a warning when lines that look like authentication lines yield nothing this long */
 	uint64_t silence_warning; /* seconds; 0: off */
 	unsigned int silence_lines;
+	/* count Exim's rejections without a credential (relaying, protocol abuse): IP rule only */
+	bool count_rejected;
 };
 
 /*

@@ -8,6 +8,7 @@
 #define RULES(field)  offsetof(struct counter_readings, rules.field)
 #define LINKS(field)  offsetof(struct counter_readings, links.field)
 #define HTTP(field)   offsetof(struct counter_readings, http.field)
+#define STORE(field)  offsetof(struct counter_readings, store.field)
 
 const struct counter_def counter_table[] = {
 	{ "events", false, NULL, COUNTER_TOTAL, NULL, DAEMON(events) },
@@ -29,6 +30,21 @@ const struct counter_def counter_table[] = {
 	  "Addresses whose recent failures the IP rule holds.", RULES(ips) },
 	{ "evictions", false, "xdpban_rules_evictions_total", COUNTER_TOTAL,
 	  "Live rule entries pushed out of the bounded tables by newer ones.", RULES(evictions) },
+	{ "tracked_accounts", false, "xdpban_rules_tracked_accounts", COUNTER_GAUGE,
+	  "Accounts whose recent failures the account rule holds.", RULES(accounts) },
+	{ "account_failures_untracked", false, "xdpban_rules_account_failures_untracked_total",
+	  COUNTER_TOTAL,
+	  "Failures on new accounts not counted: their part of the full account table kept its "
+	  "entries.",
+	  RULES(account_untracked) },
+	{ "account_evictions_multi_source", true,
+	  "xdpban_rules_account_evictions_multi_source_total", COUNTER_TOTAL,
+	  "Accounts failing from 2+ sources pushed out of the full account table.",
+	  RULES(account_rich_evictions) },
+	{ "accounts_saturated", true, "xdpban_rules_accounts_saturated", COUNTER_GAUGE,
+	  "1 while an account failing from 2+ sources was pushed out within the last "
+	  "account_window: the account table is too small for the attack.",
+	  RULES(accounts_saturated) },
 	{ "refused_lockout", true, "xdpban_refused_lockout_total", COUNTER_TOTAL,
 	  "Bans not applied: they would have locked the operator out.", DAEMON(refused_lockout) },
 	{ "control_refused", true, "xdpban_control_refused_total", COUNTER_TOTAL,
@@ -37,7 +53,7 @@ const struct counter_def counter_table[] = {
 	{ "ban_evictions", true, "xdpban_ban_evictions_total", COUNTER_TOTAL,
 	  "CIDR bans pushed out of the full CIDR map.", DAEMON(ban_evictions) },
 	{ "address_map_full", true, "xdpban_address_map_full_total", COUNTER_TOTAL,
-	  "Times the address ban map became full.", DAEMON(address_map_full) },
+	  "Bans refused because the address ban table had no room for them.", DAEMON(address_map_full) },
 	{ "reattached", true, "xdpban_reattached_total", COUNTER_TOTAL,
 	  "Times the XDP program was attached again to an interface that came back.",
 	  LINKS(reattached) },
@@ -83,6 +99,15 @@ const struct counter_def counter_table[] = {
 	{ "policy_connections_refused", true, "xdpban_policy_connections_refused_total",
 	  COUNTER_TOTAL, "New policy connections refused: every slot held a proven client.",
 	  HTTP(refused) },
+	{ "store_rows_waiting", false, "xdpban_store_rows_waiting", COUNTER_GAUGE,
+	  "Store rows queued for the writer thread, not written yet.", STORE(waiting) },
+	{ NULL, false, "xdpban_store_rows_written_total", COUNTER_TOTAL,
+	  "Store rows the writer thread wrote.", STORE(written) },
+	{ "store_write_failures", true, "xdpban_store_write_failures_total", COUNTER_TOTAL,
+	  "Store writes that failed (locked, disk full) and were retried.", STORE(failures) },
+	{ "store_rows_lost", true, "xdpban_store_rows_lost_total", COUNTER_TOTAL,
+	  "Store rows that did not fit the writer's queue (bans: rewritten from the kernel).",
+	  STORE(lost) },
 };
 
 const size_t counter_table_len = ARRAY_SIZE(counter_table);

@@ -26,7 +26,7 @@ struct daemon_counters {
 	uint64_t bans_waiting;	   /* queued now (a gauge, set when read) */
 	uint64_t control_refused;  /* control connections from neither root nor the group */
 	uint64_t ban_evictions;	   /* CIDR bans pushed out of a full map */
-	uint64_t address_map_full; /* times the LRU address map became full */
+	uint64_t address_map_full; /* bans refused: the address table had no room */
 	/* Weak passwords (passwords.c). */
 	uint64_t weak_listed; /* accounts listed now (a gauge) */
 	uint64_t weak_judged; /* successful logins' new pwhashes judged */
@@ -47,12 +47,18 @@ struct http_counters {
 	uint64_t open, timed_out, evicted, refused;
 };
 
+/* The store's writer thread (bans/store_queue.h); zero without a store. */
+struct store_counters {
+	uint64_t waiting, written, failures, lost;
+};
+
 /* Everything counter_table reads, taken at one moment. */
 struct counter_readings {
 	struct daemon_counters daemon;
 	struct rules_counters rules;
 	struct link_counters links;
 	struct http_counters http;
+	struct store_counters store;
 };
 
 enum counter_kind { COUNTER_TOTAL, COUNTER_GAUGE };

@@ -8,6 +8,7 @@
  *   decide.c   the one path of every event: allowlist, rules, guard, maps, store
  *   sources.c  the followed log files
  *   restore.c  the store's bans and blocks back into the maps and the rules
+ *   snapshot.c the rules' pending failures saved and read back across a restart
  *   tick.c     the one-second tick: sweeps and expiry
  *   retry.c    bans that failed for want of a resource, tried again each tick
  *   control.c  the control socket
@@ -29,6 +30,7 @@
 #include "bans/bans.h"
 #include "bans/protected.h"
 #include "bans/store.h"
+#include "bans/store_queue.h"
 #include "detect/echo_filter.h"
 #include "detect/journal.h"
 #include "detect/logtail.h"
@@ -69,6 +71,7 @@ struct source {
 	struct silence silence; /* lines that look like authentication lines, yielding nothing */
 	char matches[CONF_MATCHES_LEN];
 	const char *match_list[JOURNAL_MATCHES_MAX + 1];
+	struct log_limit warning; /* what logtail_poll, journal_poll say */
 };
 
 /* Lines a source read: a file's lines, a journal's entries. */
@@ -94,12 +97,14 @@ struct daemon {
 
 	/* ---- enforcement: the maps, the store, the rules ---- */
 	struct maps maps;
-	struct store *store; /* NULL when the store cannot be used: enforcing goes on */
+	struct store *store; /* reads; NULL when the store cannot be used: enforcing goes on */
+	struct store_queue *queue; /* every write, off the loop; NULL exactly when store is */
 	struct rules_config rules_cfg;
 	struct rules *rules;
 
 	/* ---- log sources (sources.c) ---- */
-	int inotify_fd; /* on the followed files' directories */
+	int inotify_fd;	     /* on the followed files' directories */
+	int sources_more_fd; /* an eventfd: a source has more than a slice waiting */
 	struct source *sources;
 	size_t source_count;
 	struct echo_filter *echo; /* policy-reported failures a log line may repeat */
@@ -115,14 +120,19 @@ struct daemon {
 	/* ---- periodic work (tick.c) ---- */
 	unsigned long ticks;
 	uint64_t last_sweep_ns;
+	struct ban_sweep sweep;		   /* a pass in progress, a slice per tick */
 	struct ban_sweep_counts ban_count; /* what the last sweep left in the maps */
 	int64_t ban_counted_at;		   /* its wall time; 0: no sweep yet */
-	bool address_map_full;		   /* at the last sweep: the LRU map evicts */
+	bool address_map_full;		   /* at the last sweep: the table nears its capacity */
 
 	/* ---- bans waiting for a descriptor or memory (retry.c) ---- */
 	struct ban_retry *retry;
 	size_t retry_count, retry_cap;
 	bool retrying; /* in retry_run: a ban failing again is not logged or counted again */
+
+	/* ---- the rules' pending failures across a restart (snapshot.c) ---- */
+	uint64_t last_snapshot_ns;
+	bool snapshot_failing; /* the last save failed: said once */
 
 	/* ---- the control socket (control.c) ---- */
 	int control_fd;
@@ -197,6 +207,11 @@ void sources_close(struct daemon *d);
 /* restore.c */
 void restore_from_store(struct daemon *d);
 void restore_rules(struct daemon *d);
+
+/* snapshot.c */
+int snapshot_open(struct daemon *d, char why[ERRMSG_LEN]);
+void snapshot_save(struct daemon *d);
+void snapshot_restore(struct daemon *d);
 
 /* tick.c */
 int tick_open(struct daemon *d, char why[ERRMSG_LEN]);

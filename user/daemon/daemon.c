@@ -29,9 +29,55 @@ void daemon_read_counters(const struct daemon *d, struct counter_readings *out)
 		out->http = (struct http_counters){ guard.open, guard.timed_out, guard.evicted,
 						    guard.refused };
 	}
+	out->store = (struct store_counters){ 0 };
+	if (d->queue) {
+		struct store_queue_stats stats;
+
+		store_queue_stats(d->queue, &stats);
+		out->store = (struct store_counters){ stats.waiting, stats.written, stats.failures,
+						      stats.lost };
+	}
 }
 
 /* ---- setup, reload, signals ---- */
+
+/*
+ * Two connections: the loop's, for reads, and the writer thread's, which
+ * takes every write off the loop (bans/store_queue.h).
+ */
+static int open_store(struct daemon *d, char why[ERRMSG_LEN])
+{
+	const char *state_dir = d->conf->daemon.state_dir;
+	struct store *writer = NULL;
+	int err = store_open(state_dir, true, &d->store, why);
+
+	if (!err)
+		err = store_open(state_dir, true, &writer, why);
+	if (!err)
+		err = store_queue_start(writer, &d->maps, &d->queue, why);
+	if (err) {
+		store_close(writer);
+		store_close(d->store);
+		d->store = NULL;
+	}
+	return err;
+}
+
+#define STORE_DRAIN_MS 5000 /* at a stop, for the rows still queued */
+
+static void close_store(struct daemon *d)
+{
+	size_t left = store_queue_stop(d->queue, STORE_DRAIN_MS);
+
+	if (left)
+		log_say(LOG_LEVEL_ERROR,
+			"store: %zu rows could not be written before the stop; the next start "
+			"records the kernel's bans the store lacks",
+			left);
+	store_close(d->store);
+	d->queue = NULL;
+	d->store = NULL;
+}
 
 /*
  * The soft descriptor limit up to the hard one (systemd's LimitNOFILE): the
@@ -74,12 +120,10 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 	d->rules = rules_new(&d->rules_cfg, why);
 	if (!d->rules)
 		return -EINVAL;
-	if (store_open(conf->state_dir, true, &d->store, why)) {
+	snapshot_restore(d);
+	if (open_store(d, why)) {
 		/* Enforcement does not need the store: say so once and go on. */
 		log_say(LOG_LEVEL_ERROR, "%s; bans will not survive a reboot", why);
-		d->store = NULL;
-	} else if (store_checkpoint_in_background(d->store, why)) {
-		log_say(LOG_LEVEL_WARNING, "store: %s; checkpoints stay in the event loop", why);
 	}
 	d->recent = calloc(RECENT_FAILURES, sizeof(*d->recent));
 	d->echo = echo_filter_new(ECHO_ADDRESSES);
@@ -117,9 +161,11 @@ static void reload(struct daemon *d)
 		struct rules *rules = rules_new(&cfg, why);
 
 		if (rules) {
+			snapshot_save(d); /* the new rules take what fits of the old ones' */
 			rules_free(d->rules);
 			d->rules = rules;
 			memcpy(&d->rules_cfg, &cfg, sizeof(cfg));
+			snapshot_restore(d);
 			restore_rules(d);
 		} else {
 			log_say(LOG_LEVEL_ERROR, "new rules refused: %s", why);
@@ -181,6 +227,8 @@ static int open_loop(struct daemon *d, char why[ERRMSG_LEN])
 		err = sources_watch(d, why);
 	if (!err)
 		err = tick_open(d, why);
+	if (!err)
+		err = snapshot_open(d, why);
 	if (!err)
 		err = control_open(d, why);
 	return err;
@@ -247,6 +295,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 			    .overrides = overrides,
 			    .loop = { .epoll_fd = -1 },
 			    .inotify_fd = -1,
+			    .sources_more_fd = -1,
 			    .control_fd = -1,
 			    .control_spare_fd = -1,
 			    .signal_fd = -1,
@@ -265,7 +314,9 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 		goto out;
 	}
 	restore_from_store(&d);
-	tick_sweep(&d); /* also counts the bans for /metrics */
+	do
+		tick_sweep(&d); /* a whole pass: it also counts the bans for /metrics */
+	while (d.sweep.started);
 	peers_open(&d);
 	open_ifwatch(&d);
 	drop_privileges();
@@ -279,6 +330,7 @@ int daemon_run(struct xdpban_conf *conf, const char *conf_path,
 		conf->daemon.control_socket);
 	sources_poll(&d);
 	loop_run(&d.loop);
+	snapshot_save(&d);
 	log_say(LOG_LEVEL_INFO, "stopping; the XDP program and every ban stay in place");
 	status = EXIT_SUCCESS;
 out:
@@ -290,13 +342,14 @@ out:
 	control_close(&d);
 	if (d.inotify_fd >= 0)
 		close(d.inotify_fd);
+	if (d.sources_more_fd >= 0)
+		close(d.sources_more_fd);
 	if (d.signal_fd >= 0)
 		close(d.signal_fd);
 	loop_close(&d.loop);
 	if (d.rules)
 		rules_free(d.rules);
-	if (d.store)
-		store_close(d.store);
+	close_store(&d);
 	pins_close(&d.maps);
 	protected_free(&d.own);
 	protected_free(&d.never);

@@ -63,7 +63,7 @@ bool decide_allowlisted(const struct daemon *d, const struct addr_key *ip)
 static void record_evictions(struct daemon *d, const struct ban_evictions *evicted)
 {
 	uint64_t now_ns = clock_now_ns();
-	char prefix[CIDR_TEXT_LEN], left[DURATION_TEXT_LEN], why[ERRMSG_LEN];
+	char prefix[CIDR_TEXT_LEN], left[DURATION_TEXT_LEN];
 
 	for (size_t i = 0; i < evicted->count; i++) {
 		const struct ban_record *ban = &evicted->records[i];
@@ -75,19 +75,17 @@ static void record_evictions(struct daemon *d, const struct ban_evictions *evict
 		    "the CIDR ban map is full: evicted %s, the ban closest to its end (%s left)",
 		    prefix, left);
 		d->counters.ban_evictions++;
-		if (d->store &&
-		    store_lift_bans(d->store, &ban->key, 1, clock_wall_s(), "evicted", NULL, why))
-			log_say(LOG_LEVEL_WARNING, "store: %s", why);
+		if (d->queue)
+			store_queue_lift_bans(d->queue, &ban->key, 1, clock_wall_s(), "evicted");
 	}
 }
 
-/* Rows for bans already in the maps: one transaction; a failure leaves the kernel's bans alone. */
+/* Rows for bans already in the maps, queued for the store's writer (never lost, never waited for).
+ */
 void decide_record_bans(struct daemon *d, const struct store_ban *rows, size_t count, int64_t now)
 {
-	char why[ERRMSG_LEN];
-
-	if (d->store && store_record_bans(d->store, rows, count, now, why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
+	if (d->queue)
+		store_queue_bans(d->queue, rows, count, now);
 }
 
 /* *outlasted: a ban in force already ends later (bans_outlasted); nothing is changed. */
@@ -108,9 +106,11 @@ static int apply_ban(struct daemon *d, const struct rules_decision *decision, co
 	}
 	err = bans_add_evicting(&d->maps, &request, 1, BAN_ORIGIN_IP_RULE, &evicted, why);
 	close(lock);
+	if (err == -ENOSPC && cidr_is_host(&request.key))
+		d->counters.address_map_full++; /* refused: no live ban is pushed out for it */
 	record_evictions(d, &evicted);
 	ban_evictions_free(&evicted);
-	if (!err && d->store) {
+	if (!err && d->queue) {
 		int64_t now = clock_wall_s();
 		struct store_ban row = {
 			.key = decision->ip_key,
@@ -183,7 +183,7 @@ static void record_block(struct daemon *d, const struct rules_decision *decision
 		.started_at = now,
 		.expires_at = now + (int64_t)seconds,
 	};
-	char why[ERRMSG_LEN], length[DURATION_TEXT_LEN];
+	char length[DURATION_TEXT_LEN];
 
 	duration_format(seconds, length);
 	log_say(LOG_LEVEL_INFO,
@@ -192,13 +192,12 @@ static void record_block(struct daemon *d, const struct rules_decision *decision
 		decision->account, length, decision->account_failures, d->rules_cfg.account_min_ips,
 		source);
 	d->counters.blocks++;
-	if (!d->store)
+	if (!d->queue)
 		return;
 	snprintf(row.account, sizeof(row.account), "%s", decision->account);
 	snprintf(row.source, sizeof(row.source), "%s", source);
 	block_addresses(d, decision->account, row.ips, sizeof(row.ips));
-	if (store_record_block(d->store, &row, now, why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
+	store_queue_block(d->queue, &row, now);
 }
 
 /* ---- the self-lockout guard ---- */

@@ -40,8 +40,6 @@ static void stop_worker(struct daemon *d)
 
 static void record_listed(struct daemon *d, const char *account, enum weak_class class)
 {
-	char why[ERRMSG_LEN];
-
 	d->counters.weak_found++;
 	log_say(LOG_LEVEL_WARNING,
 		"weak password: account %s logged in with a password its rules find (%s); "
@@ -50,23 +48,19 @@ static void record_listed(struct daemon *d, const char *account, enum weak_class
 		d->conf->policy.weak_passwords == CONF_WEAK_REFUSE
 		    ? ", and that password is refused from now on"
 		    : "");
-	if (d->store &&
-	    store_weak_found(d->store, account, weak_class_name(class), clock_wall_s(), why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
+	if (d->queue)
+		store_queue_weak_found(d->queue, account, weak_class_name(class), clock_wall_s());
 }
 
 static void record_cleared(struct daemon *d, const char *account)
 {
-	char why[ERRMSG_LEN];
-
 	d->counters.weak_cleared++;
 	log_say(LOG_LEVEL_INFO,
 		"weak password: account %s logged in with another password, not found weak: "
 		"listing cleared",
 		account);
-	if (d->store &&
-	    store_weak_cleared(d->store, account, clock_wall_s(), "password changed", NULL, why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
+	if (d->queue)
+		store_queue_weak_cleared(d->queue, account, clock_wall_s(), "password changed");
 }
 
 /* A failed login's password was a dictionary word: counted, and maybe the address banned. */
@@ -75,12 +69,12 @@ static void dictionary_guess(struct daemon *d, const struct addr_key *ip)
 	const struct conf_rules *rules = &d->conf->rules;
 	uint64_t window_ns = rules->dictionary_window * NSEC_PER_SEC, count;
 	struct lpm_key host;
-	char why[ERRMSG_LEN], because[ERRMSG_LEN];
+	char because[ERRMSG_LEN];
 
 	d->counters.dictionary_guesses++;
 	cidr_from_addr_key(&host, ip);
-	if (d->store && store_guesses_add(d->store, &host, 1, clock_wall_s(), why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
+	if (d->queue)
+		store_queue_guesses(d->queue, &host, 1, clock_wall_s());
 	count = weak_guesses_add(d->weak_guesses, ip, clock_now_ns(), window_ns);
 	if (!rules->dictionary_guesses || count < rules->dictionary_guesses ||
 	    decide_allowlisted(d, ip))

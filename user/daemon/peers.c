@@ -23,10 +23,9 @@ static bool fleet_may_ban(void *ctx, const struct lpm_key *prefix)
 static void fleet_unbanned(void *ctx, const struct lpm_key *prefix)
 {
 	struct daemon *d = ctx;
-	char why[ERRMSG_LEN];
 
-	if (d->store && store_lift_bans(d->store, prefix, 1, clock_wall_s(), "unban", NULL, why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
+	if (d->queue)
+		store_queue_lift_bans(d->queue, prefix, 1, clock_wall_s(), "unban");
 }
 
 /*
@@ -40,7 +39,7 @@ static void fleet_banned(void *ctx, const struct fleet_ban *bans, size_t count)
 	struct daemon *d = ctx;
 	struct store_ban *rows;
 
-	if (!d->store)
+	if (!d->queue)
 		return;
 	rows = calloc(count, sizeof(*rows));
 	if (!rows) {
@@ -69,11 +68,10 @@ static void fleet_banned(void *ctx, const struct fleet_ban *bans, size_t count)
 static void fleet_allowed(void *ctx, const struct lpm_key *prefixes, size_t count, const char *node)
 {
 	struct daemon *d = ctx;
-	char why[ERRMSG_LEN];
 
-	if (d->store && store_allow_add(d->store, prefixes, count, clock_wall_s(),
-					node ? node : "redis", NULL, why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
+	if (d->queue)
+		store_queue_allow_add(d->queue, prefixes, count, clock_wall_s(),
+				      node ? node : "redis");
 }
 
 /* Another node's operator unallowed prefix: out of the store too, or a restart would put it back.
@@ -81,10 +79,9 @@ static void fleet_allowed(void *ctx, const struct lpm_key *prefixes, size_t coun
 static void fleet_unallowed(void *ctx, const struct lpm_key *prefix)
 {
 	struct daemon *d = ctx;
-	char why[ERRMSG_LEN];
 
-	if (d->store && store_allow_remove(d->store, prefix, 1, NULL, why))
-		log_say(LOG_LEVEL_WARNING, "store: %s", why);
+	if (d->queue)
+		store_queue_allow_remove(d->queue, prefix, 1);
 }
 
 /* [fleet]: connects and, before the daemon answers anyone, loads the fleet's bans and blocks. */

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/inotify.h>
 #include <inttypes.h>
 #include <unistd.h>
@@ -71,7 +72,7 @@ static void take_line(struct daemon *d, struct source *source, const char *ident
 	case SILENCE_NO_NEWS:
 		break;
 	}
-	if (!found)
+	if (!found || (record.rejected && !source->conf.count_rejected))
 		return;
 	source->events++;
 	if (!absorb_echo(d, &record))
@@ -85,15 +86,22 @@ static void on_line(void *ctx, const char *line, size_t len)
 	take_line(lc->daemon, lc->source, NULL, 0, line, len);
 }
 
-static void poll_source(struct daemon *d, struct source *source)
+#define SOURCE_WARNING_PERIOD_S 60 /* a refused file, a skipped jump: said at most this often */
+
+/* One slice of a file source; true when more is waiting. */
+static bool poll_source(struct daemon *d, struct source *source)
 {
 	struct line_context ctx = { d, source };
 	char why[ERRMSG_LEN];
+	int more = logtail_poll(&source->tail, on_line, &ctx, why);
 
-	if (source->conf.journal)
-		return; /* the loop calls on_journal */
-	if (logtail_poll(&source->tail, on_line, &ctx, why))
-		log_say(LOG_LEVEL_WARNING, "%s", why);
+	/* A refused file is said once by logtail; a jump or a read error may repeat. */
+	if (more == -EPERM)
+		log_say(LOG_LEVEL_WARNING, "source %s: %s", source->conf.name, why);
+	else if (more < 0)
+		log_limited(&source->warning, SOURCE_WARNING_PERIOD_S, LOG_LEVEL_WARNING,
+			    "source %s: %s", source->conf.name, why);
+	return more > 0;
 }
 
 /* ---- journal sources ---- */
@@ -117,27 +125,39 @@ static void on_entry(void *ctx, const struct journal_entry *entry)
 
 static void save_cursor(struct daemon *d, struct source *source)
 {
-	char why[ERRMSG_LEN];
-
-	if (!d->store || !source->journal.cursor[0])
+	if (!d->queue || !source->journal.cursor[0])
 		return;
-	if (store_set_journal_cursor(d->store, source->conf.name, source->journal.cursor,
-				     clock_wall_s(), why))
-		log_say(LOG_LEVEL_WARNING, "source %s: %s (a restart may read entries again)",
-			source->conf.name, why);
+	store_queue_journal_cursor(d->queue, source->conf.name, source->journal.cursor,
+				   clock_wall_s());
 }
 
-static void poll_journal(struct daemon *d, struct source *source)
+/* One slice of a journal source; true when more is waiting. */
+static bool poll_journal(struct daemon *d, struct source *source)
 {
 	uint64_t before = source->journal.entries;
 	char why[ERRMSG_LEN];
+	int more;
 
 	/* an entry written (or flushed) long ago is no fresh failure */
 	source->journal.not_before_usec = (uint64_t)clock_wall_us() - window_usec(d);
-	if (journal_poll(&source->journal, on_entry, source, why))
-		log_say(LOG_LEVEL_WARNING, "source %s: %s", source->conf.name, why);
+	more = journal_poll(&source->journal, on_entry, source, why);
+	if (more < 0)
+		log_limited(&source->warning, SOURCE_WARNING_PERIOD_S, LOG_LEVEL_WARNING,
+			    "source %s: %s", source->conf.name, why);
 	if (source->journal.entries != before)
 		save_cursor(d, source);
+	return more > 0;
+}
+
+/*
+ * A source with more waiting than a slice is read again next loop turn:
+ * the policy endpoint and the control socket are served in between.
+ */
+static void read_more_later(struct daemon *d, bool more)
+{
+	if (more && eventfd_write(d->sources_more_fd, 1))
+		log_say(LOG_LEVEL_WARNING, "log sources: cannot schedule the next slice: %s",
+			strerror(errno));
 }
 
 static void on_journal(void *ctx, uint32_t events)
@@ -145,7 +165,7 @@ static void on_journal(void *ctx, uint32_t events)
 	struct source *source = ctx;
 
 	(void)events;
-	poll_journal(source->daemon, source);
+	read_more_later(source->daemon, poll_journal(source->daemon, source));
 }
 
 /* journal_matches split into the list journal_open takes; NULL: the defaults. */
@@ -211,14 +231,28 @@ static void close_journal(struct daemon *d, struct source *source)
 	source->journal_fd = -1;
 }
 
-void sources_poll(struct daemon *d)
+/* One slice of each source; the next slices the next loop turn. */
+static void poll_sources(struct daemon *d)
 {
+	bool more = false;
+
 	for (size_t i = 0; i < d->source_count; i++) {
 		if (d->sources[i].conf.journal)
-			poll_journal(d, &d->sources[i]);
+			more |= poll_journal(d, &d->sources[i]);
 		else
-			poll_source(d, &d->sources[i]);
+			more |= poll_source(d, &d->sources[i]);
 	}
+	read_more_later(d, more);
+}
+
+/*
+ * Whoever sees that a log may have grown (inotify, the tick) asks for a
+ * slice through the eventfd, never reads itself: one slice per source per
+ * loop turn, however many of them noticed.
+ */
+void sources_poll(struct daemon *d)
+{
+	read_more_later(d, true);
 }
 
 /* Watches the file's directory: that sees appends, renames and re-creations alike. */
@@ -348,15 +382,34 @@ static void on_inotify(void *ctx, uint32_t events)
 	sources_poll(d);
 }
 
-/* The inotify descriptor every source's directory is watched through, in the loop. */
+static void on_more(void *ctx, uint32_t events)
+{
+	struct daemon *d = ctx;
+	eventfd_t ignored;
+
+	(void)events;
+	eventfd_read(d->sources_more_fd, &ignored);
+	poll_sources(d);
+}
+
+/*
+ * The inotify descriptor every source's directory is watched through, and
+ * the eventfd that brings the next slice, in the loop.
+ */
 int sources_watch(struct daemon *d, char why[ERRMSG_LEN])
 {
-	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
-	if (d->inotify_fd < 0) {
-		int err = -errno;
+	int err;
 
+	d->inotify_fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	d->sources_more_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (d->inotify_fd < 0 || d->sources_more_fd < 0) {
+		err = -errno;
 		errmsg(why, "cannot set up the event loop: %s", strerror(errno));
 		return err;
 	}
-	return loop_watch(&d->loop, d->inotify_fd, EPOLLIN, on_inotify, d, "log sources", why);
+	err = loop_watch(&d->loop, d->sources_more_fd, EPOLLIN, on_more, d, "log slices", why);
+	if (!err)
+		err =
+		    loop_watch(&d->loop, d->inotify_fd, EPOLLIN, on_inotify, d, "log sources", why);
+	return err;
 }

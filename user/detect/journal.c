@@ -208,24 +208,24 @@ static void hand_out(struct journal *jr, journal_entry_fn fn, void *ctx)
 
 int journal_poll(struct journal *jr, journal_entry_fn fn, void *ctx, char why[ERRMSG_LEN])
 {
-	bool moved = false;
+	unsigned int handed = 0;
 	char *cursor;
-	int err;
+	int err = 0;
 
 	sd_journal_process(jr->j); /* takes the wake-up; files rotated are reopened */
-	while ((err = sd_journal_next(jr->j)) > 0) {
-		moved = true;
+	while (handed < JOURNAL_SLICE && (err = sd_journal_next(jr->j)) > 0) {
+		handed++;
 		hand_out(jr, fn, ctx);
 	}
 	if (err < 0) {
 		errmsg(why, "reading the journal: %s", strerror(-err));
 		return err;
 	}
-	if (moved && sd_journal_get_cursor(jr->j, &cursor) >= 0) {
+	if (handed && sd_journal_get_cursor(jr->j, &cursor) >= 0) {
 		snprintf(jr->cursor, sizeof(jr->cursor), "%s", cursor);
 		free(cursor);
 	}
-	return 0;
+	return handed == JOURNAL_SLICE ? 1 : 0;
 }
 
 void journal_format_time(uint64_t realtime_usec, char out[48])

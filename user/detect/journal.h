@@ -62,7 +62,14 @@ void journal_close(struct journal *jr);
 /* The descriptor to watch (EPOLLIN), or -errno with why. */
 int journal_fd(struct journal *jr, char why[ERRMSG_LEN]);
 
-/* Hands out every entry not handed out yet, in order. 0, or -errno with why. */
+#define JOURNAL_SLICE 1000 /* entries handed out per journal_poll call at most */
+
+/*
+ * Hands out the entries not handed out yet, in order, up to JOURNAL_SLICE
+ * of them (a flood of entries must leave the caller's loop turns for its
+ * other work). 0: all handed out; 1: more are waiting, call again soon
+ * (the descriptor may not wake up for them); -errno with why.
+ */
 int journal_poll(struct journal *jr, journal_entry_fn fn, void *ctx, char why[ERRMSG_LEN]);
 
 /* "2026-11-27T12:00:00.123456+00:00" for an entry's time (UTC), into out[48]. */

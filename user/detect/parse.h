@@ -91,6 +91,23 @@ static inline bool is_word(char c)
 	       c == '_' || c == '.';
 }
 
+/* Whether s starts (ends) with one of the count texts of table. */
+static inline bool starts_any(struct span s, const struct literal *table, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (starts(s, table[i].text, table[i].len))
+			return true;
+	return false;
+}
+
+static inline bool ends_any(struct span s, const struct literal *table, size_t count)
+{
+	for (size_t i = 0; i < count; i++)
+		if (ends(s, table[i].text, table[i].len))
+			return true;
+	return false;
+}
+
 /* The last occurrence of lit in s, or NULL. */
 const char *parse_rfind(struct span s, const char *lit, size_t n);
 static inline bool parse_all_digits(struct span s)
@@ -238,6 +255,9 @@ struct conn_slot {
 
 struct parser {
 	enum log_source source;
+	/* Exim: the address of the last "sender verify fail" line, whose rejection follows */
+	struct addr_key exim_verify_ip;
+	bool exim_verify_pending;
 	unsigned int ip_memory; /* failures kept in CONN_DOVECOT_PAM slots: 0 skips their lookups */
 	uint64_t clock;		/* ticks once per stored entry: the age of slots */
 	struct session_slot *sessions;

@@ -123,6 +123,7 @@ void parse_record(struct log_record *out, enum log_source source, const char *se
 
 	memset(&out->event, 0, sizeof(out->event));
 	out->source = source;
+	out->rejected = false;
 	out->event.outcome = AUTH_FAIL;
 	out->event.attempts = 1;
 	memcpy(out->event.service, service, len); /* snprintf costs more than the rest */

@@ -60,6 +60,12 @@ struct log_record {
 	enum log_source source;	      /* the parser that recognised the line, never AUTO */
 	char timestamp[LOG_TIME_LEN]; /* as written in the line; "" when it has none */
 	struct auth_event event;      /* user: control bytes and invalid UTF-8 become '?' */
+	/*
+	 * An SMTP-level rejection without a credential (Exim: relaying, sender
+	 * verification, protocol abuse): event is a failure without a user, so
+	 * only the IP rule counts it; logtest's outcome "rejected".
+	 */
+	bool rejected;
 };
 
 struct parser;

@@ -84,6 +84,9 @@ struct rules {
 	struct table tables[TABLE_KINDS];
 	size_t mapped;
 	struct rules_counters counters;
+	uint64_t now_ns;	  /* the latest now_ns given, for the saturation flag */
+	uint64_t rich_evicted_ns; /* when an account with 2+ sources was last evicted */
+	uint64_t admission_draws; /* the lottery's state (account_insert), random at first */
 };
 
 /* One ring of failure times with up to three parallel arrays, oldest first. */
@@ -241,6 +244,12 @@ struct rules *rules_new(const struct rules_config *cfg, char why[ERRMSG_LEN])
 		err = siphash_key_random(&r->key_account);
 	if (!err)
 		err = siphash_key_random(&r->key_pw);
+	if (!err) {
+		struct siphash_key seed;
+
+		err = siphash_key_random(&seed);
+		r->admission_draws = seed.k0;
+	}
 	if (err) {
 		errmsg(why, "rules: getrandom: %s", strerror(-err));
 		munmap(base, lay.total);
@@ -408,6 +417,25 @@ static void tracker_prune(const struct rules *r, struct account_entry *e, uint64
 		e->m--;
 }
 
+/*
+ * Distinct sources in the window, without changing the tracker. One is
+ * taken as it is: an entry with failures in its window has its newest
+ * source in it, and most entries of a full table have one source only (not
+ * reading its time spares a cache line per entry compared).
+ */
+static uint64_t tracker_live(const struct rules *r, struct account_entry *e, uint64_t now)
+{
+	const uint64_t *ts;
+	unsigned int m = e->m;
+
+	if (m <= 1)
+		return m;
+	ts = tracker_ts(r, e);
+	while (m > 1 && !in_window(ts[m - 1], now, r->account_window_ns))
+		m--;
+	return m;
+}
+
 static void tracker_seen(const struct rules *r, struct account_entry *e, uint64_t src, uint64_t now)
 {
 	uint64_t *srcs = tracker_src(r, e), *ts = tracker_ts(r, e);
@@ -485,8 +513,13 @@ static void table_remove(struct table *t, const void *entry)
 
 /*
  * What losing an entry would cost: 0 for a dead one (free to reuse), else
- * larger for entries more worth keeping.
+ * larger for entries more worth keeping. An account's value is, in this
+ * order, its distinct sources in the window (bits 59-63, at most 16), its
+ * failures in the window (bits 53-58, at most 32), then when it last failed
+ * (2 us units); ACCOUNT_VALUE_SOURCES reads the first back.
  */
+#define ACCOUNT_VALUE_SOURCES(value) ((value) >> 59)
+
 static uint64_t entry_value(struct rules *r, const struct table *t, void *entry, uint64_t now)
 {
 	switch (t->kind) {
@@ -500,7 +533,8 @@ static uint64_t entry_value(struct rules *r, const struct table *t, void *entry,
 		struct ring g = account_ring(r, entry);
 		uint64_t live = ring_live(&g, now, r->account_window_ns);
 
-		return live ? live << 58 | ring_newest(&g) >> 6 : 0;
+		return live ? tracker_live(r, entry, now) << 59 | live << 53 | ring_newest(&g) >> 11
+			    : 0;
 	}
 	case TABLE_BLOCKS: {
 		const struct block_entry *b = entry;
@@ -531,14 +565,16 @@ static uint64_t *table_evictions_counter(struct rules *r, enum table_kind kind)
 	}
 }
 
-/* A zeroed entry for key (not present), in a free slot or the least valuable one's. */
-static void *table_insert(struct rules *r, struct table *t, const uint8_t key[ADDR_LEN],
-			  uint64_t hash, uint64_t now)
+/*
+ * The slot a new key of hash would take: a free one, else a dead one, else
+ * the least valuable. *lost gets the value of the entry there (0: nothing).
+ */
+static size_t table_victim(struct rules *r, const struct table *t, uint64_t hash, uint64_t now,
+			   uint64_t *lost)
 {
 	size_t first = (size_t)table_set(t, hash) * RULES_TABLE_WAYS;
 	size_t victim = first;
 	uint64_t least = UINT64_MAX;
-	unsigned char *entry;
 
 	for (size_t i = first; i < first + RULES_TABLE_WAYS; i++) {
 		uint64_t value;
@@ -546,7 +582,6 @@ static void *table_insert(struct rules *r, struct table *t, const uint8_t key[AD
 		if (!t->tags[i]) {
 			victim = i;
 			least = 0;
-			t->live++;
 			break;
 		}
 		value = entry_value(r, t, table_slot(t, i), now);
@@ -557,15 +592,36 @@ static void *table_insert(struct rules *r, struct table *t, const uint8_t key[AD
 				break;
 		}
 	}
-	if (least) {
+	*lost = least;
+	return victim;
+}
+
+/* A zeroed entry for key in slot victim, counting the eviction if what was there was live. */
+static void *table_claim(struct rules *r, struct table *t, size_t victim, uint64_t lost,
+			 const uint8_t key[ADDR_LEN], uint64_t hash)
+{
+	unsigned char *entry = table_slot(t, victim);
+
+	if (!t->tags[victim])
+		t->live++;
+	if (lost) {
 		(*table_evictions_counter(r, t->kind))++;
 		r->counters.evictions++;
 	}
-	entry = table_slot(t, victim);
 	memset(entry, 0, t->stride);
 	memcpy(entry, key, ADDR_LEN);
 	t->tags[victim] = table_tag(hash);
 	return entry;
+}
+
+/* A zeroed entry for key (not present), in a free slot or the least valuable one's. */
+static void *table_insert(struct rules *r, struct table *t, const uint8_t key[ADDR_LEN],
+			  uint64_t hash, uint64_t now)
+{
+	uint64_t lost;
+	size_t victim = table_victim(r, t, hash, now, &lost);
+
+	return table_claim(r, t, victim, lost, key, hash);
 }
 
 /*
@@ -751,6 +807,45 @@ static struct block_entry *running_block(struct rules *r, const uint8_t key[ADDR
 	return b;
 }
 
+/*
+ * A new account's entry, or NULL when it is not tracked. In a set with a
+ * free or dead slot it always is; in a full set it takes the least valuable
+ * entry's place only when it wins a 1 in ACCOUNT_ADMISSION lottery (the
+ * draws are a random-seeded SplitMix64 stream: unpredictable from outside,
+ * and a few instructions, where SipHash took 6% of a flood's time). Always replacing the least
+ * recent entry would let a spray of more names than the table holds push every name out before its
+ * next failure, each pass of the spray evicting the last one's (no account
+ * ever blocked); with the lottery most of the table stays put between passes
+ * and its accounts reach the threshold, while an account under a real attack
+ * gets in after a few failures and, once seen from two sources, outvalues
+ * every single-source entry.
+ */
+#define ACCOUNT_ADMISSION 4
+
+static struct account_entry *account_insert(struct rules *r, const uint8_t key[ADDR_LEN],
+					    uint64_t hash, uint64_t now)
+{
+	struct table *accounts = &r->tables[TABLE_ACCOUNTS];
+	uint64_t lost, draw;
+	size_t victim = table_victim(r, accounts, hash, now, &lost);
+
+	if (lost) {
+		draw = r->admission_draws += 0x9e3779b97f4a7c15ULL; /* SplitMix64 */
+		draw = (draw ^ (draw >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		draw = (draw ^ (draw >> 27)) * 0x94d049bb133111ebULL;
+		draw ^= draw >> 31;
+		if (draw % ACCOUNT_ADMISSION) {
+			r->counters.account_untracked++;
+			return NULL;
+		}
+		if (ACCOUNT_VALUE_SOURCES(lost) >= 2) {
+			r->counters.account_rich_evictions++;
+			r->rich_evicted_ns = now;
+		}
+	}
+	return table_claim(r, accounts, victim, lost, key, hash);
+}
+
 static void account_failure(struct rules *r, const struct auth_event *ev,
 			    const uint8_t key[ADDR_LEN], uint64_t hash, uint64_t src, uint64_t pw,
 			    unsigned int attempts, uint64_t now, struct rules_decision *d)
@@ -769,7 +864,9 @@ static void account_failure(struct rules *r, const struct auth_event *ev,
 		return;
 	e = table_find(accounts, key, hash);
 	if (!e)
-		e = table_insert(r, accounts, key, hash, now);
+		e = account_insert(r, key, hash, now);
+	if (!e)
+		return;
 	g = account_ring(r, e);
 	ring_prune(&g, now, r->account_window_ns);
 	tracker_prune(r, e, now);
@@ -843,6 +940,7 @@ void rules_feed(struct rules *rules, const struct auth_event *event, uint64_t no
 	d->ban_deadline_ns = d->block_deadline_ns = 0;
 	d->account[0] = '\0';
 	rules->counters.events++;
+	rules->now_ns = now_ns;
 
 	memcpy(ip.addr, event->ip.addr, ADDR_LEN);
 	rules_source_key(rules, &ip, &d->ip_key);
@@ -961,6 +1059,7 @@ size_t rules_expire(struct rules *rules, uint64_t now_ns)
 {
 	size_t freed = 0;
 
+	rules->now_ns = now_ns;
 	for (int k = 0; k < TABLE_KINDS; k++) {
 		struct table *t = &rules->tables[k];
 		size_t slots = (size_t)t->nsets * RULES_TABLE_WAYS;
@@ -983,4 +1082,264 @@ void rules_get_counters(const struct rules *rules, struct rules_counters *counte
 	counters->accounts = rules->tables[TABLE_ACCOUNTS].live;
 	counters->blocks_held = rules->tables[TABLE_BLOCKS].live;
 	counters->offenders = rules->tables[TABLE_OFFENDERS].live;
+	counters->accounts_saturated =
+	    counters->account_rich_evictions &&
+	    in_window(rules->rich_evicted_ns, rules->now_ns, rules->account_window_ns);
+}
+
+/* ---- the pending failures across a restart ---- */
+
+#define STATE_MAGIC   "xdpbanRS"
+#define STATE_VERSION 1
+
+/*
+ * The saved state: this header, then the live sources' entries and the
+ * live accounts' entries as the tables hold them. They are only meaningful
+ * under the same keys and layout, so the header carries both.
+ */
+struct state_header {
+	char magic[8];
+	uint32_t version;
+	uint32_t header_bytes;
+	/* What the entries' layout and meaning depend on: restored only if equal. */
+	uint32_t ip_k, acct_k, acct_m, hashes, fold_case, ipv4_prefixlen, ipv6_prefix;
+	uint32_t ip_stride, account_stride;
+	uint32_t reserved;
+	struct siphash_key key_src, key_account, key_pw;
+	uint64_t saved_ns;     /* CLOCK_MONOTONIC when saved */
+	int64_t saved_wall_us; /* the wall clock then: the downtime is counted as time passed */
+	uint64_t ips, accounts;
+};
+
+static void state_describe(const struct rules *r, struct state_header *h)
+{
+	memset(h, 0, sizeof(*h));
+	memcpy(h->magic, STATE_MAGIC, sizeof(h->magic));
+	h->version = STATE_VERSION;
+	h->header_bytes = sizeof(*h);
+	h->ip_k = r->ip_k;
+	h->acct_k = r->acct_k;
+	h->acct_m = r->acct_m;
+	h->hashes = r->hashes;
+	h->fold_case = r->cfg.account_fold_case;
+	h->ipv4_prefixlen = r->cfg.ipv4_prefixlen;
+	h->ipv6_prefix = r->cfg.ipv6_prefix;
+	h->ip_stride = r->tables[TABLE_IPS].stride;
+	h->account_stride = r->tables[TABLE_ACCOUNTS].stride;
+}
+
+/* Hands sink each live entry of the table (or only counts them when sink is NULL). */
+static uint64_t state_entries(struct rules *r, enum table_kind kind, uint64_t now,
+			      rules_state_sink *sink, void *ctx)
+{
+	const struct table *t = &r->tables[kind];
+	size_t slots = (size_t)t->nsets * RULES_TABLE_WAYS;
+	uint64_t count = 0;
+
+	for (size_t i = 0; i < slots; i++) {
+		void *entry = table_slot(t, i);
+
+		if (!t->tags[i] || !entry_value(r, t, entry, now))
+			continue;
+		if (sink)
+			sink(ctx, entry, t->stride);
+		count++;
+	}
+	return count;
+}
+
+void rules_save_state(struct rules *rules, uint64_t now_ns, int64_t wall_us, rules_state_sink *sink,
+		      void *ctx, struct rules_state_counts *counts)
+{
+	struct state_header h;
+
+	state_describe(rules, &h);
+	memcpy(&h.key_src, &rules->key_src, sizeof(h.key_src));
+	memcpy(&h.key_account, &rules->key_account, sizeof(h.key_account));
+	memcpy(&h.key_pw, &rules->key_pw, sizeof(h.key_pw));
+	h.saved_ns = now_ns;
+	h.saved_wall_us = wall_us;
+	h.ips = state_entries(rules, TABLE_IPS, now_ns, NULL, NULL);
+	h.accounts = state_entries(rules, TABLE_ACCOUNTS, now_ns, NULL, NULL);
+	sink(ctx, &h, sizeof(h));
+	state_entries(rules, TABLE_IPS, now_ns, sink, ctx);
+	state_entries(rules, TABLE_ACCOUNTS, now_ns, sink, ctx);
+	counts->ips = h.ips;
+	counts->accounts = h.accounts;
+}
+
+/* Times saved at h->saved_ns, made now's: elapsed (the downtime) is counted as passed. */
+struct state_clock {
+	uint64_t saved, elapsed, now;
+};
+
+/* Whether ts was within window at the restore, and ts on this run's clock. */
+static bool state_time(const struct state_clock *c, uint64_t *ts, uint64_t window)
+{
+	uint64_t age;
+
+	if (*ts > c->saved || c->saved - *ts > UINT64_MAX / 4)
+		return false; /* from the future or from long ago: treated as gone */
+	age = c->saved - *ts + c->elapsed;
+	if (age > window)
+		return false;
+	*ts = c->now > age ? c->now - age : 0; /* early in a boot: as old as can be */
+	return true;
+}
+
+/* A ring (oldest first) on this run's clock, its failures out of the window dropped. */
+static void state_ring(const struct state_clock *c, const struct ring *g, uint64_t window)
+{
+	unsigned int n = *g->n, old = 0;
+
+	for (unsigned int i = 0; i < n; i++) {
+		if (!state_time(c, &g->ts[i], window))
+			old = i + 1;
+	}
+	if (old) {
+		ring_move(g, 0, old, n - old);
+		*g->n = n - old;
+	}
+}
+
+static bool state_ip(struct rules *r, const struct state_clock *c, const unsigned char *saved)
+{
+	struct ip_entry *e;
+	struct ring g;
+	uint64_t hash;
+
+	if (((const struct ip_entry *)saved)->n > r->ip_k)
+		return false;
+	hash = siphash64(&r->key_src, saved, ADDR_LEN);
+	e = table_find(&r->tables[TABLE_IPS], saved, hash);
+	if (!e)
+		e = table_insert(r, &r->tables[TABLE_IPS], saved, hash, c->now);
+	memcpy(e, saved, r->tables[TABLE_IPS].stride);
+	g = ip_ring(r, e);
+	state_ring(c, &g, r->ip_window_ns);
+	if (!e->n)
+		table_remove(&r->tables[TABLE_IPS], e);
+	return true;
+}
+
+static bool state_account(struct rules *r, const struct state_clock *c, const unsigned char *saved)
+{
+	const struct account_entry *s = (const struct account_entry *)saved;
+	struct account_entry *e;
+	uint64_t hash, *ts;
+	struct ring g;
+	unsigned int m;
+
+	if (s->n > r->acct_k || s->m > r->acct_m)
+		return false;
+	memcpy(&hash, saved, sizeof(hash)); /* the digest's first half, as account_digest */
+	e = table_find(&r->tables[TABLE_ACCOUNTS], saved, hash);
+	if (!e)
+		e = table_insert(r, &r->tables[TABLE_ACCOUNTS], saved, hash, c->now);
+	memcpy(e, saved, r->tables[TABLE_ACCOUNTS].stride);
+	g = account_ring(r, e);
+	state_ring(c, &g, r->account_window_ns);
+	ts = tracker_ts(r, e);
+	for (m = 0; m < e->m && state_time(c, &ts[m], r->account_window_ns); m++)
+		; /* newest first: the rest is older */
+	e->m = m;
+	if (!e->n && !e->m)
+		table_remove(&r->tables[TABLE_ACCOUNTS], e);
+	return true;
+}
+
+/* Forgets every pending failure (a damaged state half restored). */
+static void state_clear(struct rules *r)
+{
+	const enum table_kind kinds[] = { TABLE_IPS, TABLE_ACCOUNTS };
+
+	for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
+		struct table *t = &r->tables[kinds[k]];
+
+		memset(t->tags, 0, (size_t)t->nsets * RULES_TABLE_WAYS * sizeof(*t->tags));
+		t->live = 0;
+	}
+}
+
+/* The downtime in ns from two wall clock readings; 0 if the clock went back. */
+static uint64_t state_downtime(int64_t saved_us, int64_t now_us)
+{
+	uint64_t us;
+
+	if (now_us <= saved_us)
+		return 0;
+	us = (uint64_t)now_us - (uint64_t)saved_us;
+	return us < UINT64_MAX / 4 / 1000 ? us * 1000 : UINT64_MAX / 4;
+}
+
+static bool state_empty(const struct rules *r)
+{
+	for (int t = 0; t < TABLE_KINDS; t++) {
+		if (r->tables[t].live)
+			return false;
+	}
+	return true;
+}
+
+int rules_restore_state(struct rules *rules, const void *data, size_t len, uint64_t now_ns,
+			int64_t wall_us, struct rules_state_counts *counts, char why[ERRMSG_LEN])
+{
+	const unsigned char *p = data;
+	struct state_header h, want;
+	struct state_clock clock;
+
+	counts->ips = counts->accounts = 0;
+	if (!state_empty(rules)) {
+		errmsg(why, "rules: a saved state goes into new rules only");
+		return -EBUSY;
+	}
+	if (len < sizeof(h)) {
+		errmsg(why, "not a saved state of the rules (%zu bytes)", len);
+		return -EINVAL;
+	}
+	memcpy(&h, p, sizeof(h));
+	if (memcmp(h.magic, STATE_MAGIC, sizeof(h.magic)) != 0 || h.version != STATE_VERSION ||
+	    h.header_bytes != sizeof(h)) {
+		errmsg(why, "not a saved state of the rules of this version");
+		return -EINVAL;
+	}
+	state_describe(rules, &want);
+	if (memcmp(&h.ip_k, &want.ip_k,
+		   offsetof(struct state_header, reserved) - offsetof(struct state_header, ip_k))) {
+		errmsg(why, "saved under other thresholds, prefixes or distinct_passwords");
+		return -ESTALE;
+	}
+	if (h.ips > RULES_MAX_CAPACITY || h.accounts > RULES_MAX_CAPACITY ||
+	    len != sizeof(h) + h.ips * h.ip_stride + h.accounts * h.account_stride) {
+		errmsg(why,
+		       "saved state truncated or padded (%zu bytes for %llu sources and %llu "
+		       "accounts)",
+		       len, (unsigned long long)h.ips, (unsigned long long)h.accounts);
+		return -EINVAL;
+	}
+	/* The saved entries hold hashes and tags under the saved keys: these rules take them. */
+	rules->key_src = h.key_src;
+	rules->key_account = h.key_account;
+	rules->key_pw = h.key_pw;
+	clock = (struct state_clock){
+		.saved = h.saved_ns,
+		.elapsed = state_downtime(h.saved_wall_us, wall_us),
+		.now = now_ns,
+	};
+	p += sizeof(h);
+	for (uint64_t i = 0; i < h.ips; i++, p += h.ip_stride) {
+		if (!state_ip(rules, &clock, p))
+			goto bad;
+	}
+	for (uint64_t i = 0; i < h.accounts; i++, p += h.account_stride) {
+		if (!state_account(rules, &clock, p))
+			goto bad;
+	}
+	counts->ips = rules->tables[TABLE_IPS].live;
+	counts->accounts = rules->tables[TABLE_ACCOUNTS].live;
+	return 0;
+bad:
+	errmsg(why, "saved state damaged (an entry counts more than its rule keeps)");
+	state_clear(rules);
+	return -EINVAL;
 }

@@ -61,17 +61,35 @@
  * key (an attacker cannot aim at one set). A new key goes into a free slot
  * of its set, or replaces a dead entry (nothing left in its window), or, if
  * all 8 are live, evicts the least valuable one (counted in evictions):
- *   sources/accounts: fewest failures in the window, then least recently
- *                     failed. A flood of single-failure sources therefore
- *                     never pushes out a source with two or more recent
- *                     failures unless its whole set is such sources; the
- *                     price is that a first failure survives only about
- *                     max_tracked_ips newer distinct sources (about max_tracked_ips /
- *                     flood rate seconds), so an attacker whose failures are
- *                     that far apart in a flood is forgotten before its
- *                     second one and escapes the IP rule;
- *   blocks:           the block that ends soonest;
- *   ban history:      the entry whose ban ended longest ago.
+ *   sources:     fewest failures in the window, then least recently failed.
+ *                A flood of single-failure sources therefore never pushes
+ *                out a source with two or more recent failures unless its
+ *                whole set is such sources; the price is that a first
+ *                failure survives only about max_tracked_ips newer distinct
+ *                sources (about max_tracked_ips / flood rate seconds), so an
+ *                attacker whose failures are that far apart in a flood is
+ *                forgotten before its second one and escapes the IP rule.
+ *                The accounts' lottery (below) would not help: a failure
+ *                not admitted is lost, and a source needs every one of its
+ *                ip_failures counted (in test_rules' flood it banned 9 of 20
+ *                five-failure attackers instead of 20, the slow one still
+ *                never);
+ *   accounts:    fewest distinct sources in the window, then fewest
+ *                failures, then least recently failed; and a new account
+ *                evicts a live one only one time in 4 (a keyed lottery;
+ *                otherwise its failure is not tracked, counted in
+ *                account_untracked). A spray of more names than the table
+ *                holds would otherwise push each name out before its next
+ *                failure, pass after pass (92% of 100,000 sprayed names
+ *                were never blocked); with the lottery most of the table
+ *                stays put between passes, and an account under a real
+ *                attack gets in within a few failures and, once seen from
+ *                two sources, outvalues every single-source entry. Evicting
+ *                an account seen from 2+ sources means the table is too
+ *                small for the attack: counted (account_rich_evictions) and
+ *                flagged (accounts_saturated) for a window;
+ *   blocks:      the block that ends soonest;
+ *   ban history: the entry whose ban ended longest ago.
  * Set-associativity means evictions can start a little before a table is
  * completely full. rules_expire() reclaims dead entries early; it is
  * housekeeping only (decisions never depend on it).
@@ -150,7 +168,11 @@ struct rules_counters {
 	uint64_t duplicates;	  /* failures not counted: same password hash again */
 	uint64_t evictions;	  /* live entries pushed out, the sum of the four below */
 	uint64_t ip_evictions, account_evictions, block_evictions, offender_evictions;
+	uint64_t account_rich_evictions; /* of those, accounts with 2+ sources in their window */
+	uint64_t account_untracked; /* failures of new accounts not tracked: their set was full */
 	uint64_t ips, accounts, blocks_held, offenders; /* entries held now */
+	/* 1 while an account with 2+ sources was evicted within the last account_window */
+	uint64_t accounts_saturated;
 };
 
 /* The defaults above. */
@@ -217,5 +239,30 @@ void rules_unblock(struct rules *rules, const char *account);
 size_t rules_expire(struct rules *rules, uint64_t now_ns);
 
 void rules_get_counters(const struct rules *rules, struct rules_counters *counters);
+
+/*
+ * The pending failures across a restart: the sources' and the accounts'
+ * windows (not bans or blocks: the store has those, and only the store
+ * knows of an unban made while the daemon was stopped), written with the
+ * hash keys they are filed under. rules_save_state hands sink the whole
+ * state in pieces, in order; now_ns and wall_us are both clocks' "now".
+ * rules_restore_state takes such a state into new, empty rules (before
+ * rules_restore_ban/block), taking its keys: each failure keeps its age,
+ * the time between the two wall clock readings counted as passed (none if
+ * the clock went back), and failures older than the window are dropped.
+ * 0; -ESTALE (nothing restored) when it was saved under other thresholds,
+ * prefixes or distinct_passwords; -EINVAL when it is not such a state or
+ * is damaged (nothing restored either); -EBUSY when rules are not new.
+ */
+typedef void rules_state_sink(void *ctx, const void *data, size_t len);
+
+struct rules_state_counts {
+	uint64_t ips, accounts; /* entries saved, or restored (still in their window) */
+};
+
+void rules_save_state(struct rules *rules, uint64_t now_ns, int64_t wall_us, rules_state_sink *sink,
+		      void *ctx, struct rules_state_counts *counts);
+int rules_restore_state(struct rules *rules, const void *data, size_t len, uint64_t now_ns,
+			int64_t wall_us, struct rules_state_counts *counts, char why[ERRMSG_LEN]);
 
 #endif

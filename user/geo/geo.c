@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include "lib/cidr.h"
 #include "geo/geo_index.h"
+#include "kernel/path_summary.h"
 #include "kernel/map.h"
 
 static int compare_pairs(const void *a, const void *b)
@@ -170,8 +171,12 @@ static int install_steps(const struct maps *maps, const struct geo_pair *old, si
 			 char why[ERRMSG_LEN])
 {
 	char ignored[ERRMSG_LEN];
-	int err = geo_index_apply(maps, old_index, new_index, true, why);
+	/* No /16 may take its country from the summary while the index moves under it. */
+	int err = path_summary_geo_defer(maps, new_index->first4, new_index->first6, why);
 
+	if (err)
+		return err;
+	err = geo_index_apply(maps, old_index, new_index, true, why);
 	if (err) {
 		geo_index_apply(maps, new_index, old_index, false, ignored);
 		return err;
@@ -186,8 +191,9 @@ static int install_steps(const struct maps *maps, const struct geo_pair *old, si
 	if (err) {
 		geo_index_apply(maps, new_index, old_index, false, ignored);
 		trie_apply(maps->geo_prefix, new, nnew, old, nold, true, NULL, ignored);
+		return err;
 	}
-	return err;
+	return path_summary_geo_set(maps, new_index->first4, new_index->first6, why);
 }
 
 int geo_install(const struct maps *maps, const struct geo_prefix *prefixes, size_t count,

@@ -99,10 +99,13 @@ int geo_store_load(const char *state_dir, struct geo_db *db, char why[ERRMSG_LEN
 
 	geo_db_init(db);
 	snprintf(path, sizeof(path), "%s/%s", state_dir, GEO_STORE_FILE);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* A link planted in the state directory is not followed (the store refuses one too). */
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0) {
 		err = -errno;
-		if (errno == ENOENT)
+		if (errno == ELOOP)
+			errmsg(why, "%s: a symbolic link, refusing to follow it (remove it)", path);
+		else if (errno == ENOENT)
 			errmsg(why,
 			       "no country database is loaded (%s does not exist): "
 			       "run 'xdpban geo load' first",

@@ -12,8 +12,10 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kernel/bpffs.h"
+#include "kernel/migrate.h"
 #include "kernel/pins.h"
 #include "kernel/settings.h"
+#include "lib/log.h"
 #include "xdpban.skel.h"
 
 int link_mode_parse(const char *text, enum attach_mode *mode, char why[ERRMSG_LEN])
@@ -43,6 +45,20 @@ static __u32 attach_flags(enum attach_mode mode)
 	}
 }
 
+/* Pins of an earlier map ABI: their bans move into the maps just loaded (kernel/migrate.h). */
+static int link_upgrade_pins(const char *pin_dir, struct xdpban_bpf *skel, char why[ERRMSG_LEN])
+{
+	size_t migrated = 0;
+	int err = migrate_pins(pin_dir, skel, &migrated, why);
+
+	if (!err && migrated)
+		log_say(LOG_LEVEL_INFO,
+			"upgraded the pins in %s: %zu exact bans moved to the ban "
+			"tables",
+			pin_dir, migrated);
+	return err;
+}
+
 int link_program_load(const char *pin_dir, struct xdpban_bpf **skel_out, char why[ERRMSG_LEN])
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts, .pin_root_path = pin_dir);
@@ -69,7 +85,9 @@ int link_program_load(const char *pin_dir, struct xdpban_bpf **skel_out, char wh
 		xdpban_bpf__destroy(skel);
 		return err;
 	}
-	err = settings_init(bpf_map__fd(skel->maps.xdpban_config), why);
+	err = link_upgrade_pins(pin_dir, skel, why);
+	if (!err)
+		err = settings_init(bpf_map__fd(skel->maps.xdpban_config), why);
 	if (err) {
 		xdpban_bpf__destroy(skel);
 		return err;
@@ -78,18 +96,27 @@ int link_program_load(const char *pin_dir, struct xdpban_bpf **skel_out, char wh
 	return 0;
 }
 
+/* Under the writer lock: an upgrade of old pins must not race another writer. */
 int link_ensure_maps(const char *pin_dir, char why[ERRMSG_LEN])
 {
 	struct xdpban_bpf *skel;
-	int err;
+	int lock, err;
 
 	if (pins_maps_present(pin_dir))
 		return 0;
-	err = link_program_load(pin_dir, &skel, why);
+	err = pins_prepare(pin_dir, why);
 	if (err)
 		return err;
-	xdpban_bpf__destroy(skel); /* the maps stay pinned */
-	return 0;
+	lock = pins_lock(pin_dir, why);
+	if (lock < 0)
+		return lock;
+	if (!pins_maps_present(pin_dir)) { /* another process may have made them meanwhile */
+		err = link_program_load(pin_dir, &skel, why);
+		if (!err)
+			xdpban_bpf__destroy(skel); /* the maps stay pinned */
+	}
+	close(lock);
+	return err;
 }
 
 /* The inode of this process's network namespace: with ifindex, what names an interface. */

@@ -11,6 +11,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "kernel/bpffs.h"
+#include "kernel/migrate.h"
 #include "kernel/settings.h"
 #include "lib/util.h"
 #include "xdpban_maps.h"
@@ -25,11 +26,13 @@ struct map_spec {
 static const struct map_spec map_specs[] = {
 	{ MAP_ALLOW_CIDR, offsetof(struct maps, allow_cidr), sizeof(struct lpm_key),
 	  sizeof(struct allow_entry) },
-	{ MAP_BAN_ADDR, offsetof(struct maps, ban_addr), sizeof(struct addr_key),
-	  sizeof(struct ban_entry) },
+	{ MAP_BAN4, offsetof(struct maps, ban4), sizeof(__u32), sizeof(struct ban4_bucket) },
+	{ MAP_BAN6, offsetof(struct maps, ban6), sizeof(__u32), sizeof(struct ban6_bucket) },
+	{ MAP_BAN_INFO4, offsetof(struct maps, ban_info4), sizeof(__u32), sizeof(struct ban_info) },
+	{ MAP_BAN_INFO6, offsetof(struct maps, ban_info6), sizeof(__u32), sizeof(struct ban_info) },
+	{ MAP_BAN_META, offsetof(struct maps, ban_meta), sizeof(__u32), sizeof(struct ban_meta) },
 	{ MAP_BAN_CIDR, offsetof(struct maps, ban_cidr), sizeof(struct lpm_key),
 	  sizeof(struct ban_entry) },
-	{ MAP_BAN_FILTER, offsetof(struct maps, ban_filter), sizeof(__u32), sizeof(__u64) },
 	{ MAP_GEO_PREFIX, offsetof(struct maps, geo_prefix), sizeof(struct lpm_key),
 	  sizeof(struct geo_entry) },
 	{ MAP_GEO_BLOCKED, offsetof(struct maps, geo_blocked), sizeof(__u32),
@@ -45,6 +48,12 @@ static const struct map_spec map_specs[] = {
 	{ MAP_VERDICT_STATS, offsetof(struct maps, verdict_stats), sizeof(__u32),
 	  sizeof(struct verdict_counter) },
 	{ MAP_CONFIG, offsetof(struct maps, config), sizeof(__u32), sizeof(struct xdpban_config) },
+	{ MAP_PATH_SUM4, offsetof(struct maps, path_sum4), sizeof(__u32),
+	  sizeof(struct path_summary) },
+	{ MAP_PATH_SUM6, offsetof(struct maps, path_sum6), sizeof(__u32),
+	  sizeof(struct path_summary) },
+	{ MAP_PATH_CIDR4, offsetof(struct maps, path_cidr4), sizeof(__u32),
+	  sizeof(struct path_cidr) },
 };
 
 #define MAP_COUNT ARRAY_SIZE(map_specs)
@@ -83,7 +92,7 @@ bool pins_maps_present(const char *pin_dir)
 		if (access(path, F_OK))
 			return false;
 	}
-	return true;
+	return !migrate_pending(pin_dir);
 }
 
 static int open_map(const char *pin_dir, const struct map_spec *spec, char why[ERRMSG_LEN])
@@ -97,7 +106,13 @@ static int open_map(const char *pin_dir, const struct map_spec *spec, char why[E
 	fd = bpf_obj_get(path);
 	if (fd < 0) {
 		err = -errno;
-		if (errno == ENOENT)
+		if (errno == ENOENT && migrate_pending(pin_dir))
+			errmsg(why,
+			       "the pins in %s were made by an earlier xdpban: run 'xdpban attach "
+			       "IFACE' (or any command that changes bans) once to upgrade them, "
+			       "keeping every ban",
+			       pin_dir);
+		else if (errno == ENOENT)
 			errmsg(why,
 			       "xdpban is not loaded: %s does not exist "
 			       "(run 'xdpban attach IFACE' first)",
@@ -143,6 +158,7 @@ static int check_abi(struct maps *maps, char why[ERRMSG_LEN])
 
 void pins_init(struct maps *maps)
 {
+	memset(&maps->bans, 0, sizeof(maps->bans));
 	for (size_t i = 0; i < MAP_COUNT; i++)
 		*map_fd_slot(maps, &map_specs[i]) = -1;
 }
@@ -165,11 +181,23 @@ int pins_open(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN])
 		}
 		*map_fd_slot(maps, &map_specs[i]) = fd;
 	}
-	return check_abi(maps, why);
+	err = check_abi(maps, why);
+	if (!err)
+		err = pins_map_bans(maps, why);
+	if (err)
+		pins_close(maps);
+	return err;
+}
+
+int pins_map_bans(struct maps *maps, char why[ERRMSG_LEN])
+{
+	return ban_table_map(&maps->bans, maps->ban4, maps->ban6, maps->ban_info4, maps->ban_info6,
+			     maps->ban_meta, why);
 }
 
 void pins_close(struct maps *maps)
 {
+	ban_table_release(&maps->bans);
 	for (size_t i = 0; i < MAP_COUNT; i++) {
 		int *fd = map_fd_slot(maps, &map_specs[i]);
 
@@ -190,7 +218,7 @@ int pins_from_object(struct bpf_object *obj, struct maps *maps, char why[ERRMSG_
 		}
 		*map_fd_slot(maps, &map_specs[i]) = bpf_map__fd(map);
 	}
-	return 0;
+	return pins_map_bans(maps, why);
 }
 
 int pins_lock(const char *pin_dir, char why[ERRMSG_LEN])

@@ -5,14 +5,18 @@
 
 #include <stdbool.h>
 #include "lib/errmsg.h"
+#include "kernel/ban_table.h"
 #include "xdpban_maps.h"
 
 /* File descriptors of every pinned map; -1 where not open. */
 struct maps {
 	int allow_cidr;
-	int ban_addr;
+	int ban4;
+	int ban6;
+	int ban_info4;
+	int ban_info6;
+	int ban_meta;
 	int ban_cidr;
-	int ban_filter;
 	int geo_prefix;
 	int geo_blocked;
 	int geo_drops;
@@ -21,6 +25,10 @@ struct maps {
 	int geo_blocks;
 	int verdict_stats;
 	int config;
+	struct ban_table bans; /* ban4, ban6, ban_info4/6 and ban_meta, mapped */
+	int path_sum4;	       /* the path summary (kernel/path_summary.h) */
+	int path_sum6;
+	int path_cidr4;
 };
 
 /*
@@ -29,7 +37,7 @@ struct maps {
  */
 int pins_prepare(const char *pin_dir, char why[ERRMSG_LEN]);
 
-/* True when every map of the ABI is pinned in pin_dir. */
+/* True when every map of the ABI is pinned in pin_dir, and no older one is left to migrate. */
 bool pins_maps_present(const char *pin_dir);
 
 /*
@@ -44,9 +52,13 @@ void pins_init(struct maps *maps);
 struct bpf_object;
 /*
  * Fills maps with the descriptors of a loaded object's maps (tests and
- * benchmarks, which use private unpinned maps). The object keeps owning them.
+ * benchmarks, which use private unpinned maps), and maps the ban tables. The
+ * object keeps owning the descriptors: ban_table_release(&maps->bans) alone
+ * undoes this.
  */
 int pins_from_object(struct bpf_object *obj, struct maps *maps, char why[ERRMSG_LEN]);
+/* Maps the ban tables of the open descriptors (pins_open and pins_from_object do it). */
+int pins_map_bans(struct maps *maps, char why[ERRMSG_LEN]);
 
 /*
  * Serialises writers (CLI commands, the daemon) so read-modify-write

@@ -2,6 +2,9 @@
 #include "lib/privs.h"
 
 #include <errno.h>
+#include <grp.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -33,7 +36,7 @@ static int last_capability(void)
 
 uint64_t privs_kept_mask(void)
 {
-	uint64_t net = 1ULL << CAP_NET_ADMIN | 1ULL << CAP_DAC_READ_SEARCH;
+	uint64_t net = 1ULL << CAP_NET_ADMIN;
 
 	/* Before CAP_BPF and CAP_PERFMON (5.8), CAP_SYS_ADMIN was what bpf(2) asked for. */
 	if (last_capability() < CAP_BPF)
@@ -58,11 +61,40 @@ static int set_capabilities(uint64_t mask)
 	return syscall(SYS_capset, &header, data) ? -errno : 0;
 }
 
+/*
+ * Groups adm and systemd-journal, for logs another user writes (exim4's
+ * Debian-exim:adm 0640): the unit's SupplementaryGroups gives them; a
+ * daemon started by hand takes them here (CAP_SETGID, which the unit does
+ * not grant and then need not). Best effort: a log it cannot read is said.
+ */
+static void join_log_groups(void)
+{
+	static const char *const names[] = { "adm", "systemd-journal" };
+	gid_t groups[NGROUPS_MAX + 2];
+	int n = getgroups(NGROUPS_MAX, groups);
+	bool added = false;
+
+	for (size_t i = 0; n >= 0 && i < sizeof(names) / sizeof(names[0]); i++) {
+		const struct group *group = getgrnam(names[i]);
+		bool member = false;
+
+		for (int j = 0; group && j < n && !member; j++)
+			member = groups[j] == group->gr_gid;
+		if (group && !member) {
+			groups[n++] = group->gr_gid;
+			added = true;
+		}
+	}
+	if (added)
+		setgroups((size_t)n, groups);
+}
+
 int privs_drop(char why[ERRMSG_LEN])
 {
 	uint64_t keep = privs_kept_mask();
 	int last = last_capability(), err;
 
+	join_log_groups();
 	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0)) {
 		err = -errno;
 		errmsg(why, "cannot set no_new_privs: %s", strerror(errno));
