@@ -27,7 +27,7 @@
 #
 # Use (root): make build/xdpban build/bench/policy_probe build/bench/conn_attack
 #   scripts/attack.sh
-#   ATTACKS="slowloris descriptors" ATTACK_SECONDS=20 scripts/attack.sh
+#   ATTACKS="slowloris descriptors" ATTACK_SECONDS=20 ATTACK_ROUNDS=3 scripts/attack.sh
 # shellcheck source=scripts/bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
 # shellcheck source=tests/e2e/lib/tap.sh
@@ -40,6 +40,7 @@ source "$(dirname "$0")/bench-lib.sh"
 PART=attack
 ATTACKS=${ATTACKS:-descriptors slowloris wal logfiles}
 ATTACK_SECONDS=${ATTACK_SECONDS:-25}
+ATTACK_ROUNDS=${ATTACK_ROUNDS:-1} # each attack this many times, a row each
 IDLE_SECONDS=${IDLE_SECONDS:-10}
 PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-10}
 PROBE_REUSE=${PROBE_REUSE:-50} # requests per connection: a new one every 0.5 s
@@ -205,10 +206,10 @@ kernel_bans() { xb --json list | jq -r '.bans[].prefix' | sort -u; }
 store_bans() { sqlite3 "$STATE_DIR/xdpban.db" 'SELECT prefix FROM bans WHERE lifted_at IS NULL' 2>/dev/null | sort -u; }
 missing() { comm -23 "$1" "$2" | wc -l; } # missing WANTED HAVE: lines of WANTED not in HAVE
 
-# run_attack NAME: one row of the table, as JSON.
+# run_attack NAME ROUND: one row of the table, as JSON.
 run_attack() {
 	local name=$1 idle idle_after idle_p99 under attack_pid workload_pid wanted lost_kernel lost_store back ticks
-	fresh_daemon "$name"
+	fresh_daemon "$name-$2"
 	idle=$(probe "$IDLE_SECONDS" "$W/idle-before.txt")
 	ticks=$(daemon_cpu_ticks)
 	"attack_$name" &
@@ -267,8 +268,10 @@ main() {
 	mkdir -p "$RESULTS"
 	: >"$BENCH_WORK/rows.jsonl"
 	new_ns "$NS"
-	for name in $ATTACKS; do
-		run_attack "$name"
+	for round in $(seq 1 "$ATTACK_ROUNDS"); do
+		for name in $ATTACKS; do
+			run_attack "$name" "$round"
+		done
 	done
 	jq -s --argjson machine "$(machine_note)" --arg seconds "$ATTACK_SECONDS" \
 		'{part: "attack", attack_seconds: ($seconds | tonumber), machine: $machine, rows: .}' \
