@@ -2,7 +2,8 @@
 # The attacks of issue 17 against a daemon of its own, each for ATTACK_SECONDS
 # (25 s), loopback and the script's own namespace only, and what a
 # well-behaved policy client (bench/policy_probe: Dovecot's requests, its API
-# key, its 2 s timeout, a kept-alive connection) sees meanwhile:
+# key, its 2 s timeout, kept-alive connections, a new one every 50 requests
+# as Dovecot opens them when logins come in parallel) sees meanwhile:
 #   descriptors  1,100 connections to the policy port held open (each one
 #                the server closes opened again at once);
 #   slowloris    1,100 connections sending a header line every 10 s;
@@ -12,8 +13,10 @@
 #                longer than the 5 s a writer waits);
 #   logfiles     a second followed log grows by 1 GiB, then by a sparse
 #                30 GB, then its path becomes a symlink to /dev/zero.
-# Each attack gets a fresh daemon (pins, state directory), the client's p99
-# idle first (IDLE_SECONDS, 10 s) and under the attack; meanwhile 200
+# Each attack gets a fresh daemon (pins, state directory) and the client's
+# p99 idle (IDLE_SECONDS, 10 s, before the attack and again after it, both
+# taken together: this machine's noise falls on both sides) and under the
+# attack; meanwhile 200
 # addresses fail twice each (a ban each; 20,000 in wal) and 20 of those
 # bans are lifted with `xdpban unban` (in wal once they are in the kernel,
 # while the lock is held). After
@@ -24,7 +27,7 @@
 #
 # Use (root): make build/xdpban build/bench/policy_probe build/bench/conn_attack
 #   scripts/attack.sh
-#   ATTACKS="slowloris descriptors" ATTACK_SECONDS=20 scripts/attack.sh
+#   ATTACKS="slowloris descriptors" ATTACK_SECONDS=20 ATTACK_ROUNDS=3 scripts/attack.sh
 # shellcheck source=scripts/bench-lib.sh
 source "$(dirname "$0")/bench-lib.sh"
 # shellcheck source=tests/e2e/lib/tap.sh
@@ -37,8 +40,10 @@ source "$(dirname "$0")/bench-lib.sh"
 PART=attack
 ATTACKS=${ATTACKS:-descriptors slowloris wal logfiles}
 ATTACK_SECONDS=${ATTACK_SECONDS:-25}
+ATTACK_ROUNDS=${ATTACK_ROUNDS:-1} # each attack this many times, a row each
 IDLE_SECONDS=${IDLE_SECONDS:-10}
 PROBE_INTERVAL_MS=${PROBE_INTERVAL_MS:-10}
+PROBE_REUSE=${PROBE_REUSE:-50} # requests per connection: a new one every 0.5 s
 CONNECTIONS=1100
 BANS=200
 WAL_BANS=20000
@@ -101,10 +106,16 @@ fresh_daemon() {
 	}
 }
 
-# probe SECONDS: the well-behaved client's summary as JSON ({requests, failures, p50_ms, ...}).
+# probe SECONDS SAMPLES: the well-behaved client's summary as JSON
+# ({requests, failures, p50_ms, ...}); each request's latency into SAMPLES.
 probe() {
-	in_ns "$NS" "$PROBE" 127.0.0.1 "$PORT" "$API_KEY" "$1" "$PROBE_INTERVAL_MS" |
+	POLICY_PROBE_SAMPLES=$2 in_ns "$NS" "$PROBE" 127.0.0.1 "$PORT" "$API_KEY" "$1" \
+		"$PROBE_INTERVAL_MS" "$PROBE_REUSE" |
 		tr ' ' '\n' | jq -Rn '[inputs | select(length > 0) | split("=") | {(.[0]): (.[1] | tonumber)}] | add'
+}
+
+p99_of() { # p99_of SAMPLES...: the 99th percentile of their latencies
+	cat "$@" | awk '{ print $2 }' | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR - 1) * 0.99) + 1] }'
 }
 
 daemon_cpu_ticks() {
@@ -147,7 +158,8 @@ attack_slowloris() {
 
 attack_wal() {
 	hold_store_lock "$ATTACK_SECONDS" &
-	random_ipv4 "$WAL_BANS" 17 >"$W/flood.txt"
+	random_ipv4 "$WAL_BANS" 17 >"$W/flood.tmp"
+	mv "$W/flood.tmp" "$W/flood.txt" # whole, for ban_workload
 	fail_lines "$W/bans.log" <"$W/flood.txt"
 	wait
 }
@@ -194,19 +206,28 @@ kernel_bans() { xb --json list | jq -r '.bans[].prefix' | sort -u; }
 store_bans() { sqlite3 "$STATE_DIR/xdpban.db" 'SELECT prefix FROM bans WHERE lifted_at IS NULL' 2>/dev/null | sort -u; }
 missing() { comm -23 "$1" "$2" | wc -l; } # missing WANTED HAVE: lines of WANTED not in HAVE
 
-# run_attack NAME: one row of the table, as JSON.
+# run_attack NAME ROUND: one row of the table, as JSON.
 run_attack() {
-	local name=$1 idle under attack_pid workload_pid wanted lost_kernel lost_store back ticks
-	fresh_daemon "$name"
-	idle=$(probe "$IDLE_SECONDS")
+	local name=$1 idle idle_after idle_p99 under attack_pid workload_pid wanted lost_kernel lost_store back ticks
+	fresh_daemon "$name-$2"
+	idle=$(probe "$IDLE_SECONDS" "$W/idle-before.txt")
 	ticks=$(daemon_cpu_ticks)
 	"attack_$name" &
 	attack_pid=$!
 	ban_workload "$name" &
 	workload_pid=$!
-	under=$(probe "$ATTACK_SECONDS")
+	sleep 1 # the attack under way
+	under=$(probe $((ATTACK_SECONDS - 2)) "$W/attack.txt")
 	wait "$attack_pid" "$workload_pid" || true
 	ticks=$(($(daemon_cpu_ticks) - ticks))
+	# idle again, the attack over (a daemon it wedged answers nothing: left out)
+	sleep 2
+	idle_after=$(probe "$IDLE_SECONDS" "$W/idle-after.txt")
+	if [ "$(jq .failures <<<"$idle_after")" -eq 0 ]; then
+		idle_p99=$(p99_of "$W/idle-before.txt" "$W/idle-after.txt")
+	else
+		idle_p99=$(jq .p99_ms <<<"$idle")
+	fi
 	wanted=$W/wanted.txt
 	sort -u "$W/expected.txt" | comm -23 - <(sort -u "$W/lifted.txt") >"$wanted"
 	# the last bans a little time to land, as long as the attack's own end
@@ -229,15 +250,16 @@ run_attack() {
 	back=$(sort -u "$W/lifted.txt" | comm -12 - "$W/kernel-after.txt" | wc -l)
 	stop_daemon >/dev/null 2>&1 || true
 	rm -f "$W/hostile.log" "$W/bans.log"
-	note "$PART: $name: idle $(jq -c . <<<"$idle"), under attack $(jq -c . <<<"$under"); lost $lost_kernel (kernel) $lost_store (store) of $(wc -l <"$wanted"); resurrected $back of $LIFTED"
+	note "$PART: $name: idle $(jq -c . <<<"$idle"), after $(jq -c . <<<"$idle_after"), under attack $(jq -c . <<<"$under"); lost $lost_kernel (kernel) $lost_store (store) of $(wc -l <"$wanted"); resurrected $back of $LIFTED"
 	jq -nc --arg attack "$name" --argjson idle "${idle:-null}" --argjson under "${under:-null}" \
+		--argjson idle_after "${idle_after:-null}" --argjson idle_p99 "${idle_p99:-null}" \
 		--argjson cpu "$ticks" --argjson hz "$(getconf CLK_TCK)" --argjson seconds "$ATTACK_SECONDS" \
 		--argjson expected "$(wc -l <"$wanted")" --argjson lost_kernel "$lost_kernel" \
 		--argjson lost_store "$lost_store" --argjson lifted "$LIFTED" --argjson back "$back" \
 		--arg attack_out "$(cat "$W/attack.out" 2>/dev/null)" --arg unban "$(tail -n 3 "$W/unban.out" 2>/dev/null)" \
-		'{attack: $attack, idle_p99_ms: $idle.p99_ms, attack_p99_ms: $under.p99_ms,
-		  ratio: (if $idle and $under then ($under.p99_ms / $idle.p99_ms * 10 | round / 10) else null end),
-		  idle: $idle, under_attack: $under, daemon_cpu: ($cpu / $hz / $seconds * 100 | round),
+		'{attack: $attack, idle_p99_ms: $idle_p99, attack_p99_ms: $under.p99_ms,
+		  ratio: (if $idle_p99 and $under then ($under.p99_ms / $idle_p99 * 10 | round / 10) else null end),
+		  idle: $idle, idle_after: $idle_after, under_attack: $under, daemon_cpu: ($cpu / $hz / $seconds * 100 | round),
 		  expected_bans: $expected, lost_kernel: $lost_kernel, lost_store: $lost_store,
 		  lifted: $lifted, resurrected: $back, attacker: $attack_out, unban: $unban}' >>"$BENCH_WORK/rows.jsonl"
 }
@@ -246,8 +268,10 @@ main() {
 	mkdir -p "$RESULTS"
 	: >"$BENCH_WORK/rows.jsonl"
 	new_ns "$NS"
-	for name in $ATTACKS; do
-		run_attack "$name"
+	for round in $(seq 1 "$ATTACK_ROUNDS"); do
+		for name in $ATTACKS; do
+			run_attack "$name" "$round"
+		done
 	done
 	jq -s --argjson machine "$(machine_note)" --arg seconds "$ATTACK_SECONDS" \
 		'{part: "attack", attack_seconds: ($seconds | tonumber), machine: $machine, rows: .}' \
