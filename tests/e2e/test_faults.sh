@@ -530,7 +530,8 @@ test_full_cidr_map() {
 # address_bans_at_least N: the daemon's last sweep counted N exact bans or more.
 address_bans_at_least() {
 	local count
-	count=$(in_ns "$SRV" curl -sf http://127.0.0.1:8643/metrics |
+	count=$(in_ns "$SRV" curl -sf -H "X-API-Key: $(cat "$STATE_DIR/policy.key")" \
+		http://127.0.0.1:8643/metrics |
 		sample_value 'xdpban_bans_active{kind="address"}')
 	[ "${count:-0}" -ge "$1" ]
 }
