@@ -390,6 +390,24 @@ static size_t next_batch(const struct store_queue *queue)
 }
 
 /*
+ * Under lock: the wait before a retry. New rows do not cut it short (a
+ * flood of bans against a full disk would retry at the rate of the bans),
+ * a stop does once its drain time is over.
+ */
+static void backoff(struct store_queue *queue, unsigned int ms)
+{
+	uint64_t until = deadline_after(ms);
+
+	for (;;) {
+		if (queue->stop && queue->drain_until_ns < until)
+			until = queue->drain_until_ns;
+		if (clock_now_ns() >= until)
+			return;
+		wait_until(&queue->wake, &queue->lock, until);
+	}
+}
+
+/*
  * After a failure the head is written alone, so that a write the store
  * refuses as invalid (-EINVAL) is found and dropped instead of holding
  * every later one back.
@@ -412,8 +430,7 @@ static void after_failure(struct store_queue *queue, size_t n, int err, const ch
 	log_limited(&queue->failure_warning, WARNING_PERIOD_S, LOG_LEVEL_WARNING,
 		    "store: %s; %zu rows wait in memory and are retried", why, waiting);
 	pthread_mutex_lock(&queue->lock);
-	if (!queue->stop || clock_now_ns() < queue->drain_until_ns)
-		wait_until(&queue->wake, &queue->lock, deadline_after(*retry_ms));
+	backoff(queue, *retry_ms);
 	*retry_ms = *retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : *retry_ms * 2;
 }
 
