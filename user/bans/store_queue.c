@@ -19,6 +19,7 @@
 #include "lib/log.h"
 
 #define BATCH_OPS	 256  /* operations per transaction at most */
+#define GATHER_MS	 20   /* woken by a row, the writer waits this long for more */
 #define RETRY_FIRST_MS	 100  /* after a failed batch; doubles each time */
 #define RETRY_MAX_MS	 5000 /* up to this */
 #define CHECKPOINT_MS	 1000 /* a TRUNCATE checkpoint at most this often, after writes */
@@ -479,6 +480,8 @@ static void *writer(void *arg)
 		if (!n && !queue->resync) {
 			wait_until(&queue->wake, &queue->lock,
 				   checkpoint_due ? checkpoint_due : deadline_after(RETRY_MAX_MS));
+			if (queue->head && !queue->stop)
+				backoff(queue, GATHER_MS);
 		} else if (!n) {
 			pthread_mutex_unlock(&queue->lock);
 			err = resync(queue, why);
