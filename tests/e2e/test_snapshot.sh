@@ -8,7 +8,8 @@
 #   - kill -9 after a snapshot_interval: the periodic snapshot had the
 #     failures;
 #   - a reload (SIGHUP) that changes [rules] capacities keeps them;
-#   - rules.state planted as a symlink: not followed, replaced by a file;
+#   - rules.state planted as a symlink: not followed, replaced by a file; a
+#     save's temporary file left by kill -9 removed at start;
 #   - the account table's saturation in `xdpban status` and /metrics.
 # The failures go in through the control socket (`xdpban event fail`).
 # shellcheck source=tests/e2e/lib.sh
@@ -149,10 +150,13 @@ test_planted_symlink() {
 	stop_daemon
 	echo precious >"$target"
 	ln -sf "$target" "$SNAPSHOT"
+	echo cut short >"$SNAPSHOT.Ab12Cd" # a save's temporary file, left by kill -9
 	: >"$DAEMON_ERR"
 	start_daemon
 	check "a symlink at rules.state is not followed" \
 		daemon_said "cannot open $SNAPSHOT: Too many levels of symbolic links"
+	check "a save's leftover temporary file is removed" \
+		eval "[ ! -e '$SNAPSHOT.Ab12Cd' ] && daemon_said 'removed $SNAPSHOT.Ab12Cd'"
 	stop_daemon
 	check "the next save replaces the link with a file" \
 		eval "[ -f '$SNAPSHOT' ] && [ ! -L '$SNAPSHOT' ]"

@@ -19,6 +19,7 @@
 #include "lib/log.h"
 
 #define BATCH_OPS	 256  /* operations per transaction at most */
+#define GATHER_MS	 20   /* woken by a row, the writer waits this long for more */
 #define RETRY_FIRST_MS	 100  /* after a failed batch; doubles each time */
 #define RETRY_MAX_MS	 5000 /* up to this */
 #define CHECKPOINT_MS	 1000 /* a TRUNCATE checkpoint at most this often, after writes */
@@ -390,6 +391,24 @@ static size_t next_batch(const struct store_queue *queue)
 }
 
 /*
+ * Under lock: the wait before a retry. New rows do not cut it short (a
+ * flood of bans against a full disk would retry at the rate of the bans),
+ * a stop does once its drain time is over.
+ */
+static void backoff(struct store_queue *queue, unsigned int ms)
+{
+	uint64_t until = deadline_after(ms);
+
+	for (;;) {
+		if (queue->stop && queue->drain_until_ns < until)
+			until = queue->drain_until_ns;
+		if (clock_now_ns() >= until)
+			return;
+		wait_until(&queue->wake, &queue->lock, until);
+	}
+}
+
+/*
  * After a failure the head is written alone, so that a write the store
  * refuses as invalid (-EINVAL) is found and dropped instead of holding
  * every later one back.
@@ -412,8 +431,7 @@ static void after_failure(struct store_queue *queue, size_t n, int err, const ch
 	log_limited(&queue->failure_warning, WARNING_PERIOD_S, LOG_LEVEL_WARNING,
 		    "store: %s; %zu rows wait in memory and are retried", why, waiting);
 	pthread_mutex_lock(&queue->lock);
-	if (!queue->stop || clock_now_ns() < queue->drain_until_ns)
-		wait_until(&queue->wake, &queue->lock, deadline_after(*retry_ms));
+	backoff(queue, *retry_ms);
 	*retry_ms = *retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : *retry_ms * 2;
 }
 
@@ -462,6 +480,8 @@ static void *writer(void *arg)
 		if (!n && !queue->resync) {
 			wait_until(&queue->wake, &queue->lock,
 				   checkpoint_due ? checkpoint_due : deadline_after(RETRY_MAX_MS));
+			if (queue->head && !queue->stop)
+				backoff(queue, GATHER_MS);
 		} else if (!n) {
 			pthread_mutex_unlock(&queue->lock);
 			err = resync(queue, why);

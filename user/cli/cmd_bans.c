@@ -135,9 +135,13 @@ static int lock_store(const struct cli *cli, const char *warning, struct store *
 {
 	struct store *store = NULL;
 	char why[ERRMSG_LEN];
-	int err = store_open(cli->state_dir, false, &store, why);
+	int err;
 
 	*out = NULL;
+	/* cli_open_for_write says this too, but the store comes first. */
+	if (cli_require_root())
+		return EXIT_FAILURE;
+	err = store_open(cli->state_dir, false, &store, why);
 	if (err == -ENOENT)
 		return 0;
 	if (err && err != -EBUSY) {
