@@ -199,7 +199,12 @@ ban_workload() {
 	fi
 	head -n "$LIFTED" "$W/expected.txt" >"$W/lifted.txt"
 	# shellcheck disable=SC2046 # one address a word
-	xb unban $(cat "$W/lifted.txt") >>"$W/unban.out" 2>&1 || true
+	xb unban $(cat "$W/lifted.txt") >>"$W/unban.out" 2>&1 && return
+	# Refused ("nothing was changed, try again"): again, as the operator
+	# would, once the lock is gone; refused twice, nothing was lifted.
+	while [ -e "$W/locked" ]; do sleep 0.2; done
+	# shellcheck disable=SC2046 # one address a word
+	xb unban $(cat "$W/lifted.txt") >>"$W/unban.out" 2>&1 || : >"$W/lifted.txt"
 }
 
 kernel_bans() { xb --json list | jq -r '.bans[].prefix' | sort -u; }
@@ -250,12 +255,12 @@ run_attack() {
 	back=$(sort -u "$W/lifted.txt" | comm -12 - "$W/kernel-after.txt" | wc -l)
 	stop_daemon >/dev/null 2>&1 || true
 	rm -f "$W/hostile.log" "$W/bans.log"
-	note "$PART: $name: idle $(jq -c . <<<"$idle"), after $(jq -c . <<<"$idle_after"), under attack $(jq -c . <<<"$under"); lost $lost_kernel (kernel) $lost_store (store) of $(wc -l <"$wanted"); resurrected $back of $LIFTED"
+	note "$PART: $name: idle $(jq -c . <<<"$idle"), after $(jq -c . <<<"$idle_after"), under attack $(jq -c . <<<"$under"); lost $lost_kernel (kernel) $lost_store (store) of $(wc -l <"$wanted"); resurrected $back of $(wc -l <"$W/lifted.txt")"
 	jq -nc --arg attack "$name" --argjson idle "${idle:-null}" --argjson under "${under:-null}" \
 		--argjson idle_after "${idle_after:-null}" --argjson idle_p99 "${idle_p99:-null}" \
 		--argjson cpu "$ticks" --argjson hz "$(getconf CLK_TCK)" --argjson seconds "$ATTACK_SECONDS" \
 		--argjson expected "$(wc -l <"$wanted")" --argjson lost_kernel "$lost_kernel" \
-		--argjson lost_store "$lost_store" --argjson lifted "$LIFTED" --argjson back "$back" \
+		--argjson lost_store "$lost_store" --argjson lifted "$(wc -l <"$W/lifted.txt")" --argjson back "$back" \
 		--arg attack_out "$(cat "$W/attack.out" 2>/dev/null)" --arg unban "$(tail -n 3 "$W/unban.out" 2>/dev/null)" \
 		'{attack: $attack, idle_p99_ms: $idle_p99, attack_p99_ms: $under.p99_ms,
 		  ratio: (if $idle_p99 and $under then ($under.p99_ms / $idle_p99 * 10 | round / 10) else null end),
