@@ -8,7 +8,8 @@
 #   - kill -9 after a snapshot_interval: the periodic snapshot had the
 #     failures;
 #   - a reload (SIGHUP) that changes [rules] capacities keeps them;
-#   - rules.state planted as a symlink: not followed, replaced by a file;
+#   - rules.state planted as a symlink: not followed, replaced by a file; a
+#     save's temporary file left by kill -9 removed at start;
 #   - the account table's saturation in `xdpban status` and /metrics.
 # The failures go in through the control socket (`xdpban event fail`).
 # shellcheck source=tests/e2e/lib.sh
@@ -149,10 +150,13 @@ test_planted_symlink() {
 	stop_daemon
 	echo precious >"$target"
 	ln -sf "$target" "$SNAPSHOT"
+	echo cut short >"$SNAPSHOT.Ab12Cd" # a save's temporary file, left by kill -9
 	: >"$DAEMON_ERR"
 	start_daemon
 	check "a symlink at rules.state is not followed" \
 		daemon_said "cannot open $SNAPSHOT: Too many levels of symbolic links"
+	check "a save's leftover temporary file is removed" \
+		eval "[ ! -e '$SNAPSHOT.Ab12Cd' ] && daemon_said 'removed $SNAPSHOT.Ab12Cd'"
 	stop_daemon
 	check "the next save replaces the link with a file" \
 		eval "[ -f '$SNAPSHOT' ] && [ ! -L '$SNAPSHOT' ]"
@@ -182,6 +186,8 @@ test_saturation_is_shown() {
 	check_eq "a new name pushed one out: saturated" 1 "$(status .faults.accounts_saturated)"
 	check "xdpban status says so" \
 		eval "xb status --socket '$CTL' | grep -q '^accounts:   8 tracked; SATURATED'"
+	check_eq "and status --json" true \
+		"$(xb --json status --socket "$CTL" | jq -r .accounts_saturated)"
 	check_eq "and /metrics" 1 "$(metric xdpban_rules_accounts_saturated)"
 	check_ge "with the evictions counted" \
 		"$(metric xdpban_rules_account_evictions_multi_source_total)" 1

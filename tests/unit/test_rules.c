@@ -871,7 +871,7 @@ static uint64_t now_ns(void)
  *           -> banned (two failures outvalue the flood's one);
  *   slow:   5 failures 1,000,000 events apart -> forgotten each time (the
  *           trade-off: a first failure survives only ~max_tracked_ips new sources);
- *   an account attacked from two sources, a failure every 10,000 events
+ *   an account attacked from a botnet, a failure every 10,000 events
  *           -> blocked (it gets in within a few failures: the lottery).
  */
 static void flood_keeps_memory_flat_and_catches_real_attackers(void **state)
@@ -919,8 +919,11 @@ static void flood_keeps_memory_flat_and_catches_real_attackers(void **state)
 			slow |= d.ban;
 		}
 		if (i >= 3000000 && i < 3400000 && i % 10000 == 0 && !blocked) {
-			attack = unit_event(AUTH_FAIL, i % 20000 ? "203.0.113.2" : "203.0.113.1",
-					    "postmaster", 1, "");
+			char botnet[32]; /* a new address each time: none reaches the IP rule */
+
+			snprintf(botnet, sizeof(botnet), "203.0.113.%llu",
+				 (unsigned long long)(i - 3000000) / 10000 + 1);
+			attack = unit_event(AUTH_FAIL, botnet, "postmaster", 1, "");
 			rules_feed(r, &attack, t, &d);
 			blocked |= d.block_started;
 		}
@@ -990,11 +993,13 @@ static void set_source(struct auth_event *ev, uint8_t net, uint64_t n)
  * A password spray: 100,000 names (more than the 65,536 the account table
  * holds), one failure each per pass from a fresh botnet address, three
  * passes in 30 s, so every name meets the account rule (3 failures, 3
- * sources, in 60 s). Beside it a real botnet attack on 10 accounts, each
- * failing from a new address every 2 s. Replacing the least recent entry
- * pushed each name out before its next pass: 8% of the sprayed names were
- * blocked, and a slower attack on the targets went unseen. Now every
- * target is blocked and most of the names the table can hold are.
+ * sources, in 60 s). Beside it a real botnet attack on 10 accounts,
+ * starting with the second pass (the table full by then), each failing
+ * from a new address every 0.5 s. Replacing the least recent entry pushed
+ * each name out before its next pass: 8% of the sprayed names were
+ * blocked. Now most of the names the table can hold are, and every target
+ * is (a new account in a full table gets in one time in 4: within a few
+ * failures).
  */
 static void a_spray_of_more_names_than_the_table_holds(void **state)
 {
@@ -1004,7 +1009,7 @@ static void a_spray_of_more_names_than_the_table_holds(void **state)
 	struct rules_counters c;
 	struct rules_decision d;
 	struct auth_event ev = unit_event(AUTH_FAIL, "10.0.0.1", "", 1, "");
-	uint64_t t = 1000 * S, next_target = t, botnet = 0;
+	uint64_t t = 1000 * S, next_target = t + 10 * S, botnet = 0;
 	unsigned int blocked = 0, targets = 0;
 
 	(void)state;
@@ -1016,7 +1021,7 @@ static void a_spray_of_more_names_than_the_table_holds(void **state)
 		set_source(&ev, 10, i);
 		rules_feed(r, &ev, t, &d);
 		sprayed_blocked[name] |= d.block_started;
-		for (; next_target <= t; next_target += 2 * S) {
+		for (; next_target <= t; next_target += 500 * MS) {
 			for (unsigned int k = 0; k < SPRAY_TARGETS; k++) {
 				struct auth_event a = ev;
 

@@ -434,6 +434,8 @@ const struct command cmd_ban = {
 	"A ban that would cover loopback, an address of this host (in this network\n"
 	"namespace) or the client of an established SSH session to this host is\n"
 	"refused, naming the address, unless the allowlist already covers it.\n"
+	"No ban is pushed out to make room for another: when the address table has\n"
+	"no room for one (about 1.8M IPv4 or 1.5M IPv6 bans), nothing is banned.\n"
 	"The daemon's store, when there is one, records the bans: a reboot keeps them.\n"
 	"A store locked by another process for over 5 s, or one that cannot record\n"
 	"them, fails the command with nothing changed.\n"

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
@@ -157,6 +158,23 @@ static const char *replayed_source(const struct daemon *d)
 	return NULL;
 }
 
+/* Temporary files of saves a kill -9 cut short (file_swap's PATH.XXXXXX): up to 30 MB each. */
+static void remove_leftovers(const char *path)
+{
+	char pattern[PATH_MAX + 8];
+	glob_t found;
+
+	snprintf(pattern, sizeof(pattern), "%s.??????", path);
+	if (glob(pattern, GLOB_NOSORT, NULL, &found))
+		return;
+	for (size_t i = 0; i < found.gl_pathc; i++) {
+		if (unlink(found.gl_pathv[i]) == 0)
+			log_say(LOG_LEVEL_INFO, "removed %s, left by a save cut short",
+				found.gl_pathv[i]);
+	}
+	globfree(&found);
+}
+
 void snapshot_restore(struct daemon *d)
 {
 	struct rules_state_counts counts;
@@ -173,8 +191,10 @@ void snapshot_restore(struct daemon *d)
 			path, replayed);
 		return;
 	}
-	if (!err)
+	if (!err) {
+		remove_leftovers(path);
 		err = snapshot_read(path, &data, &len, why);
+	}
 	if (err == -ENOENT)
 		return; /* the first start */
 	if (err) {

@@ -86,7 +86,7 @@ struct rules {
 	struct rules_counters counters;
 	uint64_t now_ns;	  /* the latest now_ns given, for the saturation flag */
 	uint64_t rich_evicted_ns; /* when an account with 2+ sources was last evicted */
-	uint64_t admission_draws; /* numbers the admission lottery drew (account_insert) */
+	uint64_t admission_draws; /* the lottery's state (account_insert), random at first */
 };
 
 /* One ring of failure times with up to three parallel arrays, oldest first. */
@@ -244,6 +244,12 @@ struct rules *rules_new(const struct rules_config *cfg, char why[ERRMSG_LEN])
 		err = siphash_key_random(&r->key_account);
 	if (!err)
 		err = siphash_key_random(&r->key_pw);
+	if (!err) {
+		struct siphash_key seed;
+
+		err = siphash_key_random(&seed);
+		r->admission_draws = seed.k0;
+	}
 	if (err) {
 		errmsg(why, "rules: getrandom: %s", strerror(-err));
 		munmap(base, lay.total);
@@ -411,13 +417,21 @@ static void tracker_prune(const struct rules *r, struct account_entry *e, uint64
 		e->m--;
 }
 
-/* Distinct sources in the window, without changing the tracker. */
+/*
+ * Distinct sources in the window, without changing the tracker. One is
+ * taken as it is: an entry with failures in its window has its newest
+ * source in it, and most entries of a full table have one source only (not
+ * reading its time spares a cache line per entry compared).
+ */
 static uint64_t tracker_live(const struct rules *r, struct account_entry *e, uint64_t now)
 {
-	const uint64_t *ts = tracker_ts(r, e);
+	const uint64_t *ts;
 	unsigned int m = e->m;
 
-	while (m && !in_window(ts[m - 1], now, r->account_window_ns))
+	if (m <= 1)
+		return m;
+	ts = tracker_ts(r, e);
+	while (m > 1 && !in_window(ts[m - 1], now, r->account_window_ns))
 		m--;
 	return m;
 }
@@ -796,9 +810,10 @@ static struct block_entry *running_block(struct rules *r, const uint8_t key[ADDR
 /*
  * A new account's entry, or NULL when it is not tracked. In a set with a
  * free or dead slot it always is; in a full set it takes the least valuable
- * entry's place only when it wins a 1 in ACCOUNT_ADMISSION lottery (keyed,
- * so unpredictable). Always replacing the least recent entry would let a
- * spray of more names than the table holds push every name out before its
+ * entry's place only when it wins a 1 in ACCOUNT_ADMISSION lottery (the
+ * draws are a random-seeded SplitMix64 stream: unpredictable from outside,
+ * and a few instructions, where SipHash took 6% of a flood's time). Always replacing the least
+ * recent entry would let a spray of more names than the table holds push every name out before its
  * next failure, each pass of the spray evicting the last one's (no account
  * ever blocked); with the lottery most of the table stays put between passes
  * and its accounts reach the threshold, while an account under a real attack
@@ -815,8 +830,10 @@ static struct account_entry *account_insert(struct rules *r, const uint8_t key[A
 	size_t victim = table_victim(r, accounts, hash, now, &lost);
 
 	if (lost) {
-		r->admission_draws++;
-		draw = siphash64(&r->key_pw, &r->admission_draws, sizeof(r->admission_draws));
+		draw = r->admission_draws += 0x9e3779b97f4a7c15ULL; /* SplitMix64 */
+		draw = (draw ^ (draw >> 30)) * 0xbf58476d1ce4e5b9ULL;
+		draw = (draw ^ (draw >> 27)) * 0x94d049bb133111ebULL;
+		draw ^= draw >> 31;
 		if (draw % ACCOUNT_ADMISSION) {
 			r->counters.account_untracked++;
 			return NULL;

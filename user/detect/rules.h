@@ -68,7 +68,12 @@
  *                failure survives only about max_tracked_ips newer distinct
  *                sources (about max_tracked_ips / flood rate seconds), so an
  *                attacker whose failures are that far apart in a flood is
- *                forgotten before its second one and escapes the IP rule;
+ *                forgotten before its second one and escapes the IP rule.
+ *                The accounts' lottery (below) would not help: a failure
+ *                not admitted is lost, and a source needs every one of its
+ *                ip_failures counted (in test_rules' flood it banned 9 of 20
+ *                five-failure attackers instead of 20, the slow one still
+ *                never);
  *   accounts:    fewest distinct sources in the window, then fewest
  *                failures, then least recently failed; and a new account
  *                evicts a live one only one time in 4 (a keyed lottery;
