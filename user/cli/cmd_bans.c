@@ -500,7 +500,10 @@ static int run_prefix_command(struct cli *cli, const struct prefix_command *spec
 	if (spec->apply(&maps, keys, count, why)) {
 		status = cli_fail("%s", why);
 	} else {
-		const struct store_change change = { spec->write, keys, count };
+		/* unban's record needs what each ban was (lift_unbanned) */
+		const struct store_change change = { spec->write,
+						     spec->allowlist ? (const void *)keys : before,
+						     count };
 
 		status = record_or_undo(store, &change, 1, &maps, before, count,
 					spec->allowlist ? restore_allows : restore_bans);
@@ -515,10 +518,44 @@ out:
 	return status;
 }
 
-static int lift_unbanned(struct store *store, const void *keys, size_t count, int64_t now,
+/*
+ * A ban the store has no live row of yet (the daemon's row still waiting in
+ * its queue, which the daemon then drops: the kernel no longer holds the
+ * ban) is recorded from the map's entry and lifted, so that history shows
+ * it as unbanned.
+ */
+static int record_lifted(struct store *store, const struct prefix_before *ban, int64_t now,
 			 char why[ERRMSG_LEN])
 {
-	return store_lift_bans(store, keys, count, now, "unban", NULL, why);
+	uint64_t left = ban_seconds_left(&ban->ban, clock_now_ns());
+	struct store_ban row = { .key = ban->key };
+	int64_t created = ban->ban.created_unix ? (int64_t)ban->ban.created_unix : now;
+	int err;
+
+	row.expires_at = ban_is_permanent(&ban->ban) ? 0 : now + (int64_t)left;
+	snprintf(row.reason, sizeof(row.reason), "%s",
+		 ban->ban.origin == BAN_ORIGIN_MANUAL	 ? "manual"
+		 : ban->ban.origin == BAN_ORIGIN_IP_RULE ? "ip_rule"
+							 : "adopted");
+	snprintf(row.source, sizeof(row.source), "kernel");
+	err = store_record_bans(store, &row, 1, created, why);
+	return err ? err : store_lift_bans(store, &ban->key, 1, now, "unban", NULL, why);
+}
+
+static int lift_unbanned(struct store *store, const void *items, size_t count, int64_t now,
+			 char why[ERRMSG_LEN])
+{
+	const struct prefix_before *bans = items;
+	int err = 0;
+
+	for (size_t i = 0; !err && i < count; i++) {
+		size_t lifted = 0;
+
+		err = store_lift_bans(store, &bans[i].key, 1, now, "unban", &lifted, why);
+		if (!err && !lifted && bans[i].had)
+			err = record_lifted(store, &bans[i], now, why);
+	}
+	return err;
 }
 
 /* The store keeps the allowlist too: the pinned map alone loses it with the pins. */
