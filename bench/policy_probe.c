@@ -6,10 +6,14 @@
  * answer given up after 2 s (auth_policy_server_timeout_msecs): Dovecot then
  * lets the login through unchecked, so a timeout or a closed connection is
  * a failure here (its latency the time waited). One request every
- * INTERVAL_MS for SECONDS; prints
+ * INTERVAL_MS for SECONDS, a new connection every REUSE requests (0: only
+ * when the server closed it): Dovecot opens new ones as its logins come in
+ * parallel and its idle ones expire, and a new one is what an attacker
+ * holding the server's connections keeps waiting. Prints
  *   requests=N failures=F p50_ms=X p99_ms=Y max_ms=Z
  *
- *   policy_probe HOST PORT KEY SECONDS INTERVAL_MS
+ *   policy_probe HOST PORT KEY SECONDS INTERVAL_MS [REUSE]
+ * POLICY_PROBE_SAMPLES=FILE writes each request's start and latency there.
  */
 #define _GNU_SOURCE /* strcasestr */
 #include <arpa/inet.h>
@@ -82,13 +86,17 @@ int main(int argc, char **argv)
 {
 	static double samples[MAX_SAMPLES];
 	char request[1024], body[256];
-	unsigned long failures = 0;
+	unsigned long failures = 0, reuse, used = 0;
 	size_t n = 0;
 	double seconds, interval, end;
+	FILE *dump = NULL; /* POLICY_PROBE_SAMPLES: each request's start and latency */
 	int fd = -1;
 
-	if (argc != 6)
-		bench_die("usage", "policy_probe HOST PORT KEY SECONDS INTERVAL_MS");
+	if (argc != 6 && argc != 7)
+		bench_die("usage", "policy_probe HOST PORT KEY SECONDS INTERVAL_MS [REUSE]");
+	reuse = argc == 7 ? strtoul(argv[6], NULL, 10) : 0;
+	if (getenv("POLICY_PROBE_SAMPLES"))
+		dump = fopen(getenv("POLICY_PROBE_SAMPLES"), "w");
 	server.sin_family = AF_INET;
 	server.sin_port = htons((unsigned short)atoi(argv[2]));
 	if (inet_pton(AF_INET, argv[1], &server.sin_addr) != 1)
@@ -108,8 +116,15 @@ int main(int argc, char **argv)
 		double start = bench_now(), next = start + interval;
 		struct timespec pause;
 
-		if (fd < 0)
+		if (fd >= 0 && reuse && used == reuse) {
+			close(fd);
+			fd = -1;
+		}
+		if (fd < 0) {
 			fd = connect_server();
+			used = 0;
+		}
+		used++;
 		if (fd < 0 || write(fd, request, strlen(request)) != (ssize_t)strlen(request) ||
 		    read_answer(fd, start + ANSWER_TIMEOUT_MS / 1000.0)) {
 			failures++;
@@ -119,6 +134,8 @@ int main(int argc, char **argv)
 		}
 		/* A failure counts with the time Dovecot would have waited for it. */
 		samples[n++] = (bench_now() - start) * 1000;
+		if (dump)
+			fprintf(dump, "%.6f %.3f\n", start, samples[n - 1]);
 		if (next > bench_now()) {
 			double wait = next - bench_now();
 

@@ -97,7 +97,7 @@ struct lpm_key {
  * walk) until a slot frees: a live ban is never evicted to make room. A
  * bucket's spill counts the entries whose first choice it is but which live
  * in their second, so a lookup reads the second bucket only when its first
- * one says some spilled (rarely below 60% load): a miss costs one line.
+ * one says some spilled (9% of buckets at 1M bans): most misses cost one line.
  *
  * The hash is keyed by a secret seed drawn when the tables are created
  * (ban_meta), so nobody can pick addresses that crowd one bucket pair.
@@ -154,8 +154,10 @@ struct ban6_bucket {
 /* Per bucket, what user space alone reads: by slot (IPv6 uses the first BAN6_SLOTS). */
 struct ban_info {
 	__u32 created_unix[BAN4_SLOTS]; /* wall-clock seconds when banned */
-	__u8 origin[BAN4_SLOTS];	/* enum ban_origin */
-	__u8 reserved[5];
+	/* ns before its deadline the ban was asked to end: user space shows that end */
+	__u32 early_ns[BAN4_SLOTS];
+	__u8 origin[BAN4_SLOTS]; /* enum ban_origin */
+	__u8 reserved;
 };
 
 struct ban_meta {

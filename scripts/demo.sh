@@ -81,7 +81,8 @@ live_view() {
 	local page=$WORK/live.prom started
 	started=$(now_ms)
 	while sleep 1; do
-		in_ns "$SRV" curl -sf -m 1 http://127.0.0.1:8643/metrics >"$page" || continue
+		in_ns "$SRV" curl -sf -m 1 -H "X-API-Key: $(cat "$STATE_DIR/policy.key")" \
+			http://127.0.0.1:8643/metrics >"$page" || continue
 		printf '  [live %3ds] failures %s  bans %s  blocked accounts %s  tarpits %s  dropped: ban %s geo %s\n' \
 			$((($(now_ms) - started) / 1000)) \
 			"$(metric xdpban_failures_total "$page")" \
@@ -134,8 +135,9 @@ path = $WORK/log/dovecot.log
 EOF
 sed 's/^/    /' "$CONF"
 nonce=$(od -An -tx1 -N32 /dev/urandom | tr -d ' \n')
-sed "s/^auth_policy_hash_nonce = .*/auth_policy_hash_nonce = $nonce/" \
-	"$REPO/docs/dovecot-policy.conf" >"$WORK/dovecot-policy.conf"
+# The key the daemon makes at start lies in this run's state directory.
+sed -e "s/^auth_policy_hash_nonce = .*/auth_policy_hash_nonce = $nonce/" \
+	-e "s|</var/lib/xdpban/|<$STATE_DIR/|" "$REPO/docs/dovecot-policy.conf" >"$WORK/dovecot-policy.conf"
 write_dovecot_config "!include $WORK/dovecot-policy.conf"
 : >"$WORK/log/dovecot.log"
 start_daemon
@@ -176,10 +178,11 @@ demo_xb list
 demo_xb history
 demo_xb stats
 demo_xb geo list
-printf '[server]# bpftool map dump pinned %s/ban_addr\n' "$PIN"
-bpftool map dump pinned "$PIN/ban_addr"
-printf '[server]# curl -s http://127.0.0.1:8643/metrics | grep -E "answers|events|echoes"\n'
-in_ns "$SRV" curl -sf http://127.0.0.1:8643/metrics |
+printf "[server]# bpftool -j map dump pinned %s/ban4 | jq -c '.[].formatted | select(.value.deadline | any(. != 0))'\n" "$PIN"
+bpftool -j map dump pinned "$PIN/ban4" | jq -c '.[].formatted | select(.value.deadline | any(. != 0))'
+# shellcheck disable=SC2016 # the command as the operator types it
+printf '[server]# curl -s -H "X-API-Key: $(cat /var/lib/xdpban/policy.key)" http://127.0.0.1:8643/metrics | grep -E "answers|events|echoes"\n'
+in_ns "$SRV" curl -sf -H "X-API-Key: $(cat "$STATE_DIR/policy.key")" http://127.0.0.1:8643/metrics |
 	grep -E '^xdpban_(policy_answers|events|log_echoes)_total' | grep -v ' 0$'
 echo
 echo "Every failure reached the daemon twice (a policy report, then Dovecot's log"

@@ -40,7 +40,8 @@ trap 'rm -rf "$WORK"' EXIT
 # filter (the sample log's name), the mode its jail runs, the xdpban source
 # that reads such a log, and which of its lines: all, or only its
 # authentication lines (Exim's jail also bans relaying, sender verification
-# and ACL rejections, which xdpban leaves to Exim: see README)
+# and protocol abuse, which xdpban reports as outcome "rejected", counted
+# here too; the auth row shows the authentication failures alone)
 FILTERS=("dovecot normal dovecot all" "sshd normal sshd all" "postfix auth postfix all"
 	"exim normal exim all" "exim normal exim auth" "roundcube-auth normal roundcube all")
 

@@ -25,7 +25,6 @@
 #include "bans/bans.h"
 #include "bans/verdict.h"
 #include "kernel/path_summary.h"
-#include "kernel/settings.h"
 #include "lib/cidr.h"
 #include "lib/clock.h"
 #include "lib/duration.h"
@@ -50,14 +49,8 @@ static int setup(void **state)
 	struct fixture *f = calloc(1, sizeof(*f));
 	char why[ERRMSG_LEN];
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_path_summary: skipped: needs root to load BPF programs\n");
-		exit(77);
-	}
-	f->skel = xdpban_load_private();
-	assert_non_null(f->skel);
-	assert_int_equal(pins_from_object(f->skel->obj, &f->maps, why), 0);
-	assert_int_equal(settings_init(f->maps.config, why), 0);
+	assert_non_null(f);
+	f->skel = xdpban_load_private_maps("test_path_summary", &f->maps);
 	/* As `xdpban attach` leaves it: nothing applies anywhere. */
 	if (path_summary_sync(&f->maps, why))
 		fail_msg("%s", why);

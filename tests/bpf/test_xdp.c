@@ -792,6 +792,36 @@ static void full_first_bucket_spills_to_the_second(void **state)
 	ban_table_release(&t);
 }
 
+/* Past 4 bans a bucket the table doubles the buckets in use; the program reads the new size. */
+static void growth_keeps_every_ban_dropping(void **state)
+{
+	struct fixture *f = *state;
+	struct ban_table t;
+	__u32 log2_before;
+	char text[CIDR_TEXT_LEN];
+
+	xdpban_map_bans(f->skel, &t);
+	log2_before = t.meta->log2_4;
+	for (__u32 i = 0; i < 5 * (1U << BAN_LOG2_MIN); i++) {
+		struct ban_slot slot = { .addr = host_of("10.0.0.0") };
+		__u32 word = htonl(0x0a000000 + i * 13);
+
+		memcpy(&slot.addr.addr[12], &word, sizeof(word));
+		ban_slot_set_end(&slot, 0);
+		assert_int_equal(ban_table_put(&t, &slot, clock_now_ns(), NULL, NULL), 0);
+	}
+	assert_true(t.meta->log2_4 > log2_before);
+	for (__u32 i = 0; i < 5 * (1U << BAN_LOG2_MIN); i += 97) {
+		__u32 a = 0x0a000000 + i * 13;
+
+		snprintf(text, sizeof(text), "10.%u.%u.%u", (a >> 16) & 255, (a >> 8) & 255,
+			 a & 255);
+		syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
+	}
+	syn_from(state, "10.255.255.254", XDP_PASS, REASON_PASS);
+	ban_table_release(&t);
+}
+
 static void expired_ipv6_ban_passes(void **state)
 {
 	ban_host(*state, BANNED6, EXPIRED);
@@ -1135,6 +1165,7 @@ int main(void)
 		TEST(freed_slot_passes),
 		TEST(full_pair_relocates_and_every_ban_still_drops),
 		TEST(full_first_bucket_spills_to_the_second),
+		TEST(growth_keeps_every_ban_dropping),
 		TEST(expired_ipv6_ban_passes),
 		TEST(allowlist_beats_ipv6_exact_ban),
 		TEST(allowlist_beats_geo),

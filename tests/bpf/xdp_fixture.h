@@ -7,8 +7,13 @@
 #ifndef XDPBAN_TEST_XDP_FIXTURE_H
 #define XDPBAN_TEST_XDP_FIXTURE_H
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
+#include "kernel/pins.h"
+#include "kernel/settings.h"
 #include "packets.h"
 #include "unit.h"
 #include "kernel/ban_table.h"
@@ -46,13 +51,36 @@ static inline void xdpban_map_bans(struct xdpban_bpf *skel, struct ban_table *ta
 static inline void xdpban_ban_host(struct xdpban_bpf *skel, const struct addr_key *addr,
 				   __u64 expires_ns)
 {
-	struct ban_slot slot = { .addr = *addr, .deadline = ban_deadline_of(expires_ns) };
+	struct ban_slot slot = { .addr = *addr };
 	struct ban_table table;
 
+	ban_slot_set_end(&slot, expires_ns);
 	xdpban_map_bans(skel, &table);
 	if (ban_table_put(&table, &slot, clock_now_ns(), NULL, NULL))
 		fail_msg("no room for an exact ban");
 	ban_table_release(&table);
+}
+
+/*
+ * The same, for tests that go through user space's map code: maps gets the
+ * descriptors and the config is initialised. Skips the test (exit 77)
+ * without root.
+ */
+static inline struct xdpban_bpf *xdpban_load_private_maps(const char *test, struct maps *maps)
+{
+	struct xdpban_bpf *skel;
+	char why[ERRMSG_LEN];
+
+	if (geteuid() != 0) {
+		fprintf(stderr, "%s: skipped: needs root to load BPF programs\n", test);
+		exit(77);
+	}
+	skel = xdpban_load_private();
+	if (!skel)
+		fail_msg("cannot load the XDP program");
+	if (pins_from_object(skel->obj, maps, why) || settings_init(maps->config, why))
+		fail_msg("%s", why);
+	return skel;
 }
 
 /* The frame's verdict (runts as packets.h's pkt_run sends them). */

@@ -23,10 +23,11 @@ check() {
 	rm -f /tmp/xdpban-bench-syntax.$$
 }
 
-for script in scripts/bench*.sh; do
+for script in scripts/bench*.sh scripts/attack.sh; do
 	check "bash -n $script" bash -n "$script"
 done
-check "the benchmark programs build" make --no-print-directory build/bench/prog_cost build/bench/flood
+check "the benchmark programs build" make --no-print-directory build/bench/prog_cost build/bench/flood \
+	build/bench/policy_probe build/bench/conn_attack
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

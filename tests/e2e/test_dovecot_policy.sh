@@ -223,7 +223,7 @@ test_log_and_policy_count_once() {
 	check_not "4 wrong passwords, each reported and logged: not banned" banned "$ECHO_ADDR"
 	fail_logins 1 "$CLI1" "$SRV_IP1" "$ECHO_ADDR" bob
 	check "the 5th bans" wait_until 5 banned "$ECHO_ADDR"
-	echoes=$(in_ns "$SRV" curl -sf http://127.0.0.1:8643/metrics |
+	echoes=$(in_ns "$SRV" curl -sf -H "X-API-Key: $(cat "$STATE_DIR/policy.key")" http://127.0.0.1:8643/metrics |
 		sample_value xdpban_log_echoes_total)
 	check_ge "the pairs counted once are in /metrics (xdpban_log_echoes_total)" \
 		"${echoes:-0}" 4

@@ -195,6 +195,11 @@ test_install() {
 		"$(/usr/sbin/xdpban --version)"
 	check_eq "the binary is 0755 root:root" "0755 root:root" "$(mode_of /usr/sbin/xdpban)"
 	check_eq "the state directory is 0700 root:root" "0700 root:root" "$(mode_of /var/lib/xdpban)"
+	check_eq "the policy key is made, 0600 root:root" "0600 root:root" \
+		"$(mode_of /var/lib/xdpban/policy.key)"
+	check "it is 64 hex digits, no newline (Dovecot reads it whole)" \
+		grep -qxE '[0-9a-f]{64}' /var/lib/xdpban/policy.key
+	check_eq "no newline" 64 "$(wc -c </var/lib/xdpban/policy.key)"
 	out=$(/usr/sbin/xdpban run -c /etc/xdpban/xdpban.conf --check-config 2>&1) || true
 	check_eq "run --check-config: the installed config changes nothing" \
 		"$(: >"$WORK/empty.conf" && build/xdpban run -c "$WORK/empty.conf" --check-config | sed 1d)" "$(sed 1d <<<"$out")"

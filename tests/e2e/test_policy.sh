@@ -67,9 +67,9 @@ policy() {
 		"$@" --data-binary "$body" "http://127.0.0.1:$port/?command=$command"
 }
 
-# metrics [PORT]: the /metrics page.
+# metrics [PORT]: the /metrics page (with the key, which it needs once one is set).
 metrics() {
-	in_ns "$SRV" curl -sf -m 5 "http://127.0.0.1:${1:-$PORT}/metrics"
+	in_ns "$SRV" curl -sf -m 5 -H "X-API-Key: $API_KEY" "http://127.0.0.1:${1:-$PORT}/metrics"
 }
 
 # metric PAGE-FILE NAME{LABELS}: the sample's value, parsed by Debian's Prometheus client.
@@ -208,6 +208,11 @@ test_reload() {
 	check_eq "the attempt tarpitted before SIGHUP is still remembered: -1" "-1" \
 		"$(answer_status "$out")"
 	check "the account block survived the reload" test "$(metric <(metrics) xdpban_account_blocks_active)" = 1
+	check_eq "/metrics beside the policy needs the key too" 401 \
+		"$(in_ns "$SRV" curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$PORT/metrics")"
+	check_eq "or it as a bearer token (Prometheus' authorization)" 200 \
+		"$(in_ns "$SRV" curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $API_KEY" \
+			"http://127.0.0.1:$PORT/metrics")"
 	metrics "$METRICS_PORT" >"$page"
 	check "/metrics is served on metrics_listen too" grep -q '^xdpban_events_total' "$page"
 	out=$(policy allow "$(request dave 203.0.113.9 r0)" "$METRICS_PORT" -H "X-API-Key: $API_KEY")

@@ -106,7 +106,8 @@ listed() { # listed ACCOUNT: `xdpban weak` lists it; its class in $WORK/class
 }
 
 metric() { # metric SAMPLE: its value in /metrics, kept
-	in_ns "$SRV" curl -sf http://127.0.0.1:8643/metrics | tee -a "$OUT" | sample_value "$1"
+	in_ns "$SRV" curl -sf -H "X-API-Key: $(cat "$STATE_DIR/policy.key")" http://127.0.0.1:8643/metrics |
+		tee -a "$OUT" | sample_value "$1"
 }
 
 judged_at_least() { # judged_at_least N

@@ -270,6 +270,13 @@ static void deadlines_round_up(void **state)
 		assert_false(ban_deadline_passed(ban_deadline_of(ns), ns - 1));
 		assert_true(ban_deadline_passed(ban_deadline_of(ns), back));
 	}
+	for (uint64_t ns = NOW; ns < NOW + 3 * tick; ns += tick / 7 + 3) {
+		struct ban_slot slot = { 0 };
+
+		ban_slot_set_end(&slot, ns);
+		assert_int_equal(ban_slot_end(&slot), ns); /* what the operator asked, exactly */
+		assert_true(ban_expires_of(slot.deadline) >= ns);
+	}
 	assert_true(ban_deadline_passed(BAN_DEADLINE_FREE, 0));
 	assert_false(ban_deadline_passed(BAN_DEADLINE_PERMANENT, UINT64_MAX));
 }

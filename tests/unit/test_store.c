@@ -809,6 +809,35 @@ static void a_locked_store_holds_up_nobody_and_loses_nothing(void **state)
 }
 
 /*
+ * More rows than the queue holds (the store locked all along): the one
+ * that does not fit is refused and counted, never one already queued; the
+ * queued ones all go in once the lock is free.
+ */
+static void a_full_queue_refuses_and_counts_the_row_over(void **state)
+{
+	struct fixture *f = *state;
+	struct store_queue *queue = start_queue(f);
+	struct store_queue_stats stats;
+	struct lpm_key key = make_ban("192.0.2.9", NOW, 0).key;
+	sqlite3 *holder;
+
+	assert_int_equal(sqlite3_open(f->db_path, &holder), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(holder, "BEGIN IMMEDIATE", NULL, NULL, NULL), SQLITE_OK);
+	for (int i = 0; i < STORE_QUEUE_ROWS; i++)
+		assert_int_equal(store_queue_guesses(queue, &key, 1, NOW), 0);
+	assert_int_equal(store_queue_guesses(queue, &key, 1, NOW), -ENOBUFS);
+	store_queue_stats(queue, &stats);
+	assert_int_equal(stats.lost, 1);
+	assert_int_equal(stats.waiting, STORE_QUEUE_ROWS);
+	assert_int_equal(sqlite3_exec(holder, "COMMIT", NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(holder);
+	assert_int_equal(store_queue_flush(queue, 60000), 0);
+	assert_int_equal(store_queue_stop(queue, 1000), 0);
+	assert_int_equal(sql_int(f->db_path, "SELECT count FROM dictionary_guesses"),
+			 STORE_QUEUE_ROWS);
+}
+
+/*
  * A full state filesystem: writes fail and wait, in memory, in order; once
  * space is back they go in, with no restart (root: a 1 MiB tmpfs).
  */
@@ -1124,6 +1153,7 @@ int main(void)
 		STORE_TEST(restoring_100k_bans_keeps_every_one),
 		STORE_TEST(the_writer_truncates_the_wal),
 		STORE_TEST(a_locked_store_holds_up_nobody_and_loses_nothing),
+		STORE_TEST(a_full_queue_refuses_and_counts_the_row_over),
 		STORE_TEST(a_full_disk_is_written_once_space_is_back),
 		STORE_TEST(a_symlinked_store_is_refused),
 		STORE_TEST(allowlist_add_remove_list),

@@ -89,18 +89,20 @@ struct host_undo {
 
 static struct ban_slot slot_of(const struct addr_key *addr, const struct ban_entry *entry)
 {
-	return (struct ban_slot){
+	struct ban_slot slot = {
 		.addr = *addr,
-		.deadline = ban_deadline_of(entry->expires_ns),
 		.created_unix = (__u32)entry->created_unix,
 		.origin = (__u8)entry->origin,
 	};
+
+	ban_slot_set_end(&slot, entry->expires_ns);
+	return slot;
 }
 
 static struct ban_entry entry_of(const struct ban_slot *slot)
 {
 	return (struct ban_entry){
-		.expires_ns = ban_expires_of(slot->deadline),
+		.expires_ns = ban_slot_end(slot),
 		.created_unix = slot->created_unix,
 		.prefixlen = ADDR_LEN * 8,
 		.origin = slot->origin,
@@ -514,10 +516,19 @@ int bans_list(const struct maps *maps, struct ban_record **records, size_t *coun
 	      char why[ERRMSG_LEN])
 {
 	int err = bans_collect(maps, records, count, why);
+	size_t kept = 0;
 
-	if (!err)
-		qsort(*records, *count, sizeof(**records), compare_ban_records);
-	return err;
+	if (err)
+		return err;
+	qsort(*records, *count, sizeof(**records), compare_ban_records);
+	/* A table doubling meanwhile holds an entry in both halves for a moment. */
+	for (size_t i = 0; i < *count; i++) {
+		if (kept && compare_ban_records(&(*records)[kept - 1], &(*records)[i]) == 0)
+			continue;
+		(*records)[kept++] = (*records)[i];
+	}
+	*count = kept;
+	return 0;
 }
 
 int bans_allow_add(const struct maps *maps, const struct lpm_key *keys, size_t n,

@@ -40,6 +40,34 @@ static bool has_key(const struct lpm_key *sorted, size_t count, const struct lpm
 	return count && bsearch(key, sorted, count, sizeof(*sorted), compare_keys);
 }
 
+static int compare_permanent_first(const void *a, const void *b)
+{
+	return ((const struct ban_request *)b)->permanent -
+	       ((const struct ban_request *)a)->permanent;
+}
+
+/*
+ * Without room for all of them (bans_add refuses the batch), as many as fit
+ * one by one, permanent ones (mostly operators') first; the others stay in the
+ * store, live, for a restart with room, and are counted.
+ */
+static int restore_one_by_one(const struct maps *maps, struct ban_request *requests, size_t n,
+			      struct reconcile_counts *counts, char why[ERRMSG_LEN])
+{
+	qsort(requests, n, sizeof(*requests), compare_permanent_first);
+	for (size_t i = 0; i < n; i++) {
+		int err = bans_add(maps, &requests[i], 1, BAN_ORIGIN_RESTORED, why);
+
+		if (err && err != -ENOSPC)
+			return err;
+		if (err)
+			counts->refused++;
+		else
+			counts->restored++;
+	}
+	return 0;
+}
+
 /*
  * Store bans the maps lack go back in. One the map holds, even expired, is
  * the kernel's to judge: within a boot its monotonic deadline is right
@@ -71,6 +99,8 @@ static int restore_missing(const struct maps *maps, const struct store_ban *live
 	err = n ? bans_add(maps, requests, n, BAN_ORIGIN_RESTORED, why) : 0;
 	if (!err)
 		counts->restored = n;
+	else if (err == -ENOSPC)
+		err = restore_one_by_one(maps, requests, n, counts, why);
 	free(requests);
 	return err;
 }

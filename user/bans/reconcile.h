@@ -22,6 +22,7 @@ struct reconcile_counts {
 	size_t restored; /* (live) in the store only: put back into the maps */
 	size_t adopted;	 /* (live) in the maps only: recorded in the store */
 	size_t lifted;	 /* reconcile_store: live in the store only, lifted there */
+	size_t refused;	 /* in the store only, and no room in the address table: left there */
 };
 
 /*

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0 OR BSD-2-Clause
+#define _GNU_SOURCE /* gettid */
 #include "bans/store_queue.h"
 
 #include <errno.h>
@@ -9,18 +10,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
+#include <unistd.h>
 #include "bans/bans.h"
 #include "bans/reconcile.h"
 #include "lib/clock.h"
 #include "lib/log.h"
 
 #define BATCH_OPS	 256  /* operations per transaction at most */
+#define GATHER_MS	 20   /* woken by a row, the writer waits this long for more */
 #define RETRY_FIRST_MS	 100  /* after a failed batch; doubles each time */
 #define RETRY_MAX_MS	 5000 /* up to this */
 #define CHECKPOINT_MS	 1000 /* a TRUNCATE checkpoint at most this often, after writes */
 #define WARNING_PERIOD_S 60   /* a lasting failure's warning, at most this often */
 #define CURSOR_MAX	 512  /* a journal cursor's text, with its NUL */
+#define WRITER_NICE	 10   /* the writer thread's nice value */
 
 enum op_kind {
 	OP_BANS,	 /* items: struct store_ban */
@@ -386,6 +391,24 @@ static size_t next_batch(const struct store_queue *queue)
 }
 
 /*
+ * Under lock: the wait before a retry. New rows do not cut it short (a
+ * flood of bans against a full disk would retry at the rate of the bans),
+ * a stop does once its drain time is over.
+ */
+static void backoff(struct store_queue *queue, unsigned int ms)
+{
+	uint64_t until = deadline_after(ms);
+
+	for (;;) {
+		if (queue->stop && queue->drain_until_ns < until)
+			until = queue->drain_until_ns;
+		if (clock_now_ns() >= until)
+			return;
+		wait_until(&queue->wake, &queue->lock, until);
+	}
+}
+
+/*
  * After a failure the head is written alone, so that a write the store
  * refuses as invalid (-EINVAL) is found and dropped instead of holding
  * every later one back.
@@ -408,8 +431,7 @@ static void after_failure(struct store_queue *queue, size_t n, int err, const ch
 	log_limited(&queue->failure_warning, WARNING_PERIOD_S, LOG_LEVEL_WARNING,
 		    "store: %s; %zu rows wait in memory and are retried", why, waiting);
 	pthread_mutex_lock(&queue->lock);
-	if (!queue->stop || clock_now_ns() < queue->drain_until_ns)
-		wait_until(&queue->wake, &queue->lock, deadline_after(*retry_ms));
+	backoff(queue, *retry_ms);
 	*retry_ms = *retry_ms * 2 > RETRY_MAX_MS ? RETRY_MAX_MS : *retry_ms * 2;
 }
 
@@ -445,6 +467,11 @@ static void *writer(void *arg)
 	uint64_t checkpoint_due = 0; /* 0: nothing written since the last */
 	char why[ERRMSG_LEN];
 
+	/*
+	 * Behind the event loop for the CPU: rows may wait, answers may not (on
+	 * a busy 2-core machine the writer took its share from the loop).
+	 */
+	setpriority(PRIO_PROCESS, (id_t)gettid(), WRITER_NICE);
 	pthread_mutex_lock(&queue->lock);
 	while (!should_stop(queue)) {
 		size_t n = next_batch(queue);
@@ -453,6 +480,8 @@ static void *writer(void *arg)
 		if (!n && !queue->resync) {
 			wait_until(&queue->wake, &queue->lock,
 				   checkpoint_due ? checkpoint_due : deadline_after(RETRY_MAX_MS));
+			if (queue->head && !queue->stop)
+				backoff(queue, GATHER_MS);
 		} else if (!n) {
 			pthread_mutex_unlock(&queue->lock);
 			err = resync(queue, why);

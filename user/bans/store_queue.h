@@ -3,9 +3,10 @@
  * The daemon's writes to the store, off its event loop. Each call copies
  * what is to be written into a bounded FIFO and returns at once; a thread
  * of its own, with its own connection, writes the FIFO in order, in batches
- * (one transaction each), and checkpoints the WAL (TRUNCATE) every second
- * it wrote something. So a store locked by another process, a full disk or
- * a slow fsync costs the loop nothing.
+ * (one transaction each, of what came within 20 ms of the first row), and
+ * checkpoints the WAL (TRUNCATE) every second it wrote something. The
+ * thread runs at nice 10, behind the loop for the CPU. So a store locked by
+ * another process, a full disk or a slow fsync costs the loop nothing.
  *
  * A batch that fails (the store locked for longer than the thread's busy
  * timeout, a full disk, an I/O error) is rolled back and stays at the head:

@@ -126,17 +126,28 @@ struct store_change {
  * change the store cannot record is not made, and one the maps take is in
  * the store when the command says it is done. Without a store there is
  * nothing to tell (*store NULL: the daemon records what the maps hold when
- * it first starts).
+ * it first starts). A store that cannot be opened at all (damaged, not an
+ * xdpban store, from a newer xdpban) no daemon can restore from either: the
+ * change is made with a one-line warning (what the store then lacks), so
+ * that the operator is never kept from banning or unbanning.
  */
-static int lock_store(const struct cli *cli, struct store **out)
+static int lock_store(const struct cli *cli, const char *warning, struct store **out)
 {
 	struct store *store = NULL;
 	char why[ERRMSG_LEN];
-	int err = store_open(cli->state_dir, false, &store, why);
+	int err;
 
 	*out = NULL;
+	/* cli_open_for_write says this too, but the store comes first. */
+	if (cli_require_root())
+		return EXIT_FAILURE;
+	err = store_open(cli->state_dir, false, &store, why);
 	if (err == -ENOENT)
 		return 0;
+	if (err && err != -EBUSY) {
+		fprintf(stderr, "xdpban: warning: %s: %s\n", warning, why);
+		return 0;
+	}
 	if (!err)
 		err = store_batch_begin(store, why);
 	store_close(err ? store : NULL);
@@ -369,7 +380,11 @@ static int run_ban(struct cli *cli, int argc, char **argv)
 	    file ? read_ban_file(file, permanent, seconds, &requests, &count)
 		 : requests_from_args(argc - optind, argv + optind, permanent, seconds, &requests);
 	if (!status)
-		status = lock_store(cli, &store);
+		status =
+		    lock_store(cli,
+			       "the bans are in force but not in the store, so a reboot before "
+			       "the daemon records them loses them",
+			       &store);
 	if (status)
 		goto out;
 	status = cli_open_for_write(cli, &maps, &lock_fd);
@@ -419,6 +434,8 @@ const struct command cmd_ban = {
 	"A ban that would cover loopback, an address of this host (in this network\n"
 	"namespace) or the client of an established SSH session to this host is\n"
 	"refused, naming the address, unless the allowlist already covers it.\n"
+	"No ban is pushed out to make room for another: when the address table has\n"
+	"no room for one (about 1.8M IPv4 or 1.5M IPv6 bans), nothing is banned.\n"
 	"The daemon's store, when there is one, records the bans: a reboot keeps them.\n"
 	"A store locked by another process for over 5 s, or one that cannot record\n"
 	"them, fails the command with nothing changed.\n"
@@ -441,7 +458,8 @@ struct prefix_command {
 		     char why[ERRMSG_LEN]);
 	int (*write)(struct store *store, const void *keys, size_t count, int64_t now,
 		     char why[ERRMSG_LEN]);
-	bool allowlist; /* the change is the allowlist's, not the bans' */
+	bool allowlist;	     /* the change is the allowlist's, not the bans' */
+	const char *warning; /* when the store cannot be opened (lock_store) */
 	const char *done;
 };
 
@@ -469,7 +487,7 @@ static int run_prefix_command(struct cli *cli, const struct prefix_command *spec
 	 * The store first, then the maps: a daemon starting in between would put
 	 * an unallowed prefix back, or a lifted ban, from the store.
 	 */
-	status = lock_store(cli, &store);
+	status = lock_store(cli, spec->warning, &store);
 	if (status)
 		goto out;
 	status = cli_open_for_write(cli, &maps, &lock_fd);
@@ -519,8 +537,9 @@ static int forget_allows(struct store *store, const void *keys, size_t count, in
 
 static int run_unban(struct cli *cli, int argc, char **argv)
 {
-	static const struct prefix_command unban = { &cmd_unban, bans_remove, lift_unbanned, false,
-						     "unbanned" };
+	static const struct prefix_command unban = {
+		&cmd_unban, bans_remove, lift_unbanned, false, "the store keeps the ban", "unbanned"
+	};
 
 	return run_prefix_command(cli, &unban, argc, argv);
 }
@@ -537,8 +556,15 @@ const struct command cmd_unban = {
 
 static int run_allow(struct cli *cli, int argc, char **argv)
 {
-	static const struct prefix_command allow = { &cmd_allow, bans_allow_add, record_allows,
-						     true, "allowlisted" };
+	static const struct prefix_command allow = {
+		&cmd_allow,
+		bans_allow_add,
+		record_allows,
+		true,
+		"the prefixes are allowlisted but not in the store, so a reboot before the daemon "
+		"records them loses them",
+		"allowlisted"
+	};
 
 	return run_prefix_command(cli, &allow, argc, argv);
 }
@@ -554,8 +580,15 @@ const struct command cmd_allow = {
 
 static int run_unallow(struct cli *cli, int argc, char **argv)
 {
-	static const struct prefix_command unallow = { &cmd_unallow, bans_allow_remove,
-						       forget_allows, true, "removed" };
+	static const struct prefix_command unallow = {
+		&cmd_unallow,
+		bans_allow_remove,
+		forget_allows,
+		true,
+		"the prefixes are off the allowlist but may still be in the store, and the "
+		"daemon's next start would allowlist them again",
+		"removed"
+	};
 
 	return run_prefix_command(cli, &unallow, argc, argv);
 }

@@ -8,6 +8,7 @@
 #define RULES(field)  offsetof(struct counter_readings, rules.field)
 #define LINKS(field)  offsetof(struct counter_readings, links.field)
 #define HTTP(field)   offsetof(struct counter_readings, http.field)
+#define STORE(field)  offsetof(struct counter_readings, store.field)
 
 const struct counter_def counter_table[] = {
 	{ "events", false, NULL, COUNTER_TOTAL, NULL, DAEMON(events) },
@@ -98,6 +99,15 @@ const struct counter_def counter_table[] = {
 	{ "policy_connections_refused", true, "xdpban_policy_connections_refused_total",
 	  COUNTER_TOTAL, "New policy connections refused: every slot held a proven client.",
 	  HTTP(refused) },
+	{ "store_rows_waiting", false, "xdpban_store_rows_waiting", COUNTER_GAUGE,
+	  "Store rows queued for the writer thread, not written yet.", STORE(waiting) },
+	{ NULL, false, "xdpban_store_rows_written_total", COUNTER_TOTAL,
+	  "Store rows the writer thread wrote.", STORE(written) },
+	{ "store_write_failures", true, "xdpban_store_write_failures_total", COUNTER_TOTAL,
+	  "Store writes that failed (locked, disk full) and were retried.", STORE(failures) },
+	{ "store_rows_lost", true, "xdpban_store_rows_lost_total", COUNTER_TOTAL,
+	  "Store rows that did not fit the writer's queue (bans: rewritten from the kernel).",
+	  STORE(lost) },
 };
 
 const size_t counter_table_len = ARRAY_SIZE(counter_table);

@@ -47,12 +47,18 @@ struct http_counters {
 	uint64_t open, timed_out, evicted, refused;
 };
 
+/* The store's writer thread (bans/store_queue.h); zero without a store. */
+struct store_counters {
+	uint64_t waiting, written, failures, lost;
+};
+
 /* Everything counter_table reads, taken at one moment. */
 struct counter_readings {
 	struct daemon_counters daemon;
 	struct rules_counters rules;
 	struct link_counters links;
 	struct http_counters http;
+	struct store_counters store;
 };
 
 enum counter_kind { COUNTER_TOTAL, COUNTER_GAUGE };

@@ -29,6 +29,14 @@ void daemon_read_counters(const struct daemon *d, struct counter_readings *out)
 		out->http = (struct http_counters){ guard.open, guard.timed_out, guard.evicted,
 						    guard.refused };
 	}
+	out->store = (struct store_counters){ 0 };
+	if (d->queue) {
+		struct store_queue_stats stats;
+
+		store_queue_stats(d->queue, &stats);
+		out->store = (struct store_counters){ stats.waiting, stats.written, stats.failures,
+						      stats.lost };
+	}
 }
 
 /* ---- setup, reload, signals ---- */

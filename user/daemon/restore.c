@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "bans/reconcile.h"
+#include "kernel/path_summary.h"
 
 /* ---- the rules ---- */
 
@@ -105,6 +106,11 @@ static void restore_bans(struct daemon *d, const struct store_ban *bans, size_t 
 		    "only the kernel had; %zu account blocks",
 		    counts.restored, store_path(d->store), counts.kept, counts.adopted,
 		    block_count);
+	if (counts.refused)
+		log_say(LOG_LEVEL_WARNING,
+			"%zu bans of the store found no room in the address ban table: they stay "
+			"in the store, live, for a restart with room",
+			counts.refused);
 }
 
 /*
@@ -130,6 +136,10 @@ void restore_from_store(struct daemon *d)
 	} else {
 		if (restore_allowlist(d))
 			restore_bans(d, bans, ban_count, block_count);
+		/* Whatever wrote the tries before (an older xdpban), the summary follows them. */
+		if (path_summary_sync(&d->maps, why))
+			log_say(LOG_LEVEL_WARNING, "path summary: %s (the tries answer meanwhile)",
+				why);
 		close(lock);
 	}
 	free(bans);

@@ -231,7 +231,8 @@ static void close_journal(struct daemon *d, struct source *source)
 	source->journal_fd = -1;
 }
 
-void sources_poll(struct daemon *d)
+/* One slice of each source; the next slices the next loop turn. */
+static void poll_sources(struct daemon *d)
 {
 	bool more = false;
 
@@ -242,6 +243,16 @@ void sources_poll(struct daemon *d)
 			more |= poll_source(d, &d->sources[i]);
 	}
 	read_more_later(d, more);
+}
+
+/*
+ * Whoever sees that a log may have grown (inotify, the tick) asks for a
+ * slice through the eventfd, never reads itself: one slice per source per
+ * loop turn, however many of them noticed.
+ */
+void sources_poll(struct daemon *d)
+{
+	read_more_later(d, true);
 }
 
 /* Watches the file's directory: that sees appends, renames and re-creations alike. */
@@ -378,7 +389,7 @@ static void on_more(void *ctx, uint32_t events)
 
 	(void)events;
 	eventfd_read(d->sources_more_fd, &ignored);
-	sources_poll(d);
+	poll_sources(d);
 }
 
 /*

@@ -20,14 +20,21 @@ static void on_ban_expired(void *ctx, const struct ban_record *ban)
 		store_queue_lift_bans(d->queue, &ban->key, 1, clock_wall_s(), "expired");
 }
 
+/* A family's table holds 90% of the slots it has at its largest. */
+static bool nearly_full(const struct ban_family *f, unsigned int slots)
+{
+	return f->used && (uint64_t)*f->used * 10 >= (uint64_t)f->max * slots * 9;
+}
+
 /*
  * The address table never evicts: a ban it has no room for is refused (and
- * counted where it is made). The sweep says when the table nears its
- * nominal capacity, once, and when it has room again.
+ * counted where it is made). The sweep says when a family's table nears
+ * its capacity, once, and when it has room again.
  */
 static void note_address_map_fill(struct daemon *d)
 {
-	bool full = d->ban_count.live_addr >= 2 * BAN_ADDR_CAPACITY - BAN_ADDR_CAPACITY / 10;
+	bool full =
+	    nearly_full(&d->maps.bans.v4, BAN4_SLOTS) || nearly_full(&d->maps.bans.v6, BAN6_SLOTS);
 
 	if (full == d->address_map_full)
 		return;

@@ -183,10 +183,7 @@ static void restart_line(struct logtail *tail)
 	tail->overlong = false;
 }
 
-/*
- * Growth past the backlog by more than LOGTAIL_JUMP_MAX since the last look
- * is skipped: -EFBIG with why.
- */
+/* More than LOGTAIL_JUMP_MAX unread past the backlog is skipped: -EFBIG with why. */
 static int skip_jump(struct logtail *tail, off_t size, char why[ERRMSG_LEN])
 {
 	off_t from = tail->offset > tail->backlog_end ? tail->offset : tail->backlog_end;
@@ -196,8 +193,8 @@ static int skip_jump(struct logtail *tail, off_t size, char why[ERRMSG_LEN])
 	tail->jumps++;
 	tail->skipped += (unsigned long long)(size - tail->offset);
 	errmsg(why,
-	       "log %s: grew by %lld bytes since the last look, more than %lld MiB of log lines "
-	       "could be: skipped to its end",
+	       "log %s: %lld bytes unread, more than the %lld MiB log lines could be: skipped to "
+	       "its end",
 	       tail->path, (long long)(size - from), LOGTAIL_JUMP_MAX >> 20);
 	tail->offset = size;
 	tail->backlog_end = 0;

@@ -22,9 +22,10 @@
  *     Debian-exim:adm), world-readable, or their writer's own (0600).
  * And what is read is bounded: at most LOGTAIL_SLICE bytes a call (the
  * caller calls again while logtail_poll says there is more, serving its
- * other work in between), and a file that grew by more than LOGTAIL_JUMP_MAX
- * since the last look (a 1 GiB append, a sparse 30 GB file) is not log
- * lines: it is skipped to its end, with a warning.
+ * other work in between), and a file with more than LOGTAIL_JUMP_MAX unread
+ * (a 1 GiB append, a sparse 30 GB file; what was there when opened from
+ * its start aside) is not log lines: it is skipped to its end, with a
+ * warning.
  */
 #ifndef XDPBAN_LOGTAIL_H
 #define XDPBAN_LOGTAIL_H
@@ -34,9 +35,15 @@
 #include <sys/types.h>
 #include "lib/errmsg.h"
 
-#define LOGTAIL_LINE_MAX 8192	      /* longer lines are dropped (and counted) */
-#define LOGTAIL_SLICE	 65536	      /* bytes read per logtail_poll call */
-#define LOGTAIL_JUMP_MAX (64LL << 20) /* growth between two looks taken for log lines */
+#define LOGTAIL_LINE_MAX 8192 /* longer lines are dropped (and counted) */
+#define LOGTAIL_SLICE	 8192 /* bytes read per logtail_poll call */
+/*
+ * Unread growth taken for log lines: 256 MiB is minutes of a busy mail
+ * server's logging (2 MB/s), and 10 s of the parsers' reading (25 MB/s);
+ * the daemon's own test appends 128 MB at once. More is a sparse file or a
+ * flood of bytes, not log lines.
+ */
+#define LOGTAIL_JUMP_MAX (256LL << 20)
 
 typedef void (*logtail_line_fn)(void *ctx, const char *line, size_t len);
 

@@ -42,6 +42,23 @@ uint64_t ban_expires_of(__u32 deadline)
 	return deadline == BAN_DEADLINE_PERMANENT ? 0 : (uint64_t)deadline << BAN_TICK_SHIFT;
 }
 
+void ban_slot_set_end(struct ban_slot *slot, uint64_t expires_ns)
+{
+	uint64_t deadline_ns;
+
+	slot->deadline = ban_deadline_of(expires_ns);
+	deadline_ns = ban_expires_of(slot->deadline);
+	slot->early_ns =
+	    deadline_ns > expires_ns && expires_ns ? (__u32)(deadline_ns - expires_ns) : 0;
+}
+
+uint64_t ban_slot_end(const struct ban_slot *slot)
+{
+	uint64_t deadline_ns = ban_expires_of(slot->deadline);
+
+	return deadline_ns > slot->early_ns ? deadline_ns - slot->early_ns : deadline_ns;
+}
+
 bool ban_deadline_passed(__u32 deadline, uint64_t now_ns)
 {
 	return deadline != BAN_DEADLINE_PERMANENT && deadline <= now_ns >> BAN_TICK_SHIFT;
@@ -133,6 +150,7 @@ static void slot_read(const struct ban_family *f, __u32 b, unsigned int s, struc
 	addr_read(f, b, s, &out->addr);
 	out->deadline = deadline_get(f, b, s);
 	out->created_unix = f->info[b].created_unix[s];
+	out->early_ns = f->info[b].early_ns[s];
 	out->origin = f->info[b].origin[s];
 }
 
@@ -146,6 +164,7 @@ static void slot_write(const struct ban_family *f, __u32 b, unsigned int s,
 		used_add(f, 1);
 	}
 	f->info[b].created_unix[s] = ban->created_unix;
+	f->info[b].early_ns[s] = ban->early_ns;
 	f->info[b].origin[s] = ban->origin;
 	deadline_set(f, b, s, ban->deadline);
 }
@@ -396,6 +415,7 @@ static void slot_copy(const struct ban_family *f, __u32 from, __u32 to, unsigned
 	slot_read(f, from, s, &entry);
 	addr_write(f, to, s, &entry.addr);
 	f->info[to].created_unix[s] = entry.created_unix;
+	f->info[to].early_ns[s] = entry.early_ns;
 	f->info[to].origin[s] = entry.origin;
 	deadline_set(f, to, s, entry.deadline);
 }

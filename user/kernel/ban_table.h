@@ -34,9 +34,15 @@ struct ban_table {
 struct ban_slot {
 	struct addr_key addr;
 	__u32 deadline; /* BAN_TICK units, BAN_DEADLINE_PERMANENT */
+	__u32 early_ns; /* the end asked for, this long before the deadline */
 	__u32 created_unix;
 	__u8 origin;
 };
+
+/* Sets both the kernel's deadline and the exact end of a CLOCK_MONOTONIC one (0: permanent). */
+void ban_slot_set_end(struct ban_slot *slot, uint64_t expires_ns);
+/* The end asked for (0: permanent), which the kernel's deadline rounds up. */
+uint64_t ban_slot_end(const struct ban_slot *slot);
 
 /* The kernel's deadline of a CLOCK_MONOTONIC one (0: permanent), rounded up. */
 __u32 ban_deadline_of(uint64_t expires_ns);

@@ -79,11 +79,11 @@ static int copy_bans(int old_fd, const struct ban_table *table, size_t *copied,
 	for (size_t i = 0; !err && i < count; i++) {
 		struct ban_slot slot = {
 			.addr = keys[i],
-			.deadline = ban_deadline_of(values[i].expires_ns),
 			.created_unix = (__u32)values[i].created_unix,
 			.origin = (__u8)values[i].origin,
 		};
 
+		ban_slot_set_end(&slot, values[i].expires_ns);
 		if (ban_deadline_passed(slot.deadline, now_ns))
 			continue;
 		err = ban_table_put(table, &slot, now_ns, NULL, NULL);

@@ -2,8 +2,8 @@
 /*
  * The daemon's log: one line per message on stderr, "xdpban[LEVEL]: ...",
  * which journald (or the test's log file) keeps; lines above the level
- * set ([daemon] log_level) are dropped. A line is written whole even when
- * threads log at once.
+ * set ([daemon] log_level) are dropped. A line is written whole, in one
+ * write, even when threads log at once; a message over 2 KiB is cut.
  */
 #ifndef XDPBAN_LOG_H
 #define XDPBAN_LOG_H

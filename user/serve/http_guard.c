@@ -8,6 +8,16 @@
 #include <sys/socket.h>
 
 #define NSEC_PER_MSEC 1000000ULL
+/*
+ * Overdue connections are cut EXPIRE_BATCH at a time, one batch every
+ * EXPIRE_PACE_NS at most (1,600 a second): slowloris connections opened
+ * together fall due together, and cutting a thousand at once (and the
+ * thousand reconnections it brings) would hold Dovecot's answers for as
+ * long; paced, the same work is spread thin. Connections arriving faster
+ * than that meet max_connections, which makes room at once.
+ */
+#define EXPIRE_BATCH   16
+#define EXPIRE_PACE_NS (10 * NSEC_PER_MSEC)
 
 struct http_conn {
 	struct http_conn *prev, *next;
@@ -67,10 +77,11 @@ static void client_of(const struct sockaddr *addr, struct http_conn *conn)
 }
 
 /* Shut down, not closed: the descriptor stays libmicrohttpd's until it closes it. */
-static void end_conn(struct http_conn *conn, unsigned long *counter)
+static void end_conn(struct http_guard *guard, struct http_conn *conn, unsigned long *counter)
 {
 	shutdown(conn->fd, SHUT_RDWR);
 	conn->ending = true;
+	guard->live--;
 	(*counter)++;
 }
 
@@ -101,14 +112,17 @@ static void make_room(struct http_guard *guard, struct http_conn *newest,
 		      const struct http_conn *client, unsigned long max)
 {
 	unsigned long live;
-	struct http_conn *victim = oldest_unproven(guard, client, &live);
+	struct http_conn *victim;
 
-	if (live <= max || newest->ending)
+	if (newest->ending || (!client && guard->live <= max))
+		return; /* within the total: no list to walk for it */
+	victim = oldest_unproven(guard, client, &live);
+	if (live <= max)
 		return;
 	if (victim && victim != newest)
-		end_conn(victim, &guard->counters.evicted);
+		end_conn(guard, victim, &guard->counters.evicted);
 	else
-		end_conn(newest, &guard->counters.refused);
+		end_conn(guard, newest, &guard->counters.refused);
 }
 
 struct http_conn *http_guard_open(struct http_guard *guard, int fd, const struct sockaddr *addr,
@@ -126,6 +140,7 @@ struct http_conn *http_guard_open(struct http_guard *guard, int fd, const struct
 	client_of(addr, conn);
 	append_conn(guard, conn);
 	guard->counters.open++;
+	guard->live++;
 	if (!conn->loopback)
 		make_room(guard, conn, conn, guard->limits.max_per_client);
 	make_room(guard, conn, NULL, guard->limits.max_connections);
@@ -149,6 +164,8 @@ void http_guard_close(struct http_guard *guard, struct http_conn *conn)
 		return;
 	unlink_conn(guard, conn);
 	guard->counters.open--;
+	if (!conn->ending)
+		guard->live--;
 	free(conn);
 }
 
@@ -159,9 +176,18 @@ static bool overdue(const struct http_guard *guard, const struct http_conn *conn
 
 void http_guard_expire(struct http_guard *guard, uint64_t now_ns)
 {
-	for (struct http_conn *c = guard->head; c && overdue(guard, c, now_ns); c = c->next)
-		if (!c->proven && !c->ending)
-			end_conn(c, &guard->counters.timed_out);
+	unsigned int cut = 0;
+
+	if (now_ns - guard->expired_ns < EXPIRE_PACE_NS)
+		return;
+	for (struct http_conn *c = guard->head;
+	     c && overdue(guard, c, now_ns) && cut < EXPIRE_BATCH; c = c->next)
+		if (!c->proven && !c->ending) {
+			end_conn(guard, c, &guard->counters.timed_out);
+			cut++;
+		}
+	if (cut)
+		guard->expired_ns = now_ns;
 }
 
 int http_guard_next_ms(const struct http_guard *guard, uint64_t now_ns)
@@ -172,6 +198,8 @@ int http_guard_next_ms(const struct http_guard *guard, uint64_t now_ns)
 		if (c->proven || c->ending)
 			continue;
 		due_ns = c->since_ns + guard->limits.request_timeout_ns;
+		if (due_ns < guard->expired_ns + EXPIRE_PACE_NS)
+			due_ns = guard->expired_ns + EXPIRE_PACE_NS;
 		if (due_ns <= now_ns)
 			return 0;
 		ms = (due_ns - now_ns + NSEC_PER_MSEC - 1) / NSEC_PER_MSEC;

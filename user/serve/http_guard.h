@@ -45,6 +45,8 @@ struct http_guard {
 	struct http_guard_limits limits;
 	struct http_conn *head, *tail; /* by since_ns, oldest first */
 	struct http_guard_counters counters;
+	unsigned long live;  /* tracked and not ending */
+	uint64_t expired_ns; /* when overdue connections were last cut */
 };
 
 void http_guard_init(struct http_guard *guard, const struct http_guard_limits *limits);

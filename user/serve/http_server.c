@@ -19,6 +19,8 @@
 #define HTTP_ENDING_SLACK 32
 #define HTTP_NOT_ALLOWED  405
 
+#define HTTP_UNAUTHORIZED    401
+#define BEARER		     "Bearer "
 #define HTTP_NOT_FOUND	     404
 #define HTTP_UNAVAILABLE     503
 #define METRICS_PATH	     "/metrics"
@@ -88,6 +90,25 @@ static enum MHD_Result answer_metrics(struct http_server *http, struct MHD_Conne
 }
 
 /*
+ * /metrics beside the policy endpoint shows what the endpoint decided: it
+ * takes the same key, in the API key header or as a bearer token (what
+ * Prometheus' authorization sends). The /metrics-only server has no policy,
+ * hence no key: its address is its protection.
+ */
+static bool metrics_key_ok(struct http_server *http, struct MHD_Connection *conn)
+{
+	const char *auth =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	const char *key = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, http->api_header);
+
+	if (!http->handlers.policy)
+		return true;
+	if (!key && auth && !strncasecmp(auth, BEARER, strlen(BEARER)))
+		key = auth + strlen(BEARER);
+	return policy_key_ok(http->handlers.policy, key);
+}
+
+/*
  * What a request's first call decides before any body arrives: the metrics
  * page, a refusal, or MHD_YES to go on gathering a policy request's body.
  */
@@ -98,6 +119,9 @@ static enum MHD_Result route(struct http_server *http, struct MHD_Connection *co
 
 	*is_policy = false;
 	if (!strcmp(url, METRICS_PATH) && http->handlers.metrics) {
+		if (is_get && !metrics_key_ok(http, conn))
+			return answer(http, conn, HTTP_UNAUTHORIZED,
+				      "{\"error\": \"the API key is needed here\"}", false);
 		if (is_get)
 			return answer_metrics(http, conn);
 		return answer(http, conn, HTTP_NOT_ALLOWED,

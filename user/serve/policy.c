@@ -277,6 +277,11 @@ static bool key_matches(const char *want, const char *got)
 	return diff == 0;
 }
 
+bool policy_key_ok(const struct policy *policy, const char *api_key)
+{
+	return !policy->api_key || (api_key && key_matches(policy->api_key, api_key));
+}
+
 /* A string attribute into out; false (reason in r) when absent or not a string. */
 static bool string_attr(struct policy *p, json_t *doc, enum attr which, bool required,
 			const char **out, struct policy_result *r)

@@ -204,6 +204,9 @@ void policy_handle(struct policy *policy, const char *command, const char *body,
  */
 void policy_refuse_oversized(struct policy *policy, struct policy_result *result);
 
+/* Whether api_key (NULL: none sent) is the key, or no key is set. */
+bool policy_key_ok(const struct policy *policy, const char *api_key);
+
 void policy_get_counters(const struct policy *policy, struct policy_counters *counters);
 
 #endif
