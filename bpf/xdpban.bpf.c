@@ -243,7 +243,10 @@ static __always_inline int ban4_in_bucket(const struct ban4_bucket *bucket, __be
 {
 #pragma unroll
 	for (int i = 0; i < BAN4_SLOTS; i++) {
-		if (bucket->addr[i] == addr && bucket->deadline[i] != BAN_DEADLINE_FREE)
+		__be32 slot;
+
+		__builtin_memcpy(&slot, bucket->addr[i], sizeof(slot));
+		if (slot == addr && bucket->deadline[i] != BAN_DEADLINE_FREE)
 			return slot_live(bucket->deadline[i], clock);
 	}
 	return -1;

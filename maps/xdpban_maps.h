@@ -135,7 +135,7 @@ struct lpm_key {
 #define BAN_DEADLINE_PERMANENT 0xffffffffU
 
 struct ban4_bucket {
-	__be32 addr[BAN4_SLOTS];
+	__u8 addr[BAN4_SLOTS][4]; /* bytes, as written: bpftool shows [192,0,2,1] */
 	__u32 deadline[BAN4_SLOTS];
 	__u32 spill;
 	__u32 reserved;

@@ -47,6 +47,7 @@ static int teardown(void **state)
 {
 	struct fixture *f = *state;
 
+	ban_table_release(&f->maps.bans);
 	xdpban_bpf__destroy(f->skel);
 	free(f);
 	return 0;
@@ -165,6 +166,52 @@ static void a_ban_in_force_that_ends_later_outlasts_a_new_one(void **state)
 	assert_true(bans_outlasted(&f->maps, &wide, now_ns));
 }
 
+static void count_swept(void *ctx, const struct ban_record *ban)
+{
+	(void)ban;
+	(*(size_t *)ctx)++;
+}
+
+/* A pass in slices (a step per daemon tick): the ended bans go, each told once; the rest stay. */
+static void a_sweep_in_slices_ends_expired_bans_only(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t now_ns = clock_now_ns(), ended_ns = now_ns - 10 * NSEC_PER_SEC;
+	const char *live[] = { "192.0.2.1", "2001:db8::1", "198.51.100.0/24" };
+	const char *ended[] = { "192.0.2.2", "2001:db8::2", "203.0.113.0/24" };
+	struct ban_sweep sweep = { 0 };
+	struct ban_entry entry;
+	char why[ERRMSG_LEN];
+	size_t swept = 0;
+	int steps = 0;
+	bool done = false;
+
+	assert_true(now_ns > 10 * NSEC_PER_SEC);
+	for (int i = 0; i < 3; i++) {
+		struct ban_request a = { .key = unit_cidr(live[i]), .seconds = 3600 };
+		struct ban_request b = { .key = unit_cidr(ended[i]), .deadline_ns = ended_ns };
+
+		assert_int_equal(bans_add(&f->maps, &a, 1, BAN_ORIGIN_MANUAL, why), 0);
+		assert_int_equal(bans_add(&f->maps, &b, 1, BAN_ORIGIN_IP_RULE, why), 0);
+	}
+	while (!done) {
+		assert_int_equal(
+		    bans_sweep_step(&f->maps, now_ns, count_swept, &swept, &sweep, &done, why), 0);
+		steps++;
+	}
+	assert_true(steps >= 2); /* IPv4's buckets, then IPv6's */
+	assert_int_equal(swept, 3);
+	assert_int_equal(sweep.running.swept, 3);
+	assert_int_equal(sweep.running.live_addr, 2);
+	assert_int_equal(sweep.running.live_cidr, 1);
+	for (int i = 0; i < 3; i++) {
+		struct lpm_key kept = unit_cidr(live[i]), gone = unit_cidr(ended[i]);
+
+		assert_int_equal(bans_lookup(&f->maps, &kept, &entry), 0);
+		assert_int_equal(bans_lookup(&f->maps, &gone, &entry), -ENOENT);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -177,6 +224,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(one_missing_prefix_unbans_nothing, setup, teardown),
 		cmocka_unit_test_setup_teardown(a_ban_in_force_that_ends_later_outlasts_a_new_one,
 						setup, teardown),
+		cmocka_unit_test_setup_teardown(a_sweep_in_slices_ends_expired_bans_only, setup,
+						teardown),
 	};
 
 	return cmocka_run_group_tests_name("bans", tests, NULL, NULL);

@@ -718,7 +718,7 @@ static void ban_in_second_bucket_drops_when_its_first_counts_the_spill(void **st
 	xdpban_map_bans(f->skel, &t);
 	host = two_choice_host(&t, text);
 	buckets4(&t, &host, &first, &second);
-	bucket4_at(&t, second)->addr[6] = ipv4_word(&host);
+	memcpy(bucket4_at(&t, second)->addr[6], &host.addr[12], 4);
 	bucket4_at(&t, second)->deadline[6] = BAN_DEADLINE_PERMANENT;
 	syn_from(state, text, XDP_PASS, REASON_PASS);
 	bucket4_at(&t, first)->spill = 1;

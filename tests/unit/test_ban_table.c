@@ -76,7 +76,7 @@ static void assert_spills_exact(const struct ban_table *t, const struct ban_fami
 			const void *addr =
 			    f->v6
 				? (const void *)((struct ban6_bucket *)f->buckets)[b].addr[s].bytes
-				: (const void *)&((struct ban4_bucket *)f->buckets)[b].addr[s];
+				: (const void *)((struct ban4_bucket *)f->buckets)[b].addr[s];
 			__u32 deadline = f->v6 ? ((struct ban6_bucket *)f->buckets)[b].deadline[s]
 					       : ((struct ban4_bucket *)f->buckets)[b].deadline[s];
 			__u64 hash;

@@ -122,7 +122,7 @@ static bool addr_is(const struct ban_family *f, __u32 b, unsigned int s, const s
 {
 	if (f->v6)
 		return memcmp(bucket6(f, b)->addr[s].bytes, a->addr, ADDR_LEN) == 0;
-	return memcmp(&bucket4(f, b)->addr[s], &a->addr[12], sizeof(__be32)) == 0;
+	return memcmp(bucket4(f, b)->addr[s], &a->addr[12], sizeof(__be32)) == 0;
 }
 
 static void addr_read(const struct ban_family *f, __u32 b, unsigned int s, struct addr_key *out)
@@ -133,7 +133,7 @@ static void addr_read(const struct ban_family *f, __u32 b, unsigned int s, struc
 		return;
 	}
 	out->addr[10] = out->addr[11] = 0xff;
-	memcpy(&out->addr[12], &bucket4(f, b)->addr[s], sizeof(__be32));
+	memcpy(&out->addr[12], bucket4(f, b)->addr[s], sizeof(__be32));
 }
 
 static void addr_write(const struct ban_family *f, __u32 b, unsigned int s,
@@ -142,7 +142,7 @@ static void addr_write(const struct ban_family *f, __u32 b, unsigned int s,
 	if (f->v6)
 		memcpy(bucket6(f, b)->addr[s].bytes, a->addr, ADDR_LEN);
 	else
-		memcpy(&bucket4(f, b)->addr[s], &a->addr[12], sizeof(__be32));
+		memcpy(bucket4(f, b)->addr[s], &a->addr[12], sizeof(__be32));
 }
 
 static void slot_read(const struct ban_family *f, __u32 b, unsigned int s, struct ban_slot *out)
