@@ -293,9 +293,17 @@ struct geo_policy {
 #define MAP_PATH_SUM6	     "path_sum6"
 #define MAP_PATH_CIDR4	     "path_cidr4"
 #define PATH_SUMMARY_BUCKETS 65536
-#define PATH_NO_ALLOW	     0x1 /* no allowlist entry meets this /16 */
-#define PATH_NO_CIDR	     0x2 /* no CIDR ban meets this /16 */
-#define PATH_ONE_CIDR	     0x4 /* IPv4: exactly one does, and path_cidr4 holds it */
+/*
+ * An array map rounds every value up to 8 bytes: the /16s go 16 to an
+ * element, one cache line, so the 65,536 entries take 256 KB, not 512.
+ * The three maps are memory-mapped (BPF_F_MMAPABLE): user space reads them
+ * in one copy and changes an entry with one aligned 4-byte store.
+ */
+#define PATH_SUMMARY_PER_LINE 16
+#define PATH_SUMMARY_LINES    (PATH_SUMMARY_BUCKETS / PATH_SUMMARY_PER_LINE)
+#define PATH_NO_ALLOW	      0x1 /* no allowlist entry meets this /16 */
+#define PATH_NO_CIDR	      0x2 /* no CIDR ban meets this /16 */
+#define PATH_ONE_CIDR	      0x4 /* IPv4: exactly one does, and path_cidr4 holds it */
 
 struct path_summary {
 	/*
@@ -306,6 +314,11 @@ struct path_summary {
 	__u16 geo;
 	__u8 flags; /* PATH_* */
 	__u8 reserved;
+};
+
+/* One element of path_sum4/path_sum6: the /16s 16 x key .. 16 x key + 15. */
+struct path_summary_line {
+	struct path_summary entry[PATH_SUMMARY_PER_LINE];
 };
 
 /*

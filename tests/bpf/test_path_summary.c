@@ -67,20 +67,24 @@ static int teardown(void **state)
 	return 0;
 }
 
+/* The summary entry of one /16, read as the program reads it (16 to a map element). */
+static struct path_summary summary_of(int fd, __u32 bucket)
+{
+	struct path_summary_line line;
+	__u32 key = bucket / PATH_SUMMARY_PER_LINE;
+
+	assert_int_equal(bpf_map_lookup_elem(fd, &key, &line), 0);
+	return line.entry[bucket % PATH_SUMMARY_PER_LINE];
+}
+
 static struct path_summary summary4(struct fixture *f, __u32 bucket)
 {
-	struct path_summary s;
-
-	assert_int_equal(bpf_map_lookup_elem(f->maps.path_sum4, &bucket, &s), 0);
-	return s;
+	return summary_of(f->maps.path_sum4, bucket);
 }
 
 static struct path_summary summary6(struct fixture *f, __u32 bucket)
 {
-	struct path_summary s;
-
-	assert_int_equal(bpf_map_lookup_elem(f->maps.path_sum6, &bucket, &s), 0);
-	return s;
+	return summary_of(f->maps.path_sum6, bucket);
 }
 
 /* A CIDR or host ban: permanent (0), or ending at deadline_ns. */

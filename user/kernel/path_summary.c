@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <bpf/bpf.h>
 #include "kernel/map.h"
 #include "lib/u128.h"
@@ -46,49 +47,74 @@ static int read_array(int fd, void *values, const char *map, char why[ERRMSG_LEN
 	return 0;
 }
 
-/* Writes the entries of to that differ from from (value_size bytes each). */
-static int write_array(int fd, const void *from, const void *to, size_t value_size, const char *map,
-		       char why[ERRMSG_LEN])
-{
-	static __u32 keys[BUCKETS];
-	static char values[BUCKETS * sizeof(struct path_cidr)];
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 count = 0;
+_Static_assert(sizeof(struct path_summary) == sizeof(__u32), "one aligned store per entry");
 
+/* The three maps as user space sees them: memory-mapped (BPF_F_MMAPABLE). */
+struct mapped {
+	struct path_summary *v4;
+	struct path_summary *v6;
+	struct path_cidr *cidr4;
+};
+
+#define SUMMARY_BYTES (BUCKETS * sizeof(struct path_summary))
+#define CIDR_BYTES    (BUCKETS * sizeof(struct path_cidr))
+
+static void *map_memory(int fd, size_t size, const char *map, char why[ERRMSG_LEN])
+{
+	void *memory = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+
+	if (memory != MAP_FAILED)
+		return memory;
+	fail(why, "map", map);
+	return NULL;
+}
+
+static void mapped_close(struct mapped *m)
+{
+	if (m->v4)
+		munmap(m->v4, SUMMARY_BYTES);
+	if (m->v6)
+		munmap(m->v6, SUMMARY_BYTES);
+	if (m->cidr4)
+		munmap(m->cidr4, CIDR_BYTES);
+}
+
+static int mapped_open(const struct maps *maps, struct mapped *m, char why[ERRMSG_LEN])
+{
+	m->v4 = map_memory(maps->path_sum4, SUMMARY_BYTES, MAP_PATH_SUM4, why);
+	m->v6 = m->v4 ? map_memory(maps->path_sum6, SUMMARY_BYTES, MAP_PATH_SUM6, why) : NULL;
+	m->cidr4 = m->v6 ? map_memory(maps->path_cidr4, CIDR_BYTES, MAP_PATH_CIDR4, why) : NULL;
+	if (m->cidr4)
+		return 0;
+	mapped_close(m);
+	return -EIO;
+}
+
+static void summary_read(const struct mapped *m, struct summary *s)
+{
+	memcpy(s->v4, m->v4, SUMMARY_BYTES);
+	memcpy(s->v6, m->v6, SUMMARY_BYTES);
+	memcpy(s->cidr4, m->cidr4, CIDR_BYTES);
+}
+
+/* One entry in one aligned store: the program reads it whole, old or new. */
+static void store_entry(struct path_summary *kernel, struct path_summary value)
+{
+	__u32 word;
+
+	memcpy(&word, &value, sizeof(word));
+	__atomic_store_n((__u32 *)kernel, word, __ATOMIC_RELAXED);
+}
+
+/* Writes the entries of to that differ from from, then fences. */
+static void write_entries(struct path_summary *kernel, const struct path_summary *from,
+			  const struct path_summary *to)
+{
 	for (__u32 b = 0; b < BUCKETS; b++) {
-		const char *want = (const char *)to + b * value_size;
-
-		if (!memcmp((const char *)from + b * value_size, want, value_size))
-			continue;
-		keys[count] = b;
-		memcpy(values + count++ * value_size, want, value_size);
+		if (memcmp(&from[b], &to[b], sizeof(to[b])))
+			store_entry(&kernel[b], to[b]);
 	}
-	errno = 0;
-	if (count && bpf_map_update_batch(fd, keys, values, &count, &opts))
-		return fail(why, "write", map);
-	return 0;
-}
-
-static int summary_read(const struct maps *maps, struct summary *s, char why[ERRMSG_LEN])
-{
-	int err = read_array(maps->path_sum4, s->v4, MAP_PATH_SUM4, why);
-
-	if (!err)
-		err = read_array(maps->path_sum6, s->v6, MAP_PATH_SUM6, why);
-	if (!err)
-		err = read_array(maps->path_cidr4, s->cidr4, MAP_PATH_CIDR4, why);
-	return err;
-}
-
-static int write_summaries(const struct maps *maps, const struct summary *from,
-			   const struct summary *to, char why[ERRMSG_LEN])
-{
-	int err =
-	    write_array(maps->path_sum4, from->v4, to->v4, sizeof(to->v4[0]), MAP_PATH_SUM4, why);
-
-	return err ? err
-		   : write_array(maps->path_sum6, from->v6, to->v6, sizeof(to->v6[0]),
-				 MAP_PATH_SUM6, why);
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }
 
 /*
@@ -96,11 +122,10 @@ static int write_summaries(const struct maps *maps, const struct summary *from,
  * (and every PATH_ONE_CIDR whose ban changes) are cleared, path_cidr4 is
  * written while nothing points at what changes in it, then the new flags.
  */
-static int summary_move(const struct maps *maps, const struct summary *from,
+static int summary_move(const struct mapped *m, const struct summary *from,
 			const struct summary *to, char why[ERRMSG_LEN])
 {
 	struct summary *mid = malloc(sizeof(*mid));
-	int err;
 
 	if (!mid) {
 		errmsg(why, "out of memory for the path summary");
@@ -113,14 +138,17 @@ static int summary_move(const struct maps *maps, const struct summary *from,
 		if (memcmp(&from->cidr4[b], &to->cidr4[b], sizeof(to->cidr4[b])))
 			mid->v4[b].flags &= (__u8)~PATH_ONE_CIDR;
 	}
-	err = write_summaries(maps, from, mid, why);
-	if (!err)
-		err = write_array(maps->path_cidr4, from->cidr4, to->cidr4, sizeof(to->cidr4[0]),
-				  MAP_PATH_CIDR4, why);
-	if (!err)
-		err = write_summaries(maps, mid, to, why);
+	write_entries(m->v4, from->v4, mid->v4);
+	write_entries(m->v6, from->v6, mid->v6);
+	for (__u32 b = 0; b < BUCKETS; b++) {
+		if (memcmp(&from->cidr4[b], &to->cidr4[b], sizeof(to->cidr4[b])))
+			m->cidr4[b] = to->cidr4[b];
+	}
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	write_entries(m->v4, mid->v4, to->v4);
+	write_entries(m->v6, mid->v6, to->v6);
 	free(mid);
-	return err;
+	return 0;
 }
 
 typedef int (*summary_change_fn)(const struct maps *maps, struct summary *s, const void *arg,
@@ -131,18 +159,21 @@ static int summary_change(const struct maps *maps, summary_change_fn change, con
 			  char why[ERRMSG_LEN])
 {
 	struct summary *from = malloc(sizeof(*from)), *to = malloc(sizeof(*to));
+	struct mapped m = { 0 };
 	int err = from && to ? 0 : -ENOMEM;
 
 	if (err)
 		errmsg(why, "out of memory for the path summary");
 	if (!err)
-		err = summary_read(maps, from, why);
+		err = mapped_open(maps, &m, why);
 	if (!err) {
+		summary_read(&m, from);
 		memcpy(to, from, sizeof(*to));
 		err = change(maps, to, arg, why);
+		if (!err)
+			err = summary_move(&m, from, to, why);
+		mapped_close(&m);
 	}
-	if (!err)
-		err = summary_move(maps, from, to, why);
 	free(from);
 	free(to);
 	return err;
