@@ -126,18 +126,18 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, PATH_SUMMARY_LINES);
+	__uint(max_entries, PATH_SUMMARY_BUCKETS);
 	__type(key, __u32);
-	__type(value, struct path_summary_line);
+	__type(value, struct path_summary);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } path_sum4 SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(map_flags, BPF_F_MMAPABLE);
-	__uint(max_entries, PATH_SUMMARY_LINES);
+	__uint(max_entries, PATH_SUMMARY_BUCKETS);
 	__type(key, __u32);
-	__type(value, struct path_summary_line);
+	__type(value, struct path_summary);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } path_sum6 SEC(".maps");
 
@@ -455,25 +455,18 @@ static __always_inline struct path_summary path_summary_of(const struct addr_key
 							   __u32 *bucket)
 {
 	const __u8 *addr = src->addr;
-	struct path_summary_line *line;
-	struct path_summary found, none = {};
-	__u32 key;
+	struct path_summary *found, none = {};
 
 	if (is_ipv4_mapped(addr)) {
 		*bucket = (__u32)addr[12] << 8 | addr[13];
-		key = *bucket / PATH_SUMMARY_PER_LINE;
-		line = bpf_map_lookup_elem(&path_sum4, &key);
+		found = bpf_map_lookup_elem(&path_sum4, bucket);
 	} else {
 		*bucket = (__u32)addr[0] << 8 | addr[1];
-		key = *bucket / PATH_SUMMARY_PER_LINE;
-		line = bpf_map_lookup_elem(&path_sum6, &key);
+		found = bpf_map_lookup_elem(&path_sum6, bucket);
+		if (found && (found->flags & PATH_ONE_CIDR))
+			return none; /* IPv4 only: never trust it here */
 	}
-	if (!line)
-		return none;
-	found = line->entry[*bucket % PATH_SUMMARY_PER_LINE];
-	if (!is_ipv4_mapped(addr) && (found.flags & PATH_ONE_CIDR))
-		return none; /* IPv4 only: never trust it here */
-	return found;
+	return found ? *found : none;
 }
 
 /* The /16's only CIDR ban (PATH_ONE_CIDR) covers the IPv4 address and is live. */

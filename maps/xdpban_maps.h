@@ -281,7 +281,7 @@ struct geo_policy {
  * The path summary: one small entry per /16 (of the IPv4 address; of the
  * first 16 bits of an IPv6 one) saying which of the allowlist, the CIDR
  * bans and the geo index can apply there, so that a source nothing applies
- * to costs one read of a 256 KB array instead of three trie walks. Zero
+ * to costs one read of a 512 KB array instead of three trie walks. Zero
  * means "look everything up", exactly what the program did without it, so
  * a fresh or stale-looking entry is never wrong, only slower: user space
  * clears a flag before it adds what the flag skips, sets flags only from
@@ -294,16 +294,14 @@ struct geo_policy {
 #define MAP_PATH_CIDR4	     "path_cidr4"
 #define PATH_SUMMARY_BUCKETS 65536
 /*
- * An array map rounds every value up to 8 bytes: the /16s go 16 to an
- * element, one cache line, so the 65,536 entries take 256 KB, not 512.
  * The three maps are memory-mapped (BPF_F_MMAPABLE): user space reads them
- * in one copy and changes an entry with one aligned 4-byte store.
+ * in one copy and changes an entry with one aligned 4-byte store. (An array
+ * map rounds each value up to 8 bytes; packing 16 entries to a line halved
+ * the array but cost every verdict about 40 ns in bench/prog_cost.)
  */
-#define PATH_SUMMARY_PER_LINE 16
-#define PATH_SUMMARY_LINES    (PATH_SUMMARY_BUCKETS / PATH_SUMMARY_PER_LINE)
-#define PATH_NO_ALLOW	      0x1 /* no allowlist entry meets this /16 */
-#define PATH_NO_CIDR	      0x2 /* no CIDR ban meets this /16 */
-#define PATH_ONE_CIDR	      0x4 /* IPv4: exactly one does, and path_cidr4 holds it */
+#define PATH_NO_ALLOW 0x1 /* no allowlist entry meets this /16 */
+#define PATH_NO_CIDR  0x2 /* no CIDR ban meets this /16 */
+#define PATH_ONE_CIDR 0x4 /* IPv4: exactly one does, and path_cidr4 holds it */
 
 struct path_summary {
 	/*
@@ -314,11 +312,6 @@ struct path_summary {
 	__u16 geo;
 	__u8 flags; /* PATH_* */
 	__u8 reserved;
-};
-
-/* One element of path_sum4/path_sum6: the /16s 16 x key .. 16 x key + 15. */
-struct path_summary_line {
-	struct path_summary entry[PATH_SUMMARY_PER_LINE];
 };
 
 /*

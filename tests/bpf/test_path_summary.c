@@ -67,14 +67,12 @@ static int teardown(void **state)
 	return 0;
 }
 
-/* The summary entry of one /16, read as the program reads it (16 to a map element). */
 static struct path_summary summary_of(int fd, __u32 bucket)
 {
-	struct path_summary_line line;
-	__u32 key = bucket / PATH_SUMMARY_PER_LINE;
+	struct path_summary entry;
 
-	assert_int_equal(bpf_map_lookup_elem(fd, &key, &line), 0);
-	return line.entry[bucket % PATH_SUMMARY_PER_LINE];
+	assert_int_equal(bpf_map_lookup_elem(fd, &bucket, &entry), 0);
+	return entry;
 }
 
 static struct path_summary summary4(struct fixture *f, __u32 bucket)

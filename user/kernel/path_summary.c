@@ -49,14 +49,20 @@ static int read_array(int fd, void *values, const char *map, char why[ERRMSG_LEN
 
 _Static_assert(sizeof(struct path_summary) == sizeof(__u32), "one aligned store per entry");
 
+/* An array map element: the value, rounded up to 8 bytes. */
+struct summary_slot {
+	struct path_summary entry;
+	__u32 padding;
+};
+
 /* The three maps as user space sees them: memory-mapped (BPF_F_MMAPABLE). */
 struct mapped {
-	struct path_summary *v4;
-	struct path_summary *v6;
+	struct summary_slot *v4;
+	struct summary_slot *v6;
 	struct path_cidr *cidr4;
 };
 
-#define SUMMARY_BYTES (BUCKETS * sizeof(struct path_summary))
+#define SUMMARY_BYTES (BUCKETS * sizeof(struct summary_slot))
 #define CIDR_BYTES    (BUCKETS * sizeof(struct path_cidr))
 
 static void *map_memory(int fd, size_t size, const char *map, char why[ERRMSG_LEN])
@@ -92,8 +98,10 @@ static int mapped_open(const struct maps *maps, struct mapped *m, char why[ERRMS
 
 static void summary_read(const struct mapped *m, struct summary *s)
 {
-	memcpy(s->v4, m->v4, SUMMARY_BYTES);
-	memcpy(s->v6, m->v6, SUMMARY_BYTES);
+	for (__u32 b = 0; b < BUCKETS; b++) {
+		s->v4[b] = m->v4[b].entry;
+		s->v6[b] = m->v6[b].entry;
+	}
 	memcpy(s->cidr4, m->cidr4, CIDR_BYTES);
 }
 
@@ -107,12 +115,12 @@ static void store_entry(struct path_summary *kernel, struct path_summary value)
 }
 
 /* Writes the entries of to that differ from from, then fences. */
-static void write_entries(struct path_summary *kernel, const struct path_summary *from,
+static void write_entries(struct summary_slot *kernel, const struct path_summary *from,
 			  const struct path_summary *to)
 {
 	for (__u32 b = 0; b < BUCKETS; b++) {
 		if (memcmp(&from[b], &to[b], sizeof(to[b])))
-			store_entry(&kernel[b], to[b]);
+			store_entry(&kernel[b].entry, to[b]);
 	}
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 }

@@ -49,9 +49,9 @@ static const struct map_spec map_specs[] = {
 	  sizeof(struct verdict_counter) },
 	{ MAP_CONFIG, offsetof(struct maps, config), sizeof(__u32), sizeof(struct xdpban_config) },
 	{ MAP_PATH_SUM4, offsetof(struct maps, path_sum4), sizeof(__u32),
-	  sizeof(struct path_summary_line) },
+	  sizeof(struct path_summary) },
 	{ MAP_PATH_SUM6, offsetof(struct maps, path_sum6), sizeof(__u32),
-	  sizeof(struct path_summary_line) },
+	  sizeof(struct path_summary) },
 	{ MAP_PATH_CIDR4, offsetof(struct maps, path_cidr4), sizeof(__u32),
 	  sizeof(struct path_cidr) },
 };
