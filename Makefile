@@ -53,7 +53,7 @@ ifndef XDPBAN_VERSION
 XDPBAN_VERSION := $(shell scripts/version.sh)
 endif
 
-.PHONY: all check check-layers demo bench bench-weak docs man install uninstall deb clean vmlinux format lint recall check-dovecot24 FORCE
+.PHONY: all check check-layers demo bench bench-weak attack docs man install uninstall deb clean vmlinux format lint recall check-dovecot24 FORCE
 .DELETE_ON_ERROR:
 # Keep generated objects and skeletons that pattern rules make along the way.
 .SECONDARY:
@@ -124,6 +124,11 @@ $(OUTPUT)/bench/%: bench/%.c bench/bench_util.c $(USER_LIB) $(BENCH_SKELS) | $(O
 # for a short run).
 bench: $(OUTPUT)/xdpban $(BENCH_PROGS)
 	$(Q)scripts/bench.sh $(BENCH_ARGS)
+
+# Dovecot's policy answer times under a local user's attacks (README "Under
+# attack"): about 5 minutes, root, its own namespace.
+attack: $(OUTPUT)/xdpban $(ATTACK_PROGS)
+	$(Q)scripts/attack.sh
 
 # The CPU cost of one weak-password judgement (README "Weak passwords"); no root needed.
 bench-weak: $(OUTPUT)/bench/weak_cost

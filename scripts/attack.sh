@@ -25,7 +25,8 @@
 # that came back. Prints one table (RESULTS/attack.md, .json); the target
 # is a ratio of at most 5 with nothing lost or resurrected.
 #
-# Use (root): make build/xdpban build/bench/policy_probe build/bench/conn_attack
+# Use (root): make attack (builds what it needs, then runs this script), or
+#   make build/xdpban build/bench/policy_probe build/bench/conn_attack and then
 #   scripts/attack.sh
 #   ATTACKS="slowloris descriptors" ATTACK_SECONDS=20 ATTACK_ROUNDS=3 scripts/attack.sh
 # shellcheck source=scripts/bench-lib.sh
@@ -60,7 +61,7 @@ PIN="" STATE_DIR="" W=""
 need_root "$PART"
 need_commands "$PART" jq socat sqlite3 nsenter
 for bin in "$XDPBAN" "$PROBE" "$ATTACKER"; do
-	[ -x "$bin" ] || skip_part "$PART" "$bin is not built"
+	[ -x "$bin" ] || skip_part "$PART" "$bin is not built (make attack builds it)"
 done
 
 part_teardown() {
