@@ -14,21 +14,7 @@ BAN_ADDR=203.0.113.41
 
 e2e_setup() {
 	daemon_files
-	: >"$WORK/empty.log"
-	{
-		daemon_conf_start
-		cat <<-EOF
-
-			[rules]
-			ip_failures = 2
-
-			[policy]
-			listen = off
-
-			[source empty]
-			path = $WORK/empty.log
-		EOF
-	} >"$CONF"
+	daemon_conf_two_failures
 	cc -shared -fPIC -O2 -o "$WORK/fail_open.so" "$E2E_DIR/lib/fail_open.c" -ldl
 	printf '#!/bin/sh\nLD_PRELOAD=%s XB_FAIL_OPEN=%s XB_FAIL_FLAG=%s exec %s "$@"\n' \
 		"$WORK/fail_open.so" "$PIN" "$WORK/no-descriptors" "$XDPBAN" >"$WORK/xdpban-shim"
@@ -38,13 +24,6 @@ e2e_setup() {
 
 e2e_teardown() {
 	stop_daemon >/dev/null 2>&1
-}
-
-fail_twice() { # fail_twice ADDR: two failures through the control socket
-	local _
-	for _ in 1 2; do
-		ctl "{\"cmd\":\"event\",\"outcome\":\"fail\",\"ip\":\"$1\",\"user\":\"u\",\"service\":\"imap\"}" >/dev/null
-	done
 }
 
 in_store() { # in_store ADDR: a live ban of ADDR in the store

@@ -203,15 +203,8 @@ write_daemon_config() {
 
 # ctl JSON: one request on the control socket, the reply on stdout.
 e2e_teardown() {
-	local line
-	if [ -n "$DAEMON_PID" ]; then
-		stop_daemon >/dev/null 2>&1
-	fi
+	stop_daemon_and_report
 	stop_dovecot
-	if [ "$TESTS_FAILED" -ne 0 ] && [ -s "$DAEMON_ERR" ]; then
-		diag "the daemon's stderr (last 30 lines):"
-		tail -n 30 "$DAEMON_ERR" | while IFS= read -r line; do diag "  $line"; done
-	fi
 }
 
 e2e_setup() {

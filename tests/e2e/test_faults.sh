@@ -69,15 +69,8 @@ e2e_setup() {
 }
 
 e2e_teardown() {
-	local line
 	chattr -i "$STATE_DIR" 2>/dev/null || true
-	if [ -n "$DAEMON_PID" ]; then
-		stop_daemon >/dev/null 2>&1
-	fi
-	if [ "$TESTS_FAILED" -ne 0 ] && [ -s "$DAEMON_ERR" ]; then
-		diag "the daemon's stderr (last 30 lines):"
-		tail -n 30 "$DAEMON_ERR" | while IFS= read -r line; do diag "  $line"; done
-	fi
+	stop_daemon_and_report
 }
 
 # --- helpers -------------------------------------------------------------------------

@@ -82,12 +82,7 @@ json_says() { # json_says FILTER FILE: jq -s's FILTER over FILE's JSON lines hol
 }
 
 e2e_teardown() {
-	local line
-	[ -z "$DAEMON_PID" ] || stop_daemon >/dev/null 2>&1
-	if [ "$TESTS_FAILED" -ne 0 ] && [ -n "$DAEMON_ERR" ]; then
-		diag "the daemon's stderr (last 30 lines):"
-		tail -n 30 "$DAEMON_ERR" 2>/dev/null | while IFS= read -r line; do diag "  $line"; done
-	fi
+	stop_daemon_and_report
 }
 
 test_logtest_reads_journal_files() {

@@ -16,33 +16,12 @@ PLAIN_ADDR=203.0.113.31
 
 e2e_setup() {
 	daemon_files
-	: >"$WORK/empty.log"
-	{
-		daemon_conf_start
-		cat <<-EOF
-
-			[rules]
-			ip_failures = 2
-
-			[policy]
-			listen = off
-
-			[source empty]
-			path = $WORK/empty.log
-		EOF
-	} >"$CONF"
+	daemon_conf_two_failures
 	start_daemon
 }
 
 e2e_teardown() {
 	stop_daemon >/dev/null 2>&1
-}
-
-fail_twice() { # fail_twice ADDR: two failures through the control socket
-	local _
-	for _ in 1 2; do
-		ctl "{\"cmd\":\"event\",\"outcome\":\"fail\",\"ip\":\"$1\",\"user\":\"u\",\"service\":\"imap\"}" >/dev/null
-	done
 }
 
 test_reserved_addresses_are_never_banned() {

@@ -66,6 +66,44 @@ stop_daemon() {
 	return "$status"
 }
 
+# daemon_conf_two_failures: $CONF for a daemon fed through its control
+# socket alone (no policy endpoint, one empty log) that bans at 2 failures.
+daemon_conf_two_failures() {
+	: >"$WORK/empty.log"
+	{
+		daemon_conf_start
+		cat <<-EOF
+
+			[rules]
+			ip_failures = 2
+
+			[policy]
+			listen = off
+
+			[source empty]
+			path = $WORK/empty.log
+		EOF
+	} >"$CONF"
+}
+
+fail_twice() { # fail_twice ADDR: two failures through the control socket
+	local _
+	for _ in 1 2; do
+		ctl "{\"cmd\":\"event\",\"outcome\":\"fail\",\"ip\":\"$1\",\"user\":\"u\",\"service\":\"imap\"}" >/dev/null
+	done
+}
+
+# stop_daemon_and_report: stops the daemon if one runs and, after a failed
+# check, shows the end of its stderr: the e2e_teardown of a daemon test.
+stop_daemon_and_report() {
+	local line
+	[ -z "$DAEMON_PID" ] || stop_daemon >/dev/null 2>&1
+	if [ "$TESTS_FAILED" -ne 0 ] && [ -s "$DAEMON_ERR" ]; then
+		diag "the daemon's stderr (last 30 lines):"
+		tail -n 30 "$DAEMON_ERR" | while IFS= read -r line; do diag "  $line"; done
+	fi
+}
+
 daemon_said() { # daemon_said TEXT: the daemon's stderr has TEXT
 	grep -qF -- "$1" "$DAEMON_ERR"
 }

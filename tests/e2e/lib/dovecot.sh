@@ -83,10 +83,8 @@ stop_dovecot() {
 stop_dovecot_and_daemon() {
 	local line
 	stop_dovecot
-	[ -z "$DAEMON_PID" ] || stop_daemon >/dev/null 2>&1
+	stop_daemon_and_report
 	if [ "$TESTS_FAILED" -ne 0 ]; then
-		diag "the daemon's stderr (last 30 lines):"
-		tail -n 30 "$DAEMON_ERR" 2>/dev/null | while IFS= read -r line; do diag "  $line"; done
 		diag "Dovecot's log (last 30 lines):"
 		tail -n 30 "$DOVE_LOG" 2>/dev/null | while IFS= read -r line; do diag "  $line"; done
 	fi
