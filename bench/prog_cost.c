@@ -27,7 +27,10 @@
  * own / floor is read from one run. Every random round checks, on the
  * verdict counters, that each packet got the verdict of its kind.
  *
- *   prog_cost [--quick] [--json FILE]
+ *   prog_cost [--quick] [--bans N] [--json FILE]
+ *
+ * --bans N measures only the rows of N bans (0, 10000, 100000 or 1000000),
+ * for comparing two builds quickly; make bench measures every row.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -376,6 +379,20 @@ static void open_bench(struct bench *b)
 		bench_die("load xdp_drop (root needed)", strerror(errno));
 }
 
+/* A row's ban count for --bans: one of ban_counts. */
+static long parse_ban_count(const char *text)
+{
+	char *end;
+	long n = strtol(text, &end, 10);
+
+	for (size_t c = 0; *text && !*end && c < sizeof(ban_counts) / sizeof(ban_counts[0]); c++) {
+		if ((size_t)n == ban_counts[c] && n >= 0)
+			return n;
+	}
+	fprintf(stderr, "prog_cost: --bans %s: not a row (0, 10000, 100000 or 1000000)\n", text);
+	exit(EXIT_FAILURE);
+}
+
 /* own / floor, or 0 when the floor is lost in the noise (N = 0: one line, always cached). */
 static double ratio(const struct measurement *m)
 {
@@ -405,17 +422,20 @@ int main(int argc, char **argv)
 	static struct bench b = { .repeat = 500000, .rounds = 11 };
 	FILE *json = NULL;
 	bool first = true;
+	long only_bans = -1;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
 			b.repeat = 200000;
 			b.rounds = 3;
+		} else if (strcmp(argv[i], "--bans") == 0 && i + 1 < argc) {
+			only_bans = parse_ban_count(argv[++i]);
 		} else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
 			json = fopen(argv[++i], "w");
 			if (!json)
 				bench_die(argv[i], strerror(errno));
 		} else {
-			fprintf(stderr, "usage: prog_cost [--quick] [--json FILE]\n");
+			fprintf(stderr, "usage: prog_cost [--quick] [--bans N] [--json FILE]\n");
 			return EXIT_FAILURE;
 		}
 	}
@@ -439,8 +459,12 @@ int main(int argc, char **argv)
 			"\"cidr_bans\": %d, \"rows\": [",
 			b.repeat, b.rounds, CIDR_BANS);
 	for (size_t c = 0; c < sizeof(ban_counts) / sizeof(ban_counts[0]); c++) {
+		if (only_bans >= 0 && ban_counts[c] > (size_t)only_bans)
+			break;
 		if (ban_counts[c] > b.bans_loaded)
 			load_bans(&b, ban_counts[c]);
+		if (only_bans >= 0 && ban_counts[c] != (size_t)only_bans)
+			continue;
 		for (int kind = 0; kind < KINDS; kind++) {
 			for (size_t p = 0; p < sizeof(pool_sizes) / sizeof(pool_sizes[0]); p++) {
 				struct measurement m;

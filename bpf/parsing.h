@@ -45,7 +45,9 @@ struct vlan_tag {
 
 /* What the program needs to know about a packet to judge it. */
 struct packet_info {
-	struct addr_key src;
+	bool ipv4;	 /* the source is IPv4: src4, also when an IPv6 packet carries it mapped */
+	__be32 src4;
+	struct addr_key src; /* an IPv6 source */
 	__u8 l4_proto;
 	bool l4_present; /* false for non-first fragments and unwalkable IPv6 chains */
 	bool tcp_parsed;
@@ -86,12 +88,12 @@ static __always_inline int parse_ethernet(struct cursor *c)
 	return bpf_ntohs(proto);
 }
 
-static __always_inline void set_ipv4_mapped(struct addr_key *key, __be32 addr)
+/* ::ffff:a.b.c.d, the form IPv4 sources take when an IPv6 packet carries them. */
+static __always_inline bool ipv4_mapped(const struct addr_key *key)
 {
-	__builtin_memset(key->addr, 0, 10);
-	key->addr[10] = 0xff;
-	key->addr[11] = 0xff;
-	__builtin_memcpy(&key->addr[12], &addr, 4);
+	const __u32 *words = (const __u32 *)key->addr;
+
+	return words[0] == 0 && words[1] == 0 && words[2] == bpf_htonl(0xffff);
 }
 
 /* Returns 0 and fills the source and L4 protocol, or -1 when malformed. */
@@ -108,7 +110,8 @@ static __always_inline int parse_ipv4(struct cursor *c, struct packet_info *pkt)
 	if (c->pos + header_len > c->end)
 		return -1;
 
-	set_ipv4_mapped(&pkt->src, ip->saddr);
+	pkt->ipv4 = true;
+	pkt->src4 = ip->saddr;
 	pkt->l4_proto = ip->protocol;
 	/* Only the first fragment carries the TCP header. */
 	pkt->l4_present = !(ip->frag_off & bpf_htons(IP_OFFSET_MASK));
@@ -180,6 +183,10 @@ static __always_inline int parse_ipv6(struct cursor *c, struct packet_info *pkt)
 		return -1;
 
 	__builtin_memcpy(pkt->src.addr, &ip6->saddr, ADDR_LEN);
+	if (ipv4_mapped(&pkt->src)) {
+		pkt->ipv4 = true;
+		__builtin_memcpy(&pkt->src4, &pkt->src.addr[12], sizeof(pkt->src4));
+	}
 	c->pos = ip6 + 1;
 	skip_ipv6_extensions(c, pkt, ip6->nexthdr);
 	return 0;

@@ -255,14 +255,29 @@ static __always_inline int ban4_in_bucket(const struct ban4_bucket *bucket, __be
 	return -1;
 }
 
-static __always_inline bool ban4_banned(__be32 addr, const struct ban_meta *meta,
-					struct lazy_clock *clock)
+/* The bucket tables' seed and sizes; NULL only if the map is unreadable. */
+static __always_inline const struct ban_meta *ban_meta_get(void)
 {
-	__u64 hash = ban_hash4(addr, meta);
-	__u32 mask = ban_mask(meta->log2_4, BAN4_BUCKETS), index = ban_first_bucket(hash, mask);
-	struct ban4_bucket *bucket = bpf_map_lookup_elem(&ban4, &index);
+	__u32 zero = 0;
+
+	return bpf_map_lookup_elem(&ban_meta, &zero);
+}
+
+/* A live exact-address ban of the IPv4 source: one bucket, a second one if it spilled. */
+static __always_inline bool ban4_banned(__be32 addr, struct lazy_clock *clock)
+{
+	const struct ban_meta *meta = ban_meta_get();
+	struct ban4_bucket *bucket;
+	__u32 mask, index;
+	__u64 hash;
 	int found;
 
+	if (!meta)
+		return false;
+	hash = ban_hash4(addr, meta);
+	mask = ban_mask(meta->log2_4, BAN4_BUCKETS);
+	index = ban_first_bucket(hash, mask);
+	bucket = bpf_map_lookup_elem(&ban4, &index);
 	if (!bucket)
 		return false;
 	found = ban4_in_bucket(bucket, addr, clock);
@@ -291,14 +306,20 @@ static __always_inline int ban6_in_bucket(const struct ban6_bucket *bucket, cons
 	return -1;
 }
 
-static __always_inline bool ban6_banned(const __u8 *addr, const struct ban_meta *meta,
-					struct lazy_clock *clock)
+static __always_inline bool ban6_banned(const __u8 *addr, struct lazy_clock *clock)
 {
-	__u64 hash = ban_hash6(addr, meta);
-	__u32 mask = ban_mask(meta->log2_6, BAN6_BUCKETS), index = ban_first_bucket(hash, mask);
-	struct ban6_bucket *bucket = bpf_map_lookup_elem(&ban6, &index);
+	const struct ban_meta *meta = ban_meta_get();
+	struct ban6_bucket *bucket;
+	__u32 mask, index;
+	__u64 hash;
 	int found;
 
+	if (!meta)
+		return false;
+	hash = ban_hash6(addr, meta);
+	mask = ban_mask(meta->log2_6, BAN6_BUCKETS);
+	index = ban_first_bucket(hash, mask);
+	bucket = bpf_map_lookup_elem(&ban6, &index);
 	if (!bucket)
 		return false;
 	found = ban6_in_bucket(bucket, addr, clock);
@@ -309,29 +330,23 @@ static __always_inline bool ban6_banned(const __u8 *addr, const struct ban_meta 
 	return bucket && ban6_in_bucket(bucket, addr, clock) > 0;
 }
 
-static __always_inline bool is_ipv4_mapped(const __u8 *addr);
-
-/* A live exact-address ban of the source. */
-static __always_inline bool exact_banned(const struct addr_key *src, struct lazy_clock *clock)
+/* The tries' key of an IPv4 address: IPv4-mapped, the form every trie holds. */
+static __always_inline void lpm_key_ipv4(struct lpm_key *key, __be32 addr)
 {
-	__u32 zero = 0;
-	struct ban_meta *meta = bpf_map_lookup_elem(&ban_meta, &zero);
-	__be32 addr4;
+	__u32 *words = (__u32 *)key->addr;
 
-	if (!meta)
-		return false;
-	if (!is_ipv4_mapped(src->addr))
-		return ban6_banned(src->addr, meta, clock);
-	__builtin_memcpy(&addr4, &src->addr[12], sizeof(addr4));
-	return ban4_banned(addr4, meta, clock);
+	key->prefixlen = ADDR_LEN * 8;
+	words[0] = 0;
+	words[1] = 0;
+	words[2] = bpf_htonl(0xffff);
+	words[3] = addr;
 }
 
 /* A live CIDR ban covers the address; looks past expired, more specific ones. */
-static __always_inline bool cidr_banned(const struct addr_key *src, struct lazy_clock *clock)
+static __always_inline bool cidr_banned(const struct lpm_key *host, struct lazy_clock *clock)
 {
-	struct lpm_key key = { .prefixlen = ADDR_LEN * 8 };
+	struct lpm_key key = *host;
 
-	__builtin_memcpy(key.addr, src->addr, ADDR_LEN);
 #pragma unroll
 	for (int i = 0; i < CIDR_EXPIRED_RETRIES; i++) {
 		struct ban_entry *ban = bpf_map_lookup_elem(&ban_cidr, &key);
@@ -347,6 +362,14 @@ static __always_inline bool cidr_banned(const struct addr_key *src, struct lazy_
 	return false;
 }
 
+static __always_inline bool cidr4_banned(__be32 addr, struct lazy_clock *clock)
+{
+	struct lpm_key host;
+
+	lpm_key_ipv4(&host, addr);
+	return cidr_banned(&host, clock);
+}
+
 static __always_inline int country_slot(const struct geo_entry *geo)
 {
 	char c0 = geo->country[0], c1 = geo->country[1];
@@ -354,26 +377,6 @@ static __always_inline int country_slot(const struct geo_entry *geo)
 	if (c0 < 'A' || c0 > 'Z' || c1 < 'A' || c1 > 'Z')
 		return -1;
 	return (c0 - 'A') * 26 + (c1 - 'A');
-}
-
-static __always_inline bool is_ipv4_mapped(const __u8 *addr)
-{
-	const __u32 *words = (const __u32 *)addr;
-
-	return words[0] == 0 && words[1] == 0 && words[2] == bpf_htonl(0xffff);
-}
-
-/* The first-level index entry of the /16 holding the address (IPv4 or IPv6). */
-static __always_inline __u32 geo_first_level(const __u8 *bytes, bool ipv4)
-{
-	struct geo_index_entry *entry;
-	__u32 bucket = (__u32)bytes[0] << 8 | bytes[1];
-
-	if (ipv4)
-		entry = bpf_map_lookup_elem(&geo_index4, &bucket);
-	else
-		entry = bpf_map_lookup_elem(&geo_index6, &bucket);
-	return entry ? entry->country : GEO_INDEX_MIXED;
 }
 
 /* Anything but NONE, a country or a block reference asks the trie: never a wrong answer. */
@@ -387,15 +390,27 @@ static __always_inline __u32 geo_index_sane(__u32 entry)
 }
 
 /*
- * Follows the index down its block levels: NONE, 1 + a country slot, or
- * MIXED. The first level comes from the path summary when it has it.
+ * The first-level entry of the address's /16: from the path summary when it
+ * has it (1 + the entry), else from the family's index.
  */
-static __always_inline __u32 geo_index_lookup(const __u8 *addr, __u16 summary_geo)
+static __always_inline __u32 geo_first_level(void *index, __u32 bucket, __u16 summary_geo)
 {
-	bool ipv4 = is_ipv4_mapped(addr);
-	const __u8 *bytes = ipv4 ? &addr[12] : addr;
-	int levels = ipv4 ? GEO_INDEX_LEVELS4 : GEO_INDEX_LEVELS6;
-	__u32 entry = geo_index_sane(summary_geo ? summary_geo - 1U : geo_first_level(bytes, ipv4));
+	struct geo_index_entry *entry;
+
+	if (summary_geo)
+		return summary_geo - 1U;
+	entry = bpf_map_lookup_elem(index, &bucket);
+	return entry ? entry->country : GEO_INDEX_MIXED;
+}
+
+/*
+ * Follows the index from its first-level entry down `levels` block levels
+ * (bytes 2, 3... of the address pick the entries): NONE, 1 + a country
+ * slot, or MIXED.
+ */
+static __always_inline __u32 geo_index_walk(const __u8 *bytes, int levels, __u32 first)
+{
+	__u32 entry = geo_index_sane(first);
 
 #pragma unroll
 	for (int level = 0; level < GEO_INDEX_LEVELS6; level++) {
@@ -415,25 +430,19 @@ static __always_inline __u32 geo_index_lookup(const __u8 *addr, __u16 summary_ge
 	return entry < GEO_INDEX_BLOCK_FIRST ? entry : GEO_INDEX_MIXED;
 }
 
-/* The country slot owning the address, or -1 for none. */
-static __always_inline int geo_country_of(const struct lpm_key *host, __u16 summary_geo)
+/* The country slot the trie gives the address, -1 for none: for what the index leaves MIXED. */
+static __always_inline int geo_trie_country(const struct lpm_key *host)
 {
-	__u32 indexed = geo_index_lookup(host->addr, summary_geo);
-	struct geo_entry *geo;
+	struct geo_entry *geo = bpf_map_lookup_elem(&geo_prefix, host);
 
-	if (indexed != GEO_INDEX_MIXED)
-		return (int)indexed - 1; /* GEO_INDEX_NONE becomes -1 */
-	geo = bpf_map_lookup_elem(&geo_prefix, host);
 	return geo ? country_slot(geo) : -1;
 }
 
-/* A blocked country owns the address; counts the drop per country. */
-static __always_inline bool geo_blocked_source(const struct lpm_key *host, __u16 summary_geo,
-					       __u64 bytes)
+/* The country is blocked; counts the drop per country. */
+static __always_inline bool geo_blocked_country(int found, __u64 bytes)
 {
 	struct geo_policy *policy;
 	struct verdict_counter *drops;
-	int found = geo_country_of(host, summary_geo);
 	__u32 slot;
 
 	if (found < 0 || found >= COUNTRY_SLOTS)
@@ -450,37 +459,37 @@ static __always_inline bool geo_blocked_source(const struct lpm_key *host, __u16
 	return true;
 }
 
-/* The path summary of the address's /16; all zeros (look everything up) when unreadable. */
-static __always_inline struct path_summary path_summary_of(const struct addr_key *src,
-							   __u32 *bucket)
+static __always_inline bool geo4_blocked(__be32 addr, __u32 bucket, __u16 summary_geo,
+					 __u64 bytes)
 {
-	const __u8 *addr = src->addr;
-	struct path_summary *found, none = {};
+	__u32 first = geo_first_level(&geo_index4, bucket, summary_geo);
+	__u32 indexed = geo_index_walk((const __u8 *)&addr, GEO_INDEX_LEVELS4, first);
+	struct lpm_key host;
 
-	if (is_ipv4_mapped(addr)) {
-		*bucket = (__u32)addr[12] << 8 | addr[13];
-		found = bpf_map_lookup_elem(&path_sum4, bucket);
-	} else {
-		*bucket = (__u32)addr[0] << 8 | addr[1];
-		found = bpf_map_lookup_elem(&path_sum6, bucket);
-		if (found && (found->flags & PATH_ONE_CIDR))
-			return none; /* IPv4 only: never trust it here */
-	}
+	if (indexed != GEO_INDEX_MIXED)
+		return geo_blocked_country((int)indexed - 1, bytes); /* NONE becomes -1 */
+	lpm_key_ipv4(&host, addr);
+	return geo_blocked_country(geo_trie_country(&host), bytes);
+}
+
+/* The path summary of a /16; all zeros (look everything up) when unreadable. */
+static __always_inline struct path_summary path_summary_at(void *summaries, __u32 bucket)
+{
+	struct path_summary *found = bpf_map_lookup_elem(summaries, &bucket), none = {};
+
 	return found ? *found : none;
 }
 
 /* The /16's only CIDR ban (PATH_ONE_CIDR) covers the IPv4 address and is live. */
-static __always_inline bool one_cidr_banned(const struct addr_key *src, __u32 bucket,
-					    struct lazy_clock *clock)
+static __always_inline bool one_cidr_banned(__be32 addr, __u32 bucket, struct lazy_clock *clock)
 {
 	struct path_cidr *one = bpf_map_lookup_elem(&path_cidr4, &bucket);
-	__u32 addr, mask, len;
+	__u32 mask, len;
 	struct ban_entry ban;
 
 	if (!one || one->prefixlen > 32)
-		return cidr_banned(src, clock); /* never trust a malformed entry */
+		return cidr4_banned(addr, clock); /* never trust a malformed entry */
 	len = one->prefixlen;
-	__builtin_memcpy(&addr, &src->addr[12], 4);
 	mask = len ? ~0U << (32 - len) : 0;
 	if ((bpf_ntohl(addr) ^ one->net) & mask)
 		return false;
@@ -488,37 +497,69 @@ static __always_inline bool one_cidr_banned(const struct addr_key *src, __u32 bu
 	return !ban_expired(&ban, clock);
 }
 
-/* A live CIDR ban covers the address: the summary says where to look. */
-static __always_inline bool cidr_applies(const struct addr_key *src, struct path_summary summary,
-					 __u32 bucket, struct lazy_clock *clock)
+/* A live CIDR ban covers the IPv4 address: the summary says where to look. */
+static __always_inline bool cidr4_applies(__be32 addr, struct path_summary summary, __u32 bucket,
+					  struct lazy_clock *clock)
 {
 	if (summary.flags & PATH_NO_CIDR)
 		return false;
 	if (summary.flags & PATH_ONE_CIDR)
-		return one_cidr_banned(src, bucket, clock);
-	return cidr_banned(src, clock);
+		return one_cidr_banned(addr, bucket, clock);
+	return cidr4_banned(addr, clock);
 }
 
-static __always_inline __u32 judge_source(const struct addr_key *src, __u64 bytes)
+static __always_inline bool allowed4(__be32 addr)
 {
-	struct lazy_clock clock = {};
-	struct lpm_key host = { .prefixlen = ADDR_LEN * 8 };
-	__u32 bucket;
-	struct path_summary summary = path_summary_of(src, &bucket);
+	struct lpm_key host;
 
+	lpm_key_ipv4(&host, addr);
+	return bpf_map_lookup_elem(&allow_cidr, &host);
+}
+
+/*
+ * An IPv4 source (also one an IPv6 packet carries IPv4-mapped), judged on
+ * its 32 bits: the tries' 128-bit key is built only when a trie is asked.
+ */
+static __always_inline __u32 judge_ipv4(__be32 addr, __u64 bytes)
+{
+	__u32 bucket = bpf_ntohl(addr) >> 16;
+	struct path_summary summary = path_summary_at(&path_sum4, bucket);
+	struct lazy_clock clock = {};
+
+	if (!(summary.flags & PATH_NO_ALLOW) && allowed4(addr))
+		return REASON_PASS_ALLOW;
+	if (ban4_banned(addr, &clock))
+		return REASON_DROP_BAN;
+	if (cidr4_applies(addr, summary, bucket, &clock))
+		return REASON_DROP_CIDR;
+	if (geo4_blocked(addr, bucket, summary.geo, bytes))
+		return REASON_DROP_GEO;
+	return REASON_PASS;
+}
+
+static __always_inline __u32 judge_ipv6(const struct addr_key *src, __u64 bytes)
+{
+	__u32 bucket = (__u32)src->addr[0] << 8 | src->addr[1];
+	struct path_summary summary = path_summary_at(&path_sum6, bucket);
+	struct lpm_key host = { .prefixlen = ADDR_LEN * 8 };
+	struct lazy_clock clock = {};
+	__u32 first, indexed;
+	int country;
+
+	if (summary.flags & PATH_ONE_CIDR)
+		summary = (struct path_summary){}; /* IPv4 only: never trust it here */
 	__builtin_memcpy(host.addr, src->addr, ADDR_LEN);
 	if (!(summary.flags & PATH_NO_ALLOW) && bpf_map_lookup_elem(&allow_cidr, &host))
 		return REASON_PASS_ALLOW;
-
-	if (exact_banned(src, &clock))
+	if (ban6_banned(src->addr, &clock))
 		return REASON_DROP_BAN;
-
-	if (cidr_applies(src, summary, bucket, &clock))
+	if (!(summary.flags & PATH_NO_CIDR) && cidr_banned(&host, &clock))
 		return REASON_DROP_CIDR;
-
-	if (geo_blocked_source(&host, summary.geo, bytes))
+	first = geo_first_level(&geo_index6, bucket, summary.geo);
+	indexed = geo_index_walk(src->addr, GEO_INDEX_LEVELS6, first);
+	country = indexed != GEO_INDEX_MIXED ? (int)indexed - 1 : geo_trie_country(&host);
+	if (geo_blocked_country(country, bytes))
 		return REASON_DROP_GEO;
-
 	return REASON_PASS;
 }
 
@@ -536,7 +577,7 @@ static __always_inline int xdpban_verdict(struct xdp_md *ctx)
 		return XDP_PASS;
 	}
 
-	reason = judge_source(&pkt.src, bytes);
+	reason = pkt.ipv4 ? judge_ipv4(pkt.src4, bytes) : judge_ipv6(&pkt.src, bytes);
 	count(reason, bytes);
 	switch (reason) {
 	case REASON_DROP_BAN:
