@@ -25,7 +25,7 @@ LDLIBS   += -lcares # DNSBL lookups (libc-ares-dev)
 LDLIBS   += -lnettle # Dovecot's pwhash, for weak passwords (nettle-dev)
 LDLIBS   += -lsystemd # the journal source (libsystemd-dev)
 LDLIBS   += -pthread # the store's checkpoint thread
-BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Imaps -Ibpf
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_$(ARCH) -Wall -Ivmlinux -Imaps -Ibpf
 
 ifeq ($(V),1)
 Q =

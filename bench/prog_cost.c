@@ -27,10 +27,13 @@
  * own / floor is read from one run. Every random round checks, on the
  * verdict counters, that each packet got the verdict of its kind.
  *
- *   prog_cost [--quick] [--bans N] [--json FILE]
+ *   prog_cost [--quick] [--bans N] [--against OBJECT] [--json FILE]
  *
- * --bans N measures only the rows of N bans (0, 10000, 100000 or 1000000),
- * for comparing two builds quickly; make bench measures every row.
+ * --bans N measures only the rows of N bans (0, 10000, 100000 or 1000000);
+ * make bench measures every row. --against takes another build's
+ * build/xdpban_random.bpf.o of the same map ABI, loads it over the
+ * same maps and measures it in the same rounds ("other"): two versions of
+ * the program compared with one floor, one draw, one cache state.
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -76,6 +79,8 @@ static const struct {
 struct bench {
 	struct xdpban_random_bpf *skel;
 	struct xdp_drop_bpf *floor;
+	struct bpf_object *other; /* --against: another build's programs, over the same maps */
+	struct bpf_program *other_random, *other_one;
 	struct maps maps;
 	struct geo_db db;
 	bool blocked[COUNTRY_SLOTS];
@@ -91,6 +96,7 @@ struct bench {
 /* Medians over rounds, ns per packet; own and floor are above draw + drop. */
 struct measurement {
 	double one_frame_own, xdpban, draw_and_drop, own, floor;
+	double other_one_frame_own, other_own; /* --against */
 };
 
 static int compare_u32(const void *a, const void *b)
@@ -302,30 +308,91 @@ static double round_ns(const struct bench *b, const struct bpf_program *prog,
 	return opts.duration; /* the kernel reports the mean ns per repetition */
 }
 
+/* ns per packet of one random round, above `base`; every packet must get the row's verdict. */
+static double random_own_ns(const struct bench *b, const struct bpf_program *prog,
+			    const struct bench_syn_frame *frame, enum verdict_kind kind,
+			    double base)
+{
+	__u64 before = reason_packets(b, kinds[kind].reason);
+	double ns = round_ns(b, prog, frame, kinds[kind].action);
+
+	if (reason_packets(b, kinds[kind].reason) - before != b->repeat)
+		bench_die(kinds[kind].name, "a random source got another verdict");
+	return ns - base;
+}
+
 static struct measurement measure(struct bench *b, enum verdict_kind kind)
 {
 	double one[b->rounds], rnd[b->rounds], base[b->rounds], own[b->rounds], floor[b->rounds];
+	double other_one[b->rounds], other_own[b->rounds];
 	struct bench_syn_frame frame = bench_syn_frame(htonl(b->pool[0]), htonl(0xc0000201), 143);
 	const struct xdpban_random_bpf *s = b->skel;
-	__u32 reason = kinds[kind].reason;
 	int action = kinds[kind].action;
+	struct measurement m = { 0 };
 
 	for (unsigned int r = 0; r < b->rounds; r++) {
 		double one_drop = round_ns(b, b->floor->progs.xdp_drop, &frame, XDP_DROP);
-		__u64 before;
 
 		one[r] = round_ns(b, s->progs.xdpban, &frame, action) - one_drop;
 		base[r] = round_ns(b, s->progs.drop_random, &frame, XDP_DROP);
 		floor[r] = round_ns(b, s->progs.floor_random, &frame, XDP_DROP) - base[r];
-		before = reason_packets(b, reason);
-		rnd[r] = round_ns(b, s->progs.xdpban_random, &frame, action);
-		if (reason_packets(b, reason) - before != b->repeat)
-			bench_die(kinds[kind].name, "a random source got another verdict");
-		own[r] = rnd[r] - base[r];
+		own[r] = random_own_ns(b, s->progs.xdpban_random, &frame, kind, base[r]);
+		rnd[r] = own[r] + base[r];
+		if (!b->other)
+			continue;
+		other_one[r] = round_ns(b, b->other_one, &frame, action) - one_drop;
+		other_own[r] = random_own_ns(b, b->other_random, &frame, kind, base[r]);
 	}
-	return (struct measurement){ bench_median(one, b->rounds), bench_median(rnd, b->rounds),
-				     bench_median(base, b->rounds), bench_median(own, b->rounds),
-				     bench_median(floor, b->rounds) };
+	m = (struct measurement){ bench_median(one, b->rounds), bench_median(rnd, b->rounds),
+				  bench_median(base, b->rounds), bench_median(own, b->rounds),
+				  bench_median(floor, b->rounds) };
+	if (b->other) {
+		m.other_one_frame_own = bench_median(other_one, b->rounds);
+		m.other_own = bench_median(other_own, b->rounds);
+	}
+	return m;
+}
+
+/* Our map of the other object's map: by name; .bss, .rodata... by section (named after the file). */
+static struct bpf_map *our_map(const struct bench *b, const struct bpf_map *theirs)
+{
+	const char *name = bpf_map__name(theirs), *section = strchr(name, '.');
+	struct bpf_map *ours;
+
+	if (!section)
+		return bpf_object__find_map_by_name(b->skel->obj, name);
+	bpf_object__for_each_map(ours, b->skel->obj)
+	{
+		const char *our_section = strchr(bpf_map__name(ours), '.');
+
+		if (our_section && strcmp(our_section, section) == 0)
+			return ours;
+	}
+	return NULL;
+}
+
+/* Opens another build's object with every map reused from ours. */
+static void open_other(struct bench *b, const char *path)
+{
+	struct bpf_map *map;
+
+	b->other = bpf_object__open_file(path, NULL);
+	if (!b->other)
+		bench_die(path, strerror(errno));
+	bpf_object__for_each_map(map, b->other)
+	{
+		struct bpf_map *ours = our_map(b, map);
+
+		bpf_map__set_pin_path(map, NULL);
+		if (!ours || bpf_map__reuse_fd(map, bpf_map__fd(ours)))
+			bench_die(path, "a map this build does not have, or of another shape");
+	}
+	if (bpf_object__load(b->other))
+		bench_die(path, "does not load over this build's maps (another map ABI?)");
+	b->other_random = bpf_object__find_program_by_name(b->other, "xdpban_random");
+	b->other_one = bpf_object__find_program_by_name(b->other, "xdpban");
+	if (!b->other_random || !b->other_one)
+		bench_die(path, "not a build/xdpban_random.bpf.o");
 }
 
 static void block_all_but_home(struct bench *b)
@@ -402,17 +469,25 @@ static double ratio(const struct measurement *m)
 static void print_row(FILE *json, bool *first, size_t bans, enum verdict_kind kind,
 		      const struct bench *b, const struct measurement *m)
 {
-	printf("| %zu | %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f |\n", bans,
+	printf("| %zu | %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f |", bans,
 	       kinds[kind].name, b->pool_size, m->one_frame_own, m->xdpban, m->draw_and_drop,
 	       m->own, m->floor, ratio(m));
+	if (b->other)
+		printf(" %.0f | %.0f | %.2f |", m->other_one_frame_own, m->other_own,
+		       m->floor >= 1 ? m->other_own / m->floor : 0);
+	printf("\n");
 	if (!json)
 		return;
 	fprintf(json,
 		"%s\n  {\"bans\": %zu, \"verdict\": \"%s\", \"pool\": %zu, \"own_ns\": %.1f, "
 		"\"floor_ns\": %.1f, \"own_per_floor\": %.3f, \"xdpban_ns\": %.1f, "
-		"\"draw_and_drop_ns\": %.1f, \"one_frame_own_ns\": %.1f}",
+		"\"draw_and_drop_ns\": %.1f, \"one_frame_own_ns\": %.1f",
 		*first ? "" : ",", bans, kinds[kind].name, b->pool_size, m->own, m->floor, ratio(m),
 		m->xdpban, m->draw_and_drop, m->one_frame_own);
+	if (b->other)
+		fprintf(json, ", \"other_own_ns\": %.1f, \"other_one_frame_own_ns\": %.1f", m->other_own,
+			m->other_one_frame_own);
+	fprintf(json, "}");
 	*first = false;
 }
 
@@ -423,6 +498,7 @@ int main(int argc, char **argv)
 	FILE *json = NULL;
 	bool first = true;
 	long only_bans = -1;
+	const char *against = NULL;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--quick") == 0) {
@@ -430,17 +506,21 @@ int main(int argc, char **argv)
 			b.rounds = 3;
 		} else if (strcmp(argv[i], "--bans") == 0 && i + 1 < argc) {
 			only_bans = parse_ban_count(argv[++i]);
+		} else if (strcmp(argv[i], "--against") == 0 && i + 1 < argc) {
+			against = argv[++i];
 		} else if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
 			json = fopen(argv[++i], "w");
 			if (!json)
 				bench_die(argv[i], strerror(errno));
 		} else {
-			fprintf(stderr, "usage: prog_cost [--quick] [--bans N] [--json FILE]\n");
+			fprintf(stderr, "usage: prog_cost [--quick] [--bans N] [--against OBJECT] [--json FILE]\n");
 			return EXIT_FAILURE;
 		}
 	}
 	srandom(1);
 	open_bench(&b);
+	if (against)
+		open_other(&b, against);
 	make_bans(&b);
 	block_all_but_home(&b);
 
@@ -451,8 +531,10 @@ int main(int argc, char **argv)
 	       "array of 16 bytes per ban of N, above draw + XDP_DROP.\n\n",
 	       b.repeat, b.rounds, CIDR_BANS);
 	printf("| bans | verdict | pool | one frame: own | random: xdpban | draw + XDP_DROP "
-	       "| own | floor | own / floor |\n");
-	printf("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |\n");
+	       "| own | floor | own / floor |%s\n",
+	       against ? " other: one frame own | other: own | other: own / floor |" : "");
+	printf("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |%s\n",
+	       against ? " ---: | ---: | ---: |" : "");
 	if (json)
 		fprintf(json,
 			"{\"part\": \"prog_cost\", \"repeat\": %u, \"rounds\": %u, "
@@ -483,6 +565,7 @@ int main(int argc, char **argv)
 		fprintf(json, "\n]}\n");
 		fclose(json);
 	}
+	bpf_object__close(b.other);
 	xdpban_random_bpf__destroy(b.skel);
 	xdp_drop_bpf__destroy(b.floor);
 	geo_db_free(&b.db);

@@ -240,19 +240,47 @@ static __always_inline bool slot_live(__u32 deadline, struct lazy_clock *clock)
 	return deadline > clock->now >> BAN_TICK_SHIFT;
 }
 
-/* 1: the bucket bans the address, 0: it does not, -1: it does not hold it at all. */
-static __always_inline int ban4_in_bucket(const struct ban4_bucket *bucket, __be32 addr,
-					  struct lazy_clock *clock)
+/*
+ * All ones when the two words are equal, else zero, without a branch: which
+ * slot holds a banned address is random, and a mispredicted compare after
+ * the bucket's cache miss costs more than the miss overlapping the next
+ * packet's would save.
+ */
+static __always_inline __u32 equal_mask(__u32 a, __u32 b)
 {
+	__u64 diff = a ^ b;
+
+	return (diff - 1) >> 32;
+}
+
+/*
+ * The deadline of the bucket's slot holding the address, BAN_DEADLINE_FREE
+ * if none does. User space keeps an address in one non-free slot of a
+ * bucket at most, so at most one term is not zero.
+ */
+static __always_inline __u32 ban4_deadline_in(const struct ban4_bucket *bucket, __be32 addr)
+{
+	__u32 deadline = BAN_DEADLINE_FREE;
+
 #pragma unroll
 	for (int i = 0; i < BAN4_SLOTS; i++) {
 		__be32 slot;
 
 		__builtin_memcpy(&slot, bucket->addr[i], sizeof(slot));
-		if (slot == addr && bucket->deadline[i] != BAN_DEADLINE_FREE)
-			return slot_live(bucket->deadline[i], clock);
+		deadline |= bucket->deadline[i] & equal_mask(slot, addr);
 	}
-	return -1;
+	return deadline;
+}
+
+/* 1: the bucket bans the address, 0: it does not, -1: it does not hold it at all. */
+static __always_inline int ban4_in_bucket(const struct ban4_bucket *bucket, __be32 addr,
+					  struct lazy_clock *clock)
+{
+	__u32 deadline = ban4_deadline_in(bucket, addr);
+
+	if (deadline == BAN_DEADLINE_FREE)
+		return -1;
+	return slot_live(deadline, clock);
 }
 
 /* The bucket tables' seed and sizes; NULL only if the map is unreadable. */
