@@ -22,6 +22,9 @@
  *                per ban of the row's N (a hash of the source picks the
  *                line), then drop: "floor" is what that read adds, the least
  *                any exact-match lookup over N bans touches;
+ *   lookup       the draw, then xdpban's exact-ban lookup alone (hash,
+ *                bucket, slots; no parse, no summary, no counter): what the
+ *                ban table costs, between the floor and the whole verdict;
  *   one frame    xdpban and XDP_DROP on one frame repeated (caches warm).
  * Each figure is the median over rounds of the per-round difference, so
  * own / floor is read from one run. Every random round checks, on the
@@ -95,7 +98,7 @@ struct bench {
 
 /* Medians over rounds, ns per packet; own and floor are above draw + drop. */
 struct measurement {
-	double one_frame_own, xdpban, draw_and_drop, own, floor;
+	double one_frame_own, xdpban, draw_and_drop, own, floor, lookup;
 	double other_one_frame_own, other_own; /* --against */
 };
 
@@ -324,7 +327,7 @@ static double random_own_ns(const struct bench *b, const struct bpf_program *pro
 static struct measurement measure(struct bench *b, enum verdict_kind kind)
 {
 	double one[b->rounds], rnd[b->rounds], base[b->rounds], own[b->rounds], floor[b->rounds];
-	double other_one[b->rounds], other_own[b->rounds];
+	double lookup[b->rounds], other_one[b->rounds], other_own[b->rounds];
 	struct bench_syn_frame frame = bench_syn_frame(htonl(b->pool[0]), htonl(0xc0000201), 143);
 	const struct xdpban_random_bpf *s = b->skel;
 	int action = kinds[kind].action;
@@ -336,6 +339,9 @@ static struct measurement measure(struct bench *b, enum verdict_kind kind)
 		one[r] = round_ns(b, s->progs.xdpban, &frame, action) - one_drop;
 		base[r] = round_ns(b, s->progs.drop_random, &frame, XDP_DROP);
 		floor[r] = round_ns(b, s->progs.floor_random, &frame, XDP_DROP) - base[r];
+		lookup[r] = round_ns(b, s->progs.lookup_random, &frame,
+				     kind == BAN_DROP ? XDP_DROP : XDP_PASS) -
+			    base[r];
 		own[r] = random_own_ns(b, s->progs.xdpban_random, &frame, kind, base[r]);
 		rnd[r] = own[r] + base[r];
 		if (!b->other)
@@ -343,9 +349,9 @@ static struct measurement measure(struct bench *b, enum verdict_kind kind)
 		other_one[r] = round_ns(b, b->other_one, &frame, action) - one_drop;
 		other_own[r] = random_own_ns(b, b->other_random, &frame, kind, base[r]);
 	}
-	m = (struct measurement){ bench_median(one, b->rounds), bench_median(rnd, b->rounds),
-				  bench_median(base, b->rounds), bench_median(own, b->rounds),
-				  bench_median(floor, b->rounds) };
+	m = (struct measurement){ bench_median(one, b->rounds),	  bench_median(rnd, b->rounds),
+				  bench_median(base, b->rounds),  bench_median(own, b->rounds),
+				  bench_median(floor, b->rounds), bench_median(lookup, b->rounds) };
 	if (b->other) {
 		m.other_one_frame_own = bench_median(other_one, b->rounds);
 		m.other_own = bench_median(other_own, b->rounds);
@@ -460,30 +466,35 @@ static long parse_ban_count(const char *text)
 	exit(EXIT_FAILURE);
 }
 
-/* own / floor, or 0 when the floor is lost in the noise (N = 0: one line, always cached). */
+/* ns / floor, or 0 when the floor is lost in the noise (N = 0: one line, always cached). */
+static double per_floor(const struct measurement *m, double ns)
+{
+	return m->floor >= 1 ? ns / m->floor : 0;
+}
+
 static double ratio(const struct measurement *m)
 {
-	return m->floor >= 1 ? m->own / m->floor : 0;
+	return per_floor(m, m->own);
 }
 
 static void print_row(FILE *json, bool *first, size_t bans, enum verdict_kind kind,
 		      const struct bench *b, const struct measurement *m)
 {
-	printf("| %zu | %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f |", bans,
+	printf("| %zu | %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.0f | %.2f |", bans,
 	       kinds[kind].name, b->pool_size, m->one_frame_own, m->xdpban, m->draw_and_drop,
-	       m->own, m->floor, ratio(m));
+	       m->own, m->floor, ratio(m), m->lookup, per_floor(m, m->lookup));
 	if (b->other)
 		printf(" %.0f | %.0f | %.2f |", m->other_one_frame_own, m->other_own,
-		       m->floor >= 1 ? m->other_own / m->floor : 0);
+		       per_floor(m, m->other_own));
 	printf("\n");
 	if (!json)
 		return;
 	fprintf(json,
 		"%s\n  {\"bans\": %zu, \"verdict\": \"%s\", \"pool\": %zu, \"own_ns\": %.1f, "
 		"\"floor_ns\": %.1f, \"own_per_floor\": %.3f, \"xdpban_ns\": %.1f, "
-		"\"draw_and_drop_ns\": %.1f, \"one_frame_own_ns\": %.1f",
+		"\"draw_and_drop_ns\": %.1f, \"one_frame_own_ns\": %.1f, \"lookup_ns\": %.1f",
 		*first ? "" : ",", bans, kinds[kind].name, b->pool_size, m->own, m->floor, ratio(m),
-		m->xdpban, m->draw_and_drop, m->one_frame_own);
+		m->xdpban, m->draw_and_drop, m->one_frame_own, m->lookup);
 	if (b->other)
 		fprintf(json, ", \"other_own_ns\": %.1f, \"other_one_frame_own_ns\": %.1f", m->other_own,
 			m->other_one_frame_own);
@@ -528,12 +539,13 @@ int main(int argc, char **argv)
 	       "ns/packet. World database loaded, every country but " HOME " blocked; N exact "
 	       "bans (+%d /24 bans when N > 0). Each packet's source is drawn from a pool of that "
 	       "kind. own: xdpban above draw + XDP_DROP; floor: one random 64-byte read from an "
-	       "array of 16 bytes per ban of N, above draw + XDP_DROP.\n\n",
+	       "array of 16 bytes per ban of N, above draw + XDP_DROP; lookup: the exact-ban "
+	       "lookup alone (hash, bucket, slots), above draw + XDP_DROP.\n\n",
 	       b.repeat, b.rounds, CIDR_BANS);
 	printf("| bans | verdict | pool | one frame: own | random: xdpban | draw + XDP_DROP "
-	       "| own | floor | own / floor |%s\n",
+	       "| own | floor | own / floor | lookup | lookup / floor |%s\n",
 	       against ? " other: one frame own | other: own | other: own / floor |" : "");
-	printf("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |%s\n",
+	printf("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |%s\n",
 	       against ? " ---: | ---: | ---: |" : "");
 	if (json)
 		fprintf(json,

@@ -12,6 +12,13 @@
  * 64-byte line read from an array of 16 bytes per ban (floor_lines lines in
  * use, a hash of the source picks one, as a ban table's bucket would be),
  * then drop. No exact-match lookup over N bans can touch less memory.
+ *
+ * lookup_random is xdpban's exact-ban lookup alone: the same draw, then the
+ * source's bucket (and its second one if the first spilled) hashed, read and
+ * scanned as the verdict does it, XDP_DROP when it bans the source, XDP_PASS
+ * when not. Between the floor and it lies the cost of the table itself (the
+ * keyed hash, the slots); between it and the verdict, the rest of the
+ * verdict (the parse, the path summary, the counters).
  */
 #include "xdpban.bpf.c"
 
@@ -82,6 +89,25 @@ int drop_random(struct xdp_md *ctx)
 	if (!randomise_source(ctx))
 		return XDP_ABORTED;
 	return XDP_DROP;
+}
+
+SEC("xdp")
+int lookup_random(struct xdp_md *ctx)
+{
+	const struct addr_key *source = randomise_source(ctx);
+	struct lazy_clock clock = {};
+	bool banned;
+	__be32 addr4;
+
+	if (!source)
+		return XDP_ABORTED;
+	if (ipv4_mapped(source)) {
+		__builtin_memcpy(&addr4, &source->addr[12], sizeof(addr4));
+		banned = ban4_banned(addr4, &clock);
+	} else {
+		banned = ban6_banned(source->addr, &clock);
+	}
+	return banned ? XDP_DROP : XDP_PASS;
 }
 
 SEC("xdp")
