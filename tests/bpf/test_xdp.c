@@ -726,6 +726,43 @@ static void ban_in_second_bucket_drops_when_its_first_counts_the_spill(void **st
 	ban_table_release(&t);
 }
 
+/*
+ * Each slot of a bucket answers for its own address only: seven addresses of
+ * one bucket, live, expired and freed in turn, each judged by its own slot
+ * (the scan masks the slots together without a branch).
+ */
+static void each_slot_answers_for_its_own_address(void **state)
+{
+	struct fixture *f = *state;
+	char text[BAN4_SLOTS][CIDR_TEXT_LEN], probe[CIDR_TEXT_LEN];
+	struct addr_key host;
+	struct ban_table t;
+	__u32 first, second, next = 0;
+
+	xdpban_map_bans(f->skel, &t);
+	host = two_choice_host(&t, probe);
+	buckets4(&t, &host, &first, &second);
+	for (int i = 0; i < BAN4_SLOTS; i++) {
+		struct addr_key a;
+
+		address_in_bucket(&t, first, &next, text[i]);
+		a = host_of(text[i]);
+		memcpy(bucket4_at(&t, first)->addr[i], &a.addr[12], 4);
+		/* live, expired (tick 1 is long past), live..., the last slot freed */
+		bucket4_at(&t, first)->deadline[i] = i == BAN4_SLOTS - 1 ? BAN_DEADLINE_FREE
+						     : i % 2		  ? 1
+									  : BAN_DEADLINE_PERMANENT;
+	}
+	for (int i = 0; i < BAN4_SLOTS; i++) {
+		bool live = i % 2 == 0 && i != BAN4_SLOTS - 1;
+
+		syn_from(state, text[i], live ? XDP_DROP : XDP_PASS,
+			 live ? REASON_DROP_BAN : REASON_PASS);
+	}
+	syn_from(state, probe, XDP_PASS, REASON_PASS);
+	ban_table_release(&t);
+}
+
 /* A free slot (deadline 0) never matches, not even the address it held. */
 static void freed_slot_passes(void **state)
 {
@@ -1162,6 +1199,7 @@ int main(void)
 		TEST(index_none_skips_the_trie),
 		TEST(index_out_of_range_country_passes),
 		TEST(ban_in_second_bucket_drops_when_its_first_counts_the_spill),
+		TEST(each_slot_answers_for_its_own_address),
 		TEST(freed_slot_passes),
 		TEST(full_pair_relocates_and_every_ban_still_drops),
 		TEST(full_first_bucket_spills_to_the_second),
