@@ -359,7 +359,7 @@ static struct measurement measure(struct bench *b, enum verdict_kind kind)
 	return m;
 }
 
-/* Our map of the other object's map: by name; .bss, .rodata... by section (named after the file). */
+/* Ours of the other object's map: by name; .bss and .rodata (named after the file) by section. */
 static struct bpf_map *our_map(const struct bench *b, const struct bpf_map *theirs)
 {
 	const char *name = bpf_map__name(theirs), *section = strchr(name, '.');
@@ -496,8 +496,8 @@ static void print_row(FILE *json, bool *first, size_t bans, enum verdict_kind ki
 		*first ? "" : ",", bans, kinds[kind].name, b->pool_size, m->own, m->floor, ratio(m),
 		m->xdpban, m->draw_and_drop, m->one_frame_own, m->lookup);
 	if (b->other)
-		fprintf(json, ", \"other_own_ns\": %.1f, \"other_one_frame_own_ns\": %.1f", m->other_own,
-			m->other_one_frame_own);
+		fprintf(json, ", \"other_own_ns\": %.1f, \"other_one_frame_own_ns\": %.1f",
+			m->other_own, m->other_one_frame_own);
 	fprintf(json, "}");
 	*first = false;
 }
@@ -524,7 +524,8 @@ int main(int argc, char **argv)
 			if (!json)
 				bench_die(argv[i], strerror(errno));
 		} else {
-			fprintf(stderr, "usage: prog_cost [--quick] [--bans N] [--against OBJECT] [--json FILE]\n");
+			fprintf(stderr, "usage: prog_cost [--quick] [--bans N] [--against OBJECT] "
+					"[--json FILE]\n");
 			return EXIT_FAILURE;
 		}
 	}

@@ -45,7 +45,7 @@ struct vlan_tag {
 
 /* What the program needs to know about a packet to judge it. */
 struct packet_info {
-	bool ipv4;	 /* the source is IPv4: src4, also when an IPv6 packet carries it mapped */
+	bool ipv4; /* the source is IPv4: src4, also when an IPv6 packet carries it mapped */
 	__be32 src4;
 	struct addr_key src; /* an IPv6 source */
 	__u8 l4_proto;

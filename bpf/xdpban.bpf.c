@@ -487,8 +487,7 @@ static __always_inline bool geo_blocked_country(int found, __u64 bytes)
 	return true;
 }
 
-static __always_inline bool geo4_blocked(__be32 addr, __u32 bucket, __u16 summary_geo,
-					 __u64 bytes)
+static __always_inline bool geo4_blocked(__be32 addr, __u32 bucket, __u16 summary_geo, __u64 bytes)
 {
 	__u32 first = geo_first_level(&geo_index4, bucket, summary_geo);
 	__u32 indexed = geo_index_walk((const __u8 *)&addr, GEO_INDEX_LEVELS4, first);

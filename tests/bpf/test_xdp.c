@@ -750,8 +750,8 @@ static void each_slot_answers_for_its_own_address(void **state)
 		memcpy(bucket4_at(&t, first)->addr[i], &a.addr[12], 4);
 		/* live, expired (tick 1 is long past), live..., the last slot freed */
 		bucket4_at(&t, first)->deadline[i] = i == BAN4_SLOTS - 1 ? BAN_DEADLINE_FREE
-						     : i % 2		  ? 1
-									  : BAN_DEADLINE_PERMANENT;
+						     : i % 2		 ? 1
+									 : BAN_DEADLINE_PERMANENT;
 	}
 	for (int i = 0; i < BAN4_SLOTS; i++) {
 		bool live = i % 2 == 0 && i != BAN4_SLOTS - 1;
