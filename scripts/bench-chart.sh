@@ -18,7 +18,8 @@ series() {
 
 series flood '.parts.flood.receivers // [] | sort_by(-.processed_pps)[] | [.receiver, .processed_pps / 1e6]'
 series cost '.parts.prog_cost.rows // [] | map(select(.bans == 1000000))[]
-	| [.verdict + " pool " + (.pool | tostring), .own_ns, .floor_ns, .one_frame_own_ns]'
+	| [.verdict + " pool " + (.pool | tostring), .own_ns, .floor_ns, .one_frame_own_ns,
+	   (.lookup_ns // 0)]'
 series insert '.parts.insert.timings // {} | to_entries[] | select(.value.seconds != null)
 	| select(.key | test("bulk|world")) | [.key, .value.seconds]'
 series detect '[(.parts.detect.sides // [])[] | select(.side != "fail2ban_filter")
@@ -42,7 +43,8 @@ gnuplot <<-PLOT
 	plot "$DATA/flood" using 2:xtic(1) title "M packets/s"
 	set title "Per packet above draw + XDP_DROP, 1M bans + world database (ns, BPF_PROG_TEST_RUN)"
 	plot "$DATA/cost" using 2:xtic(1) title "xdpban, random sources", \
-	     "" using 3 title "floor: one 64-byte line read", "" using 4 title "xdpban, one frame"
+	     "" using 3 title "floor: one 64-byte line read", "" using 4 title "xdpban, one frame", \
+	     "" using 5 title "the exact-ban lookup alone"
 	set title "Ban insertion in bulk and the world database (s, log)"
 	set logscale y
 	plot "$DATA/insert" using 2:xtic(1) title "seconds"
