@@ -331,7 +331,7 @@ static struct measurement measure(struct bench *b, enum verdict_kind kind)
 	struct bench_syn_frame frame = bench_syn_frame(htonl(b->pool[0]), htonl(0xc0000201), 143);
 	const struct xdpban_random_bpf *s = b->skel;
 	int action = kinds[kind].action;
-	struct measurement m = { 0 };
+	struct measurement m;
 
 	for (unsigned int r = 0; r < b->rounds; r++) {
 		double one_drop = round_ns(b, b->floor->progs.xdp_drop, &frame, XDP_DROP);
@@ -349,9 +349,14 @@ static struct measurement measure(struct bench *b, enum verdict_kind kind)
 		other_one[r] = round_ns(b, b->other_one, &frame, action) - one_drop;
 		other_own[r] = random_own_ns(b, b->other_random, &frame, kind, base[r]);
 	}
-	m = (struct measurement){ bench_median(one, b->rounds),	  bench_median(rnd, b->rounds),
-				  bench_median(base, b->rounds),  bench_median(own, b->rounds),
-				  bench_median(floor, b->rounds), bench_median(lookup, b->rounds) };
+	m = (struct measurement){
+		.one_frame_own = bench_median(one, b->rounds),
+		.xdpban = bench_median(rnd, b->rounds),
+		.draw_and_drop = bench_median(base, b->rounds),
+		.own = bench_median(own, b->rounds),
+		.floor = bench_median(floor, b->rounds),
+		.lookup = bench_median(lookup, b->rounds),
+	};
 	if (b->other) {
 		m.other_one_frame_own = bench_median(other_one, b->rounds);
 		m.other_own = bench_median(other_own, b->rounds);
