@@ -29,16 +29,9 @@ struct fixture {
 static int setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof(*f));
-	char why[ERRMSG_LEN];
 
-	if (geteuid() != 0) {
-		fprintf(stderr, "test_bans: skipped: needs root to create BPF maps\n");
-		exit(77);
-	}
-	f->skel = xdpban_load_private();
-	assert_non_null(f->skel);
-	assert_int_equal(pins_from_object(f->skel->obj, &f->maps, why), 0);
-	assert_int_equal(settings_init(f->maps.config, why), 0);
+	assert_non_null(f);
+	f->skel = xdpban_load_private_maps("test_bans", &f->maps);
 	*state = f;
 	return 0;
 }

@@ -58,10 +58,7 @@ static int load_world(void **state)
 	    geo_db_finish(&world.db, why))
 		fail_msg("%s", why);
 
-	world.skel = xdpban_load_private();
-	assert_non_null(world.skel);
-	assert_int_equal(pins_from_object(world.skel->obj, &world.maps, why), 0);
-	assert_int_equal(settings_init(world.maps.config, why), 0);
+	world.skel = xdpban_load_private_maps("test_geo_world", &world.maps);
 	return 0;
 }
 
