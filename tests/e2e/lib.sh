@@ -92,10 +92,9 @@ on_error() {
 	[ "$1" -ge 128 ] || diag "error: '$3' exited with status $1 (line $2); stopping this script"
 }
 
-# lab_up: what every script (and scripts/demo.sh) stands on: traps that clean
-# everything up however the script ends, a work directory, bpffs, the
-# namespaces, and xdpban attached to the server's side of both pairs.
-lab_up() {
+# lab_prepare: traps that clean everything up however the script ends, a
+# work directory, bpffs and the namespaces; nothing attached yet.
+lab_prepare() {
 	install_traps
 	trap 'on_error "$?" "$LINENO" "$BASH_COMMAND"' ERR
 	WORK=$(mktemp -d /tmp/xdpban-e2e.XXXXXX)
@@ -103,6 +102,12 @@ lab_up() {
 	STATE_DIR=$WORK/state
 	new_pin_dir "$PIN" "$SRV"
 	setup_topology
+}
+
+# lab_up: what every script (and scripts/demo.sh) stands on: the lab, and
+# xdpban attached to the server's side of both pairs.
+lab_up() {
+	lab_prepare
 	xb attach s1 >/dev/null
 	xb attach s2 >/dev/null
 }

@@ -118,13 +118,7 @@ old_pins_by_binary() {
 
 # e2e_main attaches this xdpban; the old pins must be there first.
 lab_up_old() {
-	install_traps
-	trap 'on_error "$?" "$LINENO" "$BASH_COMMAND"' ERR
-	WORK=$(mktemp -d /tmp/xdpban-e2e.XXXXXX)
-	track_dir "$WORK"
-	STATE_DIR=$WORK/state
-	new_pin_dir "$PIN" "$SRV"
-	setup_topology
+	lab_prepare
 	listen "$SRV" 143
 	if [ -n "$OLD" ]; then
 		old_pins_by_binary
