@@ -291,7 +291,10 @@ static __always_inline const struct ban_meta *ban_meta_get(void)
 	return bpf_map_lookup_elem(&ban_meta, &zero);
 }
 
-/* A live exact-address ban of the IPv4 source: one bucket, a second one if it spilled. */
+/*
+ * A live exact-address ban of the IPv4 source: one bucket, and the second
+ * only when the first's spill filter has the source's bit.
+ */
 static __always_inline bool ban4_banned(__be32 addr, struct lazy_clock *clock)
 {
 	const struct ban_meta *meta = ban_meta_get();
@@ -309,7 +312,7 @@ static __always_inline bool ban4_banned(__be32 addr, struct lazy_clock *clock)
 	if (!bucket)
 		return false;
 	found = ban4_in_bucket(bucket, addr, clock);
-	if (found >= 0 || !bucket->spill)
+	if (found >= 0 || !(bucket->spill_filter & ban_spill_bit4(hash)))
 		return found > 0;
 	index = ban_second_bucket(hash, mask);
 	bucket = bpf_map_lookup_elem(&ban4, &index);
@@ -351,7 +354,7 @@ static __always_inline bool ban6_banned(const __u8 *addr, struct lazy_clock *clo
 	if (!bucket)
 		return false;
 	found = ban6_in_bucket(bucket, addr, clock);
-	if (found >= 0 || !bucket->spill)
+	if (found >= 0 || !(bucket->spill_filter & ban_spill_bit6(hash)))
 		return found > 0;
 	index = ban_second_bucket(hash, mask);
 	bucket = bpf_map_lookup_elem(&ban6, &index);

@@ -32,7 +32,7 @@
  * or value size changing, so a binary never misreads maps another version
  * made: it refuses them instead (sizes are checked separately).
  */
-#define XDPBAN_ABI_VERSION 2U
+#define XDPBAN_ABI_VERSION 3U
 /*
  * Links are pinned as link-ns<NETNS INODE>-if<IFINDEX>: by index, so a rename
  * cannot orphan them, and by network namespace, because bpffs is shared by
@@ -96,8 +96,16 @@ struct lpm_key {
  * are full it relocates entries along their own second choices (a cuckoo
  * walk) until a slot frees: a live ban is never evicted to make room. A
  * bucket's spill counts the entries whose first choice it is but which live
- * in their second, so a lookup reads the second bucket only when its first
- * one says some spilled (9% of buckets at 1M bans): most misses cost one line.
+ * in their second, and its spill_filter holds one bit of each of them
+ * (ban_spill_bit4/6, from hash bits no bucket index uses). A lookup that
+ * misses in the first bucket reads the second only when the address's own
+ * bit is set there: 9% of first buckets hold a spilled entry at 1M bans,
+ * and with one spilled entry one miss in 32 (IPv4) or 16 (IPv6) reads the
+ * second line, so nearly every miss costs one line. A bit is set before its entry
+ * moves out and cleared only with the last spilled entry (or at a recount),
+ * so the filter never lacks an entry; a bit left by an entry that has gone
+ * costs a read, never a ban. (Map ABI 2 had the count alone, and read the
+ * second bucket whenever it was not zero; its pins are recounted on attach.)
  *
  * The hash is keyed by a secret seed drawn when the tables are created
  * (ban_meta), so nobody can pick addresses that crowd one bucket pair.
@@ -137,8 +145,8 @@ struct lpm_key {
 struct ban4_bucket {
 	__u8 addr[BAN4_SLOTS][4]; /* bytes, as written: bpftool shows [192,0,2,1] */
 	__u32 deadline[BAN4_SLOTS];
-	__u32 spill;
-	__u32 reserved;
+	__u32 spill;	    /* entries of this first choice living in their second */
+	__u32 spill_filter; /* the ban_spill_bit4() of each of them */
 };
 
 struct ban6_addr {
@@ -148,8 +156,12 @@ struct ban6_addr {
 struct ban6_bucket {
 	struct ban6_addr addr[BAN6_SLOTS];
 	__u32 deadline[BAN6_SLOTS];
-	__u32 spill;
+	__u16 spill; /* as in ban4_bucket, staying at BAN_SPILL6_MAX once there */
+	__u16 spill_filter;
 };
+
+#define BAN_SPILL4_MAX 0xffffffffU
+#define BAN_SPILL6_MAX 0xffffU
 
 /* Per bucket, what user space alone reads: by slot (IPv6 uses the first BAN6_SLOTS). */
 struct ban_info {
@@ -194,6 +206,20 @@ static inline __u32 ban_second_bucket(__u64 hash, __u32 mask)
 static inline __u32 ban_mask(__u32 log2, __u32 max_buckets)
 {
 	return ((1U << (log2 & 31)) - 1) & (max_buckets - 1);
+}
+
+/*
+ * The spill_filter bit of an address: the hash's top bits, which no bucket
+ * index uses (the second bucket takes bits 32 to 50 at most).
+ */
+static inline __u32 ban_spill_bit4(__u64 hash)
+{
+	return 1U << (hash >> 59);
+}
+
+static inline __u32 ban_spill_bit6(__u64 hash)
+{
+	return 1U << (hash >> 60);
 }
 
 static inline __u64 ban_hash4(__be32 addr, const struct ban_meta *meta)

@@ -706,22 +706,61 @@ static struct ban4_bucket *bucket4_at(const struct ban_table *t, __u32 index)
 	return (struct ban4_bucket *)t->v4.buckets + index;
 }
 
-/* The program reads the second bucket only when the first says an entry spilled. */
-static void ban_in_second_bucket_drops_when_its_first_counts_the_spill(void **state)
+/*
+ * The program reads the second bucket only when the first's spill filter has
+ * the address's bit: the count alone, or another address's bit, does not.
+ */
+static void ban_in_second_bucket_drops_when_its_first_has_its_bit(void **state)
 {
 	struct fixture *f = *state;
 	char text[CIDR_TEXT_LEN];
 	struct addr_key host;
 	struct ban_table t;
-	__u32 first, second;
+	__u32 first, second, bit;
 
 	xdpban_map_bans(f->skel, &t);
 	host = two_choice_host(&t, text);
 	buckets4(&t, &host, &first, &second);
+	bit = ban_spill_bit4(ban_hash4(ipv4_word(&host), t.meta));
 	memcpy(bucket4_at(&t, second)->addr[6], &host.addr[12], 4);
 	bucket4_at(&t, second)->deadline[6] = BAN_DEADLINE_PERMANENT;
 	syn_from(state, text, XDP_PASS, REASON_PASS);
 	bucket4_at(&t, first)->spill = 1;
+	bucket4_at(&t, first)->spill_filter = ~bit;
+	syn_from(state, text, XDP_PASS, REASON_PASS);
+	bucket4_at(&t, first)->spill_filter = bit;
+	syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
+	ban_table_release(&t);
+}
+
+/* The same in IPv6's buckets, whose filter has 16 bits. */
+static void ipv6_ban_in_second_bucket_drops_when_its_first_has_its_bit(void **state)
+{
+	struct fixture *f = *state;
+	char text[CIDR_TEXT_LEN];
+	struct ban6_bucket *buckets;
+	struct addr_key host;
+	struct ban_table t;
+	__u32 first = 0, second = 0, mask;
+	__u64 hash = 0;
+
+	xdpban_map_bans(f->skel, &t);
+	buckets = t.v6.buckets;
+	mask = ban_mask(t.meta->log2_6, BAN6_BUCKETS);
+	for (int i = 1; i < 255 && first == second; i++) {
+		snprintf(text, sizeof(text), "2001:db8::%x", i);
+		host = host_of(text);
+		hash = ban_hash6(host.addr, t.meta);
+		first = ban_first_bucket(hash, mask);
+		second = ban_second_bucket(hash, mask);
+	}
+	assert_int_not_equal(first, second);
+	memcpy(buckets[second].addr[2].bytes, host.addr, ADDR_LEN);
+	buckets[second].deadline[2] = BAN_DEADLINE_PERMANENT;
+	buckets[first].spill = 1;
+	buckets[first].spill_filter = (__u16)~ban_spill_bit6(hash);
+	syn_from(state, text, XDP_PASS, REASON_PASS);
+	buckets[first].spill_filter = (__u16)ban_spill_bit6(hash);
 	syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
 	ban_table_release(&t);
 }
@@ -806,7 +845,7 @@ static void full_pair_relocates_and_every_ban_still_drops(void **state)
 	ban_table_release(&t);
 }
 
-/* A full first bucket: the ban goes to the second, counted in the first's spill. */
+/* A full first bucket: the ban goes to the second, counted in the first's spill and filter. */
 static void full_first_bucket_spills_to_the_second(void **state)
 {
 	struct fixture *f = *state;
@@ -824,6 +863,8 @@ static void full_first_bucket_spills_to_the_second(void **state)
 	}
 	ban_host(f, text, LIVE);
 	assert_int_equal(bucket4_at(&t, pair[0])->spill, 1);
+	assert_int_equal(bucket4_at(&t, pair[0])->spill_filter,
+			 ban_spill_bit4(ban_hash4(ipv4_word(&host), t.meta)));
 	syn_from(state, text, XDP_DROP, REASON_DROP_BAN);
 	syn_from(state, CLEAN4, XDP_PASS, REASON_PASS);
 	ban_table_release(&t);
@@ -1198,7 +1239,8 @@ int main(void)
 		TEST(uniform_ipv6_block_is_answered_by_the_index_alone),
 		TEST(index_none_skips_the_trie),
 		TEST(index_out_of_range_country_passes),
-		TEST(ban_in_second_bucket_drops_when_its_first_counts_the_spill),
+		TEST(ban_in_second_bucket_drops_when_its_first_has_its_bit),
+		TEST(ipv6_ban_in_second_bucket_drops_when_its_first_has_its_bit),
 		TEST(each_slot_answers_for_its_own_address),
 		TEST(freed_slot_passes),
 		TEST(full_pair_relocates_and_every_ban_still_drops),

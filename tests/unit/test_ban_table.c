@@ -2,8 +2,8 @@
 /*
  * The exact-ban tables' user-space code on heap memory, at sizes small
  * enough to fill: relocation, a really full pair, expired slots, growth,
- * and the invariant the XDP program relies on (every bucket's spill counts
- * exactly the entries that live in their second bucket).
+ * and the invariant the XDP program relies on (every entry living in its
+ * second bucket has its bit in its first bucket's spill filter).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -62,43 +62,85 @@ static __u64 hash_of(const struct ban_table *t, const struct ban_family *f, cons
 	return ban_hash4(word, t->meta);
 }
 
-/* Every bucket's spill is the number of entries whose first choice it is, living in their second.
+static const void *slot_addr(const struct ban_family *f, __u32 b, unsigned int s)
+{
+	return f->v6 ? (const void *)((struct ban6_bucket *)f->buckets)[b].addr[s].bytes
+		     : (const void *)((struct ban4_bucket *)f->buckets)[b].addr[s];
+}
+
+static __u32 slot_deadline(const struct ban_family *f, __u32 b, unsigned int s)
+{
+	return f->v6 ? ((struct ban6_bucket *)f->buckets)[b].deadline[s]
+		     : ((struct ban4_bucket *)f->buckets)[b].deadline[s];
+}
+
+static __u32 spill_of(const struct ban_family *f, __u32 b)
+{
+	return f->v6 ? ((struct ban6_bucket *)f->buckets)[b].spill
+		     : ((struct ban4_bucket *)f->buckets)[b].spill;
+}
+
+static __u32 filter_of(const struct ban_family *f, __u32 b)
+{
+	return f->v6 ? ((struct ban6_bucket *)f->buckets)[b].spill_filter
+		     : ((struct ban4_bucket *)f->buckets)[b].spill_filter;
+}
+
+static void set_spill(const struct ban_family *f, __u32 b, __u32 count, __u32 filter)
+{
+	if (f->v6) {
+		((struct ban6_bucket *)f->buckets)[b].spill = (__u16)count;
+		((struct ban6_bucket *)f->buckets)[b].spill_filter = (__u16)filter;
+	} else {
+		((struct ban4_bucket *)f->buckets)[b].spill = count;
+		((struct ban4_bucket *)f->buckets)[b].spill_filter = filter;
+	}
+}
+
+/*
+ * What the program relies on: every entry in its second bucket has its bit in
+ * its first bucket's filter. Every bucket's spill is the number of such
+ * entries, and its filter has no bit when that is zero; `exact`: nor any bit
+ * of an entry that has gone (after growth or a recount).
  */
-static void assert_spills_exact(const struct ban_table *t, const struct ban_family *f)
+static void assert_spills(const struct ban_table *t, const struct ban_family *f, bool exact)
 {
 	__u32 n = ban_table_buckets(f), mask = n - 1;
 	unsigned int slots = f->v6 ? BAN6_SLOTS : BAN4_SLOTS;
-	__u32 *expected = calloc(n, sizeof(*expected)), total = 0;
+	__u32 *count = calloc(n, sizeof(*count)), *bits = calloc(n, sizeof(*bits)), total = 0;
 
-	assert_non_null(expected);
+	assert_non_null(count);
+	assert_non_null(bits);
 	for (__u32 b = 0; b < n; b++) {
 		for (unsigned int s = 0; s < slots; s++) {
-			const void *addr =
-			    f->v6
-				? (const void *)((struct ban6_bucket *)f->buckets)[b].addr[s].bytes
-				: (const void *)((struct ban4_bucket *)f->buckets)[b].addr[s];
-			__u32 deadline = f->v6 ? ((struct ban6_bucket *)f->buckets)[b].deadline[s]
-					       : ((struct ban4_bucket *)f->buckets)[b].deadline[s];
 			__u64 hash;
 
-			if (deadline == BAN_DEADLINE_FREE)
+			if (slot_deadline(f, b, s) == BAN_DEADLINE_FREE)
 				continue;
 			total++;
-			hash = hash_of(t, f, addr);
+			hash = hash_of(t, f, slot_addr(f, b, s));
 			if (b == ban_first_bucket(hash, mask))
 				continue;
 			assert_int_equal(b, ban_second_bucket(hash, mask));
-			expected[ban_first_bucket(hash, mask)]++;
+			count[ban_first_bucket(hash, mask)]++;
+			bits[ban_first_bucket(hash, mask)] |=
+			    f->v6 ? ban_spill_bit6(hash) : ban_spill_bit4(hash);
 		}
 	}
 	for (__u32 b = 0; b < n; b++) {
-		__u32 spill = f->v6 ? ((struct ban6_bucket *)f->buckets)[b].spill
-				    : ((struct ban4_bucket *)f->buckets)[b].spill;
-
-		assert_int_equal(spill, expected[b]);
+		assert_int_equal(spill_of(f, b), count[b]);
+		assert_int_equal(filter_of(f, b) & bits[b], bits[b]);
+		if (exact || count[b] == 0)
+			assert_int_equal(filter_of(f, b), bits[b]);
 	}
 	assert_int_equal(total, *f->used);
-	free(expected);
+	free(count);
+	free(bits);
+}
+
+static void assert_spills_exact(const struct ban_table *t, const struct ban_family *f)
+{
+	assert_spills(t, f, true);
 }
 
 static void put_find_delete_both_families(void **state)
@@ -224,6 +266,101 @@ static void growth_keeps_every_ban(void **state)
 	ban_table_release(&t);
 }
 
+/*
+ * Bans come and go at a load where many spill: the filters always cover the
+ * spilled entries, and a recount makes them exact again.
+ */
+static void churn_keeps_the_filters_whole(void **state)
+{
+	struct ban_table t;
+	struct ban_slot slot;
+	unsigned int seed = 7;
+
+	(void)state;
+	assert_int_equal(ban_table_alloc(&t, 6, 6, SEED), 0);
+	for (int round = 0; round < 20000; round++) {
+		__u32 host = (__u32)rand_r(&seed) % 600;
+		struct addr_key a = host % 2 ? v4(0x0a000000 + host) : v6(host);
+
+		slot = permanent(a);
+		if (rand_r(&seed) % 2)
+			ban_table_delete(&t, &a, NULL);
+		else
+			assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
+	}
+	assert_int_equal(ban_table_buckets(&t.v4), 64); /* no growth recounted them */
+	assert_spills(&t, &t.v4, false);
+	assert_spills(&t, &t.v6, false);
+	assert_int_equal(ban_table_recount(&t), 0);
+	assert_spills_exact(&t, &t.v4);
+	assert_spills_exact(&t, &t.v6);
+	ban_table_release(&t);
+}
+
+/* Tables of map ABI 2 had counts and no filters: a recount fills them in. */
+static void recount_fills_in_the_filters_of_abi2(void **state)
+{
+	struct ban_table t;
+	struct ban_slot slot;
+	int filled = 0;
+
+	(void)state;
+	assert_int_equal(ban_table_alloc(&t, 4, 4, SEED), 0);
+	for (__u32 i = 0; i < 16 * BAN6_SLOTS * 8 / 10; i++) {
+		slot = permanent(i % 2 ? v4(0xc6336400 + i) : v6(i));
+		assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
+	}
+	for (__u32 b = 0; b < 16; b++) {
+		filled += filter_of(&t.v4, b) != 0 || filter_of(&t.v6, b) != 0;
+		set_spill(&t.v4, b, spill_of(&t.v4, b), 0);
+		set_spill(&t.v6, b, spill_of(&t.v6, b), 0);
+	}
+	assert_true(filled > 0); /* some spilled, or the test shows nothing */
+	assert_int_equal(ban_table_recount(&t), 0);
+	assert_spills_exact(&t, &t.v4);
+	assert_spills_exact(&t, &t.v6);
+	ban_table_release(&t);
+}
+
+/* An IPv6 count at its 16-bit maximum stays there with its bits: never a bit lost. */
+static void saturated_spill_keeps_its_filter(void **state)
+{
+	struct ban_table t;
+	struct ban_slot slot;
+	struct addr_key spilled = { 0 };
+	__u32 first = 0, kept;
+	bool any = false;
+
+	(void)state;
+	assert_int_equal(ban_table_alloc(&t, 2, 2, SEED), 0);
+	for (__u32 i = 0; i < 4 * BAN6_SLOTS - 1; i++) {
+		slot = permanent(v6(i));
+		assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
+	}
+	/* An entry living in its second bucket, and that bucket's first. */
+	for (__u32 b = 0; b < 4 && !any; b++) {
+		for (unsigned int s = 0; s < BAN6_SLOTS && !any; s++) {
+			__u64 hash = hash_of(&t, &t.v6, slot_addr(&t.v6, b, s));
+
+			if (slot_deadline(&t.v6, b, s) == BAN_DEADLINE_FREE ||
+			    ban_first_bucket(hash, 3) == b)
+				continue;
+			first = ban_first_bucket(hash, 3);
+			memcpy(spilled.addr, slot_addr(&t.v6, b, s), ADDR_LEN);
+			any = true;
+		}
+	}
+	assert_true(any);
+	kept = filter_of(&t.v6, first);
+	set_spill(&t.v6, first, BAN_SPILL6_MAX, kept);
+	assert_int_equal(ban_table_delete(&t, &spilled, NULL), 0);
+	assert_int_equal(spill_of(&t.v6, first), BAN_SPILL6_MAX);
+	assert_int_equal(filter_of(&t.v6, first), kept);
+	assert_int_equal(ban_table_recount(&t), 0);
+	assert_spills_exact(&t, &t.v6);
+	ban_table_release(&t);
+}
+
 static void count_ban(void *ctx, const struct ban_slot *ban)
 {
 	(void)ban;
@@ -289,6 +426,9 @@ int main(void)
 		cmocka_unit_test(expired_slot_is_free),
 		cmocka_unit_test(relocation_keeps_every_ban),
 		cmocka_unit_test(growth_keeps_every_ban),
+		cmocka_unit_test(churn_keeps_the_filters_whole),
+		cmocka_unit_test(recount_fills_in_the_filters_of_abi2),
+		cmocka_unit_test(saturated_spill_keeps_its_filter),
 		cmocka_unit_test(walk_visits_each_ban_once),
 		cmocka_unit_test(deadlines_round_up),
 	};

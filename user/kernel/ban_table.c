@@ -86,11 +86,6 @@ static __u32 *deadline_at(const struct ban_family *f, __u32 b, unsigned int s)
 	return f->v6 ? &bucket6(f, b)->deadline[s] : &bucket4(f, b)->deadline[s];
 }
 
-static __u32 *spill_at(const struct ban_family *f, __u32 b)
-{
-	return f->v6 ? &bucket6(f, b)->spill : &bucket4(f, b)->spill;
-}
-
 static __u32 deadline_get(const struct ban_family *f, __u32 b, unsigned int s)
 {
 	return __atomic_load_n(deadline_at(f, b, s), __ATOMIC_ACQUIRE);
@@ -102,9 +97,57 @@ static void deadline_set(const struct ban_family *f, __u32 b, unsigned int s, __
 	__atomic_store_n(deadline_at(f, b, s), deadline, __ATOMIC_RELEASE);
 }
 
-static void spill_add(const struct ban_family *f, __u32 b, int delta)
+/* ---- spills: a first bucket's count and filter of the entries living in their second ---- */
+
+static __u32 spill_max(const struct ban_family *f)
 {
-	__atomic_add_fetch(spill_at(f, b), (__u32)delta, __ATOMIC_RELEASE);
+	return f->v6 ? BAN_SPILL6_MAX : BAN_SPILL4_MAX;
+}
+
+static __u32 spill_get(const struct ban_family *f, __u32 b)
+{
+	return f->v6 ? bucket6(f, b)->spill : bucket4(f, b)->spill;
+}
+
+static __u32 spill_filter_get(const struct ban_family *f, __u32 b)
+{
+	return f->v6 ? bucket6(f, b)->spill_filter : bucket4(f, b)->spill_filter;
+}
+
+/* The filter first, so the program never sees a count without its bits. */
+static void spill_set(const struct ban_family *f, __u32 b, __u32 count, __u32 filter)
+{
+	if (count > spill_max(f))
+		count = spill_max(f);
+	if (f->v6) {
+		__atomic_store_n(&bucket6(f, b)->spill_filter, (__u16)filter, __ATOMIC_RELEASE);
+		__atomic_store_n(&bucket6(f, b)->spill, (__u16)count, __ATOMIC_RELEASE);
+	} else {
+		__atomic_store_n(&bucket4(f, b)->spill_filter, filter, __ATOMIC_RELEASE);
+		__atomic_store_n(&bucket4(f, b)->spill, count, __ATOMIC_RELEASE);
+	}
+}
+
+/* One more entry of first bucket b lives in its second; called before it moves there. */
+static void spill_in(const struct ban_family *f, __u32 b, __u32 bit)
+{
+	__u32 count = spill_get(f, b);
+
+	spill_set(f, b, count == spill_max(f) ? count : count + 1, spill_filter_get(f, b) | bit);
+}
+
+/*
+ * One fewer, called once it is out. The last one takes the filter with it;
+ * a count that reached its maximum stays there, with its bits, until the
+ * next recount, as it no longer knows how many are left.
+ */
+static void spill_out(const struct ban_family *f, __u32 b)
+{
+	__u32 count = spill_get(f, b);
+
+	if (count == 0 || count == spill_max(f))
+		return;
+	spill_set(f, b, count - 1, count == 1 ? 0 : spill_filter_get(f, b));
 }
 
 __u32 ban_table_buckets(const struct ban_family *f)
@@ -187,6 +230,14 @@ static __u64 hash_of(const struct ban_table *t, const struct ban_family *f,
 	return ban_hash4(addr4, t->meta);
 }
 
+static __u32 spill_bit_of(const struct ban_table *t, const struct ban_family *f,
+			  const struct addr_key *a)
+{
+	__u64 hash = hash_of(t, f, a);
+
+	return f->v6 ? ban_spill_bit6(hash) : ban_spill_bit4(hash);
+}
+
 static void buckets_of(const struct ban_table *t, const struct ban_family *f,
 		       const struct addr_key *a, __u32 *first, __u32 *second)
 {
@@ -241,7 +292,7 @@ static void slot_remove(const struct ban_table *t, const struct ban_family *f, _
 	deadline_set(f, b, s, BAN_DEADLINE_FREE);
 	used_add(f, -1);
 	if (!in_first)
-		spill_add(f, other, -1);
+		spill_out(f, other);
 }
 
 /* Moves the entry at (from, s) into free slot (to, d) of its other bucket. */
@@ -255,12 +306,12 @@ static void slot_move(const struct ban_table *t, const struct ban_family *f, __u
 	slot_read(f, from, s, &entry);
 	slot_remove(t, f, to, d); /* an expired entry may hold it */
 	if (leaves_first)
-		spill_add(f, from, 1); /* counted before it is out of its first bucket */
+		spill_in(f, from, spill_bit_of(t, f, &entry.addr));
 	slot_write(f, to, d, &entry, false);
 	deadline_set(f, from, s, BAN_DEADLINE_FREE);
 	used_add(f, -1);
 	if (!leaves_first)
-		spill_add(f, to, -1);
+		spill_out(f, to);
 }
 
 /* ---- relocation: a breadth-first cuckoo walk ---- */
@@ -366,7 +417,7 @@ static int put_once(const struct ban_table *t, const struct ban_slot *ban, uint6
 			continue;
 		slot_remove(t, f, pair[i], (unsigned int)s); /* an expired ban may hold it */
 		if (pair[i] != pair[0])
-			spill_add(f, pair[0], 1);
+			spill_in(f, pair[0], spill_bit_of(t, f, &ban->addr));
 		slot_write(f, pair[i], (unsigned int)s, ban, false);
 		return 0;
 	}
@@ -374,7 +425,7 @@ static int put_once(const struct ban_table *t, const struct ban_slot *ban, uint6
 	if (err)
 		return err;
 	if (bucket != pair[0])
-		spill_add(f, pair[0], 1);
+		spill_in(f, pair[0], spill_bit_of(t, f, &ban->addr));
 	slot_write(f, bucket, slot, ban, false);
 	return 0;
 }
@@ -404,7 +455,7 @@ static void bucket_clear(const struct ban_family *f, __u32 b)
 {
 	for (unsigned int s = 0; s < slots_of(f); s++)
 		deadline_set(f, b, s, BAN_DEADLINE_FREE);
-	*spill_at(f, b) = 0;
+	spill_set(f, b, 0, 0);
 }
 
 /* Slot s of bucket `from`, copied as it is to the same slot of `to`. */
@@ -420,30 +471,56 @@ static void slot_copy(const struct ban_family *f, __u32 from, __u32 to, unsigned
 	deadline_set(f, to, s, entry.deadline);
 }
 
-/* Where the entry in slot s of bucket b lives once the mask is `mask` (b or b + old size). */
-static __u32 home_under(const struct ban_table *t, const struct ban_family *f, __u32 b,
-			unsigned int s, __u32 old_mask, __u32 mask, __u32 *first)
+/* Where an entry lives under a table size, and what it spills from where. */
+struct placement {
+	__u32 home;  /* its bucket */
+	__u32 first; /* its first choice */
+	__u32 bit;   /* its spill_filter bit */
+};
+
+/* The entry in slot s of bucket b once the mask is `mask`: b, or b + the old size. */
+static struct placement place_under(const struct ban_table *t, const struct ban_family *f, __u32 b,
+				    unsigned int s, __u32 old_mask, __u32 mask)
 {
+	struct placement p;
 	struct addr_key a;
 	__u64 hash;
 
 	addr_read(f, b, s, &a);
 	hash = hash_of(t, f, &a);
-	*first = ban_first_bucket(hash, mask);
-	return b == ban_first_bucket(hash, old_mask) ? *first : ban_second_bucket(hash, mask);
+	p.first = ban_first_bucket(hash, mask);
+	p.home = b == ban_first_bucket(hash, old_mask) ? p.first : ban_second_bucket(hash, mask);
+	p.bit = f->v6 ? ban_spill_bit6(hash) : ban_spill_bit4(hash);
+	return p;
+}
+
+/* What a first bucket's spill will hold: counted in plain memory, then stored. */
+struct spill_tally {
+	__u32 count;
+	__u32 filter;
+};
+
+static void tally_add(struct spill_tally *tally, struct placement p)
+{
+	if (p.home == p.first)
+		return;
+	tally[p.first].count++;
+	tally[p.first].filter |= p.bit;
 }
 
 /*
  * Doubles the buckets in use (see the map ABI): copies, switches, waits,
  * clears. Until the switch the program reads the old half only, which this
- * leaves whole; spills there only grow until the old copies are gone.
+ * leaves whole; spills there only grow (the old filter and the new one
+ * together) until the old copies are gone.
  */
 static int grow(const struct ban_table *t, const struct ban_family *f)
 {
-	__u32 n = ban_table_buckets(f), first, home;
-	__u32 *spill = n < f->max ? calloc(2 * (size_t)n, sizeof(*spill)) : NULL;
+	__u32 n = ban_table_buckets(f);
+	struct spill_tally *tally = n < f->max ? calloc(2 * (size_t)n, sizeof(*tally)) : NULL;
+	struct placement p;
 
-	if (!spill)
+	if (!tally)
 		return n < f->max ? -ENOMEM : -ENOSPC;
 	for (__u32 b = 0; b < n; b++)
 		bucket_clear(f, b + n); /* a growth cut short may have left copies */
@@ -451,17 +528,18 @@ static int grow(const struct ban_table *t, const struct ban_family *f)
 		for (unsigned int s = 0; s < slots_of(f); s++) {
 			if (deadline_get(f, b, s) == BAN_DEADLINE_FREE)
 				continue;
-			home = home_under(t, f, b, s, n - 1, 2 * n - 1, &first);
-			if (home != b)
-				slot_copy(f, b, home, s);
-			if (home != first)
-				spill[first]++;
+			p = place_under(t, f, b, s, n - 1, 2 * n - 1);
+			if (p.home != b)
+				slot_copy(f, b, p.home, s);
+			tally_add(tally, p);
 		}
 	}
 	for (__u32 b = 0; b < n; b++) {
-		*spill_at(f, b + n) = spill[b + n];
-		if (spill[b] > *spill_at(f, b))
-			*spill_at(f, b) = spill[b];
+		__u32 count = spill_get(f, b);
+
+		spill_set(f, b + n, tally[b + n].count, tally[b + n].filter);
+		spill_set(f, b, count > tally[b].count ? count : tally[b].count,
+			  spill_filter_get(f, b) | tally[b].filter);
 	}
 	__atomic_store_n(f->log2, __atomic_load_n(f->log2, __ATOMIC_ACQUIRE) + 1, __ATOMIC_SEQ_CST);
 	if (t->mapped)
@@ -469,13 +547,47 @@ static int grow(const struct ban_table *t, const struct ban_family *f)
 	for (__u32 b = 0; b < n; b++) {
 		for (unsigned int s = 0; s < slots_of(f); s++) {
 			if (deadline_get(f, b, s) != BAN_DEADLINE_FREE &&
-			    home_under(t, f, b, s, n - 1, 2 * n - 1, &first) != b)
+			    place_under(t, f, b, s, n - 1, 2 * n - 1).home != b)
 				deadline_set(f, b, s, BAN_DEADLINE_FREE);
 		}
-		*spill_at(f, b) = spill[b];
+		spill_set(f, b, tally[b].count, tally[b].filter);
 	}
-	free(spill);
+	free(tally);
 	return 0;
+}
+
+/*
+ * Every first bucket's spill counted again from the entries. The filter of
+ * each is written before its count, and only ever gains bits until its own
+ * count is stored, so a program reading either form (count or filter) finds
+ * every entry meanwhile.
+ */
+static int recount(const struct ban_table *t, const struct ban_family *f)
+{
+	__u32 n = ban_table_buckets(f);
+	struct spill_tally *tally = calloc(n, sizeof(*tally));
+
+	if (!tally)
+		return -ENOMEM;
+	for (__u32 b = 0; b < n; b++) {
+		for (unsigned int s = 0; s < slots_of(f); s++) {
+			if (deadline_get(f, b, s) != BAN_DEADLINE_FREE)
+				tally_add(tally, place_under(t, f, b, s, n - 1, n - 1));
+		}
+	}
+	for (__u32 b = 0; b < n; b++) {
+		spill_set(f, b, spill_get(f, b), spill_filter_get(f, b) | tally[b].filter);
+		spill_set(f, b, tally[b].count, tally[b].filter);
+	}
+	free(tally);
+	return 0;
+}
+
+int ban_table_recount(const struct ban_table *t)
+{
+	int err = recount(t, &t->v4);
+
+	return err ? err : recount(t, &t->v6);
 }
 
 static bool over_load(const struct ban_family *f)

@@ -77,6 +77,13 @@ int ban_table_put(const struct ban_table *t, const struct ban_slot *ban, uint64_
 /* Removes the ban of this address; -ENOENT when there is none. */
 int ban_table_delete(const struct ban_table *t, const struct addr_key *addr, struct ban_slot *old);
 
+/*
+ * Counts every first bucket's spill and filter again from the entries: for
+ * tables of map ABI 2, whose buckets had the count alone. The program finds
+ * every ban while it runs, whichever of the two it reads.
+ */
+int ban_table_recount(const struct ban_table *t);
+
 typedef void (*ban_slot_fn)(void *ctx, const struct ban_slot *ban);
 
 /* Where an incremental walk over both families is. */

@@ -53,9 +53,8 @@ static int link_upgrade_pins(const char *pin_dir, struct xdpban_bpf *skel, char 
 
 	if (!err && migrated)
 		log_say(LOG_LEVEL_INFO,
-			"upgraded the pins in %s: %zu exact bans moved to the ban "
-			"tables",
-			pin_dir, migrated);
+			"upgraded the pins in %s to map ABI %u: %zu exact bans kept", pin_dir,
+			(unsigned int)XDPBAN_ABI_VERSION, migrated);
 	return err;
 }
 

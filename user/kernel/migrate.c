@@ -22,6 +22,8 @@
 #define ABI1_VERSION	1U
 #define ABI1_BAN_ADDR	"ban_addr"
 #define ABI1_BAN_FILTER "ban_filter"
+/* ABI 2: the bucket tables of today, with a spill count and no spill filter. */
+#define ABI2_VERSION 2U
 
 struct abi1_ban_entry {
 	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 permanent */
@@ -141,34 +143,77 @@ static void remove_old_pins(const char *pin_dir)
 	}
 }
 
+static int map_tables(struct xdpban_bpf *skel, struct ban_table *table, char why[ERRMSG_LEN])
+{
+	return ban_table_map(table, bpf_map__fd(skel->maps.ban4), bpf_map__fd(skel->maps.ban6),
+			     bpf_map__fd(skel->maps.ban_info4), bpf_map__fd(skel->maps.ban_info6),
+			     bpf_map__fd(skel->maps.ban_meta), why);
+}
+
+/*
+ * Marks the pins of this ABI, then points every link at the loaded program:
+ * from then on a version that misreads the tables refuses them.
+ */
+static int finish(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_config *cfg,
+		  char why[ERRMSG_LEN])
+{
+	__u32 zero = 0;
+
+	cfg->abi_version = XDPBAN_ABI_VERSION;
+	if (bpf_map_update_elem(bpf_map__fd(skel->maps.xdpban_config), &zero, cfg, BPF_ANY)) {
+		errmsg(why, "cannot write the config map: %s", strerror(errno));
+		return -errno;
+	}
+	return switch_links(pin_dir, bpf_program__fd(skel->progs.xdpban), why);
+}
+
 static int migrate_abi1(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_config *cfg,
 			size_t *migrated, char why[ERRMSG_LEN])
 {
 	struct ban_table table;
-	__u32 zero = 0;
 	int old_fd = -1, err = open_old_map(pin_dir, &old_fd, why);
 
 	if (err)
 		return err;
-	err = ban_table_map(&table, bpf_map__fd(skel->maps.ban4), bpf_map__fd(skel->maps.ban6),
-			    bpf_map__fd(skel->maps.ban_info4), bpf_map__fd(skel->maps.ban_info6),
-			    bpf_map__fd(skel->maps.ban_meta), why);
+	err = map_tables(skel, &table, why);
 	if (!err && old_fd >= 0)
 		err = copy_bans(old_fd, &table, migrated, why);
 	if (old_fd >= 0)
 		close(old_fd);
 	ban_table_release(&table);
-	cfg->abi_version = XDPBAN_ABI_VERSION;
-	if (!err &&
-	    bpf_map_update_elem(bpf_map__fd(skel->maps.xdpban_config), &zero, cfg, BPF_ANY)) {
-		err = -errno;
-		errmsg(why, "cannot write the config map: %s", strerror(errno));
-	}
 	if (!err)
-		err = switch_links(pin_dir, bpf_program__fd(skel->progs.xdpban), why);
+		err = finish(pin_dir, skel, cfg, why);
 	if (!err)
 		remove_old_pins(pin_dir);
 	return err;
+}
+
+/*
+ * The tables stay where they are: their spill filters are filled in while the
+ * old program, which reads the counts, keeps dropping.
+ */
+static int migrate_abi2(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_config *cfg,
+			size_t *migrated, char why[ERRMSG_LEN])
+{
+	struct ban_table table;
+	int err = map_tables(skel, &table, why);
+
+	if (err)
+		return err;
+	err = ban_table_recount(&table);
+	if (err)
+		errmsg(why, "cannot count the ban tables' spills: %s", strerror(-err));
+	*migrated = *table.v4.used + *table.v6.used;
+	ban_table_release(&table);
+	return err ? err : finish(pin_dir, skel, cfg, why);
+}
+
+static bool abi1_pins_left(const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, ABI1_BAN_ADDR);
+	return access(path, F_OK) == 0;
 }
 
 int migrate_pins(const char *pin_dir, struct xdpban_bpf *skel, size_t *migrated,
@@ -180,19 +225,35 @@ int migrate_pins(const char *pin_dir, struct xdpban_bpf *skel, size_t *migrated,
 	*migrated = 0;
 	if (err)
 		return err;
-	if (cfg.initialized && cfg.abi_version != ABI1_VERSION &&
+	if (cfg.initialized && cfg.abi_version != ABI1_VERSION && cfg.abi_version != ABI2_VERSION &&
 	    cfg.abi_version != XDPBAN_ABI_VERSION)
 		return 0; /* a version settings_check_abi() refuses */
-	/* Old pins left at ABI 2: an upgrade cut short, done again. */
-	if ((cfg.initialized && cfg.abi_version == ABI1_VERSION) || migrate_pending(pin_dir))
+	/* Old pins left at a later ABI: an upgrade cut short, done again. */
+	if ((cfg.initialized && cfg.abi_version == ABI1_VERSION) || abi1_pins_left(pin_dir))
 		return migrate_abi1(pin_dir, skel, &cfg, migrated, why);
+	if (cfg.initialized && cfg.abi_version == ABI2_VERSION)
+		return migrate_abi2(pin_dir, skel, &cfg, migrated, why);
 	return 0;
+}
+
+/* The map ABI the pinned config names; 0 when it cannot be read or was never written. */
+static __u32 pinned_abi(const char *pin_dir)
+{
+	struct xdpban_config cfg;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, MAP_CONFIG);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	err = bpf_map_lookup_elem(fd, &zero, &cfg);
+	close(fd);
+	return err || !cfg.initialized ? 0 : cfg.abi_version;
 }
 
 bool migrate_pending(const char *pin_dir)
 {
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, ABI1_BAN_ADDR);
-	return access(path, F_OK) == 0;
+	return abi1_pins_left(pin_dir) || pinned_abi(pin_dir) == ABI2_VERSION;
 }

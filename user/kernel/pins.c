@@ -95,6 +95,15 @@ bool pins_maps_present(const char *pin_dir)
 	return !migrate_pending(pin_dir);
 }
 
+static void say_upgrade(const char *pin_dir, char why[ERRMSG_LEN])
+{
+	errmsg(why,
+	       "the pins in %s were made by an earlier xdpban: run 'xdpban attach "
+	       "IFACE' (or any command that changes bans) once to upgrade them, "
+	       "keeping every ban",
+	       pin_dir);
+}
+
 static int open_map(const char *pin_dir, const struct map_spec *spec, char why[ERRMSG_LEN])
 {
 	struct bpf_map_info info = {};
@@ -107,11 +116,7 @@ static int open_map(const char *pin_dir, const struct map_spec *spec, char why[E
 	if (fd < 0) {
 		err = -errno;
 		if (errno == ENOENT && migrate_pending(pin_dir))
-			errmsg(why,
-			       "the pins in %s were made by an earlier xdpban: run 'xdpban attach "
-			       "IFACE' (or any command that changes bans) once to upgrade them, "
-			       "keeping every ban",
-			       pin_dir);
+			say_upgrade(pin_dir, why);
 		else if (errno == ENOENT)
 			errmsg(why,
 			       "xdpban is not loaded: %s does not exist "
@@ -139,7 +144,7 @@ static int open_map(const char *pin_dir, const struct map_spec *spec, char why[E
 	return fd;
 }
 
-static int check_abi(struct maps *maps, char why[ERRMSG_LEN])
+static int check_abi(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN])
 {
 	struct xdpban_config cfg;
 	__u32 zero = 0;
@@ -148,6 +153,9 @@ static int check_abi(struct maps *maps, char why[ERRMSG_LEN])
 	if (bpf_map_lookup_elem(maps->config, &zero, &cfg)) {
 		err = -errno;
 		errmsg(why, "cannot read the config map: %s", strerror(errno));
+	} else if (migrate_pending(pin_dir)) {
+		err = -EPROTO;
+		say_upgrade(pin_dir, why);
 	} else {
 		err = settings_check_abi(&cfg, why);
 	}
@@ -181,7 +189,7 @@ int pins_open(const char *pin_dir, struct maps *maps, char why[ERRMSG_LEN])
 		}
 		*map_fd_slot(maps, &map_specs[i]) = fd;
 	}
-	err = check_abi(maps, why);
+	err = check_abi(pin_dir, maps, why);
 	if (!err)
 		err = pins_map_bans(maps, why);
 	if (err)
