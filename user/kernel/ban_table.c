@@ -740,6 +740,35 @@ int ban_table_map(struct ban_table *t, int fd4, int fd6, int info4, int info6, i
 	return err;
 }
 
+static void release(void *mem, size_t size, bool mapped)
+{
+	if (mem && mapped)
+		munmap(mem, size);
+	else if (!mapped)
+		free(mem);
+}
+
+int ban_table_copy_buckets(const struct ban_table *t, int fd4, int fd6, char why[ERRMSG_LEN])
+{
+	size_t size4 = stride_of(sizeof(struct ban4_bucket)) * t->v4.max;
+	size_t size6 = stride_of(sizeof(struct ban6_bucket)) * t->v6.max;
+	void *old4 = map_memory(fd4, sizeof(struct ban4_bucket), t->v4.max, why), *old6 = NULL;
+	int err = -EPROTO;
+
+	if (old4)
+		old6 = map_memory(fd6, sizeof(struct ban6_bucket), t->v6.max, why);
+	if (old6) {
+		memcpy(t->v4.buckets, old4, size4);
+		memcpy(t->v6.buckets, old6, size6);
+		err = ban_table_recount(t);
+		if (err)
+			errmsg(why, "cannot count the ban tables' spills: %s", strerror(-err));
+	}
+	release(old4, size4, true);
+	release(old6, size6, true);
+	return err;
+}
+
 int ban_table_alloc(struct ban_table *t, unsigned int log2_max, unsigned int log2_start, __u64 seed)
 {
 	__u32 count = 1U << log2_max;
@@ -762,14 +791,6 @@ int ban_table_alloc(struct ban_table *t, unsigned int log2_max, unsigned int log
 	t->v6.log2 = &t->meta->log2_6;
 	t->v6.used = &t->meta->used6;
 	return 0;
-}
-
-static void release(void *mem, size_t size, bool mapped)
-{
-	if (mem && mapped)
-		munmap(mem, size);
-	else if (!mapped)
-		free(mem);
 }
 
 void ban_table_release(struct ban_table *t)

@@ -57,6 +57,12 @@ bool ban_deadline_passed(__u32 deadline, uint64_t now_ns);
  */
 int ban_table_map(struct ban_table *t, int fd4, int fd6, int info4, int info6, int meta,
 		  char why[ERRMSG_LEN]);
+/*
+ * Copies the buckets of another ban4 and ban6 (map ABI 2's, the same sizes)
+ * into these tables, then recounts their spills. The ban_info tables and
+ * ban_meta (the seed, the sizes in use) are the ones the copies go with.
+ */
+int ban_table_copy_buckets(const struct ban_table *t, int fd4, int fd6, char why[ERRMSG_LEN]);
 /* Heap tables of 2^log2_max buckets per family, 2^log2_start in use, for tests. */
 int ban_table_alloc(struct ban_table *t, unsigned int log2_max, unsigned int log2_start,
 		    __u64 seed);

@@ -64,12 +64,15 @@ int link_program_load(const char *pin_dir, struct xdpban_bpf **skel_out, char wh
 	struct xdpban_bpf *skel;
 	int err = pins_prepare(pin_dir, why);
 
+	if (!err)
+		err = migrate_prepare(pin_dir, why);
 	if (err)
 		return err;
 	skel = xdpban_bpf__open_opts(&opts);
 	if (!skel) {
 		err = -errno;
 		errmsg(why, "cannot open the BPF object: %s", strerror(errno));
+		migrate_abandon(pin_dir);
 		return err;
 	}
 	err = xdpban_bpf__load(skel);
@@ -82,6 +85,7 @@ int link_program_load(const char *pin_dir, struct xdpban_bpf **skel_out, char wh
 		       "incompatible version? run with -v for the libbpf log)",
 		       reason, pin_dir);
 		xdpban_bpf__destroy(skel);
+		migrate_abandon(pin_dir);
 		return err;
 	}
 	err = link_upgrade_pins(pin_dir, skel, why);

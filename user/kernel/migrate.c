@@ -13,6 +13,7 @@
 #include "kernel/ban_table.h"
 #include "kernel/map.h"
 #include "lib/clock.h"
+#include "lib/util.h"
 #include "xdpban.skel.h"
 
 /*
@@ -22,8 +23,15 @@
 #define ABI1_VERSION	1U
 #define ABI1_BAN_ADDR	"ban_addr"
 #define ABI1_BAN_FILTER "ban_filter"
-/* ABI 2: the bucket tables of today, with a spill count and no spill filter. */
-#define ABI2_VERSION 2U
+/*
+ * ABI 2: the bucket tables of today, with a spill count and no spill filter.
+ * Its ban4 and ban6 are set aside under these names while the new ones, with
+ * the new BTF (what bpftool shows), are made and filled.
+ */
+#define ABI2_VERSION	  2U
+#define ABI2_ASIDE_SUFFIX "_abi2" /* bpffs refuses dots in names */
+
+static const char *const abi2_tables[] = { MAP_BAN4, MAP_BAN6 };
 
 struct abi1_ban_entry {
 	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 permanent */
@@ -188,24 +196,65 @@ static int migrate_abi1(const char *pin_dir, struct xdpban_bpf *skel, struct xdp
 	return err;
 }
 
+static void aside_path(const char *pin_dir, const char *name, char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, "%s/%s" ABI2_ASIDE_SUFFIX, pin_dir, name);
+}
+
+static bool abi2_aside_left(const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	aside_path(pin_dir, MAP_BAN4, path);
+	return access(path, F_OK) == 0;
+}
+
+static int open_aside(const char *pin_dir, const char *name, char why[ERRMSG_LEN])
+{
+	char path[PATH_MAX];
+	int fd;
+
+	aside_path(pin_dir, name, path);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		errmsg(why, "cannot open %s, map ABI 2's table set aside: %s", path,
+		       strerror(errno));
+	return fd < 0 ? -errno : fd;
+}
+
 /*
- * The tables stay where they are: their spill filters are filled in while the
- * old program, which reads the counts, keeps dropping.
+ * The old program keeps dropping from the old tables, set aside, until its
+ * links are switched to the new program, whose tables are their copy.
  */
 static int migrate_abi2(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_config *cfg,
 			size_t *migrated, char why[ERRMSG_LEN])
 {
+	int old4 = open_aside(pin_dir, MAP_BAN4, why), old6 = -1, err = old4;
 	struct ban_table table;
-	int err = map_tables(skel, &table, why);
+	char path[PATH_MAX];
 
+	if (old4 >= 0)
+		err = old6 = open_aside(pin_dir, MAP_BAN6, why);
+	if (err >= 0)
+		err = map_tables(skel, &table, why);
+	if (err >= 0) {
+		err = ban_table_copy_buckets(&table, old4, old6, why);
+		*migrated = *table.v4.used + *table.v6.used;
+		ban_table_release(&table);
+	}
+	if (old4 >= 0)
+		close(old4);
+	if (old6 >= 0)
+		close(old6);
 	if (err)
-		return err;
-	err = ban_table_recount(&table);
-	if (err)
-		errmsg(why, "cannot count the ban tables' spills: %s", strerror(-err));
-	*migrated = *table.v4.used + *table.v6.used;
-	ban_table_release(&table);
-	return err ? err : finish(pin_dir, skel, cfg, why);
+		migrate_abandon(pin_dir);
+	if (!err)
+		err = finish(pin_dir, skel, cfg, why);
+	for (size_t i = 0; !err && i < ARRAY_SIZE(abi2_tables); i++) {
+		aside_path(pin_dir, abi2_tables[i], path);
+		unlink(path);
+	}
+	return err;
 }
 
 static bool abi1_pins_left(const char *pin_dir)
@@ -231,7 +280,7 @@ int migrate_pins(const char *pin_dir, struct xdpban_bpf *skel, size_t *migrated,
 	/* Old pins left at a later ABI: an upgrade cut short, done again. */
 	if ((cfg.initialized && cfg.abi_version == ABI1_VERSION) || abi1_pins_left(pin_dir))
 		return migrate_abi1(pin_dir, skel, &cfg, migrated, why);
-	if (cfg.initialized && cfg.abi_version == ABI2_VERSION)
+	if ((cfg.initialized && cfg.abi_version == ABI2_VERSION) || abi2_aside_left(pin_dir))
 		return migrate_abi2(pin_dir, skel, &cfg, migrated, why);
 	return 0;
 }
@@ -253,7 +302,42 @@ static __u32 pinned_abi(const char *pin_dir)
 	return err || !cfg.initialized ? 0 : cfg.abi_version;
 }
 
+void migrate_abandon(const char *pin_dir)
+{
+	char path[PATH_MAX], aside[PATH_MAX];
+
+	if (pinned_abi(pin_dir) != ABI2_VERSION)
+		return; /* links may run the new program already: the next attach goes on */
+	for (size_t i = 0; i < ARRAY_SIZE(abi2_tables); i++) {
+		aside_path(pin_dir, abi2_tables[i], aside);
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, abi2_tables[i]);
+		if (access(aside, F_OK) == 0 && (unlink(path) == 0 || errno == ENOENT))
+			rename(aside, path);
+	}
+}
+
+int migrate_prepare(const char *pin_dir, char why[ERRMSG_LEN])
+{
+	char path[PATH_MAX], aside[PATH_MAX];
+
+	if (pinned_abi(pin_dir) != ABI2_VERSION)
+		return 0;
+	for (size_t i = 0; i < ARRAY_SIZE(abi2_tables); i++) {
+		aside_path(pin_dir, abi2_tables[i], aside);
+		if (access(aside, F_OK) == 0)
+			continue; /* set aside by an upgrade cut short: what is pinned now is new */
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, abi2_tables[i]);
+		if (rename(path, aside)) {
+			errmsg(why, "cannot set %s aside for the upgrade: %s", path,
+			       strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
+}
+
 bool migrate_pending(const char *pin_dir)
 {
-	return abi1_pins_left(pin_dir) || pinned_abi(pin_dir) == ABI2_VERSION;
+	return abi1_pins_left(pin_dir) || abi2_aside_left(pin_dir) ||
+	       pinned_abi(pin_dir) == ABI2_VERSION;
 }

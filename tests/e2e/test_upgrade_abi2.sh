@@ -1,0 +1,206 @@
+#!/bin/bash
+# Upgrading from map ABI 2 keeps every ban: the bucket tables of the version
+# before the spill filters (a spill count alone) are set aside when this
+# xdpban first loads its program, copied into tables of its own (with its
+# BTF, so bpftool shows what they hold) and their filters filled in, while
+# the old program keeps dropping until its links are switched.
+#
+# The old pins are made by the real previous version: xdpban at the last
+# commit of map ABI 2, built from this clone's history (about 10 s), or
+# XDPBAN_OLD=PATH, a binary of it. Enough bans are made that many live in
+# their second bucket, and every one of them is judged by the program
+# itself (bpftool prog run, BPF_PROG_TEST_RUN) before and after.
+# shellcheck source=tests/e2e/lib.sh
+# shellcheck disable=SC2317 # the test functions are called through e2e_main
+. "$(dirname "$0")/lib.sh"
+
+ABI2_COMMIT=d8566de # the last commit of map ABI 2
+OLD=${XDPBAN_OLD:-}
+TIMED=198.51.100.77 # a 1 h ban of the old version
+EXPIRED=198.51.100.78
+# At 4,000 bans a family, 9% of IPv4 buckets and 14% of IPv6 ones spill.
+BULK=4000
+
+old_xb() {
+	in_ns "$SRV" "$OLD" --pin-dir "$PIN" --state-dir "$WORK/old-state" "$@"
+}
+
+# The old binary, built from the history when XDPBAN_OLD names none.
+build_old() {
+	local src=$WORK/abi2-src
+	if [ -n "$OLD" ]; then
+		return 0
+	fi
+	if ! git -C "$REPO" cat-file -e "$ABI2_COMMIT^{commit}" 2>/dev/null; then
+		echo "1..0 # SKIP: commit $ABI2_COMMIT (map ABI 2) is not in this clone's history; XDPBAN_OLD=PATH names its binary"
+		exit 0
+	fi
+	diag "building xdpban at $ABI2_COMMIT (map ABI 2)"
+	mkdir -p "$src"
+	git -C "$REPO" archive "$ABI2_COMMIT" | tar -x -C "$src"
+	make -s -C "$src" build/xdpban >"$WORK/abi2-build.log" 2>&1
+	OLD=$src/build/xdpban
+}
+
+bulk_v4() {
+	local i
+	for ((i = 0; i < BULK; i++)); do
+		echo "10.9.$((i / 256)).$((i % 256))"
+	done
+}
+
+bulk_v6() {
+	local i
+	for ((i = 0; i < BULK; i++)); do
+		printf '2001:db8:ff::%x\n' "$i"
+	done
+}
+
+# Every address the old version banned and keeps banned.
+banned_addresses() {
+	echo "$CLI1_IP"
+	echo "$CLI1_IP6"
+	echo "$TIMED"
+	bulk_v4
+	bulk_v6
+}
+
+unbanned_addresses() {
+	printf '%s\n' "$CLI2_IP" "$CLI2_IP6" "$EXPIRED" 10.9.200.1 2001:db8:fe::1
+}
+
+lab_up_old() {
+	lab_prepare
+	listen "$SRV" 143
+	build_old
+	old_xb attach s1 >/dev/null
+	old_xb attach s2 >/dev/null
+	old_xb ban --force "$CLI1_IP" "$CLI1_IP6" 203.0.113.0/24 >/dev/null
+	old_xb ban --force --for 1h "$TIMED" >/dev/null
+	old_xb ban --force --for 1s "$EXPIRED" >/dev/null
+	{
+		bulk_v4
+		bulk_v6
+	} >"$WORK/bulk.txt"
+	old_xb ban --force --file "$WORK/bulk.txt" >/dev/null
+	sleep 1.5 # the 1 s ban ends
+}
+
+# syn_frames DIR: a TCP SYN to port 143 from each address on stdin, one file each.
+syn_frames() {
+	mkdir -p "$1"
+	perl -MSocket=inet_pton,AF_INET,AF_INET6 -e '
+		my ($dir, $n) = ($ARGV[0], 0);
+		my $tcp = pack("nnNNCCnnn", 40000, 143, 1, 0, 0x50, 0x02, 65535, 0, 0);
+		while (my $a = <STDIN>) {
+			chomp $a;
+			my $eth = pack("H12H12", "020000000001", "020000000002");
+			my $frame = $a =~ /:/
+			    ? $eth . pack("nNnCC", 0x86dd, 0x60000000, 20, 6, 64)
+			      . inet_pton(AF_INET6, $a) . inet_pton(AF_INET6, "2001:db8:1::1") . $tcp
+			    : $eth . pack("nCCnnnCCn", 0x0800, 0x45, 0, 40, 0, 0x4000, 64, 6, 0)
+			      . inet_pton(AF_INET, $a) . inet_pton(AF_INET, "192.0.2.1") . $tcp;
+			open(my $f, ">", "$dir/" . $n++ . ".bin") or die "$dir: $!";
+			print $f $frame;
+			close $f;
+		}' "$1"
+}
+
+# verdicts PROG_ID DIR: how many of DIR's frames the program drops, and passes.
+verdicts() {
+	local f
+	for f in "$2"/*.bin; do
+		echo "prog run id $1 data_in $f"
+	done >"$WORK/run.batch"
+	bpftool batch file "$WORK/run.batch" |
+		awk '/Return value: 1,/ { drop++ } /Return value: 2,/ { pass++ }
+			END { printf "%d dropped, %d passed\n", drop, pass }'
+}
+
+prog_id() {
+	"$1" --pin-dir "$PIN" --json status | jq -r '.interfaces[0].prog_id'
+}
+
+# buckets_json MAP LOG2_FIELD: the buckets in use of a pinned table, as bpftool formats them.
+buckets_json() {
+	local log2 i
+	log2=$(bpftool -j map lookup pinned "$PIN/ban_meta" key 0 0 0 0 | jq ".formatted.value.$2")
+	for ((i = 0; i < 1 << log2; i++)); do
+		echo "map lookup pinned $PIN/$1 key $((i & 255)) $((i >> 8 & 255)) $((i >> 16 & 255)) 0"
+	done >"$WORK/lookup.batch"
+	bpftool -j batch file "$WORK/lookup.batch" | jq '[.[].output.formatted.value]'
+}
+
+# holds FILTER JSON...: the jq FILTER is true of the JSON documents, slurped.
+holds() {
+	local filter=$1
+	shift
+	jq -e -s "$filter" <<<"$*" >/dev/null
+}
+
+BANNED_FRAMES=""
+UNBANNED_FRAMES=""
+OLD_PROGS=""
+
+test_old_pins_are_refused_by_readers_until_upgraded() {
+	local out
+	out=$(xb list 2>&1 || true)
+	check "a reader names the upgrade instead of misreading old pins" \
+		grep -q "made by an earlier xdpban" <<<"$out"
+	BANNED_FRAMES=$WORK/banned
+	UNBANNED_FRAMES=$WORK/unbanned
+	banned_addresses | syn_frames "$BANNED_FRAMES"
+	unbanned_addresses | syn_frames "$UNBANNED_FRAMES"
+	check_eq "the old program drops every banned address" \
+		"$((2 * BULK + 3)) dropped, 0 passed" "$(verdicts "$(prog_id "$OLD")" "$BANNED_FRAMES")"
+	OLD_PROGS=$("$OLD" --pin-dir "$PIN" --json status | jq -c '[.interfaces[].prog_id]')
+}
+
+test_attach_migrates_every_ban() {
+	local v4 v6
+	xb attach s1 >/dev/null
+	check "the old tables set aside are unpinned" test ! -e "$PIN/ban4_abi2" -a ! -e "$PIN/ban6_abi2"
+	check_eq "no link runs the old program any more" 0 "$(xb --json status |
+		jq --argjson old "$OLD_PROGS" '[.interfaces[].prog_id | select(IN($old[]))] | length')"
+	check_eq "every live exact ban is listed as live" $((2 * BULK + 3)) \
+		"$(xb --json list | jq '[.bans[] | select(.kind == "address" and (.expired | not))] | length')"
+	check "a timed ban keeps its deadline (about 1 h left)" test "$(xb --json list |
+		jq -r ".bans[] | select(.prefix == \"$TIMED\") | .seconds_left")" -gt 3500
+	check_eq "the CIDR ban stays" "203.0.113.0/24" \
+		"$(xb --json list | jq -r '.bans[] | select(.kind == "cidr") | .prefix')"
+	v4=$(buckets_json ban4 log2_4)
+	v6=$(buckets_json ban6 log2_6)
+	check "bpftool shows the new buckets' fields" \
+		holds 'all(.[][]; has("spill_filter"))' "$v4" "$v6"
+	check "entries of both families live in their second bucket" \
+		holds 'all(.[]; (map(.spill) | add) > 50)' "$v4" "$v6"
+	check "every bucket that spilled has its filter filled in" \
+		holds 'all(.[][]; .spill == 0 or .spill_filter != 0)' "$v4" "$v6"
+	check_eq "the new program drops every banned address" \
+		"$((2 * BULK + 3)) dropped, 0 passed" "$(verdicts "$(prog_id "$XDPBAN")" "$BANNED_FRAMES")"
+	check_eq "and passes the others" "0 dropped, 5 passed" \
+		"$(verdicts "$(prog_id "$XDPBAN")" "$UNBANNED_FRAMES")"
+	check "the banned client is dropped on the wire" times_out "$CLI1" "$SRV_IP1" 143
+	check "an unbanned client connects" connects "$CLI2" "$SRV_IP2" 143
+}
+
+test_the_old_version_refuses_the_new_pins() {
+	local out
+	out=$(old_xb list 2>&1 || true)
+	check "the previous version names the map ABI instead of misreading the tables" \
+		grep -q "map ABI 3" <<<"$out"
+	xb unban "$CLI1_IP" >/dev/null
+	check "an upgraded ban can be lifted" connects "$CLI1" "$SRV_IP1" 143
+}
+
+if [ "$(id -u)" -ne 0 ]; then
+	echo "1..0 # SKIP: needs root (BPF, netns)"
+	exit 0
+fi
+lab_up_old
+for test in test_old_pins_are_refused_by_readers_until_upgraded test_attach_migrates_every_ban \
+	test_the_old_version_refuses_the_new_pins; do
+	diag "$test"
+	"$test"
+done
+tap_finish
