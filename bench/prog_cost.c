@@ -99,6 +99,7 @@ struct bench {
 /* Medians over rounds, ns per packet; own and floor are above draw + drop. */
 struct measurement {
 	double one_frame_own, xdpban, draw_and_drop, own, floor, lookup;
+	double second_reads; /* the share of the pool whose lookup reads a second bucket */
 	double other_one_frame_own, other_own; /* --against */
 };
 
@@ -283,6 +284,21 @@ static void upload_pool(struct bench *b, size_t bans)
 	b->skel->bss->floor_lines = lines ? lines : 1;
 }
 
+/* The share of the pool's sources whose exact-ban lookup reads their second bucket. */
+static double pool_second_reads(const struct bench *b)
+{
+	size_t reads = 0;
+
+	for (size_t i = 0; i < b->pool_size; i++) {
+		struct lpm_key key = ipv4_key(b->pool[i], 32);
+		struct addr_key addr;
+
+		memcpy(addr.addr, key.addr, ADDR_LEN);
+		reads += ban_table_reads_second(&b->maps.bans, &addr);
+	}
+	return (double)reads / (double)b->pool_size;
+}
+
 /* Packets counted under one reason, summed over CPUs. */
 static __u64 reason_packets(const struct bench *b, __u32 reason)
 {
@@ -356,6 +372,7 @@ static struct measurement measure(struct bench *b, enum verdict_kind kind)
 		.own = bench_median(own, b->rounds),
 		.floor = bench_median(floor, b->rounds),
 		.lookup = bench_median(lookup, b->rounds),
+		.second_reads = pool_second_reads(b),
 	};
 	if (b->other) {
 		m.other_one_frame_own = bench_median(other_one, b->rounds);
@@ -485,9 +502,10 @@ static double ratio(const struct measurement *m)
 static void print_row(FILE *json, bool *first, size_t bans, enum verdict_kind kind,
 		      const struct bench *b, const struct measurement *m)
 {
-	printf("| %zu | %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.0f | %.2f |", bans,
-	       kinds[kind].name, b->pool_size, m->one_frame_own, m->xdpban, m->draw_and_drop,
-	       m->own, m->floor, ratio(m), m->lookup, per_floor(m, m->lookup));
+	printf(
+	    "| %zu | %s | %zu | %.0f | %.0f | %.0f | %.0f | %.0f | %.2f | %.0f | %.2f | %.1f%% |",
+	    bans, kinds[kind].name, b->pool_size, m->one_frame_own, m->xdpban, m->draw_and_drop,
+	    m->own, m->floor, ratio(m), m->lookup, per_floor(m, m->lookup), 100 * m->second_reads);
 	if (b->other)
 		printf(" %.0f | %.0f | %.2f |", m->other_one_frame_own, m->other_own,
 		       per_floor(m, m->other_own));
@@ -497,9 +515,10 @@ static void print_row(FILE *json, bool *first, size_t bans, enum verdict_kind ki
 	fprintf(json,
 		"%s\n  {\"bans\": %zu, \"verdict\": \"%s\", \"pool\": %zu, \"own_ns\": %.1f, "
 		"\"floor_ns\": %.1f, \"own_per_floor\": %.3f, \"xdpban_ns\": %.1f, "
-		"\"draw_and_drop_ns\": %.1f, \"one_frame_own_ns\": %.1f, \"lookup_ns\": %.1f",
+		"\"draw_and_drop_ns\": %.1f, \"one_frame_own_ns\": %.1f, \"lookup_ns\": %.1f, "
+		"\"second_reads\": %.4f",
 		*first ? "" : ",", bans, kinds[kind].name, b->pool_size, m->own, m->floor, ratio(m),
-		m->xdpban, m->draw_and_drop, m->one_frame_own, m->lookup);
+		m->xdpban, m->draw_and_drop, m->one_frame_own, m->lookup, m->second_reads);
 	if (b->other)
 		fprintf(json, ", \"other_own_ns\": %.1f, \"other_one_frame_own_ns\": %.1f",
 			m->other_own, m->other_one_frame_own);
@@ -546,12 +565,14 @@ int main(int argc, char **argv)
 	       "bans (+%d /24 bans when N > 0). Each packet's source is drawn from a pool of that "
 	       "kind. own: xdpban above draw + XDP_DROP; floor: one random 64-byte read from an "
 	       "array of 16 bytes per ban of N, above draw + XDP_DROP; lookup: the exact-ban "
-	       "lookup alone (hash, bucket, slots), above draw + XDP_DROP.\n\n",
+	       "lookup alone (hash, bucket, slots), above draw + XDP_DROP; 2nd line: the share of "
+	       "the pool whose lookup reads a second bucket.\n\n",
 	       b.repeat, b.rounds, CIDR_BANS);
 	printf("| bans | verdict | pool | one frame: own | random: xdpban | draw + XDP_DROP "
-	       "| own | floor | own / floor | lookup | lookup / floor |%s\n",
+	       "| own | floor | own / floor | lookup | lookup / floor | 2nd line |%s\n",
 	       against ? " other: one frame own | other: own | other: own / floor |" : "");
-	printf("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |%s\n",
+	printf("| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: "
+	       "|%s\n",
 	       against ? " ---: | ---: | ---: |" : "");
 	if (json)
 		fprintf(json,

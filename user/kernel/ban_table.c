@@ -389,6 +389,16 @@ int ban_table_find(const struct ban_table *t, const struct addr_key *addr, struc
 	return -ENOENT;
 }
 
+bool ban_table_reads_second(const struct ban_table *t, const struct addr_key *addr)
+{
+	const struct ban_family *f = family_of(t, addr);
+	__u64 hash = hash_of(t, f, addr);
+	__u32 first = ban_first_bucket(hash, ban_table_buckets(f) - 1);
+	__u32 bit = f->v6 ? ban_spill_bit6(hash) : ban_spill_bit4(hash);
+
+	return find_in(f, first, addr) < 0 && (spill_filter_get(f, first) & bit);
+}
+
 static int put_once(const struct ban_table *t, const struct ban_slot *ban, uint64_t now_ns,
 		    struct ban_slot *old, bool *existed)
 {

@@ -71,6 +71,11 @@ void ban_table_release(struct ban_table *t);
 /* The ban of exactly this address, expired or not; -ENOENT when there is none. */
 int ban_table_find(const struct ban_table *t, const struct addr_key *addr, struct ban_slot *out);
 /*
+ * Whether the program's lookup of this address reads its second bucket: the
+ * first does not hold it and has its bit in the spill filter (benchmarks).
+ */
+bool ban_table_reads_second(const struct ban_table *t, const struct addr_key *addr);
+/*
  * Puts a ban in, replacing the one of the same address (*old, *existed say
  * what was there; either may be NULL). An expired ban's slot counts as free.
  * The table doubles the buckets in use when its load passes 16 bytes a ban,
