@@ -361,6 +361,53 @@ static void saturated_spill_keeps_its_filter(void **state)
 	ban_table_release(&t);
 }
 
+/*
+ * At 1,048,576 bans a family (the tables' full size), the share of unbanned
+ * addresses whose lookup reads a second line: the count alone would send
+ * every miss whose first bucket spilled there, the filter few of them.
+ */
+static void a_miss_rarely_reads_a_second_line(void **state)
+{
+	const __u32 bans = BAN_ADDR_CAPACITY, probes = 1000000;
+	struct ban_table t;
+	unsigned int seed = 11;
+
+	(void)state;
+	assert_int_equal(ban_table_alloc(&t, 19, BAN_LOG2_MIN, SEED), 0);
+	for (__u32 i = 0; i < bans; i++) {
+		struct ban_slot v4_ban = permanent(v4(0x0a000000 + i * 2654435761U % (1U << 30)));
+		struct ban_slot v6_ban = permanent(v6(i));
+
+		assert_int_equal(ban_table_put(&t, &v4_ban, NOW, NULL, NULL), 0);
+		assert_int_equal(ban_table_put(&t, &v6_ban, NOW, NULL, NULL), 0);
+	}
+	for (int v6_family = 0; v6_family < 2; v6_family++) {
+		const struct ban_family *f = v6_family ? &t.v6 : &t.v4;
+		__u32 by_count = 0, by_filter = 0, mask = ban_table_buckets(f) - 1;
+
+		for (__u32 i = 0; i < probes; i++) {
+			__u32 r = (__u32)rand_r(&seed) ^ ((__u32)rand_r(&seed) << 16);
+			struct addr_key a = v6_family ? v6(r) : v4(0xc0000000 | (r & 0x3fffffff));
+
+			if (v6_family)
+				a.addr[8] = 1; /* never one of the bans */
+			by_count +=
+			    spill_of(f, ban_first_bucket(hash_of(&t, f,
+								 v6_family ? (void *)a.addr
+									   : (void *)&a.addr[12]),
+							 mask)) != 0;
+			by_filter += ban_table_reads_second(&t, &a);
+		}
+		print_message(
+		    "%s: %.2f%% of misses read a second line (%.2f%% by the count alone)\n",
+		    v6_family ? "IPv6" : "IPv4", 100.0 * by_filter / probes,
+		    100.0 * by_count / probes);
+		assert_true(by_filter * 10 < by_count);
+		assert_true(by_filter * 100 < probes * (v6_family ? 4 : 1));
+	}
+	ban_table_release(&t);
+}
+
 static void count_ban(void *ctx, const struct ban_slot *ban)
 {
 	(void)ban;
@@ -429,6 +476,7 @@ int main(void)
 		cmocka_unit_test(churn_keeps_the_filters_whole),
 		cmocka_unit_test(recount_fills_in_the_filters_of_abi2),
 		cmocka_unit_test(saturated_spill_keeps_its_filter),
+		cmocka_unit_test(a_miss_rarely_reads_a_second_line),
 		cmocka_unit_test(walk_visits_each_ban_once),
 		cmocka_unit_test(deadlines_round_up),
 	};

@@ -229,15 +229,13 @@ static int open_aside(const char *pin_dir, const char *name, char why[ERRMSG_LEN
 static int migrate_abi2(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_config *cfg,
 			size_t *migrated, char why[ERRMSG_LEN])
 {
-	int old4 = open_aside(pin_dir, MAP_BAN4, why), old6 = -1, err = old4;
+	int old4 = open_aside(pin_dir, MAP_BAN4, why);
+	int old6 = old4 < 0 ? old4 : open_aside(pin_dir, MAP_BAN6, why);
 	struct ban_table table;
+	int err = old6 < 0 ? old6 : map_tables(skel, &table, why);
 	char path[PATH_MAX];
 
-	if (old4 >= 0)
-		err = old6 = open_aside(pin_dir, MAP_BAN6, why);
-	if (err >= 0)
-		err = map_tables(skel, &table, why);
-	if (err >= 0) {
+	if (!err) {
 		err = ban_table_copy_buckets(&table, old4, old6, why);
 		*migrated = *table.v4.used + *table.v6.used;
 		ban_table_release(&table);
