@@ -156,6 +156,16 @@ test_old_pins_are_refused_by_readers_until_upgraded() {
 	OLD_PROGS=$("$OLD" --pin-dir "$PIN" --json status | jq -c '[.interfaces[].prog_id]')
 }
 
+# With too few descriptors the new object cannot load, after the old tables
+# were set aside: they must be put back where the old version reads them.
+test_a_failed_upgrade_changes_nothing() {
+	check_not "an upgrade that cannot load its program fails" \
+		in_ns "$SRV" prlimit --nofile=8 "$XDPBAN" --pin-dir "$PIN" attach s1
+	check "the old tables are back in place" test -e "$PIN/ban4" -a ! -e "$PIN/ban4_abi2"
+	check_eq "the old version still lists every ban" $((2 * BULK + 4)) \
+		"$(old_xb --json list | jq '[.bans[] | select(.kind == "address")] | length')"
+}
+
 test_attach_migrates_every_ban() {
 	local v4 v6
 	xb attach s1 >/dev/null
@@ -198,7 +208,8 @@ if [ "$(id -u)" -ne 0 ]; then
 	exit 0
 fi
 lab_up_old
-for test in test_old_pins_are_refused_by_readers_until_upgraded test_attach_migrates_every_ban \
+for test in test_old_pins_are_refused_by_readers_until_upgraded \
+	test_a_failed_upgrade_changes_nothing test_attach_migrates_every_ban \
 	test_the_old_version_refuses_the_new_pins; do
 	diag "$test"
 	"$test"
