@@ -112,10 +112,8 @@ lab_up() {
 	xb attach s2 >/dev/null
 }
 
-# e2e_main TEST_FUNCTION...: sets up, runs each test on clean maps, reports.
-# E2E_ONLY=NAME runs one of them: `E2E_ONLY=test_unban bash tests/e2e/test_ban.sh`.
-e2e_main() {
-	local test
+# e2e_preflight: root and a built xdpban, or the script ends here.
+e2e_preflight() {
 	if [ "$(id -u)" -ne 0 ]; then
 		echo "1..0 # SKIP: needs root (BPF, netns)"
 		exit 0
@@ -124,6 +122,28 @@ e2e_main() {
 		echo "Bail out! $XDPBAN is not built (run make)"
 		exit 1
 	fi
+}
+
+# e2e_sequence SETUP TEST_FUNCTION...: SETUP makes the lab, then the tests
+# run in order on it, each building on the last (nothing is reset between
+# them: an upgrade, say), and report.
+e2e_sequence() {
+	local setup=$1 test
+	shift
+	e2e_preflight
+	"$setup"
+	for test in "$@"; do
+		diag "$test"
+		"$test"
+	done
+	tap_finish
+}
+
+# e2e_main TEST_FUNCTION...: sets up, runs each test on clean maps, reports.
+# E2E_ONLY=NAME runs one of them: `E2E_ONLY=test_unban bash tests/e2e/test_ban.sh`.
+e2e_main() {
+	local test
+	e2e_preflight
 	lab_up
 	# E2E_GREETER=no: the script puts its own server on port 143.
 	if [ "${E2E_GREETER:-yes}" = yes ]; then

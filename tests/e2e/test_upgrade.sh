@@ -11,7 +11,7 @@
 # banning through its own CLI): the same checks then also show the old
 # program's links switched to the new one.
 # shellcheck source=tests/e2e/lib.sh
-# shellcheck disable=SC2317 # the test functions are called through e2e_main
+# shellcheck disable=SC2317 # the test functions are called through e2e_sequence
 . "$(dirname "$0")/lib.sh"
 
 OLD=${XDPBAN_OLD:-}
@@ -84,6 +84,7 @@ old_maps_by_bpftool() {
 	bpftool map create "$PIN/xdpban_config" type array key 4 value 8208 entries 1 \
 		name xdpban_config
 	# initialized, scope syn, not all ports, ABI 1, the mail ports.
+	# shellcheck disable=SC2086 # the ports, one a word
 	cfg="$(le_bytes 4 1)$(le_bytes 4 0)$(le_bytes 4 0)$(le_bytes 4 1)$(ports_bitmap ${DEFAULT_PORTS//,/ })"
 	# shellcheck disable=SC2086 # one byte per word
 	bpftool map update pinned "$PIN/xdpban_config" key 0 0 0 0 value $cfg
@@ -175,14 +176,7 @@ test_a_second_attach_changes_nothing() {
 	check "an upgraded ban can be lifted" connects "$CLI1" "$SRV_IP1" 143
 }
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP: needs root (BPF, netns)"
-	exit 0
-fi
-lab_up_old
-for test in test_old_pins_are_refused_by_readers_until_upgraded test_attach_migrates_every_ban \
-	test_a_second_attach_changes_nothing; do
-	diag "$test"
-	"$test"
-done
-tap_finish
+e2e_sequence lab_up_old \
+	test_old_pins_are_refused_by_readers_until_upgraded \
+	test_attach_migrates_every_ban \
+	test_a_second_attach_changes_nothing

@@ -11,7 +11,7 @@
 # their second bucket, and every one of them is judged by the program
 # itself (bpftool prog run, BPF_PROG_TEST_RUN) before and after.
 # shellcheck source=tests/e2e/lib.sh
-# shellcheck disable=SC2317 # the test functions are called through e2e_main
+# shellcheck disable=SC2317 # the test functions are called through e2e_sequence
 . "$(dirname "$0")/lib.sh"
 
 ABI2_COMMIT=d8566de # the last commit of map ABI 2
@@ -203,15 +203,8 @@ test_the_old_version_refuses_the_new_pins() {
 	check "an upgraded ban can be lifted" connects "$CLI1" "$SRV_IP1" 143
 }
 
-if [ "$(id -u)" -ne 0 ]; then
-	echo "1..0 # SKIP: needs root (BPF, netns)"
-	exit 0
-fi
-lab_up_old
-for test in test_old_pins_are_refused_by_readers_until_upgraded \
-	test_a_failed_upgrade_changes_nothing test_attach_migrates_every_ban \
-	test_the_old_version_refuses_the_new_pins; do
-	diag "$test"
-	"$test"
-done
-tap_finish
+e2e_sequence lab_up_old \
+	test_old_pins_are_refused_by_readers_until_upgraded \
+	test_a_failed_upgrade_changes_nothing \
+	test_attach_migrates_every_ban \
+	test_the_old_version_refuses_the_new_pins
