@@ -48,6 +48,33 @@ void bench_pin_cpu(int cpu)
 		bench_die("pin to a CPU", strerror(errno));
 }
 
+static struct tcphdr syn_header(unsigned short dport)
+{
+	struct tcphdr tcp = { 0 };
+
+	tcp.source = htons(40000);
+	tcp.dest = htons(dport);
+	tcp.doff = 5;
+	tcp.syn = 1;
+	tcp.window = htons(64240);
+	return tcp;
+}
+
+struct bench_syn_frame6 bench_syn_frame6(const void *source, const void *dest, unsigned short dport)
+{
+	struct bench_syn_frame6 f = { 0 };
+
+	f.eth.h_proto = htons(ETH_P_IPV6);
+	f.ip.version = 6;
+	f.ip.payload_len = htons(sizeof(f.tcp));
+	f.ip.nexthdr = IPPROTO_TCP;
+	f.ip.hop_limit = 64;
+	memcpy(&f.ip.saddr, source, sizeof(f.ip.saddr));
+	memcpy(&f.ip.daddr, dest, sizeof(f.ip.daddr));
+	f.tcp = syn_header(dport);
+	return f;
+}
+
 struct bench_syn_frame bench_syn_frame(__be32 source, __be32 dest, unsigned short dport)
 {
 	struct bench_syn_frame f = { 0 };
@@ -61,10 +88,6 @@ struct bench_syn_frame bench_syn_frame(__be32 source, __be32 dest, unsigned shor
 	f.ip.tot_len = htons(sizeof(f.ip) + sizeof(f.tcp));
 	f.ip.saddr = source;
 	f.ip.daddr = dest;
-	f.tcp.source = htons(40000);
-	f.tcp.dest = htons(dport);
-	f.tcp.doff = 5;
-	f.tcp.syn = 1;
-	f.tcp.window = htons(64240);
+	f.tcp = syn_header(dport);
 	return f;
 }

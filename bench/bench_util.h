@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <linux/if_ether.h>
 #include <linux/ip.h>
+#include <linux/ipv6.h>
 #include <linux/tcp.h>
 
 struct bench_syn_frame {
@@ -16,6 +17,16 @@ struct bench_syn_frame {
 
 /* An IPv4 TCP SYN (addresses in network order); checksums and MACs left zero. */
 struct bench_syn_frame bench_syn_frame(__be32 source, __be32 dest, unsigned short dport);
+
+struct bench_syn_frame6 {
+	struct ethhdr eth;
+	struct ipv6hdr ip;
+	struct tcphdr tcp;
+} __attribute__((packed));
+
+/* The same over IPv6 (16-byte addresses). */
+struct bench_syn_frame6 bench_syn_frame6(const void *source, const void *dest,
+					 unsigned short dport);
 
 /* Prints "PROGRAM: WHAT: WHY" and exits non-zero. */
 __attribute__((noreturn)) void bench_die(const char *what, const char *why);

@@ -6,12 +6,14 @@
  *
  * Always loaded: the whole world database (tor-geoipdb) with every country
  * but DE blocked, the heaviest geo configuration (over a million prefixes in
- * the kernel). Then 0, 10k, 100k and 1M exact-address bans (with 1,000 /24
- * CIDR bans beside each non-zero count), and for each, four verdicts:
- *   pass       a source in DE, banned nowhere
- *   ban-drop   a banned address
+ * the kernel). Then 0, 10k, 100k and 1M exact-address bans of each family
+ * (with 1,000 IPv4 /24 CIDR bans beside each non-zero count), and for each,
+ * six verdicts:
+ *   pass       an IPv4 source in DE, banned nowhere
+ *   ban-drop   a banned IPv4 address
  *   cidr-drop  an address inside a CIDR ban
  *   geo-drop   an address of a blocked country
+ *   pass v6, ban-drop v6  the same as pass and ban-drop, over IPv6
  * each with sources drawn per packet from a pool of 65,536 and of 1,048,576
  * addresses of that kind (a spoofed flood; a real 1M botnet), by
  * bench/xdpban_random.bpf.c. Per row, in every round (interleaved, so drift
@@ -66,17 +68,20 @@
 static const size_t ban_counts[] = { 0, 10000, 100000, MAX_BANS };
 static const size_t pool_sizes[] = { 65536, POOL_MAX };
 
-enum verdict_kind { PASS, BAN_DROP, CIDR_DROP, GEO_DROP, KINDS };
+enum verdict_kind { PASS, BAN_DROP, CIDR_DROP, GEO_DROP, PASS6, BAN_DROP6, KINDS };
 
 static const struct {
 	const char *name;
 	__u32 reason;
 	int action;
+	bool v6; /* IPv6 sources */
 } kinds[KINDS] = {
-	[PASS] = { "pass", REASON_PASS, XDP_PASS },
-	[BAN_DROP] = { "ban-drop", REASON_DROP_BAN, XDP_DROP },
-	[CIDR_DROP] = { "cidr-drop", REASON_DROP_CIDR, XDP_DROP },
-	[GEO_DROP] = { "geo-drop", REASON_DROP_GEO, XDP_DROP },
+	[PASS] = { "pass", REASON_PASS, XDP_PASS, false },
+	[BAN_DROP] = { "ban-drop", REASON_DROP_BAN, XDP_DROP, false },
+	[CIDR_DROP] = { "cidr-drop", REASON_DROP_CIDR, XDP_DROP, false },
+	[GEO_DROP] = { "geo-drop", REASON_DROP_GEO, XDP_DROP, false },
+	[PASS6] = { "pass v6", REASON_PASS, XDP_PASS, true },
+	[BAN_DROP6] = { "ban-drop v6", REASON_DROP_BAN, XDP_DROP, true },
 };
 
 struct bench {
@@ -89,9 +94,11 @@ struct bench {
 	bool blocked[COUNTRY_SLOTS];
 	__u32 *bans;		/* MAX_BANS addresses, host order, in insertion order */
 	__u32 *sorted_bans;	/* the same, sorted, to keep other pools clear of them */
+	struct addr_key *bans6; /* MAX_BANS IPv6 addresses, in insertion order */
+	struct addr_key *sorted_bans6;
 	__u32 cidrs[CIDR_BANS]; /* /24 networks, host order, sorted */
-	size_t bans_loaded;
-	__u32 pool[POOL_MAX];
+	size_t bans_loaded;	/* of each family */
+	struct addr_key pool[POOL_MAX];
 	size_t pool_size;
 	unsigned int repeat, rounds;
 };
@@ -121,9 +128,39 @@ static __u32 random_unicast(void)
 	return a;
 }
 
+static int compare_addr(const void *a, const void *b)
+{
+	return memcmp(a, b, sizeof(struct addr_key));
+}
+
+/* A global unicast IPv6 address (2000::/3). */
+static struct addr_key random_unicast6(void)
+{
+	struct addr_key a;
+
+	for (size_t i = 0; i < ADDR_LEN; i++)
+		a.addr[i] = (__u8)random();
+	a.addr[0] = 0x20 | (a.addr[0] & 0x1f);
+	return a;
+}
+
+static struct addr_key addr_of_ipv4(__u32 host_order)
+{
+	struct addr_key a = { .addr = { [10] = 0xff, [11] = 0xff } };
+	__u32 net = htonl(host_order);
+
+	memcpy(&a.addr[12], &net, sizeof(net));
+	return a;
+}
+
 static bool is_exact_banned(const struct bench *b, __u32 a)
 {
 	return bsearch(&a, b->sorted_bans, MAX_BANS, sizeof(a), compare_u32) != NULL;
+}
+
+static bool is_exact_banned6(const struct bench *b, const struct addr_key *a)
+{
+	return bsearch(a, b->sorted_bans6, MAX_BANS, sizeof(*a), compare_addr) != NULL;
 }
 
 static bool is_cidr_banned(const struct bench *b, __u32 a)
@@ -137,12 +174,18 @@ static void make_bans(struct bench *b)
 {
 	b->bans = calloc(MAX_BANS, sizeof(*b->bans));
 	b->sorted_bans = calloc(MAX_BANS, sizeof(*b->sorted_bans));
-	if (!b->bans || !b->sorted_bans)
+	b->bans6 = calloc(MAX_BANS, sizeof(*b->bans6));
+	b->sorted_bans6 = calloc(MAX_BANS, sizeof(*b->sorted_bans6));
+	if (!b->bans || !b->sorted_bans || !b->bans6 || !b->sorted_bans6)
 		bench_die("allocate the bans", strerror(ENOMEM));
-	for (size_t i = 0; i < MAX_BANS; i++)
+	for (size_t i = 0; i < MAX_BANS; i++) {
 		b->bans[i] = random_unicast(); /* a repeat among 1M is merely a renewed ban */
+		b->bans6[i] = random_unicast6();
+	}
 	memcpy(b->sorted_bans, b->bans, MAX_BANS * sizeof(*b->bans));
 	qsort(b->sorted_bans, MAX_BANS, sizeof(*b->sorted_bans), compare_u32);
+	memcpy(b->sorted_bans6, b->bans6, MAX_BANS * sizeof(*b->bans6));
+	qsort(b->sorted_bans6, MAX_BANS, sizeof(*b->sorted_bans6), compare_addr);
 	for (size_t i = 0; i < CIDR_BANS; i++)
 		b->cidrs[i] = random_unicast() & 0xffffff00;
 	qsort(b->cidrs, CIDR_BANS, sizeof(b->cidrs[0]), compare_u32);
@@ -158,22 +201,26 @@ static struct lpm_key ipv4_key(__u32 host_order, unsigned int prefixlen)
 	return key;
 }
 
-/* Bans b->bans[b->bans_loaded .. count), and the CIDR bans with the first. */
+/* Bans [b->bans_loaded .. count) of each family, and the CIDR bans with the first. */
 static void load_bans(struct bench *b, size_t count)
 {
 	size_t first = b->bans_loaded, n = count - first, extra = first == 0 ? CIDR_BANS : 0;
-	struct ban_request *requests = calloc(n + extra, sizeof(*requests));
+	struct ban_request *requests = calloc(2 * n + extra, sizeof(*requests));
 	char why[ERRMSG_LEN];
 
 	if (!requests)
 		bench_die("allocate the bans", strerror(ENOMEM));
-	for (size_t i = 0; i < n; i++)
-		requests[i] = (struct ban_request){ .key = ipv4_key(b->bans[first + i], 32),
-						    .permanent = true };
+	for (size_t i = 0; i < n; i++) {
+		requests[2 * i] = (struct ban_request){ .key = ipv4_key(b->bans[first + i], 32),
+							.permanent = true };
+		requests[2 * i + 1] =
+		    (struct ban_request){ .key.prefixlen = ADDR_LEN * 8, .permanent = true };
+		memcpy(requests[2 * i + 1].key.addr, b->bans6[first + i].addr, ADDR_LEN);
+	}
 	for (size_t i = 0; i < extra; i++)
-		requests[n + i] =
+		requests[2 * n + i] =
 		    (struct ban_request){ .key = ipv4_key(b->cidrs[i], 24), .permanent = true };
-	if (bans_add(&b->maps, requests, n + extra, BAN_ORIGIN_MANUAL, why))
+	if (bans_add(&b->maps, requests, 2 * n + extra, BAN_ORIGIN_MANUAL, why))
 		bench_die("load the bans", why);
 	free(requests);
 	b->bans_loaded = count;
@@ -184,19 +231,43 @@ static double uniform_random(void)
 	return ((double)random() * 2147483648.0 + (double)random()) / 4611686018427387904.0;
 }
 
+/* Random host bits after the first prefixlen of the address. */
+static void randomise_host(struct addr_key *a, unsigned int prefixlen)
+{
+	for (unsigned int i = prefixlen / 8; i < ADDR_LEN; i++) {
+		__u8 keep = i == prefixlen / 8 ? (__u8)(0xff << (8 - prefixlen % 8)) : 0;
+
+		a->addr[i] = (__u8)((a->addr[i] & keep) | ((__u8)random() & ~keep));
+	}
+}
+
+/* An address another verdict than the country's would take: banned exactly or by a range. */
+static bool has_a_ban(const struct bench *b, const struct addr_key *a, bool v6)
+{
+	__u32 host;
+
+	if (v6)
+		return is_exact_banned6(b, a);
+	memcpy(&host, &a->addr[12], sizeof(host));
+	host = ntohl(host);
+	return is_exact_banned(b, host) || is_cidr_banned(b, host);
+}
+
 /*
- * IPv4 addresses of the blocked countries, or of the unblocked one: a prefix
- * drawn with a weight of its size, then a random host in it; banned
+ * Addresses of one family of the blocked countries, or of the unblocked one:
+ * a prefix drawn with a weight of its size, then a random host in it; banned
  * addresses are skipped (they would get another verdict).
  */
-static void draw_from_countries(struct bench *b, bool blocked)
+static void draw_from_countries(struct bench *b, bool blocked, bool v6)
 {
-	double *cumulative = calloc(b->db.ipv4_prefix_count, sizeof(*cumulative)), total = 0;
-	size_t *index = calloc(b->db.ipv4_prefix_count, sizeof(*index)), count = 0;
+	size_t from = v6 ? b->db.ipv4_prefix_count : 0;
+	size_t to = v6 ? b->db.prefix_count : b->db.ipv4_prefix_count, count = 0;
+	double *cumulative = calloc(to - from, sizeof(*cumulative)), total = 0;
+	size_t *index = calloc(to - from, sizeof(*index));
 
 	if (!cumulative || !index)
 		bench_die("allocate the pool", strerror(ENOMEM));
-	for (size_t i = 0; i < b->db.ipv4_prefix_count; i++) {
+	for (size_t i = from; i < to; i++) {
 		int slot = country_parse(b->db.prefixes[i].country, (char[ERRMSG_LEN]){ 0 });
 
 		if (slot < 0 || b->blocked[slot] != blocked)
@@ -211,7 +282,7 @@ static void draw_from_countries(struct bench *b, bool blocked)
 		double target = uniform_random() * total;
 		size_t low = 0, high = count - 1;
 		const struct lpm_key *prefix;
-		__u32 base, host_bits;
+		struct addr_key host;
 
 		while (low < high) {
 			size_t mid = (low + high) / 2;
@@ -222,14 +293,10 @@ static void draw_from_countries(struct bench *b, bool blocked)
 				high = mid;
 		}
 		prefix = &b->db.prefixes[index[low]].key;
-		memcpy(&base, &prefix->addr[12], 4);
-		host_bits = 128 - prefix->prefixlen;
-		base = ntohl(base);
-		if (host_bits)
-			base |= ((__u32)random() ^ ((__u32)random() << 16)) &
-				(host_bits >= 32 ? ~0u : (1u << host_bits) - 1);
-		if (!is_exact_banned(b, base) && !is_cidr_banned(b, base))
-			b->pool[i++] = base;
+		memcpy(host.addr, prefix->addr, ADDR_LEN);
+		randomise_host(&host, prefix->prefixlen);
+		if (!has_a_ban(b, &host, v6))
+			b->pool[i++] = host;
 	}
 	free(cumulative);
 	free(index);
@@ -240,21 +307,26 @@ static bool draw_pool(struct bench *b, enum verdict_kind kind)
 {
 	switch (kind) {
 	case PASS:
-		draw_from_countries(b, false);
+	case PASS6:
+		draw_from_countries(b, false, kinds[kind].v6);
 		return true;
 	case GEO_DROP:
-		draw_from_countries(b, true);
+		draw_from_countries(b, true, false);
 		return true;
 	case BAN_DROP:
 		for (size_t i = 0; b->bans_loaded && i < b->pool_size; i++)
-			b->pool[i] = b->bans[(size_t)random() % b->bans_loaded];
+			b->pool[i] = addr_of_ipv4(b->bans[(size_t)random() % b->bans_loaded]);
+		return b->bans_loaded > 0;
+	case BAN_DROP6:
+		for (size_t i = 0; b->bans_loaded && i < b->pool_size; i++)
+			b->pool[i] = b->bans6[(size_t)random() % b->bans_loaded];
 		return b->bans_loaded > 0;
 	case CIDR_DROP:
 		for (size_t i = 0; b->bans_loaded && i < b->pool_size;) {
 			__u32 a = b->cidrs[random() % CIDR_BANS] | (1 + random() % 254);
 
 			if (!is_exact_banned(b, a))
-				b->pool[i++] = a;
+				b->pool[i++] = addr_of_ipv4(a);
 		}
 		return b->bans_loaded > 0;
 	default:
@@ -272,10 +344,8 @@ static void upload_pool(struct bench *b, size_t bans)
 	size_t lines = bans * BAN_BYTES / LINE_SIZE;
 
 	for (__u32 i = 0; i < b->pool_size; i++) {
-		struct lpm_key key = ipv4_key(b->pool[i], 32);
-
 		keys[i] = i;
-		memcpy(values[i].addr, key.addr, ADDR_LEN);
+		values[i] = b->pool[i];
 	}
 	if (bpf_map_update_batch(bpf_map__fd(b->skel->maps.bench_sources), keys, values, &count,
 				 &opts))
@@ -289,13 +359,8 @@ static double pool_second_reads(const struct bench *b)
 {
 	size_t reads = 0;
 
-	for (size_t i = 0; i < b->pool_size; i++) {
-		struct lpm_key key = ipv4_key(b->pool[i], 32);
-		struct addr_key addr;
-
-		memcpy(addr.addr, key.addr, ADDR_LEN);
-		reads += ban_table_reads_second(&b->maps.bans, &addr);
-	}
+	for (size_t i = 0; i < b->pool_size; i++)
+		reads += ban_table_reads_second(&b->maps.bans, &b->pool[i]);
 	return (double)reads / (double)b->pool_size;
 }
 
@@ -313,12 +378,33 @@ static __u64 reason_packets(const struct bench *b, __u32 reason)
 	return total;
 }
 
+/* The SYN a row's rounds start from, of its family (the source is drawn again per packet). */
+struct frame {
+	struct bench_syn_frame v4;
+	struct bench_syn_frame6 v6;
+	bool is_v6;
+};
+
+static struct frame frame_of(const struct bench *b, enum verdict_kind kind)
+{
+	static const struct addr_key dest6 = { .addr = { 0x20, 0x01, 0x0d, 0xb8, [15] = 1 } };
+	struct frame f = { .is_v6 = kinds[kind].v6 };
+	__be32 source;
+
+	memcpy(&source, &b->pool[0].addr[12], sizeof(source));
+	f.v4 = bench_syn_frame(source, htonl(0xc0000201), 143);
+	f.v6 = bench_syn_frame6(b->pool[0].addr, dest6.addr, 143);
+	return f;
+}
+
 /* ns per packet of one round; the program's (last) verdict must be the expected one. */
 static double round_ns(const struct bench *b, const struct bpf_program *prog,
-		       const struct bench_syn_frame *frame, int action)
+		       const struct frame *frame, int action)
 {
-	LIBBPF_OPTS(bpf_test_run_opts, opts, .data_in = frame, .data_size_in = sizeof(*frame),
-		    .repeat = b->repeat);
+	LIBBPF_OPTS(bpf_test_run_opts, opts, .repeat = b->repeat);
+
+	opts.data_in = frame->is_v6 ? (const void *)&frame->v6 : (const void *)&frame->v4;
+	opts.data_size_in = frame->is_v6 ? sizeof(frame->v6) : sizeof(frame->v4);
 
 	if (bpf_prog_test_run_opts(bpf_program__fd(prog), &opts))
 		bench_die("BPF_PROG_TEST_RUN", strerror(errno));
@@ -329,8 +415,7 @@ static double round_ns(const struct bench *b, const struct bpf_program *prog,
 
 /* ns per packet of one random round, above `base`; every packet must get the row's verdict. */
 static double random_own_ns(const struct bench *b, const struct bpf_program *prog,
-			    const struct bench_syn_frame *frame, enum verdict_kind kind,
-			    double base)
+			    const struct frame *frame, enum verdict_kind kind, double base)
 {
 	__u64 before = reason_packets(b, kinds[kind].reason);
 	double ns = round_ns(b, prog, frame, kinds[kind].action);
@@ -344,7 +429,7 @@ static struct measurement measure(struct bench *b, enum verdict_kind kind)
 {
 	double one[b->rounds], rnd[b->rounds], base[b->rounds], own[b->rounds], floor[b->rounds];
 	double lookup[b->rounds], other_one[b->rounds], other_own[b->rounds];
-	struct bench_syn_frame frame = bench_syn_frame(htonl(b->pool[0]), htonl(0xc0000201), 143);
+	struct frame frame = frame_of(b, kind);
 	const struct xdpban_random_bpf *s = b->skel;
 	int action = kinds[kind].action;
 	struct measurement m;
@@ -356,7 +441,7 @@ static struct measurement measure(struct bench *b, enum verdict_kind kind)
 		base[r] = round_ns(b, s->progs.drop_random, &frame, XDP_DROP);
 		floor[r] = round_ns(b, s->progs.floor_random, &frame, XDP_DROP) - base[r];
 		lookup[r] = round_ns(b, s->progs.lookup_random, &frame,
-				     kind == BAN_DROP ? XDP_DROP : XDP_PASS) -
+				     kinds[kind].reason == REASON_DROP_BAN ? XDP_DROP : XDP_PASS) -
 			    base[r];
 		own[r] = random_own_ns(b, s->progs.xdpban_random, &frame, kind, base[r]);
 		rnd[r] = own[r] + base[r];
@@ -562,7 +647,8 @@ int main(int argc, char **argv)
 
 	printf("BPF_PROG_TEST_RUN, %u packets a round, median of %u interleaved rounds, "
 	       "ns/packet. World database loaded, every country but " HOME " blocked; N exact "
-	       "bans (+%d /24 bans when N > 0). Each packet's source is drawn from a pool of that "
+	       "bans of each family (+%d IPv4 /24 bans when N > 0). Each packet's source is "
+	       "drawn from a pool of that "
 	       "kind. own: xdpban above draw + XDP_DROP; floor: one random 64-byte read from an "
 	       "array of 16 bytes per ban of N, above draw + XDP_DROP; lookup: the exact-ban "
 	       "lookup alone (hash, bucket, slots), above draw + XDP_DROP; 2nd line: the share of "
