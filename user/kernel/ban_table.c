@@ -230,12 +230,16 @@ static __u64 hash_of(const struct ban_table *t, const struct ban_family *f,
 	return ban_hash4(addr4, t->meta);
 }
 
+/* The spill_filter bit of the address whose hash this is. */
+static __u32 spill_bit(const struct ban_family *f, __u64 hash)
+{
+	return f->v6 ? ban_spill_bit6(hash) : ban_spill_bit4(hash);
+}
+
 static __u32 spill_bit_of(const struct ban_table *t, const struct ban_family *f,
 			  const struct addr_key *a)
 {
-	__u64 hash = hash_of(t, f, a);
-
-	return f->v6 ? ban_spill_bit6(hash) : ban_spill_bit4(hash);
+	return spill_bit(f, hash_of(t, f, a));
 }
 
 static void buckets_of(const struct ban_table *t, const struct ban_family *f,
@@ -394,9 +398,8 @@ bool ban_table_reads_second(const struct ban_table *t, const struct addr_key *ad
 	const struct ban_family *f = family_of(t, addr);
 	__u64 hash = hash_of(t, f, addr);
 	__u32 first = ban_first_bucket(hash, ban_table_buckets(f) - 1);
-	__u32 bit = f->v6 ? ban_spill_bit6(hash) : ban_spill_bit4(hash);
 
-	return find_in(f, first, addr) < 0 && (spill_filter_get(f, first) & bit);
+	return find_in(f, first, addr) < 0 && (spill_filter_get(f, first) & spill_bit(f, hash));
 }
 
 static int put_once(const struct ban_table *t, const struct ban_slot *ban, uint64_t now_ns,
@@ -500,7 +503,7 @@ static struct placement place_under(const struct ban_table *t, const struct ban_
 	hash = hash_of(t, f, &a);
 	p.first = ban_first_bucket(hash, mask);
 	p.home = b == ban_first_bucket(hash, old_mask) ? p.first : ban_second_bucket(hash, mask);
-	p.bit = f->v6 ? ban_spill_bit6(hash) : ban_spill_bit4(hash);
+	p.bit = spill_bit(f, hash);
 	return p;
 }
 
@@ -567,10 +570,9 @@ static int grow(const struct ban_table *t, const struct ban_family *f)
 }
 
 /*
- * Every first bucket's spill counted again from the entries. The filter of
- * each is written before its count, and only ever gains bits until its own
- * count is stored, so a program reading either form (count or filter) finds
- * every entry meanwhile.
+ * Every first bucket's spill counted again from the entries. Each bucket
+ * goes from its old filter to the exact one in one store, the filter before
+ * the count.
  */
 static int recount(const struct ban_table *t, const struct ban_family *f)
 {
@@ -585,10 +587,8 @@ static int recount(const struct ban_table *t, const struct ban_family *f)
 				tally_add(tally, place_under(t, f, b, s, n - 1, n - 1));
 		}
 	}
-	for (__u32 b = 0; b < n; b++) {
-		spill_set(f, b, spill_get(f, b), spill_filter_get(f, b) | tally[b].filter);
+	for (__u32 b = 0; b < n; b++)
 		spill_set(f, b, tally[b].count, tally[b].filter);
-	}
 	free(tally);
 	return 0;
 }

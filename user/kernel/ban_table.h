@@ -90,8 +90,7 @@ int ban_table_delete(const struct ban_table *t, const struct addr_key *addr, str
 
 /*
  * Counts every first bucket's spill and filter again from the entries: for
- * tables of map ABI 2, whose buckets had the count alone. The program finds
- * every ban while it runs, whichever of the two it reads.
+ * tables of map ABI 2, whose buckets had the count alone.
  */
 int ban_table_recount(const struct ban_table *t);
 

@@ -244,10 +244,11 @@ static int migrate_abi2(const char *pin_dir, struct xdpban_bpf *skel, struct xdp
 		close(old4);
 	if (old6 >= 0)
 		close(old6);
-	if (err)
+	if (err) {
 		migrate_abandon(pin_dir);
-	if (!err)
-		err = finish(pin_dir, skel, cfg, why);
+		return err;
+	}
+	err = finish(pin_dir, skel, cfg, why);
 	for (size_t i = 0; !err && i < ARRAY_SIZE(abi2_tables); i++) {
 		aside_path(pin_dir, abi2_tables[i], path);
 		unlink(path);
