@@ -191,14 +191,18 @@ static void make_bans(struct bench *b)
 	qsort(b->cidrs, CIDR_BANS, sizeof(b->cidrs[0]), compare_u32);
 }
 
+/* The trie key of the first prefixlen bits (of the 128-bit form) of an address. */
+static struct lpm_key key_of(struct addr_key a, unsigned int prefixlen)
+{
+	struct lpm_key key = { .prefixlen = prefixlen };
+
+	memcpy(key.addr, a.addr, ADDR_LEN);
+	return key;
+}
+
 static struct lpm_key ipv4_key(__u32 host_order, unsigned int prefixlen)
 {
-	struct lpm_key key = { .prefixlen = 96 + prefixlen };
-	__u32 net = htonl(host_order);
-
-	key.addr[10] = key.addr[11] = 0xff;
-	memcpy(&key.addr[12], &net, 4);
-	return key;
+	return key_of(addr_of_ipv4(host_order), IPV4_MAPPED_PREFIXLEN + prefixlen);
 }
 
 /* Bans [b->bans_loaded .. count) of each family, and the CIDR bans with the first. */
@@ -214,8 +218,8 @@ static void load_bans(struct bench *b, size_t count)
 		requests[2 * i] = (struct ban_request){ .key = ipv4_key(b->bans[first + i], 32),
 							.permanent = true };
 		requests[2 * i + 1] =
-		    (struct ban_request){ .key.prefixlen = ADDR_LEN * 8, .permanent = true };
-		memcpy(requests[2 * i + 1].key.addr, b->bans6[first + i].addr, ADDR_LEN);
+		    (struct ban_request){ .key = key_of(b->bans6[first + i], ADDR_LEN * 8),
+					  .permanent = true };
 	}
 	for (size_t i = 0; i < extra; i++)
 		requests[2 * n + i] =
