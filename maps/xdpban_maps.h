@@ -32,7 +32,7 @@
  * or value size changing, so a binary never misreads maps another version
  * made: it refuses them instead (sizes are checked separately).
  */
-#define XDPBAN_ABI_VERSION 3U
+#define XDPBAN_ABI_VERSION 4U
 /*
  * Links are pinned as link-ns<NETNS INODE>-if<IFINDEX>: by index, so a rename
  * cannot orphan them, and by network namespace, because bpffs is shared by
@@ -267,8 +267,8 @@ struct allow_entry {
  * belong to one country or to none, so a direct-indexed table by the first
  * 16 bits (of the IPv4 address, or of the IPv6 address) answers most lookups
  * in one access. A block split between countries points to a 256-entry
- * block of the next 8 bits (IPv4 /24; IPv6 /24, then /32), and only what is
- * still split there falls back to the trie. The trie stays the source of
+ * block of the next 8 bits (IPv4 /24; IPv6 /24, /32, then /40), and only
+ * what is still split there falls back to the trie. The trie stays the source of
  * truth; user space derives the index from it.
  *
  * One encoding for every entry, first level and blocks alike:
@@ -279,12 +279,16 @@ struct allow_entry {
 #define GEO_INDEX_BLOCK_FIRST 0x1000 /* GEO_INDEX_BLOCK_FIRST + N: see geo_blocks[N] */
 #define GEO_INDEX_MIXED	      0xffff /* look the address up in geo_prefix */
 #define GEO_INDEX_LEVELS4     1	     /* block levels below the first: IPv4 /24 */
-#define GEO_INDEX_LEVELS6     2	     /* IPv6 /24 and /32 */
+#define GEO_INDEX_LEVELS6     3	     /* IPv6 /24, /32 and /40 */
 /*
  * Blocks come in two halves: an update writes its blocks into the half the
- * first level does not point to, then switches the first level over.
+ * first level does not point to, then switches the first level over. Each
+ * half has 30,719 blocks, as many as the encoding can name (31 MB in all):
+ * the world database (tor-geoipdb) with every country but one blocked takes
+ * 24,185, and map ABI 3's halves of 16,384 left 15% of that country's IPv6
+ * space to the trie.
  */
-#define GEO_BLOCK_CAPACITY 32768 /* 16 MB: two halves of 16,384 blocks */
+#define GEO_BLOCK_CAPACITY ((GEO_INDEX_MIXED - GEO_INDEX_BLOCK_FIRST) / 2 * 2)
 
 struct geo_index_entry {
 	__u32 country; /* the encoding above */

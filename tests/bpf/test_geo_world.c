@@ -100,9 +100,16 @@ static bool is_blocked(const char *country, const char *const *codes, size_t cou
 	return false;
 }
 
-/* A random IPv4 address, or a random IPv6 one in 2000::/3 where the world's prefixes are. */
-static void random_address(int family, char text[INET6_ADDRSTRLEN], struct addr_key *key)
+/*
+ * A random IPv4 address; an IPv6 one, every other time anywhere in 2000::/3,
+ * where the world's prefixes are, else in one of the database's IPv6
+ * prefixes (so in the split /32s and /40s that a uniform draw over 2^125
+ * addresses all but never meets).
+ */
+static void random_address(int family, int sample, char text[INET6_ADDRSTRLEN],
+			   struct addr_key *key)
 {
+	size_t ipv6_count = world.db.prefix_count - world.db.ipv4_prefix_count;
 	__u8 bytes[16];
 	char why[ERRMSG_LEN];
 	struct lpm_key lpm;
@@ -111,6 +118,18 @@ static void random_address(int family, char text[INET6_ADDRSTRLEN], struct addr_
 		bytes[i] = (__u8)random();
 	if (family == AF_INET6)
 		bytes[0] = 0x20 | (bytes[0] & 0x1f);
+	if (family == AF_INET6 && sample % 2) {
+		const struct lpm_key *prefix =
+		    &world.db.prefixes[world.db.ipv4_prefix_count + (size_t)random() % ipv6_count]
+			 .key;
+
+		for (unsigned int bit = 0; bit < prefix->prefixlen; bit++) {
+			__u8 mask = (__u8)(0x80 >> bit % 8);
+
+			bytes[bit / 8] =
+			    (__u8)((bytes[bit / 8] & ~mask) | (prefix->addr[bit / 8] & mask));
+		}
+	}
 	inet_ntop(family, bytes, text, INET6_ADDRSTRLEN);
 	assert_int_equal(cidr_parse(text, &lpm, why), 0);
 	cidr_to_addr_key(key, &lpm);
@@ -129,7 +148,7 @@ static void verdicts_match_database(int family, const char *const *codes, size_t
 		const struct geo_prefix *owner;
 		bool expect_drop;
 
-		random_address(family, text, &addr);
+		random_address(family, i, text, &addr);
 		owner = geo_db_lookup(&world.db, &addr);
 		expect_drop = owner && is_blocked(owner->country, codes, count);
 		pkt_tcp_frame(&p, 0, text, 143, TH_SYN);

@@ -373,6 +373,8 @@ test_geo_block_refusals() {
 	check "the error names QQ" stderr_has QQ
 	check "geo block FR QQ is refused" refused xb geo block FR QQ
 	check_eq "and blocks nothing" "$before" "$(geo_snapshot)"
+	check "geo block ZZ (a database's unknown country) is refused" refused xb geo block ZZ
+	check "the error names ZZ and what it is" stderr_has "'ZZ' is a database's \"unknown country\""
 
 	check "geo block FR with no database loaded (fresh state dir) is refused" \
 		refused xb --state-dir "$WORK/fresh-state" geo block FR

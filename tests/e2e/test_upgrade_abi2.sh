@@ -14,33 +14,14 @@
 # shellcheck disable=SC2317 # the test functions are called through e2e_sequence
 . "$(dirname "$0")/lib.sh"
 
+# shellcheck source=tests/e2e/lib/upgrade.sh
+. "$E2E_DIR/lib/upgrade.sh"
+
 ABI2_COMMIT=d8566de # the last commit of map ABI 2
-OLD=${XDPBAN_OLD:-}
 TIMED=198.51.100.77 # a 1 h ban of the old version
 EXPIRED=198.51.100.78
 # At 4,000 bans a family, 9% of IPv4 buckets and 14% of IPv6 ones spill.
 BULK=4000
-
-old_xb() {
-	in_ns "$SRV" "$OLD" --pin-dir "$PIN" --state-dir "$WORK/old-state" "$@"
-}
-
-# The old binary, built from the history when XDPBAN_OLD names none.
-build_old() {
-	local src=$WORK/abi2-src
-	if [ -n "$OLD" ]; then
-		return 0
-	fi
-	if ! git -C "$REPO" cat-file -e "$ABI2_COMMIT^{commit}" 2>/dev/null; then
-		echo "1..0 # SKIP: commit $ABI2_COMMIT (map ABI 2) is not in this clone's history; XDPBAN_OLD=PATH names its binary"
-		exit 0
-	fi
-	diag "building xdpban at $ABI2_COMMIT (map ABI 2)"
-	mkdir -p "$src"
-	git -C "$REPO" archive "$ABI2_COMMIT" | tar -x -C "$src"
-	make -s -C "$src" build/xdpban >"$WORK/abi2-build.log" 2>&1
-	OLD=$src/build/xdpban
-}
 
 bulk_v4() {
 	local i
@@ -72,7 +53,7 @@ unbanned_addresses() {
 lab_up_old() {
 	lab_prepare
 	listen "$SRV" 143
-	build_old
+	build_old "$ABI2_COMMIT" 2
 	old_xb attach s1 >/dev/null
 	old_xb attach s2 >/dev/null
 	old_xb ban --force "$CLI1_IP" "$CLI1_IP6" 203.0.113.0/24 >/dev/null
@@ -84,41 +65,6 @@ lab_up_old() {
 	} >"$WORK/bulk.txt"
 	old_xb ban --force --file "$WORK/bulk.txt" >/dev/null
 	sleep 1.5 # the 1 s ban ends
-}
-
-# syn_frames DIR: a TCP SYN to port 143 from each address on stdin, one file each.
-syn_frames() {
-	mkdir -p "$1"
-	perl -MSocket=inet_pton,AF_INET,AF_INET6 -e '
-		my ($dir, $n) = ($ARGV[0], 0);
-		my $tcp = pack("nnNNCCnnn", 40000, 143, 1, 0, 0x50, 0x02, 65535, 0, 0);
-		while (my $a = <STDIN>) {
-			chomp $a;
-			my $eth = pack("H12H12", "020000000001", "020000000002");
-			my $frame = $a =~ /:/
-			    ? $eth . pack("nNnCC", 0x86dd, 0x60000000, 20, 6, 64)
-			      . inet_pton(AF_INET6, $a) . inet_pton(AF_INET6, "2001:db8:1::1") . $tcp
-			    : $eth . pack("nCCnnnCCn", 0x0800, 0x45, 0, 40, 0, 0x4000, 64, 6, 0)
-			      . inet_pton(AF_INET, $a) . inet_pton(AF_INET, "192.0.2.1") . $tcp;
-			open(my $f, ">", "$dir/" . $n++ . ".bin") or die "$dir: $!";
-			print $f $frame;
-			close $f;
-		}' "$1"
-}
-
-# verdicts PROG_ID DIR: how many of DIR's frames the program drops, and passes.
-verdicts() {
-	local f
-	for f in "$2"/*.bin; do
-		echo "prog run id $1 data_in $f"
-	done >"$WORK/run.batch"
-	bpftool batch file "$WORK/run.batch" |
-		awk '/Return value: 1,/ { drop++ } /Return value: 2,/ { pass++ }
-			END { printf "%d dropped, %d passed\n", drop, pass }'
-}
-
-prog_id() {
-	"$1" --pin-dir "$PIN" --json status | jq -r '.interfaces[0].prog_id'
 }
 
 # buckets_json MAP LOG2_FIELD: the buckets in use of a pinned table, as bpftool formats them.
@@ -153,7 +99,7 @@ test_old_pins_are_refused_by_readers_until_upgraded() {
 	unbanned_addresses | syn_frames "$UNBANNED_FRAMES"
 	check_eq "the old program drops every banned address" \
 		"$((2 * BULK + 3)) dropped, 0 passed" "$(verdicts "$(prog_id "$OLD")" "$BANNED_FRAMES")"
-	OLD_PROGS=$("$OLD" --pin-dir "$PIN" --json status | jq -c '[.interfaces[].prog_id]')
+	OLD_PROGS=$(prog_ids "$OLD")
 }
 
 # With too few descriptors the new object cannot load, after the old tables
@@ -161,7 +107,8 @@ test_old_pins_are_refused_by_readers_until_upgraded() {
 test_a_failed_upgrade_changes_nothing() {
 	check_not "an upgrade that cannot load its program fails" \
 		in_ns "$SRV" prlimit --nofile=8 "$XDPBAN" --pin-dir "$PIN" attach s1
-	check "the old tables are back in place" test -e "$PIN/ban4" -a ! -e "$PIN/ban4_abi2"
+	check "the old tables are back in place" test -e "$PIN/ban4" -a ! -e "$PIN/ban4_abi2" \
+		-a -e "$PIN/geo_blocks" -a ! -e "$PIN/geo_blocks_abi3"
 	check_eq "the old version still lists every ban" $((2 * BULK + 4)) \
 		"$(old_xb --json list | jq '[.bans[] | select(.kind == "address")] | length')"
 }
@@ -169,9 +116,9 @@ test_a_failed_upgrade_changes_nothing() {
 test_attach_migrates_every_ban() {
 	local v4 v6
 	xb attach s1 >/dev/null
-	check "the old tables set aside are unpinned" test ! -e "$PIN/ban4_abi2" -a ! -e "$PIN/ban6_abi2"
-	check_eq "no link runs the old program any more" 0 "$(xb --json status |
-		jq --argjson old "$OLD_PROGS" '[.interfaces[].prog_id | select(IN($old[]))] | length')"
+	check "the old tables set aside are unpinned" test ! -e "$PIN/ban4_abi2" -a ! -e "$PIN/ban6_abi2" \
+		-a ! -e "$PIN/geo_blocks_abi3"
+	check_eq "no link runs the old program any more" 0 "$(runs_none_of "$OLD_PROGS")"
 	check_eq "every live exact ban is listed as live" $((2 * BULK + 3)) \
 		"$(xb --json list | jq '[.bans[] | select(.kind == "address" and (.expired | not))] | length')"
 	check "a timed ban keeps its deadline (about 1 h left)" test "$(xb --json list |
@@ -198,7 +145,7 @@ test_the_old_version_refuses_the_new_pins() {
 	local out
 	out=$(old_xb list 2>&1 || true)
 	check "the previous version names the map ABI instead of misreading the tables" \
-		grep -q "map ABI 3" <<<"$out"
+		grep -q "map ABI 4" <<<"$out"
 	xb unban "$CLI1_IP" >/dev/null
 	check "an upgraded ban can be lifted" connects "$CLI1" "$SRV_IP1" 143
 }

@@ -8,7 +8,9 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include "geo/geo.h"
 #include "kernel/link.h"
+#include "lib/log.h"
 #include "bans/protected.h"
 #include "lib/event.h"
 
@@ -94,6 +96,8 @@ int cli_open_for_write(struct cli *cli, struct maps *maps, int *lock_fd)
 		close(fd);
 		return cli_fail("%s", why);
 	}
+	if (geo_finish_upgrade(cli->pin_dir, maps, why))
+		log_say(LOG_LEVEL_WARNING, "geo index: %s (the trie answers meanwhile)", why);
 	*lock_fd = fd;
 	return 0;
 }

@@ -33,6 +33,10 @@ static int parse_countries(int argc, char **argv, int *slots)
 			country_print_valid(stderr);
 			return EXIT_FAILURE;
 		}
+		if (slots[i] == -ENOENT)
+			return cli_fail("'%s' is a database's \"unknown country\", not a country "
+					"to block",
+					argv[i]);
 		if (slots[i] < 0)
 			return cli_fail("%s", why);
 	}

@@ -7,7 +7,9 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include "lib/cidr.h"
+#include "lib/log.h"
 #include "geo/geo_index.h"
+#include "kernel/migrate.h"
 #include "kernel/path_summary.h"
 #include "kernel/map.h"
 
@@ -196,28 +198,25 @@ static int install_steps(const struct maps *maps, const struct geo_pair *old, si
 	return path_summary_geo_set(maps, new_index->first4, new_index->first6, why);
 }
 
-int geo_install(const struct maps *maps, const struct geo_prefix *prefixes, size_t count,
-		struct geo_install_report *report, char why[ERRMSG_LEN])
+/* Makes new the trie's entries (old what it holds now), and the index their index. */
+static int install_pairs(const struct maps *maps, const struct geo_pair *old, size_t nold,
+			 const struct geo_pair *new, size_t nnew, struct geo_install_report *report,
+			 char why[ERRMSG_LEN])
 {
 	struct geo_index *old_index = calloc(1, sizeof(*old_index));
 	struct geo_index *new_index = calloc(1, sizeof(*new_index));
-	struct geo_pair *new = pairs_from_prefixes(prefixes, count), *old = NULL;
-	size_t nold = 0;
 	int err = 0;
 
-	memset(report, 0, sizeof(*report));
-	if (!old_index || !new_index || !new) {
-		errmsg(why, "out of memory for %zu geo prefixes", count);
+	if (!old_index || !new_index) {
+		errmsg(why, "out of memory for the geo index");
 		err = -ENOMEM;
 	}
 	if (!err)
 		err = geo_index_read(maps, old_index, why);
 	if (!err)
-		err = trie_read(maps->geo_prefix, &old, &nold, why);
-	if (!err)
-		err = geo_index_build(new, count, old_index, new_index, why);
+		err = geo_index_build(new, nnew, old_index, new_index, why);
 	if (!err) {
-		err = install_steps(maps, old, nold, new, count, old_index, new_index, report, why);
+		err = install_steps(maps, old, nold, new, nnew, old_index, new_index, report, why);
 		report->index_blocks = new_index->block_count;
 		report->index_mixed = new_index->mixed;
 		report->out_of_blocks = new_index->out_of_blocks;
@@ -226,9 +225,59 @@ int geo_install(const struct maps *maps, const struct geo_prefix *prefixes, size
 		geo_index_free(new_index);
 	free(old_index);
 	free(new_index);
+	return err;
+}
+
+int geo_install(const struct maps *maps, const struct geo_prefix *prefixes, size_t count,
+		struct geo_install_report *report, char why[ERRMSG_LEN])
+{
+	struct geo_pair *new = pairs_from_prefixes(prefixes, count), *old = NULL;
+	size_t nold = 0;
+	int err = 0;
+
+	memset(report, 0, sizeof(*report));
+	if (!new) {
+		errmsg(why, "out of memory for %zu geo prefixes", count);
+		err = -ENOMEM;
+	}
+	if (!err)
+		err = trie_read(maps->geo_prefix, &old, &nold, why);
+	if (!err)
+		err = install_pairs(maps, old, nold, new, count, report, why);
 	free(new);
 	free(old);
 	return err;
+}
+
+int geo_reindex(const struct maps *maps, struct geo_install_report *report, char why[ERRMSG_LEN])
+{
+	struct geo_pair *pairs = NULL;
+	size_t count = 0;
+	int err = trie_read(maps->geo_prefix, &pairs, &count, why);
+
+	memset(report, 0, sizeof(*report));
+	if (!err)
+		err = install_pairs(maps, pairs, count, pairs, count, report, why);
+	free(pairs);
+	return err;
+}
+
+int geo_finish_upgrade(const char *pin_dir, const struct maps *maps, char why[ERRMSG_LEN])
+{
+	struct geo_install_report report;
+	int err;
+
+	if (!migrate_geo_index_pending(pin_dir))
+		return 0;
+	err = geo_reindex(maps, &report, why);
+	if (err)
+		return err;
+	migrate_geo_index_done(pin_dir);
+	log_say(LOG_LEVEL_INFO,
+		"rebuilt the geo index for map ABI %u: %zu blocks, %zu entries "
+		"left to the trie",
+		(unsigned int)XDPBAN_ABI_VERSION, report.index_blocks, report.index_mixed);
+	return 0;
 }
 
 int geo_set_blocked(const struct maps *maps, const int *slots, size_t count, bool blocked,

@@ -12,6 +12,8 @@
 #include <bpf/libbpf.h>
 #include "kernel/ban_table.h"
 #include "kernel/map.h"
+#include "kernel/path_summary.h"
+#include "kernel/pins.h"
 #include "lib/clock.h"
 #include "lib/util.h"
 #include "xdpban.skel.h"
@@ -24,14 +26,26 @@
 #define ABI1_BAN_ADDR	"ban_addr"
 #define ABI1_BAN_FILTER "ban_filter"
 /*
- * ABI 2: the bucket tables of today, with a spill count and no spill filter.
- * Its ban4 and ban6 are set aside under these names while the new ones, with
- * the new BTF (what bpftool shows), are made and filled.
+ * Maps whose shape changed are set aside before the object loads, so that it
+ * makes its own (with the new sizes and BTF, what bpftool shows), under
+ * NAME_abiN, N the last map ABI of the old shape (bpffs refuses dots in
+ * names). Pins of ABI N or older have it that way.
  */
-#define ABI2_VERSION	  2U
-#define ABI2_ASIDE_SUFFIX "_abi2" /* bpffs refuses dots in names */
+#define ABI2_VERSION 2U
 
-static const char *const abi2_tables[] = { MAP_BAN4, MAP_BAN6 };
+struct reshaped {
+	const char *name;
+	__u32 last_abi;
+};
+
+static const struct reshaped reshaped_maps[] = {
+	{ MAP_BAN4, 2 },       /* ABI 3: the spill filter */
+	{ MAP_BAN6, 2 },       /* ABI 3: the spill filter */
+	{ MAP_GEO_BLOCKS, 3 }, /* ABI 4: 61,438 blocks, not 32,768 */
+};
+
+#define RESHAPED_BAN4	    (&reshaped_maps[0])
+#define RESHAPED_GEO_BLOCKS (&reshaped_maps[2])
 
 struct abi1_ban_entry {
 	__u64 expires_ns; /* CLOCK_MONOTONIC; 0 permanent */
@@ -39,6 +53,23 @@ struct abi1_ban_entry {
 	__u32 prefixlen;
 	__u32 origin;
 };
+
+/* The map ABI the pinned config names; 0 when it cannot be read or was never written. */
+static __u32 pinned_abi(const char *pin_dir)
+{
+	struct xdpban_config cfg;
+	char path[PATH_MAX];
+	__u32 zero = 0;
+	int fd, err;
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, MAP_CONFIG);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		return 0;
+	err = bpf_map_lookup_elem(fd, &zero, &cfg);
+	close(fd);
+	return err || !cfg.initialized ? 0 : cfg.abi_version;
+}
 
 static int config_read(int fd, struct xdpban_config *cfg, char why[ERRMSG_LEN])
 {
@@ -140,14 +171,48 @@ static int switch_links(const char *pin_dir, int prog_fd, char why[ERRMSG_LEN])
 	return err;
 }
 
+static void aside_path(const char *pin_dir, const struct reshaped *map, char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, "%s/%s_abi%u", pin_dir, map->name, (unsigned int)map->last_abi);
+}
+
+static bool aside_left(const char *pin_dir, const struct reshaped *map)
+{
+	char path[PATH_MAX];
+
+	aside_path(pin_dir, map, path);
+	return access(path, F_OK) == 0;
+}
+
+static void unpin_aside(const char *pin_dir, const struct reshaped *map)
+{
+	char path[PATH_MAX];
+
+	aside_path(pin_dir, map, path);
+	unlink(path);
+}
+
+static bool abi1_pins_left(const char *pin_dir)
+{
+	char path[PATH_MAX];
+
+	snprintf(path, sizeof(path), "%s/%s", pin_dir, ABI1_BAN_ADDR);
+	return access(path, F_OK) == 0;
+}
+
+/* What the old version left once its links run the new program; geo_blocks waits for geo/. */
 static void remove_old_pins(const char *pin_dir)
 {
 	const char *names[] = { ABI1_BAN_ADDR, ABI1_BAN_FILTER };
 	char path[PATH_MAX];
 
-	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, names[i]);
 		unlink(path);
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(reshaped_maps); i++) {
+		if (&reshaped_maps[i] != RESHAPED_GEO_BLOCKS)
+			unpin_aside(pin_dir, &reshaped_maps[i]);
 	}
 }
 
@@ -156,6 +221,146 @@ static int map_tables(struct xdpban_bpf *skel, struct ban_table *table, char why
 	return ban_table_map(table, bpf_map__fd(skel->maps.ban4), bpf_map__fd(skel->maps.ban6),
 			     bpf_map__fd(skel->maps.ban_info4), bpf_map__fd(skel->maps.ban_info6),
 			     bpf_map__fd(skel->maps.ban_meta), why);
+}
+
+/* ABI 1: every live ban of ban_addr into the tables. */
+static int copy_abi1(const char *pin_dir, struct xdpban_bpf *skel, size_t *migrated,
+		     char why[ERRMSG_LEN])
+{
+	struct ban_table table;
+	int old_fd = -1, err = open_old_map(pin_dir, &old_fd, why);
+
+	if (err)
+		return err;
+	err = map_tables(skel, &table, why);
+	if (!err && old_fd >= 0)
+		err = copy_bans(old_fd, &table, migrated, why);
+	if (old_fd >= 0)
+		close(old_fd);
+	ban_table_release(&table);
+	return err;
+}
+
+static int open_aside(const char *pin_dir, const struct reshaped *map, char why[ERRMSG_LEN])
+{
+	char path[PATH_MAX];
+	int fd;
+
+	aside_path(pin_dir, map, path);
+	fd = bpf_obj_get(path);
+	if (fd < 0)
+		errmsg(why, "cannot open %s, map ABI %u's table set aside: %s", path,
+		       (unsigned int)map->last_abi, strerror(errno));
+	return fd < 0 ? -errno : fd;
+}
+
+/* ABI 2: the buckets of the tables set aside, and every spill filter filled in. */
+static int copy_abi2(const char *pin_dir, struct xdpban_bpf *skel, size_t *migrated,
+		     char why[ERRMSG_LEN])
+{
+	int old4 = open_aside(pin_dir, &reshaped_maps[0], why);
+	int old6 = old4 < 0 ? old4 : open_aside(pin_dir, &reshaped_maps[1], why);
+	struct ban_table table;
+	int err = old6 < 0 ? old6 : map_tables(skel, &table, why);
+
+	if (!err) {
+		err = ban_table_copy_buckets(&table, old4, old6, why);
+		*migrated = *table.v4.used + *table.v6.used;
+		ban_table_release(&table);
+	}
+	if (old4 >= 0)
+		close(old4);
+	if (old6 >= 0)
+		close(old6);
+	return err;
+}
+
+/* The geo index's first levels, IPv4 and IPv6, by bucket: geo_index_entry is one __u32. */
+struct geo_first {
+	__u32 v4[GEO_INDEX_BUCKETS];
+	__u32 v6[GEO_INDEX_BUCKETS];
+};
+
+static int geo_first_move(int fd, __u32 *entries, bool write, char why[ERRMSG_LEN])
+{
+	static __u32 keys[GEO_INDEX_BUCKETS];
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 count = GEO_INDEX_BUCKETS, out;
+	int err;
+
+	for (__u32 b = 0; b < GEO_INDEX_BUCKETS; b++)
+		keys[b] = b;
+	errno = 0;
+	if (write)
+		err = bpf_map_update_batch(fd, keys, entries, &count, &opts);
+	else
+		err = bpf_map_lookup_batch(fd, NULL, &out, keys, entries, &count, &opts);
+	if (err && !(errno == ENOENT && count == GEO_INDEX_BUCKETS)) {
+		errmsg(why, "cannot %s the geo index: %s", write ? "write" : "read",
+		       strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+static int geo_first_write(const struct maps *maps, const struct geo_first *first,
+			   char why[ERRMSG_LEN])
+{
+	int err = geo_first_move(maps->geo_index4, (__u32 *)first->v4, true, why);
+
+	return err ? err : geo_first_move(maps->geo_index6, (__u32 *)first->v6, true, why);
+}
+
+static bool names_a_block(__u32 entry)
+{
+	return entry >= GEO_INDEX_BLOCK_FIRST && entry < GEO_INDEX_MIXED;
+}
+
+/*
+ * Sends every index entry that names a block to the trie, the path summary's
+ * copy first: the old program reads the old geo_blocks and the new one an
+ * empty map, and both answer right. geo/ rebuilds the index after the switch.
+ */
+static int geo_index_to_trie(const struct maps *maps, struct geo_first *saved, char why[ERRMSG_LEN])
+{
+	struct geo_first *routed = malloc(sizeof(*routed));
+	int err = geo_first_move(maps->geo_index4, saved->v4, false, why);
+
+	if (!err)
+		err = geo_first_move(maps->geo_index6, saved->v6, false, why);
+	if (!err && !routed) {
+		errmsg(why, "out of memory for the geo index");
+		err = -ENOMEM;
+	}
+	for (__u32 b = 0; !err && b < GEO_INDEX_BUCKETS; b++) {
+		routed->v4[b] = names_a_block(saved->v4[b]) ? GEO_INDEX_MIXED : saved->v4[b];
+		routed->v6[b] = names_a_block(saved->v6[b]) ? GEO_INDEX_MIXED : saved->v6[b];
+	}
+	if (!err)
+		err = path_summary_geo_defer(maps, routed->v4, routed->v6, why);
+	if (!err)
+		err = geo_first_write(maps, routed, why);
+	free(routed);
+	return err;
+}
+
+static void geo_index_put_back(const struct maps *maps, const struct geo_first *saved)
+{
+	char ignored[ERRMSG_LEN];
+
+	if (geo_first_write(maps, saved, ignored) == 0)
+		path_summary_geo_set(maps, saved->v4, saved->v6, ignored);
+}
+
+/* The loaded object's maps the geo step changes: the index and the summary that copies it. */
+static void geo_maps_of(struct xdpban_bpf *skel, struct maps *maps)
+{
+	pins_init(maps);
+	maps->geo_index4 = bpf_map__fd(skel->maps.geo_index4);
+	maps->geo_index6 = bpf_map__fd(skel->maps.geo_index6);
+	maps->path_sum4 = bpf_map__fd(skel->maps.path_sum4);
+	maps->path_sum6 = bpf_map__fd(skel->maps.path_sum6);
+	maps->path_cidr4 = bpf_map__fd(skel->maps.path_cidr4);
 }
 
 /*
@@ -175,141 +380,87 @@ static int finish(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_co
 	return switch_links(pin_dir, bpf_program__fd(skel->progs.xdpban), why);
 }
 
-static int migrate_abi1(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_config *cfg,
-			size_t *migrated, char why[ERRMSG_LEN])
-{
-	struct ban_table table;
-	int old_fd = -1, err = open_old_map(pin_dir, &old_fd, why);
-
-	if (err)
-		return err;
-	err = map_tables(skel, &table, why);
-	if (!err && old_fd >= 0)
-		err = copy_bans(old_fd, &table, migrated, why);
-	if (old_fd >= 0)
-		close(old_fd);
-	ban_table_release(&table);
-	if (!err)
-		err = finish(pin_dir, skel, cfg, why);
-	if (!err)
-		remove_old_pins(pin_dir);
-	return err;
-}
-
-static void aside_path(const char *pin_dir, const char *name, char path[PATH_MAX])
-{
-	snprintf(path, PATH_MAX, "%s/%s" ABI2_ASIDE_SUFFIX, pin_dir, name);
-}
-
-static bool abi2_aside_left(const char *pin_dir)
-{
-	char path[PATH_MAX];
-
-	aside_path(pin_dir, MAP_BAN4, path);
-	return access(path, F_OK) == 0;
-}
-
-static int open_aside(const char *pin_dir, const char *name, char why[ERRMSG_LEN])
-{
-	char path[PATH_MAX];
-	int fd;
-
-	aside_path(pin_dir, name, path);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		errmsg(why, "cannot open %s, map ABI 2's table set aside: %s", path,
-		       strerror(errno));
-	return fd < 0 ? -errno : fd;
-}
-
 /*
- * The old program keeps dropping from the old tables, set aside, until its
- * links are switched to the new program, whose tables are their copy.
+ * Moves the bans and the geo index, then switches the links. *geo_moved says
+ * the index was sent to the trie, geo_saved what it was before.
  */
-static int migrate_abi2(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_config *cfg,
-			size_t *migrated, char why[ERRMSG_LEN])
+static int upgrade(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_config *cfg,
+		   __u32 from, struct geo_first *geo_saved, bool *geo_moved, size_t *migrated,
+		   char why[ERRMSG_LEN])
 {
-	int old4 = open_aside(pin_dir, MAP_BAN4, why);
-	int old6 = old4 < 0 ? old4 : open_aside(pin_dir, MAP_BAN6, why);
-	struct ban_table table;
-	int err = old6 < 0 ? old6 : map_tables(skel, &table, why);
-	char path[PATH_MAX];
+	struct maps geo_maps;
+	int err = 0;
 
-	if (!err) {
-		err = ban_table_copy_buckets(&table, old4, old6, why);
-		*migrated = *table.v4.used + *table.v6.used;
-		ban_table_release(&table);
+	if (from == ABI1_VERSION || abi1_pins_left(pin_dir))
+		err = copy_abi1(pin_dir, skel, migrated, why);
+	else if (from == ABI2_VERSION || aside_left(pin_dir, RESHAPED_BAN4))
+		err = copy_abi2(pin_dir, skel, migrated, why);
+	geo_maps_of(skel, &geo_maps);
+	if (!err && from != XDPBAN_ABI_VERSION && aside_left(pin_dir, RESHAPED_GEO_BLOCKS)) {
+		err = geo_index_to_trie(&geo_maps, geo_saved, why);
+		*geo_moved = !err;
 	}
-	if (old4 >= 0)
-		close(old4);
-	if (old6 >= 0)
-		close(old6);
-	if (err) {
-		migrate_abandon(pin_dir);
-		return err;
-	}
-	err = finish(pin_dir, skel, cfg, why);
-	for (size_t i = 0; !err && i < ARRAY_SIZE(abi2_tables); i++) {
-		aside_path(pin_dir, abi2_tables[i], path);
-		unlink(path);
-	}
-	return err;
-}
-
-static bool abi1_pins_left(const char *pin_dir)
-{
-	char path[PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, ABI1_BAN_ADDR);
-	return access(path, F_OK) == 0;
+	return err ? err : finish(pin_dir, skel, cfg, why);
 }
 
 int migrate_pins(const char *pin_dir, struct xdpban_bpf *skel, size_t *migrated,
 		 char why[ERRMSG_LEN])
 {
+	struct geo_first *geo_saved = NULL;
 	struct xdpban_config cfg;
+	bool geo_moved = false;
+	__u32 from;
 	int err = config_read(bpf_map__fd(skel->maps.xdpban_config), &cfg, why);
 
 	*migrated = 0;
 	if (err)
 		return err;
-	if (cfg.initialized && cfg.abi_version != ABI1_VERSION && cfg.abi_version != ABI2_VERSION &&
-	    cfg.abi_version != XDPBAN_ABI_VERSION)
+	from = cfg.initialized ? cfg.abi_version : XDPBAN_ABI_VERSION;
+	if (from > XDPBAN_ABI_VERSION || from == 0)
 		return 0; /* a version settings_check_abi() refuses */
-	/* Old pins left at a later ABI: an upgrade cut short, done again. */
-	if ((cfg.initialized && cfg.abi_version == ABI1_VERSION) || abi1_pins_left(pin_dir))
-		return migrate_abi1(pin_dir, skel, &cfg, migrated, why);
-	if ((cfg.initialized && cfg.abi_version == ABI2_VERSION) || abi2_aside_left(pin_dir))
-		return migrate_abi2(pin_dir, skel, &cfg, migrated, why);
+	/* Old pins left at this ABI: an upgrade cut short, done again. */
+	if (from == XDPBAN_ABI_VERSION && !abi1_pins_left(pin_dir) &&
+	    !aside_left(pin_dir, RESHAPED_BAN4))
+		return 0;
+	geo_saved = malloc(sizeof(*geo_saved));
+	if (!geo_saved) {
+		errmsg(why, "out of memory for the upgrade");
+		return -ENOMEM;
+	}
+	err = upgrade(pin_dir, skel, &cfg, from, geo_saved, &geo_moved, migrated, why);
+	if (err && geo_moved && pinned_abi(pin_dir) != XDPBAN_ABI_VERSION) {
+		struct maps geo_maps;
+
+		geo_maps_of(skel, &geo_maps);
+		geo_index_put_back(&geo_maps, geo_saved);
+	}
+	free(geo_saved);
+	if (err) {
+		migrate_abandon(pin_dir);
+		return err;
+	}
+	remove_old_pins(pin_dir);
 	return 0;
 }
 
-/* The map ABI the pinned config names; 0 when it cannot be read or was never written. */
-static __u32 pinned_abi(const char *pin_dir)
+/* A map of the old shape for pins of this ABI: set aside while they upgrade. */
+static bool reshaped_for(const struct reshaped *map, __u32 abi)
 {
-	struct xdpban_config cfg;
-	char path[PATH_MAX];
-	__u32 zero = 0;
-	int fd, err;
-
-	snprintf(path, sizeof(path), "%s/%s", pin_dir, MAP_CONFIG);
-	fd = bpf_obj_get(path);
-	if (fd < 0)
-		return 0;
-	err = bpf_map_lookup_elem(fd, &zero, &cfg);
-	close(fd);
-	return err || !cfg.initialized ? 0 : cfg.abi_version;
+	return abi != 0 && abi <= map->last_abi;
 }
 
 void migrate_abandon(const char *pin_dir)
 {
 	char path[PATH_MAX], aside[PATH_MAX];
+	__u32 abi = pinned_abi(pin_dir);
 
-	if (pinned_abi(pin_dir) != ABI2_VERSION)
+	if (abi == XDPBAN_ABI_VERSION)
 		return; /* links may run the new program already: the next attach goes on */
-	for (size_t i = 0; i < ARRAY_SIZE(abi2_tables); i++) {
-		aside_path(pin_dir, abi2_tables[i], aside);
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, abi2_tables[i]);
+	for (size_t i = 0; i < ARRAY_SIZE(reshaped_maps); i++) {
+		if (!reshaped_for(&reshaped_maps[i], abi))
+			continue;
+		aside_path(pin_dir, &reshaped_maps[i], aside);
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, reshaped_maps[i].name);
 		if (access(aside, F_OK) == 0 && (unlink(path) == 0 || errno == ENOENT))
 			rename(aside, path);
 	}
@@ -318,15 +469,16 @@ void migrate_abandon(const char *pin_dir)
 int migrate_prepare(const char *pin_dir, char why[ERRMSG_LEN])
 {
 	char path[PATH_MAX], aside[PATH_MAX];
+	__u32 abi = pinned_abi(pin_dir);
 
-	if (pinned_abi(pin_dir) != ABI2_VERSION)
-		return 0;
-	for (size_t i = 0; i < ARRAY_SIZE(abi2_tables); i++) {
-		aside_path(pin_dir, abi2_tables[i], aside);
+	for (size_t i = 0; i < ARRAY_SIZE(reshaped_maps); i++) {
+		if (!reshaped_for(&reshaped_maps[i], abi))
+			continue;
+		aside_path(pin_dir, &reshaped_maps[i], aside);
 		if (access(aside, F_OK) == 0)
 			continue; /* set aside by an upgrade cut short: what is pinned now is new */
-		snprintf(path, sizeof(path), "%s/%s", pin_dir, abi2_tables[i]);
-		if (rename(path, aside)) {
+		snprintf(path, sizeof(path), "%s/%s", pin_dir, reshaped_maps[i].name);
+		if (rename(path, aside) && errno != ENOENT) {
 			errmsg(why, "cannot set %s aside for the upgrade: %s", path,
 			       strerror(errno));
 			return -errno;
@@ -337,6 +489,19 @@ int migrate_prepare(const char *pin_dir, char why[ERRMSG_LEN])
 
 bool migrate_pending(const char *pin_dir)
 {
-	return abi1_pins_left(pin_dir) || abi2_aside_left(pin_dir) ||
-	       pinned_abi(pin_dir) == ABI2_VERSION;
+	__u32 abi = pinned_abi(pin_dir);
+
+	return abi1_pins_left(pin_dir) || aside_left(pin_dir, RESHAPED_BAN4) ||
+	       (abi != 0 && abi < XDPBAN_ABI_VERSION);
+}
+
+bool migrate_geo_index_pending(const char *pin_dir)
+{
+	return pinned_abi(pin_dir) == XDPBAN_ABI_VERSION &&
+	       aside_left(pin_dir, RESHAPED_GEO_BLOCKS);
+}
+
+void migrate_geo_index_done(const char *pin_dir)
+{
+	unpin_aside(pin_dir, RESHAPED_GEO_BLOCKS);
 }
