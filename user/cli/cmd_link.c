@@ -67,7 +67,9 @@ const struct command cmd_attach = {
 	"attach IFACE [--mode auto|native|generic]\n"
 	"Attaches the XDP program to IFACE through a pinned link that stays after\n"
 	"xdpban exits. Run again to upgrade the program in place: the link is\n"
-	"switched atomically and the pinned maps (every ban) are kept.\n"
+	"switched atomically and the pinned maps (every ban) are kept. Pins an\n"
+	"earlier version made are upgraded on the way: every ban and blocked\n"
+	"country is kept, and the geo index is rebuilt when its map changed.\n"
 	"  -m, --mode MODE   auto (default: native when the driver has it), native, generic\n",
 };
 
