@@ -5,7 +5,8 @@
 # first loads its program; before the links are switched, every index entry
 # that names a block is sent to the trie, so the old program (reading the
 # old blocks) and the new one (reading an empty map) both answer right; and
-# once they are, the index is rebuilt from the trie into the new map.
+# once they are, the index is rebuilt from the trie into the new map, by
+# the command that upgraded or by the daemon's start.
 #
 # The old pins are made by the real previous version: xdpban at the last
 # commit of map ABI 3, built from this clone's history, or XDPBAN_OLD=PATH.
@@ -39,16 +40,27 @@ other_sources() {
 	printf '%s\n' 203.0.113.200 192.0.2.77 2001:db8:300::1 2001:db8:2fe::1
 }
 
-lab_up_old() {
-	lab_prepare
-	listen "$SRV" 143
-	build_old "$ABI3_COMMIT" 3
-	write_countries
+# old_pins: the old version attached, its countries blocked, one ban.
+old_pins() {
 	old_xb attach s1 >/dev/null
 	old_xb attach s2 >/dev/null
 	old_xb geo load "$WORK/geo/FR.zone" "$WORK/geo/DE.zone" "$WORK/geo/JP.zone" >/dev/null
 	old_xb geo block --force FR DE >/dev/null
 	old_xb ban --force "$BANNED" >/dev/null
+}
+
+lab_up_old() {
+	lab_prepare
+	listen "$SRV" 143
+	build_old "$ABI3_COMMIT" 3
+	write_countries
+	daemon_files
+	daemon_conf_two_failures
+	old_pins
+}
+
+e2e_teardown() {
+	stop_daemon_and_report
 }
 
 BLOCKED_FRAMES=""
@@ -150,9 +162,32 @@ test_the_old_version_refuses_the_new_pins() {
 		grep -q "map ABI 4" <<<"$(old_xb list 2>&1 || true)"
 }
 
+geo_index_rebuilt() {
+	[ ! -e "$PIN/geo_blocks_abi3" ]
+}
+
+# The package restarts the daemon after an upgrade: its start finishes it.
+test_the_daemon_start_upgrades_and_rebuilds_the_index() {
+	xb detach --all >/dev/null
+	rm -rf "$PIN"
+	old_pins
+	OLD_PROGS=$(prog_ids "$OLD")
+	start_daemon
+	check "the daemon rebuilds the geo index" wait_until 10 geo_index_rebuilt
+	check "and says so" grep -q "rebuilt the geo index" "$DAEMON_ERR"
+	check_eq "no link runs the old program any more" 0 "$(runs_none_of "$OLD_PROGS")"
+	check_eq "the new program drops the blocked countries' sources" "5 dropped, 0 passed" \
+		"$(verdicts "$(prog_id "$XDPBAN")" "$BLOCKED_FRAMES")"
+	check_eq "and passes the others" "0 dropped, 4 passed" \
+		"$(verdicts "$(prog_id "$XDPBAN")" "$OTHER_FRAMES")"
+	check_eq "the new index resolves FR's /40" $((1 + FR_SLOT)) \
+		"$(walk6 $((0x2001)) $((0x0d)) $((0xb8)) 1)"
+}
+
 e2e_sequence lab_up_old \
 	test_the_old_version_blocks_its_countries \
 	test_a_failed_upgrade_changes_nothing \
 	test_verdicts_stay_right_before_the_index_is_rebuilt \
 	test_attach_rebuilds_the_index \
-	test_the_old_version_refuses_the_new_pins
+	test_the_old_version_refuses_the_new_pins \
+	test_the_daemon_start_upgrades_and_rebuilds_the_index
