@@ -89,17 +89,29 @@ walk6() {
 	echo "$entry"
 }
 
+# geo_verdicts_right BINARY WHOSE: the program BINARY reports drops the
+# blocked countries' sources and passes the others.
+geo_verdicts_right() {
+	local prog
+	prog=$(prog_id "$1")
+	check_eq "$2 program drops the blocked countries' sources" "5 dropped, 0 passed" \
+		"$(verdicts "$prog" "$BLOCKED_FRAMES")"
+	check_eq "and passes the others" "0 dropped, 4 passed" "$(verdicts "$prog" "$OTHER_FRAMES")"
+}
+
+# fr_slash40: the index entry reached for FR's 2001:db8:100::/40.
+fr_slash40() {
+	walk6 $((0x2001)) $((0x0d)) $((0xb8)) 1
+}
+
 test_the_old_version_blocks_its_countries() {
 	BLOCKED_FRAMES=$WORK/blocked
 	OTHER_FRAMES=$WORK/other
 	blocked_sources | syn_frames "$BLOCKED_FRAMES"
 	other_sources | syn_frames "$OTHER_FRAMES"
-	check_eq "the old program drops the blocked countries' sources" "5 dropped, 0 passed" \
-		"$(verdicts "$(prog_id "$OLD")" "$BLOCKED_FRAMES")"
-	check_eq "and passes the others" "0 dropped, 4 passed" \
-		"$(verdicts "$(prog_id "$OLD")" "$OTHER_FRAMES")"
+	geo_verdicts_right "$OLD" "the old"
 	check_eq "the old index leaves FR's /40 to the trie" $((0xffff)) \
-		"$(walk6 $((0x2001)) $((0x0d)) $((0xb8)) 1)"
+		"$(fr_slash40)"
 	OLD_PROGS=$(prog_ids "$OLD")
 	check "a reader names the upgrade instead of misreading old pins" \
 		grep -q "made by an earlier xdpban" <<<"$(xb list 2>&1 || true)"
@@ -130,10 +142,7 @@ test_verdicts_stay_right_before_the_index_is_rebuilt() {
 	check_eq "every link runs the new program" 0 "$(runs_none_of "$OLD_PROGS")"
 	check "the old geo_blocks waits for the rebuild" test -e "$PIN/geo_blocks_abi3"
 	check_eq "the IPv6 index sends 2001::/16 to the trie" $((0xffff)) "$(walk6 $((0x2001)))"
-	check_eq "the new program drops the blocked countries' sources" "5 dropped, 0 passed" \
-		"$(verdicts "$(prog_id "$XDPBAN")" "$BLOCKED_FRAMES")"
-	check_eq "and passes the others" "0 dropped, 4 passed" \
-		"$(verdicts "$(prog_id "$XDPBAN")" "$OTHER_FRAMES")"
+	geo_verdicts_right "$XDPBAN" "the new"
 }
 
 test_attach_rebuilds_the_index() {
@@ -143,12 +152,9 @@ test_attach_rebuilds_the_index() {
 	check "the old geo_blocks is unpinned" test ! -e "$PIN/geo_blocks_abi3"
 	check_eq "the new geo_blocks has ABI 4's blocks" 61438 \
 		"$(bpftool -j map show pinned "$PIN/geo_blocks" | jq .max_entries)"
-	check_eq "the rebuilt index drops the blocked countries' sources" "5 dropped, 0 passed" \
-		"$(verdicts "$(prog_id "$XDPBAN")" "$BLOCKED_FRAMES")"
-	check_eq "and passes the others" "0 dropped, 4 passed" \
-		"$(verdicts "$(prog_id "$XDPBAN")" "$OTHER_FRAMES")"
+	geo_verdicts_right "$XDPBAN" "after the rebuild, the"
 	check_eq "the new index resolves FR's /40 on its third level" $((1 + FR_SLOT)) \
-		"$(walk6 $((0x2001)) $((0x0d)) $((0xb8)) 1)"
+		"$(fr_slash40)"
 	check_eq "the exact ban stays" "$BANNED" \
 		"$(xb --json list | jq -r '.bans[] | select(.kind == "address") | .prefix')"
 	check_eq "both countries stay blocked" "DE FR" \
@@ -176,12 +182,9 @@ test_the_daemon_start_upgrades_and_rebuilds_the_index() {
 	check "the daemon rebuilds the geo index" wait_until 10 geo_index_rebuilt
 	check "and says so" grep -q "rebuilt the geo index" "$DAEMON_ERR"
 	check_eq "no link runs the old program any more" 0 "$(runs_none_of "$OLD_PROGS")"
-	check_eq "the new program drops the blocked countries' sources" "5 dropped, 0 passed" \
-		"$(verdicts "$(prog_id "$XDPBAN")" "$BLOCKED_FRAMES")"
-	check_eq "and passes the others" "0 dropped, 4 passed" \
-		"$(verdicts "$(prog_id "$XDPBAN")" "$OTHER_FRAMES")"
+	geo_verdicts_right "$XDPBAN" "the new"
 	check_eq "the new index resolves FR's /40" $((1 + FR_SLOT)) \
-		"$(walk6 $((0x2001)) $((0x0d)) $((0xb8)) 1)"
+		"$(fr_slash40)"
 }
 
 e2e_sequence lab_up_old \
