@@ -272,12 +272,9 @@ static __always_inline __u32 ban4_deadline_in(const struct ban4_bucket *bucket, 
 	return deadline;
 }
 
-/* 1: the bucket bans the address, 0: it does not, -1: it does not hold it at all. */
-static __always_inline int ban4_in_bucket(const struct ban4_bucket *bucket, __be32 addr,
-					  struct lazy_clock *clock)
+/* What a bucket's deadline for the address says: 1 banned, 0 not, -1 not held there. */
+static __always_inline int bucket_verdict(__u32 deadline, struct lazy_clock *clock)
 {
-	__u32 deadline = ban4_deadline_in(bucket, addr);
-
 	if (deadline == BAN_DEADLINE_FREE)
 		return -1;
 	return slot_live(deadline, clock);
@@ -311,30 +308,32 @@ static __always_inline bool ban4_banned(__be32 addr, struct lazy_clock *clock)
 	bucket = bpf_map_lookup_elem(&ban4, &index);
 	if (!bucket)
 		return false;
-	found = ban4_in_bucket(bucket, addr, clock);
+	found = bucket_verdict(ban4_deadline_in(bucket, addr), clock);
 	if (found >= 0 || !(bucket->spill_filter & ban_spill_bit4(hash)))
 		return found > 0;
 	index = ban_second_bucket(hash, mask);
 	bucket = bpf_map_lookup_elem(&ban4, &index);
-	return bucket && ban4_in_bucket(bucket, addr, clock) > 0;
+	return bucket && bucket_verdict(ban4_deadline_in(bucket, addr), clock) > 0;
 }
 
-static __always_inline bool ban6_equal(const struct ban6_addr *slot, const __u8 *addr)
+/* All ones when the slot holds the address, else zero, without a branch (see equal_mask). */
+static __always_inline __u32 equal_mask6(const struct ban6_addr *slot, const __u8 *addr)
 {
 	const __u64 *a = (const __u64 *)slot->bytes, *b = (const __u64 *)addr;
+	__u64 diff = (a[0] ^ b[0]) | (a[1] ^ b[1]);
 
-	return a[0] == b[0] && a[1] == b[1];
+	return (__u32)(((diff | -diff) >> 63) - 1);
 }
 
-static __always_inline int ban6_in_bucket(const struct ban6_bucket *bucket, const __u8 *addr,
-					  struct lazy_clock *clock)
+/* As ban4_deadline_in, for the IPv6 bucket. */
+static __always_inline __u32 ban6_deadline_in(const struct ban6_bucket *bucket, const __u8 *addr)
 {
+	__u32 deadline = BAN_DEADLINE_FREE;
+
 #pragma unroll
-	for (int i = 0; i < BAN6_SLOTS; i++) {
-		if (ban6_equal(&bucket->addr[i], addr) && bucket->deadline[i] != BAN_DEADLINE_FREE)
-			return slot_live(bucket->deadline[i], clock);
-	}
-	return -1;
+	for (int i = 0; i < BAN6_SLOTS; i++)
+		deadline |= bucket->deadline[i] & equal_mask6(&bucket->addr[i], addr);
+	return deadline;
 }
 
 static __always_inline bool ban6_banned(const __u8 *addr, struct lazy_clock *clock)
@@ -353,12 +352,12 @@ static __always_inline bool ban6_banned(const __u8 *addr, struct lazy_clock *clo
 	bucket = bpf_map_lookup_elem(&ban6, &index);
 	if (!bucket)
 		return false;
-	found = ban6_in_bucket(bucket, addr, clock);
+	found = bucket_verdict(ban6_deadline_in(bucket, addr), clock);
 	if (found >= 0 || !(bucket->spill_filter & ban_spill_bit6(hash)))
 		return found > 0;
 	index = ban_second_bucket(hash, mask);
 	bucket = bpf_map_lookup_elem(&ban6, &index);
-	return bucket && ban6_in_bucket(bucket, addr, clock) > 0;
+	return bucket && bucket_verdict(ban6_deadline_in(bucket, addr), clock) > 0;
 }
 
 /* The tries' key of an IPv4 address: IPv4-mapped, the form every trie holds. */
