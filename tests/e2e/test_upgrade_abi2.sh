@@ -117,7 +117,7 @@ test_attach_migrates_every_ban() {
 	local v4 v6
 	xb attach s1 >/dev/null
 	check "the old tables set aside are unpinned" test ! -e "$PIN/ban4_abi2" -a ! -e "$PIN/ban6_abi2" \
-		-a ! -e "$PIN/geo_blocks_abi3"
+		-a ! -e "$PIN/geo_blocks_abi3" -a ! -e "$PIN/geo_blocks_abi3_unused"
 	check_eq "no link runs the old program any more" 0 "$(runs_none_of "$OLD_PROGS")"
 	check_eq "every live exact ban is listed as live" $((2 * BULK + 3)) \
 		"$(xb --json list | jq '[.bans[] | select(.kind == "address" and (.expired | not))] | length')"

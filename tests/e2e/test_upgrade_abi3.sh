@@ -129,6 +129,22 @@ test_a_failed_upgrade_changes_nothing() {
 		"$(old_xb --json list | jq '[.bans[] | select(.kind == "address")] | length')"
 }
 
+# A link that cannot be switched (here a map pinned under a link's name)
+# stops the upgrade after the config says ABI 4: links may still run the old
+# program, so the old geo_blocks stays set aside and the index is not
+# rebuilt until every link is switched, by the next command that writes.
+test_a_switch_cut_short_is_finished_later() {
+	bpftool map create "$PIN/link-ns0-if0" type array key 4 value 4 entries 1 name not_a_link
+	check_not "an upgrade that cannot switch every link fails" xb attach s1
+	check_not "so does the next command that writes" xb ban --force 203.0.113.251
+	check "the old geo_blocks stays set aside" test -e "$PIN/geo_blocks_abi3"
+	check "and the index is not rebuilt" test ! -e "$PIN/geo_blocks_abi3_unused"
+	check_eq "the IPv6 index sends 2001::/16 to the trie" $((0xffff)) "$(walk6 $((0x2001)))"
+	check_eq "the old program still drops the blocked sources" "5 dropped, 0 passed" \
+		"$(verdicts "$(echo "$OLD_PROGS" | jq '.[0]')" "$BLOCKED_FRAMES")"
+	rm "$PIN/link-ns0-if0"
+}
+
 # The pin lock taken after the upgrade (the shim fails the second open of
 # the pin directory) stops the command before it rebuilds the index: the
 # links run the new program over an index that leaves every split range to
@@ -140,7 +156,7 @@ test_verdicts_stay_right_before_the_index_is_rebuilt() {
 		LD_PRELOAD="$WORK/fail_open.so" XB_FAIL_OPEN="$PIN" XB_FAIL_FLAG="$WORK/fail-flag" \
 		XB_FAIL_SKIP=1 "$XDPBAN" --pin-dir "$PIN" attach s1
 	check_eq "every link runs the new program" 0 "$(runs_none_of "$OLD_PROGS")"
-	check "the old geo_blocks waits for the rebuild" test -e "$PIN/geo_blocks_abi3"
+	check "the old geo_blocks waits for the rebuild" test -e "$PIN/geo_blocks_abi3_unused"
 	check_eq "the IPv6 index sends 2001::/16 to the trie" $((0xffff)) "$(walk6 $((0x2001)))"
 	geo_verdicts_right "$XDPBAN" "the new"
 }
@@ -149,7 +165,8 @@ test_attach_rebuilds_the_index() {
 	local out
 	out=$(xb attach s1 2>&1)
 	check "attach says it rebuilt the geo index" grep -q "rebuilt the geo index" <<<"$out"
-	check "the old geo_blocks is unpinned" test ! -e "$PIN/geo_blocks_abi3"
+	check "the old geo_blocks is unpinned" \
+		test ! -e "$PIN/geo_blocks_abi3" -a ! -e "$PIN/geo_blocks_abi3_unused"
 	check_eq "the new geo_blocks has ABI 4's blocks" 61438 \
 		"$(bpftool -j map show pinned "$PIN/geo_blocks" | jq .max_entries)"
 	geo_verdicts_right "$XDPBAN" "after the rebuild, the"
@@ -169,7 +186,7 @@ test_the_old_version_refuses_the_new_pins() {
 }
 
 geo_index_rebuilt() {
-	[ ! -e "$PIN/geo_blocks_abi3" ]
+	[ ! -e "$PIN/geo_blocks_abi3" ] && [ ! -e "$PIN/geo_blocks_abi3_unused" ]
 }
 
 # The package restarts the daemon after an upgrade: its start finishes it.
@@ -190,6 +207,7 @@ test_the_daemon_start_upgrades_and_rebuilds_the_index() {
 e2e_sequence lab_up_old \
 	test_the_old_version_blocks_its_countries \
 	test_a_failed_upgrade_changes_nothing \
+	test_a_switch_cut_short_is_finished_later \
 	test_verdicts_stay_right_before_the_index_is_rebuilt \
 	test_attach_rebuilds_the_index \
 	test_the_old_version_refuses_the_new_pins \

@@ -10,6 +10,7 @@
 #include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include "geo/geo.h"
 #include "kernel/link.h"
 #include "lib/privs.h"
 
@@ -106,6 +107,21 @@ static void raise_fd_limit(struct daemon *d)
 			d->fd_limit);
 }
 
+/* An upgrade of the pins leaves the geo index to the trie until it is rebuilt (geo.h). */
+static void finish_geo_upgrade(struct daemon *d)
+{
+	const char *pin_dir = d->conf->daemon.pin_dir;
+	char why[ERRMSG_LEN];
+	int lock = pins_lock(pin_dir, why), err = lock < 0 ? lock : 0;
+
+	if (!err)
+		err = geo_finish_upgrade(pin_dir, &d->maps, why);
+	if (lock >= 0)
+		close(lock);
+	if (err)
+		log_say(LOG_LEVEL_WARNING, "geo index: %s (the trie answers meanwhile)", why);
+}
+
 static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 {
 	const struct conf_daemon *conf = &d->conf->daemon;
@@ -115,6 +131,7 @@ static int open_state(struct daemon *d, char why[ERRMSG_LEN])
 		err = pins_open(conf->pin_dir, &d->maps, why);
 	if (err)
 		return err;
+	finish_geo_upgrade(d);
 	/* memcpy, padding and all: reload compares configs with memcmp */
 	memcpy(&d->rules_cfg, &d->conf->rules.config, sizeof(d->rules_cfg));
 	d->rules = rules_new(&d->rules_cfg, why);

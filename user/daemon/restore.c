@@ -4,7 +4,6 @@
 #include <stdlib.h>
 #include <unistd.h>
 #include "bans/reconcile.h"
-#include "geo/geo.h"
 #include "kernel/path_summary.h"
 
 /* ---- the rules ---- */
@@ -140,9 +139,6 @@ void restore_from_store(struct daemon *d)
 		/* Whatever wrote the tries before (an older xdpban), the summary follows them. */
 		if (path_summary_sync(&d->maps, why))
 			log_say(LOG_LEVEL_WARNING, "path summary: %s (the tries answer meanwhile)",
-				why);
-		if (geo_finish_upgrade(d->conf->daemon.pin_dir, &d->maps, why))
-			log_say(LOG_LEVEL_WARNING, "geo index: %s (the trie answers meanwhile)",
 				why);
 		close(lock);
 	}

@@ -64,10 +64,13 @@ int link_program_load(const char *pin_dir, struct xdpban_bpf **skel_out, char wh
 	struct xdpban_bpf *skel;
 	int err = pins_prepare(pin_dir, why);
 
-	if (!err)
-		err = migrate_prepare(pin_dir, why);
 	if (err)
 		return err;
+	err = migrate_prepare(pin_dir, why);
+	if (err) {
+		migrate_abandon(pin_dir); /* what it set aside before it failed */
+		return err;
+	}
 	skel = xdpban_bpf__open_opts(&opts);
 	if (!skel) {
 		err = -errno;

@@ -200,11 +200,22 @@ static bool abi1_pins_left(const char *pin_dir)
 	return access(path, F_OK) == 0;
 }
 
-/* What the old version left once its links run the new program; geo_blocks waits for geo/. */
+/*
+ * The old geo_blocks once no link uses it, kept pinned until geo/ has
+ * rebuilt the index (migrate_geo_index_pending): while it is set aside under
+ * its aside name, some link may still run the old program, which reads it.
+ */
+static void unused_path(const char *pin_dir, char path[PATH_MAX])
+{
+	snprintf(path, PATH_MAX, "%s/%s_abi%u_unused", pin_dir, RESHAPED_GEO_BLOCKS->name,
+		 (unsigned int)RESHAPED_GEO_BLOCKS->last_abi);
+}
+
+/* What the old version left, once every link runs the new program. */
 static void remove_old_pins(const char *pin_dir)
 {
 	const char *names[] = { ABI1_BAN_ADDR, ABI1_BAN_FILTER };
-	char path[PATH_MAX];
+	char path[PATH_MAX], aside[PATH_MAX];
 
 	for (size_t i = 0; i < ARRAY_SIZE(names); i++) {
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, names[i]);
@@ -214,6 +225,10 @@ static void remove_old_pins(const char *pin_dir)
 		if (&reshaped_maps[i] != RESHAPED_GEO_BLOCKS)
 			unpin_aside(pin_dir, &reshaped_maps[i]);
 	}
+	aside_path(pin_dir, RESHAPED_GEO_BLOCKS, aside);
+	unused_path(pin_dir, path);
+	if (access(aside, F_OK) == 0)
+		rename(aside, path);
 }
 
 static int map_tables(struct xdpban_bpf *skel, struct ban_table *table, char why[ERRMSG_LEN])
@@ -363,12 +378,8 @@ static void geo_maps_of(struct xdpban_bpf *skel, struct maps *maps)
 	maps->path_cidr4 = bpf_map__fd(skel->maps.path_cidr4);
 }
 
-/*
- * Marks the pins of this ABI, then points every link at the loaded program:
- * from then on a version that misreads the tables refuses them.
- */
-static int finish(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_config *cfg,
-		  char why[ERRMSG_LEN])
+/* Marks the pins of this ABI: from then on a version that misreads them refuses them. */
+static int mark_config(struct xdpban_bpf *skel, struct xdpban_config *cfg, char why[ERRMSG_LEN])
 {
 	__u32 zero = 0;
 
@@ -377,70 +388,97 @@ static int finish(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_co
 		errmsg(why, "cannot write the config map: %s", strerror(errno));
 		return -errno;
 	}
-	return switch_links(pin_dir, bpf_program__fd(skel->progs.xdpban), why);
+	return 0;
 }
 
+/* What an upgrade did so far, for what a failure must undo. */
+struct upgrade_state {
+	struct geo_first geo_saved; /* the index's first levels before they went to the trie */
+	bool geo_moved;		    /* they did */
+	bool marked;		    /* the config says this ABI: the data moved, keep it */
+};
+
 /*
- * Moves the bans and the geo index, then switches the links. *geo_moved says
- * the index was sent to the trie, geo_saved what it was before.
+ * Moves the bans and the geo index, marks the config, then points every
+ * link at the loaded program. Pins marked already moved their data: an
+ * upgrade cut short after that only switches again (copying the tables set
+ * aside once more would undo what changed since).
  */
 static int upgrade(const char *pin_dir, struct xdpban_bpf *skel, struct xdpban_config *cfg,
-		   __u32 from, struct geo_first *geo_saved, bool *geo_moved, size_t *migrated,
-		   char why[ERRMSG_LEN])
+		   __u32 from, struct upgrade_state *state, size_t *migrated, char why[ERRMSG_LEN])
 {
 	struct maps geo_maps;
 	int err = 0;
 
-	if (from == ABI1_VERSION || abi1_pins_left(pin_dir))
+	if (from == ABI1_VERSION)
 		err = copy_abi1(pin_dir, skel, migrated, why);
-	else if (from == ABI2_VERSION || aside_left(pin_dir, RESHAPED_BAN4))
+	else if (from == ABI2_VERSION)
 		err = copy_abi2(pin_dir, skel, migrated, why);
-	geo_maps_of(skel, &geo_maps);
-	if (!err && from != XDPBAN_ABI_VERSION && aside_left(pin_dir, RESHAPED_GEO_BLOCKS)) {
-		err = geo_index_to_trie(&geo_maps, geo_saved, why);
-		*geo_moved = !err;
+	if (!err && from != XDPBAN_ABI_VERSION) {
+		geo_maps_of(skel, &geo_maps);
+		err = geo_index_to_trie(&geo_maps, &state->geo_saved, why);
+		state->geo_moved = !err;
 	}
-	return err ? err : finish(pin_dir, skel, cfg, why);
+	if (!err) {
+		err = mark_config(skel, cfg, why);
+		state->marked = !err;
+	}
+	return err ? err : switch_links(pin_dir, bpf_program__fd(skel->progs.xdpban), why);
 }
+
+/* The ABI of the pins: the config's, or for a config never written what the old pins left. */
+static __u32 pins_abi(const struct xdpban_config *cfg, const char *pin_dir)
+{
+	if (cfg->initialized)
+		return cfg->abi_version;
+	if (abi1_pins_left(pin_dir))
+		return ABI1_VERSION;
+	return aside_left(pin_dir, RESHAPED_BAN4) ? ABI2_VERSION : XDPBAN_ABI_VERSION;
+}
+
+/* Anything an earlier version, or an upgrade cut short, left to do. */
+static bool leftovers(const char *pin_dir)
+{
+	return abi1_pins_left(pin_dir) || aside_left(pin_dir, RESHAPED_BAN4) ||
+	       aside_left(pin_dir, RESHAPED_GEO_BLOCKS);
+}
+
+static void abandon(const char *pin_dir, __u32 abi);
 
 int migrate_pins(const char *pin_dir, struct xdpban_bpf *skel, size_t *migrated,
 		 char why[ERRMSG_LEN])
 {
-	struct geo_first *geo_saved = NULL;
+	struct upgrade_state *state;
 	struct xdpban_config cfg;
-	bool geo_moved = false;
 	__u32 from;
 	int err = config_read(bpf_map__fd(skel->maps.xdpban_config), &cfg, why);
 
 	*migrated = 0;
 	if (err)
 		return err;
-	from = cfg.initialized ? cfg.abi_version : XDPBAN_ABI_VERSION;
+	from = pins_abi(&cfg, pin_dir);
 	if (from > XDPBAN_ABI_VERSION || from == 0)
 		return 0; /* a version settings_check_abi() refuses */
-	/* Old pins left at this ABI: an upgrade cut short, done again. */
-	if (from == XDPBAN_ABI_VERSION && !abi1_pins_left(pin_dir) &&
-	    !aside_left(pin_dir, RESHAPED_BAN4))
+	if (from == XDPBAN_ABI_VERSION && !leftovers(pin_dir))
 		return 0;
-	geo_saved = malloc(sizeof(*geo_saved));
-	if (!geo_saved) {
+	state = calloc(1, sizeof(*state));
+	if (!state) {
 		errmsg(why, "out of memory for the upgrade");
 		return -ENOMEM;
 	}
-	err = upgrade(pin_dir, skel, &cfg, from, geo_saved, &geo_moved, migrated, why);
-	if (err && geo_moved && pinned_abi(pin_dir) != XDPBAN_ABI_VERSION) {
+	err = upgrade(pin_dir, skel, &cfg, from, state, migrated, why);
+	if (err && !state->marked) {
 		struct maps geo_maps;
 
 		geo_maps_of(skel, &geo_maps);
-		geo_index_put_back(&geo_maps, geo_saved);
+		if (state->geo_moved)
+			geo_index_put_back(&geo_maps, &state->geo_saved);
+		abandon(pin_dir, from);
 	}
-	free(geo_saved);
-	if (err) {
-		migrate_abandon(pin_dir);
-		return err;
-	}
-	remove_old_pins(pin_dir);
-	return 0;
+	free(state);
+	if (!err)
+		remove_old_pins(pin_dir);
+	return err;
 }
 
 /* A map of the old shape for pins of this ABI: set aside while they upgrade. */
@@ -449,10 +487,10 @@ static bool reshaped_for(const struct reshaped *map, __u32 abi)
 	return abi != 0 && abi <= map->last_abi;
 }
 
-void migrate_abandon(const char *pin_dir)
+/* Puts the maps that pins of this ABI set aside back in place. */
+static void abandon(const char *pin_dir, __u32 abi)
 {
 	char path[PATH_MAX], aside[PATH_MAX];
-	__u32 abi = pinned_abi(pin_dir);
 
 	if (abi == XDPBAN_ABI_VERSION)
 		return; /* links may run the new program already: the next attach goes on */
@@ -464,6 +502,11 @@ void migrate_abandon(const char *pin_dir)
 		if (access(aside, F_OK) == 0 && (unlink(path) == 0 || errno == ENOENT))
 			rename(aside, path);
 	}
+}
+
+void migrate_abandon(const char *pin_dir)
+{
+	abandon(pin_dir, pinned_abi(pin_dir));
 }
 
 int migrate_prepare(const char *pin_dir, char why[ERRMSG_LEN])
@@ -491,17 +534,21 @@ bool migrate_pending(const char *pin_dir)
 {
 	__u32 abi = pinned_abi(pin_dir);
 
-	return abi1_pins_left(pin_dir) || aside_left(pin_dir, RESHAPED_BAN4) ||
-	       (abi != 0 && abi < XDPBAN_ABI_VERSION);
+	return leftovers(pin_dir) || (abi != 0 && abi < XDPBAN_ABI_VERSION);
 }
 
 bool migrate_geo_index_pending(const char *pin_dir)
 {
-	return pinned_abi(pin_dir) == XDPBAN_ABI_VERSION &&
-	       aside_left(pin_dir, RESHAPED_GEO_BLOCKS);
+	char path[PATH_MAX];
+
+	unused_path(pin_dir, path);
+	return pinned_abi(pin_dir) == XDPBAN_ABI_VERSION && access(path, F_OK) == 0;
 }
 
 void migrate_geo_index_done(const char *pin_dir)
 {
-	unpin_aside(pin_dir, RESHAPED_GEO_BLOCKS);
+	char path[PATH_MAX];
+
+	unused_path(pin_dir, path);
+	unlink(path);
 }
