@@ -22,10 +22,14 @@ struct xdpban_bpf;
  * index entry that names a block is sent to the trie (the new geo_blocks is
  * empty). Then marks the config of this ABI, switches every pinned link (of
  * any namespace) to the loaded program, and only then removes the old pins,
- * so the old program drops until the new one does. The old geo_blocks stays
- * set aside until geo/ has rebuilt the index (migrate_geo_index_pending).
- * *migrated counts the bans copied (0 when there was nothing to do). A
- * failure changes nothing the old version relies on. Hold the writer lock.
+ * so the old program drops until the new one does. Pins whose config says
+ * this ABI already moved their data: what an upgrade cut short left (pins
+ * set aside, links not switched) is finished without copying again. The old
+ * geo_blocks keeps its aside name until every link is switched, then waits
+ * as geo_blocks_abi3_unused for geo/ to rebuild the index
+ * (migrate_geo_index_pending). *migrated counts the bans copied (0 when
+ * there was nothing to do). A failure before the config is marked changes
+ * nothing the old version relies on. Hold the writer lock.
  */
 int migrate_pins(const char *pin_dir, struct xdpban_bpf *skel, size_t *migrated,
 		 char why[ERRMSG_LEN]);
@@ -48,9 +52,9 @@ void migrate_abandon(const char *pin_dir);
 bool migrate_pending(const char *pin_dir);
 
 /*
- * True when an upgrade sent the geo index to the trie and it is still to be
- * rebuilt (geo_finish_upgrade); migrate_geo_index_done() then unpins the old
- * geo_blocks.
+ * True when an upgrade sent the geo index to the trie, every link runs the
+ * new program, and the index is still to be rebuilt (geo_finish_upgrade);
+ * migrate_geo_index_done() then unpins the old geo_blocks.
  */
 bool migrate_geo_index_pending(const char *pin_dir);
 void migrate_geo_index_done(const char *pin_dir);
