@@ -45,6 +45,14 @@ static struct ban_slot permanent(struct addr_key a)
 	return (struct ban_slot){ .addr = a, .deadline = BAN_DEADLINE_PERMANENT, .origin = 1 };
 }
 
+/* Bans a permanently; the table must take it. */
+static void ban_permanently(const struct ban_table *t, struct addr_key a)
+{
+	struct ban_slot slot = permanent(a);
+
+	assert_int_equal(ban_table_put(t, &slot, NOW, NULL, NULL), 0);
+}
+
 static bool found(const struct ban_table *t, struct addr_key a)
 {
 	struct ban_slot slot;
@@ -182,10 +190,8 @@ static void full_table_refuses_and_evicts_nothing(void **state)
 
 	(void)state;
 	assert_int_equal(ban_table_alloc(&t, 1, 1, SEED), 0);
-	for (int i = 0; i < 2 * BAN4_SLOTS; i++, a++) {
-		slot = permanent(v4(a));
-		assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
-	}
+	for (int i = 0; i < 2 * BAN4_SLOTS; i++, a++)
+		ban_permanently(&t, v4(a));
 	assert_spills_exact(&t, &t.v4);
 	slot = permanent(v4(a));
 	assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), -ENOSPC);
@@ -209,8 +215,7 @@ static void expired_slot_is_free(void **state)
 		slot.deadline = i == 3 ? ban_deadline_of(NOW - NSEC_PER_SEC) : slot.deadline;
 		assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
 	}
-	slot = permanent(v4(0x0b000000));
-	assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
+	ban_permanently(&t, v4(0x0b000000));
 	assert_false(found(&t, v4(0x0a000003)));
 	assert_true(found(&t, v4(0x0b000000)));
 	assert_spills_exact(&t, &t.v4);
@@ -221,18 +226,13 @@ static void expired_slot_is_free(void **state)
 static void relocation_keeps_every_ban(void **state)
 {
 	struct ban_table t;
-	struct ban_slot slot;
 
 	(void)state;
 	assert_int_equal(ban_table_alloc(&t, 4, 4, SEED), 0);
-	for (__u32 i = 0; i < 16 * BAN4_SLOTS * 8 / 10; i++) {
-		slot = permanent(v4(0xc6336400 + i * 7919));
-		assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
-	}
-	for (__u32 i = 0; i < 16 * BAN6_SLOTS * 8 / 10; i++) {
-		slot = permanent(v6(i * 104729));
-		assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
-	}
+	for (__u32 i = 0; i < 16 * BAN4_SLOTS * 8 / 10; i++)
+		ban_permanently(&t, v4(0xc6336400 + i * 7919));
+	for (__u32 i = 0; i < 16 * BAN6_SLOTS * 8 / 10; i++)
+		ban_permanently(&t, v6(i * 104729));
 	for (__u32 i = 0; i < 16 * BAN4_SLOTS * 8 / 10; i++)
 		assert_true(found(&t, v4(0xc6336400 + i * 7919)));
 	for (__u32 i = 0; i < 16 * BAN6_SLOTS * 8 / 10; i++)
@@ -246,14 +246,12 @@ static void relocation_keeps_every_ban(void **state)
 static void growth_keeps_every_ban(void **state)
 {
 	struct ban_table t;
-	struct ban_slot slot;
 	__u32 last_size = 0;
 
 	(void)state;
 	assert_int_equal(ban_table_alloc(&t, 10, 1, SEED), 0);
 	for (__u32 i = 0; i < 4000; i++) {
-		slot = permanent(v4(0x0a000000 + i * 31));
-		assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
+		ban_permanently(&t, v4(0x0a000000 + i * 31));
 		if (ban_table_buckets(&t.v4) != last_size) {
 			last_size = ban_table_buckets(&t.v4);
 			assert_spills_exact(&t, &t.v4);
@@ -301,15 +299,12 @@ static void churn_keeps_the_filters_whole(void **state)
 static void recount_fills_in_the_filters_of_abi2(void **state)
 {
 	struct ban_table t;
-	struct ban_slot slot;
 	int filled = 0;
 
 	(void)state;
 	assert_int_equal(ban_table_alloc(&t, 4, 4, SEED), 0);
-	for (__u32 i = 0; i < 16 * BAN6_SLOTS * 8 / 10; i++) {
-		slot = permanent(i % 2 ? v4(0xc6336400 + i) : v6(i));
-		assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
-	}
+	for (__u32 i = 0; i < 16 * BAN6_SLOTS * 8 / 10; i++)
+		ban_permanently(&t, i % 2 ? v4(0xc6336400 + i) : v6(i));
 	for (__u32 b = 0; b < 16; b++) {
 		filled += filter_of(&t.v4, b) != 0 || filter_of(&t.v6, b) != 0;
 		set_spill(&t.v4, b, spill_of(&t.v4, b), 0);
@@ -326,17 +321,14 @@ static void recount_fills_in_the_filters_of_abi2(void **state)
 static void saturated_spill_keeps_its_filter(void **state)
 {
 	struct ban_table t;
-	struct ban_slot slot;
 	struct addr_key spilled = { 0 };
 	__u32 first = 0, kept;
 	bool any = false;
 
 	(void)state;
 	assert_int_equal(ban_table_alloc(&t, 2, 2, SEED), 0);
-	for (__u32 i = 0; i < 4 * BAN6_SLOTS - 1; i++) {
-		slot = permanent(v6(i));
-		assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
-	}
+	for (__u32 i = 0; i < 4 * BAN6_SLOTS - 1; i++)
+		ban_permanently(&t, v6(i));
 	/* An entry living in its second bucket, and that bucket's first. */
 	for (__u32 b = 0; b < 4 && !any; b++) {
 		for (unsigned int s = 0; s < BAN6_SLOTS && !any; s++) {
@@ -418,16 +410,13 @@ static void walk_visits_each_ban_once(void **state)
 {
 	struct ban_table_cursor cursor = { 0 };
 	struct ban_table t;
-	struct ban_slot slot;
 	size_t seen = 0;
 	int slices = 0;
 
 	(void)state;
 	assert_int_equal(ban_table_alloc(&t, 6, 6, SEED), 0);
-	for (__u32 i = 0; i < 100; i++) {
-		slot = permanent(i % 2 ? v4(0x0a000000 + i) : v6(i));
-		assert_int_equal(ban_table_put(&t, &slot, NOW, NULL, NULL), 0);
-	}
+	for (__u32 i = 0; i < 100; i++)
+		ban_permanently(&t, i % 2 ? v4(0x0a000000 + i) : v6(i));
 	while (!ban_table_walk(&t, &cursor, 10, count_ban, &seen))
 		slices++;
 	assert_int_equal(seen, 100);
