@@ -235,6 +235,27 @@ int map_dump(int map_fd, size_t key_size, size_t value_size, void **keys_out, vo
 	return 0;
 }
 
+int map_array_read(int map_fd, __u32 count, void *values, const char *name, char why[ERRMSG_LEN])
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u32 *keys = calloc(count, sizeof(*keys)), read = count, out;
+	int err = 0;
+
+	if (!keys) {
+		errmsg(why, "out of memory reading %s", name);
+		return -ENOMEM;
+	}
+	errno = 0;
+	/* The batch ends with ENOENT once it has read the last element. */
+	if (bpf_map_lookup_batch(map_fd, NULL, &out, keys, values, &read, &opts) &&
+	    (errno != ENOENT || read != count)) {
+		err = errno ? -errno : -EIO;
+		errmsg(why, "cannot read %s: %s", name, strerror(-err));
+	}
+	free(keys);
+	return err;
+}
+
 int map_percpu_sum(int map_fd, const void *key, __u64 *sum, size_t words, char why[ERRMSG_LEN])
 {
 	int cpus = libbpf_num_possible_cpus();

@@ -52,6 +52,9 @@ void map_txn_free(struct map_txn *txn);
 int map_dump(int map_fd, size_t key_size, size_t value_size, void **keys, void **values,
 	     size_t *count, char why[ERRMSG_LEN]);
 
+/* Reads elements 0 .. count - 1 of an array map (all of them) in one batch; name is for why. */
+int map_array_read(int map_fd, __u32 count, void *values, const char *name, char why[ERRMSG_LEN]);
+
 /* Looks up one key of a per-CPU map and returns the values of all CPUs summed as u64 words. */
 int map_percpu_sum(int map_fd, const void *key, __u64 *sum, size_t words, char why[ERRMSG_LEN]);
 

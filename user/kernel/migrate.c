@@ -25,14 +25,14 @@
 #define ABI1_VERSION	1U
 #define ABI1_BAN_ADDR	"ban_addr"
 #define ABI1_BAN_FILTER "ban_filter"
+#define ABI2_VERSION	2U
+
 /*
  * Maps whose shape changed are set aside before the object loads, so that it
  * makes its own (with the new sizes and BTF, what bpftool shows), under
  * NAME_abiN, N the last map ABI of the old shape (bpffs refuses dots in
  * names). Pins of ABI N or older have it that way.
  */
-#define ABI2_VERSION 2U
-
 struct reshaped {
 	const char *name;
 	__u32 last_abi;
@@ -45,6 +45,7 @@ static const struct reshaped reshaped_maps[] = {
 };
 
 #define RESHAPED_BAN4	    (&reshaped_maps[0])
+#define RESHAPED_BAN6	    (&reshaped_maps[1])
 #define RESHAPED_GEO_BLOCKS (&reshaped_maps[2])
 
 struct abi1_ban_entry {
@@ -221,10 +222,8 @@ static void remove_old_pins(const char *pin_dir)
 		snprintf(path, sizeof(path), "%s/%s", pin_dir, names[i]);
 		unlink(path);
 	}
-	for (size_t i = 0; i < ARRAY_SIZE(reshaped_maps); i++) {
-		if (&reshaped_maps[i] != RESHAPED_GEO_BLOCKS)
-			unpin_aside(pin_dir, &reshaped_maps[i]);
-	}
+	unpin_aside(pin_dir, RESHAPED_BAN4);
+	unpin_aside(pin_dir, RESHAPED_BAN6);
 	aside_path(pin_dir, RESHAPED_GEO_BLOCKS, aside);
 	unused_path(pin_dir, path);
 	if (access(aside, F_OK) == 0)
@@ -273,8 +272,8 @@ static int open_aside(const char *pin_dir, const struct reshaped *map, char why[
 static int copy_abi2(const char *pin_dir, struct xdpban_bpf *skel, size_t *migrated,
 		     char why[ERRMSG_LEN])
 {
-	int old4 = open_aside(pin_dir, &reshaped_maps[0], why);
-	int old6 = old4 < 0 ? old4 : open_aside(pin_dir, &reshaped_maps[1], why);
+	int old4 = open_aside(pin_dir, RESHAPED_BAN4, why);
+	int old6 = old4 < 0 ? old4 : open_aside(pin_dir, RESHAPED_BAN6, why);
 	struct ban_table table;
 	int err = old6 < 0 ? old6 : map_tables(skel, &table, why);
 
@@ -296,34 +295,35 @@ struct geo_first {
 	__u32 v6[GEO_INDEX_BUCKETS];
 };
 
-static int geo_first_move(int fd, __u32 *entries, bool write, char why[ERRMSG_LEN])
+static int geo_first_read(const struct maps *maps, struct geo_first *first, char why[ERRMSG_LEN])
 {
-	static __u32 keys[GEO_INDEX_BUCKETS];
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 count = GEO_INDEX_BUCKETS, out;
-	int err;
+	int err =
+	    map_array_read(maps->geo_index4, GEO_INDEX_BUCKETS, first->v4, MAP_GEO_INDEX4, why);
 
-	for (__u32 b = 0; b < GEO_INDEX_BUCKETS; b++)
-		keys[b] = b;
-	errno = 0;
-	if (write)
-		err = bpf_map_update_batch(fd, keys, entries, &count, &opts);
-	else
-		err = bpf_map_lookup_batch(fd, NULL, &out, keys, entries, &count, &opts);
-	if (err && !(errno == ENOENT && count == GEO_INDEX_BUCKETS)) {
-		errmsg(why, "cannot %s the geo index: %s", write ? "write" : "read",
-		       strerror(errno));
-		return -errno;
-	}
-	return 0;
+	return err ? err
+		   : map_array_read(maps->geo_index6, GEO_INDEX_BUCKETS, first->v6, MAP_GEO_INDEX6,
+				    why);
 }
 
 static int geo_first_write(const struct maps *maps, const struct geo_first *first,
 			   char why[ERRMSG_LEN])
 {
-	int err = geo_first_move(maps->geo_index4, (__u32 *)first->v4, true, why);
+	static __u32 keys[GEO_INDEX_BUCKETS];
+	const int fds[2] = { maps->geo_index4, maps->geo_index6 };
+	const __u32 *entries[2] = { first->v4, first->v6 };
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
 
-	return err ? err : geo_first_move(maps->geo_index6, (__u32 *)first->v6, true, why);
+	for (__u32 b = 0; b < GEO_INDEX_BUCKETS; b++)
+		keys[b] = b;
+	for (int i = 0; i < 2; i++) {
+		__u32 count = GEO_INDEX_BUCKETS;
+
+		if (bpf_map_update_batch(fds[i], keys, entries[i], &count, &opts)) {
+			errmsg(why, "cannot write the geo index: %s", strerror(errno));
+			return -errno;
+		}
+	}
+	return 0;
 }
 
 static bool names_a_block(__u32 entry)
@@ -339,10 +339,8 @@ static bool names_a_block(__u32 entry)
 static int geo_index_to_trie(const struct maps *maps, struct geo_first *saved, char why[ERRMSG_LEN])
 {
 	struct geo_first *routed = malloc(sizeof(*routed));
-	int err = geo_first_move(maps->geo_index4, saved->v4, false, why);
+	int err = geo_first_read(maps, saved, why);
 
-	if (!err)
-		err = geo_first_move(maps->geo_index6, saved->v6, false, why);
 	if (!err && !routed) {
 		errmsg(why, "out of memory for the geo index");
 		err = -ENOMEM;

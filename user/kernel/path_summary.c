@@ -34,19 +34,6 @@ static int fail(char why[ERRMSG_LEN], const char *what, const char *map)
 	return err;
 }
 
-static int read_array(int fd, void *values, const char *map, char why[ERRMSG_LEN])
-{
-	static __u32 keys[BUCKETS];
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u32 count = BUCKETS, out;
-
-	errno = 0;
-	if (bpf_map_lookup_batch(fd, NULL, &out, keys, values, &count, &opts) &&
-	    (errno != ENOENT || count != BUCKETS))
-		return fail(why, "read", map);
-	return 0;
-}
-
 _Static_assert(sizeof(struct path_summary) == sizeof(__u32), "one aligned store per entry");
 
 /* An array map element: the value, rounded up to 8 bytes. */
@@ -407,7 +394,7 @@ int path_summary_geo_set(const struct maps *maps, const __u32 *first4, const __u
 static int read_geo_first(int fd, __u32 *first, const char *map, char why[ERRMSG_LEN])
 {
 	static struct geo_index_entry values[GEO_INDEX_BUCKETS];
-	int err = read_array(fd, values, map, why);
+	int err = map_array_read(fd, BUCKETS, values, map, why);
 
 	for (__u32 b = 0; !err && b < GEO_INDEX_BUCKETS; b++)
 		first[b] = values[b].country;
