@@ -249,7 +249,8 @@ int geo_install(const struct maps *maps, const struct geo_prefix *prefixes, size
 	return err;
 }
 
-int geo_reindex(const struct maps *maps, struct geo_install_report *report, char why[ERRMSG_LEN])
+/* Rebuilds the index from what the trie holds, in geo_install()'s safe order; the trie stays. */
+static int reindex(const struct maps *maps, struct geo_install_report *report, char why[ERRMSG_LEN])
 {
 	struct geo_pair *pairs = NULL;
 	size_t count = 0;
@@ -269,7 +270,7 @@ int geo_finish_upgrade(const char *pin_dir, const struct maps *maps, char why[ER
 
 	if (!migrate_geo_index_pending(pin_dir))
 		return 0;
-	err = geo_reindex(maps, &report, why);
+	err = reindex(maps, &report, why);
 	if (err)
 		return err;
 	migrate_geo_index_done(pin_dir);

@@ -42,12 +42,6 @@ int geo_install(const struct maps *maps, const struct geo_prefix *prefixes, size
 		struct geo_install_report *report, char why[ERRMSG_LEN]);
 
 /*
- * Rebuilds the index from what the trie holds, in the same safe order; the
- * trie itself is left as it is.
- */
-int geo_reindex(const struct maps *maps, struct geo_install_report *report, char why[ERRMSG_LEN]);
-
-/*
  * After an upgrade that sent the geo index to the trie (kernel/migrate.h):
  * rebuilds it, then unpins the old geo_blocks. Nothing to do otherwise. Until
  * then every geo verdict is right, from the trie. Hold the writer lock.
