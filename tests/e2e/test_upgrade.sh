@@ -13,15 +13,12 @@
 # shellcheck source=tests/e2e/lib.sh
 # shellcheck disable=SC2317 # the test functions are called through e2e_sequence
 . "$(dirname "$0")/lib.sh"
+# shellcheck source=tests/e2e/lib/upgrade.sh
+. "$E2E_DIR/lib/upgrade.sh"
 
-OLD=${XDPBAN_OLD:-}
 TIMED=198.51.100.77 # a 1 h ban of the old version
 EXPIRED=198.51.100.78
 BULK=500 # exact bans besides the named ones
-
-old_xb() {
-	in_ns "$SRV" "$OLD" --pin-dir "$PIN" --state-dir "$WORK/old-state" "$@"
-}
 
 monotonic_ns() {
 	perl -MTime::HiRes=clock_gettime,CLOCK_MONOTONIC -e \
@@ -137,7 +134,7 @@ test_old_pins_are_refused_by_readers_until_upgraded() {
 		grep -q "made by an earlier xdpban" <<<"$out"
 	if [ -n "$OLD" ]; then
 		check "the old program drops the banned client" times_out "$CLI1" "$SRV_IP1" 143
-		OLD_PROGS=$(old_xb --json status | jq -c '[.interfaces[].prog_id]')
+		OLD_PROGS=$(prog_ids "$OLD")
 	fi
 }
 
@@ -161,8 +158,7 @@ test_attach_migrates_every_ban() {
 	check "the banned IPv6 client too" times_out "$CLI1" "$SRV_IP6_1" 143
 	check "an unbanned client connects" connects "$CLI2" "$SRV_IP2" 143
 	if [ -n "$OLD" ]; then
-		check_eq "no link runs the old program any more" 0 "$(xb --json status |
-			jq --argjson old "$OLD_PROGS" '[.interfaces[].prog_id | select(IN($old[]))] | length')"
+		check_eq "no link runs the old program any more" 0 "$(runs_none_of "$OLD_PROGS")"
 	fi
 }
 

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
 # Upgrade tests: the previous version built from this clone's history, and
 # the program's own verdicts (bpftool prog run, BPF_PROG_TEST_RUN) on SYN
-# frames from chosen sources, before and after. Sourced by the test_upgrade_abi*.sh.
+# frames from chosen sources, before and after. Sourced by the test_upgrade*.sh.
 
 OLD=${XDPBAN_OLD:-}
 
