@@ -268,8 +268,8 @@ struct allow_entry {
  * 16 bits (of the IPv4 address, or of the IPv6 address) answers most lookups
  * in one access. A block split between countries points to a 256-entry
  * block of the next 8 bits (IPv4 /24; IPv6 /24, /32, then /40), and only
- * what is still split there falls back to the trie. The trie stays the source of
- * truth; user space derives the index from it.
+ * what is still split there falls back to the trie. The trie stays the
+ * source of truth; user space derives the index from it.
  *
  * One encoding for every entry, first level and blocks alike:
  */
